@@ -1,0 +1,22 @@
+// Shared Jest settings: swc compiles TypeScript (with decorator metadata for Nest and
+// TypeORM) and @tenk/* imports resolve to the libs' sources, as in tsconfig.base.json.
+// Type-checking is its own step (`npm run typecheck`), so tests stay fast.
+const path = require('node:path');
+
+const swcOptions = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    target: 'es2022',
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.[tj]s$': ['@swc/jest', swcOptions] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^@tenk/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts') },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};

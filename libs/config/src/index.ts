@@ -1,0 +1,13 @@
+export { loadConfig, type TenkConfig } from './tenk-config';
+export { ConfigModule, InjectConfig, TENK_CONFIG } from './config.module';
+export { ConfigError, isConfigError, type ConfigProblem } from './config-error';
+export { EnvReader, parseDurationMs } from './env-reader';
+export { DEFAULT_PORTS, PORT_VARIABLES, DEFAULT_SHARD_DATABASES, type ServiceName } from './defaults';
+export { findWorkspaceRoot } from './workspace-root';
+export type { PathsConfig } from './sections/paths';
+export type { PostgresConfig, PostgresEndpoint } from './sections/postgres';
+export type { RedisConfig, RedisEndpoint } from './sections/redis';
+export type { KafkaConfig } from './sections/kafka';
+export type { MailConfig } from './sections/mail';
+export type { ServicesConfig } from './sections/services';
+export type { RuntimeConfig, LogLevel } from './sections/runtime';

@@ -1,0 +1,21 @@
+import { DEFAULT_PORTS } from '../defaults';
+import { EnvReader } from '../env-reader';
+
+export interface KafkaConfig {
+  brokers: string[];
+  /** Used by tools/infra only: the KRaft controller listener of the local broker. */
+  controllerPort: number;
+  clientId: string;
+  /** Partitions of orders.events when tools/infra creates it. */
+  ordersPartitions: number;
+}
+
+export function readKafka(env: EnvReader): KafkaConfig {
+  const port = env.port('TENK_KAFKA_PORT', DEFAULT_PORTS.kafka);
+  return {
+    brokers: env.hostPorts('TENK_KAFKA_BROKERS', [`127.0.0.1:${port}`]),
+    controllerPort: env.port('TENK_KAFKA_CONTROLLER_PORT', DEFAULT_PORTS.kafkaController),
+    clientId: env.string('TENK_KAFKA_CLIENT_ID', 'tenk'),
+    ordersPartitions: env.int('TENK_KAFKA_ORDERS_PARTITIONS', 6, { min: 1, max: 256 }),
+  };
+}

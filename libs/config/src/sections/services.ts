@@ -1,0 +1,37 @@
+import { DEFAULT_PORTS } from '../defaults';
+import { EnvReader } from '../env-reader';
+
+/** Where tenk's own processes listen. */
+export interface ServicesConfig {
+  /** This api instance's port (the launcher gives each instance its own). */
+  apiPort: number;
+  /** How many api instances `npm start` runs, on apiPort, apiPort+1, ... */
+  apiInstances: number;
+  mediaWorkerPort: number;
+  mailerPort: number;
+  reportsPort: number;
+  balancerPort: number;
+  balancerAdminPort: number;
+  paymentSimPort: number;
+  /** The public URL users open (the balancer), used in mails and links. */
+  publicUrl: string;
+  /** The payment provider the api calls (payment-sim locally). */
+  paymentUrl: string;
+}
+
+export function readServices(env: EnvReader): ServicesConfig {
+  const balancerPort = env.port('TENK_BALANCER_PORT', DEFAULT_PORTS.balancer);
+  const paymentSimPort = env.port('TENK_PAYMENT_SIM_PORT', DEFAULT_PORTS.paymentSim);
+  return {
+    apiPort: env.port('TENK_API_PORT', DEFAULT_PORTS.api),
+    apiInstances: env.int('TENK_API_INSTANCES', 2, { min: 1, max: 16 }),
+    mediaWorkerPort: env.port('TENK_MEDIA_WORKER_PORT', DEFAULT_PORTS.mediaWorker),
+    mailerPort: env.port('TENK_MAILER_PORT', DEFAULT_PORTS.mailer),
+    reportsPort: env.port('TENK_REPORTS_PORT', DEFAULT_PORTS.reports),
+    balancerPort,
+    balancerAdminPort: env.port('TENK_BALANCER_ADMIN_PORT', DEFAULT_PORTS.balancerAdmin),
+    paymentSimPort,
+    publicUrl: env.url('TENK_PUBLIC_URL', `http://127.0.0.1:${balancerPort}`),
+    paymentUrl: env.url('TENK_PAYMENT_URL', `http://127.0.0.1:${paymentSimPort}`),
+  };
+}

@@ -1,0 +1,58 @@
+import { EnvReader } from './env-reader';
+import { PathsConfig, readPaths } from './sections/paths';
+import { PostgresConfig, readPostgres } from './sections/postgres';
+import { RedisConfig, readRedis } from './sections/redis';
+import { KafkaConfig, readKafka } from './sections/kafka';
+import { MailConfig, readMail } from './sections/mail';
+import { ServicesConfig, readServices } from './sections/services';
+import { RuntimeConfig, readRuntime } from './sections/runtime';
+
+export interface TenkConfig {
+  runtime: RuntimeConfig;
+  paths: PathsConfig;
+  postgres: PostgresConfig;
+  redis: RedisConfig;
+  kafka: KafkaConfig;
+  mail: MailConfig;
+  services: ServicesConfig;
+}
+
+/**
+ * Reads and validates the whole configuration from the environment. Throws a ConfigError
+ * naming every bad variable; call it first thing in every main so a typo fails the start.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): TenkConfig {
+  const reader = new EnvReader(env);
+  const config: TenkConfig = {
+    runtime: readRuntime(reader),
+    paths: readPaths(reader),
+    postgres: readPostgres(reader),
+    redis: readRedis(reader),
+    kafka: readKafka(reader),
+    mail: readMail(reader),
+    services: readServices(reader),
+  };
+  checkDistinctPorts(config, reader);
+  reader.throwIfInvalid();
+  return config;
+}
+
+function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
+  const { postgres, redis, mail, services } = config;
+  const ports: Array<[string, number]> = [
+    ['TENK_PG_PORT', postgres.primary.port],
+    ['TENK_PG_REPLICA_PORT', postgres.replica.port],
+    ['TENK_REDIS_CACHE_PORT', redis.cache.port],
+    ['TENK_REDIS_QUEUE_PORT', redis.queue.port],
+    ['TENK_SMTP_PORT', mail.smtp.port],
+    ['TENK_SMTP_HTTP_PORT', mail.sinkHttpPort],
+    ['TENK_BALANCER_PORT', services.balancerPort],
+    ['TENK_BALANCER_ADMIN_PORT', services.balancerAdminPort],
+  ];
+  const seen = new Map<number, string>();
+  for (const [name, port] of ports) {
+    const other = seen.get(port);
+    if (other) reader.problem(name, String(port), `the same port as ${other}; each service needs its own`);
+    else seen.set(port, name);
+  }
+}
