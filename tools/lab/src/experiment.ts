@@ -1,0 +1,33 @@
+import type { TenkConfig } from '@tenk/config';
+import type { Chart } from './svg-chart';
+
+/** One experiment per tutorial chapter claim: the pattern off vs on, measured here. */
+export interface Experiment {
+  /** `npm run lab -- <name>` */
+  name: string;
+  /** One line for `npm run lab -- list`. */
+  summary: string;
+  run(context: LabContext): Promise<LabResult>;
+}
+
+export interface LabContext {
+  config: TenkConfig;
+  /** Arguments after the experiment's name, e.g. `--duration 20`. */
+  args: string[];
+  /** A number option from args (`--duration 20`), or the fallback. */
+  option(name: string, fallback: number): number;
+  flag(name: string): boolean;
+  /** A line of progress on stderr, so stdout stays the result. */
+  log(message: string): void;
+}
+
+export interface LabResult {
+  /** A sentence with the headline number, e.g. "the cache cut database queries by 93.1%". */
+  headline: string;
+  /** Named measurements, each a flat record of numbers and labels: what the JSON keeps. */
+  measurements: Record<string, Record<string, number | string>>;
+  /** What the SVG beside the JSON draws. */
+  charts: Chart[];
+  /** Anything a reader needs to interpret the numbers (machine, settings). */
+  notes?: string[];
+}

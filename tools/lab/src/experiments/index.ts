@@ -1,0 +1,6 @@
+import type { Experiment } from '../experiment';
+
+/**
+ * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
+ */
+export const EXPERIMENTS: Experiment[] = [];

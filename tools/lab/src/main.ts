@@ -1,0 +1,47 @@
+/**
+ * The lab: one experiment per tutorial claim, each printing its numbers and writing JSON + SVG
+ * to tools/lab/results/. Usage: npm run lab -- list | <experiment> [--option value ...]
+ */
+import path from 'node:path';
+import { loadConfig } from '@tenk/config';
+import type { LabContext } from './experiment';
+import { EXPERIMENTS } from './experiments';
+import { saveReport } from './report';
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  if (!name || name === 'list' || name === '--help') {
+    console.log('usage: npm run lab -- <experiment> [--option value ...]\n\nexperiments:');
+    for (const experiment of EXPERIMENTS) console.log(`  ${experiment.name.padEnd(12)} ${experiment.summary}`);
+    return;
+  }
+  const experiment = EXPERIMENTS.find((candidate) => candidate.name === name);
+  if (!experiment) throw new Error(`no experiment named "${name}"; try: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+
+  const context: LabContext = {
+    config: loadConfig(),
+    args,
+    option(option, fallback) {
+      const index = args.indexOf(`--${option}`);
+      if (index === -1) return fallback;
+      const value = Number(args[index + 1]);
+      if (!Number.isFinite(value)) throw new Error(`--${option} needs a number, got "${args[index + 1] ?? ''}"`);
+      return value;
+    },
+    flag: (option) => args.includes(`--${option}`),
+    log: (message) => process.stderr.write(`[lab ${name}] ${message}\n`),
+  };
+  const started = Date.now();
+  const result = await experiment.run(context);
+  const saved = await saveReport(path.join(__dirname, '..', 'results'), experiment.name, result);
+  console.log(`\n${result.headline}\n`);
+  for (const [label, values] of Object.entries(result.measurements)) {
+    console.log(`${label}: ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join('  ')}`);
+  }
+  console.log(`\nwrote ${path.relative(process.cwd(), saved.json)} and ${path.relative(process.cwd(), saved.svg)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`lab failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

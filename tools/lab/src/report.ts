@@ -1,0 +1,43 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { LabResult } from './experiment';
+import { renderCharts } from './svg-chart';
+
+export interface SavedReport {
+  json: string;
+  svg: string;
+}
+
+/**
+ * Writes `<dir>/<name>.json` (the numbers, with when and where they were measured) and
+ * `<dir>/<name>.svg` (the charts). The committed copies under tools/lab/results are the
+ * numbers the tutorial quotes; a reader's run overwrites them, so `git diff` compares.
+ */
+export async function saveReport(dir: string, name: string, result: LabResult): Promise<SavedReport> {
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, `${name}.json`);
+  const svg = path.join(dir, `${name}.svg`);
+  const document = {
+    experiment: name,
+    measuredAt: new Date().toISOString(),
+    machine: machineDescription(),
+    headline: result.headline,
+    measurements: result.measurements,
+    notes: result.notes ?? [],
+  };
+  await writeFile(json, `${JSON.stringify(document, null, 2)}\n`);
+  await writeFile(svg, renderCharts(`tenk lab: ${name} - ${result.headline}`, result.charts));
+  return { json, svg };
+}
+
+export function machineDescription(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
