@@ -38,12 +38,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
-  const { postgres, redis, mail, services } = config;
+  const { postgres, redis, kafka, mail, services } = config;
   const ports: Array<[string, number]> = [
     ['TENK_PG_PORT', postgres.primary.port],
     ['TENK_PG_REPLICA_PORT', postgres.replica.port],
     ['TENK_REDIS_CACHE_PORT', redis.cache.port],
     ['TENK_REDIS_QUEUE_PORT', redis.queue.port],
+    ['TENK_KAFKA_PORT', kafka.port],
+    ['TENK_KAFKA_CONTROLLER_PORT', kafka.controllerPort],
     ['TENK_SMTP_PORT', mail.smtp.port],
     ['TENK_SMTP_HTTP_PORT', mail.sinkHttpPort],
     ['TENK_BALANCER_PORT', services.balancerPort],

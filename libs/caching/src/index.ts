@@ -1,0 +1,1 @@
+export { CachingModule, CacheConnection, CACHE, InjectCache } from './caching.module';

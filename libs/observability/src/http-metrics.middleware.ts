@@ -1,0 +1,33 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type { Histogram } from 'prom-client';
+import { MetricsService } from './metrics.service';
+
+/**
+ * Times every HTTP request into `http_server_request_duration_seconds{method,route,status}`.
+ * The route is the matched template (`/products/:id`), never the raw URL, so ids do not
+ * explode the metric's cardinality.
+ */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  readonly #duration: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(metrics: MetricsService) {
+    this.#duration = metrics.histogram(
+      'http_server_request_duration_seconds',
+      'HTTP requests served, by method, route template and status code',
+      ['method', 'route', 'status'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.#duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+    });
+    next();
+  }
+}

@@ -1,0 +1,6 @@
+export { ObservabilityModule } from './observability.module';
+export { OBSERVABILITY_OPTIONS, type ObservabilityOptions } from './observability.module-definition';
+export { MetricsService } from './metrics.service';
+export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health/health-registry';
+export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
+export { startService, type ServiceDefinition } from './start-service';

@@ -1,0 +1,41 @@
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { LogLevel } from '@tenk/config';
+
+/** Keys never written to logs, wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'passwordHash',
+  '*.passwordHash',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.cookie',
+  'headers.authorization',
+];
+
+export interface LoggerSettings {
+  service: string;
+  level: LogLevel;
+  pretty?: boolean;
+}
+
+export function loggerOptions({ service, level }: LoggerSettings): LoggerOptions {
+  return {
+    level,
+    base: { service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+/**
+ * Structured JSON log lines (one object per line: time, level, service, msg, ...) for code
+ * outside Nest: tools, the balancer, CLIs. Nest apps get the same shape through nestjs-pino.
+ */
+export function createLogger(settings: LoggerSettings): Logger {
+  return pino(loggerOptions(settings));
+}
+
+export type { Logger };

@@ -1,0 +1,76 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
+import { createLogger } from './logger';
+
+export interface ServiceDefinition {
+  /** `api`, `mailer`, ...: the name on every log line and metric. */
+  service: string;
+  /** Builds the root module from the validated configuration. */
+  module(config: TenkConfig): Type<unknown> | import('@nestjs/common').DynamicModule;
+  /** The port this process listens on (health, metrics and its own routes). */
+  port(config: TenkConfig): number;
+  /** Extra setup before listening: Swagger, global pipes, body limits. */
+  configure?(app: INestApplication, config: TenkConfig): void | Promise<void>;
+}
+
+/**
+ * The one way a tenk Nest service starts: validate configuration first (a bad variable exits
+ * with a message naming it, code 78), log as JSON lines, drain on SIGTERM/SIGINT within the
+ * configured grace period, and exit non-zero if anything fails to start.
+ */
+export async function startService(definition: ServiceDefinition): Promise<INestApplication> {
+  let config: TenkConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (isConfigError(error)) {
+      process.stderr.write(`${definition.service}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const bootLogger = createLogger({ service: definition.service, level: config.runtime.logLevel });
+  process.on('unhandledRejection', (reason) => bootLogger.error({ err: reason }, 'unhandled promise rejection'));
+
+  try {
+    const app = await NestFactory.create(definition.module(config), { bufferLogs: true });
+    app.useLogger(app.get(Logger));
+    await definition.configure?.(app, config);
+    const port = definition.port(config);
+    await app.listen(port, '127.0.0.1');
+    bootLogger.info({ port, url: `http://127.0.0.1:${port}` }, `${definition.service} listening`);
+    installGracefulExit(app, config.runtime.shutdownGraceMs, bootLogger);
+    return app;
+  } catch (error) {
+    bootLogger.fatal({ err: error }, `${definition.service} failed to start`);
+    // Give pino a moment to flush before the process ends.
+    setTimeout(() => process.exit(1), 100);
+    throw error;
+  }
+}
+
+function installGracefulExit(app: INestApplication, graceMs: number, logger: ReturnType<typeof createLogger>): void {
+  let closing = false;
+  const close = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal, graceMs }, 'shutting down: finishing in-flight work');
+    const force = setTimeout(() => {
+      logger.warn({ graceMs }, 'grace period over, exiting with work unfinished');
+      process.exit(1);
+    }, graceMs);
+    force.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      });
+  };
+  // Nest closes modules (OnModuleDestroy, beforeApplicationShutdown) inside app.close().
+  process.once('SIGTERM', () => close('SIGTERM'));
+  process.once('SIGINT', () => close('SIGINT'));
+}

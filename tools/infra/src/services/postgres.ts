@@ -1,0 +1,277 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { TenkConfig } from '@tenk/config';
+import { serviceDirs, socketDir } from '../layout';
+import { describeListener, isListening } from '../ports';
+import type { InfraService, PackageNeed, ServiceStatus } from '../service';
+import { asUser, commandExists, isAlive, isRoot, runOrThrow } from '../shell';
+
+const OS_USER = 'postgres';
+const REPLICATION_USER = 'replicator';
+const REPLICATION_SLOT = 'tenk_replica';
+
+/** PostgreSQL's server binaries: Debian keeps them in /usr/lib/postgresql/<major>/bin. */
+export function postgresBin(tool: string): string {
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const majors = readdirSync(base).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    for (const major of majors) {
+      const candidate = path.join(base, major, 'bin', tool);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  return tool;
+}
+
+const POSTGRES_PACKAGES: PackageNeed[] = [
+  { debian: 'postgresql', present: () => existsSync(postgresBin('initdb')) || commandExists('initdb') },
+  {
+    debian: 'postgresql-contrib',
+    present: () => {
+      const base = '/usr/share/postgresql';
+      return existsSync(base) && readdirSync(base).some((major) => existsSync(path.join(base, major, 'extension', 'pg_stat_statements.control')));
+    },
+  },
+];
+
+/** uid and gid of an OS user, from /etc/passwd. */
+function osUser(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
+  if (!line) throw new Error(`the OS user "${name}" does not exist; is PostgreSQL installed?`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Creates a folder the postgres OS user owns (when we are root), mode 0700. */
+function ownedDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (isRoot()) {
+    const { uid, gid } = osUser(OS_USER);
+    chownSync(dir, uid, gid);
+  }
+  chmodSync(dir, 0o700);
+}
+
+function pgAs(tool: string, args: string[]): [string, string[]] {
+  return asUser(OS_USER, postgresBin(tool), args);
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isFinite(pid) && isAlive(pid) ? pid : undefined;
+}
+
+/** Settings both servers share; each adds its own. Rewritten on every `up`. */
+function commonSettings(config: TenkConfig, port: number, logDir: string): string[] {
+  return [
+    `# Written by tools/infra on every start; edit the generator, not this file.`,
+    `listen_addresses = '127.0.0.1'`,
+    `port = ${port}`,
+    `unix_socket_directories = '${socketDir(config)}'`,
+    `unix_socket_permissions = 0700`,
+    `max_connections = 400`,
+    `shared_buffers = 128MB`,
+    `wal_level = replica`,
+    `max_wal_senders = 10`,
+    `max_replication_slots = 10`,
+    `hot_standby = on`,
+    `hot_standby_feedback = on`,
+    `shared_preload_libraries = 'pg_stat_statements'`,
+    `pg_stat_statements.track = all`,
+    `pg_stat_statements.max = 10000`,
+    `track_io_timing = on`,
+    // The tutorial's "check your slow query log": statements slower than this are logged.
+    `log_min_duration_statement = ${config.postgres.slowQueryMs}`,
+    `logging_collector = on`,
+    `log_directory = '${logDir}'`,
+    `log_filename = 'postgresql-%a.log'`,
+    `log_truncate_on_rotation = on`,
+    `log_line_prefix = '%m [%p] %q%u@%d '`,
+  ];
+}
+
+/** Starts or stops a cluster; start's early output goes to `<logDir>/server.log`. */
+async function pgCtl(dataDir: string, action: 'start' | 'stop', logDir?: string): Promise<void> {
+  const args = action === 'start' ? ['-D', dataDir, '-l', path.join(logDir ?? dataDir, 'server.log'), '-w', '-t', '90', 'start'] : ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
+  const [command, argv] = pgAs('pg_ctl', args);
+  await runOrThrow(command, argv);
+}
+
+/** Runs SQL as the superuser over the private Unix socket. */
+export async function superuserQuery(config: TenkConfig, port: number, database: string, sql: string): Promise<string> {
+  const [command, argv] = pgAs('psql', ['-h', socketDir(config), '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
+  return (await runOrThrow(command, argv)).stdout.trim();
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function identifier(value: string): string {
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+async function ensurePortFree(name: string, port: number): Promise<void> {
+  if (await isListening(port)) {
+    throw new Error(`port ${port} (${name}) is already in use by ${describeListener(port)}. Stop it, or choose another port with the variable in README's port table.`);
+  }
+}
+
+async function statusOf(config: TenkConfig, dataDir: string, port: number): Promise<ServiceStatus> {
+  const pid = postmasterPid(dataDir);
+  if (!pid) return { running: false, healthy: false };
+  const client = new Client({ host: '127.0.0.1', port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return { running: true, healthy: true, pid };
+  } catch (error) {
+    return { running: true, healthy: false, pid, detail: (error as Error).message };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The primary: catalog database `shop` and the order shards, with pg_stat_statements. */
+export const postgresPrimary: InfraService = {
+  name: 'postgres-primary',
+  after: [],
+  port: (config) => config.postgres.primary.port,
+  packages: () => POSTGRES_PACKAGES,
+  dataDirs: (config) => [serviceDirs(config, 'postgres-primary').data],
+  status: (config) => statusOf(config, serviceDirs(config, 'postgres-primary').data, config.postgres.primary.port),
+
+  async start(config, log) {
+    const dirs = serviceDirs(config, 'postgres-primary');
+    const port = config.postgres.primary.port;
+    const logDir = path.join(config.paths.logs, 'postgres-primary');
+    ownedDir(socketDir(config));
+    ownedDir(logDir);
+    if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
+      log('initialising the primary cluster (initdb)');
+      ownedDir(dirs.data);
+      const [command, argv] = pgAs('initdb', ['-D', dirs.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions']);
+      await runOrThrow(command, argv);
+      writeFileSync(path.join(dirs.data, 'postgresql.conf'), `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`);
+    }
+    writeFileSync(
+      path.join(dirs.data, 'pg_hba.conf'),
+      [
+        '# Written by tools/infra. The socket folder is private (0700) to the postgres OS user.',
+        'local   all           all                         trust',
+        'local   replication   all                         trust',
+        'host    all           all          127.0.0.1/32   scram-sha-256',
+        `host    replication   ${REPLICATION_USER}   127.0.0.1/32   scram-sha-256`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(dirs.data, 'tenk.conf'), `${commonSettings(config, port, logDir).join('\n')}\n`);
+    if (!postmasterPid(dirs.data)) {
+      await ensurePortFree('postgres-primary', port);
+      log(`starting on 127.0.0.1:${port}`);
+      await pgCtl(dirs.data, 'start', logDir);
+    }
+    await provision(config, port, log);
+  },
+
+  async stop(config) {
+    const dirs = serviceDirs(config, 'postgres-primary');
+    if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
+  },
+};
+
+/** Roles, databases and extensions; safe to run again on every `up`. */
+async function provision(config: TenkConfig, port: number, log: (line: string) => void): Promise<void> {
+  const { user, password } = config.postgres;
+  const sql = (database: string, statement: string) => superuserQuery(config, port, database, statement);
+  await sql(
+    'postgres',
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(user)}) THEN CREATE ROLE ${identifier(user)} LOGIN; END IF;
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(REPLICATION_USER)}) THEN CREATE ROLE ${REPLICATION_USER} LOGIN REPLICATION; END IF;
+     END $$;
+     ALTER ROLE ${identifier(user)} WITH LOGIN CREATEDB PASSWORD ${literal(password)};
+     ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD ${literal(password)};
+     GRANT pg_monitor TO ${identifier(user)};`,
+  );
+  const existing = new Set((await sql('postgres', 'SELECT datname FROM pg_database')).split('\n'));
+  for (const database of [config.postgres.catalogDatabase, ...config.postgres.shardDatabases]) {
+    if (!existing.has(database)) {
+      log(`creating database ${database}`);
+      await sql('postgres', `CREATE DATABASE ${identifier(database)} OWNER ${identifier(user)}`);
+    }
+    await sql(
+      database,
+      `CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+       GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO ${identifier(user)};`,
+    );
+  }
+}
+
+/** A real streaming replica of the primary (pg_basebackup -R), read-only, on its own port. */
+export const postgresReplica: InfraService = {
+  name: 'postgres-replica',
+  after: ['postgres-primary'],
+  port: (config) => config.postgres.replica.port,
+  packages: () => POSTGRES_PACKAGES,
+  dataDirs: (config) => [serviceDirs(config, 'postgres-replica').data],
+
+  async status(config) {
+    const base = await statusOf(config, serviceDirs(config, 'postgres-replica').data, config.postgres.replica.port);
+    if (!base.healthy) return base;
+    try {
+      const lag = await replicationLag(config);
+      return { ...base, healthy: lag !== undefined, detail: lag ? `streaming, lag ${lag.bytes} B / ${lag.ms.toFixed(1)} ms` : 'not streaming from the primary' };
+    } catch (error) {
+      return { ...base, detail: `lag unknown: ${(error as Error).message}` };
+    }
+  },
+
+  async start(config, log) {
+    const dirs = serviceDirs(config, 'postgres-replica');
+    const port = config.postgres.replica.port;
+    const logDir = path.join(config.paths.logs, 'postgres-replica');
+    ownedDir(logDir);
+    if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
+      log('cloning the primary into a streaming replica (pg_basebackup -R)');
+      ownedDir(dirs.data);
+      const primaryPort = config.postgres.primary.port;
+      // A slot left by an earlier replica (wiped by hand) would make -C fail.
+      await superuserQuery(config, primaryPort, 'postgres', `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`);
+      const [command, argv] = pgAs('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', REPLICATION_USER, '-D', dirs.data, '-R', '-X', 'stream', '-S', REPLICATION_SLOT, '-C', '-c', 'fast']);
+      await runOrThrow(command, argv, { env: { ...process.env, PGPASSWORD: config.postgres.password } });
+    }
+    writeFileSync(
+      path.join(dirs.data, 'tenk.conf'),
+      `${[...commonSettings(config, port, logDir), `primary_slot_name = '${REPLICATION_SLOT}'`].join('\n')}\n`,
+    );
+    if (!postmasterPid(dirs.data)) {
+      await ensurePortFree('postgres-replica', port);
+      log(`starting on 127.0.0.1:${port}`);
+      await pgCtl(dirs.data, 'start', logDir);
+    }
+  },
+
+  async stop(config) {
+    const dirs = serviceDirs(config, 'postgres-replica');
+    if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
+  },
+};
+
+/** How far the replica is behind the primary, measured on the primary. */
+export async function replicationLag(config: TenkConfig): Promise<{ bytes: number; ms: number } | undefined> {
+  const row = await superuserQuery(
+    config,
+    config.postgres.primary.port,
+    'postgres',
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint || ' ' || COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0)
+       FROM pg_stat_replication WHERE state = 'streaming' LIMIT 1`,
+  );
+  if (!row) return undefined;
+  const [bytes, ms] = row.split(' ').map(Number);
+  return { bytes, ms };
+}
+

@@ -1,0 +1,65 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { TenkConfig } from '@tenk/config';
+import { serviceDirs } from '../layout';
+import { describeListener, isListening } from '../ports';
+import type { InfraService, ServiceStatus } from '../service';
+import { waitFor } from '../shell';
+import { livePid, stopPid } from './pidfile';
+
+const REGISTER = path.resolve(__dirname, '../../../register.cjs');
+const MAIN = path.resolve(__dirname, '../smtp-sink/main.ts');
+
+function files(config: TenkConfig) {
+  const dirs = serviceDirs(config, 'smtp-sink');
+  return { ...dirs, pid: path.join(dirs.run, 'smtp-sink.pid') };
+}
+
+async function messageCount(config: TenkConfig): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${config.mail.sinkHttpPort}/messages`, { signal: AbortSignal.timeout(2_000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return ((await response.json()) as unknown[]).length;
+}
+
+/** A local SMTP server that keeps mail as files and shows it over HTTP (smtp-server). */
+export const smtpSink: InfraService = {
+  name: 'smtp-sink',
+  after: [],
+  port: (config) => config.mail.smtp.port,
+  extraPorts: (config) => [config.mail.sinkHttpPort],
+  packages: () => [],
+  dataDirs: (config) => [files(config).data],
+
+  async status(config): Promise<ServiceStatus> {
+    const pid = livePid(files(config).pid);
+    if (!pid) return { running: false, healthy: false };
+    try {
+      const count = await messageCount(config);
+      const smtpUp = await isListening(config.mail.smtp.port);
+      return { running: true, healthy: smtpUp, pid, detail: `${count} message${count === 1 ? '' : 's'}, HTTP API :${config.mail.sinkHttpPort}` };
+    } catch (error) {
+      return { running: true, healthy: false, pid, detail: (error as Error).message };
+    }
+  },
+
+  async start(config, log) {
+    const f = files(config);
+    if (!livePid(f.pid)) {
+      for (const port of [config.mail.smtp.port, config.mail.sinkHttpPort]) {
+        if (await isListening(port)) throw new Error(`port ${port} (smtp-sink) is already in use by ${describeListener(port)}. Stop it, or set TENK_SMTP_PORT / TENK_SMTP_HTTP_PORT to free ports.`);
+      }
+      log(`starting on 127.0.0.1:${config.mail.smtp.port} (HTTP API :${config.mail.sinkHttpPort})`);
+      const out = openSync(f.log, 'a');
+      const child = spawn(process.execPath, ['-r', REGISTER, MAIN], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, TENK_LOG_LEVEL: 'info' } });
+      closeSync(out);
+      child.unref();
+      writeFileSync(f.pid, String(child.pid));
+    }
+    if (!(await waitFor(async () => (await this.status(config)).healthy, 20_000))) throw new Error(`smtp-sink did not start within 20 s; see ${f.log}`);
+  },
+
+  async stop(config) {
+    await stopPid(files(config).pid);
+  },
+};
