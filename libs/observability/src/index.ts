@@ -4,3 +4,4 @@ export { MetricsService } from './metrics.service';
 export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health/health-registry';
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
 export { startService, type ServiceDefinition } from './start-service';
+export { PublicRoute, PUBLIC_ROUTE } from './public-route';

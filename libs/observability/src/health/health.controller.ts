@@ -1,12 +1,14 @@
 import { Controller, Get, Header, HttpStatus, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
+import { PublicRoute } from '../public-route';
 import type { Response } from 'express';
 import { HealthRegistry, type ReadinessCheck } from './health-registry';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
+@PublicRoute()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CachingModule } from '@tenk/caching';
+import { ConfigModule, type TenkConfig } from '@tenk/config';
+import { QUEUES } from '@tenk/contracts';
+import { DatabaseModule } from '@tenk/database';
+import { MessagingModule } from '@tenk/messaging';
+import { ObservabilityModule } from '@tenk/observability';
+import { ResilienceModule } from '@tenk/resilience';
+import { AuthModule } from './auth/auth.module';
+import { CatalogModule } from './catalog/catalog.module';
+import { Product } from './catalog/product.entity';
+import { User } from './users/user.entity';
+
+/** Entities of the catalog database (primary + replica). */
+export const CATALOG_ENTITIES = [Product, User];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: TenkConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: 'api' }),
+        DatabaseModule.forRoot({ processName: 'api', catalogEntities: CATALOG_ENTITIES, shardEntities: [] }),
+        CachingModule.forRoot(),
+        // The api only enqueues: without the queue Redis it still serves the catalog.
+        MessagingModule.forRoot({ queues: [QUEUES.video, QUEUES.mail, QUEUES.report], kafka: true, queueRedisCritical: false }),
+        ResilienceModule,
+        AuthModule,
+        CatalogModule,
+      ],
+    };
+  }
+}

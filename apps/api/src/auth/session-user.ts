@@ -1,0 +1,9 @@
+export type Role = 'customer' | 'admin';
+
+/** Who is asking: what a valid session cookie resolves to. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}

@@ -1,0 +1,35 @@
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public, Roles } from '../auth/auth.decorators';
+import { CreateProductBody, ListProductsQuery, ProductPage, ProductView, UpdateProductBody } from './catalog.dto';
+import { CatalogService } from './catalog.service';
+
+@ApiTags('catalog')
+@Controller('products')
+export class CatalogController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @Public()
+  @Get()
+  list(@Query() query: ListProductsQuery): Promise<ProductPage> {
+    return this.catalog.list(query);
+  }
+
+  @Public()
+  @Get(':id')
+  get(@Param('id') id: string): Promise<ProductView> {
+    return this.catalog.get(id);
+  }
+
+  @Roles('admin')
+  @Post()
+  create(@Body() body: CreateProductBody): Promise<ProductView> {
+    return this.catalog.create(body);
+  }
+
+  @Roles('admin')
+  @Patch(':id')
+  update(@Param('id') id: string, @Body() body: UpdateProductBody): Promise<ProductView> {
+    return this.catalog.update(id, body);
+  }
+}

@@ -1,0 +1,69 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { Repository } from 'typeorm';
+import { CatalogDatabase } from '@tenk/database';
+import type { CreateProductBody, ListProductsQuery, ProductPage, ProductView, UpdateProductBody } from './catalog.dto';
+import { Product } from './product.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class CatalogService {
+  constructor(private readonly db: CatalogDatabase) {}
+
+  #products(): Repository<Product> {
+    return this.db.primary.getRepository(Product);
+  }
+
+  async list(query: ListProductsQuery): Promise<ProductPage> {
+    const builder = this.#products().createQueryBuilder('p');
+    if (query.search) builder.andWhere('p.name ILIKE :search', { search: `%${escapeLike(query.search)}%` });
+    if (query.category) builder.andWhere('p.category = :category', { category: query.category });
+    const order = { name: ['p.name', 'ASC'], price: ['p.priceCents', 'ASC'], newest: ['p.createdAt', 'DESC'] } as const;
+    const [column, direction] = order[query.sort];
+    builder.orderBy(column, direction).addOrderBy('p.id', 'ASC');
+    builder.skip((query.page - 1) * query.limit).take(query.limit);
+    const [rows, total] = await builder.getManyAndCount();
+    return { items: rows.map(toView), page: query.page, limit: query.limit, total };
+  }
+
+  async get(id: string): Promise<ProductView> {
+    const product = /^\d{1,18}$/.test(id) ? await this.#products().findOneBy({ id }) : null;
+    if (!product) throw new NotFoundException(`product ${id} does not exist`);
+    return toView(product);
+  }
+
+  async create(body: CreateProductBody): Promise<ProductView> {
+    try {
+      const product = this.#products().create({ ...body, description: body.description ?? '', currency: 'EUR', image: null });
+      return toView(await this.#products().save(product));
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`a product with sku ${body.sku} already exists`);
+      throw error;
+    }
+  }
+
+  async update(id: string, body: UpdateProductBody): Promise<ProductView> {
+    await this.get(id);
+    await this.#products().update({ id }, body);
+    return this.get(id);
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+export function toView(product: Product): ProductView {
+  return {
+    id: product.id,
+    sku: product.sku,
+    name: product.name,
+    description: product.description,
+    category: product.category,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    stock: product.stock,
+    image: product.image,
+    updatedAt: product.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,28 @@
+import { Body, Controller, Post, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { Public } from '../auth/auth.decorators';
+import { writeSessionCookie } from '../auth/session-cookie';
+import { SessionStore } from '../auth/session.store';
+import { SignupBody, UserView } from './users.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('accounts')
+@Controller('users')
+export class UsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionStore,
+    @InjectConfig() private readonly config: TenkConfig,
+  ) {}
+
+  /** Sign up as a customer; the new account is signed in at once. */
+  @Public()
+  @Post()
+  async signup(@Body() body: SignupBody, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+    const user = await this.users.create({ ...body, role: 'customer' });
+    writeSessionCookie(res, await this.sessions.create(user), this.config.services.publicUrl.startsWith('https:'));
+    return user;
+  }
+}
