@@ -19,6 +19,7 @@ export const DEFAULT_PORTS = {
   mailer: 3102,
   reports: 3103,
   paymentSim: 3200,
+  paymentSimAdmin: 3201,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
@@ -40,6 +41,7 @@ export const PORT_VARIABLES: Record<ServiceName, string> = {
   mailer: 'TENK_MAILER_PORT',
   reports: 'TENK_REPORTS_PORT',
   paymentSim: 'TENK_PAYMENT_SIM_PORT',
+  paymentSimAdmin: 'TENK_PAYMENT_SIM_ADMIN_PORT',
 };
 
 /** Physical shard databases, in shard-number order. */

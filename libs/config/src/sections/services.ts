@@ -13,6 +13,8 @@ export interface ServicesConfig {
   balancerPort: number;
   balancerAdminPort: number;
   paymentSimPort: number;
+  /** payment-sim's admin API: fault modes, stats, health, metrics. */
+  paymentSimAdminPort: number;
   /** The public URL users open (the balancer), used in mails and links. */
   publicUrl: string;
   /** The payment provider the api calls (payment-sim locally). */
@@ -31,6 +33,7 @@ export function readServices(env: EnvReader): ServicesConfig {
     balancerPort,
     balancerAdminPort: env.port('TENK_BALANCER_ADMIN_PORT', DEFAULT_PORTS.balancerAdmin),
     paymentSimPort,
+    paymentSimAdminPort: env.port('TENK_PAYMENT_SIM_ADMIN_PORT', DEFAULT_PORTS.paymentSimAdmin),
     publicUrl: env.url('TENK_PUBLIC_URL', `http://127.0.0.1:${balancerPort}`),
     paymentUrl: env.url('TENK_PAYMENT_URL', `http://127.0.0.1:${paymentSimPort}`),
   };

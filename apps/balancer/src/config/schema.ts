@@ -1,0 +1,212 @@
+import type { HostPort } from './values';
+
+/**
+ * The balancer's configuration as plain data: what the parser's directive tree means, with
+ * every default filled in and every inherited setting merged down to the location (nginx's
+ * http -> server -> location inheritance). Built once per load; nothing here changes at run time.
+ */
+export interface BalancerConfig {
+  /** The main file, as given with -c. */
+  file: string;
+  /** Every file read (main file first, then includes). */
+  files: string[];
+  /** Where the admin listener (status page, /status, /metrics) listens; null when `admin_listen off`. */
+  admin: ListenConfig | null;
+  pidFile: string | null;
+  errorLog: LogTarget;
+  /** events { worker_connections N; }: open client connections per listener, at most. */
+  workerConnections: number;
+  /** How long SIGTERM waits for in-flight requests before closing what is left. */
+  shutdownTimeoutMs: number;
+  upstreams: UpstreamConfig[];
+  limitReqZones: LimitReqZoneConfig[];
+  servers: ServerConfig[];
+}
+
+export type LogTarget = { kind: 'off' } | { kind: 'stdout' } | { kind: 'stderr' } | { kind: 'file'; path: string };
+
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+export interface ListenConfig extends HostPort, SourceRef {
+  /** As written, e.g. `127.0.0.1:8080`. */
+  text: string;
+  defaultServer: boolean;
+  backlog: number;
+}
+
+export interface UpstreamConfig extends SourceRef {
+  name: string;
+  /** The balancing directive (`least_conn`, `hash $request_uri consistent`, ...) or round_robin. */
+  method: MethodConfig;
+  servers: PeerConfig[];
+  /** `keepalive N`: reuse upstream connections (null: a new connection per request, as nginx). */
+  keepalive: number | null;
+  keepaliveTimeoutMs: number;
+  keepaliveRequests: number;
+  /** Connection timeout for the pool: the largest proxy_connect_timeout of the locations using it. */
+  connectTimeoutMs: number;
+  healthCheck: HealthCheckConfig | null;
+  /** Made from `proxy_pass http://host:port` rather than declared with `upstream`. */
+  implicit: boolean;
+}
+
+export interface MethodConfig extends SourceRef {
+  /** The algorithm's name in the registry: round_robin, least_conn, ip_hash, hash, random. */
+  name: string;
+  args: string[];
+}
+
+export interface PeerConfig extends HostPort, SourceRef {
+  /** As written in the `server` line, e.g. `127.0.0.1:3001`: the peer's identity across reloads. */
+  address: string;
+  weight: number;
+  maxFails: number;
+  failTimeoutMs: number;
+  /** 0 = unlimited. */
+  maxConns: number;
+  backup: boolean;
+  down: boolean;
+}
+
+export interface HealthCheckConfig extends SourceRef {
+  intervalMs: number;
+  /** Random delay added to each interval, so checks of many peers do not line up. */
+  jitterMs: number;
+  fails: number;
+  passes: number;
+  uri: string;
+  /** Check this port instead of the peer's (0 = the peer's). */
+  port: number;
+  timeoutMs: number;
+  /** Peers start unhealthy until their first check passes. */
+  mandatory: boolean;
+}
+
+export interface LimitReqZoneConfig extends SourceRef {
+  name: string;
+  /** The key template, e.g. `$binary_remote_addr`. */
+  key: string;
+  /** Requests per second. */
+  rate: number;
+  /** Most keys tracked (zone size / 128 bytes, nginx's cost of one state on 64-bit). */
+  capacity: number;
+}
+
+export interface ServerConfig extends SourceRef {
+  listens: ListenConfig[];
+  names: string[];
+  /** `return` at server level: answers every request before locations are matched. */
+  serverReturn: ReturnConfig | null;
+  locations: LocationConfig[];
+  /** Connection-level settings come from the server block (the first on a shared port). */
+  settings: HttpSettings;
+}
+
+export type LocationMatch =
+  | { kind: 'exact'; path: string }
+  | { kind: 'prefix'; path: string; stopRegex: boolean }
+  | { kind: 'regex'; path: string; caseInsensitive: boolean };
+
+export interface LocationConfig extends SourceRef {
+  match: LocationMatch;
+  /** How it is written, e.g. `location = /health`, for logs and errors. */
+  label: string;
+  handler: LocationHandler;
+  settings: HttpSettings;
+}
+
+export type LocationHandler = ProxyPassConfig | ReturnConfig | StaticConfig;
+
+export interface ProxyPassConfig {
+  kind: 'proxy';
+  upstream: string;
+  /** `proxy_pass http://api/v1/;`: replaces the matched location prefix (null: URI unchanged). */
+  uri: string | null;
+  /** `proxy_pass http://api;` written form, for the status page. */
+  text: string;
+}
+
+export interface ReturnConfig {
+  kind: 'return';
+  code: number;
+  /** Body text (for non-redirect codes) or Location (301/302/303/307/308); may hold variables. */
+  text: string | null;
+}
+
+export interface StaticConfig {
+  kind: 'static';
+}
+
+export interface TryFilesConfig {
+  /** Candidates tried in order, each a template such as `$uri` or `$uri/`. */
+  files: string[];
+  /** The last argument: `=404`, or a URI to redirect to internally (e.g. `/index.html`). */
+  fallback: { code: number } | { uri: string };
+}
+
+export interface HeaderSetting {
+  name: string;
+  /** Lower-case name, for matching. */
+  key: string;
+  /** Value template; empty removes the header (proxy_set_header X ""). */
+  value: string;
+}
+
+export interface AddHeaderSetting extends HeaderSetting {
+  always: boolean;
+}
+
+export interface LimitReqRule extends SourceRef {
+  zone: string;
+  burst: number;
+  /** Requests within `delay` of the burst pass at once; nodelay = Infinity. */
+  delay: number;
+}
+
+export type ExpiresSetting = { kind: 'off' } | { kind: 'epoch' } | { kind: 'max' } | { kind: 'after'; ms: number };
+
+export interface AccessLogSetting {
+  target: LogTarget;
+  format: 'json' | 'combined';
+  /** Lines are written in batches of up to this many bytes (and at least every flush interval). */
+  bufferBytes: number;
+  flushMs: number;
+}
+
+/** Every setting that http, server and location blocks can hold, after merging. */
+export interface HttpSettings {
+  clientMaxBodySize: number;
+  clientBodyTimeoutMs: number;
+  clientHeaderTimeoutMs: number;
+  keepaliveTimeoutMs: number;
+  keepaliveRequests: number;
+  sendTimeoutMs: number;
+  /** large_client_header_buffers N SIZE: request line + headers may use N * SIZE bytes. */
+  maxHeaderBytes: number;
+  proxyConnectTimeoutMs: number;
+  proxyReadTimeoutMs: number;
+  proxySendTimeoutMs: number;
+  /** Bit set of NextUpstream flags (see http/next-upstream.ts). */
+  proxyNextUpstream: number;
+  proxyNextUpstreamTries: number;
+  proxyNextUpstreamTimeoutMs: number;
+  proxySetHeaders: HeaderSetting[];
+  proxyHideHeaders: string[];
+  addHeaders: AddHeaderSetting[];
+  limitReq: LimitReqRule[];
+  limitReqStatus: number;
+  limitReqDryRun: boolean;
+  root: string | null;
+  alias: string | null;
+  index: string[];
+  tryFiles: TryFilesConfig | null;
+  expires: ExpiresSetting;
+  etag: boolean;
+  defaultType: string;
+  /** Extension (lower case, no dot) -> media type, on top of the built-in table. */
+  types: Record<string, string>;
+  accessLog: AccessLogSetting;
+}

@@ -1,0 +1,24 @@
+/**
+ * payment-sim: stands in for a payment provider. Payment API on TENK_PAYMENT_SIM_PORT (3200),
+ * admin API (faults, stats, /health, /metrics) on TENK_PAYMENT_SIM_ADMIN_PORT (3201).
+ *   curl -X PUT localhost:3201/admin/faults -d '{"hang":true}'      # make it hang
+ *   curl -X DELETE localhost:3201/admin/faults                        # back to normal
+ */
+import { isConfigError, loadConfig } from '@tenk/config';
+import { createLogger } from '@tenk/observability';
+import { PaymentSim } from './payment-sim';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ service: 'payment-sim', level: config.runtime.logLevel });
+  const sim = new PaymentSim({ port: config.services.paymentSimPort, adminPort: config.services.paymentSimAdminPort, logger });
+  await sim.start();
+  const stop = () => void sim.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`payment-sim: ${isConfigError(error) || error instanceof Error ? (error as Error).message : String(error)}\n`);
+  process.exit(1);
+});
