@@ -1,5 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, MaxLength, ValidateBy } from 'class-validator';
+
+/** bcrypt ignores what follows the 72nd byte: refuse such passwords instead. */
+const MaxBytes = (max: number) =>
+  ValidateBy({
+    name: 'maxBytes',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
+      defaultMessage: () => `password must be at most ${max} bytes in UTF-8`,
+    },
+  });
 
 export class SignupBody {
   @ApiProperty({ example: 'ada@example.com' })
@@ -12,9 +22,10 @@ export class SignupBody {
   @Length(1, 100)
   name!: string;
 
-  @ApiProperty({ minLength: 10, description: 'At least 10 characters' })
+  @ApiProperty({ minLength: 10, maxLength: 72, description: '10 to 72 characters (bcrypt reads 72 bytes)' })
   @IsString()
-  @Length(10, 200, { message: 'password must be 10 to 200 characters long' })
+  @Length(10, 72, { message: 'password must be 10 to 72 characters long' })
+  @MaxBytes(72)
   password!: string;
 }
 

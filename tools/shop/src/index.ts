@@ -1,0 +1,2 @@
+export { Shop, ALL_COMPONENTS, type Component, type ShopOptions, type ShopUrls } from './shop';
+export { ShopProcess, type ProcessSpec, type ProcessState } from './shop-process';

@@ -1,0 +1,163 @@
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type TenkConfig } from '@tenk/config';
+import { ShopProcess, type ProcessSpec } from './shop-process';
+
+export type Component = 'payment-sim' | 'api' | 'media-worker' | 'mailer' | 'reports' | 'balancer';
+
+export const ALL_COMPONENTS: readonly Component[] = ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'];
+
+export interface ShopOptions {
+  /** Environment for every process (port overrides for a second shop, feature switches). */
+  env?: Record<string, string>;
+  /** How many api instances; default TENK_API_INSTANCES (2). */
+  apiInstances?: number;
+  components?: readonly Component[];
+  /** Restart a process that crashes (npm start: yes; fault drills decide for themselves). */
+  restartOnCrash?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ShopUrls {
+  shop: string;
+  docs: string;
+  health: string;
+  balancerAdmin: string;
+  mail: string;
+  apis: string[];
+}
+
+const ROOT = path.resolve(__dirname, '../../..');
+const REGISTER = path.join(ROOT, 'tools/register.cjs');
+
+/**
+ * The running shop: payment-sim, N api instances, the workers and the balancer, as child
+ * processes of this one, each logging to .tenk/logs/<name>.log. What `npm start` runs, and
+ * what the e2e suites and the lab start (on other ports) to test and measure it.
+ */
+export class Shop {
+  readonly config: TenkConfig;
+  readonly processes = new Map<string, ShopProcess>();
+  readonly #log: (line: string) => void;
+
+  private constructor(config: TenkConfig, log: (line: string) => void) {
+    this.config = config;
+    this.#log = log;
+  }
+
+  /** Starts the components (from dist/: run the build first) and waits until all are ready. */
+  static async start(options: ShopOptions = {}): Promise<Shop> {
+    const env = { ...(options.env ?? {}) };
+    const config = loadConfig({ ...process.env, ...env });
+    const shop = new Shop(config, options.log ?? (() => undefined));
+    const instances = options.apiInstances ?? config.services.apiInstances;
+    const components = options.components ?? ALL_COMPONENTS;
+    const specs = shop.#specs(env, instances).filter((spec) => components.includes(componentOf(spec.name)));
+    try {
+      // In dependency order: payment-sim before the apis, the apis before the balancer.
+      for (const group of [['payment-sim'], ['api', 'media-worker', 'mailer', 'reports'], ['balancer']]) {
+        const batch = specs.filter((spec) => group.includes(componentOf(spec.name)));
+        for (const spec of batch) {
+          const process = new ShopProcess(spec, (line) => shop.#log(line), options.restartOnCrash ?? false);
+          shop.processes.set(spec.name, process);
+          process.start();
+        }
+        await Promise.all(
+          batch.map(async (spec) => {
+            const started = Date.now();
+            await shop.processes.get(spec.name)!.waitReady();
+            shop.#log(`${spec.name.padEnd(13)} ready in ${((Date.now() - started) / 1000).toFixed(1)} s  ${spec.readyUrl.replace(/\/health.*$/, '')}`);
+          }),
+        );
+      }
+    } catch (error) {
+      await shop.stop();
+      throw error;
+    }
+    return shop;
+  }
+
+  get urls(): ShopUrls {
+    const { services, mail } = this.config;
+    const shop = `http://127.0.0.1:${services.balancerPort}`;
+    return {
+      shop,
+      docs: `${shop}/docs`,
+      health: `${shop}/health/ready`,
+      balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
+      mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,
+      apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => p.spec.readyUrl.replace('/health/ready', '')),
+    };
+  }
+
+  process(name: string): ShopProcess {
+    const process = this.processes.get(name);
+    if (!process) throw new Error(`no process ${name}; running: ${[...this.processes.keys()].join(', ')}`);
+    return process;
+  }
+
+  /** Stops everything, the balancer first so no request reaches a stopping api. */
+  async stop(): Promise<void> {
+    const order = [...this.processes.values()].sort((a, b) => rank(b.spec.name) - rank(a.spec.name));
+    for (const process of order) await process.stop(this.config.runtime.shutdownGraceMs + 2_000);
+    for (const process of order) process.closeLog();
+  }
+
+  #specs(env: Record<string, string>, instances: number): ProcessSpec[] {
+    const { services, paths } = this.config;
+    mkdirSync(paths.logs, { recursive: true });
+    const node = (script: string) => ({ command: process.execPath, args: ['--enable-source-maps', path.join(ROOT, script)] });
+    const logFile = (name: string) => path.join(paths.logs, `${name}.log`);
+    const apiPorts = Array.from({ length: instances }, (_, i) => services.apiPort + i);
+    const specs: ProcessSpec[] = [
+      {
+        name: 'payment-sim',
+        command: process.execPath,
+        args: ['-r', REGISTER, path.join(ROOT, 'tools/payment-sim/src/main.ts')],
+        env,
+        readyUrl: `http://127.0.0.1:${services.paymentSimAdminPort}/health`,
+        logFile: logFile('payment-sim'),
+      },
+      ...apiPorts.map((port, i) => ({
+        name: `api-${i + 1}`,
+        ...node('dist/apps/api/src/main.js'),
+        env: { ...env, TENK_API_PORT: String(port) },
+        readyUrl: `http://127.0.0.1:${port}/health/ready`,
+        logFile: logFile(`api-${i + 1}`),
+      })),
+      { name: 'media-worker', ...node('dist/apps/media-worker/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mediaWorkerPort}/health/ready`, logFile: logFile('media-worker') },
+      { name: 'mailer', ...node('dist/apps/mailer/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mailerPort}/health/ready`, logFile: logFile('mailer') },
+      { name: 'reports', ...node('dist/apps/reports/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.reportsPort}/health/ready`, logFile: logFile('reports') },
+      {
+        name: 'balancer',
+        ...node('dist/apps/balancer/src/main.js'),
+        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts)],
+        env: { ...env, TENK_BALANCER_UPSTREAMS: apiPorts.map((port) => `127.0.0.1:${port}`).join(',') },
+        readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
+        logFile: logFile('balancer'),
+      },
+    ];
+    return specs;
+  }
+
+  /**
+   * The shipped balancer config, copied beside a generated `api-servers.conf` that lists this
+   * shop's api instances (tenk.conf includes it, relative to its own folder).
+   */
+  #balancerConfig(apiPorts: number[]): string {
+    const dir = path.join(this.config.paths.run, 'balancer');
+    mkdirSync(dir, { recursive: true });
+    const shipped = path.join(ROOT, 'apps/balancer/conf');
+    for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf')) copyFileSync(path.join(shipped, file), path.join(dir, file));
+    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port};`).join('\n')}\n`);
+    return path.join(dir, 'tenk.conf');
+  }
+}
+
+function componentOf(name: string): Component {
+  return (name.startsWith('api-') ? 'api' : name) as Component;
+}
+
+function rank(name: string): number {
+  return ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'].indexOf(componentOf(name));
+}

@@ -1,0 +1,73 @@
+/**
+ * `npm start` (after tools/bootstrap installed dependencies): the whole shop on this machine.
+ * Brings the local stack up, builds, migrates, starts payment-sim, the api instances, the
+ * workers and the balancer, waits until all are healthy, prints where to open it. Ctrl-C
+ * stops the apps; the stack keeps running (npm run infra -- down stops it).
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Shop } from './shop';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+function step(title: string, command: string[]): void {
+  const started = Date.now();
+  console.log(`\n==> ${title}`);
+  const result = spawnSync(process.execPath, command, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\n${title} failed (exit ${result.status}); see the output above.`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`    done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const register = ['-r', path.join(ROOT, 'tools/register.cjs')];
+  step('Local stack: PostgreSQL primary + replica, Redis x2, Kafka, SMTP sink', [...register, 'tools/infra/src/main.ts', 'up']);
+  step('Build (swc)', [...register, 'tools/build/src/main.ts']);
+  step('Migrations and seed data', [...register, 'tools/db/src/migrate.ts']);
+
+  console.log('\n==> Starting the shop');
+  const shop = await Shop.start({ restartOnCrash: true, log: (line) => console.log(`    ${line}`) });
+  const urls = shop.urls;
+  const lines = [
+    `tenk is running (started in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    '',
+    `  Shop (through the balancer)   ${urls.shop}/`,
+    `  API docs (Swagger)            ${urls.docs}`,
+    `  Health                        ${urls.health}`,
+    `  Balancer status               ${urls.balancerAdmin}`,
+    `  Mail sent (SMTP sink)         ${urls.mail}`,
+    `  api instances                 ${urls.apis.join('  ')}`,
+    '',
+    `  Logs: ${path.relative(process.cwd(), shop.config.paths.logs) || shop.config.paths.logs}/   Stack: npm run infra -- status`,
+    '  Ctrl-C stops the apps; `npm run infra -- down` stops the databases, Redis and Kafka.',
+  ];
+  const width = Math.max(...lines.map((line) => line.length)) + 2;
+  console.log(`\n+${'-'.repeat(width)}+\n${lines.map((line) => `| ${line.padEnd(width - 1)}|`).join('\n')}\n+${'-'.repeat(width)}+\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the apps (finishing in-flight requests)...`);
+    shop.stop().then(
+      () => {
+        console.log('stopped. The stack is still up: `npm run infra -- down` stops it.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`error while stopping: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
