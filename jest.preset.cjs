@@ -3,10 +3,16 @@
 // Type-checking is its own step (`npm run typecheck`), so tests stay fast.
 const path = require('node:path');
 
+const { compilerOptions } = require('./tsconfig.base.json');
+
 const swcOptions = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
     target: 'es2022',
+    // Rewrites @tenk/* imports at compile time, so code Jest loads outside its module system
+    // (global setup) resolves them too.
+    baseUrl: __dirname,
+    paths: compilerOptions.paths,
     transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
   },
   module: { type: 'commonjs' },

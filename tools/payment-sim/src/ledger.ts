@@ -40,7 +40,8 @@ export class Ledger {
     const remembered = this.#keys.get(key);
     if (remembered) {
       if (remembered.fingerprint !== fingerprint) return { conflict: `Idempotency-Key ${key} was first used with a different request` };
-      return { authorization: this.#authorizations.get(remembered.authorizationId)!, replayed: true };
+      const authorization = this.#authorizations.get(remembered.authorizationId);
+      if (authorization) return { authorization, replayed: true };
     }
     const declined = request.amountCents > DECLINE_ABOVE_CENTS;
     const authorization: Authorization = {

@@ -45,14 +45,14 @@ export class PaymentSim {
     this.#registry.setDefaultLabels({ service: 'payment-sim' });
     collectDefaultMetrics({ register: this.#registry });
     this.#requests = new Counter({ name: 'payment_sim_requests_total', help: 'Payment requests by route and outcome', labelNames: ['route', 'outcome'], registers: [this.#registry] });
-    const sim = this;
+    const currentFaults = () => this.#faults;
     new Gauge({
       name: 'payment_sim_fault',
       help: 'Active fault modes: hang and refuse_connections are 0/1, latency_ms in ms, error_rate 0..1',
       labelNames: ['fault'],
       registers: [this.#registry],
       collect() {
-        const faults = sim.#faults;
+        const faults = currentFaults();
         this.set({ fault: 'hang' }, faults.hang ? 1 : 0);
         this.set({ fault: 'refuse_connections' }, faults.refuseConnections ? 1 : 0);
         this.set({ fault: 'latency_ms' }, faults.latencyMs);

@@ -65,7 +65,7 @@ export class Shop {
         await Promise.all(
           batch.map(async (spec) => {
             const started = Date.now();
-            await shop.processes.get(spec.name)!.waitReady();
+            await shop.process(spec.name).waitReady();
             shop.#log(`${spec.name.padEnd(13)} ready in ${((Date.now() - started) / 1000).toFixed(1)} s  ${spec.readyUrl.replace(/\/health.*$/, '')}`);
           }),
         );

@@ -60,6 +60,8 @@ export class Peer {
 
   /** The connection pool to this peer (undici), set by its Upstream. */
   dispatcher: Dispatcher | null = null;
+  /** The pool settings `dispatcher` was made with: a reload that changes them gets a new pool. */
+  poolKey = '';
 
   constructor(upstream: string, config: PeerConfig) {
     this.upstream = upstream;

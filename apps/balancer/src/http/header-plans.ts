@@ -1,0 +1,109 @@
+import type { AddHeaderSetting, HeaderSetting } from '../config/schema';
+import { Template, type VariableContext } from './variables';
+
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1) and the ones tenk manages itself: never copied from
+ * the client to the upstream. `expect` is dropped because Node has already answered
+ * 100-continue to the client.
+ */
+const REQUEST_DROP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings'];
+
+/** What tenk adds to every proxied request unless proxy_set_header says otherwise. */
+const DEFAULT_REQUEST_HEADERS: HeaderSetting[] = [
+  { name: 'Host', key: 'host', value: '$proxy_host' },
+  { name: 'X-Forwarded-For', key: 'x-forwarded-for', value: '$proxy_add_x_forwarded_for' },
+  { name: 'X-Forwarded-Proto', key: 'x-forwarded-proto', value: '$scheme' },
+  { name: 'X-Request-Id', key: 'x-request-id', value: '$request_id' },
+];
+
+/** Never copied from the upstream's response: hop-by-hop, and framing Node redoes itself. */
+const RESPONSE_DROP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
+
+interface SetHeader {
+  name: string;
+  template: Template;
+}
+
+/**
+ * The request headers a location sends upstream, compiled once: which client headers to
+ * drop, and which to set (tenk's defaults, overridden by proxy_set_header by name; an
+ * empty value removes the header, as in nginx).
+ */
+export class RequestHeaderPlan {
+  readonly #drop: Set<string>;
+  readonly #set: SetHeader[];
+
+  constructor(settings: readonly HeaderSetting[]) {
+    const byKey = new Map<string, HeaderSetting>();
+    for (const header of DEFAULT_REQUEST_HEADERS) byKey.set(header.key, header);
+    for (const header of settings) byKey.set(header.key, header);
+    this.#drop = new Set([...REQUEST_DROP, ...byKey.keys()]);
+    this.#set = [...byKey.values()].filter((header) => header.value !== '').map((header) => ({ name: header.name, template: new Template(header.value) }));
+  }
+
+  /** The upstream request's headers as a flat [name, value, ...] list (undici's format). */
+  build(rawHeaders: readonly string[], context: VariableContext): string[] {
+    const out: string[] = [];
+    const drop = this.#drop;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i];
+      if (drop.has(name.toLowerCase())) continue;
+      out.push(name, rawHeaders[i + 1]);
+    }
+    const set = this.#set;
+    for (let i = 0; i < set.length; i++) {
+      const value = set[i].template.evaluate(context);
+      if (value !== '') out.push(set[i].name, value);
+    }
+    return out;
+  }
+}
+
+/** Statuses add_header applies to without `always` (nginx's list). */
+const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
+
+interface AddHeader {
+  name: string;
+  template: Template;
+  always: boolean;
+}
+
+/**
+ * The response side: which upstream headers to drop (hop-by-hop, proxy_hide_header) and
+ * which to add (add_header), compiled once per location.
+ */
+export class ResponseHeaderPlan {
+  readonly #drop: Set<string>;
+  readonly #add: AddHeader[];
+  readonly hasAdditions: boolean;
+
+  constructor(hide: readonly string[], add: readonly AddHeaderSetting[]) {
+    this.#drop = new Set([...RESPONSE_DROP, ...hide]);
+    this.#add = add.map((header) => ({ name: header.name, template: new Template(header.value), always: header.always }));
+    this.hasAdditions = this.#add.length > 0;
+  }
+
+  /** Upstream raw headers (undici gives Buffers) as Node's flat [name, value, ...] list. */
+  fromUpstream(rawHeaders: readonly Buffer[], status: number, context: VariableContext): string[] {
+    const out: string[] = [];
+    const drop = this.#drop;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1');
+      if (drop.has(name.toLowerCase())) continue;
+      out.push(name, rawHeaders[i + 1].toString('latin1'));
+    }
+    if (this.hasAdditions) this.appendTo(out, status, context);
+    return out;
+  }
+
+  /** Appends add_header values that apply to this status. */
+  appendTo(out: string[], status: number, context: VariableContext): void {
+    const add = this.#add;
+    const listed = ADD_HEADER_STATUSES.has(status);
+    for (let i = 0; i < add.length; i++) {
+      if (!listed && !add[i].always) continue;
+      const value = add[i].template.evaluate(context);
+      if (value !== '') out.push(add[i].name, value);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+const BODY_TOO_LARGE = Symbol.for('tenk.balancer.BodyTooLarge');
+
+/** The client sent more than client_max_body_size: the answer is 413. */
+export class BodyTooLargeError extends Error {
+  readonly [BODY_TOO_LARGE] = true;
+
+  constructor(readonly limit: number) {
+    super(`request body larger than client_max_body_size (${limit} bytes)`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+export function isBodyTooLarge(error: unknown): error is BodyTooLargeError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BODY_TOO_LARGE] === true;
+}
+
+/**
+ * Streams a client's request body to undici with backpressure (the client is paused while
+ * the upstream socket is full, so a 1 GB upload holds a few chunks in memory, not the body).
+ * It counts bytes against client_max_body_size and arms client_body_timeout while reading.
+ * undici destroys the stream it sends: destroying this relay detaches from the request
+ * rather than destroying the client's connection, so tenk can still answer 502 or 413, and a
+ * relay that never read anything can be replaced for a retry on another peer.
+ */
+export class RequestBodyRelay extends Readable {
+  readonly #req: IncomingMessage;
+  readonly #limit: number;
+  readonly #timeoutMs: number;
+  #received = 0;
+  #attached = false;
+  #done = false;
+  /** True once a byte was read: the body cannot be sent to another peer any more. */
+  started = false;
+
+  constructor(req: IncomingMessage, limit: number, timeoutMs: number) {
+    super({ highWaterMark: 64 * 1024 });
+    this.#req = req;
+    this.#limit = limit;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  override _read(): void {
+    if (!this.#attached) {
+      this.#attached = true;
+      this.started = true;
+      const req = this.#req;
+      req.on('data', this.#onData);
+      req.on('end', this.#onEnd);
+      req.on('error', this.#onError);
+      req.on('aborted', this.#onAborted);
+      if (this.#timeoutMs > 0) req.socket.setTimeout(this.#timeoutMs);
+    }
+    this.#req.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#detach();
+    if (!this.#done) this.#req.pause();
+    callback(error);
+  }
+
+  #onData = (chunk: Buffer): void => {
+    this.#received += chunk.length;
+    if (this.#limit > 0 && this.#received > this.#limit) {
+      this.#req.pause();
+      this.destroy(new BodyTooLargeError(this.#limit));
+      return;
+    }
+    if (!this.push(chunk)) this.#req.pause();
+  };
+
+  #onEnd = (): void => {
+    this.#done = true;
+    this.#detach();
+    this.push(null);
+  };
+
+  #onError = (error: Error): void => {
+    this.destroy(error);
+  };
+
+  #onAborted = (): void => {
+    this.destroy(new Error('client closed the connection while sending the request body'));
+  };
+
+  #detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    const req = this.#req;
+    req.off('data', this.#onData);
+    req.off('end', this.#onEnd);
+    req.off('error', this.#onError);
+    req.off('aborted', this.#onAborted);
+    if (this.#timeoutMs > 0 && !req.socket.destroyed) req.socket.setTimeout(0);
+  }
+}

@@ -1,0 +1,79 @@
+import type { AccessLogSetting } from '../config/schema';
+import type { LogSink } from './log-sink';
+
+/** What one access log line records. Filled by the code that answered the request. */
+export interface AccessRecord {
+  requestId: string;
+  clientAddress: string;
+  method: string;
+  /** The request target as received. */
+  target: string;
+  httpVersion: string;
+  status: number;
+  bytesSent: number;
+  /** From the first byte of the request to the end of the response. */
+  durationMs: number;
+  userAgent: string;
+  referer: string;
+  upstreamName: string;
+  /** The peer that answered (the last one, after retries), or ''. */
+  peerAddress: string;
+  upstreamStatus: number;
+  /** Time the last peer took, or -1. */
+  upstreamMs: number;
+  tries: number;
+}
+
+let cachedSecond = 0;
+let cachedIso = '';
+let cachedCombined = '';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function refreshClock(now: number): void {
+  const second = Math.floor(now / 1000);
+  if (second === cachedSecond) return;
+  cachedSecond = second;
+  const date = new Date(second * 1000);
+  cachedIso = date.toISOString().replace('.000Z', 'Z');
+  const pad = (n: number) => String(n).padStart(2, '0');
+  cachedCombined = `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/**
+ * One location's access log: JSON lines by default (one object per request, fields named
+ * like nginx's variables), or nginx's `combined` text format. Lines are built by string
+ * concatenation with the timestamp cached per second, and batched by the sink.
+ */
+export class AccessLog {
+  readonly #sink: LogSink;
+  readonly #format: 'json' | 'combined';
+
+  constructor(sink: LogSink, setting: AccessLogSetting) {
+    this.#sink = sink;
+    this.#format = setting.format;
+    sink.configureBuffer(setting.bufferBytes, setting.flushMs);
+  }
+
+  write(record: AccessRecord): void {
+    refreshClock(Date.now());
+    this.#sink.buffered(this.#format === 'json' ? jsonLine(record) : combinedLine(record));
+  }
+}
+
+function jsonLine(r: AccessRecord): string {
+  return (
+    `{"time":"${cachedIso}","level":"info","service":"balancer","msg":"access","request_id":${JSON.stringify(r.requestId)}` +
+    `,"remote_addr":${JSON.stringify(r.clientAddress)},"method":${JSON.stringify(r.method)},"uri":${JSON.stringify(r.target)}` +
+    `,"status":${r.status},"bytes_sent":${r.bytesSent},"request_time_ms":${r.durationMs.toFixed(3)}` +
+    (r.upstreamName === ''
+      ? ''
+      : `,"upstream":${JSON.stringify(r.upstreamName)},"upstream_addr":${JSON.stringify(r.peerAddress)},"upstream_status":${r.upstreamStatus},"upstream_response_time_ms":${r.upstreamMs < 0 ? 'null' : r.upstreamMs.toFixed(3)},"upstream_tries":${r.tries}`) +
+    `,"user_agent":${JSON.stringify(r.userAgent)}}\n`
+  );
+}
+
+function combinedLine(r: AccessRecord): string {
+  const quote = (text: string) => (text === '' ? '"-"' : JSON.stringify(text));
+  return `${r.clientAddress} - - [${cachedCombined}] "${r.method} ${r.target} HTTP/${r.httpVersion}" ${r.status} ${r.bytesSent} ${quote(r.referer)} ${quote(r.userAgent)}\n`;
+}

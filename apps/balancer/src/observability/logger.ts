@@ -1,0 +1,49 @@
+import type { LogSink } from './log-sink';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/**
+ * Structured event log: one JSON object per line (`time`, `level`, `service`, `msg`, then
+ * the event's fields), the shape tenk's other services log in. The sink can be swapped on
+ * reload (error_log).
+ */
+export class Logger {
+  #sink: LogSink;
+  #min: number;
+
+  constructor(sink: LogSink, level: LogLevel = 'info') {
+    this.#sink = sink;
+    this.#min = LEVELS[level];
+  }
+
+  useSink(sink: LogSink): void {
+    this.#sink = sink;
+  }
+
+  get sink(): LogSink {
+    return this.#sink;
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.#log('debug', msg, fields);
+  }
+
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.#log('info', msg, fields);
+  }
+
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.#log('warn', msg, fields);
+  }
+
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.#log('error', msg, fields);
+  }
+
+  #log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (LEVELS[level] < this.#min) return;
+    this.#sink.immediate(`${JSON.stringify({ time: new Date().toISOString(), level, service: 'balancer', msg, ...fields })}\n`);
+  }
+}

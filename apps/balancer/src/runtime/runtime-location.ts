@@ -1,0 +1,72 @@
+import type { LocationConfig } from '../config/schema';
+import { ResponseHeaderPlan, RequestHeaderPlan } from '../http/header-plans';
+import type { RateLimitZone } from '../http/rate-limit';
+import { NextUpstream } from '../http/next-upstream';
+import { Template } from '../http/variables';
+import type { AccessLog } from '../observability/access-log';
+import type { LimitReqRule } from '../config/schema';
+import type { Upstream } from '../upstream/upstream';
+
+export interface ActiveLimit {
+  zone: RateLimitZone;
+  rule: LimitReqRule;
+}
+
+/**
+ * A location ready to serve: its settings flattened into fields the hot path reads
+ * directly, its header plans compiled and its upstream, zones and log resolved.
+ */
+export class RuntimeLocation {
+  readonly config: LocationConfig;
+  readonly kind: 'proxy' | 'return' | 'static';
+  readonly upstream: Upstream | null;
+  /** proxy_pass URI part, replacing `prefix` in the request path (null: path unchanged). */
+  readonly proxyUri: string | null;
+  /** The location's path, for proxy_pass URI replacement and alias. */
+  readonly prefix: string;
+  readonly requestHeaders: RequestHeaderPlan;
+  readonly responseHeaders: ResponseHeaderPlan;
+  readonly limits: readonly ActiveLimit[];
+  readonly limitStatus: number;
+  readonly limitDryRun: boolean;
+  readonly accessLog: AccessLog | null;
+  readonly maxBodySize: number;
+  readonly clientBodyTimeoutMs: number;
+  readonly sendTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly nextUpstream: number;
+  readonly nextUpstreamRetriesNonIdempotent: boolean;
+  readonly nextUpstreamTries: number;
+  readonly nextUpstreamTimeoutMs: number;
+  readonly returnCode: number;
+  readonly returnText: Template | null;
+
+  constructor(config: LocationConfig, upstream: Upstream | null, limits: readonly ActiveLimit[], accessLog: AccessLog | null) {
+    const settings = config.settings;
+    this.config = config;
+    this.kind = config.handler.kind;
+    this.upstream = upstream;
+    this.proxyUri = config.handler.kind === 'proxy' ? config.handler.uri : null;
+    this.prefix = config.match.kind === 'regex' ? '' : config.match.path;
+    this.requestHeaders = new RequestHeaderPlan(settings.proxySetHeaders);
+    this.responseHeaders = new ResponseHeaderPlan(settings.proxyHideHeaders, settings.addHeaders);
+    this.limits = limits;
+    this.limitStatus = settings.limitReqStatus;
+    this.limitDryRun = settings.limitReqDryRun;
+    this.accessLog = accessLog;
+    this.maxBodySize = settings.clientMaxBodySize;
+    this.clientBodyTimeoutMs = settings.clientBodyTimeoutMs;
+    this.sendTimeoutMs = settings.sendTimeoutMs;
+    this.readTimeoutMs = settings.proxyReadTimeoutMs;
+    this.nextUpstream = settings.proxyNextUpstream;
+    this.nextUpstreamRetriesNonIdempotent = (settings.proxyNextUpstream & NextUpstream.non_idempotent) !== 0;
+    this.nextUpstreamTries = settings.proxyNextUpstreamTries;
+    this.nextUpstreamTimeoutMs = settings.proxyNextUpstreamTimeoutMs;
+    this.returnCode = config.handler.kind === 'return' ? config.handler.code : 0;
+    this.returnText = config.handler.kind === 'return' && config.handler.text !== null ? new Template(config.handler.text) : null;
+  }
+
+  get settings(): LocationConfig['settings'] {
+    return this.config.settings;
+  }
+}

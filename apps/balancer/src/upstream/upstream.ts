@@ -1,0 +1,134 @@
+import { Pool } from 'undici';
+import { ALGORITHMS, type AlgorithmDefinition, type Attempt, type LoadBalancer } from '../algorithms';
+import type { UpstreamConfig } from '../config/schema';
+import type { Logger } from '../observability/logger';
+import { acquirePeer, isAvailable, releasePeer } from './availability';
+import { Peer, PeerGroup } from './peer';
+
+/**
+ * An upstream block at run time: its peers (primaries, then backups), the algorithm that
+ * picks among them, and one undici connection pool per peer. `pick` and `release` are the
+ * whole interface the proxy uses (nginx's get/free), and the book-keeping around them is
+ * here, once, whatever the algorithm.
+ */
+export class Upstream {
+  readonly name: string;
+  readonly config: UpstreamConfig;
+  /** Primaries then backups; peer.index is the position here. */
+  readonly peers: readonly Peer[];
+  readonly primaries: PeerGroup;
+  readonly backups: PeerGroup;
+  /** Whether upstream connections are reused (`keepalive`); without it each request gets its own, as in nginx. */
+  readonly reuseConnections: boolean;
+  #balancer: LoadBalancer;
+  #algorithm: AlgorithmDefinition;
+  readonly #logger: Logger;
+  /** Requests answered 502 because no peer could take them. */
+  noLivePeers = 0;
+  /** Attempts passed on to another peer (proxy_next_upstream). */
+  retries = 0;
+
+  constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger) {
+    this.name = config.name;
+    this.config = config;
+    this.#logger = logger;
+    this.reuseConnections = config.keepalive !== null;
+    const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.address, peer]));
+    const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
+    const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.connectTimeoutMs}`;
+    this.peers = ordered.map((server, index) => {
+      const kept = reusable.get(server.address);
+      const peer = kept && kept.host === server.host && kept.port === server.port ? kept : new Peer(config.name, server);
+      if (peer === kept) peer.reconfigure(server);
+      peer.index = index;
+      if (peer.dispatcher === null || peer.poolKey !== poolKey) {
+        // A changed pool setting gets a new pool; the old one closes once its requests finish.
+        void peer.dispatcher?.close().catch(() => undefined);
+        peer.dispatcher = createPool(peer, config);
+        peer.poolKey = poolKey;
+      }
+      if (config.healthCheck?.mandatory && peer !== kept) peer.healthy = false;
+      if (!config.healthCheck) peer.healthy = true;
+      return peer;
+    });
+    const primaries = this.peers.filter((peer) => !peer.backup);
+    const backups = this.peers.filter((peer) => peer.backup);
+    this.primaries = new PeerGroup(primaries, primaries.length === 1 && backups.length === 0);
+    this.backups = new PeerGroup(backups, false);
+    const algorithm = ALGORITHMS.find((candidate) => candidate.name === config.method.name);
+    if (!algorithm) throw new Error(`upstream "${config.name}": unknown algorithm "${config.method.name}"`);
+    this.#algorithm = algorithm;
+    this.#balancer = algorithm.create(config.method.args, this.primaries);
+  }
+
+  get balancer(): LoadBalancer {
+    return this.#balancer;
+  }
+
+  get algorithm(): AlgorithmDefinition {
+    return this.#algorithm;
+  }
+
+  /**
+   * A peer for the attempt (primaries first, backups when no primary is usable), marked
+   * tried and counted as busy; null when none is usable.
+   */
+  pick(attempt: Attempt, now: number): Peer | null {
+    let peer = this.#balancer.pick(this.primaries, attempt, now);
+    if (peer === null && this.backups.peers.length > 0 && this.#algorithm.supportsBackup) peer = this.#balancer.pick(this.backups, attempt, now);
+    if (peer === null) return null;
+    attempt.markTried(peer.index);
+    attempt.tries++;
+    acquirePeer(peer, now);
+    return peer;
+  }
+
+  /** Ends an attempt on `peer`, reporting whether it failed (passive health). */
+  release(peer: Peer, failed: boolean, now: number): void {
+    if (releasePeer(peer, failed, now)) {
+      this.#logger.warn('peer taken out after failures', {
+        upstream: this.name,
+        peer: peer.address,
+        fails: peer.fails,
+        max_fails: peer.maxFails,
+        fail_timeout_ms: peer.failTimeoutMs,
+      });
+    }
+  }
+
+  /** Whether any peer could take a request now (for the status page). */
+  hasAvailablePeer(now: number): boolean {
+    return this.peers.some((peer) => isAvailable(peer, now, peer.backup ? false : this.primaries.single));
+  }
+
+  /**
+   * Switches the algorithm at run time (admin API). Returns what is wrong, or null.
+   * Lasts until the next reload, which goes back to what the file says.
+   */
+  switchAlgorithm(name: string, args: readonly string[]): string | null {
+    const algorithm = ALGORITHMS.find((candidate) => candidate.name === name);
+    if (!algorithm) return `unknown algorithm "${name}" (known: ${ALGORITHMS.map((a) => a.name).join(', ')})`;
+    if (args.length > algorithm.maxArgs) return `${name} takes at most ${algorithm.maxArgs} arguments`;
+    const problem = algorithm.validate(args);
+    if (problem) return `${name}: ${problem}`;
+    if (!algorithm.supportsBackup && this.backups.peers.length > 0) return `${name} cannot be used with backup servers (upstream "${this.name}" has ${this.backups.peers.length})`;
+    this.#algorithm = algorithm;
+    this.#balancer = algorithm.create(args, this.primaries);
+    for (const peer of this.peers) {
+      peer.currentWeight = 0;
+      peer.effectiveWeight = peer.weight;
+    }
+    return null;
+  }
+}
+
+function createPool(peer: Peer, config: UpstreamConfig): Pool {
+  return new Pool(`http://${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`, {
+    connections: null,
+    pipelining: 1,
+    connect: { timeout: config.connectTimeoutMs },
+    keepAliveTimeout: config.keepalive === null ? 1000 : config.keepaliveTimeoutMs,
+    keepAliveMaxTimeout: Math.max(config.keepaliveTimeoutMs, 600_000),
+    maxRequestsPerClient: config.keepaliveRequests,
+  });
+}

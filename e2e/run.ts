@@ -1,0 +1,19 @@
+/**
+ * `npm run e2e -- [pattern]`: the e2e suites alone (e.g. `npm run e2e -- drills`), against
+ * the stack tools/infra runs. Builds first so the shop runs the code you have.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const register = ['-r', path.join(root, 'tools/register.cjs')];
+for (const [entry, args] of [
+  ['tools/infra/src/main.ts', ['up']],
+  ['tools/build/src/main.ts', []],
+  ['tools/db/src/migrate.ts', []],
+] as const) {
+  const result = spawnSync(process.execPath, [...register, path.join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+const jest = spawnSync(process.execPath, [path.join(root, 'node_modules/.bin/jest'), '-c', path.join(root, 'e2e/jest.config.cjs'), '--runInBand', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+process.exit(jest.status ?? 1);

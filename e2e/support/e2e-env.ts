@@ -1,0 +1,20 @@
+/**
+ * The e2e shop's ports: the same stack (PostgreSQL, Redis, Kafka, SMTP sink), but its own HTTP
+ * ports, so `npm test` does not collide with a shop started by `npm start`.
+ */
+export const E2E_ENV: Record<string, string> = {
+  TENK_API_PORT: '4001',
+  TENK_MEDIA_WORKER_PORT: '4101',
+  TENK_MAILER_PORT: '4102',
+  TENK_REPORTS_PORT: '4103',
+  TENK_PAYMENT_SIM_PORT: '4200',
+  TENK_PAYMENT_SIM_ADMIN_PORT: '4201',
+  TENK_BALANCER_PORT: '18080',
+  TENK_BALANCER_ADMIN_PORT: '18081',
+  TENK_PUBLIC_URL: 'http://127.0.0.1:18080',
+};
+
+/** Where the e2e shop answers (set by global-setup for the suites). */
+export function shopUrl(path = ''): string {
+  return `${process.env['TENK_E2E_SHOP_URL'] ?? `http://127.0.0.1:${E2E_ENV['TENK_BALANCER_PORT']}`}${path}`;
+}

@@ -1,0 +1,17 @@
+import { Shop } from '@tenk/shop';
+import { E2E_ENV } from './e2e-env';
+
+declare global {
+  var __TENK_E2E_SHOP__: Shop | undefined;
+}
+
+/** Starts the shop once for every e2e suite, as `npm start` does (from dist/, all components). */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  process.stdout.write('\n[e2e] starting the shop on e2e ports...\n');
+  const shop = await Shop.start({ env: E2E_ENV, log: (line) => process.stdout.write(`[e2e] ${line}\n`) });
+  globalThis.__TENK_E2E_SHOP__ = shop;
+  process.env['TENK_E2E_SHOP_URL'] = shop.urls.shop;
+  for (const [name, value] of Object.entries(E2E_ENV)) process.env[name] = value;
+  process.stdout.write(`[e2e] shop ready at ${shop.urls.shop} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}

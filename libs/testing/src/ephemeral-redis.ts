@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { freePort } from './ports';
+import { eventually } from './wait';
+
+export interface EphemeralRedis {
+  port: number;
+  /** Stops it (SIGTERM) and waits for the exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after stop()). */
+  restart(): Promise<void>;
+}
+
+/**
+ * A private redis-server on a free port, for tests that stop or break Redis on purpose
+ * without touching the shared stack. Needs redis-server (tools/infra installs it).
+ */
+export async function startEphemeralRedis(settings: string[] = ['--maxmemory-policy', 'allkeys-lru']): Promise<EphemeralRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-redis-'));
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...settings], { stdio: 'ignore' });
+    await eventually(async () => {
+      const client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } finally {
+        client.disconnect();
+      }
+    }, `redis-server on :${port} did not start`, 10_000);
+  };
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await exited;
+  };
+
+  await start();
+  return {
+    port,
+    stop: async () => {
+      await stop();
+    },
+    restart: start,
+  };
+}
+

@@ -1,0 +1,80 @@
+/**
+ * `npm test` (after tools/bootstrap installed dependencies): every suite, in order, against
+ * the real stack. Stages: stack up -> build -> migrate -> lint -> type-check -> unit ->
+ * integration -> e2e. Ends with `tests: N passed, N failed` over all of them and exits
+ * non-zero on any failure. `npm test -- unit integration` runs only the named suites.
+ */
+import path from 'node:path';
+import { bin, checkStage, exec, jestStage, ROOT, setupStage, type StageResult } from './stages';
+
+const SUITES = ['lint', 'typecheck', 'unit', 'integration', 'e2e'] as const;
+type Suite = (typeof SUITES)[number];
+
+async function main(): Promise<number> {
+  const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const unknown = requested.filter((name) => !(SUITES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    console.error(`unknown suite(s): ${unknown.join(', ')}; suites: ${SUITES.join(', ')}`);
+    return 2;
+  }
+  const suites = new Set<Suite>(requested.length > 0 ? (requested as Suite[]) : SUITES);
+  const needsStack = suites.has('integration') || suites.has('e2e');
+  const results: StageResult[] = [];
+  const started = Date.now();
+  const run = async (title: string, stage: () => Promise<StageResult>) => {
+    console.log(`\n==> ${title}`);
+    const result = await stage();
+    results.push(result);
+    console.log(`    ${result.name}: ${result.passed} passed, ${result.failed} failed (${result.seconds.toFixed(1)} s)${result.error ? ` - ${result.error}` : ''}`);
+    return result;
+  };
+
+  let ready = true;
+  if (needsStack) {
+    for (const [title, entry, args] of [
+      ['Local stack (tools/infra up)', 'tools/infra/src/main.ts', ['up']],
+      ['Build (swc)', 'tools/build/src/main.ts', []],
+      ['Migrations', 'tools/db/src/migrate.ts', []],
+    ] as const) {
+      const result = await run(title, () => setupStage(title.split(' ')[0].toLowerCase(), entry, [...args]));
+      if (result.failed > 0) {
+        ready = false;
+        break;
+      }
+    }
+  }
+  if (suites.has('lint')) {
+    // The module-boundaries rule reads Nx's project graph: compute it first.
+    await exec(bin('nx'), ['show', 'projects'], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' });
+    await run('Lint (ESLint + Nx module boundaries)', () => checkStage('lint', bin('eslint'), ['.', '--max-warnings=0']));
+  }
+  if (suites.has('typecheck')) await run('Type-check (tsc --noEmit)', () => checkStage('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']));
+  if (suites.has('unit')) await run('Unit tests', () => jestStage('unit', path.join(ROOT, 'jest.config.cjs')));
+  if (suites.has('integration')) {
+    await run('Integration tests (real PostgreSQL, Redis, Kafka, SMTP)', () =>
+      ready ? jestStage('integration', path.join(ROOT, 'jest.integration.config.cjs')) : Promise.resolve({ name: 'integration', passed: 0, failed: 1, seconds: 0, error: 'skipped: the stack did not come up' }),
+    );
+  }
+  if (suites.has('e2e')) {
+    await run('End-to-end suites (the running shop)', () =>
+      ready ? jestStage('e2e', path.join(ROOT, 'e2e/jest.config.cjs'), ['--runInBand']) : Promise.resolve({ name: 'e2e', passed: 0, failed: 1, seconds: 0, error: 'skipped: the stack did not come up' }),
+    );
+  }
+
+  const passed = results.reduce((sum, result) => sum + result.passed, 0);
+  const failed = results.reduce((sum, result) => sum + result.failed, 0);
+  console.log(`\n${'suite'.padEnd(14)}${'passed'.padStart(8)}${'failed'.padStart(8)}${'seconds'.padStart(10)}`);
+  for (const result of results) console.log(`${result.name.padEnd(14)}${String(result.passed).padStart(8)}${String(result.failed).padStart(8)}${result.seconds.toFixed(1).padStart(10)}`);
+  console.log(`\nall suites in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    console.log('tests: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);
