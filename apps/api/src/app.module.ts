@@ -6,10 +6,12 @@ import { DatabaseModule } from '@tenk/database';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
 import { ResilienceModule } from '@tenk/resilience';
+import { SwitchesModule } from '@tenk/switches';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { Product } from './catalog/product.entity';
-import { User } from './users/user.entity';
+import { User } from '@tenk/accounts';
 
 /** Entities of the catalog database (primary + replica). */
 export const CATALOG_ENTITIES = [Product, User];
@@ -27,7 +29,9 @@ export class AppModule {
         // The api only enqueues: without the queue Redis it still serves the catalog.
         MessagingModule.forRoot({ queues: [QUEUES.video, QUEUES.mail, QUEUES.report], kafka: true, queueRedisCritical: false }),
         ResilienceModule,
+        SwitchesModule,
         AuthModule,
+        AdminModule,
         CatalogModule,
       ],
     };

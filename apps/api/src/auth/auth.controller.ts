@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException 
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { toUserView, UsersService } from '../users/users.service';
+import { decoyHash, toAccountView, verifyPassword } from '@tenk/accounts';
+import { UsersService } from '../users/users.service';
 import type { UserView } from '../users/users.dto';
 import { CurrentUser, Public } from './auth.decorators';
 import { LoginBody } from './auth.dto';
-import { decoyHash, verifyPassword } from './passwords';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie';
 import { SessionStore } from './session.store';
 import type { SessionUser } from './session-user';
@@ -27,7 +27,7 @@ export class AuthController {
     const user = await this.users.findForLogin(body.email);
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), body.password);
     if (!user || !valid) throw new UnauthorizedException('email or password is wrong');
-    const view = toUserView(user);
+    const view = toAccountView(user);
     writeSessionCookie(res, await this.sessions.create(view), this.#secure());
     return view;
   }

@@ -1,4 +1,6 @@
-export type Role = 'customer' | 'admin';
+import type { Role } from '@tenk/accounts';
+
+export type { Role };
 
 /** Who is asking: what a valid session cookie resolves to. */
 export interface SessionUser {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { Role } from '../auth/session-user';
+export type Role = 'customer' | 'admin';
 
 @Entity('users')
 export class User {

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { hashPassword } from './passwords';
+import { User, type Role } from './user.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+export interface NewAccount {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+}
+
+export interface AccountView {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+/** Thrown when an account for the email already exists (emails are unique, any case). */
+export class EmailTakenError extends Error {
+  constructor(readonly email: string) {
+    super(`an account for ${email} already exists; sign in instead`);
+    this.name = 'EmailTakenError';
+  }
+}
+
+/** Creates an account with a hashed password: used by signup and by the admin CLI. */
+export async function createAccount(db: DataSource, input: NewAccount): Promise<AccountView> {
+  const repository = db.getRepository(User);
+  const user = repository.create({
+    id: randomUUID(),
+    email: input.email.trim(),
+    name: input.name.trim(),
+    passwordHash: await hashPassword(input.password),
+    role: input.role,
+  });
+  try {
+    await repository.insert(user);
+  } catch (error) {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new EmailTakenError(input.email);
+    throw error;
+  }
+  return toAccountView(user);
+}
+
+/** The user with their password hash, for login only. Emails match case-insensitively. */
+export function findAccountForLogin(db: DataSource, email: string): Promise<User | null> {
+  return db.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('lower(u.email) = lower(:email)', { email: email.trim() }).getOne();
+}
+
+export function toAccountView(user: User): AccountView {
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
