@@ -10,6 +10,7 @@ import { SwitchesModule } from '@tenk/switches';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { PaymentsModule } from './payments/payments.module';
 import { Product } from './catalog/product.entity';
 import { User } from '@tenk/accounts';
 
@@ -33,6 +34,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         CatalogModule,
+        PaymentsModule,
       ],
     };
   }
