@@ -17,6 +17,13 @@ export interface LabContext {
   /** A number option from args (`--duration 20`), or the fallback. */
   option(name: string, fallback: number): number;
   flag(name: string): boolean;
+  /**
+   * `--quick` (or TENK_LAB_QUICK=1): a short run that proves the experiment works end to end,
+   * used by the test that runs every chapter's commands. Numbers from it are not quoted.
+   */
+  quick: boolean;
+  /** A duration in seconds for a measured phase: `normal`, or `quickSeconds` in quick mode. */
+  seconds(normal: number, quickSeconds?: number): number;
   /** A line of progress on stderr, so stdout stays the result. */
   log(message: string): void;
 }

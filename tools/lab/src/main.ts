@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const experiment = EXPERIMENTS.find((candidate) => candidate.name === name);
   if (!experiment) throw new Error(`no experiment named "${name}"; try: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
 
+  const quick = args.includes('--quick') || process.env['TENK_LAB_QUICK'] === '1';
   const context: LabContext = {
     config: loadConfig(),
     args,
@@ -29,11 +30,15 @@ async function main(): Promise<void> {
       return value;
     },
     flag: (option) => args.includes(`--${option}`),
+    quick,
+    seconds: (normal, quickSeconds) => (quick ? (quickSeconds ?? Math.max(1, Math.round(normal / 10))) : normal),
     log: (message) => process.stderr.write(`[lab ${name}] ${message}\n`),
   };
   const started = Date.now();
   const result = await experiment.run(context);
-  const saved = await saveReport(path.join(__dirname, '..', 'results'), experiment.name, result);
+  // Quick runs and test runs write elsewhere, so the committed (quoted) results stay as measured.
+  const resultsDir = process.env['TENK_LAB_RESULTS_DIR'] ?? (quick ? path.join(context.config.paths.state, 'lab-quick') : path.join(__dirname, '..', 'results'));
+  const saved = await saveReport(resultsDir, experiment.name, { ...result, notes: [...(result.notes ?? []), ...(quick ? ['quick run: a smoke test, not a measurement'] : [])] });
   console.log(`\n${result.headline}\n`);
   for (const [label, values] of Object.entries(result.measurements)) {
     console.log(`${label}: ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join('  ')}`);
