@@ -20,6 +20,7 @@ export const DEFAULT_PORTS = {
   reports: 3103,
   paymentSim: 3200,
   paymentSimAdmin: 3201,
+  shopControl: 8089,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
@@ -42,6 +43,7 @@ export const PORT_VARIABLES: Record<ServiceName, string> = {
   reports: 'TENK_REPORTS_PORT',
   paymentSim: 'TENK_PAYMENT_SIM_PORT',
   paymentSimAdmin: 'TENK_PAYMENT_SIM_ADMIN_PORT',
+  shopControl: 'TENK_SHOP_CONTROL_PORT',
 };
 
 /** Physical shard databases, in shard-number order. */

@@ -1,2 +1,3 @@
 export { Shop, ALL_COMPONENTS, type Component, type ShopOptions, type ShopUrls } from './shop';
 export { ShopProcess, type ProcessSpec, type ProcessState } from './shop-process';
+export { startControlServer } from './control-server';

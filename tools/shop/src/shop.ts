@@ -90,6 +90,11 @@ export class Shop {
     };
   }
 
+  /** Each process: name, pid, state, restarts, readiness URL. */
+  describe(): Array<{ name: string; pid: number | undefined; state: string; restarts: number; url: string }> {
+    return [...this.processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: p.spec.readyUrl.replace(/\/health.*$/, '') }));
+  }
+
   process(name: string): ShopProcess {
     const process = this.processes.get(name);
     if (!process) throw new Error(`no process ${name}; running: ${[...this.processes.keys()].join(', ')}`);

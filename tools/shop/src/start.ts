@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { startControlServer } from './control-server';
 import { Shop } from './shop';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
 
   console.log('\n==> Starting the shop');
   const shop = await Shop.start({ restartOnCrash: true, log: (line) => console.log(`    ${line}`) });
+  const control = await startControlServer(shop, shop.config.services.shopControlPort);
   const urls = shop.urls;
   const lines = [
     `tenk is running (started in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the apps (finishing in-flight requests)...`);
+    control.close();
     shop.stop().then(
       () => {
         console.log('stopped. The stack is still up: `npm run infra -- down` stops it.');
