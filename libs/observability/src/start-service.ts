@@ -39,7 +39,7 @@ export async function startService(definition: ServiceDefinition): Promise<INest
     app.useLogger(app.get(Logger));
     await definition.configure?.(app, config);
     const port = definition.port(config);
-    await app.listen(port, '127.0.0.1');
+    await app.listen(port, config.services.bindHost);
     bootLogger.info({ port, url: `http://127.0.0.1:${port}` }, `${definition.service} listening`);
     installGracefulExit(app, config.runtime.shutdownGraceMs, bootLogger);
     return app;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { compileTree, swcOptions } from './compile';
 
 const NON_NODE_APPS = new Set(['storefront']);
+const RUNNABLE_TOOLS = ['payment-sim'];
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '../../..');
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   const trees = [
     ...readdirSync(path.join(root, 'libs')).map((name) => path.join(root, 'libs', name, 'src')),
     ...apps.map((name) => path.join(root, 'apps', name, 'src')),
+    // Runnable tools the shop starts beside the apps.
+    ...(requested.length === 0 ? RUNNABLE_TOOLS.map((name) => path.join(root, 'tools', name, 'src')) : []),
   ].filter((dir) => existsSync(dir));
   let files = 0;
   for (const dir of trees) {

@@ -11,7 +11,7 @@ import { PaymentSim } from './payment-sim';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ service: 'payment-sim', level: config.runtime.logLevel });
-  const sim = new PaymentSim({ port: config.services.paymentSimPort, adminPort: config.services.paymentSimAdminPort, logger });
+  const sim = new PaymentSim({ port: config.services.paymentSimPort, adminPort: config.services.paymentSimAdminPort, host: config.services.bindHost, logger });
   await sim.start();
   const stop = () => void sim.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);

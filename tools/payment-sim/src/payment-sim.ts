@@ -10,6 +10,8 @@ export interface PaymentSimOptions {
   port: number;
   /** The admin API: faults, stats, health, metrics (0 = any free port). */
   adminPort: number;
+  /** Listen address (default 127.0.0.1; 0.0.0.0 in a container). */
+  host?: string;
   logger: Logger;
 }
 
@@ -72,8 +74,8 @@ export class PaymentSim {
   }
 
   async start(): Promise<void> {
-    this.#adminPort = await listen(this.#admin, this.#options.adminPort);
-    this.#port = await listen(this.#api, this.#options.port);
+    this.#adminPort = await listen(this.#admin, this.#options.adminPort, this.#options.host);
+    this.#port = await listen(this.#api, this.#options.port, this.#options.host);
     this.#options.logger.info({ port: this.#port, adminPort: this.#adminPort }, 'payment-sim listening');
   }
 
@@ -100,7 +102,7 @@ export class PaymentSim {
       await close(this.#api);
     } else if (!faults.refuseConnections && wasRefusing) {
       this.#api = this.#createApi();
-      await listen(this.#api, this.#port);
+      await listen(this.#api, this.#port, this.#options.host);
     }
     this.#options.logger.warn({ faults }, 'faults changed');
   }
@@ -236,10 +238,10 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-function listen(server: http.Server, port: number): Promise<number> {
+function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as { port: number }).port);
     });

@@ -28,7 +28,6 @@ export interface ShopUrls {
 }
 
 const ROOT = path.resolve(__dirname, '../../..');
-const REGISTER = path.join(ROOT, 'tools/register.cjs');
 
 /**
  * The running shop: payment-sim, N api instances, the workers and the balancer, as child
@@ -117,8 +116,7 @@ export class Shop {
     const specs: ProcessSpec[] = [
       {
         name: 'payment-sim',
-        command: process.execPath,
-        args: ['-r', REGISTER, path.join(ROOT, 'tools/payment-sim/src/main.ts')],
+        ...node('dist/tools/payment-sim/src/main.js'),
         env,
         readyUrl: `http://127.0.0.1:${services.paymentSimAdminPort}/health`,
         logFile: logFile('payment-sim'),

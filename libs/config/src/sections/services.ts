@@ -3,6 +3,8 @@ import { EnvReader } from '../env-reader';
 
 /** Where tenk's own processes listen. */
 export interface ServicesConfig {
+  /** The address every tenk process listens on: 127.0.0.1 locally, 0.0.0.0 in a container. */
+  bindHost: string;
   /** This api instance's port (the launcher gives each instance its own). */
   apiPort: number;
   /** How many api instances `npm start` runs, on apiPort, apiPort+1, ... */
@@ -27,6 +29,7 @@ export function readServices(env: EnvReader): ServicesConfig {
   const balancerPort = env.port('TENK_BALANCER_PORT', DEFAULT_PORTS.balancer);
   const paymentSimPort = env.port('TENK_PAYMENT_SIM_PORT', DEFAULT_PORTS.paymentSim);
   return {
+    bindHost: env.oneOf('TENK_BIND_HOST', ['127.0.0.1', '0.0.0.0', '::', '::1'] as const, '127.0.0.1'),
     apiPort: env.port('TENK_API_PORT', DEFAULT_PORTS.api),
     apiInstances: env.int('TENK_API_INSTANCES', 2, { min: 1, max: 16 }),
     mediaWorkerPort: env.port('TENK_MEDIA_WORKER_PORT', DEFAULT_PORTS.mediaWorker),
