@@ -18,6 +18,11 @@ export function run(command: string, args: string[], options: SpawnOptions & { i
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that exits without reading its input (`sh -c 'command -v apt-get'`) closes the
+    // pipe before we end it: that EPIPE is harmless, the exit code tells the result.
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin?.end(options.input ?? '');
   });
 }
