@@ -6,6 +6,15 @@ import { KafkaConfig, readKafka } from './sections/kafka';
 import { MailConfig, readMail } from './sections/mail';
 import { ServicesConfig, readServices } from './sections/services';
 import { RuntimeConfig, readRuntime } from './sections/runtime';
+import { CacheConfig, readCache } from './sections/cache';
+import { DataRoutingConfig, readDataRouting } from './sections/data-routing';
+import { OrdersConfig, readOrders } from './sections/orders';
+import { AccountsConfig, readAccounts } from './sections/accounts';
+import { ResilienceConfig, readResilience } from './sections/resilience';
+import { MediaConfig, readMedia } from './sections/media';
+import { StorageConfig, readStorage } from './sections/storage';
+import { MessagingConfig, readMessaging } from './sections/messaging';
+import { ReportsConfig, readReports } from './sections/reports';
 
 export interface TenkConfig {
   runtime: RuntimeConfig;
@@ -15,6 +24,15 @@ export interface TenkConfig {
   kafka: KafkaConfig;
   mail: MailConfig;
   services: ServicesConfig;
+  accounts: AccountsConfig;
+  resilience: ResilienceConfig;
+  media: MediaConfig;
+  storage: StorageConfig;
+  messaging: MessagingConfig;
+  reports: ReportsConfig;
+  dataRouting: DataRoutingConfig;
+  orders: OrdersConfig;
+  cache: CacheConfig;
 }
 
 /**
@@ -23,14 +41,24 @@ export interface TenkConfig {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): TenkConfig {
   const reader = new EnvReader(env);
+  const postgres = readPostgres(reader);
   const config: TenkConfig = {
     runtime: readRuntime(reader),
     paths: readPaths(reader),
-    postgres: readPostgres(reader),
+    postgres,
     redis: readRedis(reader),
     kafka: readKafka(reader),
     mail: readMail(reader),
     services: readServices(reader),
+    accounts: readAccounts(reader),
+    resilience: readResilience(reader),
+    media: readMedia(reader),
+    storage: readStorage(reader),
+    messaging: readMessaging(reader),
+    reports: readReports(reader),
+    dataRouting: readDataRouting(reader, postgres.shardDatabases),
+    orders: readOrders(reader),
+    cache: readCache(reader),
   };
   checkDistinctPorts(config, reader);
   reader.throwIfInvalid();
