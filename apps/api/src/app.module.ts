@@ -10,6 +10,7 @@ import { SwitchesModule } from '@tenk/switches';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { ErrorsModule } from './errors/errors.module';
 import { PaymentsModule } from './payments/payments.module';
 import { Product } from './catalog/product.entity';
 import { User } from '@tenk/accounts';
@@ -31,6 +32,7 @@ export class AppModule {
         MessagingModule.forRoot({ queues: [QUEUES.video, QUEUES.mail, QUEUES.report], kafka: true, queueRedisCritical: false }),
         ResilienceModule,
         SwitchesModule,
+        ErrorsModule,
         AuthModule,
         AdminModule,
         CatalogModule,

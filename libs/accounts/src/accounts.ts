@@ -51,6 +51,21 @@ export function findAccountForLogin(db: DataSource, email: string): Promise<User
   return db.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('lower(u.email) = lower(:email)', { email: email.trim() }).getOne();
 }
 
+/** Gives an existing account another role; returns it, or null when no account has the email. */
+export async function setAccountRole(db: DataSource, email: string, role: Role): Promise<AccountView | null> {
+  const repository = db.getRepository(User);
+  const user = await repository.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email: email.trim() }).getOne();
+  if (!user) return null;
+  if (user.role !== role) await repository.update({ id: user.id }, { role });
+  return toAccountView({ ...user, role });
+}
+
+/** Accounts with a role, oldest first (the admin CLI lists admins with it). */
+export async function listAccounts(db: DataSource, role: Role, limit = 100): Promise<Array<AccountView & { createdAt: Date }>> {
+  const users = await db.getRepository(User).find({ where: { role }, order: { createdAt: 'ASC' }, take: limit });
+  return users.map((user) => ({ ...toAccountView(user), createdAt: user.createdAt }));
+}
+
 export function toAccountView(user: User): AccountView {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
 }

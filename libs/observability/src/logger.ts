@@ -12,6 +12,10 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
   'headers.cookie',
   'headers.authorization',
+  // A failed query's bind values (TypeORM's QueryFailedError.parameters) can hold password
+  // hashes, emails and tokens: the SQL text is logged, its values are not.
+  'err.parameters',
+  '*.err.parameters',
 ];
 
 export interface LoggerSettings {

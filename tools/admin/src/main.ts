@@ -1,17 +1,35 @@
 /**
- * Creates an admin account: there is no default password anywhere.
+ * Admin accounts, from the command line: there is no default password anywhere.
  *   npm run admin -- create --email you@example.com [--name "Your Name"]
- * The password is read from TENK_ADMIN_PASSWORD if set, otherwise from standard input (typed
- * at a prompt without echo, or piped: `echo 'long password' | npm run admin -- create ...`).
+ *   npm run admin -- promote --email someone@example.com     an existing customer becomes admin
+ *   npm run admin -- list                                    the admin accounts
+ * `create` reads the password from TENK_ADMIN_PASSWORD if set, otherwise from standard input
+ * (typed at a prompt without echo, or piped: `echo 'long password' | npm run admin -- create ...`).
  */
 import { createInterface } from 'node:readline';
-import { createAccount, EmailTakenError, MAX_PASSWORD_BYTES, User } from '@tenk/accounts';
-import { isConfigError, loadConfig } from '@tenk/config';
+import type { DataSource } from 'typeorm';
+import { createAccount, EmailTakenError, listAccounts, MAX_PASSWORD_BYTES, setAccountRole, User } from '@tenk/accounts';
+import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
 import { createCatalogDataSource } from '@tenk/database';
+
+const USAGE = [
+  'usage: npm run admin -- create --email you@example.com [--name "Your Name"]',
+  '       npm run admin -- promote --email someone@example.com',
+  '       npm run admin -- list',
+].join('\n');
+
+class UsageError extends Error {}
 
 function option(args: string[], name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
   return index === -1 ? undefined : args[index + 1];
+}
+
+function requireEmail(args: string[]): string {
+  const email = option(args, 'email');
+  if (!email) throw new UsageError('--email is required');
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`"${email}" is not an email address`);
+  return email;
 }
 
 async function readPassword(): Promise<string> {
@@ -30,37 +48,75 @@ async function readPassword(): Promise<string> {
   return answer.trim();
 }
 
-async function main(): Promise<number> {
-  const [command, ...args] = process.argv.slice(2);
-  const email = option(args, 'email');
-  if (command !== 'create' || !email) {
-    process.stderr.write('usage: npm run admin -- create --email you@example.com [--name "Your Name"]\n');
-    return 2;
-  }
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-    process.stderr.write(`"${email}" is not an email address\n`);
-    return 2;
-  }
-  const password = await readPassword();
-  if (password.length < 10 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
-    process.stderr.write(`the password must be 10 to 72 characters long (${MAX_PASSWORD_BYTES} bytes at most)\n`);
-    return 2;
-  }
-  const config = loadConfig();
+async function withCatalog<T>(config: TenkConfig, work: (db: DataSource) => Promise<T>): Promise<T> {
   const db = createCatalogDataSource(config, 'primary', [User], 'admin-cli');
   await db.initialize();
   try {
-    const admin = await createAccount(db, { email, name: option(args, 'name') ?? email.split('@')[0], password, role: 'admin' });
-    process.stdout.write(`created admin ${admin.email} (id ${admin.id}); sign in at ${config.services.publicUrl}/\n`);
-    return 0;
-  } catch (error) {
-    if (error instanceof EmailTakenError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return await work(db);
   } finally {
     await db.destroy();
+  }
+}
+
+async function create(config: TenkConfig, args: string[]): Promise<number> {
+  const email = requireEmail(args);
+  const password = await readPassword();
+  if (password.length < 10 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new UsageError(`the password must be 10 to 72 characters long (${MAX_PASSWORD_BYTES} bytes at most)`);
+  }
+  return withCatalog(config, async (db) => {
+    try {
+      const admin = await createAccount(db, { email, name: option(args, 'name') ?? email.split('@')[0], password, role: 'admin' });
+      process.stdout.write(`created admin ${admin.email} (id ${admin.id}); sign in at ${config.services.publicUrl}/#/signin\n`);
+      return 0;
+    } catch (error) {
+      if (!(error instanceof EmailTakenError)) throw error;
+      process.stderr.write(`${error.message}; to make that account an admin: npm run admin -- promote --email ${email}\n`);
+      return 1;
+    }
+  });
+}
+
+async function promote(config: TenkConfig, args: string[]): Promise<number> {
+  const email = requireEmail(args);
+  return withCatalog(config, async (db) => {
+    const account = await setAccountRole(db, email, 'admin');
+    if (!account) {
+      process.stderr.write(`no account for ${email}; create one with: npm run admin -- create --email ${email}\n`);
+      return 1;
+    }
+    // Sessions carry the role they were created with: the new role applies from the next sign-in.
+    process.stdout.write(`${account.email} is an admin now (id ${account.id}); sign out and in again at ${config.services.publicUrl}/#/signin\n`);
+    return 0;
+  });
+}
+
+async function list(config: TenkConfig): Promise<number> {
+  return withCatalog(config, async (db) => {
+    const admins = await listAccounts(db, 'admin');
+    if (admins.length === 0) process.stdout.write('no admin accounts yet; create one with: npm run admin -- create --email you@example.com\n');
+    for (const admin of admins) process.stdout.write(`${admin.email}\t${admin.name}\t${admin.id}\tsince ${admin.createdAt.toISOString()}\n`);
+    return 0;
+  });
+}
+
+async function main(): Promise<number> {
+  const [command, ...args] = process.argv.slice(2);
+  try {
+    switch (command) {
+      case 'create':
+        return await create(loadConfig(), args);
+      case 'promote':
+        return await promote(loadConfig(), args);
+      case 'list':
+        return await list(loadConfig());
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
   }
 }
 

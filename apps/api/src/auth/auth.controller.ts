@@ -1,12 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { decoyHash, toAccountView, verifyPassword } from '@tenk/accounts';
 import { UsersService } from '../users/users.service';
 import type { UserView } from '../users/users.dto';
+import { AuthMetrics } from './auth.metrics';
 import { CurrentUser, Public } from './auth.decorators';
-import { LoginBody } from './auth.dto';
+import { LoginBody, SessionView } from './auth.dto';
+import { LoginThrottle, normalizeAddress, type ThrottleVerdict } from './login-throttle';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie';
 import { SessionStore } from './session.store';
 import type { SessionUser } from './session-user';
@@ -17,18 +19,46 @@ export class AuthController {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionStore,
+    private readonly throttle: LoginThrottle,
+    private readonly metrics: AuthMetrics,
     @InjectConfig() private readonly config: TenkConfig,
   ) {}
 
+  /**
+   * Signs in and sets the session cookie. Failed attempts are limited per account and per
+   * client address (429 with Retry-After once over the limit, whatever the password).
+   */
   @Public()
   @Post('login')
   @HttpCode(200)
-  async login(@Body() body: LoginBody, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+  @ApiResponse({ status: 401, description: 'email or password is wrong' })
+  @ApiResponse({ status: 429, description: 'too many failed sign-ins for this account or from this address; see Retry-After' })
+  async login(@Body() body: LoginBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+    const client = normalizeAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const verdict = await this.#countAttempt(body.email, client, res);
+    if (verdict.throttled) {
+      this.metrics.login(verdict.scope === 'account' ? 'throttled_account' : 'throttled_client');
+      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+      const who = verdict.scope === 'account' ? 'for this account' : 'from your address';
+      throw new HttpException(
+        { statusCode: 429, error: 'Too Many Requests', message: `too many failed sign-ins ${who}; try again in ${verdict.retryAfterSeconds} s`, retryAfterSeconds: verdict.retryAfterSeconds },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     const user = await this.users.findForLogin(body.email);
+    // Unknown emails are checked against a decoy hash: both answers take as long.
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), body.password);
-    if (!user || !valid) throw new UnauthorizedException('email or password is wrong');
+    if (!user || !valid) {
+      this.metrics.login('failure');
+      throw new UnauthorizedException('email or password is wrong');
+    }
+    await this.throttle.succeeded(body.email, client);
+    // A new token on every sign-in (no session fixation); the one the browser had is ended.
+    const previous = readSessionCookie(req);
+    if (previous) await this.sessions.destroy(previous);
     const view = toAccountView(user);
     writeSessionCookie(res, await this.sessions.create(view), this.#secure());
+    this.metrics.login('success');
     return view;
   }
 
@@ -41,9 +71,27 @@ export class AuthController {
     clearSessionCookie(res, this.#secure());
   }
 
+  /** Who is signed in; 401 without a session. */
   @Get('me')
   me(@CurrentUser() user: SessionUser): SessionUser {
     return user;
+  }
+
+  /** Who is signed in, if anyone: always 200, so a page can ask without an error in the console. */
+  @Public()
+  @Get('session')
+  @ApiOkResponse({ type: SessionView })
+  session(@Req() req: Request & { user?: SessionUser }): SessionView {
+    return { user: req.user ?? null };
+  }
+
+  async #countAttempt(email: string, client: string, res: Response): Promise<ThrottleVerdict> {
+    try {
+      return await this.throttle.attempt(email, client);
+    } catch (error) {
+      res.setHeader('Retry-After', '5');
+      throw new ServiceUnavailableException(`sign-in is unavailable right now (${(error as Error).message}); try again shortly`);
+    }
   }
 
   #secure(): boolean {

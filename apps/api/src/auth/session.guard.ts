@@ -1,6 +1,6 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { PUBLIC_ROUTE } from '@tenk/observability';
 import { ROLES } from './auth.decorators';
 import { readSessionCookie } from './session-cookie';
@@ -29,7 +29,11 @@ export class SessionGuard implements CanActivate {
         req.user = await this.sessions.get(token);
       } catch (error) {
         // Sessions live in Redis; without it public routes still work, private ones cannot.
-        if (!isPublic) throw new UnauthorizedException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
+        // 503, not 401: the session may well be valid, and the client should retry, not sign in.
+        if (!isPublic) {
+          context.switchToHttp().getResponse<Response>().setHeader('Retry-After', '5');
+          throw new ServiceUnavailableException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
+        }
       }
     }
     if (isPublic) return true;

@@ -1,12 +1,12 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
-import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { AuthRedis } from './auth-redis';
 import type { SessionUser } from './session-user';
 
 export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
 /** Refresh the TTL at most this often, so reads do not all turn into writes. */
 const TOUCH_AFTER_MS = 60_000;
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 interface StoredSession extends SessionUser {
   createdAt: number;
@@ -14,48 +14,39 @@ interface StoredSession extends SessionUser {
 }
 
 /**
- * Login sessions in Redis (the durable queue Redis: noeviction + AOF), so any api instance
- * serves any user and an api restart logs no one out. The cookie holds a random token; Redis
- * holds only its SHA-256, so a leaked dump does not hand out sessions.
+ * Login sessions in Redis (see AuthRedis), so any api instance serves any user and an api
+ * restart logs no one out. The cookie holds a random token; Redis holds only its SHA-256, so
+ * a leaked dump does not hand out sessions.
  */
 @Injectable()
-export class SessionStore implements OnModuleDestroy {
-  readonly #redis: Redis;
-
-  constructor(@InjectConfig() config: TenkConfig) {
-    this.#redis = new Redis({ host: config.redis.queue.host, port: config.redis.queue.port, keyPrefix: 'tenk:session:', maxRetriesPerRequest: 2, connectTimeout: 2_000 });
-  }
+export class SessionStore {
+  constructor(private readonly redis: AuthRedis) {}
 
   async create(user: SessionUser): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = Date.now();
     const session: StoredSession = { ...user, createdAt: now, touchedAt: now };
-    await this.#redis.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
+    await this.redis.client.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
     return token;
   }
 
   async get(token: string): Promise<SessionUser | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const raw = await this.#redis.get(key(token));
+    if (!TOKEN.test(token)) return undefined;
+    const raw = await this.redis.client.get(key(token));
     if (!raw) return undefined;
     const session = JSON.parse(raw) as StoredSession;
     if (Date.now() - session.touchedAt > TOUCH_AFTER_MS) {
       session.touchedAt = Date.now();
-      await this.#redis.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
+      await this.redis.client.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
     }
     return { id: session.id, email: session.email, name: session.name, role: session.role };
   }
 
   async destroy(token: string): Promise<void> {
-    await this.#redis.del(key(token));
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.#redis.quit().catch(() => undefined);
+    if (TOKEN.test(token)) await this.redis.client.del(key(token));
   }
 }
 
 function key(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return `session:${createHash('sha256').update(token).digest('hex')}`;
 }
-

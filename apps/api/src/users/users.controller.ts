@@ -1,5 +1,5 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { Public } from '../auth/auth.decorators';
@@ -20,6 +20,8 @@ export class UsersController {
   /** Sign up as a customer; the new account is signed in at once. */
   @Public()
   @Post()
+  @ApiCreatedResponse({ description: 'the new account, signed in (Set-Cookie: tenk_session)' })
+  @ApiResponse({ status: 409, description: 'an account for this email already exists' })
   async signup(@Body() body: SignupBody, @Res({ passthrough: true }) res: Response): Promise<UserView> {
     const user = await this.users.create({ ...body, role: 'customer' });
     writeSessionCookie(res, await this.sessions.create(user), this.config.services.publicUrl.startsWith('https:'));

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength, ValidateBy } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 
 /** bcrypt ignores what follows the 72nd byte: refuse such passwords instead. */
 const MaxBytes = (max: number) =>
@@ -17,9 +17,10 @@ export class SignupBody {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ example: 'Ada Lovelace' })
+  @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
   @IsString()
-  @Length(1, 100)
+  @Length(1, 100, { message: 'name must be 1 to 100 characters long' })
+  @Matches(/^[^\p{Cc}]*[^\s\p{Cc}][^\p{Cc}]*$/u, { message: 'name must contain a visible character and no control characters' })
   name!: string;
 
   @ApiProperty({ minLength: 10, maxLength: 72, description: '10 to 72 characters (bcrypt reads 72 bytes)' })

@@ -1,0 +1,135 @@
+import { BadRequestException, Body, Controller, Get, HttpException, HttpStatus, INestApplication, Post, Res } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import type { Response } from 'express';
+import { LoggerModule } from 'nestjs-pino';
+import { Writable } from 'node:stream';
+import { QueryFailedError } from 'typeorm';
+import { loggerOptions } from '@tenk/observability';
+import { ErrorResponsesFilter } from './error-responses.filter';
+
+const SECRET_HASH = '$2b$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
+
+@Controller('boom')
+class BoomController {
+  @Get('sql')
+  sql(): never {
+    throw new QueryFailedError('SELECT "password_hash" FROM "users" WHERE "email" = $1', [SECRET_HASH], new Error('relation "users" does not exist'));
+  }
+
+  @Get('bug')
+  bug(): never {
+    throw new TypeError("Cannot read properties of undefined (reading 'id')");
+  }
+
+  @Get('not-an-error')
+  notAnError(): never {
+    throw 'a string, thrown';
+  }
+
+  @Get('validation')
+  validation(): never {
+    throw new BadRequestException(['email must be an email address', 'password must not be empty']);
+  }
+
+  @Get('throttled')
+  throttled(@Res({ passthrough: true }) res: Response): never {
+    res.setHeader('Retry-After', '42');
+    throw new HttpException({ statusCode: 429, message: 'slow down', retryAfterSeconds: 42 }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+
+  @Post('echo')
+  echo(@Body() body: unknown): unknown {
+    return body;
+  }
+}
+
+describe('ErrorResponsesFilter', () => {
+  let app: INestApplication;
+  let base: string;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [LoggerModule.forRoot({ pinoHttp: [{ ...loggerOptions({ service: 'test', level: 'info' }), autoLogging: false }, sink] })],
+      controllers: [BoomController],
+      providers: [{ provide: APP_FILTER, useClass: ErrorResponsesFilter }],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  async function get(path: string, init?: RequestInit): Promise<{ status: number; headers: Headers; text: string }> {
+    const response = await fetch(`${base}${path}`, init);
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+
+  function expectNoInternals(text: string): void {
+    expect(text).not.toMatch(/SELECT|password_hash|relation "users"|QueryFailedError|TypeError|Cannot read properties|\bat .+\.(js|ts):\d+/);
+    expect(text).not.toContain(SECRET_HASH);
+  }
+
+  it('answers a database error with a plain 500 and the request id, and logs it without the bind values', async () => {
+    const { status, text } = await get('/boom/sql');
+    expect(status).toBe(500);
+    expectNoInternals(text);
+    const body = JSON.parse(text) as { message: string; requestId: string };
+    // pino-http's request id (the api's ObservabilityModule takes the balancer's X-Request-Id).
+    expect(body.requestId).toMatch(/^\S+$/);
+    expect(body.message).toContain(`report request id ${body.requestId}`);
+    const logged = logLines.find((line) => line.includes('QueryFailedError'));
+    expect(logged).toBeDefined();
+    expect(logged).toContain('relation \\"users\\" does not exist');
+    expect(logged).not.toContain(SECRET_HASH);
+  });
+
+  it('answers a bug with a plain 500 and no stack trace', async () => {
+    const { status, text } = await get('/boom/bug');
+    expect(status).toBe(500);
+    expectNoInternals(text);
+    expect(logLines.some((line) => line.includes('Cannot read properties of undefined'))).toBe(true);
+  });
+
+  it('answers something thrown that is not an Error with a plain 500 too', async () => {
+    const { status, text } = await get('/boom/not-an-error');
+    expect(status).toBe(500);
+    expect(text).not.toContain('a string, thrown');
+  });
+
+  it('keeps an HTTP error as it was thrown: status, every message', async () => {
+    const { status, text } = await get('/boom/validation');
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toEqual({ statusCode: 400, error: 'Bad Request', message: ['email must be an email address', 'password must not be empty'] });
+  });
+
+  it('keeps headers set before the error (Retry-After on a 429)', async () => {
+    const { status, headers, text } = await get('/boom/throttled');
+    expect(status).toBe(429);
+    expect(headers.get('retry-after')).toBe('42');
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: 'slow down', retryAfterSeconds: 42 });
+  });
+
+  it('answers malformed JSON with a 400 that says so', async () => {
+    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": ' });
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expectNoInternals(text);
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ big: 'x'.repeat(200_000) }) });
+    expect(status).toBe(413);
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+  });
+});

@@ -1,0 +1,77 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { PinoLogger } from 'nestjs-pino';
+
+/** The body of every error answer: what went wrong, never how the code is built. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  /** Quote it when reporting a 5xx: the logs hold the details under the same id. */
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * The api's last word on errors. HTTP errors keep their status and message (validation, 404,
+ * 409, 429 with its Retry-After header); a client error raised below Nest (malformed JSON, a
+ * body over the size limit) keeps its status and message; anything else (a database error, a
+ * bug) is logged in full and answered with a plain 500 and the request id: no stack trace, no
+ * SQL, no driver message ever reaches the client.
+ */
+@Catch()
+export class ErrorResponsesFilter implements ExceptionFilter {
+  constructor(private readonly logger: PinoLogger) {
+    logger.setContext(ErrorResponsesFilter.name);
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request & { id?: unknown }>();
+    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+    const body = this.bodyFor(exception, requestId);
+    if (res.headersSent) {
+      // Part of the answer is out already: all we can do is end it, so the client sees a cut.
+      this.logger.error({ err: exception }, 'error after the response had started; closing the connection');
+      res.destroy();
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+
+  /** The answer for an exception: a hook, so a test or a subclass can see the mapping alone. */
+  protected bodyFor(exception: unknown, requestId: string | undefined): ErrorBody {
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const clientError = asClientError(exception);
+    if (clientError) return clientError;
+    this.logger.error({ err: exception }, 'unexpected error while serving the request');
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      error: STATUS_CODES[500] ?? 'Internal Server Error',
+      message: `something went wrong on our side; if it keeps happening, report request id ${requestId ?? '(none)'}`,
+      requestId,
+    };
+  }
+}
+
+function fromHttpException(exception: HttpException): ErrorBody {
+  const statusCode = exception.getStatus();
+  const response = exception.getResponse();
+  const error = STATUS_CODES[statusCode] ?? 'Error';
+  if (typeof response === 'string') return { statusCode, error, message: response };
+  return { statusCode, error, message: exception.message, ...(response as Record<string, unknown>) } as ErrorBody;
+}
+
+/**
+ * Errors from Express middleware (body-parser's, through http-errors) carry a 4xx status and
+ * `expose: true` when their message is meant for the client.
+ */
+function asClientError(exception: unknown): ErrorBody | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const { status, statusCode, expose, message } = exception as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499 || expose !== true) return undefined;
+  return { statusCode: code, error: STATUS_CODES[code] ?? 'Error', message: typeof message === 'string' ? message : (STATUS_CODES[code] ?? 'bad request') };
+}
