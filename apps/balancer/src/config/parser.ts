@@ -160,7 +160,7 @@ function resolveInclude(pattern: string, context: IncludeContext, where: { file:
   const candidates = path.isAbsolute(pattern) ? [pattern] : [...context.includeDirs, context.baseDir].map((dir) => path.join(dir, pattern));
   if (!isGlob) {
     const found = candidates.find((candidate) => existsSync(candidate));
-    if (found) return [found];
+    if (found) return [displayPath(found)];
     const searched = candidates.map((candidate) => path.dirname(candidate)).join(', ');
     throw new ConfigError({ ...where, directive: 'include' }, `"${pattern}" not found (looked in ${searched})`);
   }
@@ -169,13 +169,19 @@ function resolveInclude(pattern: string, context: IncludeContext, where: { file:
     if (!existsSync(dir)) continue;
     const matcher = globToRegExp(path.basename(candidate));
     const matches = readdirSync(dir)
-      .filter((name) => matcher.test(name))
+      .filter((name) => matcher.test(name) && (!name.startsWith('.') || path.basename(candidate).startsWith('.')))
       .sort()
       .map((name) => path.join(dir, name))
       .filter((full) => statSync(full).isFile());
-    if (matches.length > 0) return matches;
+    if (matches.length > 0) return matches.map(displayPath);
   }
   return [];
+}
+
+/** Paths under the working directory are shown relative to it, as they were probably typed. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function globToRegExp(glob: string): RegExp {

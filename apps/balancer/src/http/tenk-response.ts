@@ -16,7 +16,7 @@ export class TenkResponse<Request extends IncomingMessage = IncomingMessage> ext
   /** Calls owner.onResponseClose() when the response closes. */
   watchClose(owner: ResponseOwner): void {
     this.owner = owner;
-    this.once('close', onClose);
+    this.on('close', onClose);
   }
 }
 

@@ -40,6 +40,8 @@ export class RuntimeLocation {
   readonly nextUpstreamTimeoutMs: number;
   readonly returnCode: number;
   readonly returnText: Template | null;
+  /** try_files candidates, compiled (the fallback stays in settings.tryFiles). */
+  readonly tryFiles: readonly Template[];
 
   constructor(config: LocationConfig, upstream: Upstream | null, limits: readonly ActiveLimit[], accessLog: AccessLog | null) {
     const settings = config.settings;
@@ -64,6 +66,7 @@ export class RuntimeLocation {
     this.nextUpstreamTimeoutMs = settings.proxyNextUpstreamTimeoutMs;
     this.returnCode = config.handler.kind === 'return' ? config.handler.code : 0;
     this.returnText = config.handler.kind === 'return' && config.handler.text !== null ? new Template(config.handler.text) : null;
+    this.tryFiles = (settings.tryFiles?.files ?? []).map((file) => new Template(file));
   }
 
   get settings(): LocationConfig['settings'] {

@@ -1,6 +1,6 @@
-import type { Dispatcher } from 'undici';
 import type { PeerConfig } from '../config/schema';
 import { LatencyRecorder } from './latency-recorder';
+import type { PeerPool } from './peer-pool';
 
 /**
  * One upstream server. Plain data, as nginx's ngx_http_upstream_rr_peer_t: settings, the
@@ -58,9 +58,9 @@ export class Peer {
   ejections = 0;
   readonly latency = new LatencyRecorder();
 
-  /** The connection pool to this peer (undici), set by its Upstream. */
-  dispatcher: Dispatcher | null = null;
-  /** The pool settings `dispatcher` was made with: a reload that changes them gets a new pool. */
+  /** Connections to this peer, set by its Upstream. */
+  pool: PeerPool | null = null;
+  /** The settings `pool` was made with: a reload that changes them gets a new pool. */
   poolKey = '';
 
   constructor(upstream: string, config: PeerConfig) {

@@ -1,9 +1,9 @@
-import { Pool } from 'undici';
 import { ALGORITHMS, type AlgorithmDefinition, type Attempt, type LoadBalancer } from '../algorithms';
 import type { UpstreamConfig } from '../config/schema';
 import type { Logger } from '../observability/logger';
 import { acquirePeer, isAvailable, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
+import { IdleBudget, PeerPool } from './peer-pool';
 
 /**
  * An upstream block at run time: its peers (primaries, then backups), the algorithm that
@@ -36,15 +36,17 @@ export class Upstream {
     const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.address, peer]));
     const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
     const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.connectTimeoutMs}`;
+    // Without `keepalive`, nginx opens a connection per request; tenk keeps none idle.
+    const budget = new IdleBudget(config.keepalive ?? 0);
     this.peers = ordered.map((server, index) => {
       const kept = reusable.get(server.address);
       const peer = kept && kept.host === server.host && kept.port === server.port ? kept : new Peer(config.name, server);
       if (peer === kept) peer.reconfigure(server);
       peer.index = index;
-      if (peer.dispatcher === null || peer.poolKey !== poolKey) {
+      if (peer.pool === null || peer.poolKey !== poolKey) {
         // A changed pool setting gets a new pool; the old one closes once its requests finish.
-        void peer.dispatcher?.close().catch(() => undefined);
-        peer.dispatcher = createPool(peer, config);
+        void peer.pool?.close();
+        peer.pool = createPool(peer, config, budget);
         peer.poolKey = poolKey;
       }
       if (config.healthCheck?.mandatory && peer !== kept) peer.healthy = false;
@@ -122,13 +124,10 @@ export class Upstream {
   }
 }
 
-function createPool(peer: Peer, config: UpstreamConfig): Pool {
-  return new Pool(`http://${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`, {
-    connections: null,
-    pipelining: 1,
-    connect: { timeout: config.connectTimeoutMs },
-    keepAliveTimeout: config.keepalive === null ? 1000 : config.keepaliveTimeoutMs,
-    keepAliveMaxTimeout: Math.max(config.keepaliveTimeoutMs, 600_000),
-    maxRequestsPerClient: config.keepaliveRequests,
-  });
+function createPool(peer: Peer, config: UpstreamConfig, budget: IdleBudget): PeerPool {
+  return new PeerPool(
+    `http://${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`,
+    { connectTimeoutMs: config.connectTimeoutMs, keepAliveTimeoutMs: config.keepaliveTimeoutMs, maxRequestsPerConnection: config.keepaliveRequests },
+    budget,
+  );
 }

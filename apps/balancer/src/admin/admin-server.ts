@@ -1,0 +1,159 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { ListenConfig } from '../config/schema';
+import { parseConfigText } from '../config/parser';
+import { isConfigError } from '../config/config-error';
+import { createMetricsRegistry, type MetricsSource } from './metrics';
+import { buildStatus, upstreamStatus, type StatusSource } from './status';
+import { renderStatusPage } from './status-page';
+
+export interface AdminHost extends StatusSource, MetricsSource {
+  /** Re-reads the configuration file (as SIGHUP does); resolves to an error message or null. */
+  reloadFromFile(): Promise<string | null>;
+}
+
+const MAX_BODY = 4096;
+
+/**
+ * The admin listener: GET / (status page), GET /status (JSON), GET /metrics (Prometheus),
+ * PUT /upstreams/NAME/algorithm (switch the algorithm until the next reload; body in
+ * directive syntax such as `least_conn` or `hash $request_uri consistent`, or JSON
+ * {"algorithm": "..."}), POST /reload (as SIGHUP). Its own node:http server on its own
+ * port, bound to loopback by default: the public listeners have no route to any of this.
+ */
+export class AdminServer {
+  readonly server: http.Server;
+  readonly #host: AdminHost;
+  readonly #registry: Registry;
+  #listen: ListenConfig;
+
+  constructor(listen: ListenConfig, host: AdminHost) {
+    this.#listen = listen;
+    this.#host = host;
+    this.#registry = createMetricsRegistry(host);
+    this.server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      this.#handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain; charset=utf-8', `admin error: ${(error as Error).message}\n`));
+    });
+  }
+
+  get listenConfig(): ListenConfig {
+    return this.#listen;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.#listen.host, port: this.#listen.port }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get address(): AddressInfo | null {
+    return this.server.address() as AddressInfo | null;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (path === '/' || path === '/status.html') {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
+      return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(buildStatus(this.#host)));
+    }
+    if (path === '/status') {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
+      return send(res, 200, 'application/json', `${JSON.stringify(buildStatus(this.#host), null, 2)}\n`);
+    }
+    if (path === '/metrics') {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
+      return send(res, 200, this.#registry.contentType, await this.#registry.metrics());
+    }
+    if (path === '/health') return send(res, 200, 'text/plain; charset=utf-8', this.#host.draining ? 'draining\n' : 'ok\n');
+    if (path === '/reload') {
+      if (method !== 'POST') return notAllowed(res, 'POST');
+      const problem = await this.#host.reloadFromFile();
+      return problem === null ? send(res, 200, 'text/plain; charset=utf-8', 'reloaded\n') : send(res, 400, 'text/plain; charset=utf-8', `reload refused, still running the previous configuration:\n${problem}\n`);
+    }
+    const algorithm = /^\/upstreams\/([^/]+)\/algorithm$/.exec(path);
+    if (algorithm) {
+      const name = decodeURIComponent(algorithm[1]);
+      const upstream = this.#host.generation.upstreams.get(name);
+      if (!upstream) return send(res, 404, 'text/plain; charset=utf-8', `no upstream named "${name}" (have: ${[...this.#host.generation.upstreams.keys()].join(', ')})\n`);
+      if (method === 'GET') return send(res, 200, 'application/json', `${JSON.stringify({ upstream: name, algorithm: upstream.balancer.description })}\n`);
+      if (method !== 'PUT') return notAllowed(res, 'GET, PUT');
+      const body = await readBody(req);
+      if (body === null) return send(res, 413, 'text/plain; charset=utf-8', `body larger than ${MAX_BODY} bytes\n`);
+      const parsed = parseAlgorithm(body, req.headers['content-type'] ?? '');
+      if (typeof parsed === 'string') return send(res, 400, 'text/plain; charset=utf-8', `${parsed}\n`);
+      const problem = upstream.switchAlgorithm(parsed.name, parsed.args);
+      if (problem) return send(res, 400, 'text/plain; charset=utf-8', `${problem}\n`);
+      return send(res, 200, 'application/json', `${JSON.stringify(upstreamStatus(upstream), null, 2)}\n`);
+    }
+    send(res, 404, 'text/plain; charset=utf-8', 'not found; try GET /, /status, /metrics, PUT /upstreams/NAME/algorithm, POST /reload\n');
+  }
+}
+
+/**
+ * The algorithm from a PUT body: directive syntax (`least_conn`, `hash $request_uri
+ * consistent;`, `random two`) or JSON {"algorithm": "..."}. `round_robin` selects the default.
+ */
+export function parseAlgorithm(body: string, contentType: string): { name: string; args: string[] } | string {
+  let text = body.trim();
+  if (contentType.includes('json') || text.startsWith('{')) {
+    try {
+      const value = (JSON.parse(text) as { algorithm?: unknown }).algorithm;
+      if (typeof value !== 'string') return 'JSON body needs {"algorithm": "least_conn"}';
+      text = value.trim();
+    } catch {
+      return 'the body is not valid JSON';
+    }
+  }
+  if (text === '') return 'empty body: send an algorithm such as least_conn, round_robin, ip_hash, "hash $request_uri consistent" or "random two"';
+  try {
+    const directives = parseConfigText(text.endsWith(';') ? text : `${text};`, '<admin>');
+    if (directives.length !== 1 || directives[0].block !== null) return 'send exactly one algorithm, e.g. least_conn';
+    return { name: directives[0].name, args: directives[0].args };
+  } catch (error) {
+    return isConfigError(error) ? error.problem : (error as Error).message;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_BODY) {
+        resolve(null);
+        req.destroy();
+      }
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function notAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('allow', allow);
+  send(res, 405, 'text/plain; charset=utf-8', `method not allowed; use ${allow}\n`);
+}

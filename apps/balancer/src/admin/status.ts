@@ -1,0 +1,204 @@
+import { describeNextUpstream } from '../http/next-upstream';
+import type { BalancerStats } from '../observability/stats';
+import type { Generation } from '../runtime/generation';
+import { isAvailable, unavailableReason } from '../upstream/availability';
+import type { Peer } from '../upstream/peer';
+import type { Upstream } from '../upstream/upstream';
+
+export interface StatusSource {
+  readonly generation: Generation;
+  readonly stats: BalancerStats;
+  readonly draining: boolean;
+  readonly loadedAt: number;
+  /** Public listeners as bound (`host:port`). */
+  listenerAddresses(): string[];
+  adminAddress(): string | null;
+}
+
+export type PeerState = 'up' | 'down' | 'unhealthy' | 'failing' | 'busy';
+
+export interface PeerStatus {
+  address: string;
+  backup: boolean;
+  state: PeerState;
+  /** Why it is not up, in words; null when up. */
+  reason: string | null;
+  weight: number;
+  effectiveWeight: number;
+  maxFails: number;
+  failTimeoutMs: number;
+  maxConns: number;
+  activeRequests: number;
+  requests: number;
+  failures: number;
+  consecutiveFails: number;
+  ejections: number;
+  responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  bytesSent: number;
+  latencyMs: { p50: number | null; p90: number | null; p99: number | null; samples: number };
+  health: { healthy: boolean; lastCheckAt: string | null; lastCheckStatus: number; lastCheckError: string; checkFails: number; checkPasses: number } | null;
+}
+
+export interface UpstreamStatus {
+  name: string;
+  algorithm: string;
+  algorithmName: string;
+  declaredAt: string;
+  keepalive: number | null;
+  healthCheck: { uri: string; intervalMs: number; fails: number; passes: number; timeoutMs: number } | null;
+  available: boolean;
+  noLivePeers: number;
+  retries: number;
+  peers: PeerStatus[];
+}
+
+export interface BalancerStatus {
+  service: 'tenk-balancer';
+  pid: number;
+  node: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  draining: boolean;
+  config: { file: string; files: string[]; loadedAt: string; reloads: number; reloadFailures: number; lastReloadError: string };
+  listeners: Array<{ address: string; servers: Array<{ names: string[]; locations: Array<{ location: string; handler: string; nextUpstream: string | null }> }> }>;
+  admin: string | null;
+  requests: {
+    total: number;
+    active: number;
+    responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+    rateLimited: number;
+    rateDelayed: number;
+    bodyTooLarge: number;
+    badRequests: number;
+    clientAborts: number;
+    noLivePeers: number;
+    upstreamErrors: number;
+    upstreamTimeouts: number;
+    retries: number;
+  };
+  connections: { open: number; total: number; websocketsActive: number; websocketsTotal: number };
+  upstreams: UpstreamStatus[];
+  zones: Array<{ name: string; key: string; ratePerSecond: number; keys: number; passed: number; delayed: number; rejected: number }>;
+  memory: { rssBytes: number; heapUsedBytes: number };
+}
+
+/** A snapshot of everything the status page, /status and the tests look at. */
+export function buildStatus(source: StatusSource): BalancerStatus {
+  const { generation, stats } = source;
+  const now = Date.now();
+  const memory = process.memoryUsage();
+  return {
+    service: 'tenk-balancer',
+    pid: process.pid,
+    node: process.version,
+    startedAt: new Date(stats.startedAt).toISOString(),
+    uptimeSeconds: Math.round((now - stats.startedAt) / 1000),
+    draining: source.draining,
+    config: {
+      file: generation.config.file,
+      files: generation.config.files,
+      loadedAt: new Date(source.loadedAt).toISOString(),
+      reloads: stats.reloads,
+      reloadFailures: stats.reloadFailures,
+      lastReloadError: stats.lastReloadError,
+    },
+    listeners: [...generation.routes.values()].map((route, index) => ({
+      address: source.listenerAddresses()[index] ?? route.key,
+      servers: route.servers.map((server) => ({
+        names: server.config.names,
+        locations: server.locations.map((location) => ({
+          location: location.config.label,
+          handler: location.config.handler.kind === 'proxy' ? `proxy_pass ${location.config.handler.text}` : location.config.handler.kind,
+          nextUpstream: location.kind === 'proxy' ? describeNextUpstream(location.nextUpstream) : null,
+        })),
+      })),
+    })),
+    admin: source.adminAddress(),
+    requests: {
+      total: stats.requests,
+      active: stats.active,
+      responses: byClass(stats.responses),
+      rateLimited: stats.rateLimited,
+      rateDelayed: stats.rateDelayed,
+      bodyTooLarge: stats.bodyTooLarge,
+      badRequests: stats.badRequests,
+      clientAborts: stats.clientAborts,
+      noLivePeers: stats.noLivePeers,
+      upstreamErrors: stats.upstreamErrors,
+      upstreamTimeouts: stats.upstreamTimeouts,
+      retries: stats.retries,
+    },
+    connections: { open: stats.connections, total: stats.connectionsTotal, websocketsActive: stats.websocketsActive, websocketsTotal: stats.websocketsTotal },
+    upstreams: [...generation.upstreams.values()].map((upstream) => upstreamStatus(upstream, now)),
+    zones: [...generation.zones.values()].map((zone) => ({
+      name: zone.name,
+      key: zone.key.text,
+      ratePerSecond: zone.rate,
+      keys: zone.size,
+      passed: zone.passed,
+      delayed: zone.delayed,
+      rejected: zone.rejected,
+    })),
+    memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+  };
+}
+
+export function upstreamStatus(upstream: Upstream, now = Date.now()): UpstreamStatus {
+  const check = upstream.config.healthCheck;
+  return {
+    name: upstream.name,
+    algorithm: upstream.balancer.description,
+    algorithmName: upstream.balancer.name,
+    declaredAt: `${upstream.config.file}:${upstream.config.line}`,
+    keepalive: upstream.config.keepalive,
+    healthCheck: check === null ? null : { uri: check.uri, intervalMs: check.intervalMs, fails: check.fails, passes: check.passes, timeoutMs: check.timeoutMs },
+    available: upstream.hasAvailablePeer(now),
+    noLivePeers: upstream.noLivePeers,
+    retries: upstream.retries,
+    peers: upstream.peers.map((peer) => peerStatus(peer, upstream, now)),
+  };
+}
+
+function peerStatus(peer: Peer, upstream: Upstream, now: number): PeerStatus {
+  const single = !peer.backup && upstream.primaries.single;
+  const reason = unavailableReason(peer, now, single);
+  const [p50, p90, p99] = peer.latency.percentiles([50, 90, 99]);
+  const hasCheck = upstream.config.healthCheck !== null;
+  return {
+    address: peer.address,
+    backup: peer.backup,
+    state: isAvailable(peer, now, single) ? 'up' : peer.down ? 'down' : !peer.healthy ? 'unhealthy' : reason?.startsWith('busy') ? 'busy' : 'failing',
+    reason,
+    weight: peer.weight,
+    effectiveWeight: peer.effectiveWeight,
+    maxFails: peer.maxFails,
+    failTimeoutMs: peer.failTimeoutMs,
+    maxConns: peer.maxConns,
+    activeRequests: peer.conns,
+    requests: peer.requests,
+    failures: peer.failures,
+    consecutiveFails: peer.fails,
+    ejections: peer.ejections,
+    responses: byClass(peer.responses),
+    bytesSent: peer.bytesSent,
+    latencyMs: { p50: round(p50), p90: round(p90), p99: round(p99), samples: Math.min(peer.latency.count, 1024) },
+    health: hasCheck
+      ? {
+          healthy: peer.healthy,
+          lastCheckAt: peer.lastCheckAt === 0 ? null : new Date(peer.lastCheckAt).toISOString(),
+          lastCheckStatus: peer.lastCheckStatus,
+          lastCheckError: peer.lastCheckError,
+          checkFails: peer.checkFails,
+          checkPasses: peer.checkPasses,
+        }
+      : null,
+  };
+}
+
+function byClass(counts: Float64Array): Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number> {
+  return { '1xx': counts[1], '2xx': counts[2], '3xx': counts[3], '4xx': counts[4], '5xx': counts[5] };
+}
+
+function round(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1000) / 1000;
+}

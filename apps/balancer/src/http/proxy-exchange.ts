@@ -1,0 +1,303 @@
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Client, Dispatcher } from 'undici';
+import type { BalancerStats } from '../observability/stats';
+import type { RuntimeLocation } from '../runtime/runtime-location';
+import type { Peer } from '../upstream/peer';
+import type { PeerPool } from '../upstream/peer-pool';
+import type { Upstream } from '../upstream/upstream';
+import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './next-upstream';
+import { RequestContext } from './request-context';
+import { isBodyTooLarge, RequestBodyRelay } from './request-body';
+import type { TenkResponse } from './tenk-response';
+
+const CLIENT_CLOSED = Object.freeze(new Error('the client closed the connection'));
+
+type DispatchOptions = Dispatcher.DispatchOptions;
+
+/**
+ * One proxied request: picks a peer, sends the request with undici's dispatch() (this object
+ * is the handler: no closure or promise per request), streams the response back as it
+ * arrives, and reports the outcome to the upstream (passive health). When an attempt fails
+ * before anything was sent to the client, proxy_next_upstream decides whether another peer
+ * gets it: never for POST/PATCH/LOCK once they reached a peer (unless `non_idempotent`), never
+ * for a request body already streamed. A response that will be retried is read to its end
+ * and dropped (the connection stays reusable), and the next dispatch starts only after
+ * undici is done with the previous one, so callbacks never cross attempts.
+ */
+export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler {
+  readonly upstream: Upstream;
+  peer: Peer | null = null;
+  #peerStartedAt = 0;
+  #options: DispatchOptions;
+  #body: RequestBodyRelay | null = null;
+  #abort: ((error: Error) => void) | null = null;
+  /** The connection the current attempt runs on. */
+  #client: Client | null = null;
+  /** An attempt is in flight (dispatched, not yet completed or errored). */
+  #inFlight = false;
+  /** The current attempt reached the peer (undici started writing it). */
+  #sent = false;
+  /** Reading a response that will be dropped for a retry. */
+  #discarding = false;
+  /** The current response counts as a failure for passive health (a failing status). */
+  #failedStatus = false;
+  #resume: (() => void) | null = null;
+  #drainArmed = false;
+  #onDrain: (() => void) | null = null;
+
+  constructor(req: IncomingMessage, res: TenkResponse, serverPort: number, stats: BalancerStats, location: RuntimeLocation, upstream: Upstream) {
+    super(req, res, serverPort, stats);
+    this.location = location;
+    this.upstream = upstream;
+    this.upstreamName = upstream.name;
+    this.proxyHost = upstream.name;
+    this.#options = {
+      path: '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: null,
+      body: null,
+      headersTimeout: location.readTimeoutMs,
+      bodyTimeout: location.readTimeoutMs,
+      reset: !upstream.reuseConnections,
+    };
+  }
+
+  /** Sends the request to the first peer. `path` is the upstream request target. */
+  start(path: string): void {
+    const location = this.location as RuntimeLocation;
+    const req = this.req;
+    const options = this.#options;
+    options.path = path;
+    options.headers = location.requestHeaders.build(req.rawHeaders, this);
+    const length = bodyLength(req);
+    if (length !== 0) {
+      if (length > 0 && location.maxBodySize > 0 && length > location.maxBodySize) {
+        this.#tooLarge();
+        return;
+      }
+      this.#body = new RequestBodyRelay(req, location.maxBodySize, location.clientBodyTimeoutMs);
+      options.body = this.#body;
+    }
+    this.#dispatchNext();
+  }
+
+  #dispatchNext(): void {
+    const now = Date.now();
+    const peer = this.upstream.pick(this, now);
+    if (peer === null) {
+      this.#noPeer();
+      return;
+    }
+    if (this.tries > 1) {
+      this.upstream.retries++;
+      this.stats.retries++;
+      if (this.#body !== null) {
+        // The previous relay never read a byte (#canRetry checked); undici destroyed it.
+        this.#body = new RequestBodyRelay(this.req, (this.location as RuntimeLocation).maxBodySize, (this.location as RuntimeLocation).clientBodyTimeoutMs);
+        this.#options.body = this.#body;
+      }
+    }
+    this.peer = peer;
+    this.peerAddress = peer.address;
+    this.#peerStartedAt = performance.now();
+    this.#sent = false;
+    this.#discarding = false;
+    this.#failedStatus = false;
+    this.#inFlight = true;
+    const client = (peer.pool as PeerPool).acquire();
+    this.#client = client;
+    client.dispatch(this.#options, this);
+  }
+
+  // ---- undici's handler interface --------------------------------------------------------
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.#abort = abort;
+    this.#sent = true;
+    if (this.closed) abort(CLIENT_CLOSED);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx interim responses (103 Early Hints...) are not passed on, as nginx does.
+    if (statusCode < 200) return true;
+    this.upstreamStatus = statusCode;
+    if (this.closed) return true;
+    const location = this.location as RuntimeLocation;
+    const flags = location.nextUpstream;
+    const flag = statusFlag(statusCode);
+    this.#failedStatus = flag !== 0 && isFailureStatus(flags, statusCode);
+    if (flag !== 0 && (flags & flag) !== 0 && this.#canRetry(flag)) {
+      this.#discarding = true;
+      return true;
+    }
+    const res = this.res;
+    const headers = location.responseHeaders.fromUpstream(rawHeaders, statusCode, this);
+    res.sendDate = false;
+    this.status = statusCode;
+    this.#resume = resume;
+    if (statusText !== '') res.writeHead(statusCode, statusText, headers);
+    else res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#discarding) return true;
+    this.bytesSent += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.#waitForDrain();
+    return false;
+  }
+
+  onComplete(): void {
+    this.#inFlight = false;
+    this.#abort = null;
+    this.#releaseClient();
+    const peer = this.peer as Peer;
+    const elapsed = performance.now() - this.#peerStartedAt;
+    this.upstreamMs = elapsed;
+    peer.latency.record(elapsed);
+    peer.responses[(this.upstreamStatus / 100) | 0]++;
+    peer.bytesSent += this.bytesSent;
+    this.upstream.release(peer, this.#failedStatus, Date.now());
+    if (this.#discarding) {
+      this.#discarding = false;
+      if (this.closed) return;
+      this.#dispatchNext();
+      return;
+    }
+    this.res.end();
+  }
+
+  onError(error: Error): void {
+    this.#inFlight = false;
+    this.#abort = null;
+    this.#releaseClient();
+    const peer = this.peer;
+    if (peer === null) {
+      // dispatch() refused the request before any peer took it (should not happen).
+      this.respond(502, `502 Bad Gateway: ${error.message}\n`);
+      return;
+    }
+    this.upstreamMs = performance.now() - this.#peerStartedAt;
+    const now = Date.now();
+    if (this.closed || error === CLIENT_CLOSED) {
+      // The client went away: not the peer's fault.
+      this.upstream.release(peer, false, now);
+      return;
+    }
+    if (isBodyTooLarge(error)) {
+      this.upstream.release(peer, false, now);
+      this.#tooLarge();
+      return;
+    }
+    if (this.#body !== null && this.#body.destroyed && this.req.destroyed) {
+      this.upstream.release(peer, false, now);
+      return;
+    }
+    this.upstream.release(peer, true, now);
+    const flag = classify(error);
+    if (flag === NextUpstream.timeout) this.stats.upstreamTimeouts++;
+    else this.stats.upstreamErrors++;
+    if (this.res.headersSent) {
+      // Part of the response is out: cut the connection so the client sees it is incomplete.
+      this.res.destroy(error);
+      return;
+    }
+    if (this.#canRetry(flag)) {
+      this.#dispatchNext();
+      return;
+    }
+    if (flag === NextUpstream.timeout) {
+      this.respond(504, `504 Gateway Timeout: upstream "${this.upstream.name}" did not answer in time (tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`);
+    } else {
+      this.respond(502, `502 Bad Gateway: upstream "${this.upstream.name}" failed (${describeError(error)}; tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`);
+    }
+  }
+
+  /** The client's response closed: stop the upstream request if it is still going. */
+  override onResponseClose(): void {
+    super.onResponseClose();
+    if (this.#inFlight && this.#abort !== null) this.#abort(CLIENT_CLOSED);
+  }
+
+  #releaseClient(): void {
+    const client = this.#client;
+    if (client === null) return;
+    this.#client = null;
+    (this.peer as Peer).pool?.release(client);
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  /** proxy_next_upstream: may this failure go to another peer? */
+  #canRetry(flag: number): boolean {
+    const location = this.location as RuntimeLocation;
+    if ((location.nextUpstream & flag) === 0 || this.closed || this.res.headersSent) return false;
+    if (this.#sent && !location.nextUpstreamRetriesNonIdempotent && isNonIdempotent(this.req.method ?? 'GET')) return false;
+    if (this.#body !== null && this.#body.started) return false;
+    if (location.nextUpstreamTries !== 0 && this.tries >= location.nextUpstreamTries) return false;
+    if (this.tries >= this.upstream.peers.length) return false;
+    if (location.nextUpstreamTimeoutMs !== 0 && performance.now() - this.startedAt >= location.nextUpstreamTimeoutMs) return false;
+    return true;
+  }
+
+  #noPeer(): void {
+    if (this.tries === 0) {
+      this.upstream.noLivePeers++;
+      this.stats.noLivePeers++;
+      this.respond(502, `502 Bad Gateway: no live peer in upstream "${this.upstream.name}" (every server is down, failing its health check or at max_conns)\n`);
+    } else {
+      this.respond(502, `502 Bad Gateway: upstream "${this.upstream.name}" failed on ${this.tries} peer${this.tries === 1 ? '' : 's'} and no other is available\n`);
+    }
+  }
+
+  #tooLarge(): void {
+    this.stats.bodyTooLarge++;
+    const limit = (this.location as RuntimeLocation).maxBodySize;
+    // The body was not read: answer and close, rather than read it all to keep the connection.
+    this.respond(413, `413 Request Entity Too Large: the body is larger than client_max_body_size (${limit} bytes)\n`, undefined, null, true);
+  }
+
+  #waitForDrain(): void {
+    if (this.#drainArmed) return;
+    this.#drainArmed = true;
+    this.#onDrain ??= () => {
+      this.#drainArmed = false;
+      const socket = this.res.socket;
+      if (socket !== null && !socket.destroyed) socket.setTimeout(0);
+      if (this.#resume !== null) this.#resume();
+    };
+    this.res.once('drain', this.#onDrain);
+    // send_timeout: a client that stops reading is disconnected.
+    const socket = this.res.socket;
+    if (socket !== null) socket.setTimeout((this.location as RuntimeLocation).sendTimeoutMs);
+  }
+}
+
+/** -1: unknown (chunked); 0: no body; else the Content-Length. */
+function bodyLength(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  let length = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14 && name.toLowerCase() === 'content-length') length = Number(raw[i + 1]);
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
+  }
+  return length;
+}
+
+function classify(error: Error): number {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return NextUpstream.timeout;
+  if (code.startsWith('HPE_') || code === 'UND_ERR_INVALID_ARG' || error.name === 'HTTPParserError') return NextUpstream.invalid_header;
+  return NextUpstream.error;
+}
+
+function describeError(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed by the peer';
+  if (code?.startsWith('HPE_') || error.name === 'HTTPParserError') return 'invalid response';
+  return code ?? error.message;
+}

@@ -1,0 +1,362 @@
+import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ProxyExchange } from '../http/proxy-exchange';
+import { RequestContext } from '../http/request-context';
+import { resolveStatic, sendFile } from '../http/static-files';
+import { TenkResponse } from '../http/tenk-response';
+import { UpgradeTunnel } from '../http/upgrade-tunnel';
+import { normalizePath, originForm } from '../http/uri';
+import { hostOf } from '../http/variables';
+import type { Logger } from '../observability/logger';
+import type { BalancerStats } from '../observability/stats';
+import type { ListenerRoute, RuntimeServer } from './generation';
+import type { RuntimeLocation } from './runtime-location';
+
+/** What a listener needs from the balancer that owns it. */
+export interface ListenerHost {
+  readonly stats: BalancerStats;
+  readonly logger: Logger;
+  /** SIGTERM received: answer what is in flight, close connections after their response. */
+  readonly draining: boolean;
+  readonly tunnels: Set<UpgradeTunnel>;
+  readonly workerConnections: number;
+}
+
+const MAX_INTERNAL_REDIRECTS = 10;
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * One public listening socket (node:http). Its `route` (the servers on this address) is
+ * replaced on reload; each request reads it once, so a reload never changes a request's
+ * configuration half-way. The admin API has its own listener and is never routed here.
+ */
+export class PublicListener {
+  readonly key: string;
+  readonly server: http.Server;
+  route: ListenerRoute;
+  readonly #host: ListenerHost;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(route: ListenerRoute, host: ListenerHost) {
+    this.key = route.key;
+    this.route = route;
+    this.#host = host;
+    const settings = route.defaultServer.config.settings;
+    this.server = http.createServer(
+      {
+        ServerResponse: TenkResponse as unknown as typeof http.ServerResponse,
+        maxHeaderSize: settings.maxHeaderBytes,
+        headersTimeout: settings.clientHeaderTimeoutMs,
+        keepAliveTimeout: settings.keepaliveTimeoutMs,
+        // Whole-request deadlines would cut slow large uploads: client_body_timeout bounds
+        // the gaps between body reads instead (see RequestBodyRelay).
+        requestTimeout: 0,
+        connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(settings.clientHeaderTimeoutMs / 4))),
+        noDelay: true,
+      },
+      (req, res) => this.#onRequest(req, res as unknown as TenkResponse),
+    );
+    this.server.maxRequestsPerSocket = settings.keepaliveRequests;
+    this.server.maxConnections = host.workerConnections;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(error, socket));
+  }
+
+  /** Applies a reloaded route's connection settings (those Node can change on a live server). */
+  update(route: ListenerRoute): void {
+    const settings = route.defaultServer.config.settings;
+    this.route = route;
+    this.server.headersTimeout = settings.clientHeaderTimeoutMs;
+    this.server.keepAliveTimeout = settings.keepaliveTimeoutMs;
+    this.server.maxRequestsPerSocket = settings.keepaliveRequests;
+    this.server.maxConnections = this.#host.workerConnections;
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host, port, backlog } = this.route.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen({ host, port, backlog }, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get address(): AddressInfo | null {
+    return this.server.address() as AddressInfo | null;
+  }
+
+  /** Stops accepting; idle keep-alive connections close now, busy ones after their response. */
+  stopAccepting(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  /** Closes keep-alive connections that are idle now (called while draining). */
+  closeIdle(): void {
+    this.server.closeIdleConnections();
+  }
+
+  /** The last resort of a drain: every connection, busy or not. */
+  destroyAll(): void {
+    this.server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
+  // ---- requests ---------------------------------------------------------------------------
+
+  #onRequest(req: IncomingMessage, res: TenkResponse): void {
+    const host = this.#host;
+    const stats = host.stats;
+    stats.requests++;
+    stats.active++;
+    if (host.draining) res.shouldKeepAlive = false;
+    const route = this.route;
+    const server = route.single ?? route.serverFor(hostOf(req));
+    const port = route.listen.port === 0 ? (this.address?.port ?? 0) : route.listen.port;
+    const url = req.url ?? '/';
+    const target = url.charCodeAt(0) === 47 ? url : originForm(url);
+    const question = target === null ? -1 : target.indexOf('?');
+    const rawPath = target === null ? '' : question === -1 ? target : target.slice(0, question);
+    const uri = target === null ? null : normalizePath(rawPath);
+    const query = question === -1 || target === null ? '' : target.slice(question);
+    if (target === null || uri === null) {
+      stats.badRequests++;
+      return this.#local(req, res, port, null).respond(400, '400 Bad Request: malformed request target\n', undefined, null, true);
+    }
+    if (server.serverReturn !== null) {
+      const context = this.#local(req, res, port, null);
+      context.uri = uri;
+      return runReturn(context, server.serverReturn.code, server.serverReturn.text === null ? null : server.serverReturn.text.evaluate(context), 'text/plain; charset=utf-8');
+    }
+    const location = server.router.match(uri);
+    if (location === null) return this.#local(req, res, port, null).respond(404, '404 Not Found: no location matches this path\n');
+
+    let context: RequestContext;
+    if (location.kind === 'proxy') {
+      const exchange = new ProxyExchange(req, res, port, stats, location, location.upstream as NonNullable<RuntimeLocation['upstream']>);
+      context = exchange;
+    } else {
+      context = new RequestContext(req, res, port, stats);
+      context.location = location;
+    }
+    context.target = target;
+    context.uri = uri;
+    res.watchClose(context);
+
+    const delay = location.limits.length === 0 ? 0 : this.#limit(context, location);
+    if (delay < 0) return;
+    if (delay > 0) {
+      stats.rateDelayed++;
+      setTimeout(() => {
+        if (!context.closed) this.#run(context, location, server, rawPath, query, 0);
+      }, delay);
+      return;
+    }
+    this.#run(context, location, server, rawPath, query, 0);
+  }
+
+  /** Applies limit_req; returns the delay in ms, or -1 when the request was rejected (answered). */
+  #limit(context: RequestContext, location: RuntimeLocation): number {
+    let delay = 0;
+    const now = Date.now();
+    for (const { zone, rule } of location.limits) {
+      const key = zone.keyFor(context);
+      if (key === '') continue;
+      const verdict = zone.check(key, rule, now, location.limitDryRun);
+      if (verdict < 0) {
+        this.#host.stats.rateLimited++;
+        const seconds = -verdict;
+        context.respond(
+          location.limitStatus,
+          `${location.limitStatus} ${STATUS_CODES[location.limitStatus] ?? 'Too Many Requests'}: over the request rate allowed per client (zone "${zone.name}"); retry in ${seconds} s\n`,
+          undefined,
+          ['Retry-After', String(seconds)],
+        );
+        return -1;
+      }
+      if (verdict > delay) delay = verdict;
+    }
+    return delay;
+  }
+
+  #run(context: RequestContext, location: RuntimeLocation, server: RuntimeServer, rawPath: string, query: string, redirects: number): void {
+    switch (location.kind) {
+      case 'proxy':
+        (context as ProxyExchange).start(upstreamPath(location, context.target, rawPath, context.uri, query));
+        return;
+      case 'return':
+        runReturn(context, location.returnCode, location.returnText === null ? null : location.returnText.evaluate(context), location.settings.defaultType);
+        return;
+      case 'static':
+        void this.#serveStatic(context, location, server, query, redirects);
+    }
+  }
+
+  async #serveStatic(context: RequestContext, location: RuntimeLocation, server: RuntimeServer, query: string, redirects: number): Promise<void> {
+    const method = context.req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      context.respond(405, '405 Method Not Allowed: static files answer GET and HEAD\n', undefined, ['Allow', 'GET, HEAD']);
+      return;
+    }
+    try {
+      const outcome = await resolveStatic(context, location);
+      if (context.closed) return;
+      switch (outcome.kind) {
+        case 'file':
+          await sendFile(context, location, outcome.file);
+          return;
+        case 'status':
+          context.respond(outcome.code, `${outcome.code} ${STATUS_CODES[outcome.code] ?? ''}\n`);
+          return;
+        case 'slash':
+          context.respond(301, '301 Moved Permanently\n', undefined, ['Location', `${context.uri}/${query}`]);
+          return;
+        case 'internal':
+          return this.#internalRedirect(context, server, outcome.uri, redirects + 1);
+      }
+    } catch (error) {
+      this.#host.logger.error('static file failed', { uri: context.uri, error: (error as Error).message });
+      context.respond(500, '500 Internal Server Error\n');
+    }
+  }
+
+  /** try_files' last argument: the request continues as if it had asked for `uri`. */
+  #internalRedirect(context: RequestContext, server: RuntimeServer, uri: string, redirects: number): void {
+    if (redirects > MAX_INTERNAL_REDIRECTS) {
+      context.respond(500, '500 Internal Server Error: try_files redirects loop\n');
+      return;
+    }
+    const question = uri.indexOf('?');
+    const rawPath = question === -1 ? uri : uri.slice(0, question);
+    const query = question === -1 ? '' : uri.slice(question);
+    const normalized = normalizePath(rawPath);
+    const location = normalized === null ? null : server.router.match(normalized);
+    if (normalized === null || location === null) {
+      context.respond(404, '404 Not Found\n');
+      return;
+    }
+    let next = context;
+    if (location.kind === 'proxy') {
+      next = new ProxyExchange(context.req, context.res, context.serverPort, this.#host.stats, location, location.upstream as NonNullable<RuntimeLocation['upstream']>);
+      context.res.owner = next;
+    } else {
+      context.location = location;
+    }
+    next.uri = normalized;
+    next.target = uri;
+    this.#run(next, location, server, rawPath, query, redirects);
+  }
+
+  #local(req: IncomingMessage, res: TenkResponse, port: number, location: RuntimeLocation | null): RequestContext {
+    const context = new RequestContext(req, res, port, this.#host.stats);
+    context.location = location;
+    res.watchClose(context);
+    return context;
+  }
+
+  // ---- upgrades (WebSocket) -----------------------------------------------------------------
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const host = this.#host;
+    if (host.draining) return rawReply(socket, 503, 'shutting down');
+    const route = this.route;
+    const server = route.single ?? route.serverFor(hostOf(req));
+    const url = req.url ?? '/';
+    const target = url.charCodeAt(0) === 47 ? url : originForm(url);
+    const question = target === null ? -1 : target.indexOf('?');
+    const rawPath = target === null ? '' : question === -1 ? target : target.slice(0, question);
+    const uri = target === null ? null : normalizePath(rawPath);
+    if (target === null || uri === null) return rawReply(socket, 400, 'malformed request target');
+    const location = server.router.match(uri);
+    if (location === null || location.kind !== 'proxy' || location.upstream === null) return rawReply(socket, 404, 'no proxied location for this upgrade');
+    const port = route.listen.port === 0 ? (this.address?.port ?? 0) : route.listen.port;
+    const tunnel = new UpgradeTunnel(req, socket, head, port, host.stats, location, location.upstream, (closed) => host.tunnels.delete(closed));
+    tunnel.uri = uri;
+    tunnel.target = target;
+    const now = Date.now();
+    for (const { zone, rule } of location.limits) {
+      const key = zone.keyFor(tunnel);
+      if (key === '') continue;
+      const verdict = zone.check(key, rule, now, location.limitDryRun);
+      if (verdict < 0) {
+        host.stats.rateLimited++;
+        return rawReply(socket, location.limitStatus, `over the request rate allowed per client (zone "${zone.name}")`, -verdict);
+      }
+    }
+    host.tunnels.add(tunnel);
+    tunnel.start(upstreamPath(location, target, rawPath, uri, question === -1 ? '' : target.slice(question)));
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  #onConnection(socket: Socket): void {
+    const stats = this.#host.stats;
+    stats.connections++;
+    stats.connectionsTotal++;
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      stats.connections--;
+      this.#sockets.delete(socket);
+    });
+  }
+
+  #onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    this.#host.stats.badRequests++;
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (error.code === 'HPE_HEADER_OVERFLOW') return rawReply(socket, 431, 'request headers larger than large_client_header_buffers allows');
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return rawReply(socket, 408, 'request headers not received within client_header_timeout');
+    rawReply(socket, 400, 'malformed request');
+  }
+}
+
+/** The request target sent upstream: unchanged, or with the location prefix replaced by proxy_pass's URI. */
+export function upstreamPath(location: RuntimeLocation, target: string, rawPath: string, uri: string, query: string): string {
+  const replacement = location.proxyUri;
+  if (replacement === null) return target;
+  const prefix = location.prefix;
+  if (rawPath.startsWith(prefix)) return replacement + rawPath.slice(prefix.length) + query;
+  return replacement + encodeURI(uri.slice(prefix.length)) + query;
+}
+
+function runReturn(context: RequestContext, code: number, text: string | null, contentType: string): void {
+  if (code === 444) {
+    // nginx's "close the connection without a response".
+    context.status = 444;
+    context.req.socket.destroy();
+    return;
+  }
+  if (REDIRECT_CODES.has(code) && text !== null) {
+    context.respond(code, `${code} ${STATUS_CODES[code] ?? ''}: ${text}\n`, 'text/plain; charset=utf-8', ['Location', text]);
+    return;
+  }
+  if (text === null) {
+    context.respond(code, code >= 400 ? `${code} ${STATUS_CODES[code] ?? ''}\n` : '', 'text/plain; charset=utf-8');
+    return;
+  }
+  context.respond(code, text, contentType);
+}
+
+/** An HTTP answer written straight to a socket (before or instead of Node's response object). */
+function rawReply(socket: Duplex, status: number, reason: string, retryAfter = 0): void {
+  const body = `${status} ${STATUS_CODES[status] ?? ''}: ${reason}\n`;
+  const extra = retryAfter > 0 ? `Retry-After: ${retryAfter}\r\n` : '';
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+  } else {
+    socket.destroy();
+  }
+}
