@@ -40,3 +40,15 @@ export class PaymentRequestError extends Error {
 export function isPaymentRequestError(error: unknown): error is PaymentRequestError {
   return error instanceof PaymentRequestError;
 }
+
+/** The provider answered with a server error (5xx, 408, 429): its failure, counted by the breaker. */
+export class PaymentProviderError extends Error {
+  override readonly name = 'PaymentProviderError';
+
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,27 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { PaymentProviderClient, type ProviderResponse } from './payment-provider.client';
-import { PaymentRequestError, PaymentUnavailableError } from './payment-errors';
+import { isCircuitOpenError, ResilienceService } from '@tenk/resilience';
+import { PaymentProviderClient } from './payment-provider.client';
+import { isPaymentRequestError, PaymentUnavailableError } from './payment-errors';
 import type { AuthorizePaymentRequest, PaymentAuthorization, PaymentSettlement } from './payment.types';
 
-const CALL_TIMEOUT_MS = 2_000;
-const RETRY_AFTER_SECONDS = 5;
+/** When the provider failed but its breaker is still closed: worth another try soon. */
+const RETRY_SOON_SECONDS = 2;
 
 /**
  * The payment provider as the order flow sees it: authorize, capture, void. Every call carries
  * an idempotency key, so a repeat (a retry, or the client's own second try) is answered with the
- * first result. A provider that fails, hangs or is cut off becomes a PaymentUnavailableError;
- * a request the provider refuses becomes a PaymentRequestError.
+ * first result. A provider that fails, hangs or is cut off, or whose breaker is open, becomes a
+ * PaymentUnavailableError with a retry-after; a request the provider refuses stays a
+ * PaymentRequestError.
  */
 @Injectable()
 export class PaymentsService {
-  constructor(private readonly provider: PaymentProviderClient) {}
+  constructor(
+    private readonly provider: PaymentProviderClient,
+    private readonly resilience: ResilienceService,
+  ) {}
 
   async authorize(request: AuthorizePaymentRequest): Promise<PaymentAuthorization> {
     const { idempotencyKey, amountCents, currency, reference } = request;
     const body = await this.#call('/v1/authorizations', { amountCents, currency, reference }, idempotencyKey);
     const status = body.status;
     if (typeof body.id !== 'string' || (status !== 'authorized' && status !== 'declined')) {
-      throw new PaymentUnavailableError('the payment provider answered an authorization without an id or status', RETRY_AFTER_SECONDS);
+      throw new PaymentUnavailableError('the payment provider answered an authorization without an id or status', RETRY_SOON_SECONDS);
     }
     return {
       authorizationId: body.id,
@@ -44,25 +49,18 @@ export class PaymentsService {
   }
 
   async #call(path: string, body: unknown, idempotencyKey: string): Promise<Record<string, unknown>> {
-    let response: ProviderResponse;
     try {
-      response = await this.provider.post(path, body, idempotencyKey, AbortSignal.timeout(CALL_TIMEOUT_MS));
+      return await this.provider.post(path, body, idempotencyKey);
     } catch (error) {
-      throw new PaymentUnavailableError(`the payment provider did not answer: ${describe(error)}`, RETRY_AFTER_SECONDS, { cause: error });
+      if (isPaymentRequestError(error)) throw error;
+      if (isCircuitOpenError(error)) {
+        throw new PaymentUnavailableError(`payments are paused: ${error.message}`, Math.max(1, Math.ceil(error.retryAfterMs / 1000)), { cause: error });
+      }
+      const breaker = this.resilience.enabled ? this.resilience.breaker('payments') : undefined;
+      const retryAfterSeconds = breaker?.state === 'open' ? Math.max(1, Math.ceil(breaker.retryAfterMs / 1000)) : RETRY_SOON_SECONDS;
+      throw new PaymentUnavailableError(`the payment provider is unavailable: ${describe(error)}`, retryAfterSeconds, { cause: error });
     }
-    return interpret(path, response);
   }
-}
-
-/** 2xx: the answer; 4xx: our request was refused; anything else: the provider is unwell. */
-export function interpret(path: string, response: ProviderResponse): Record<string, unknown> {
-  const { status, body } = response;
-  if (status >= 200 && status < 300) return body;
-  const reason = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    throw new PaymentRequestError(`the payment provider refused POST ${path}: ${reason}`, status);
-  }
-  throw new PaymentUnavailableError(`the payment provider failed POST ${path}: ${reason}`, RETRY_AFTER_SECONDS);
 }
 
 function describe(error: unknown): string {
