@@ -22,7 +22,7 @@ export class ConfigError extends Error {
 
   constructor(where: ConfigLocation, problem: string) {
     const directive = where.directive === undefined ? '' : ` "${where.directive}"`;
-    super(`${where.file}:${where.line}:${directive} ${problem}`);
+    super(`${where.file}${where.line > 0 ? `:${where.line}` : ''}:${directive} ${problem}`);
     this.name = 'ConfigError';
     this.file = where.file;
     this.line = where.line;

@@ -58,6 +58,9 @@ export class RateLimitZone {
     let state = states.get(key);
     let excess = 0;
     if (state !== undefined) {
+      // Any use makes the key the most recently used (as nginx's LRU queue), rejected or not.
+      states.delete(key);
+      states.set(key, state);
       let elapsed = now - state.lastMs;
       if (elapsed < 0) elapsed = 0;
       excess = state.excessMilli - this.#ratePerMs * elapsed + 1000;
@@ -68,11 +71,8 @@ export class RateLimitZone {
         const waitMs = (state.excessMilli - this.#ratePerMs * elapsed + 1000 - burstMilli) / this.#ratePerMs;
         return dryRun ? 0 : -Math.max(1, Math.ceil(waitMs / 1000));
       }
-      // Re-insert to keep the Map in least-recently-used order.
-      states.delete(key);
       state.excessMilli = excess;
       state.lastMs = now;
-      states.set(key, state);
     } else {
       if (states.size >= this.#capacity) {
         const oldest = states.keys().next();

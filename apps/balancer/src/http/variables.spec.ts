@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import { hostOf, rawHeader, Template, type VariableContext } from './variables';
+
+function context(url: string, rawHeaders: string[]): VariableContext {
+  return {
+    req: { url, rawHeaders, method: 'GET', httpVersion: '1.1', socket: { remotePort: 5555 } } as unknown as IncomingMessage,
+    clientAddress: '203.0.113.7',
+    uri: url.split('?')[0],
+    requestId: 'rid',
+    scheme: 'http',
+    serverPort: 8080,
+    proxyHost: 'api',
+  };
+}
+
+describe('Template', () => {
+  const ctx = context('/cart?item=42&qty=2', ['Host', 'Shop.Example:8080', 'X-Forwarded-For', '10.0.0.1', 'Cookie', 'session=abc; theme=dark', 'X-Api-Key', 'k1']);
+
+  it('evaluates nginx variables', () => {
+    expect(new Template('$remote_addr $scheme://$host:$server_port$request_uri').evaluate(ctx)).toBe('203.0.113.7 http://shop.example:8080/cart?item=42&qty=2');
+    expect(new Template('${uri}|$args|$is_args|$request_method|$request_id|$proxy_host').evaluate(ctx)).toBe('/cart|item=42&qty=2|?|GET|rid|api');
+    expect(new Template('$http_x_api_key $cookie_session $arg_qty $arg_missing.').evaluate(ctx)).toBe('k1 abc 2 .');
+    expect(new Template('$proxy_add_x_forwarded_for').evaluate(ctx)).toBe('10.0.0.1, 203.0.113.7');
+    expect(new Template('$proxy_add_x_forwarded_for').evaluate(context('/', []))).toBe('203.0.113.7');
+  });
+
+  it('is a constant without variables', () => {
+    expect(new Template('no-cache').constant).toBe('no-cache');
+    expect(new Template('$host').constant).toBeNull();
+  });
+
+  it('rejects unknown variables and stray $', () => {
+    expect(() => new Template('$nope')).toThrow(/unknown variable "\$nope"/);
+    expect(() => new Template('cost: $')).toThrow(/does not start a variable name/);
+  });
+});
+
+describe('header helpers', () => {
+  it('reads raw headers case-insensitively and $host without port', () => {
+    expect(rawHeader(['Content-Type', 'text/plain'], 'content-type')).toBe('text/plain');
+    expect(rawHeader([], 'content-type')).toBe('');
+    expect(hostOf({ rawHeaders: ['host', '[::1]:8080'] } as unknown as IncomingMessage)).toBe('[::1]');
+  });
+});
