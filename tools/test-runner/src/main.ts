@@ -49,11 +49,16 @@ async function main(): Promise<number> {
     await run('Lint (ESLint + Nx module boundaries)', () => checkStage('lint', bin('eslint'), ['.', '--max-warnings=0']));
   }
   if (suites.has('typecheck')) await run('Type-check (tsc --noEmit)', () => checkStage('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']));
+  if (suites.has('typecheck')) await run('Type-check the storefront (DOM lib, its own tsconfig)', () => checkStage('typecheck-web', 'npm', ['run', '-s', 'typecheck:storefront']));
   if (suites.has('unit')) await run('Unit tests', () => jestStage('unit', path.join(ROOT, 'jest.config.cjs')));
   if (suites.has('integration')) {
     await run('Integration tests (real PostgreSQL, Redis, Kafka, SMTP)', () =>
       ready ? jestStage('integration', path.join(ROOT, 'jest.integration.config.cjs')) : Promise.resolve({ name: 'integration', passed: 0, failed: 1, seconds: 0, error: 'skipped: the stack did not come up' }),
     );
+  }
+  if (suites.has('e2e') && ready) {
+    // The browser suites drive Debian's chromium (never a downloaded browser); installed once.
+    await run('Chromium for the browser suites (tools/infra install chromium)', () => setupStage('chromium', 'tools/infra/src/main.ts', ['install', 'chromium']));
   }
   if (suites.has('e2e')) {
     await run('End-to-end suites (the running shop)', () =>

@@ -1,0 +1,74 @@
+import { isApiError, post } from '../api';
+import { cartFingerprint, cartTotal, EMPTY_CART, orderBody } from '../cart';
+import { cart, saveCart } from '../cart-store';
+import { h } from '../dom';
+import { checkoutKey, forgetCheckoutKey } from '../idempotency';
+import { formatMoney } from '../money';
+import type { Page } from '../page';
+import { href } from '../router';
+import type { Order } from '../types';
+import { errorBox, notice } from '../ui';
+
+/**
+ * `#/checkout`: places the order. The button is disabled while the request is out, and the
+ * request carries an Idempotency-Key kept per cart, so a double click, a retry after a
+ * timeout or a reload still makes exactly one order.
+ */
+export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
+  setTitle('Checkout');
+  const current = cart.value;
+  if (current.lines.length === 0) return h('section', null, h('h1', null, 'Checkout'), notice(h('span', null, 'Your cart is empty. ', h('a', { href: href('/') }, 'Back to the shop'), '.')));
+  const total = cartTotal(current);
+  const status = h('div', { 'aria-live': 'assertive' });
+  const button = h('button', { type: 'submit', class: 'primary' }, `Place order · ${formatMoney(total.cents, total.currency)}`);
+  let pending = false;
+
+  const placeOrder = async () => {
+    if (pending) return;
+    pending = true;
+    button.disabled = true;
+    button.textContent = 'Placing your order…';
+    status.replaceChildren();
+    const key = checkoutKey(sessionStorage, cartFingerprint(current));
+    try {
+      const order = await post<Order>('/orders', orderBody(current), { headers: { 'Idempotency-Key': key } });
+      forgetCheckoutKey(sessionStorage);
+      saveCart(EMPTY_CART);
+      navigate(`/orders/${order.id}`, { placed: 1 });
+      return;
+    } catch (error) {
+      if (isApiError(error, 401)) return navigate('/signin', { next: '/checkout' });
+      // 503 (payment provider down) and network errors: the same key is safe to send again.
+      // Anything else means this body will not be accepted: the next try gets a new key.
+      if (!isApiError(error, 503) && !isApiError(error, 0)) forgetCheckoutKey(sessionStorage);
+      status.replaceChildren(errorBox(error));
+    }
+    pending = false;
+    button.disabled = false;
+    button.textContent = `Place order · ${formatMoney(total.cents, total.currency)}`;
+  };
+
+  return h(
+    'section',
+    { class: 'checkout' },
+    h('h1', null, 'Checkout'),
+    h('p', null, `Signed in as ${user?.name ?? ''} (${user?.email ?? ''}).`),
+    h(
+      'ul',
+      { class: 'summary' },
+      current.lines.map((line) => h('li', null, h('span', null, `${line.quantity} × ${line.name}`), h('span', { class: 'num' }, formatMoney(line.priceCents * line.quantity, line.currency)))),
+    ),
+    h(
+      'form',
+      {
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          void placeOrder();
+        },
+      },
+      button,
+    ),
+    h('p', { class: 'muted' }, 'Payment is taken by the shop’s test provider: no real money moves.'),
+    status,
+  );
+};

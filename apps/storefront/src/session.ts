@@ -1,0 +1,30 @@
+import { get, post } from './api';
+import { Store } from './store';
+import type { User } from './types';
+
+/** Who is signed in: undefined until the first answer, null for nobody. */
+export const session = new Store<User | null | undefined>(undefined);
+
+/** GET /auth/session answers 200 for everyone, so asking logs no error in the console. */
+export async function refreshSession(): Promise<User | null> {
+  const { user } = await get<{ user: User | null }>('/auth/session');
+  session.set(user);
+  return user;
+}
+
+export async function signIn(email: string, password: string): Promise<User> {
+  const user = await post<User>('/auth/login', { email, password });
+  session.set(user);
+  return user;
+}
+
+export async function signUp(name: string, email: string, password: string): Promise<User> {
+  const user = await post<User>('/users', { name, email, password });
+  session.set(user);
+  return user;
+}
+
+export async function signOut(): Promise<void> {
+  await post<void>('/auth/logout');
+  session.set(null);
+}
