@@ -1,19 +1,29 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { CatalogDatabase } from './catalog-database';
 import { DATABASE_OPTIONS_TYPE, DatabaseConfigurableModule } from './database.module-definition';
+import { ReadYourWritesMiddleware } from './replica/read-your-writes.middleware';
 import { ShardDatabases } from './shard-databases';
+import { ShardRouter } from './sharding/shard-router';
 
-/** The catalog primary + replica and the order shards, with their readiness checks. */
+/**
+ * The catalog primary + replica (with read routing) and the order shards (with the
+ * ShardRouter), with their readiness checks and metrics. Every HTTP request gets a
+ * read-your-writes scope from the client's last-write token.
+ */
 @Global()
 @Module({})
-export class DatabaseModule extends DatabaseConfigurableModule {
+export class DatabaseModule extends DatabaseConfigurableModule implements NestModule {
   static override forRoot(options: typeof DATABASE_OPTIONS_TYPE): DynamicModule {
     const base = super.forRoot(options);
     return {
       ...base,
       global: true,
-      providers: [...(base.providers ?? []), CatalogDatabase, ShardDatabases],
-      exports: [CatalogDatabase, ShardDatabases],
+      providers: [...(base.providers ?? []), CatalogDatabase, ShardDatabases, ShardRouter, ReadYourWritesMiddleware],
+      exports: [CatalogDatabase, ShardDatabases, ShardRouter],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ReadYourWritesMiddleware).forRoutes('*');
   }
 }

@@ -27,11 +27,18 @@ export class ShardDatabases implements OnModuleInit, OnModuleDestroy {
     return this.#names;
   }
 
-  /** The shard's DataSource, connected. Throws if `shard` is out of range or unreachable. */
+  /** The shard's lazily connected DataSource. Throws if `shard` is out of range. */
   get(shard: number): LazyDataSource {
     const source = this.#shards[shard];
     if (!source) throw new RangeError(`shard ${shard} does not exist (0..${this.#shards.length - 1})`);
     return source;
+  }
+
+  /** The shard database called `name` (as the shard map names them). */
+  byName(name: string): LazyDataSource {
+    const index = this.#names.indexOf(name);
+    if (index === -1) throw new RangeError(`no shard database "${name}": TENK_SHARD_DATABASES lists ${this.#names.join(', ')}`);
+    return this.get(index);
   }
 
   onModuleInit(): void {

@@ -1,5 +1,8 @@
 import type { MigrationInterface } from 'typeorm';
 import { CatalogAndUsers1732780800000 } from './1732780800000-catalog-and-users';
+import { ProductIndexes1795824000000 } from './1795824000000-product-indexes';
+import { StockReservations1795824000001 } from './1795824000001-stock-reservations';
+import { ShardMap1795824000002 } from './1795824000002-shard-map';
 
 /** Migrations of the catalog database, oldest first. Add new ones at the end. */
-export const CATALOG_MIGRATIONS: Array<new () => MigrationInterface> = [CatalogAndUsers1732780800000];
+export const CATALOG_MIGRATIONS: Array<new () => MigrationInterface> = [CatalogAndUsers1732780800000, ProductIndexes1795824000000, StockReservations1795824000001, ShardMap1795824000002];

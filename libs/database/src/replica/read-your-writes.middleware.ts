@@ -1,0 +1,49 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { ConsistencyScope, ReadYourWrites } from './read-your-writes';
+import { formatLsn, maxLsn, parseLsn } from './wal-lsn';
+
+/** Holds the WAL position of the client's last write (HttpOnly; it means nothing to scripts). */
+export const WRITE_LSN_COOKIE = 'tenk_lsn';
+/** The same position for clients without a cookie jar: sent back on writes, accepted on reads. */
+export const WRITE_LSN_HEADER = 'x-tenk-lsn';
+
+/**
+ * Opens a ConsistencyScope for each request from the client's token (cookie or header; the
+ * later position wins) and, when the request writes, hands the new position back in both. Any
+ * api instance can serve the next read: the token travels with the client, not the instance.
+ */
+@Injectable()
+export class ReadYourWritesMiddleware implements NestMiddleware {
+  readonly #ttlMs: number;
+  readonly #secure: boolean;
+
+  constructor(@InjectConfig() config: TenkConfig) {
+    this.#ttlMs = config.dataRouting.replica.writeTokenTtlMs;
+    this.#secure = config.services.publicUrl.startsWith('https:');
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const header = req.headers[WRITE_LSN_HEADER];
+    const fromHeader = parseLsn(Array.isArray(header) ? header[0] : header);
+    const fromCookie = parseLsn(readCookie(req, WRITE_LSN_COOKIE));
+    const scope = new ConsistencyScope(maxLsn(fromHeader, fromCookie), (lsn) => {
+      if (res.headersSent) return;
+      const value = formatLsn(lsn);
+      res.setHeader('X-Tenk-Lsn', value);
+      res.cookie(WRITE_LSN_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: this.#secure, path: '/', maxAge: this.#ttlMs });
+    });
+    ReadYourWrites.run(scope, () => next());
+  }
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { Client } from 'pg';
+import { loadConfig, type TenkConfig } from '@tenk/config';
+import { runAllMigrations } from './run-migrations';
+
+export interface ScratchDatabases {
+  /** The configuration pointing at the scratch catalog and shards (everything else unchanged). */
+  config: TenkConfig;
+  catalog: string;
+  shards: string[];
+  /** Drops every scratch database (closing anyone's connections to them first). */
+  drop(): Promise<void>;
+}
+
+export interface ScratchOptions {
+  /** A unique prefix (e.g. from uniqueName()); databases are `<name>_catalog`, `<name>_s0`, ... */
+  name: string;
+  shards?: number;
+  /** Run every migration (and seed the shard map) on them: default true. */
+  migrate?: boolean;
+  /** More variables for the scratch configuration (e.g. TENK_SHARD_BUCKETS). */
+  env?: Record<string, string>;
+}
+
+/**
+ * A private catalog database and shard databases on the shared PostgreSQL server, for tests and
+ * lab runs that must not touch `shop` and `shard_*`. Being on the primary, they reach the
+ * streaming replica too, with its real lag.
+ */
+export async function createScratchDatabases(base: TenkConfig, options: ScratchOptions): Promise<ScratchDatabases> {
+  const name = options.name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const catalog = `${name}_catalog`;
+  const shards = Array.from({ length: options.shards ?? 4 }, (_, index) => `${name}_s${index}`);
+  await admin(base, async (client) => {
+    for (const database of [catalog, ...shards]) await client.query(`CREATE DATABASE "${database}"`);
+  });
+  const config = loadConfig({ ...process.env, ...(options.env ?? {}), TENK_PG_DATABASE: catalog, TENK_SHARD_DATABASES: shards.join(',') });
+  const drop = () =>
+    admin(base, async (client) => {
+      for (const database of [catalog, ...shards]) await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    });
+  if (options.migrate ?? true) {
+    try {
+      await runAllMigrations(config);
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+  }
+  return { config, catalog, shards, drop };
+}
+
+async function admin(config: TenkConfig, work: (client: Client) => Promise<void>): Promise<void> {
+  const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}

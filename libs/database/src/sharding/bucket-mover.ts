@@ -1,0 +1,286 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { BucketState } from './bucket-fence';
+import { ShardMap } from './shard-map';
+import { loadShardMap, publishShardMap } from './shard-map.store';
+
+/** The databases a move works with: the catalog (the map) and every shard by name. */
+export interface MoveDatabases {
+  catalog: DataSource;
+  shard(name: string): Promise<DataSource>;
+}
+
+export interface MoveReport {
+  bucket: number;
+  from: string;
+  to: string;
+  /** The map version that sends the bucket to `to`. */
+  version: number;
+  /** Rows copied (inserted or brought up to date) on the target, over every pass. */
+  copied: { orders: number; idempotencyKeys: number };
+  /** Orders (with their lines) and keys deleted from the source at the end. */
+  deleted: { orders: number; idempotencyKeys: number };
+  /** How long writers to the bucket had to wait (the source's bucket row was locked). */
+  frozenMs: number;
+  durationMs: number;
+  /** What was already done when this run started (a re-run after a crash resumes). */
+  resumedFrom?: string;
+}
+
+/** Rows that belong to a bucket, in copy order (order_lines go with their orders). */
+const KEYS_TABLE = { table: 'idempotency_keys', key: `customer_id::text || ' ' || key` } as const;
+const ORDERS_TABLE = { table: 'orders', key: 'id' } as const;
+type SyncedTable = typeof KEYS_TABLE | typeof ORDERS_TABLE;
+
+const BATCH = 500;
+/** How long the move waits for in-flight writers of the bucket before giving up. */
+const FREEZE_LOCK_TIMEOUT = '10s';
+
+/**
+ * Moves one bucket between shard databases while the shop runs, without losing or duplicating
+ * an order:
+ *
+ *  1. mark the bucket `incoming` on the target (not served there yet);
+ *  2. copy its rows while writes continue on the source, then copy what changed meanwhile;
+ *  3. lock the bucket's row on the source FOR UPDATE: every writer takes it FOR SHARE first, so
+ *     from here no write to the bucket can commit anywhere; copy the last changes and verify
+ *     that source and target hold identical rows;
+ *  4. publish the next map version (bucket -> target), mark the source `moved` and release the
+ *     lock: waiting writers see `moved`, re-read the map and go to the target;
+ *  5. mark the target `owned`;
+ *  6. verify again that every source row is on the target, then delete the source's copy.
+ *
+ * A crash anywhere leaves the bucket served by exactly one shard, or by none for a while (between
+ * 4 and 5: requests for it retry, then get 503), never by two; running the same command again
+ * resumes from where the states say it stopped.
+ */
+export class BucketMover {
+  readonly #db: MoveDatabases;
+  readonly #log: (line: string) => void;
+
+  constructor(db: MoveDatabases, log: (line: string) => void = () => undefined) {
+    this.#db = db;
+    this.#log = log;
+  }
+
+  async move(bucket: number, to: string): Promise<MoveReport> {
+    const started = Date.now();
+    const map = await loadShardMap(this.#db.catalog);
+    if (!map) throw new Error('the catalog database has no shard map yet: run `npm run migrate` first');
+    const from = await this.#currentOwner(map, bucket);
+    if (from === to) throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version})`);
+    const source = await this.#db.shard(from);
+    const target = await this.#db.shard(to);
+    const report: MoveReport = { bucket, from, to, version: map.version, copied: { orders: 0, idempotencyKeys: 0 }, deleted: { orders: 0, idempotencyKeys: 0 }, frozenMs: 0, durationMs: 0 };
+
+    const sourceState = await bucketState(source, bucket);
+    const targetState = await bucketState(target, bucket);
+    if (sourceState === 'owned' && targetState === 'owned') throw new Error(`bucket ${bucket} is owned by both ${from} and ${to}: fix shard_buckets by hand before moving it`);
+
+    if (sourceState === 'owned') {
+      await setState(target, bucket, 'incoming', map.version);
+      this.#log(`bucket ${bucket}: ${to} marked incoming; copying from ${from} while it keeps serving`);
+      this.#add(report, await this.#sync(source, target, bucket));
+      const again = await this.#sync(source, target, bucket);
+      this.#add(report, again);
+      this.#log(`bucket ${bucket}: copied ${report.copied.orders} orders and ${report.copied.idempotencyKeys} keys (catch-up pass: ${again.orders + again.idempotencyKeys} rows)`);
+      report.version = await this.#freezeAndFlip(source, target, bucket, from, to, report);
+    } else if (sourceState === 'moved' && targetState === 'incoming') {
+      report.resumedFrom = 'the source had given the bucket up but the target had not taken it';
+      report.version = (await this.#ensureMapPointsTo(bucket, to)).version;
+      await setState(target, bucket, 'owned', report.version);
+      this.#log(`bucket ${bucket}: resumed: ${to} now owns it`);
+    } else if (sourceState === 'moved' && targetState === 'owned') {
+      report.resumedFrom = 'the bucket had moved; its old copy was not deleted yet';
+    } else {
+      throw new Error(`bucket ${bucket} is ${sourceState} on ${from} and ${targetState} on ${to}: nothing this command can resume`);
+    }
+
+    await this.#verifySubset(source, target, bucket);
+    report.deleted = await deleteBucket(source, bucket);
+    this.#log(`bucket ${bucket}: verified on ${to}; deleted ${report.deleted.orders} orders and ${report.deleted.idempotencyKeys} keys from ${from}`);
+    report.durationMs = Date.now() - started;
+    return report;
+  }
+
+  /** The shard that really owns the bucket: the map's answer, unless a crashed move left it elsewhere. */
+  async #currentOwner(map: ShardMap, bucket: number): Promise<string> {
+    const mapped = map.shardOf(bucket);
+    if ((await bucketState(await this.#db.shard(mapped), bucket)) === 'owned') return mapped;
+    for (const shard of map.shards()) {
+      if (shard !== mapped && (await bucketState(await this.#db.shard(shard), bucket)) === 'owned') return shard;
+    }
+    return mapped;
+  }
+
+  async #freezeAndFlip(source: DataSource, target: DataSource, bucket: number, from: string, to: string, report: MoveReport): Promise<number> {
+    const lock: QueryRunner = source.createQueryRunner();
+    await lock.connect();
+    let frozenAt = 0;
+    try {
+      await lock.startTransaction();
+      await lock.query(`SELECT set_config('lock_timeout', $1, true)`, [FREEZE_LOCK_TIMEOUT]);
+      const rows = (await lock.query('SELECT state FROM shard_buckets WHERE bucket = $1 FOR UPDATE', [bucket])) as Array<{ state: BucketState }>;
+      frozenAt = Date.now();
+      if (rows[0]?.state !== 'owned') throw new Error(`bucket ${bucket} stopped being owned by ${from} during the move (${rows[0]?.state ?? 'absent'})`);
+      this.#log(`bucket ${bucket}: frozen on ${from}; copying the last changes`);
+      this.#add(report, await this.#sync(source, target, bucket));
+      await this.#verifyEqual(source, target, bucket);
+      const next = await this.#ensureMapPointsTo(bucket, to);
+      await lock.query(`UPDATE shard_buckets SET state = 'moved', map_version = $2, updated_at = now() WHERE bucket = $1`, [bucket, next.version]);
+      await lock.commitTransaction();
+      report.frozenMs = Date.now() - frozenAt;
+      await setState(target, bucket, 'owned', next.version);
+      this.#log(`bucket ${bucket}: map version ${next.version} sends it to ${to}; writers waited ${report.frozenMs} ms`);
+      return next.version;
+    } catch (error) {
+      if (lock.isTransactionActive) await lock.rollbackTransaction();
+      throw error;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #ensureMapPointsTo(bucket: number, to: string): Promise<ShardMap> {
+    const current = await loadShardMap(this.#db.catalog);
+    if (!current) throw new Error('the shard map disappeared from the catalog database');
+    if (current.shardOf(bucket) === to) return current;
+    const next = current.withMove(bucket, to);
+    await publishShardMap(this.#db.catalog, next, `bucket ${bucket}: ${current.shardOf(bucket)} -> ${to}`);
+    return next;
+  }
+
+  /** Makes the target's rows of the bucket equal to the source's; returns rows written. */
+  async #sync(source: DataSource, target: DataSource, bucket: number): Promise<{ orders: number; idempotencyKeys: number }> {
+    const orders = await syncTable(source, target, bucket, ORDERS_TABLE);
+    const idempotencyKeys = await syncTable(source, target, bucket, KEYS_TABLE);
+    return { orders, idempotencyKeys };
+  }
+
+  async #verifyEqual(source: DataSource, target: DataSource, bucket: number): Promise<void> {
+    for (const table of ['orders', 'order_lines', 'idempotency_keys']) {
+      const [a, b] = await Promise.all([checksum(source, table, bucket), checksum(target, table, bucket)]);
+      if (a.rows !== b.rows || a.digest !== b.digest) {
+        throw new Error(`bucket ${bucket}: ${table} differs after the copy (${a.rows} rows on the source, ${b.rows} on the target); nothing was flipped, run the move again`);
+      }
+    }
+  }
+
+  /**
+   * After the flip the target serves the bucket and may already have changed its rows, so this
+   * checks presence, not equality (equality was verified while the bucket was frozen): every
+   * order of the source is on the target, with at least as many lines.
+   */
+  async #verifySubset(source: DataSource, target: DataSource, bucket: number): Promise<void> {
+    const [ours, theirs] = await Promise.all([fingerprints(source, bucket, ORDERS_TABLE), fingerprints(target, bucket, ORDERS_TABLE)]);
+    const missing = [...ours.keys()].filter((id) => !theirs.has(id));
+    if (missing.length > 0) throw new Error(`bucket ${bucket}: ${missing.length} orders of the source are not on the target (first: ${missing[0]}); not deleting anything`);
+    const [a, b] = await Promise.all([lineCount(source, bucket), lineCount(target, bucket)]);
+    if (b < a) throw new Error(`bucket ${bucket}: the target has fewer order lines (${b}) than the source (${a}); not deleting anything`);
+  }
+
+  #add(report: MoveReport, rows: { orders: number; idempotencyKeys: number }): void {
+    report.copied.orders += rows.orders;
+    report.copied.idempotencyKeys += rows.idempotencyKeys;
+  }
+}
+
+async function bucketState(db: DataSource, bucket: number): Promise<BucketState | 'absent'> {
+  const rows = (await db.query('SELECT state FROM shard_buckets WHERE bucket = $1', [bucket])) as Array<{ state: BucketState }>;
+  return rows[0]?.state ?? 'absent';
+}
+
+async function setState(db: DataSource, bucket: number, state: BucketState, version: number): Promise<void> {
+  await db.query(
+    `INSERT INTO shard_buckets (bucket, state, map_version) VALUES ($1, $2, $3)
+     ON CONFLICT (bucket) DO UPDATE SET state = EXCLUDED.state, map_version = EXCLUDED.map_version, updated_at = now()`,
+    [bucket, state, version],
+  );
+}
+
+/** Key -> md5 of the whole row (in UTC, so two servers print timestamps alike). */
+async function fingerprints(db: DataSource, bucket: number, spec: SyncedTable): Promise<Map<string, string>> {
+  return db.transaction(async (manager) => {
+    await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
+    const rows = (await manager.query(`SELECT ${spec.key} AS key, md5(to_jsonb(t)::text) AS print FROM ${spec.table} t WHERE bucket = $1`, [bucket])) as Array<{ key: string; print: string }>;
+    return new Map(rows.map((row) => [row.key, row.print]));
+  });
+}
+
+async function syncTable(source: DataSource, target: DataSource, bucket: number, spec: SyncedTable): Promise<number> {
+  const [want, have] = await Promise.all([fingerprints(source, bucket, spec), fingerprints(target, bucket, spec)]);
+  const stale = [...want].filter(([key, print]) => have.get(key) !== print).map(([key]) => key);
+  const extra = [...have.keys()].filter((key) => !want.has(key));
+  for (let i = 0; i < stale.length; i += BATCH) {
+    const keys = stale.slice(i, i + BATCH);
+    const rows = await source.transaction(async (manager) => {
+      await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
+      const [found] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') AS rows FROM ${spec.table} t WHERE bucket = $1 AND ${spec.key} = ANY($2)`, [bucket, keys])) as Array<{ rows: unknown[] }>;
+      const lines =
+        spec === ORDERS_TABLE
+          ? ((await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') AS rows FROM order_lines l WHERE order_id = ANY($1)`, [keys])) as Array<{ rows: unknown[] }>)[0].rows
+          : [];
+      return { rows: found.rows, lines };
+    });
+    await target.transaction(async (manager) => {
+      await upsert(manager, spec.table, rows.rows, spec === ORDERS_TABLE ? ['id'] : ['customer_id', 'key']);
+      if (spec === ORDERS_TABLE) {
+        await manager.query('DELETE FROM order_lines WHERE order_id = ANY($1)', [keys]);
+        await manager.query(`INSERT INTO order_lines SELECT * FROM jsonb_populate_recordset(NULL::order_lines, $1::jsonb)`, [JSON.stringify(rows.lines)]);
+      }
+    });
+  }
+  for (let i = 0; i < extra.length; i += BATCH) {
+    await target.query(`DELETE FROM ${spec.table} WHERE bucket = $1 AND ${spec.key} = ANY($2)`, [bucket, extra.slice(i, i + BATCH)]);
+  }
+  return stale.length + extra.length;
+}
+
+async function upsert(manager: EntityManager, table: string, rows: unknown[], keys: string[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = ((await manager.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, [table])) as Array<{ column_name: string }>).map((row) => row.column_name);
+  const updates = columns.filter((column) => !keys.includes(column)).map((column) => `"${column}" = EXCLUDED."${column}"`);
+  await manager.query(
+    `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
+     ON CONFLICT (${keys.map((key) => `"${key}"`).join(', ')}) DO UPDATE SET ${updates.join(', ')}`,
+    [JSON.stringify(rows)],
+  );
+}
+
+async function checksum(db: DataSource, table: string, bucket: number): Promise<{ rows: number; digest: string }> {
+  const order = table === 'orders' ? 'id' : table === 'order_lines' ? 'order_id, line_no' : 'customer_id, key';
+  return db.transaction(async (manager) => {
+    await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
+    const [row] = (await manager.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${order})), '') AS digest FROM ${table} t WHERE bucket = $1`, [bucket])) as Array<{ rows: number; digest: string }>;
+    return row;
+  });
+}
+
+async function lineCount(db: DataSource, bucket: number): Promise<number> {
+  const [row] = (await db.query('SELECT count(*)::int AS n FROM order_lines WHERE bucket = $1', [bucket])) as Array<{ n: number }>;
+  return row.n;
+}
+
+/** Deletes the bucket's rows in small transactions (lines go with their orders). */
+async function deleteBucket(db: DataSource, bucket: number): Promise<{ orders: number; idempotencyKeys: number }> {
+  if ((await bucketState(db, bucket)) !== 'moved') throw new Error(`refusing to delete bucket ${bucket}: this shard still serves it`);
+  const deleted = { orders: 0, idempotencyKeys: 0 };
+  for (;;) {
+    const rows = (await db.query(`DELETE FROM orders WHERE id IN (SELECT id FROM orders WHERE bucket = $1 LIMIT ${BATCH}) RETURNING id`, [bucket])) as [unknown[], number] | unknown[];
+    const count = affected(rows);
+    deleted.orders += count;
+    if (count === 0) break;
+  }
+  for (;;) {
+    const rows = (await db.query(`DELETE FROM idempotency_keys WHERE (customer_id, key) IN (SELECT customer_id, key FROM idempotency_keys WHERE bucket = $1 LIMIT ${BATCH}) RETURNING key`, [bucket])) as [unknown[], number] | unknown[];
+    const count = affected(rows);
+    deleted.idempotencyKeys += count;
+    if (count === 0) break;
+  }
+  return deleted;
+}
+
+/** TypeORM returns `[rows, count]` for DELETE ... RETURNING on PostgreSQL. */
+function affected(result: [unknown[], number] | unknown[]): number {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return (result as unknown[]).length;
+}
