@@ -1,1 +1,13 @@
-export { CachingModule, CacheConnection, CACHE, InjectCache } from './caching.module';
+export { CachingModule } from './caching.module';
+export { CACHING_OPTIONS, type CachingModuleOptions } from './caching.module-definition';
+export { CACHE_SETTINGS, type CacheSettings } from './cache-settings';
+export { CacheService, type CacheLookup, type CacheResult, type CacheSlot } from './cache.service';
+export { type CacheEntry, type NotFoundAnswer } from './cache-entry';
+export { cacheId, CacheKeys } from './cache-keys';
+export type { LookupOutcome, LookupDetail } from './cache.metrics';
+export { Cacheable, type CacheableOptions } from './decorators/cacheable.decorator';
+export { InvalidatesCache } from './decorators/invalidates-cache.decorator';
+export { HttpCache } from './http/http-cache.decorator';
+export { HttpCacheInterceptor } from './http/http-cache.interceptor';
+export type { HttpCacheOptions, HttpCacheScope, CachedResponse } from './http/http-cache.options';
+export { useQueryResultCache, RedisQueryResultCache, QUERY_CACHE_TAG, type QueryCacheOptions } from './query/redis-query-result-cache';

@@ -1,0 +1,14 @@
+import type { CacheConfig, RedisEndpoint, TenkConfig } from '@tenk/config';
+import type { CachingModuleOptions } from './caching.module-definition';
+
+/** The `cache` configuration with the module's overrides applied, and the Redis to use. */
+export interface CacheSettings extends CacheConfig {
+  redis: RedisEndpoint;
+}
+
+export const CACHE_SETTINGS = Symbol.for('tenk.caching.settings');
+
+export function resolveCacheSettings(config: TenkConfig, options: CachingModuleOptions): CacheSettings {
+  const { host, port } = options.redis ?? config.redis.cache;
+  return { ...config.cache, ...(options.settings ?? {}), redis: { host, port } };
+}

@@ -1,0 +1,172 @@
+import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { defer, lastValueFrom, map, type Observable } from 'rxjs';
+import { PUBLIC_ROUTE } from '@tenk/observability';
+import { notFoundError } from '../cache-entry';
+import { cacheId } from '../cache-keys';
+import type { LookupOutcome } from '../cache.metrics';
+import { CacheService, type CacheLookup, type CacheResult } from '../cache.service';
+import { HTTP_CACHE, type CachedResponse, type HttpCacheOptions, type HttpCacheScope } from './http-cache.options';
+
+const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'COALESCED', bypass: 'BYPASS' };
+const TAG = /^[A-Za-z0-9:_.\-/]{1,200}$/;
+
+/**
+ * Replaces Nest's stock CacheInterceptor, which keys by URL alone, stores only the body and
+ * runs the handler once per concurrent miss. This one keys by route + params + query (+ the
+ * user on per-user routes), stores status, body and chosen headers through CacheService (so
+ * misses coalesce, stale entries are refreshed in the background, Redis failures fail open),
+ * sets Cache-Control, ETag, Age and X-Cache, and answers If-None-Match with 304.
+ *
+ * Subclass it and override the protected hooks to change what is cached and how it is keyed.
+ */
+@Injectable()
+export class HttpCacheInterceptor implements NestInterceptor {
+  constructor(
+    protected readonly cache: CacheService,
+    protected readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const options = this.reflector.getAllAndOverride<HttpCacheOptions | undefined>(HTTP_CACHE, [context.getHandler(), context.getClass()]);
+    if (!options || !this.isRequestCacheable(context)) return next.handle();
+    const scope = this.scopeOf(context, options);
+    const id = scope && this.trackBy(context, scope);
+    const tags = this.tagsOf(context, options);
+    if (!scope || id === undefined || tags === undefined) return next.handle();
+
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const lookup: CacheLookup<CachedResponse> = {
+      name: this.nameOf(context),
+      id,
+      tags,
+      ttlMs: options.ttl,
+      load: () => this.#render(context, next, options, scope),
+    };
+    return defer(() => this.cache.lookup(lookup)).pipe(map((result) => this.#reply(req, res, result, options, scope)));
+  }
+
+  /** GET and HEAD over HTTP. */
+  protected isRequestCacheable(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return false;
+    const { method } = context.switchToHttp().getRequest<Request>();
+    return method === 'GET' || method === 'HEAD';
+  }
+
+  /** Shared or per user; undefined (not cached) for a per-user route without a signed-in user. */
+  protected scopeOf(context: ExecutionContext, options: HttpCacheOptions): HttpCacheScope | undefined {
+    const declared = options.scope ?? 'auto';
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
+    const scope: HttpCacheScope = declared === 'auto' ? (isPublic ? 'shared' : 'user') : declared;
+    if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<Request>()) === undefined) return undefined;
+    return scope;
+  }
+
+  /** The entry id: params and query, sorted (`?b=2&a=1` and `?a=1&b=2` share it), and the user on per-user routes. */
+  protected trackBy(context: ExecutionContext, scope: HttpCacheScope): string | undefined {
+    const req = context.switchToHttp().getRequest<Request>();
+    const params = new URLSearchParams(sortedPairs(req.params ?? {})).toString();
+    const query = new URLSearchParams(sortedPairs(req.query as Record<string, unknown>)).toString();
+    const user = scope === 'user' ? `|user=${userIdOf(req)}` : '';
+    return cacheId(`${params}${query ? `?${query}` : ''}${user}`);
+  }
+
+  /** `GET /products/:id`: the route, not the URL, so metrics and keys stay few. */
+  protected nameOf(context: ExecutionContext): string {
+    const route = (context.switchToHttp().getRequest<Request>().route as { path?: unknown } | undefined)?.path;
+    return typeof route === 'string' ? `GET ${route}` : `GET ${context.getClass().name}.${context.getHandler().name}`;
+  }
+
+  /** The route's tags with `{param}` filled in; undefined (not cached) when a value cannot be a tag. */
+  protected tagsOf(context: ExecutionContext, options: HttpCacheOptions): string[] | undefined {
+    const params = context.switchToHttp().getRequest<Request>().params ?? {};
+    const tags: string[] = [];
+    for (const template of options.tags ?? []) {
+      const tag = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+        if (params[name] === undefined) throw new Error(`@HttpCache tag "${template}" names route parameter "${name}", which ${this.nameOf(context)} does not have`);
+        return String(params[name]);
+      });
+      // A user-typed id such as "a b" cannot be a tag: that request just goes uncached.
+      if (!TAG.test(tag)) return undefined;
+      tags.push(tag);
+    }
+    return tags;
+  }
+
+  /** Cache-Control for a response of this route. */
+  protected cacheControl(options: HttpCacheOptions, scope: HttpCacheScope): string {
+    const maxAge = options.maxAge ?? 0;
+    const visibility = scope === 'user' ? 'private' : 'public';
+    return maxAge > 0 ? `${visibility}, max-age=${maxAge}` : `${visibility}, no-cache`;
+  }
+
+  async #render(context: ExecutionContext, next: CallHandler, options: HttpCacheOptions, scope: HttpCacheScope): Promise<CachedResponse> {
+    const res = context.switchToHttp().getResponse<Response>();
+    const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    if (body instanceof StreamableFile || Buffer.isBuffer(body)) throw new Error(`${this.nameOf(context)} returns a stream or buffer: @HttpCache stores JSON and text only`);
+    if (scope === 'shared' && res.getHeader('set-cookie') !== undefined) {
+      throw new Error(`${this.nameOf(context)} set a cookie, so its response is not the same for everyone: give its @HttpCache scope 'user', or do not cache it`);
+    }
+    const headers: Record<string, string> = {};
+    for (const name of options.headers ?? []) {
+      const value = res.getHeader(name);
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    const json = typeof body === 'object' && body !== null;
+    const text = json ? JSON.stringify(body) : body === undefined ? '' : String(body);
+    const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.OK;
+    return { status, type: json ? 'json' : 'text', body: text, headers, etag: `W/"${createHash('sha1').update(text).digest('base64url')}"` };
+  }
+
+  #reply(req: Request, res: Response, result: CacheResult<CachedResponse>, options: HttpCacheOptions, scope: HttpCacheScope): string | undefined {
+    const { entry, outcome } = result;
+    res.setHeader('X-Cache', X_CACHE[outcome]);
+    if (entry.kind === 'not-found') {
+      res.setHeader('Cache-Control', 'no-cache');
+      throw notFoundError(entry);
+    }
+    const response = entry.value;
+    for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+    res.setHeader('ETag', response.etag);
+    res.setHeader('Cache-Control', this.cacheControl(options, scope));
+    if (scope === 'user') res.vary('Cookie');
+    if (outcome !== 'miss' && outcome !== 'bypass') res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
+    if (matchesEtag(req.headers['if-none-match'], response.etag)) {
+      res.status(HttpStatus.NOT_MODIFIED);
+      return undefined;
+    }
+    res.status(response.status);
+    // Sent as stored: a hit costs no JSON parse or stringify.
+    if (response.type === 'json') res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    return response.body;
+  }
+}
+
+function userIdOf(req: Request): string | undefined {
+  const id = (req as Request & { user?: { id?: unknown } }).user?.id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+function sortedPairs(values: Record<string, unknown>): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const name of Object.keys(values).sort()) {
+    const value = values[name];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined) pairs.push([name, typeof item === 'string' ? item : JSON.stringify(item)]);
+    }
+  }
+  return pairs;
+}
+
+/** Weak comparison (RFC 9110 13.1.2): `W/"x"` matches `"x"`; `*` matches anything. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const wanted = opaque(etag);
+  return header.split(',').some((candidate) => candidate.trim() === '*' || opaque(candidate) === wanted);
+}
