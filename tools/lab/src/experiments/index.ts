@@ -1,6 +1,9 @@
 import type { Experiment } from '../experiment';
+import { breakerExperiment } from './breaker';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
  */
-export const EXPERIMENTS: Experiment[] = [];
+export const EXPERIMENTS: Experiment[] = [
+  breakerExperiment,
+];

@@ -1,0 +1,273 @@
+import { request } from 'undici';
+import type { Shop } from '@tenk/shop';
+import { startEphemeralRedis } from '@tenk/testing';
+import type { Experiment, LabContext, LabResult } from '../experiment';
+import { startLabShop } from '../lab-shop';
+import { percentile, runOpenLoop, type LoadRequest, type Sample } from './breaker-load';
+
+const BUCKET_MS = 500;
+/** An order answered this fast during the hang was refused by an open breaker, not stuck. */
+const FAST_MS = 250;
+
+interface Timeline {
+  faultStartMs: number;
+  faultEndMs: number;
+  endMs: number;
+}
+
+interface RunOutcome {
+  samples: Sample[];
+  unsent: Record<string, number>;
+  timeline: Timeline;
+  ordersAvailable: boolean;
+  paymentCallsDuringHang: number;
+  breakerRejections: number;
+}
+
+/**
+ * `npm run lab -- breaker`: payment-sim hangs for 30 s while shoppers browse the catalog and
+ * place orders through the lab shop's balancer. The same load runs twice, with the `breakers`
+ * switch off and on; each run gets a fresh shop and its own queue Redis (where the switches
+ * live), so no other shop on this machine is touched.
+ */
+export const breakerExperiment: Experiment = {
+  name: 'breaker',
+  summary: 'payment-sim hangs 30 s under mixed load: catalog p99 and errors, time to fail fast, recovery, without vs with breakers',
+  async run(context: LabContext): Promise<LabResult> {
+    const timeline = {
+      baselineS: context.seconds(10, 2),
+      hangS: context.option('hang', context.seconds(30, 4)),
+      recoveryS: context.seconds(20, 8),
+    };
+    const rates = { reads: context.option('reads', 60), orders: context.option('orders', 10) };
+    context.log(`load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after`);
+
+    const runs: Record<string, RunOutcome> = {};
+    for (const [label, breakers] of [['without breakers', false], ['with breakers', true]] as const) {
+      runs[label] = await measureRun(context, breakers, timeline, rates);
+    }
+    return report(runs, timeline, rates);
+  },
+};
+
+async function measureRun(
+  context: LabContext,
+  breakers: boolean,
+  seconds: { baselineS: number; hangS: number; recoveryS: number },
+  rates: { reads: number; orders: number },
+): Promise<RunOutcome> {
+  const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
+  let shop: Shop | undefined;
+  try {
+    shop = await startLabShop(context, {
+      apiInstances: 2,
+      components: context.flag('direct') ? ['payment-sim', 'api'] : ['payment-sim', 'api', 'balancer'],
+      env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), TENK_SWITCH_BREAKERS: breakers ? 'on' : 'off' },
+    });
+    // --direct: straight to the api instances, for when the balancer is not usable.
+    const origins = context.flag('direct') ? shop.urls.apis : [shop.urls.shop];
+    const origin = origins[0];
+    const admin = `http://127.0.0.1:${shop.config.services.paymentSimAdminPort}`;
+    const switchOn = await readSwitch(shop.urls.apis[0]);
+    if (switchOn !== breakers) throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
+
+    const products = await productIds(origin);
+    const cookies = await signUp(origin, 10, breakers ? 'on' : 'off');
+    const runId = `${Date.now().toString(36)}-${breakers ? 'on' : 'off'}`;
+    const order = (index: number): LoadRequest => ({
+      path: '/orders',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: cookies[index % cookies.length], 'idempotency-key': `lab-breaker-${runId}-${index}` },
+      body: JSON.stringify({ lines: [{ productId: products[index % products.length], quantity: 1 }] }),
+    });
+    const { method, headers, body } = order(-1);
+    const probe = await request(`${origin}/orders`, { method, headers, body });
+    await probe.body.dump();
+    const ordersAvailable = probe.statusCode !== 404;
+    if (!ordersAvailable) context.log('POST /orders answers 404 (not built yet): running catalog reads only');
+
+    const timeline: Timeline = {
+      faultStartMs: seconds.baselineS * 1000,
+      faultEndMs: (seconds.baselineS + seconds.hangS) * 1000,
+      endMs: (seconds.baselineS + seconds.hangS + seconds.recoveryS) * 1000,
+    };
+    context.log(`${breakers ? 'with' : 'without'} breakers: load running for ${timeline.endMs / 1000} s`);
+    let paymentCallsDuringHang = 0;
+    const faults = (async () => {
+      await sleep(timeline.faultStartMs);
+      await adminCall(admin, 'DELETE', '/admin/stats');
+      await adminCall(admin, 'PUT', '/admin/faults', { hang: true });
+      context.log('payment-sim hangs');
+      await sleep(timeline.faultEndMs - timeline.faultStartMs);
+      const stats = (await adminCall(admin, 'GET', '/admin/stats')) as { received: Record<string, number> };
+      paymentCallsDuringHang = Object.values(stats.received).reduce((sum, count) => sum + count, 0);
+      await adminCall(admin, 'DELETE', '/admin/faults');
+      context.log('payment-sim answers again');
+    })();
+    const load = await runOpenLoop({
+      origins,
+      clients: 100,
+      durationMs: timeline.endMs,
+      timeoutMs: 60_000,
+      maxInFlight: 2_000,
+      streams: [
+        { name: 'reads', ratePerSecond: rates.reads, next: (index) => catalogRead(index, products) },
+        ...(ordersAvailable ? [{ name: 'orders', ratePerSecond: rates.orders, next: order }] : []),
+      ],
+    });
+    await faults;
+    const breakerRejections = await sumMetric(shop.urls.apis, 'tenk_breaker_rejections_total');
+    return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections };
+  } finally {
+    await shop?.stop();
+    await queueRedis.stop();
+  }
+}
+
+/** Half list pages, half product pages: what browsing shoppers ask for. */
+function catalogRead(index: number, products: string[]): LoadRequest {
+  if (index % 2 === 0) return { path: `/products?limit=20&page=${1 + (index % 25)}`, method: 'GET' };
+  return { path: `/products/${products[index % products.length]}`, method: 'GET' };
+}
+
+function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; hangS: number; recoveryS: number }, rates: { reads: number; orders: number }): LabResult {
+  const measurements: LabResult['measurements'] = {};
+  const charts: LabResult['charts'] = [
+    { title: 'Catalog reads (unrelated to payments): p99 while payment-sim hangs', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads: errors while payment-sim hangs', unit: '%', bars: [], lowerIsBetter: true },
+    { title: 'Orders: p99 while payment-sim hangs', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Payment calls that reached the hanging provider', unit: 'calls', bars: [], lowerIsBetter: true },
+    { title: 'Recovery: from payment-sim answering to orders succeeding again', unit: 's', bars: [], lowerIsBetter: true },
+  ];
+  for (const [label, run] of Object.entries(runs)) {
+    const { faultStartMs, faultEndMs } = run.timeline;
+    const during = (sample: Sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs;
+    const calm = (sample: Sample) => sample.sentAtMs >= 1_000 && sample.sentAtMs < faultStartMs;
+    const reads = run.samples.filter((sample) => sample.stream === 'reads');
+    const orders = run.samples.filter((sample) => sample.stream === 'orders');
+    const readsDuring = reads.filter(during);
+    const ordersDuring = orders.filter(during);
+    const failFast = timeToFailFast(orders, run.timeline);
+    const recovery = recoveryTime(orders, run.timeline);
+    const row: Record<string, number | string> = {
+      readsCalmP99Ms: round(percentile(reads.filter(calm).map((s) => s.latencyMs), 99)),
+      readsHangP50Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 50)),
+      readsHangP99Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 99)),
+      readsHangErrorPct: errorPct(readsDuring),
+      readsHangCount: readsDuring.length,
+    };
+    if (run.ordersAvailable) {
+      Object.assign(row, {
+        ordersHangP50Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 50)),
+        ordersHangP99Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 99)),
+        ordersHangErrorPct: errorPct(ordersDuring),
+        ordersHang503: ordersDuring.filter((s) => s.status === 503).length,
+        ordersHangCount: ordersDuring.length,
+        timeToFailFastS: failFast === undefined ? 'never' : round(failFast / 1000, 1),
+        recoveryS: recovery === undefined ? 'not within the run' : round(recovery / 1000, 1),
+        paymentCallsDuringHang: run.paymentCallsDuringHang,
+        breakerRejections: run.breakerRejections,
+      });
+    }
+    row.unsentRequests = Object.values(run.unsent).reduce((sum, count) => sum + count, 0);
+    measurements[label] = row;
+    charts[0].bars.push({ label, value: Number(row.readsHangP99Ms), series: label });
+    charts[1].bars.push({ label, value: Number(row.readsHangErrorPct), series: label });
+    if (run.ordersAvailable) {
+      charts[2].bars.push({ label, value: Number(row.ordersHangP99Ms), series: label });
+      charts[3].bars.push({ label, value: run.paymentCallsDuringHang, series: label });
+      if (typeof row.recoveryS === 'number') charts[4].bars.push({ label, value: row.recoveryS, series: label });
+    }
+  }
+  const without = measurements['without breakers'];
+  const withBreakers = measurements['with breakers'];
+  const headline = withBreakers.timeToFailFastS !== undefined
+    ? `with breakers, orders failed fast ${withBreakers.timeToFailFastS} s into a ${seconds.hangS} s payment hang (p99 ${withBreakers.ordersHangP99Ms} ms vs ${without.ordersHangP99Ms} ms without); catalog p99 ${withBreakers.readsHangP99Ms} ms vs ${without.readsHangP99Ms} ms`
+    : `catalog p99 during a ${seconds.hangS} s payment hang: ${withBreakers.readsHangP99Ms} ms with breakers vs ${without.readsHangP99Ms} ms without (POST /orders not available: no order load)`;
+  return {
+    headline,
+    measurements,
+    charts: charts.filter((chart) => chart.bars.length > 0),
+    notes: [
+      `open-loop load through the lab shop's balancer (2 api instances): ${rates.reads} catalog reads/s (list and product pages) + ${rates.orders} orders/s (10 shoppers, one product each)`,
+      `${seconds.baselineS} s calm, then payment-sim hangs (accepts and never answers) for ${seconds.hangS} s, then ${seconds.recoveryS} s after; the client gives up after 60 s`,
+      'without breakers: the breakers switch off (TENK_SWITCH_BREAKERS=off), so a payment call has no timeout, retry, bulkhead or breaker; with: the payments policy defaults (2 s timeout, open at 50% failures over >= 10 calls, 5 s open, 3 probes)',
+      `time to fail fast: from the start of the hang to the first ${BUCKET_MS} ms of arrivals whose orders were all answered within ${FAST_MS} ms; recovery: from payment-sim answering again to the first ${BUCKET_MS} ms of arrivals with >= 90% orders placed`,
+      'the machine is shared (2 cores, several engineers building and testing): compare the two runs, not the absolute numbers',
+    ],
+  };
+}
+
+function timeToFailFast(orders: Sample[], { faultStartMs, faultEndMs }: Timeline): number | undefined {
+  for (const [start, bucket] of buckets(orders, faultStartMs, faultEndMs)) {
+    if (bucket.length > 0 && bucket.every((sample) => sample.latencyMs < FAST_MS && sample.status !== 0)) return start - faultStartMs;
+  }
+  return undefined;
+}
+
+function recoveryTime(orders: Sample[], { faultEndMs, endMs }: Timeline): number | undefined {
+  for (const [start, bucket] of buckets(orders, faultEndMs, endMs)) {
+    if (bucket.length > 0 && bucket.filter((sample) => sample.status >= 200 && sample.status < 300).length >= 0.9 * bucket.length) return start - faultEndMs;
+  }
+  return undefined;
+}
+
+function buckets(samples: Sample[], fromMs: number, toMs: number): Array<[number, Sample[]]> {
+  const result: Array<[number, Sample[]]> = [];
+  for (let start = fromMs; start < toMs; start += BUCKET_MS) {
+    result.push([start, samples.filter((sample) => sample.sentAtMs >= start && sample.sentAtMs < start + BUCKET_MS)]);
+  }
+  return result;
+}
+
+const errorPct = (samples: Sample[]) => (samples.length === 0 ? 0 : round((100 * samples.filter((s) => s.status === 0 || s.status >= 500).length) / samples.length, 2));
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function adminCall(admin: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await request(`${admin}${path}`, { method: method as 'GET', body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await response.body.text();
+  if (response.statusCode >= 300) throw new Error(`payment-sim admin ${method} ${path}: ${response.statusCode} ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+async function readSwitch(api: string): Promise<boolean> {
+  const text = await (await request(`${api}/metrics`)).body.text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith('tenk_pattern_switch{') && candidate.includes('switch="breakers"'));
+  if (!line) throw new Error(`${api}/metrics has no tenk_pattern_switch for breakers`);
+  return line.trim().endsWith(' 1');
+}
+
+async function sumMetric(apis: string[], name: string): Promise<number> {
+  let total = 0;
+  for (const api of apis) {
+    const text = await (await request(`${api}/metrics`)).body.text();
+    for (const line of text.split('\n')) if (line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+async function productIds(origin: string): Promise<string[]> {
+  const response = await request(`${origin}/products?limit=100`);
+  const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
+  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
+  return body.items.map((item) => String(item.id));
+}
+
+/** Signs up shoppers and returns their session cookies. */
+async function signUp(origin: string, count: number, tag: string): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const email = `lab-breaker-${tag}-${Date.now().toString(36)}-${i}@example.com`;
+    const response = await request(`${origin}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, name: `Lab shopper ${i}`, password: 'lab shopper password' }),
+    });
+    const text = await response.body.text();
+    const setCookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('tenk_session='));
+    if (response.statusCode !== 201 || !setCookie) throw new Error(`POST /users answered ${response.statusCode}: ${text.slice(0, 200)}`);
+    cookies.push(setCookie.split(';')[0]);
+  }
+  return cookies;
+}
