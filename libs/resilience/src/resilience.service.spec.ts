@@ -147,6 +147,12 @@ describe('ResilienceService', () => {
     expect(tries).toBe(1);
   });
 
+  it('does not retry a try that timed out: it spent the whole budget', async () => {
+    let tries = 0;
+    await expect(resilience.execute('payments', () => (tries++, new Promise(() => undefined)), { idempotent: true })).rejects.toBeInstanceOf(CallTimeoutError);
+    expect(tries).toBe(1);
+  });
+
   it('refuses calls beyond the bulkhead and its queue', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -3,7 +3,7 @@ import { isBulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import { SwitchesService } from '@tenk/switches';
 import type { BreakerSnapshot } from './breaker/managed-breaker';
 import { NEVER_ABORTED, runWithCallSignal } from './call-signal';
-import { BulkheadFullError, CallTimeoutError, isRejection } from './errors';
+import { BulkheadFullError, CallTimeoutError, isCallTimeoutError, isRejection } from './errors';
 import { PolicyRegistry } from './policy-registry';
 import { ResilienceObserver } from './resilience-observer';
 
@@ -33,7 +33,11 @@ export interface CallOptions<T> {
 
 const always = () => true;
 
-/** Errors that must not be retried: refusals, and answers the caller is to blame for. */
+/**
+ * Errors that must not be retried: refusals, answers the caller is to blame for, and timeouts
+ * (a try that used its whole budget against a downstream that is probably hanging; retrying
+ * would multiply the wait, and the breaker is the answer to a hang).
+ */
 class DoNotRetry {
   constructor(readonly error: unknown) {}
 }
@@ -117,7 +121,7 @@ export class ResilienceService {
           try {
             return await inner(context.signal);
           } catch (error) {
-            if (isRejection(error) || !isFailure(error)) return new DoNotRetry(error);
+            if (isRejection(error) || isCallTimeoutError(error) || !isFailure(error)) return new DoNotRetry(error);
             throw error;
           }
         }, s);
