@@ -181,9 +181,9 @@ export class Balancer implements ListenerHost, AdminHost {
   async drain(timeoutMs = this.#generation?.config.shutdownTimeoutMs ?? 30_000): Promise<{ forced: boolean }> {
     if (this.#draining) return { forced: false };
     this.#draining = true;
-    this.logger.info('draining: stopped accepting connections; finishing requests in flight', { active: this.stats.active, connections: this.stats.connections, timeout_ms: timeoutMs });
     const listeners = [...this.#listeners.values()];
     const closed = Promise.all(listeners.map((listener) => listener.stopAccepting()));
+    this.logger.info('draining: stopped accepting connections; finishing requests in flight', { active: this.stats.active, connections: this.stats.connections, timeout_ms: timeoutMs });
     const deadline = Date.now() + timeoutMs;
     let forced = false;
     await new Promise<void>((resolve) => {

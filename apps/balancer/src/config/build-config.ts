@@ -85,6 +85,7 @@ const SPECS: Record<string, Spec> = {
   keepalive_timeout: spec(['upstream', ...HSL], 1, 2),
   zone: spec(['upstream'], 1, 2),
   client_max_body_size: spec(HSL, 1, 1),
+  client_body_buffer_size: spec(HSL, 1, 1),
   client_body_timeout: spec(HSL, 1, 1),
   client_header_timeout: spec(HS, 1, 1),
   send_timeout: spec(HSL, 1, 1),
@@ -667,6 +668,8 @@ class ConfigBuilder {
     switch (d.name) {
       case 'client_max_body_size':
         return once('clientMaxBodySize', size(d, a[0]));
+      case 'client_body_buffer_size':
+        return once('clientBodyBufferSize', size(d, a[0]));
       case 'client_body_timeout':
         return once('clientBodyTimeoutMs', time(d, a[0]));
       case 'client_header_timeout':

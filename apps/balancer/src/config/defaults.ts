@@ -4,6 +4,7 @@ import type { HttpSettings } from './schema';
 /** nginx's defaults, except where the README says tenk differs (limit_req_status, access_log). */
 export const DEFAULT_SETTINGS: HttpSettings = {
   clientMaxBodySize: 1024 * 1024,
+  clientBodyBufferSize: 16 * 1024,
   clientBodyTimeoutMs: 60_000,
   clientHeaderTimeoutMs: 60_000,
   keepaliveTimeoutMs: 75_000,

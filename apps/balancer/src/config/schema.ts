@@ -179,6 +179,8 @@ export interface AccessLogSetting {
 /** Every setting that http, server and location blocks can hold, after merging. */
 export interface HttpSettings {
   clientMaxBodySize: number;
+  /** Bodies up to this size (by Content-Length) are read before the request goes upstream, so they can be retried. */
+  clientBodyBufferSize: number;
   clientBodyTimeoutMs: number;
   clientHeaderTimeoutMs: number;
   keepaliveTimeoutMs: number;

@@ -76,9 +76,21 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
         this.#tooLarge();
         return;
       }
+      if (length > 0 && length <= location.bodyBufferSize) {
+        // A small body is read first (as nginx buffers bodies), so a retry can send it again.
+        readSmallBody(this, length, location.clientBodyTimeoutMs);
+        return;
+      }
       this.#body = new RequestBodyRelay(req, location.maxBodySize, location.clientBodyTimeoutMs);
       options.body = this.#body;
     }
+    this.#dispatchNext();
+  }
+
+  /** The small body arrived (readSmallBody): send the request. */
+  bodyRead(body: Buffer): void {
+    if (this.closed) return;
+    this.#options.body = body;
     this.#dispatchNext();
   }
 
@@ -191,7 +203,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       this.#tooLarge();
       return;
     }
-    if (this.#body !== null && this.#body.destroyed && this.req.destroyed) {
+    if (this.#body !== null && this.#body.clientFailed) {
       this.upstream.release(peer, false, now);
       return;
     }
@@ -273,6 +285,23 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const socket = this.res.socket;
     if (socket !== null) socket.setTimeout((this.location as RuntimeLocation).sendTimeoutMs);
   }
+}
+
+/** Reads a body of known, small length into one Buffer, then hands it to the exchange. */
+function readSmallBody(exchange: ProxyExchange, length: number, timeoutMs: number): void {
+  const req = exchange.req;
+  const body = Buffer.allocUnsafe(length);
+  let received = 0;
+  const socket = req.socket;
+  if (timeoutMs > 0) socket.setTimeout(timeoutMs);
+  req.on('data', (chunk: Buffer) => {
+    chunk.copy(body, received);
+    received += chunk.length;
+  });
+  req.once('end', () => {
+    if (timeoutMs > 0 && !socket.destroyed) socket.setTimeout(0);
+    exchange.bodyRead(received === length ? body : body.subarray(0, received));
+  });
 }
 
 /** -1: unknown (chunked); 0: no body; else the Content-Length. */

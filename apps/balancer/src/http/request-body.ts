@@ -34,6 +34,8 @@ export class RequestBodyRelay extends Readable {
   #done = false;
   /** True once a byte was read: the body cannot be sent to another peer any more. */
   started = false;
+  /** The client broke off (closed the connection, or stopped sending for client_body_timeout). */
+  clientFailed = false;
 
   constructor(req: IncomingMessage, limit: number, timeoutMs: number) {
     super({ highWaterMark: 64 * 1024 });
@@ -83,10 +85,12 @@ export class RequestBodyRelay extends Readable {
   };
 
   #onError = (error: Error): void => {
+    this.clientFailed = true;
     this.destroy(error);
   };
 
   #onAborted = (): void => {
+    this.clientFailed = true;
     this.destroy(new Error('client closed the connection while sending the request body'));
   };
 

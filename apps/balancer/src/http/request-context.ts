@@ -108,10 +108,17 @@ export class RequestContext extends Attempt implements VariableContext, AccessRe
     const headers: string[] = ['Content-Type', contentType, 'Content-Length', String(length), 'X-Request-Id', this.requestId];
     if (extra !== null) headers.push(...extra);
     if (this.location !== null) this.location.responseHeaders.appendTo(headers, status, this);
-    if (close) res.shouldKeepAlive = false;
+    // A body we did not read to the end would be left on the connection: close it instead.
+    if (close || (!this.req.complete && requestHasBody(this.req))) res.shouldKeepAlive = false;
     this.status = status;
     this.bytesSent = this.req.method === 'HEAD' ? 0 : length;
     res.writeHead(status, headers);
     res.end(this.req.method === 'HEAD' ? undefined : body);
   }
+}
+
+/** Whether the request announced a body (Content-Length > 0 or chunked). */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const length = rawHeader(req.rawHeaders, 'content-length');
+  return (length !== '' && length !== '0') || rawHeader(req.rawHeaders, 'transfer-encoding') !== '';
 }

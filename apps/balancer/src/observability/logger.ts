@@ -12,14 +12,18 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 export class Logger {
   #sink: LogSink;
   #min: number;
+  readonly #fixed: boolean;
 
-  constructor(sink: LogSink, level: LogLevel = 'info') {
+  /** `fixed`: keep this sink even when the configuration names another (tests, embedding). */
+  constructor(sink: LogSink, level: LogLevel = 'info', fixed = false) {
     this.#sink = sink;
     this.#min = LEVELS[level];
+    this.#fixed = fixed;
   }
 
+  /** Switches to the sink `error_log` names (on start and reload). */
   useSink(sink: LogSink): void {
-    this.#sink = sink;
+    if (!this.#fixed) this.#sink = sink;
   }
 
   get sink(): LogSink {

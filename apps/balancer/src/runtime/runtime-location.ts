@@ -31,6 +31,7 @@ export class RuntimeLocation {
   readonly limitDryRun: boolean;
   readonly accessLog: AccessLog | null;
   readonly maxBodySize: number;
+  readonly bodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   readonly sendTimeoutMs: number;
   readonly readTimeoutMs: number;
@@ -57,6 +58,7 @@ export class RuntimeLocation {
     this.limitDryRun = settings.limitReqDryRun;
     this.accessLog = accessLog;
     this.maxBodySize = settings.clientMaxBodySize;
+    this.bodyBufferSize = settings.clientBodyBufferSize;
     this.clientBodyTimeoutMs = settings.clientBodyTimeoutMs;
     this.sendTimeoutMs = settings.sendTimeoutMs;
     this.readTimeoutMs = settings.proxyReadTimeoutMs;
