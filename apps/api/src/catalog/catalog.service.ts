@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { Repository } from 'typeorm';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { CatalogDatabase } from '@tenk/database';
 import type { CreateProductBody, ListProductsQuery, ProductPage, ProductView, UpdateProductBody } from './catalog.dto';
 import { Product } from './product.entity';
@@ -10,32 +10,42 @@ const UNIQUE_VIOLATION = '23505';
 export class CatalogService {
   constructor(private readonly db: CatalogDatabase) {}
 
-  #products(): Repository<Product> {
-    return this.db.primary.getRepository(Product);
+  /**
+   * Reads go through `db.read` (the replica when it has this client's last write, else the
+   * primary), writes through `db.write` (the primary, remembering the write for the client).
+   */
+  #products(on: DataSource | EntityManager): Repository<Product> {
+    return on.getRepository(Product);
   }
 
   async list(query: ListProductsQuery): Promise<ProductPage> {
-    const builder = this.#products().createQueryBuilder('p');
-    if (query.search) builder.andWhere('p.name ILIKE :search', { search: `%${escapeLike(query.search)}%` });
-    if (query.category) builder.andWhere('p.category = :category', { category: query.category });
-    const order = { name: ['p.name', 'ASC'], price: ['p.priceCents', 'ASC'], newest: ['p.createdAt', 'DESC'] } as const;
-    const [column, direction] = order[query.sort];
-    builder.orderBy(column, direction).addOrderBy('p.id', 'ASC');
-    builder.skip((query.page - 1) * query.limit).take(query.limit);
-    const [rows, total] = await builder.getManyAndCount();
+    // Served by the indexes of migration ProductIndexes1795824000000 (sort key + id, per category).
+    const [rows, total] = await this.db.read((source) => {
+      const builder = this.#products(source).createQueryBuilder('p');
+      if (query.search) builder.andWhere('p.name ILIKE :search', { search: `%${escapeLike(query.search)}%` });
+      if (query.category) builder.andWhere('p.category = :category', { category: query.category });
+      const order = { name: ['p.name', 'ASC'], price: ['p.priceCents', 'ASC'], newest: ['p.createdAt', 'DESC'] } as const;
+      const [column, direction] = order[query.sort];
+      builder.orderBy(column, direction).addOrderBy('p.id', 'ASC');
+      builder.skip((query.page - 1) * query.limit).take(query.limit);
+      return builder.getManyAndCount();
+    });
     return { items: rows.map(toView), page: query.page, limit: query.limit, total };
   }
 
   async get(id: string): Promise<ProductView> {
-    const product = /^\d{1,18}$/.test(id) ? await this.#products().findOneBy({ id }) : null;
+    const product = /^\d{1,18}$/.test(id) ? await this.db.read((source) => this.#products(source).findOneBy({ id })) : null;
     if (!product) throw new NotFoundException(`product ${id} does not exist`);
     return toView(product);
   }
 
   async create(body: CreateProductBody): Promise<ProductView> {
     try {
-      const product = this.#products().create({ ...body, description: body.description ?? '', currency: 'EUR', image: null });
-      return toView(await this.#products().save(product));
+      const saved = await this.db.write((manager) => {
+        const products = this.#products(manager);
+        return products.save(products.create({ ...body, description: body.description ?? '', currency: 'EUR', image: null }));
+      });
+      return toView(saved);
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`a product with sku ${body.sku} already exists`);
       throw error;
@@ -44,7 +54,8 @@ export class CatalogService {
 
   async update(id: string, body: UpdateProductBody): Promise<ProductView> {
     await this.get(id);
-    await this.#products().update({ id }, body);
+    await this.db.write((manager) => this.#products(manager).update({ id }, body));
+    // This client wrote: the read below goes to the primary until the replica has the change.
     return this.get(id);
   }
 }
