@@ -18,8 +18,8 @@ export const USAGE = `usage: tenk-balancer [-c FILE] [-t | -T] [-I DIR]... [-p P
   -c FILE    configuration file (default: apps/balancer/conf/tenk.conf in the workspace)
   -t         check the configuration and exit, as nginx -t
   -T         check it, then print it as tenk understood it (JSON)
-  -I DIR     search DIR first for relative include paths (repeatable); the launcher passes
-             -I .tenk/run so its generated upstream-api.conf wins over the default one
+  -I DIR     search DIR first for relative include paths (repeatable), e.g. a folder with
+             a generated api-servers.conf that should win over the shipped one
   -p PREFIX  folder that relative root/alias/log/pid paths resolve against (default: the
              working directory)
   -h         this help;  -v  version
