@@ -11,7 +11,6 @@ import { Generations, lastInvalidationMs } from './generations';
 import { LocalTier } from './local-tier';
 import { CacheRedis } from './redis/cache-redis';
 import { Leases } from './redis/leases';
-import { RedisGuard } from './redis/redis-guard';
 
 /** The cache-manager Cache on the Redis tier (a Keyv store that fails open). */
 export const SHARED_CACHE = Symbol.for('tenk.caching.shared-cache');
@@ -59,7 +58,9 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   readonly #settings: CacheSettings;
   readonly #keys: CacheKeys;
   readonly #inflight = new Map<string, Promise<CacheResult<unknown>>>();
-  readonly #refreshing = new Map<string, Promise<void>>();
+  readonly #refreshing = new Set<string>();
+  /** Stores and refreshes that finish after the caller got its answer; shutdown waits for them. */
+  readonly #background = new Set<Promise<void>>();
   /** Tags whose invalidation has not reached Redis yet: this process reads them from the source until it has. */
   readonly #pending = new Set<string>();
   #retryTimer: NodeJS.Timeout | undefined;
@@ -70,7 +71,6 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     private readonly local: LocalTier,
     private readonly generations: Generations,
     private readonly leases: Leases,
-    private readonly guard: RedisGuard,
     private readonly redis: CacheRedis,
     private readonly metrics: CacheMetrics,
     private readonly logger: PinoLogger,
@@ -96,7 +96,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearTimeout(this.#retryTimer);
-    await Promise.allSettled([...this.#refreshing.values()]);
+    await Promise.allSettled([...this.#background]);
   }
 
   /** The value, from the cache or loaded; a cached "not found" is thrown again as the loader threw it. */
@@ -111,7 +111,6 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const tags = lookup.tags ?? [];
     if (!this.enabled) return this.#bypass(lookup, 'switch_off');
     if (tags.some((tag) => this.#pending.has(tag))) return this.#bypass(lookup, 'pending_invalidation');
-    if (this.guard.isOpen) return this.#bypass(lookup, 'redis_unavailable');
     const generations = await this.generations.current(tags);
     if (!generations.ok) return this.#bypass(lookup, 'redis_unavailable');
     const key = this.#keys.entry(lookup.name, lookup.id, generations.value);
@@ -152,7 +151,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   /** Reads a key without loading (cache-aside): `entry` is set on a fresh hit; `fill()` stores what the caller loaded. */
   async reserve<T>(name: string, id: string, tags: readonly string[] = []): Promise<CacheSlot<T>> {
     const none: CacheSlot<T> = { key: undefined, generations: [], entry: undefined };
-    if (!this.enabled || this.guard.isOpen || tags.some((tag) => this.#pending.has(tag))) return none;
+    if (!this.enabled || tags.some((tag) => this.#pending.has(tag))) return none;
     const generations = await this.generations.current(tags);
     if (!generations.ok) return none;
     const key = this.#keys.entry(name, id, generations.value);
@@ -187,15 +186,24 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     for (;;) {
       const lease = await this.leases.acquire(key);
       if (!lease.ok) return this.#loadAndStore(lookup, key, generations);
-      if (lease.value !== undefined) {
+      const token = lease.value;
+      if (token !== undefined) {
+        let entry: CacheEntry<T>;
         try {
           // Checked again under the lease: another instance may have filled it since our read.
           const filled = await this.#readShared<T>(key);
-          if (filled && isFresh(filled)) return this.#filledElsewhere(key, filled);
-          return await this.#loadAndStore(lookup, key, generations);
-        } finally {
-          await this.leases.release(key, lease.value);
+          if (filled && isFresh(filled)) {
+            this.#inBackground(this.leases.release(key, token));
+            return this.#filledElsewhere(key, filled);
+          }
+          entry = await this.#load(lookup);
+        } catch (error) {
+          this.#inBackground(this.leases.release(key, token));
+          throw error;
         }
+        // The lease is let go once the entry is in Redis, so the instances waiting for it find it there.
+        this.#inBackground(this.#store(key, entry, generations, lookup.ttlMs, true).then(() => this.leases.release(key, token)));
+        return { entry, outcome: 'miss', detail: '' };
       }
       await sleep(pauseMs);
       pauseMs = Math.min(pauseMs * 2, 50);
@@ -224,26 +232,39 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
   #refreshInBackground<T>(lookup: CacheLookup<T>, key: string, generations: number[]): void {
     if (this.#refreshing.has(key)) return;
+    this.#refreshing.add(key);
     const refresh = async () => {
       const lease = await this.leases.acquire(key);
       // No lease: another instance is refreshing it, or Redis is failing; either way, not us.
       if (!lease.ok || lease.value === undefined) return;
       try {
-        await this.#loadAndStore(lookup, key, generations);
+        const entry = await this.#load(lookup);
+        await this.#store(key, entry, generations, lookup.ttlMs, true);
       } finally {
         await this.leases.release(key, lease.value);
       }
     };
-    const task = refresh()
-      .catch((error: unknown) => this.logger.warn({ err: error, cache: lookup.name, key }, 'background refresh failed: the stale entry stays until it expires'))
-      .finally(() => this.#refreshing.delete(key));
-    this.#refreshing.set(key, task);
+    this.#inBackground(
+      refresh()
+        .catch((error: unknown) => this.logger.warn({ err: error, cache: lookup.name, key }, 'background refresh failed: the stale entry stays until it expires'))
+        .finally(() => this.#refreshing.delete(key)),
+    );
   }
 
+  /** Loads and answers; the entry goes to Redis after the answer (a slow Redis never delays it). */
   async #loadAndStore<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
     const entry = await this.#load(lookup);
-    await this.#store(key, entry, generations, lookup.ttlMs, true);
+    this.#inBackground(this.#store(key, entry, generations, lookup.ttlMs, true));
     return { entry, outcome: 'miss', detail: '' };
+  }
+
+  #inBackground(task: Promise<unknown>): void {
+    const tracked = task.then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: error }, 'cache background task failed'),
+    );
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
   }
 
   async #bypass<T>(lookup: CacheLookup<T>, detail: LookupDetail): Promise<CacheResult<T>> {
@@ -280,8 +301,8 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
     entry.storedAt = now;
     entry.freshUntil = now + freshMs;
-    await this.shared.set(key, entry, freshMs + staleMs);
     this.#keepLocal(key, entry);
+    await this.shared.set(key, entry, freshMs + staleMs);
   }
 
   async #readShared<T>(key: string): Promise<CacheEntry<T> | undefined> {

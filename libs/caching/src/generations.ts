@@ -60,6 +60,7 @@ export function lastInvalidationMs(generations: readonly number[]): number {
 export class Generations implements OnModuleInit {
   readonly #keys: CacheKeys;
   readonly #known = new Map<string, number>();
+  readonly #fetching = new Map<string, Promise<RedisOutcome<number[]>>>();
   /** Bumped by forget(): a Redis reply that was on its way meanwhile is used but not remembered. */
   #epoch = 0;
 
@@ -89,6 +90,17 @@ export class Generations implements OnModuleInit {
       const remembered = tags.map((tag) => this.#known.get(tag));
       if (remembered.every((generation) => generation !== undefined)) return { ok: true, value: remembered as number[] };
     }
+    // Concurrent lookups of the same tags share one round trip.
+    const joined = tags.join(',');
+    let fetching = this.#fetching.get(joined);
+    if (!fetching) {
+      fetching = this.#fetch(tags).finally(() => this.#fetching.delete(joined));
+      this.#fetching.set(joined, fetching);
+    }
+    return fetching;
+  }
+
+  async #fetch(tags: readonly string[]): Promise<RedisOutcome<number[]>> {
     const epoch = this.#epoch;
     const fetched = await this.guard.run('generations', () => FETCH.run(this.redis.client, tags.map((tag) => this.#keys.generation(tag)), []));
     if (!fetched.ok) return fetched;

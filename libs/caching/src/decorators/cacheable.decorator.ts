@@ -14,8 +14,6 @@ export interface CacheableOptions<A extends unknown[]> {
   notFound?: (error: unknown) => NotFoundAnswer | undefined;
 }
 
-type AsyncMethod<A extends unknown[]> = TypedPropertyDescriptor<(...args: A) => Promise<unknown>>;
-
 /**
  * Caches what an async provider method returns, by its arguments (read-through, with all of
  * CacheService's guarantees). The method must return plain JSON data: hits are parsed copies.
@@ -23,8 +21,4 @@ type AsyncMethod<A extends unknown[]> = TypedPropertyDescriptor<(...args: A) => 
  *   @Cacheable({ key: (id: string) => id, tags: (id: string) => [`product:${id}`] })
  *   async get(id: string): Promise<ProductView> { ... }
  */
-export const Cacheable =
-  <A extends unknown[]>(options: CacheableOptions<A> = {}) =>
-  (target: object, method: string | symbol, descriptor: AsyncMethod<A>): void => {
-    SetMetadata(CACHEABLE, options)(target, method, descriptor);
-  };
+export const Cacheable = <A extends unknown[]>(options: CacheableOptions<A> = {}): MethodDecorator => SetMetadata(CACHEABLE, options);

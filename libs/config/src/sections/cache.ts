@@ -16,8 +16,12 @@ export interface CacheConfig {
   jitterPercent: number;
   /** A Redis operation slower than this counts as failed: the request goes to the database instead of waiting. */
   redisTimeoutMs: number;
-  /** This many failed Redis operations in a row and the cache is bypassed (no waiting at all) for `breakerOpenMs`. */
-  breakerFailures: number;
+  /**
+   * When this share (%) of Redis operations failed over the last `breakerWindowMs` (at 5 or more
+   * per second), the cache is bypassed without trying Redis for `breakerOpenMs`; then one probe decides.
+   */
+  breakerThresholdPercent: number;
+  breakerWindowMs: number;
   breakerOpenMs: number;
   /** The lease one instance holds while it loads a missing entry; the others wait for its result up to this long. */
   leaseMs: number;
@@ -49,8 +53,9 @@ export function readCache(env: EnvReader): CacheConfig {
     staleMs: env.durationMs('TENK_CACHE_STALE', 30_000),
     notFoundTtlMs,
     jitterPercent: env.int('TENK_CACHE_TTL_JITTER', 10, { min: 0, max: 50 }),
-    redisTimeoutMs: env.durationMs('TENK_CACHE_REDIS_TIMEOUT', 50),
-    breakerFailures: env.int('TENK_CACHE_BREAKER_FAILURES', 5, { min: 1, max: 1_000 }),
+    redisTimeoutMs: env.durationMs('TENK_CACHE_REDIS_TIMEOUT', 100),
+    breakerThresholdPercent: env.int('TENK_CACHE_BREAKER_THRESHOLD', 50, { min: 1, max: 100 }),
+    breakerWindowMs: env.durationMs('TENK_CACHE_BREAKER_WINDOW', 2_000),
     breakerOpenMs: env.durationMs('TENK_CACHE_BREAKER_OPEN', 2_000),
     leaseMs: env.durationMs('TENK_CACHE_LEASE', 3_000),
     settleMs: env.durationMs('TENK_CACHE_SETTLE', 1_000),
@@ -65,6 +70,7 @@ export function readCache(env: EnvReader): CacheConfig {
     ['TENK_CACHE_REDIS_TIMEOUT', config.redisTimeoutMs],
     ['TENK_CACHE_LEASE', config.leaseMs],
     ['TENK_CACHE_BREAKER_OPEN', config.breakerOpenMs],
+    ['TENK_CACHE_BREAKER_WINDOW', config.breakerWindowMs],
   ] as const) {
     if (value < 1) env.problem(name, String(value), 'must be at least 1 ms');
   }
