@@ -1,3 +1,11 @@
 export { MessagingModule } from './messaging.module';
 export { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.module-definition';
 export { KafkaClient } from './kafka-client';
+export { KafkaConsumers } from './kafka-consumers';
+export { KafkaEventConsumer, type EventConsumerOptions, type KafkaMessageContext } from './kafka-event-consumer';
+export { Queues } from './queues';
+export { JobProducer, type EnqueueOptions } from './job-producer';
+export { JobWorkers, jobHandler, type JobHandler, type JobContext, type DeadJob, type WorkerOptions, type RunningWorker } from './job-workers';
+export { DEAD_LETTER_QUEUE, queueOptions, type RegisteredQueueName } from './queue-registry';
+export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
+export { MailJobs } from './mail-jobs';

@@ -1,17 +1,29 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
+import { JobProducer } from './job-producer';
+import { JobWorkers } from './job-workers';
 import { KafkaClient } from './kafka-client';
+import { KafkaConsumers } from './kafka-consumers';
+import { MailJobs } from './mail-jobs';
 import { MessagingHealth } from './messaging-health';
 import { MESSAGING_OPTIONS_TYPE, MessagingConfigurableModule } from './messaging.module-definition';
+import { QueueMetrics } from './queue-metrics';
+import { DEAD_LETTER_QUEUE, queueOptions, type RegisteredQueueName } from './queue-registry';
+import { Queues } from './queues';
 
-/** Bull queues on the queue Redis, and the Kafka client, with their readiness checks. */
+/**
+ * Bull queues on the queue Redis (each with its default job options from the queue registry,
+ * plus the shared dead-letter queue), job producers and workers by contract, the Kafka client
+ * and event consumers, with their readiness checks and metrics.
+ */
 @Global()
 @Module({})
 export class MessagingModule extends MessagingConfigurableModule {
   static override forRoot(options: typeof MESSAGING_OPTIONS_TYPE): DynamicModule {
     const base = super.forRoot(options);
-    const queues = BullModule.registerQueue(...options.queues.map((name) => ({ name })));
+    const names: RegisteredQueueName[] = [...options.queues, DEAD_LETTER_QUEUE];
+    const queues = BullModule.registerQueueAsync(...names.map((name) => ({ name, inject: [TENK_CONFIG], useFactory: (config: TenkConfig) => queueOptions(name, config) })));
     return {
       ...base,
       global: true,
@@ -20,13 +32,13 @@ export class MessagingModule extends MessagingConfigurableModule {
           inject: [TENK_CONFIG],
           useFactory: (config: TenkConfig) => ({
             redis: { host: config.redis.queue.host, port: config.redis.queue.port, maxRetriesPerRequest: null, enableReadyCheck: false },
-            prefix: 'tenk',
+            prefix: config.messaging.queuePrefix,
           }),
         }),
         queues,
       ],
-      providers: [...(base.providers ?? []), KafkaClient, MessagingHealth],
-      exports: [KafkaClient, queues],
+      providers: [...(base.providers ?? []), KafkaClient, KafkaConsumers, MessagingHealth, Queues, JobProducer, JobWorkers, QueueMetrics, MailJobs],
+      exports: [KafkaClient, KafkaConsumers, Queues, JobProducer, JobWorkers, MailJobs, queues],
     };
   }
 }

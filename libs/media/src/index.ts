@@ -1,0 +1,10 @@
+export { MediaModule } from './media.module';
+export { Video, VIDEO_STATES, type VideoState, type ProcessingMode, type StoredRendition } from './video.entity';
+export { VideoRepository, type NewVideo } from './video-repository';
+export { VideoInspector } from './video-inspector';
+export { VideoProcessor, type ProcessOptions } from './video-processor';
+export { videoKeys, RENDITION_FILE, HLS_FILE } from './video-keys';
+export { probeVideo, type VideoProbe } from './ffmpeg/probe';
+export { transcode, type TranscodeResult, type TranscodeSettings, type TranscodeSource } from './ffmpeg/transcoder';
+export { planRenditions, RENDITION_LADDER, type RenditionSpec } from './ffmpeg/rendition-plan';
+export { MediaError, NotAVideoError, UnusableVideoError, FfmpegError, VideoNotFoundError, isMediaError } from './errors';

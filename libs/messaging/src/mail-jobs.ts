@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { MAIL_KEYS, WELCOME_MAIL_V1 } from '@tenk/contracts';
+import { JobProducer } from './job-producer';
+
+/** Producers of `mail` jobs for callers outside the mailer (the api's signup). */
+@Injectable()
+export class MailJobs {
+  constructor(
+    private readonly jobs: JobProducer,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('mail-jobs');
+  }
+
+  /**
+   * Queues the welcome mail for a new account (job id `welcome:<userId>`: one per account).
+   * Never throws: the account exists either way, and a missing welcome mail is logged, not
+   * turned into a failed signup.
+   */
+  async welcome(user: { id: string; email: string; name: string }): Promise<void> {
+    try {
+      await this.jobs.enqueue(WELCOME_MAIL_V1, { userId: user.id, email: user.email, name: user.name }, { jobId: MAIL_KEYS.welcome(user.id) });
+    } catch (error) {
+      this.logger.error({ err: error, userId: user.id }, 'could not queue the welcome mail');
+    }
+  }
+}
