@@ -3,20 +3,27 @@ import { CachingModule } from '@tenk/caching';
 import { ConfigModule, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { DatabaseModule } from '@tenk/database';
+import { Video } from '@tenk/media';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
+import { ReportRequest } from '@tenk/reporting';
 import { ResilienceModule } from '@tenk/resilience';
+import { StorageModule } from '@tenk/storage';
 import { SwitchesModule } from '@tenk/switches';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { ErrorsModule } from './errors/errors.module';
 import { PaymentsModule } from './payments/payments.module';
+import { OrdersModule } from './orders/orders.module';
+import { QueueBoardModule } from './queue-board/queue-board.module';
+import { ReportsModule } from './reports/reports.module';
+import { VideosModule } from './videos/videos.module';
 import { Product } from './catalog/product.entity';
 import { User } from '@tenk/accounts';
 
 /** Entities of the catalog database (primary + replica). */
-export const CATALOG_ENTITIES = [Product, User];
+export const CATALOG_ENTITIES = [Product, User, Video, ReportRequest];
 
 @Module({})
 export class AppModule {
@@ -37,6 +44,12 @@ export class AppModule {
         AdminModule,
         CatalogModule,
         PaymentsModule,
+        OrdersModule,
+        // Uploads and report files; without storage the api still serves everything else.
+        StorageModule.forRoot({ critical: false }),
+        VideosModule,
+        ReportsModule,
+        QueueBoardModule,
       ],
     };
   }

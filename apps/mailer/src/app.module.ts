@@ -1,8 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
+import { DatabaseModule } from '@tenk/database';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
+import { MailSender } from './mail-sender';
+import { MailTransport } from './mail-transport';
+import { MailWorker } from './mail.worker';
+import { OrderEventsConsumer } from './order-events.consumer';
+import { SentMailLedger } from './sent-mail-ledger';
 
 /** Sends mail: the Bull `mail` queue (welcome mails) and OrderPlaced events from Kafka. */
 @Module({})
@@ -13,8 +19,11 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot({ service: 'mailer' }),
+        // The sent ledger lives in the catalog database (raw SQL: no entities).
+        DatabaseModule.forRoot({ processName: 'mailer', catalogEntities: [] }),
         MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: true, queueRedisCritical: true }),
       ],
+      providers: [MailTransport, SentMailLedger, MailSender, MailWorker, OrderEventsConsumer],
     };
   }
 }

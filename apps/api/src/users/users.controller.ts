@@ -2,6 +2,7 @@ import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { MailJobs } from '@tenk/messaging';
 import { Public } from '../auth/auth.decorators';
 import { writeSessionCookie } from '../auth/session-cookie';
 import { SessionStore } from '../auth/session.store';
@@ -15,6 +16,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly sessions: SessionStore,
     @InjectConfig() private readonly config: TenkConfig,
+    private readonly mail: MailJobs,
   ) {}
 
   /** Sign up as a customer; the new account is signed in at once. */
@@ -25,6 +27,7 @@ export class UsersController {
   async signup(@Body() body: SignupBody, @Res({ passthrough: true }) res: Response): Promise<UserView> {
     const user = await this.users.create({ ...body, role: 'customer' });
     writeSessionCookie(res, await this.sessions.create(user), this.config.services.publicUrl.startsWith('https:'));
+    await this.mail.welcome(user); // queued for apps/mailer; never fails the signup
     return user;
   }
 }

@@ -1,0 +1,112 @@
+import { Controller, Get, Head, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
+import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from '@tenk/storage';
+import { CurrentUser } from '../auth/auth.decorators';
+import type { SessionUser } from '../auth/session-user';
+import { toVideoView, type VideoView } from './video.view';
+import { retryAfterOf, VideoUploads } from './video-uploads.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Renditions never change once written; they are private to their owner. */
+const FILE_CACHE = 'private, max-age=86400';
+
+@ApiTags('videos')
+@Controller('videos')
+export class VideosController {
+  constructor(
+    private readonly uploads: VideoUploads,
+    private readonly videos: VideoRepository,
+    @InjectObjectStore() private readonly store: ObjectStore,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Upload a video',
+    description:
+      'The raw body (Content-Type video/* or application/octet-stream) or multipart/form-data with a file field "video". ' +
+      'It is streamed to storage, checked with ffprobe, then queued for transcoding (202) or, with the async switch off, transcoded before the answer (201).',
+  })
+  @ApiConsumes('video/mp4', 'application/octet-stream', 'multipart/form-data')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 202, description: 'Accepted and queued; poll the URL in Location / body.url' })
+  @ApiResponse({ status: 413, description: 'Larger than the upload limit (TENK_VIDEO_MAX_BYTES)' })
+  @ApiResponse({ status: 415, description: 'Not a video (ffprobe found no video stream)' })
+  @ApiResponse({ status: 422, description: 'A video we will not process (too long, too large a picture)' })
+  async upload(@CurrentUser() user: SessionUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
+    try {
+      const { video, mode } = await this.uploads.accept(req, user.id);
+      const view = toVideoView(video);
+      res.status(mode === 'queued' ? HttpStatus.ACCEPTED : HttpStatus.CREATED).location(view.url);
+      return view;
+    } catch (error) {
+      // A refused upload may not have been read to its end: close rather than reuse the connection.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+      throw error;
+    }
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your videos, newest first' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 100, default 20' })
+  async list(@CurrentUser() user: SessionUser, @Query('limit') limit?: string): Promise<{ items: VideoView[] }> {
+    const take = Math.min(100, Math.max(1, Number.parseInt(limit ?? '20', 10) || 20));
+    return { items: (await this.videos.listForOwner(user.id, take)).map(toVideoView) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A video: state, progress, renditions with URLs (its owner or an admin)' })
+  async get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
+    const video = await this.#visible(user, id);
+    res.setHeader('Cache-Control', 'no-store');
+    return toVideoView(video);
+  }
+
+  @Get(':id/files/:file')
+  @Head(':id/files/:file')
+  @ApiOperation({ summary: 'A rendition (360p.mp4, 720p.mp4) or thumbnail.jpg; supports Range requests (seeking)' })
+  async file(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const video = await this.#visible(user, id);
+    const key = this.#fileKey(video, file);
+    await this.#send(req, res, key, `${id}/${file}`);
+  }
+
+  @Get(':id/hls/:file')
+  @Head(':id/hls/:file')
+  @ApiOperation({ summary: 'HLS: master.m3u8, a rendition playlist, or a segment' })
+  async hls(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const video = await this.#visible(user, id);
+    if (video.state !== 'ready' || !video.hlsKey || !HLS_FILE.test(file)) throw new NotFoundException(`no HLS file ${file} for video ${id}`);
+    await this.#send(req, res, videoKeys.hlsFile(video.id, file), `${id}/hls/${file}`);
+  }
+
+  /** The video if this user may see it: its owner, or an admin. Anyone else gets the same 404 as for a missing id. */
+  async #visible(user: SessionUser, id: string): Promise<Video> {
+    const video = UUID.test(id) ? await this.videos.find(id) : null;
+    if (!video || (video.ownerId !== user.id && user.role !== 'admin')) throw new NotFoundException(`no video ${id}`);
+    return video;
+  }
+
+  /** Only names the video row lists map to keys: a request never names a path. */
+  #fileKey(video: Video, file: string): string {
+    if (video.state === 'ready') {
+      if (file === 'thumbnail.jpg' && video.thumbnailKey) return video.thumbnailKey;
+      const name = RENDITION_FILE.exec(file)?.[1];
+      const rendition = name ? video.renditions.find((candidate) => candidate.name === name) : undefined;
+      if (rendition) return rendition.key;
+    }
+    throw new NotFoundException(`no file ${file} for video ${video.id}${video.state === 'ready' ? '' : ` (it is ${video.state})`}`);
+  }
+
+  async #send(req: Request, res: Response, key: string, label: string): Promise<void> {
+    try {
+      await sendObject(req, res, this.store, key, { cacheControl: FILE_CACHE });
+    } catch (error) {
+      if (isStorageError(error, 'not-found') && !res.headersSent) throw new NotFoundException(`no file ${label}`);
+      throw error;
+    }
+  }
+}

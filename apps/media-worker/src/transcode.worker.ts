@@ -1,0 +1,66 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { QUEUES, VIDEO_TRANSCODE_V1, type VideoTranscodeJobV1 } from '@tenk/contracts';
+import { isMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
+import { jobHandler, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+
+/**
+ * Consumes the Bull `video` queue: each job transcodes one uploaded video with libs/media's
+ * VideoProcessor (the same code the api runs in the request when the `async` switch is off),
+ * reporting ffmpeg's progress on the job. A failed run goes back to the queue with backoff;
+ * after TENK_VIDEO_ATTEMPTS runs the job is dead-lettered and the video marked failed with the
+ * reason. A worker killed mid-job loses nothing: once its lock lapses, another worker (or this
+ * one, restarted) takes the job over as a stalled job.
+ */
+@Injectable()
+export class TranscodeWorker implements OnModuleInit, OnModuleDestroy {
+  #running: RunningWorker | undefined;
+
+  constructor(
+    private readonly workers: JobWorkers,
+    private readonly processor: VideoProcessor,
+    private readonly videos: VideoRepository,
+    @InjectConfig() private readonly config: TenkConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('transcode-worker');
+  }
+
+  onModuleInit(): void {
+    this.#running = this.workers.start(QUEUES.video, {
+      concurrency: this.config.messaging.video.concurrency,
+      handlers: [jobHandler(VIDEO_TRANSCODE_V1, (job, context) => this.#transcode(job, context))],
+      onDeadLetter: (dead) => this.#gaveUp(dead),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // Finish what runs within the grace period; anything longer is recovered as a stalled job.
+    await this.#running?.stop(Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
+  }
+
+  async #transcode({ videoId }: VideoTranscodeJobV1, context: JobContext): Promise<{ videoId: string; renditions: string[] }> {
+    try {
+      const video = await this.processor.process(videoId, 'queued', {
+        onProgress: (percent) => {
+          context.progress(percent).catch((error: unknown) => this.logger.warn({ err: error, videoId }, 'could not report progress on the job'));
+        },
+      });
+      return { videoId, renditions: video.renditions.map((rendition) => rendition.name) };
+    } catch (error) {
+      if (isMediaError(error, 'video-not-found')) throw new PermanentJobError(error.message, { cause: error });
+      const reason = error instanceof Error ? error.message : String(error);
+      const next = context.attempt < context.maxAttempts ? '; retrying' : '';
+      await this.videos.markRetrying(videoId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}${next}`).catch((markError: unknown) => {
+        this.logger.warn({ err: markError, videoId }, 'could not record the failed attempt');
+      });
+      throw error;
+    }
+  }
+
+  async #gaveUp(dead: DeadJob): Promise<void> {
+    const { videoId } = VIDEO_TRANSCODE_V1.parse(dead.payload);
+    await this.videos.markFailed(videoId, `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`);
+  }
+}

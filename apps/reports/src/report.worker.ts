@@ -1,0 +1,85 @@
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { BUILD_REPORT_V1, EXPIRE_REPORTS_V1, QUEUES, type BuildReportJobV1 } from '@tenk/contracts';
+import { jobHandler, JobProducer, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+import { ReportBuilder, ReportRequests } from '@tenk/reporting';
+import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
+
+/** Expired files deleted per sweep; the next sweep takes the rest. */
+const EXPIRE_BATCH = 500;
+
+/**
+ * Consumes the Bull `report` queue: `report.build.v1` writes a requested report's CSV,
+ * `report.expire.v1` (repeating every TENK_REPORT_EXPIRY_SWEEP, one schedule shop-wide)
+ * deletes files past TENK_REPORT_TTL.
+ */
+@Injectable()
+export class ReportWorker implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  #running: RunningWorker | undefined;
+
+  constructor(
+    private readonly workers: JobWorkers,
+    private readonly jobs: JobProducer,
+    private readonly requests: ReportRequests,
+    private readonly builder: ReportBuilder,
+    @InjectObjectStore() private readonly store: ObjectStore,
+    @InjectConfig() private readonly config: TenkConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('report-worker');
+  }
+
+  onModuleInit(): void {
+    this.#running = this.workers.start(QUEUES.report, {
+      concurrency: this.config.messaging.report.concurrency,
+      handlers: [jobHandler(BUILD_REPORT_V1, (job, context) => this.#build(job, context)), jobHandler(EXPIRE_REPORTS_V1, () => this.expire())],
+      onDeadLetter: (dead) => this.#gaveUp(dead),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.schedule(EXPIRE_REPORTS_V1, {}, { everyMs: this.config.reports.expirySweepMs, jobId: 'expire-reports' });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.#running?.stop(Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
+  }
+
+  /** Deletes the files of reports past their time to live; returns how many. */
+  async expire(now = new Date()): Promise<{ expired: number }> {
+    const due = await this.requests.findExpired(now, EXPIRE_BATCH);
+    for (const request of due) {
+      if (request.fileKey) await this.store.delete(request.fileKey);
+      await this.requests.markExpired(request.id);
+    }
+    if (due.length > 0) this.logger.info({ expired: due.length }, 'expired report files deleted');
+    return { expired: due.length };
+  }
+
+  async #build({ reportId }: BuildReportJobV1, context: JobContext): Promise<{ reportId: string; rows: number }> {
+    const request = await this.requests.find(reportId);
+    if (!request) throw new PermanentJobError(`report ${reportId} does not exist`);
+    if (request.state === 'ready' || request.state === 'expired') return { reportId, rows: request.rowCount ?? 0 };
+    await this.requests.markBuilding(reportId);
+    try {
+      const built = await this.builder.build(request);
+      await this.requests.markReady(reportId, { ...built, expiresAt: new Date(Date.now() + this.config.reports.fileTtlMs) });
+      await context.progress(100);
+      this.logger.info({ reportId, type: request.type, rows: built.rowCount, bytes: built.bytes }, 'report ready');
+      return { reportId, rows: built.rowCount };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.requests.markRetrying(reportId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}`).catch((markError: unknown) => {
+        this.logger.warn({ err: markError, reportId }, 'could not record the failed attempt');
+      });
+      throw error;
+    }
+  }
+
+  async #gaveUp(dead: DeadJob): Promise<void> {
+    if (dead.jobName !== BUILD_REPORT_V1.name) return;
+    const { reportId } = BUILD_REPORT_V1.parse(dead.payload);
+    await this.requests.markFailed(reportId, `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`);
+  }
+}
