@@ -1,0 +1,107 @@
+import type { LatencyHistogram } from '../engine/histogram';
+import type { CpuUsage, LatencySummary, TargetCheck, TimelinePoint } from './load-result';
+
+export function latencySummary(histogram: LatencyHistogram): LatencySummary {
+  const ms = (micros: number) => Math.round(micros / 10) / 100;
+  return { p50: ms(histogram.percentile(50)), p95: ms(histogram.percentile(95)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), mean: ms(histogram.mean) };
+}
+
+/** Per process group: average and peak CPU over the hold phase's samples. */
+/** The load tool's own process, as the monitor and the CPU table name it. */
+export const GENERATOR = 'load generator';
+
+export function cpuDuringHold(timeline: readonly TimelinePoint[], kinds: ReadonlyMap<string, 'shop' | 'harness'>): CpuUsage[] {
+  const hold = timeline.filter((point) => point.phase === 'hold' && point.cpu !== undefined);
+  if (hold.length === 0) return [];
+  const usage: CpuUsage[] = [];
+  const names = new Set(hold.flatMap((point) => Object.keys(point.cpu ?? {})));
+  const series = (pick: (point: TimelinePoint) => number | undefined) => hold.map(pick).filter((value): value is number => value !== undefined);
+  const add = (name: string, kind: CpuUsage['kind'], values: number[]) => {
+    if (values.length === 0) return;
+    usage.push({ name, kind, average: round(values.reduce((a, b) => a + b, 0) / values.length), peak: round(Math.max(...values)) });
+  };
+  for (const name of names) add(name, kinds.get(name) ?? 'shop', series((point) => point.cpu?.[name]));
+  if (!names.has(GENERATOR)) add(GENERATOR, 'harness', series((point) => point.generatorCpu));
+  add('other (not the shop)', 'other', series((point) => point.otherCpu));
+  return usage.sort((a, b) => b.average - a.average);
+}
+
+export function machineCpuDuringHold(timeline: readonly TimelinePoint[]): number | null {
+  const values = timeline.filter((point) => point.phase === 'hold' && point.machineCpu !== undefined).map((point) => point.machineCpu as number);
+  return values.length === 0 ? null : round(values.reduce((a, b) => a + b, 0) / values.length);
+}
+
+const SINGLE_THREADED = /^(api|balancer|media-worker|mailer|reports|payment-sim|redis|smtp-sink)/;
+
+/**
+ * Where the limit is, in sentences: is the machine out of CPU, which process is saturated
+ * (a Node process or Redis runs its work on one core, so ~100% of one core is its ceiling),
+ * was the load generator itself the bottleneck, and how much did other work on the machine
+ * take.
+ */
+export function findLimit(input: { cpu: readonly CpuUsage[]; machineCpu: number | null; cores: number; generatorEventLoopP99Max: number; checksMet: boolean }): string[] {
+  const { cpu, machineCpu, cores, checksMet } = input;
+  if (cpu.length === 0 || machineCpu === null) return ['Process CPU was not measured (--no-monitor, or no hold phase).'];
+  const lines: string[] = [];
+  const capacity = cores * 100;
+  const top = cpu.filter((usage) => usage.average >= 1).slice(0, 7);
+  lines.push(`CPU during the hold (average, % of one core; this machine has ${capacity}%): ${top.map((usage) => `${usage.name} ${usage.average}%`).join(', ')}; machine total ${machineCpu}%.`);
+  const machineSaturated = machineCpu >= capacity * 0.9;
+  if (machineSaturated) lines.push(`The machine's CPU was the limit: its ${cores} cores were ${Math.round((machineCpu / capacity) * 100)}% busy, so every process waited for a core; more users need more cores (or less CPU per request).`);
+  for (const usage of cpu) {
+    if (usage.kind !== 'shop') continue;
+    if (SINGLE_THREADED.test(usage.name) && usage.average >= 85) lines.push(`${usage.name} ran at ${usage.average}% of one core: its single thread was saturated; it is a bottleneck (more instances, or less work per request in it).`);
+  }
+  const generator = cpu.find((usage) => usage.name === GENERATOR);
+  const delay = Math.round(input.generatorEventLoopP99Max);
+  if (generator && generator.average >= 85) {
+    lines.push(`The load generator was itself busy (${generator.average}% of a core, event-loop delay p99 up to ${delay} ms): part of the latency is its own; run it with fewer users or on another machine.`);
+  } else if (generator && delay >= 100) {
+    lines.push(`The load generator used only ${generator.average}% of a core, but its event loop was late by up to ${delay} ms (p99 of a second): it waited for a CPU like every other process${machineSaturated ? ' on the saturated machine' : ''}, and the latencies include that wait.`);
+  }
+  const other = cpu.find((usage) => usage.kind === 'other');
+  if (other && other.average >= 20) lines.push(`Other work on this machine (not the shop, not the load tool) used ${other.average}% of a core on average: the machine was shared, so these numbers are pessimistic.`);
+  if (!machineSaturated && lines.length === 1) lines.push(checksMet ? 'No process was saturated: the shop had CPU to spare at this load.' : 'No process was saturated on CPU: look at the errors and their samples (rate limits, timeouts, a dependency) for the limit.');
+  return lines;
+}
+
+export function targetChecks(input: {
+  p99Ms: number;
+  targetP99Ms: number;
+  errors: number;
+  requests: number;
+  shopRssBytes: number | null;
+  shopPssBytes: number | null;
+  memoryTargetBytes: number;
+  vusReached: number;
+  vus: number;
+}): TargetCheck[] {
+  const checks: TargetCheck[] = [
+    { name: 'p99 latency at full load', target: `< ${input.targetP99Ms} ms`, actual: `${formatMs(input.p99Ms)} ms`, met: input.p99Ms < input.targetP99Ms },
+    { name: 'errors', target: '0', actual: `${input.errors.toLocaleString('en-US')} of ${input.requests.toLocaleString('en-US')}`, met: input.errors === 0 },
+    { name: 'virtual users reached', target: input.vus.toLocaleString('en-US'), actual: input.vusReached.toLocaleString('en-US'), met: input.vusReached >= input.vus },
+  ];
+  const memory = (name: string, bytes: number | null) => {
+    if (bytes !== null) checks.push({ name, target: `< ${formatMiB(input.memoryTargetBytes)}`, actual: formatMiB(bytes), met: bytes < input.memoryTargetBytes });
+  };
+  // Summed RSS counts shared pages once per process (PostgreSQL's shared buffers in every
+  // backend); summed PSS counts them once. Both are shown: the first is the stated target.
+  memory('shop memory under load, RSS of every process summed', input.shopRssBytes);
+  memory('shop memory under load, PSS summed (shared pages counted once)', input.shopPssBytes);
+  return checks;
+}
+
+/** A latency for people: 0.85, 12.3, 187 (ms). */
+export function formatMs(ms: number): string {
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  return ms.toFixed(2);
+}
+
+export function formatMiB(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

@@ -1,0 +1,123 @@
+import type { HistogramJson } from '../engine/histogram';
+import type { Phase } from '../engine/stats';
+import type { MemorySnapshot } from '../monitor/process-monitor';
+
+/** Latency summary in milliseconds. */
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface EndpointResult {
+  name: string;
+  optional: boolean;
+  /** False when an optional endpoint answered that its route does not exist. */
+  deployed: boolean;
+  requests: number;
+  errors: number;
+  notDeployed: number;
+  /** Responses by status (and network errors by code), whole run. */
+  statuses: Record<string, number>;
+  /** Requests per second during the hold. */
+  throughput: number;
+  /** Latency during the hold. */
+  latency: LatencySummary;
+  /** Latency over the whole run (ramp-up included). */
+  latencyAll: LatencySummary;
+  /** The first body seen for each failing status: what the shop said was wrong. */
+  errorSamples: Record<string, string>;
+}
+
+export interface TimelinePoint {
+  t: number;
+  phase: Phase;
+  vus: number;
+  inFlight: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  generatorCpu: number;
+  eventLoopP99: number;
+  /** CPU per process group, % of one core (when monitored). */
+  cpu?: Record<string, number>;
+  machineCpu?: number;
+  otherCpu?: number;
+  shopRssBytes?: number;
+}
+
+export interface CpuUsage {
+  name: string;
+  kind: 'shop' | 'harness' | 'other';
+  /** Average over the hold, % of one core. */
+  average: number;
+  peak: number;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  actual: string;
+  met: boolean;
+}
+
+/** Everything a run measured: the JSON report, and what the HTML and console summaries show. */
+export interface LoadResult {
+  tool: 'tenk-load';
+  version: 1;
+  name: string;
+  scenario: string;
+  mix: { scenario: string; weight: number }[];
+  startedAt: string;
+  finishedAt: string;
+  target: { url: string; startedByTool: boolean; apiInstances: number | null; shopEnv: Record<string, string> };
+  settings: {
+    vus: number;
+    rampSeconds: number;
+    holdSeconds: number;
+    think: string;
+    uploadThink: string;
+    zipfExponent: number;
+    seed: number;
+    clientIps: number;
+    connectionsPerIp: number;
+    timeoutSeconds: number;
+    catalogProducts: number;
+    uploadBytes: number | null;
+  };
+  conditions: {
+    machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+    note: string | null;
+    /** CPU used by everything that is neither the shop nor the load tool, hold average, % of one core. */
+    otherCpuDuringHold: number | null;
+    generator: { cpuAverage: number; cpuPeak: number; eventLoopP99Max: number };
+  };
+  summary: {
+    requests: number;
+    errors: number;
+    errorRate: number;
+    notDeployed: number;
+    holdSeconds: number;
+    throughput: number;
+    latency: LatencySummary;
+    latencyAll: LatencySummary;
+    peakVus: number;
+    stoppedEarly: boolean;
+    abandoned: number;
+  };
+  endpoints: EndpointResult[];
+  journeys: ({ name: string; count: number } & LatencySummary)[];
+  timeline: TimelinePoint[];
+  memory: { idle: MemorySnapshot | null; load: MemorySnapshot | null; peakShopRssBytes: number | null; targetBytes: number };
+  cpu: CpuUsage[];
+  verdict: { checks: TargetCheck[]; limit: string[] };
+  histograms: { hold: HistogramJson; all: HistogramJson };
+  notes: string[];
+}

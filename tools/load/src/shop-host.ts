@@ -1,0 +1,52 @@
+/**
+ * Runs the lab shop in a process of its own for `npm run load -- --start-shop`, so that the
+ * work of supervising it (its children's logs are piped through the launcher) is not charged
+ * to the load generator. Prints one JSON line, {url, pids}, when the shop is ready; stops the
+ * shop on SIGTERM or when its parent goes away (stdin closes).
+ *
+ * Usage (by run-load.ts): node -r tools/register.cjs tools/load/src/shop-host.ts '<json>'
+ * with {"apiInstances": 2, "env": {"TENK_SWITCH_CACHE": "off"}}.
+ */
+import { Shop } from '@tenk/shop';
+import { LAB_ENV } from '@tenk/lab';
+
+export interface ShopHostRequest {
+  apiInstances: number;
+  env: Record<string, string>;
+}
+
+export interface ShopHostReady {
+  url: string;
+  pids: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2] ?? '{}') as Partial<ShopHostRequest>;
+  const log = (message: string) => process.stderr.write(`[lab shop] ${message}\n`);
+  const apiInstances = request.apiInstances ?? 2;
+  log(`starting the lab shop (${apiInstances} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
+  // What the lab's startLabShop does, without needing a whole lab context: the same ports.
+  const shop = await Shop.start({ apiInstances, env: { ...LAB_ENV, ...(request.env ?? {}) }, log });
+  const pids: Record<string, number> = {};
+  for (const [name, process] of shop.processes) if (process.pid !== undefined) pids[name] = process.pid;
+  const ready: ShopHostReady = { url: shop.urls.shop, pids };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping');
+    await shop.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.stdin.on('end', () => void stop());
+  process.stdin.resume();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[lab shop] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
