@@ -4,6 +4,7 @@ import { QUEUES } from '@tenk/contracts';
 import { DatabaseModule } from '@tenk/database';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
+import { ResilienceModule } from '@tenk/resilience';
 import { MailSender } from './mail-sender';
 import { MailTransport } from './mail-transport';
 import { MailWorker } from './mail.worker';
@@ -22,6 +23,8 @@ export class AppModule {
         // The sent ledger lives in the catalog database (raw SQL: no entities).
         DatabaseModule.forRoot({ processName: 'mailer', catalogEntities: [] }),
         MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: true, queueRedisCritical: true }),
+        // The `smtp` breaker on MailTransport.send: a dead SMTP server fails jobs at once, and Bull retries them later.
+        ResilienceModule,
       ],
       providers: [MailTransport, SentMailLedger, MailSender, MailWorker, OrderEventsConsumer],
     };

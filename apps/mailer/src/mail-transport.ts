@@ -2,6 +2,7 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { HealthRegistry } from '@tenk/observability';
+import { CircuitBreaker, Timeout } from '@tenk/resilience';
 
 export interface OutgoingMail {
   to: string;
@@ -59,7 +60,13 @@ export class MailTransport implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Sends one mail; rejects when the server refuses it or cannot be reached. */
+  /**
+   * Sends one mail; rejects when the server refuses it or cannot be reached. Behind the `smtp`
+   * breaker: while SMTP is down, sends fail at once (CircuitOpenError) and the job waits for its
+   * retry instead of holding a worker for a connection timeout.
+   */
+  @CircuitBreaker('smtp', { isFailure: isSmtpServerFailure })
+  @Timeout('smtp')
   async send(mail: OutgoingMail): Promise<SentReceipt> {
     const info = (await this.#transport.sendMail({ from: this.#from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId })) as { messageId: string; response: string };
     return { messageId: info.messageId, response: info.response };
@@ -68,4 +75,13 @@ export class MailTransport implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.#transport.close();
   }
+}
+
+/**
+ * A permanent refusal of this one mail (a 5xx reply such as "550 mailbox unavailable") means the
+ * server is up and answering: not a reason to stop sending everyone's mail.
+ */
+function isSmtpServerFailure(error: unknown): boolean {
+  const responseCode = (error as { responseCode?: unknown } | undefined)?.responseCode;
+  return !(typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600);
 }
