@@ -1,9 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 const store = new AsyncLocalStorage<AbortSignal>();
 
-/** A signal that never aborts, for calls made without one. */
+/**
+ * A signal that never aborts, for calls made without one. cockatiel listens on a call's signal
+ * while the call runs, so hundreds of calls in flight mean hundreds of listeners: no limit.
+ */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 /**
  * The abort signal of the resilient call this code runs in: aborted when the call's timeout
