@@ -1,4 +1,6 @@
 import type { Experiment } from '../experiment';
+import { balancerExperiment } from './balancer';
+import { balancerAlgorithmsExperiment } from './balancer-algorithms';
 import { breakerExperiment } from './breaker';
 
 /**
@@ -6,4 +8,6 @@ import { breakerExperiment } from './breaker';
  */
 export const EXPERIMENTS: Experiment[] = [
   breakerExperiment,
+  balancerExperiment,
+  balancerAlgorithmsExperiment,
 ];

@@ -1,0 +1,104 @@
+import { request } from 'undici';
+import type { Experiment, LabContext, LabResult } from '../experiment';
+import { freePorts, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
+import { percentile, runOpenLoop } from './breaker-load';
+
+const ALGORITHMS = [
+  { label: 'round-robin', body: 'round_robin' },
+  { label: 'least_conn', body: 'least_conn' },
+  { label: 'P2C (random two)', body: 'random two least_conn' },
+] as const;
+
+/**
+ * `npm run lab -- balancer-algorithms`: four single-worker upstreams (each serves one request
+ * at a time, like a Node process busy with CPU work), behind tenk. 10% of the requests are
+ * 50x heavier (50 ms of service vs 1 ms). An open-loop load at ~2/3 of the upstreams'
+ * capacity runs once per algorithm (switched through the admin API between runs); what
+ * differs is how often a light request waits behind a heavy one: the light requests' p99.
+ */
+export const balancerAlgorithmsExperiment: Experiment = {
+  name: 'balancer-algorithms',
+  summary: '10% of requests 50x heavier: p99 of the light ones under round-robin vs least_conn vs P2C',
+  async run(context: LabContext): Promise<LabResult> {
+    const seconds = context.seconds(20, 3);
+    const lightMs = context.option('light-ms', 1);
+    const heavyMs = context.option('heavy-ms', 50);
+    const heavyShare = context.option('heavy-share', 0.1);
+    const servers = context.option('servers', 4);
+    const meanServiceMs = (1 - heavyShare) * lightMs + heavyShare * heavyMs;
+    const capacity = (servers * 1000) / meanServiceMs;
+    const rate = context.option('rate', Math.round(capacity * 0.66));
+    context.log(`${servers} single-worker upstreams, light ${lightMs} ms, heavy ${heavyMs} ms (${heavyShare * 100}%): capacity ~${Math.round(capacity)} req/s; offering ${rate} req/s (${Math.round((rate / capacity) * 100)}% busy) for ${seconds} s per algorithm`);
+
+    const ports = await freePorts(servers + 2);
+    const upstreamPorts = ports.slice(0, servers);
+    const [port, adminPort] = ports.slice(servers);
+    const started: Child[] = [];
+    const results: Record<string, Record<string, number | string>> = {};
+    try {
+      started.push(await startUpstreams('queue', upstreamPorts, null));
+      started.push(await startTenk(null, tenkConfig(port, adminPort, upstreamPorts), port, adminPort));
+      for (const algorithm of ALGORITHMS) {
+        const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, { method: 'PUT', body: algorithm.body });
+        const answer = await switched.body.text();
+        if (switched.statusCode !== 200) throw new Error(`switching to ${algorithm.body} failed: ${answer}`);
+        const run = () =>
+          runOpenLoop({
+            origins: [`http://127.0.0.1:${port}`],
+            clients: 20,
+            streams: [
+              { name: 'light', ratePerSecond: rate * (1 - heavyShare), next: () => ({ path: `/work?ms=${lightMs}`, method: 'GET' }) },
+              { name: 'heavy', ratePerSecond: rate * heavyShare, next: () => ({ path: `/work?ms=${heavyMs}`, method: 'GET' }) },
+            ],
+            durationMs: seconds * 1000,
+            timeoutMs: 30_000,
+            maxInFlight: 10_000,
+          });
+        await runOpenLoop({ origins: [`http://127.0.0.1:${port}`], clients: 5, streams: [{ name: 'warm', ratePerSecond: 100, next: () => ({ path: '/work?ms=0', method: 'GET' }) }], durationMs: 1000, timeoutMs: 10_000, maxInFlight: 1000 });
+        const { samples } = await run();
+        const ok = (stream: string) => samples.filter((s) => s.stream === stream && s.status === 200).map((s) => s.latencyMs);
+        const light = ok('light');
+        const heavy = ok('heavy');
+        const errors = samples.filter((s) => s.status !== 200).length;
+        results[algorithm.label] = {
+          light_p50_ms: Number(percentile(light, 50).toFixed(2)),
+          light_p99_ms: Number(percentile(light, 99).toFixed(2)),
+          light_p999_ms: Number(percentile(light, 99.9).toFixed(2)),
+          heavy_p99_ms: Number(percentile(heavy, 99).toFixed(2)),
+          requests: samples.length,
+          errors,
+        };
+        context.log(`${algorithm.label}: light p50 ${results[algorithm.label].light_p50_ms} ms, p99 ${results[algorithm.label].light_p99_ms} ms; heavy p99 ${results[algorithm.label].heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
+      }
+    } finally {
+      for (const child of started.reverse()) await child.stop();
+    }
+    const rr = Number(results['round-robin'].light_p99_ms);
+    const lc = Number(results['least_conn'].light_p99_ms);
+    const p2c = Number(results['P2C (random two)'].light_p99_ms);
+    return {
+      headline: `p99 of the light requests: round-robin ${rr} ms, least_conn ${lc} ms, P2C ${p2c} ms (${(rr / Math.max(0.001, lc)).toFixed(1)}x lower with least_conn)`,
+      measurements: {
+        ...results,
+        settings: { servers, light_ms: lightMs, heavy_ms: heavyMs, heavy_share: heavyShare, offered_requests_per_second: rate, capacity_requests_per_second: Math.round(capacity), seconds },
+      },
+      charts: [
+        {
+          title: 'Light requests (1 ms of work): latency by algorithm',
+          unit: 'ms',
+          lowerIsBetter: true,
+          bars: ALGORITHMS.flatMap((algorithm) => [
+            { label: `${algorithm.label} p50`, value: Number(results[algorithm.label].light_p50_ms), series: 'p50' },
+            { label: `${algorithm.label} p99`, value: Number(results[algorithm.label].light_p99_ms), series: 'p99' },
+          ]),
+        },
+        { title: 'Heavy requests (50 ms of work): p99', unit: 'ms', lowerIsBetter: true, bars: ALGORITHMS.map((algorithm) => ({ label: algorithm.label, value: Number(results[algorithm.label].heavy_p99_ms) })) },
+      ],
+      notes: [
+        `${servers} upstreams, each serving one request at a time from a FIFO queue (service time is a timer, so the 2-core machine is not the bottleneck); ${Math.round((1 - heavyShare) * 100)}% of requests take ${lightMs} ms, ${Math.round(heavyShare * 100)}% take ${heavyMs} ms.`,
+        `Open loop (arrivals do not wait for answers) at ${rate} req/s from 20 client addresses, about ${Math.round((rate / capacity) * 100)}% of the upstreams' capacity; tenk with keepalive 64, algorithm switched through PUT /upstreams/api/algorithm between runs.`,
+        'round-robin sends every 4th request to each peer whatever is queued there, so a light request often waits behind one or more 50 ms requests; least_conn and P2C see the queue (requests in flight) and go around it.',
+      ],
+    };
+  },
+};
