@@ -75,11 +75,13 @@ export class ProcessMonitor {
 
   /** The groups' CPU since the previous sample. */
   sample(): CpuSample {
+    // The clock and the machine's counters are read together, before the slower walk over
+    // /proc, so both deltas cover the same interval even when this thread waits for a CPU.
     const now = performance.now();
-    const processes = readAllProcesses();
-    const members = this.#members(processes);
     const machine = readMachineCpu();
     const uptimeMs = readUptimeMs();
+    const processes = readAllProcesses();
+    const members = this.#members(processes);
     const elapsed = now - this.#lastSampleAt;
     const next = new Map<string, number>();
     const groups: Record<string, number> = {};

@@ -1,0 +1,198 @@
+import type { LoadOptions } from '../cli/options';
+import { parseOptions } from '../cli/options';
+import { Random } from '../engine/random';
+import { RunStats } from '../engine/stats';
+import type { MemorySnapshot } from '../monitor/process-monitor';
+import { buildResult } from '../run-load';
+import { Catalog } from '../scenarios/catalog';
+import { findLimit, targetChecks } from './analysis';
+import { formatSummary } from './console-summary';
+import { renderHtmlReport } from './html-report';
+import type { TimelinePoint } from './load-result';
+import { renderLineChart, niceTicks } from './svg-line-chart';
+
+const MiB = 2 ** 20;
+
+function snapshot(label: string, shopMiB: number): MemorySnapshot {
+  return {
+    label,
+    t: 0,
+    groups: [
+      { name: 'api-1', kind: 'shop', processes: 1, rssBytes: (shopMiB / 2) * MiB, pssBytes: (shopMiB / 3) * MiB },
+      { name: 'postgres-primary', kind: 'shop', processes: 9, rssBytes: (shopMiB / 2) * MiB, pssBytes: (shopMiB / 4) * MiB },
+      { name: 'load generator', kind: 'harness', processes: 1, rssBytes: 150 * MiB, pssBytes: 100 * MiB },
+    ],
+    shopRssBytes: shopMiB * MiB,
+    shopPssBytes: ((shopMiB * 7) / 12) * MiB,
+  };
+}
+
+/** A run of 3 s: one second of ramp-up, two at full load, with an api at 97% CPU. */
+function sampleRun() {
+  const options = parseOptions(['browse', '--vus', '100', '--ramp', '1s', '--duration', '2s', '--note', 'unit <test>']) as LoadOptions;
+  const stats = new RunStats();
+  const product = stats.endpoint('GET /products/:id');
+  const orders = stats.endpoint('POST /orders', true);
+  for (let i = 0; i < 50; i++) stats.record(product, 5_000 + i * 100, '200', false, 512);
+  stats.phase = 'hold';
+  for (let i = 0; i < 200; i++) stats.record(product, 10_000 + i * 1_000, '200', false, 512);
+  stats.record(product, 30_000, '502', true, 100);
+  product.samples.set('502', '502 Bad Gateway: <no live peer>');
+  stats.recordNotDeployed(orders);
+  stats.journey('order: first attempt -> placed', 120_000);
+  const point = (t: number, phase: TimelinePoint['phase'], api: number): TimelinePoint => ({
+    t,
+    phase,
+    vus: phase === 'ramp' ? 50 : 100,
+    inFlight: 3,
+    requests: 100,
+    errors: t === 3 ? 1 : 0,
+    p50: 10,
+    p95: 150,
+    p99: 210,
+    max: 230,
+    generatorCpu: 12,
+    eventLoopP99: 11,
+    cpu: { 'api-1': api, 'postgres-primary': 40, 'load generator': 12 },
+    machineCpu: 170,
+    otherCpu: 25,
+    shopRssBytes: 900 * MiB,
+  });
+  const timeline = [point(1, 'ramp', 50), point(2, 'hold', 96), point(3, 'hold', 98)];
+  const products = Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), name: `Sturdy Mug ${i + 1}`, category: i % 2 ? 'kitchen' : 'garden' }));
+  return buildResult({
+    options,
+    url: 'http://127.0.0.1:28080',
+    shop: null,
+    stats,
+    timing: { startedAt: new Date('2026-11-28T10:00:00Z'), finishedAt: new Date('2026-11-28T10:00:04Z'), holdMs: 2_000, stoppedEarly: false, abandoned: 0, timeline },
+    timeline,
+    catalog: new Catalog(products, new Random(1), 1),
+    uploadBytes: null,
+    idle: snapshot('idle', 800),
+    load: snapshot('load', 1_000),
+    peakRss: 1_010 * MiB,
+    peakVus: 100,
+    kinds: new Map([
+      ['api-1', 'shop'],
+      ['postgres-primary', 'shop'],
+      ['load generator', 'harness'],
+    ]),
+    notes: [],
+    loadBefore: [0.5, 0.4, 0.3],
+    loadAfter: [1.5, 0.8, 0.4],
+  });
+}
+
+describe('the run result', () => {
+  const result = sampleRun();
+
+  it('summarises the hold apart from the ramp-up, and errors over the whole run', () => {
+    expect(result.summary.requests).toBe(251);
+    expect(result.summary.errors).toBe(1);
+    expect(result.summary.holdSeconds).toBe(2);
+    expect(result.summary.throughput).toBe(100.5);
+    // Hold latencies run from 10 ms to 209 ms: p50 near 110 ms, not the ramp's 5 ms.
+    expect(result.summary.latency.p50).toBeGreaterThan(105);
+    expect(result.summary.latency.p50).toBeLessThan(111);
+    expect(result.summary.latencyAll.p50).toBeLessThan(result.summary.latency.p50);
+    expect(result.summary.notDeployed).toBe(1);
+    const product = result.endpoints.find((endpoint) => endpoint.name === 'GET /products/:id');
+    expect(product).toMatchObject({ requests: 251, errors: 1, statuses: { '200': 250, '502': 1 } });
+    const orders = result.endpoints.find((endpoint) => endpoint.name === 'POST /orders');
+    expect(orders).toMatchObject({ deployed: false, requests: 0, notDeployed: 1 });
+    expect(result.notes.join(' ')).toContain('POST /orders is not deployed');
+    expect(result.journeys[0]).toMatchObject({ name: 'order: first attempt -> placed', count: 1 });
+  });
+
+  it('checks the targets and says where the limit is', () => {
+    const checks = Object.fromEntries(result.verdict.checks.map((check) => [check.name, check.met]));
+    expect(checks['p99 latency at full load']).toBe(false);
+    expect(checks['errors']).toBe(false);
+    expect(checks['virtual users reached']).toBe(true);
+    expect(checks['shop memory under load, RSS of every process summed']).toBe(true);
+    expect(result.verdict.limit.join('\n')).toContain('api-1 ran at 97% of one core');
+    expect(result.cpu[0]).toMatchObject({ name: 'api-1', average: 97, peak: 98 });
+    expect(result.cpu.filter((usage) => usage.name === 'load generator')).toHaveLength(1);
+    expect(result.conditions.otherCpuDuringHold).toBe(25);
+    expect(result.histograms.hold.count).toBe(201);
+  });
+
+  it('renders a self-contained HTML page with charts, tables and escaped text', () => {
+    const html = renderHtmlReport(result);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.match(/<svg /g)?.length).toBe(5);
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    expect(html).toContain('GET /products/:id');
+    expect(html).toContain('not deployed');
+    expect(html).toContain('502 Bad Gateway: &lt;no live peer&gt;');
+    expect(html).toContain('unit &lt;test&gt;');
+    expect(html).not.toContain('<no live peer>');
+    expect(html).toContain('1,000 MiB');
+  });
+
+  it('prints a summary table for the terminal', () => {
+    const text = formatSummary(result);
+    expect(text).toContain('at full load (hold, 2 s): 100.5 responses/s');
+    expect(text).toMatch(/GET \/products\/:id\s+251\s+1\s+100\.5/);
+    expect(text).toContain('MISSED p99 latency at full load');
+    expect(text).toContain('shop memory: idle 800 MiB RSS');
+  });
+});
+
+describe('findLimit', () => {
+  const base = { cores: 2, generatorEventLoopP99Max: 5, checksMet: true };
+
+  it('names a saturated machine and a saturated single-threaded process', () => {
+    const lines = findLimit({
+      ...base,
+      checksMet: false,
+      machineCpu: 196,
+      cpu: [
+        { name: 'balancer', kind: 'shop', average: 91, peak: 99 },
+        { name: 'postgres-primary', kind: 'shop', average: 95, peak: 120 },
+        { name: 'load generator', kind: 'harness', average: 9, peak: 12 },
+      ],
+    });
+    expect(lines.join('\n')).toContain("The machine's CPU was the limit");
+    expect(lines.join('\n')).toContain('balancer ran at 91% of one core');
+    // PostgreSQL uses a process per connection: 95% of one core is not its ceiling.
+    expect(lines.join('\n')).not.toContain('postgres-primary ran at');
+  });
+
+  it('says when nothing was saturated, and when the generator waited for a CPU', () => {
+    expect(findLimit({ ...base, machineCpu: 80, cpu: [{ name: 'api-1', kind: 'shop', average: 40, peak: 50 }] }).join('\n')).toContain('the shop had CPU to spare');
+    const delayed = findLimit({ ...base, generatorEventLoopP99Max: 300, machineCpu: 199, cpu: [{ name: 'load generator', kind: 'harness', average: 10, peak: 12 }] });
+    expect(delayed.join('\n')).toContain('its event loop was late by up to 300 ms');
+  });
+
+  it('checks memory both as summed RSS and as summed PSS', () => {
+    const checks = targetChecks({ p99Ms: 50, targetP99Ms: 200, errors: 0, requests: 10, shopRssBytes: 2_000 * MiB, shopPssBytes: 1_200 * MiB, memoryTargetBytes: 1_536 * MiB, vusReached: 5, vus: 5 });
+    expect(checks.map((check) => check.met)).toEqual([true, true, true, false, true]);
+  });
+});
+
+describe('line charts', () => {
+  it('draws every series with gaps, a reference line and a legend', () => {
+    const svg = renderLineChart({
+      title: 'Latency <p99>',
+      unit: 'ms',
+      series: [
+        { name: 'p50', points: [[0, 1], [1, Number.NaN], [2, 3]] },
+        { name: 'p99', points: [[0, 10], [1, 20], [2, 30]] },
+      ],
+      reference: { label: 'target', y: 200 },
+    });
+    expect(svg).toContain('Latency &lt;p99&gt;');
+    // The gap starts a new sub-path.
+    expect(svg).toMatch(/d="M[\d. ]+ M[\d. ]+"/);
+    expect(svg).toContain('stroke-dasharray="6 4"');
+    expect(svg).toContain('>p99</text>');
+  });
+
+  it('says so when there is no data, and picks round ticks', () => {
+    expect(renderLineChart({ title: 'x', unit: 'ms', series: [] })).toContain('no data');
+    expect(niceTicks(0, 187)).toEqual([0, 50, 100, 150, 200]);
+    expect(niceTicks(0, 9_400)).toEqual([0, 2_000, 4_000, 6_000, 8_000, 10_000]);
+  });
+});
