@@ -10,5 +10,8 @@ export const CACHE_SETTINGS = Symbol.for('tenk.caching.settings');
 
 export function resolveCacheSettings(config: TenkConfig, options: CachingModuleOptions): CacheSettings {
   const { host, port } = options.redis ?? config.redis.cache;
-  return { ...config.cache, ...(options.settings ?? {}), redis: { host, port } };
+  const settings = { ...config.cache, ...(options.settings ?? {}), redis: { host, port } };
+  // A replica read may be up to TENK_REPLICA_MAX_LAG old: entries must not be filled from one sooner after a write.
+  const replicaMaxLagMs = config.dataRouting?.replica.maxLagMs ?? 0;
+  return options.settings?.settleMs === undefined ? { ...settings, settleMs: Math.max(settings.settleMs, replicaMaxLagMs) } : settings;
 }

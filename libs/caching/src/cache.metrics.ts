@@ -8,10 +8,10 @@ import { MetricsService } from '@tenk/observability';
  * - `stale`: a stale entry served while one caller refreshes it in the background
  * - `miss`: this caller loaded it from the source
  * - `coalesced`: answered by a load another caller ran (detail: `process`, or `cluster` for another instance)
- * - `bypass`: the cache was not used (detail: `switch_off`, `redis_unavailable`, `pending_invalidation`)
+ * - `bypass`: the cache was not used (detail: `switch_off`, `redis_unavailable`, `pending_invalidation`, `settling`: just invalidated)
  */
 export type LookupOutcome = 'hit' | 'stale' | 'miss' | 'coalesced' | 'bypass';
-export type LookupDetail = 'local' | 'shared' | 'process' | 'cluster' | 'switch_off' | 'redis_unavailable' | 'pending_invalidation' | '';
+export type LookupDetail = 'local' | 'shared' | 'process' | 'cluster' | 'switch_off' | 'redis_unavailable' | 'pending_invalidation' | 'settling' | '';
 export type RedisOperation = 'get' | 'set' | 'delete' | 'lease' | 'generations' | 'invalidate' | 'ping';
 export type RedisFailure = 'timeout' | 'error' | 'breaker_open';
 

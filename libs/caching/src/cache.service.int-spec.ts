@@ -177,6 +177,19 @@ describe('invalidation', () => {
     }
   });
 
+  it('for settleMs after an invalidation every read goes to the database (a replica may lag), then the cache fills again', async () => {
+    const namespace = uniqueName('cache');
+    const { app, probe } = await start({ namespace, settings: { settleMs: 400 } });
+    await probe.get(2);
+    await probe.rename(2, 'second');
+    const before = await table.selects();
+    const settling = await app.cache.lookup(probeLookup(2));
+    expect([settling.outcome, settling.detail]).toEqual(['bypass', 'settling']);
+    await probe.get(2);
+    expect(await table.selects()).toBe(before + 2);
+    await eventually(async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit', 'the cache never filled again after the settle window', 5_000, 100);
+  });
+
   it('an invalidation that cannot reach Redis is kept, read around in its process, and delivered when Redis is back', async () => {
     const namespace = uniqueName('cache');
     const proxy = await new TcpProxy({ host: config.redis.cache.host, port: config.redis.cache.port }).start();

@@ -113,6 +113,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     if (tags.some((tag) => this.#pending.has(tag))) return this.#bypass(lookup, 'pending_invalidation');
     const generations = await this.generations.current(tags);
     if (!generations.ok) return this.#bypass(lookup, 'redis_unavailable');
+    if (this.#settling(generations.value)) return this.#bypass(lookup, 'settling');
     const key = this.#keys.entry(lookup.name, lookup.id, generations.value);
 
     const local = this.#readLocal<T>(key);
@@ -153,7 +154,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const none: CacheSlot<T> = { key: undefined, generations: [], entry: undefined };
     if (!this.enabled || tags.some((tag) => this.#pending.has(tag))) return none;
     const generations = await this.generations.current(tags);
-    if (!generations.ok) return none;
+    if (!generations.ok || this.#settling(generations.value)) return none;
     const key = this.#keys.entry(name, id, generations.value);
     const entry = this.#readLocal<T>(key) ?? (await this.#readShared<T>(key));
     return { key, generations: generations.value, entry: entry && isFresh(entry) ? entry : undefined };
@@ -163,7 +164,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   async fill<T>(slot: CacheSlot<T>, value: T, ttlMs?: number): Promise<void> {
     if (!slot.key) return;
     const now = Date.now();
-    await this.#store(slot.key, { kind: 'value', value, storedAt: now, freshUntil: now }, slot.generations, ttlMs, false);
+    await this.#store(slot.key, { kind: 'value', value, storedAt: now, freshUntil: now }, ttlMs, false);
   }
 
   async #resolve<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
@@ -202,7 +203,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
           throw error;
         }
         // The lease is let go once the entry is in Redis, so the instances waiting for it find it there.
-        this.#inBackground(this.#store(key, entry, generations, lookup.ttlMs, true).then(() => this.leases.release(key, token)));
+        this.#inBackground(this.#store(key, entry, lookup.ttlMs, true).then(() => this.leases.release(key, token)));
         return { entry, outcome: 'miss', detail: '' };
       }
       await sleep(pauseMs);
@@ -226,7 +227,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const shared = await this.#readShared<T>(key);
     if (shared && isFresh(shared)) return { entry: shared, outcome: 'hit', detail: 'shared' };
     const entry = await this.#load(lookup);
-    await this.#store(key, entry, generations, lookup.ttlMs, false);
+    await this.#store(key, entry, lookup.ttlMs, false);
     return { entry, outcome: 'miss', detail: '' };
   }
 
@@ -239,7 +240,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       if (!lease.ok || lease.value === undefined) return;
       try {
         const entry = await this.#load(lookup);
-        await this.#store(key, entry, generations, lookup.ttlMs, true);
+        await this.#store(key, entry, lookup.ttlMs, true);
       } finally {
         await this.leases.release(key, lease.value);
       }
@@ -254,7 +255,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   /** Loads and answers; the entry goes to Redis after the answer (a slow Redis never delays it). */
   async #loadAndStore<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
     const entry = await this.#load(lookup);
-    this.#inBackground(this.#store(key, entry, generations, lookup.ttlMs, true));
+    this.#inBackground(this.#store(key, entry, lookup.ttlMs, true));
     return { entry, outcome: 'miss', detail: '' };
   }
 
@@ -288,17 +289,12 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async #store<T>(key: string, entry: CacheEntry<T>, generations: number[], ttlMs: number | undefined, guarded: boolean): Promise<void> {
+  async #store<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, guarded: boolean): Promise<void> {
     const settings = this.#settings;
     const now = Date.now();
     const baseTtl = entry.kind === 'value' ? (ttlMs ?? settings.ttlMs) : Math.min(settings.notFoundTtlMs, ttlMs ?? settings.notFoundTtlMs);
-    let freshMs = guarded ? withJitter(baseTtl, settings.jitterPercent) : baseTtl;
-    let staleMs = guarded ? settings.staleMs : 0;
-    // Just after an invalidation the load may have read a replica that had not replayed the write yet.
-    if (now - lastInvalidationMs(generations) < settings.settleMs) {
-      freshMs = Math.min(freshMs, settings.settleMs);
-      staleMs = 0;
-    }
+    const freshMs = guarded ? withJitter(baseTtl, settings.jitterPercent) : baseTtl;
+    const staleMs = guarded ? settings.staleMs : 0;
     entry.storedAt = now;
     entry.freshUntil = now + freshMs;
     this.#keepLocal(key, entry);
@@ -320,6 +316,15 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   #keepLocal(key: string, entry: CacheEntry<unknown>): void {
     const ttlMs = entry.freshUntil - Date.now();
     if (this.local.enabled && ttlMs > 0) this.local.set(key, JSON.stringify(entry), ttlMs);
+  }
+
+  /**
+   * Just after an invalidation a load may read a replica that has not replayed the write yet,
+   * and a shared entry would spread that to everyone: for `settleMs`, each caller reads for
+   * itself, through its own read-your-writes routing, as if there were no cache.
+   */
+  #settling(generations: readonly number[]): boolean {
+    return Date.now() - lastInvalidationMs(generations) < this.#settings.settleMs;
   }
 
   #count<T>(lookup: CacheLookup<T>, result: CacheResult<T>): CacheResult<T> {

@@ -26,8 +26,8 @@ export interface CacheConfig {
   /** The lease one instance holds while it loads a missing entry; the others wait for its result up to this long. */
   leaseMs: number;
   /**
-   * An entry filled within this long of an invalidation of one of its tags is kept only this long: the load may have
-   * read a replica that had not yet replayed the write.
+   * For this long after a tag is invalidated, its reads skip the cache: a load may read a replica that has not
+   * replayed the write yet, and caching that would show it to everyone. Never shorter than TENK_REPLICA_MAX_LAG.
    */
   settleMs: number;
   /** The in-process first tier: most entries it holds (0 turns it off) and the longest it keeps one. */
@@ -58,7 +58,7 @@ export function readCache(env: EnvReader): CacheConfig {
     breakerWindowMs: env.durationMs('TENK_CACHE_BREAKER_WINDOW', 2_000),
     breakerOpenMs: env.durationMs('TENK_CACHE_BREAKER_OPEN', 2_000),
     leaseMs: env.durationMs('TENK_CACHE_LEASE', 3_000),
-    settleMs: env.durationMs('TENK_CACHE_SETTLE', 1_000),
+    settleMs: env.durationMs('TENK_CACHE_SETTLE', 2_000),
     localMaxEntries: env.int('TENK_CACHE_LOCAL_ENTRIES', 2_000, { min: 0, max: 1_000_000 }),
     localTtlMs: env.durationMs('TENK_CACHE_LOCAL_TTL', 5_000),
     stampedeGuard: env.bool('TENK_CACHE_STAMPEDE_GUARD', true),
