@@ -83,14 +83,20 @@ export class ResponseHeaderPlan {
     this.hasAdditions = this.#add.length > 0;
   }
 
-  /** Upstream raw headers (undici gives Buffers) as Node's flat [name, value, ...] list. */
-  fromUpstream(rawHeaders: readonly Buffer[], status: number, context: VariableContext): string[] {
+  /**
+   * Upstream raw headers (undici gives Buffers) as Node's flat [name, value, ...] list. The
+   * Content-Length, if any, is noted on `into` (the proxy ends the response with the last chunk).
+   */
+  fromUpstream(rawHeaders: readonly Buffer[], status: number, context: VariableContext, into: { upstreamContentLength: number }): string[] {
     const out: string[] = [];
     const drop = this.#drop;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = latin1(rawHeaders[i]);
-      if (drop.has(name.toLowerCase())) continue;
-      out.push(name, latin1(rawHeaders[i + 1]));
+      const key = name.toLowerCase();
+      if (drop.has(key)) continue;
+      const value = latin1(rawHeaders[i + 1]);
+      if (key === 'content-length') into.upstreamContentLength = Number(value);
+      out.push(name, value);
     }
     if (this.hasAdditions) this.appendTo(out, status, context);
     return out;

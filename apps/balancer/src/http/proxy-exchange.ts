@@ -43,6 +43,10 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   /** The current response counts as a failure for passive health (a failing status). */
   #failedStatus = false;
   #resume: (() => void) | null = null;
+  /** The upstream response's Content-Length (-1: none); the last chunk then ends the response. */
+  upstreamContentLength = -1;
+  #bodyReceived = 0;
+  #ended = false;
   #drainArmed = false;
   #onDrain: (() => void) | null = null;
 
@@ -116,6 +120,8 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     this.#sent = false;
     this.#discarding = false;
     this.#failedStatus = false;
+    this.upstreamContentLength = -1;
+    this.#bodyReceived = 0;
     this.#inFlight = true;
     const client = (peer.pool as PeerPool).acquire();
     this.#client = client;
@@ -144,7 +150,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       return true;
     }
     const res = this.res;
-    const headers = location.responseHeaders.fromUpstream(rawHeaders, statusCode, this);
+    const headers = location.responseHeaders.fromUpstream(rawHeaders, statusCode, this, this);
     res.sendDate = false;
     this.status = statusCode;
     this.#resume = resume;
@@ -156,6 +162,13 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   onData(chunk: Buffer): boolean {
     if (this.#discarding) return true;
     this.bytesSent += chunk.length;
+    this.#bodyReceived += chunk.length;
+    if (this.#bodyReceived === this.upstreamContentLength) {
+      // The whole body (often one chunk): headers and body leave in one write, no extra tick.
+      this.#ended = true;
+      this.res.end(chunk);
+      return true;
+    }
     if (this.res.write(chunk)) return true;
     this.#waitForDrain();
     return false;
@@ -178,7 +191,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       this.#dispatchNext();
       return;
     }
-    this.res.end();
+    if (!this.#ended) this.res.end();
   }
 
   onError(error: Error): void {
