@@ -39,8 +39,8 @@ export interface CacheResult<T> {
 
 /** A key read by `reserve()`, to be filled later with `fill()` (cache-aside, as TypeORM's query cache works). */
 export interface CacheSlot<T> {
+  /** The key under the generations read then: a write since then orphans what is filled in. */
   key: string | undefined;
-  generations: number[];
   /** A fresh entry, when there is one. */
   entry: CacheEntry<T> | undefined;
 }
@@ -118,7 +118,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
     const local = this.#readLocal<T>(key);
     if (local) return this.#count(lookup, { entry: local, outcome: 'hit', detail: 'local' });
-    if (!this.#settings.stampedeGuard) return this.#count(lookup, await this.#unguarded(lookup, key, generations.value));
+    if (!this.#settings.stampedeGuard) return this.#count(lookup, await this.#unguarded(lookup, key));
 
     const running = this.#inflight.get(key) as Promise<CacheResult<T>> | undefined;
     if (running) {
@@ -127,7 +127,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       const shared = result.outcome === 'miss' || result.outcome === 'coalesced';
       return this.#count(lookup, shared ? { ...result, outcome: 'coalesced', detail: 'process' } : result);
     }
-    const resolving = this.#resolve(lookup, key, generations.value);
+    const resolving = this.#resolve(lookup, key);
     this.#inflight.set(key, resolving);
     try {
       return this.#count(lookup, await resolving);
@@ -151,42 +151,42 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
   /** Reads a key without loading (cache-aside): `entry` is set on a fresh hit; `fill()` stores what the caller loaded. */
   async reserve<T>(name: string, id: string, tags: readonly string[] = []): Promise<CacheSlot<T>> {
-    const none: CacheSlot<T> = { key: undefined, generations: [], entry: undefined };
+    const none: CacheSlot<T> = { key: undefined, entry: undefined };
     if (!this.enabled || tags.some((tag) => this.#pending.has(tag))) return none;
     const generations = await this.generations.current(tags);
     if (!generations.ok || this.#settling(generations.value)) return none;
     const key = this.#keys.entry(name, id, generations.value);
     const entry = this.#readLocal<T>(key) ?? (await this.#readShared<T>(key));
-    return { key, generations: generations.value, entry: entry && isFresh(entry) ? entry : undefined };
+    return { key, entry: entry && isFresh(entry) ? entry : undefined };
   }
 
-  /** Stores a value for a slot from reserve(), under the generations read then (a write since then orphans it). */
+  /** Stores what the caller loaded for a slot from reserve(). */
   async fill<T>(slot: CacheSlot<T>, value: T, ttlMs?: number): Promise<void> {
     if (!slot.key) return;
     const now = Date.now();
     await this.#store(slot.key, { kind: 'value', value, storedAt: now, freshUntil: now }, ttlMs, false);
   }
 
-  async #resolve<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
+  async #resolve<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const shared = await this.#readShared<T>(key);
     if (shared && isFresh(shared)) {
       this.#keepLocal(key, shared);
       return { entry: shared, outcome: 'hit', detail: 'shared' };
     }
     if (shared) {
-      this.#refreshInBackground(lookup, key, generations);
+      this.#refreshInBackground(lookup, key);
       return { entry: shared, outcome: 'stale', detail: 'shared' };
     }
-    return this.#fill(lookup, key, generations);
+    return this.#fill(lookup, key);
   }
 
   /** A miss: load under the lease, or wait for the instance that holds it. */
-  async #fill<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
+  async #fill<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const deadline = Date.now() + this.#settings.leaseMs;
     let pauseMs = 2;
     for (;;) {
       const lease = await this.leases.acquire(key);
-      if (!lease.ok) return this.#loadAndStore(lookup, key, generations);
+      if (!lease.ok) return this.#loadAndStore(lookup, key);
       const token = lease.value;
       if (token !== undefined) {
         let entry: CacheEntry<T>;
@@ -212,7 +212,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       if (filled && isFresh(filled)) return this.#filledElsewhere(key, filled);
       if (Date.now() >= deadline) {
         this.logger.warn({ cache: lookup.name, key }, `the instance loading this entry did not finish within ${this.#settings.leaseMs} ms: loading it here`);
-        return this.#loadAndStore(lookup, key, generations);
+        return this.#loadAndStore(lookup, key);
       }
     }
   }
@@ -223,7 +223,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The stock behaviour (TENK_CACHE_STAMPEDE_GUARD=off, for the lab): every caller that misses loads. */
-  async #unguarded<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
+  async #unguarded<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const shared = await this.#readShared<T>(key);
     if (shared && isFresh(shared)) return { entry: shared, outcome: 'hit', detail: 'shared' };
     const entry = await this.#load(lookup);
@@ -231,7 +231,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     return { entry, outcome: 'miss', detail: '' };
   }
 
-  #refreshInBackground<T>(lookup: CacheLookup<T>, key: string, generations: number[]): void {
+  #refreshInBackground<T>(lookup: CacheLookup<T>, key: string): void {
     if (this.#refreshing.has(key)) return;
     this.#refreshing.add(key);
     const refresh = async () => {
@@ -253,7 +253,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Loads and answers; the entry goes to Redis after the answer (a slow Redis never delays it). */
-  async #loadAndStore<T>(lookup: CacheLookup<T>, key: string, generations: number[]): Promise<CacheResult<T>> {
+  async #loadAndStore<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const entry = await this.#load(lookup);
     this.#inBackground(this.#store(key, entry, lookup.ttlMs, true));
     return { entry, outcome: 'miss', detail: '' };
