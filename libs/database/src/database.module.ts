@@ -1,9 +1,11 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ResilienceService } from '@tenk/resilience';
 import { CatalogDatabase } from './catalog-database';
 import { DATABASE_OPTIONS_TYPE, DatabaseConfigurableModule } from './database.module-definition';
 import { ReadYourWritesMiddleware } from './replica/read-your-writes.middleware';
 import { ShardDatabases } from './shard-databases';
-import { ShardRouter } from './sharding/shard-router';
+import { shardBreakers } from './sharding/shard-breakers';
+import { SHARD_CALL_POLICY, ShardRouter } from './sharding/shard-router';
 
 /**
  * The catalog primary + replica (with read routing) and the order shards (with the
@@ -18,7 +20,15 @@ export class DatabaseModule extends DatabaseConfigurableModule implements NestMo
     return {
       ...base,
       global: true,
-      providers: [...(base.providers ?? []), CatalogDatabase, ShardDatabases, ShardRouter, ReadYourWritesMiddleware],
+      providers: [
+        ...(base.providers ?? []),
+        CatalogDatabase,
+        ShardDatabases,
+        ShardRouter,
+        ReadYourWritesMiddleware,
+        // One circuit breaker per shard, where the app imports ResilienceModule; calls run as is otherwise.
+        { provide: SHARD_CALL_POLICY, useFactory: (resilience?: ResilienceService) => (resilience ? shardBreakers(resilience) : undefined), inject: [{ token: ResilienceService, optional: true }] },
+      ],
       exports: [CatalogDatabase, ShardDatabases, ShardRouter],
     };
   }
