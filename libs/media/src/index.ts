@@ -8,3 +8,4 @@ export { probeVideo, type VideoProbe } from './ffmpeg/probe';
 export { transcode, type TranscodeResult, type TranscodeSettings, type TranscodeSource } from './ffmpeg/transcoder';
 export { planRenditions, RENDITION_LADDER, type RenditionSpec } from './ffmpeg/rendition-plan';
 export { MediaError, NotAVideoError, UnusableVideoError, FfmpegError, VideoNotFoundError, isMediaError } from './errors';
+export { makeTestVideo, type TestVideoOptions } from './ffmpeg/test-video';

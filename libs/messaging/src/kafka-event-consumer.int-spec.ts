@@ -1,0 +1,83 @@
+/**
+ * KafkaEventConsumer against the real broker (a topic and group of its own): a handler that
+ * keeps failing for longer than the session timeout is retried in place while the consumer
+ * keeps heartbeating, so the group never rebalances and no message is skipped or reordered.
+ */
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ConfigModule, loadConfig } from '@tenk/config';
+import { QUEUES } from '@tenk/contracts';
+import { MetricsService, ObservabilityModule } from '@tenk/observability';
+import { eventually, uniqueName } from '@tenk/testing';
+import { KafkaConsumers } from './kafka-consumers';
+import { MessagingModule } from './messaging.module';
+
+jest.setTimeout(90_000);
+
+const SESSION_TIMEOUT_MS = 6_000; // the broker's minimum (group.min.session.timeout.ms)
+const topic = uniqueName('tenk_test_consumer');
+const config = loadConfig({
+  ...process.env,
+  TENK_QUEUE_PREFIX: uniqueName('tenk_test_consumer'),
+  TENK_KAFKA_GROUP_PREFIX: uniqueName('tenk_test'),
+  TENK_KAFKA_SESSION_TIMEOUT: `${SESSION_TIMEOUT_MS}ms`,
+  TENK_KAFKA_HEARTBEAT_INTERVAL: '1s',
+  TENK_LOG_LEVEL: 'fatal',
+});
+
+@Module({
+  imports: [
+    ConfigModule.forRoot(config),
+    ObservabilityModule.forRoot({ service: 'consumer-int' }),
+    MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: true, queueRedisCritical: false }),
+  ],
+})
+class ConsumerTestModule {}
+
+let app: INestApplicationContext;
+let admin: Admin;
+
+beforeAll(async () => {
+  admin = new Kafka({ clientId: 'consumer-int', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  app = await NestFactory.createApplicationContext(ConsumerTestModule, { logger: false });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+it('retries a failing handler in place past the session timeout without a rebalance, then moves on in order', async () => {
+  const consumers = app.get(KafkaConsumers);
+  const handled: string[] = [];
+  let failUntil = 0;
+  const consumer = consumers.create({
+    groupId: consumers.groupId('int'),
+    topic,
+    fromBeginning: true,
+    handle: async (value) => {
+      const { n } = value as { n: string };
+      if (n === 'first') failUntil ||= Date.now() + SESSION_TIMEOUT_MS * 1.5;
+      if (n === 'first' && Date.now() < failUntil) throw new Error('the database is down (simulated)');
+      handled.push(n);
+    },
+  });
+  await consumer.start();
+  await consumer.ready();
+  const producer = new Kafka({ clientId: 'consumer-int-producer', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  await producer.send({ topic, messages: ['first', 'second', 'third'].map((n) => ({ value: JSON.stringify({ n }) })) });
+  await producer.disconnect();
+
+  await eventually(() => handled.length === 3, 'the consumer did not get past the failing message', 60_000, 100);
+  expect(handled).toEqual(['first', 'second', 'third']);
+  const metrics = await app.get(MetricsService).registry.getSingleMetric('tenk_kafka_group_joins_total')!.get();
+  expect(metrics.values.reduce((sum, value) => sum + value.value, 0)).toBe(1); // joined once: no rebalance
+  const retried = await app.get(MetricsService).registry.getSingleMetric('tenk_kafka_messages_total')!.get();
+  expect(retried.values.find((value) => value.labels['outcome'] === 'retried')?.value).toBeGreaterThan(2);
+  await consumer.stop();
+});
