@@ -38,9 +38,10 @@ export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
       return;
     } catch (error) {
       if (isApiError(error, 401)) return navigate('/signin', { next: '/checkout' });
-      // 503 (payment provider down) and network errors: the same key is safe to send again.
-      // Anything else means this body will not be accepted: the next try gets a new key.
-      if (!isApiError(error, 503) && !isApiError(error, 0)) forgetCheckoutKey(sessionStorage);
+      // The key is kept for every other answer: sending it again is always safe (a timeout or
+      // a 503 may hide an order that was made; a 409 may mean it is still being made). Only a
+      // 422 says the key belongs to another order; a changed cart gets a new key by itself.
+      if (isApiError(error, 422)) forgetCheckoutKey(sessionStorage);
       status.replaceChildren(errorBox(error));
     }
     pending = false;

@@ -27,6 +27,6 @@ export const PAGES: Record<RouteName, PageDefinition> = {
   signup: { render: signUpPage, access: 'public' },
   videos: { render: videosPage, access: 'signed-in' },
   video: { render: videoPage, access: 'signed-in' },
-  reports: { render: reportsPage, access: 'admin' },
+  reports: { render: reportsPage, access: 'signed-in' },
   notFound: { render: notFoundPage, access: 'public' },
 };

@@ -1,29 +1,38 @@
 import { get, post } from '../api';
 import { h } from '../dom';
-import { isFinal, REPORT_CHOICES, type Report } from '../media';
+import { isFinal, REPORT_CHOICES, reportLabel, type Report } from '../media';
 import type { Page } from '../page';
-import { errorBox, field, sleep } from '../ui';
+import { errorBox, field, formatDate, notice, sleep } from '../ui';
 
 const POLL_MS = 1_000;
 
-/** `#/reports` (admins): request a sales report over a date range, then download the CSV. */
+/**
+ * `#/reports`: request a CSV report over a date range (sales over every customer for admins,
+ * one's own orders for anyone), watch it being built, download it.
+ */
 export const reportsPage: Page = ({ user, signal, setTitle }) => {
   setTitle('Reports');
   const today = new Date().toISOString().slice(0, 10);
   const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-  const type = h('select', { name: 'type' }, REPORT_CHOICES.filter((choice) => !choice.admin || user?.role === 'admin').map((choice) => h('option', { value: choice.type }, choice.label)));
+  const choices = REPORT_CHOICES.filter((choice) => !choice.admin || user?.role === 'admin');
+  const type = h('select', { name: 'type' }, choices.map((choice) => h('option', { value: choice.type }, choice.label)));
   const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true, max: today });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true, max: today });
   const status = h('div', { 'aria-live': 'polite', 'data-testid': 'report-status' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Request report');
+  const history = h('div');
 
   const follow = async (report: Report) => {
     for (;;) {
       status.replaceChildren(reportStatus(report));
       if (isFinal(report.state)) return;
       await sleep(POLL_MS, signal);
-      report = await get<Report>(`/reports/${encodeURIComponent(report.id)}`, signal);
+      report = await get<Report>(report.url, signal);
     }
+  };
+  const loadHistory = async () => {
+    const { items } = await get<{ items: Report[] }>('/reports?limit=10', signal);
+    history.replaceChildren(items.length === 0 ? notice('No reports requested yet.') : h('ul', { class: 'orders' }, items.map(reportItem)));
   };
 
   const form = h(
@@ -37,6 +46,7 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
         button.disabled = true;
         try {
           await follow(await post<Report>('/reports', { type: type.value, from: from.value, to: to.value }));
+          await loadHistory();
         } catch (error) {
           if (!signal.aborted) status.replaceChildren(errorBox(error));
         }
@@ -47,18 +57,46 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
     h('div', { class: 'row' }, field('From', from), field('To', to)),
     button,
   );
-  return h('section', { class: 'narrow' }, h('h1', null, 'Reports'), h('p', null, 'Reports are built in the background; large ones take a few seconds.'), form, status);
+  void loadHistory().catch((error: unknown) => {
+    if (!signal.aborted) history.replaceChildren(errorBox(error));
+  });
+  return h(
+    'section',
+    { class: 'narrow' },
+    h('h1', null, 'Reports'),
+    h('p', null, 'A report is built in the background from the shop’s sales; it is ready in a few seconds and kept for a while.'),
+    form,
+    status,
+    h('h2', null, 'Recent reports'),
+    history,
+  );
 };
 
 function reportStatus(report: Report): HTMLElement {
   switch (report.state) {
     case 'ready':
-      return h('p', { class: 'notice notice-success' }, 'Your report is ready: ', h('a', { href: report.downloadUrl ?? '#', download: '', 'data-testid': 'report-download' }, 'Download CSV'));
+      return notice(h('span', null, `Your report is ready (${report.rows ?? 0} rows): `, downloadLink(report)), 'success');
     case 'failed':
       return errorBox(new Error(`the report could not be built${report.error ? `: ${report.error}` : ''}`));
     case 'expired':
-      return h('p', { class: 'notice' }, 'This report has expired; request it again.');
+      return notice('This report has expired; request it again.');
     default:
       return h('p', { class: 'loading', 'aria-busy': 'true' }, report.state === 'building' ? 'Building your report…' : 'Your report is queued…');
   }
+}
+
+function reportItem(report: Report): HTMLElement {
+  return h(
+    'li',
+    { 'data-report-id': report.id },
+    h('strong', null, reportLabel(report.type)),
+    h('span', null, `${report.from} → ${report.to}`),
+    h('span', { class: `badge badge-${report.state}` }, report.state),
+    h('span', { class: 'muted' }, formatDate(report.createdAt)),
+    report.state === 'ready' ? downloadLink(report) : null,
+  );
+}
+
+function downloadLink(report: Report): HTMLElement {
+  return h('a', { href: report.downloadUrl ?? report.url, download: `tenk-${report.type}-${report.from}-to-${report.to}.csv`, 'data-testid': 'report-download' }, 'Download CSV');
 }

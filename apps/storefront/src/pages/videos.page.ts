@@ -1,19 +1,18 @@
 import { get, isApiError } from '../api';
-import { h } from '../dom';
+import { h, replace } from '../dom';
 import { isFinal, playable, type Video } from '../media';
 import type { Page } from '../page';
 import { href } from '../router';
 import { uploadFile } from '../upload';
 import { errorBox, field, formatDate, isAbort, loading, notice, sleep } from '../ui';
 
-const MAX_UPLOAD_BYTES = 500 * 1024 * 1024;
 const POLL_MS = 1_000;
 
-/** `#/videos`: upload a video with a progress bar; the list of the customer's videos. */
-export const videosPage: Page = async ({ signal, navigate, setTitle }) => {
+/** `#/videos`: upload a video with a progress bar; the customer's videos, newest first. */
+export const videosPage: Page = ({ signal, navigate, setTitle }) => {
   setTitle('My videos');
-  const file = h('input', { type: 'file', name: 'file', accept: 'video/*', required: true });
-  const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const file = h('input', { type: 'file', name: 'video', accept: 'video/*', required: true });
+  const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress', 'data-testid': 'upload-progress' });
   const percent = h('span', { class: 'muted', 'data-testid': 'upload-percent' });
   const status = h('div', { 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Upload');
@@ -25,34 +24,37 @@ export const videosPage: Page = async ({ signal, navigate, setTitle }) => {
         event.preventDefault();
         const chosen = file.files?.[0];
         if (!chosen || button.disabled) return;
-        if (chosen.size > MAX_UPLOAD_BYTES) return status.replaceChildren(errorBox(new Error(`that file is ${(chosen.size / 1048576).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 1048576} MB`)));
         button.disabled = true;
         bar.hidden = false;
+        bar.value = 0;
+        percent.textContent = '0%';
         status.replaceChildren();
+        const body = new FormData();
+        body.append('video', chosen, chosen.name);
         try {
-          const video = await uploadFile<Video>('/videos', chosen, {
+          const video = await uploadFile<Video>('/videos', body, {
             signal,
-            headers: { 'content-type': chosen.type || 'application/octet-stream', 'x-filename': encodeURIComponent(chosen.name) },
             onProgress: (loaded, total) => {
               const value = Math.floor((loaded / total) * 100);
               bar.value = value;
-              percent.textContent = `${value}%`;
+              percent.textContent = value < 100 ? `${value}%` : '100%: checking the video…';
             },
           });
           navigate(`/videos/${video.id}`);
         } catch (error) {
           if (isAbort(error)) return;
+          bar.hidden = true;
+          percent.textContent = '';
           status.replaceChildren(errorBox(error));
           button.disabled = false;
         }
       },
     },
-    field('Video file', file, 'MP4, WebM, MOV… We make 360p and 720p versions for playback.'),
+    field('Video file', file, 'MP4, WebM, MOV… Once uploaded it is made into 360p and 720p versions.'),
     h('div', { class: 'progress-row' }, bar, percent),
     button,
   );
   const list = h('div', null, loading());
-  const root = h('section', null, h('h1', null, 'My videos'), form, status, h('h2', null, 'Uploaded'), list);
   void (async () => {
     try {
       const videos = await get<{ items: Video[] }>('/videos', signal);
@@ -61,40 +63,51 @@ export const videosPage: Page = async ({ signal, navigate, setTitle }) => {
       if (!signal.aborted) list.replaceChildren(errorBox(error));
     }
   })();
-  return root;
+  return h('section', null, h('h1', null, 'My videos'), form, status, h('h2', null, 'Uploaded'), list);
 };
 
 function videoItem(video: Video): HTMLElement {
   return h(
     'li',
     { 'data-video-id': video.id },
-    video.thumbnailUrl ? h('img', { src: video.thumbnailUrl, alt: '', width: 160, height: 90, loading: 'lazy' }) : h('span', { class: 'thumb-placeholder' }),
-    h('a', { href: href(`/videos/${video.id}`) }, video.title || `Video ${video.id.slice(0, 8)}`),
-    h('span', { class: `badge badge-${video.state}` }, video.state),
-    video.createdAt ? h('span', { class: 'muted' }, formatDate(video.createdAt)) : null,
+    video.thumbnail ? h('img', { src: video.thumbnail.url, alt: '', width: 160, height: 90, loading: 'lazy' }) : h('span', { class: 'thumb-placeholder', 'aria-hidden': 'true' }),
+    h('a', { href: href(`/videos/${video.id}`) }, videoTitle(video)),
+    h('span', { class: `badge badge-${video.state}` }, video.state === 'processing' ? `processing ${video.progress}%` : video.state),
+    h('span', { class: 'muted' }, formatDate(video.createdAt)),
   );
 }
 
-/** `#/videos/:id`: processing progress, then the player once a rendition is ready. */
-export const videoPage: Page = async ({ route, signal, setTitle }) => {
+function videoTitle(video: Video): string {
+  return video.originalName ?? `Video ${video.id.slice(0, 8)}`;
+}
+
+/** `#/videos/:id`: processing progress, then the player once the renditions are ready. */
+export const videoPage: Page = ({ route, signal, setTitle }) => {
   const id = route.params['id'] ?? '';
   setTitle('Video');
+  const heading = h('h1', null, 'Video');
   const body = h('div', null, loading());
-  const root = h('section', { class: 'video', 'data-video-id': id }, h('h1', null, 'Video'), body, h('p', null, h('a', { href: href('/videos') }, '← My videos')));
 
   const show = (video: Video) => {
+    heading.textContent = videoTitle(video);
+    setTitle(videoTitle(video));
     if (video.state === 'ready') {
       const sources = playable(video);
-      const player = h('video', { controls: true, preload: 'metadata', playsinline: true, poster: video.thumbnailUrl ?? undefined, 'data-testid': 'player' });
-      for (const rendition of [...sources].reverse()) player.append(h('source', { src: rendition.url, type: 'video/mp4', 'data-rendition': rendition.name }));
-      body.replaceChildren(player, h('p', { class: 'muted' }, `Versions: ${sources.map((rendition) => rendition.name).join(', ')}`));
+      const player = h('video', { controls: true, preload: 'metadata', playsinline: true, poster: video.thumbnail?.url, 'data-testid': 'player' });
+      for (const rendition of sources) player.append(h('source', { src: rendition.url, type: rendition.contentType, 'data-rendition': rendition.name }));
+      body.replaceChildren(
+        player,
+        h('p', { class: 'muted' }, `${video.durationSeconds.toFixed(1)} s · versions: ${sources.map((rendition) => rendition.name).join(', ')}`),
+      );
     } else if (video.state === 'failed') {
-      body.replaceChildren(errorBox(new Error(`processing failed${video.error ? `: ${video.error}` : ''}`)));
+      body.replaceChildren(errorBox(new Error(`this video could not be processed${video.error ? `: ${video.error}` : ''}`)));
     } else {
       const value = Math.max(0, Math.min(100, Math.round(video.progress)));
-      body.replaceChildren(
-        h('p', { 'data-testid': 'video-state' }, video.state === 'processing' ? `Processing… ${value}%` : 'Waiting for a worker…'),
+      replace(
+        body,
+        h('p', { 'data-testid': 'video-state' }, video.state === 'processing' ? `Making the 360p and 720p versions… ${value}%` : 'Uploaded. Waiting for a worker to process it…'),
         h('progress', { max: 100, value, 'aria-label': 'Processing progress' }),
+        video.error ? h('p', { class: 'muted' }, `The last try failed (${video.error}); trying again.`) : null,
       );
     }
   };
@@ -109,8 +122,8 @@ export const videoPage: Page = async ({ route, signal, setTitle }) => {
       }
     } catch (error) {
       if (signal.aborted) return;
-      body.replaceChildren(isApiError(error, 404) ? notice('This video does not exist.') : errorBox(error));
+      body.replaceChildren(isApiError(error, 404) ? notice('There is no such video among yours.') : errorBox(error));
     }
   })();
-  return root;
+  return h('section', { class: 'video', 'data-video-id': id }, heading, body, h('p', null, h('a', { href: href('/videos') }, '← My videos')));
 };
