@@ -44,7 +44,7 @@ export class AdminServer {
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host: this.#listen.host, port: this.#listen.port }, () => {
+      this.server.listen({ host: this.#listen.host, port: this.#listen.port, ipv6Only: this.#listen.host.includes(':') }, () => {
         this.server.off('error', reject);
         resolve(this.server.address() as AddressInfo);
       });

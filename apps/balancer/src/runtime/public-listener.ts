@@ -79,7 +79,8 @@ export class PublicListener {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.server.once('error', onError);
-      this.server.listen({ host, port, backlog }, () => {
+      // As nginx, `listen [::]:PORT` is IPv6 only, so it can sit beside `listen PORT`.
+      this.server.listen({ host, port, backlog, ipv6Only: host.includes(':') }, () => {
         this.server.off('error', onError);
         resolve(this.server.address() as AddressInfo);
       });
@@ -323,13 +324,21 @@ export class PublicListener {
   }
 }
 
-/** The request target sent upstream: unchanged, or with the location prefix replaced by proxy_pass's URI. */
+/**
+ * The request target sent upstream: unchanged, or (proxy_pass with a URI part) the normalized
+ * path with the location prefix replaced, as nginx does. The raw path is reused when it is
+ * already normal; otherwise $uri is escaped again.
+ */
 export function upstreamPath(location: RuntimeLocation, target: string, rawPath: string, uri: string, query: string): string {
   const replacement = location.proxyUri;
   if (replacement === null) return target;
-  const prefix = location.prefix;
-  if (rawPath.startsWith(prefix)) return replacement + rawPath.slice(prefix.length) + query;
-  return replacement + encodeURI(uri.slice(prefix.length)) + query;
+  const rest = uri.slice(location.prefix.length);
+  return replacement + (rawPath === uri ? rest : escapePath(rest)) + query;
+}
+
+/** Escapes what may not appear literally in a path (RFC 3986 pchar and "/"). */
+function escapePath(path: string): string {
+  return path.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/gu, (char) => encodeURIComponent(char));
 }
 
 function runReturn(context: RequestContext, code: number, text: string | null, contentType: string): void {
