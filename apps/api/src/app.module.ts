@@ -11,6 +11,7 @@ import { ResilienceModule } from '@tenk/resilience';
 import { StorageModule } from '@tenk/storage';
 import { SwitchesModule } from '@tenk/switches';
 import { AdminModule } from './admin/admin.module';
+import { AssetsModule } from './assets/assets.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { ErrorsModule } from './errors/errors.module';
@@ -43,6 +44,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         CatalogModule,
+        AssetsModule,
         PaymentsModule,
         OrdersModule,
         // Uploads and report files; without storage the api still serves everything else.

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { HttpCache } from '@tenk/caching';
 import { Public, Roles } from '../auth/auth.decorators';
 import { CreateProductBody, ListProductsQuery, ProductPage, ProductView, UpdateProductBody } from './catalog.dto';
 import { CatalogService } from './catalog.service';
@@ -9,13 +10,16 @@ import { CatalogService } from './catalog.service';
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
+  /** Cached responses (ETag, 304) invalidated by any catalog write; 15 s at most, since orders change stock without one. */
   @Public()
+  @HttpCache({ tags: ['catalog'], ttl: 15_000 })
   @Get()
   list(@Query() query: ListProductsQuery): Promise<ProductPage> {
     return this.catalog.list(query);
   }
 
   @Public()
+  @HttpCache({ tags: ['product:{id}'] })
   @Get(':id')
   get(@Param('id') id: string): Promise<ProductView> {
     return this.catalog.get(id);

@@ -1,6 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { Cacheable, CacheService } from '@tenk/caching';
 import { CatalogDatabase } from '@tenk/database';
+import { productImage } from '../assets/product-image';
 import type { CreateProductBody, ListProductsQuery, ProductPage, ProductView, UpdateProductBody } from './catalog.dto';
 import { Product } from './product.entity';
 
@@ -8,7 +10,10 @@ const UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class CatalogService {
-  constructor(private readonly db: CatalogDatabase) {}
+  constructor(
+    private readonly db: CatalogDatabase,
+    private readonly cache: CacheService,
+  ) {}
 
   /**
    * Reads go through `db.read` (the replica when it has this client's last write, else the
@@ -28,11 +33,14 @@ export class CatalogService {
       const [column, direction] = order[query.sort];
       builder.orderBy(column, direction).addOrderBy('p.id', 'ASC');
       builder.skip((query.page - 1) * query.limit).take(query.limit);
-      return builder.getManyAndCount();
+      // TypeORM's query cache (on Redis, tagged `catalog`): the count is shared by every page and sort of a listing.
+      return builder.cache(true).getManyAndCount();
     });
     return { items: rows.map(toView), page: query.page, limit: query.limit, total };
   }
 
+  /** Cached (tag `product:<id>`, "not found" briefly too); orders read prices on the primary, never through here. */
+  @Cacheable({ key: (id: string) => id, tags: (id: string) => [`product:${id}`] })
   async get(id: string): Promise<ProductView> {
     const product = /^\d{1,18}$/.test(id) ? await this.db.read((source) => this.#products(source).findOneBy({ id })) : null;
     if (!product) throw new NotFoundException(`product ${id} does not exist`);
@@ -43,8 +51,10 @@ export class CatalogService {
     try {
       const saved = await this.db.write((manager) => {
         const products = this.#products(manager);
-        return products.save(products.create({ ...body, description: body.description ?? '', currency: 'EUR', image: null }));
+        return products.save(products.create({ ...body, description: body.description ?? '', currency: 'EUR', image: productImage(body).url }));
       });
+      // `product:<id>` too: a "not found" for this id may be cached from before it existed.
+      await this.cache.invalidate(['catalog', `product:${saved.id}`]);
       return toView(saved);
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`a product with sku ${body.sku} already exists`);
@@ -53,8 +63,11 @@ export class CatalogService {
   }
 
   async update(id: string, body: UpdateProductBody): Promise<ProductView> {
-    await this.get(id);
-    await this.db.write((manager) => this.#products(manager).update({ id }, body));
+    const current = await this.get(id);
+    const image = body.name !== undefined || body.category !== undefined ? productImage({ ...current, ...body }).url : undefined;
+    await this.db.write((manager) => this.#products(manager).update({ id }, image ? { ...body, image } : body));
+    // Before the read below, which must not be answered from the cache.
+    await this.cache.invalidate(['catalog', `product:${id}`]);
     // This client wrote: the read below goes to the primary until the replica has the change.
     return this.get(id);
   }
