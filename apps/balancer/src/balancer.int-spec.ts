@@ -266,6 +266,40 @@ describe('proxying', () => {
     expect((await get(`${lb.url}/`)).status).toBe(200);
   });
 
+  it('cuts slow clients (client_header_timeout: 408, client_body_timeout) and idle keep-alive connections (keepalive_timeout)', async () => {
+    const [a] = await upstreams('a');
+    const lb = await balancerWith(server(`
+      upstream api { server ${a.address}; }
+      server { listen 127.0.0.1:0; client_header_timeout 400ms; client_body_timeout 300ms; keepalive_timeout 300ms; location / { proxy_pass http://api; } }`));
+    // A body that stops half-way: the connection is closed, nothing reaches the upstream.
+    const stalled = await rawRequest(lb.balancer.port(), 'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"half":', 5000);
+    expect(stalled).toBe('');
+    expect(a.requests).toHaveLength(0);
+    // Headers that never finish (slowloris): answered 408 and closed.
+    const slow = await rawRequest(lb.balancer.port(), 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ', 5000);
+    expect(slow).toMatch(/^HTTP\/1\.1 408/);
+    // A kept-alive connection left idle is closed by the balancer.
+    const closedAfterMs = await new Promise<number>((resolve) => {
+      const started = Date.now();
+      const socket = net.connect(lb.balancer.port(), '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('data', () => undefined);
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+    expect(closedAfterMs).toBeGreaterThan(0);
+  });
+
+  it('moves to a new listen port on reload and closes the old one', async () => {
+    const [a] = await upstreams('a');
+    const [first, second] = await Promise.all([freePort(), freePort()]);
+    const text = (port: number) => server(`upstream api { server ${a.address}; }\nserver { listen 127.0.0.1:${port}; location / { proxy_pass http://api; } }`);
+    const lb = await balancerWith(text(first));
+    expect((await get(`http://127.0.0.1:${first}/`)).status).toBe(200);
+    writeFileSync(lb.file, text(second));
+    expect(await lb.balancer.reloadFromFile()).toBeNull();
+    expect((await get(`http://127.0.0.1:${second}/`)).status).toBe(200);
+    await eventually(async () => (await get(`http://127.0.0.1:${first}/`).then(() => false, () => true)), 5000, 'old port closed');
+  });
+
   it('answers 400 for paths that climb above the root', async () => {
     const [a] = await upstreams('a');
     const lb = await balancerWith(server(`
@@ -402,8 +436,17 @@ describe('static files', () => {
   });
 });
 
-/** Sends raw bytes and returns what comes back until the server closes (or 2 s pass). */
-function rawRequest(port: number, text: string): Promise<string> {
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends raw bytes and returns what comes back until the server closes (or `waitMs` pass). */
+function rawRequest(port: number, text: string, waitMs = 2000): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
     let answer = '';
@@ -414,6 +457,6 @@ function rawRequest(port: number, text: string): Promise<string> {
     };
     socket.on('close', done);
     socket.on('error', done);
-    setTimeout(done, 2000).unref();
+    setTimeout(done, waitMs).unref();
   });
 }
