@@ -1,8 +1,9 @@
+import net from 'node:net';
 import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { startLabShop } from '../lab-shop';
+import { LAB_ENV, startLabShop } from '../lab-shop';
 import { percentile, runOpenLoop, type LoadRequest, type Sample } from './breaker-load';
 
 const BUCKET_MS = 500;
@@ -56,6 +57,7 @@ async function measureRun(
   seconds: { baselineS: number; hangS: number; recoveryS: number },
   rates: { reads: number; orders: number },
 ): Promise<RunOutcome> {
+  await waitForFreeLabPorts(context);
   const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
   let shop: Shop | undefined;
   try {
@@ -170,6 +172,8 @@ function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; 
       });
     }
     row.unsentRequests = Object.values(run.unsent).reduce((sum, count) => sum + count, 0);
+    row.readStatuses = statusCounts(reads);
+    if (run.ordersAvailable) row.orderStatuses = statusCounts(orders);
     measurements[label] = row;
     charts[0].bars.push({ label, value: Number(row.readsHangP99Ms), series: label });
     charts[1].bars.push({ label, value: Number(row.readsHangErrorPct), series: label });
@@ -218,6 +222,13 @@ function buckets(samples: Sample[], fromMs: number, toMs: number): Array<[number
     result.push([start, samples.filter((sample) => sample.sentAtMs >= start && sample.sentAtMs < start + BUCKET_MS)]);
   }
   return result;
+}
+
+/** `201:512 503:88`: every answer of the run by status (0: no answer). */
+function statusCounts(samples: Sample[]): string {
+  const counts = new Map<number, number>();
+  for (const sample of samples) counts.set(sample.status, (counts.get(sample.status) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
 }
 
 const errorPct = (samples: Sample[]) => (samples.length === 0 ? 0 : round((100 * samples.filter((s) => s.status === 0 || s.status >= 500).length) / samples.length, 2));
@@ -270,4 +281,25 @@ async function signUp(origin: string, count: number, tag: string): Promise<strin
     cookies.push(setCookie.split(';')[0]);
   }
   return cookies;
+}
+
+/** Another lab run holds the lab ports (only one run at a time is meaningful): wait for it. */
+async function waitForFreeLabPorts(context: LabContext): Promise<void> {
+  const ports = ['TENK_API_PORT', 'TENK_PAYMENT_SIM_PORT', 'TENK_BALANCER_PORT'].map((name) => Number(LAB_ENV[name]));
+  const deadline = Date.now() + 15 * 60_000;
+  for (let logged = false; ; logged = true) {
+    const busy = (await Promise.all(ports.map(listening))).some(Boolean);
+    if (!busy) return;
+    if (Date.now() > deadline) throw new Error(`the lab ports (${ports.join(', ')}) stayed busy for 15 minutes: another lab run is still going`);
+    if (!logged) context.log(`the lab ports (${ports.join(', ')}) are busy: another lab run is going; waiting for it`);
+    await sleep(5_000);
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
