@@ -131,7 +131,7 @@ export class Generation {
     }
     this.routes = new Map([...byAddress].map(([key, { listen, servers }]) => [key, new ListenerRoute(key, listen, servers)]));
     this.sinks = sinks;
-    if (config.errorLog.kind !== 'off') logger.useSink(sinkFor(config.errorLog));
+    logger.useSink(sinkFor(config.errorLog));
 
     this.healthCheckers = [...upstreams.values()].flatMap((upstream) => (upstream.config.healthCheck ? [new HealthChecker(upstream, upstream.config.healthCheck, logger)] : []));
   }

@@ -23,6 +23,8 @@ export class Upstream {
   #balancer: LoadBalancer;
   #algorithm: AlgorithmDefinition;
   readonly #logger: Logger;
+  readonly #poolKey: string;
+  readonly #budget: IdleBudget;
   /** Requests answered 502 because no peer could take them. */
   noLivePeers = 0;
   /** Attempts passed on to another peer (proxy_next_upstream). */
@@ -36,8 +38,11 @@ export class Upstream {
     const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.address, peer]));
     const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
     const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.connectTimeoutMs}`;
-    // Without `keepalive`, nginx opens a connection per request; tenk keeps none idle.
-    const budget = new IdleBudget(config.keepalive ?? 0);
+    // Without `keepalive`, nginx opens a connection per request; tenk keeps none idle. Pools
+    // kept from the previous configuration share its budget, so the limit stays one number.
+    const budget = previous !== null && previous.#poolKey === poolKey ? previous.#budget : new IdleBudget(config.keepalive ?? 0);
+    this.#poolKey = poolKey;
+    this.#budget = budget;
     this.peers = ordered.map((server, index) => {
       const kept = reusable.get(server.address);
       const peer = kept && kept.host === server.host && kept.port === server.port ? kept : new Peer(config.name, server);
