@@ -17,7 +17,7 @@ import { cpuDuringHold, findLimit, latencySummary, machineCpuDuringHold, targetC
 import { formatSummary } from './report/console-summary';
 import { renderHtmlReport } from './report/html-report';
 import type { EndpointResult, LoadResult, TimelinePoint } from './report/load-result';
-import { ProgressDisplay } from './report/progress';
+import { ProgressDisplay, type OutputStream } from './report/progress';
 import { Catalog, discoverCatalog } from './scenarios/catalog';
 import type { ScenarioContext } from './scenarios/scenario';
 import { assignScenarios } from './scenarios';
@@ -26,7 +26,7 @@ import { LaunchedShop } from './shop-launcher';
 
 export interface RunIo {
   /** Progress and messages (default: stderr). */
-  stream: NodeJS.WriteStream;
+  stream: OutputStream;
   tty: boolean;
   /** Stop early (Ctrl-C): the run drains and the report is still written. */
   onStopRequest?(stop: () => void): void;
@@ -182,6 +182,7 @@ export function buildResult(input: ResultInput): LoadResult {
   const holdSeconds = Math.round(timing.holdMs / 100) / 10;
   const perSecond = (count: number) => (holdSeconds > 0 ? Math.round((count / holdSeconds) * 10) / 10 : 0);
   const endpoints: EndpointResult[] = [...stats.endpoints.values()]
+    .filter((endpoint) => endpoint.all.requests + endpoint.all.notDeployed > 0)
     .sort((a, b) => b.all.requests + b.all.notDeployed - (a.all.requests + a.all.notDeployed))
     .map((endpoint) => ({
       name: endpoint.name,

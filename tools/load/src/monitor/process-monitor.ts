@@ -125,14 +125,22 @@ export class ProcessMonitor {
 
   /** RSS and PSS of every group now. */
   snapshot(label: string): MemorySnapshot {
+    // A snapshot is rare and is the memory number: look the shop's connections up afresh.
+    this.#portsCheckedAt = -Infinity;
     const members = this.#members(readAllProcesses());
     const measure = (name: string, kind: GroupKind, stats: readonly ProcStat[]) => {
-      let pss: number | null = 0;
+      // A process that ended since the listing (a backend, an ffmpeg) has no PSS: leave it out of both sums.
+      let pss = 0;
+      let rss = 0;
+      let processes = 0;
       for (const stat of stats) {
         const value = readPssBytes(stat.pid);
-        pss = value === null || pss === null ? null : pss + value;
+        if (value === null) continue;
+        pss += value;
+        rss += stat.rssBytes;
+        processes += 1;
       }
-      return { name, kind, processes: stats.length, rssBytes: stats.reduce((sum, stat) => sum + stat.rssBytes, 0), pssBytes: pss };
+      return { name, kind, processes, rssBytes: rss, pssBytes: pss };
     };
     const groups: MemorySnapshot['groups'] = this.groups.map((group) => measure(group.name, group.kind, members.get(group.name) ?? []));
     if (this.#excluded.length > 0) groups.push(measure(OTHER_BACKENDS, 'other', this.#excluded));
@@ -142,7 +150,7 @@ export class ProcessMonitor {
       t: Math.round((performance.now() - this.#started) / 100) / 10,
       groups,
       shopRssBytes: shop.reduce((sum, group) => sum + group.rssBytes, 0),
-      shopPssBytes: shop.some((group) => group.pssBytes === null) ? null : shop.reduce((sum, group) => sum + (group.pssBytes ?? 0), 0),
+      shopPssBytes: shop.reduce((sum, group) => sum + (group.pssBytes ?? 0), 0),
     };
     this.snapshots.push(snapshot);
     return snapshot;

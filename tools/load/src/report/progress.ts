@@ -2,9 +2,12 @@ import { formatClock } from '../engine/duration';
 import { GENERATOR } from './analysis';
 import type { TimelinePoint } from './load-result';
 
+/** Where progress goes: a terminal (which has columns) or any text stream. */
+export type OutputStream = NodeJS.WritableStream & { columns?: number };
+
 export interface ProgressOptions {
   /** Where to write (stderr: stdout stays for the summary). */
-  stream: NodeJS.WriteStream;
+  stream: OutputStream;
   /** A TTY gets one line rewritten every second; anything else a plain line every `intervalMs`. */
   tty: boolean;
   intervalMs: number;
