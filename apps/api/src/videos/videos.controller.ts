@@ -1,4 +1,4 @@
-import { Controller, Get, Head, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
@@ -65,8 +65,8 @@ export class VideosController {
     return toVideoView(video);
   }
 
+  // Express answers HEAD with the GET route (sendObject then sends headers only).
   @Get(':id/files/:file')
-  @Head(':id/files/:file')
   @ApiOperation({ summary: 'A rendition (360p.mp4, 720p.mp4) or thumbnail.jpg; supports Range requests (seeking)' })
   async file(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const video = await this.#visible(user, id);
@@ -75,7 +75,6 @@ export class VideosController {
   }
 
   @Get(':id/hls/:file')
-  @Head(':id/hls/:file')
   @ApiOperation({ summary: 'HLS: master.m3u8, a rendition playlist, or a segment' })
   async hls(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const video = await this.#visible(user, id);

@@ -2,6 +2,7 @@ import type { Experiment } from '../experiment';
 import { balancerExperiment } from './balancer';
 import { balancerAlgorithmsExperiment } from './balancer-algorithms';
 import { breakerExperiment } from './breaker';
+import { queueExperiment } from './queue';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -10,4 +11,5 @@ export const EXPERIMENTS: Experiment[] = [
   breakerExperiment,
   balancerExperiment,
   balancerAlgorithmsExperiment,
+  queueExperiment,
 ];

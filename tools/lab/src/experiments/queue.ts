@@ -1,0 +1,255 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { makeTestVideo } from '@tenk/media';
+import type { Shop } from '@tenk/shop';
+import { startEphemeralRedis } from '@tenk/testing';
+import type { Experiment, LabContext, LabResult } from '../experiment';
+import { LAB_ENV, startLabShop } from '../lab-shop';
+import { percentile, runOpenLoop, type Sample } from './breaker-load';
+
+type Mode = 'in the request' | 'queued';
+
+interface Settings {
+  uploads: number;
+  uploaders: number;
+  videoSeconds: number;
+  readsPerSecond: number;
+  calmS: number;
+  loadS: number;
+}
+
+interface Upload {
+  sentAtMs: number;
+  latencyMs: number;
+  status: number;
+  id?: string;
+}
+
+interface RunOutcome {
+  uploads: Upload[];
+  reads: Sample[];
+  /** From the first upload sent to the last video ready (ms since the load started). */
+  busyFromMs: number;
+  busyToMs: number;
+  readyCount: number;
+  /** The work window ended after the read load did: later reads are missing from it. */
+  truncated: boolean;
+}
+
+/**
+ * `npm run lab -- queue`: the same video uploads, transcoded inside the upload request (the
+ * `async` switch off: "before queues") and queued for the media-worker (switch on), while
+ * shoppers keep reading the catalog. Each run gets a fresh lab shop (2 api instances and a
+ * media-worker, called directly) with its own queue Redis and storage folder, so no other
+ * shop on this machine is touched.
+ */
+export const queueExperiment: Experiment = {
+  name: 'queue',
+  summary: 'video uploads transcoded in the request vs queued: upload p50/p99, catalog p50/p99 and throughput meanwhile, time to all-ready',
+  async run(context: LabContext): Promise<LabResult> {
+    const settings: Settings = {
+      uploads: context.option('uploads', context.quick ? 2 : 8),
+      uploaders: context.option('uploaders', context.quick ? 2 : 4),
+      videoSeconds: context.option('video-seconds', context.quick ? 2 : 8),
+      readsPerSecond: context.option('reads', 40),
+      calmS: context.seconds(5, 2),
+      loadS: context.option('duration', context.seconds(60, 15)),
+    };
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-queue-'));
+    try {
+      context.log(`making a ${settings.videoSeconds} s 1280x720 test video (ffmpeg testsrc)`);
+      const video = readFileSync(await makeTestVideo(path.join(work, 'upload.mp4'), { seconds: settings.videoSeconds, ffmpegPath: context.config.media.ffmpegPath }));
+      const runs = {} as Record<Mode, RunOutcome>;
+      for (const mode of ['in the request', 'queued'] as const) runs[mode] = await measure(context, mode, settings, video, work);
+      return report(runs, settings, video.length);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
+
+async function measure(context: LabContext, mode: Mode, settings: Settings, video: Buffer, work: string): Promise<RunOutcome> {
+  await waitForLabPorts(context);
+  const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
+  const storage = mkdtempSync(path.join(work, 'storage-'));
+  let shop: Shop | undefined;
+  try {
+    shop = await startLabShop(context, {
+      apiInstances: 2,
+      components: ['api', 'media-worker'],
+      env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), TENK_SWITCH_ASYNC: mode === 'queued' ? 'on' : 'off', TENK_STORAGE_DIR: storage },
+    });
+    const apis = shop.urls.apis;
+    const products = await productIds(apis[0]);
+    const cookie = await signUp(apis[0], mode);
+    context.log(`${mode}: ${settings.readsPerSecond} catalog reads/s for ${settings.loadS} s; ${settings.uploads} uploads (${settings.uploaders} at a time) from ${settings.calmS} s`);
+
+    const started = performance.now();
+    const clock = () => performance.now() - started;
+    const reads = runOpenLoop({
+      origins: apis,
+      clients: 20,
+      durationMs: settings.loadS * 1000,
+      timeoutMs: 30_000,
+      maxInFlight: 1_000,
+      streams: [{ name: 'reads', ratePerSecond: settings.readsPerSecond, next: (i) => (i % 2 === 0 ? { path: `/products?limit=20&page=${1 + (i % 25)}`, method: 'GET' } : { path: `/products/${products[i % products.length]}`, method: 'GET' }) }],
+    });
+    await sleep(settings.calmS * 1000);
+    const uploads = await uploadAll(apis, cookie, video, settings, clock);
+    const busyFromMs = Math.min(...uploads.map((u) => u.sentAtMs));
+    const accepted = uploads.filter((u) => u.id);
+    // Queued: the videos become playable later, one after another in the media-worker.
+    const readyCount = await waitUntilReady(apis[0], cookie, accepted.length, mode === 'queued' ? 300_000 : 10_000);
+    const busyToMs = mode === 'queued' ? clock() : Math.max(...uploads.map((u) => u.sentAtMs + u.latencyMs));
+    const { samples } = await reads;
+    const truncated = busyToMs > settings.loadS * 1000;
+    if (truncated) context.log(`${mode}: the work outlasted the read load (${Math.round(busyToMs / 1000)} s > ${settings.loadS} s): raise --duration`);
+    context.log(`${mode}: ${accepted.length}/${uploads.length} uploads accepted, ${readyCount} ready after ${((busyToMs - busyFromMs) / 1000).toFixed(1)} s`);
+    return { uploads, reads: samples, busyFromMs, busyToMs, readyCount, truncated };
+  } finally {
+    await shop?.stop();
+    await queueRedis.stop();
+    rmSync(storage, { recursive: true, force: true });
+  }
+}
+
+/** `uploaders` shoppers, each uploading its share back to back (the next when the last is answered). */
+async function uploadAll(apis: string[], cookie: string, video: Buffer, settings: Settings, clock: () => number): Promise<Upload[]> {
+  const results: Upload[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: settings.uploaders }, async (_, uploader) => {
+      for (let index = next++; index < settings.uploads; index = next++) {
+        const sentAtMs = clock();
+        try {
+          const response = await request(`${apis[(index + uploader) % apis.length]}/videos`, {
+            method: 'POST',
+            headers: { 'content-type': 'video/mp4', cookie },
+            body: video,
+            headersTimeout: 300_000,
+            bodyTimeout: 300_000,
+          });
+          const body = (await response.body.json()) as { id?: string };
+          results.push({ sentAtMs, latencyMs: clock() - sentAtMs, status: response.statusCode, id: response.statusCode < 300 ? body.id : undefined });
+        } catch {
+          results.push({ sentAtMs, latencyMs: clock() - sentAtMs, status: 0 });
+        }
+      }
+    }),
+  );
+  return results;
+}
+
+async function waitUntilReady(api: string, cookie: string, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await request(`${api}/videos?limit=100`, { headers: { cookie } });
+    const { items } = (await response.body.json()) as { items: Array<{ state: string }> };
+    const ready = items.filter((item) => item.state === 'ready').length;
+    if (ready >= expected || items.some((item) => item.state === 'failed') || Date.now() > deadline) return ready;
+    await sleep(250);
+  }
+}
+
+function report(runs: Record<Mode, RunOutcome>, settings: Settings, videoBytes: number): LabResult {
+  const measurements: LabResult['measurements'] = {};
+  const charts: LabResult['charts'] = [
+    { title: 'Upload request: p99 (the shopper waits this long)', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads while videos are processed: p99', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads while videos are processed: answered per second', unit: 'req/s', bars: [] },
+    { title: `Time until all ${settings.uploads} videos are playable`, unit: 's', bars: [], lowerIsBetter: true },
+  ];
+  for (const [mode, run] of Object.entries(runs) as Array<[Mode, RunOutcome]>) {
+    const calm = run.reads.filter((s) => s.sentAtMs >= 1_000 && s.sentAtMs < run.busyFromMs);
+    const busy = run.reads.filter((s) => s.sentAtMs >= run.busyFromMs && s.sentAtMs < run.busyToMs);
+    const busySeconds = (Math.min(run.busyToMs, settings.loadS * 1000) - run.busyFromMs) / 1000;
+    const answered = (samples: Sample[]) => samples.filter((s) => s.status >= 200 && s.status < 400);
+    const latencies = run.uploads.map((u) => u.latencyMs);
+    const row = {
+      uploadP50Ms: round(percentile(latencies, 50)),
+      uploadP99Ms: round(percentile(latencies, 99)),
+      uploadStatuses: statusCounts(run.uploads.map((u) => u.status)),
+      uploadsPerSecond: round(run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000), 2),
+      allReadyS: round((run.busyToMs - run.busyFromMs) / 1000, 1),
+      videosReady: run.readyCount,
+      readsCalmP50Ms: round(percentile(calm.map((s) => s.latencyMs), 50), 1),
+      readsCalmP99Ms: round(percentile(calm.map((s) => s.latencyMs), 99), 1),
+      readsBusyP50Ms: round(percentile(busy.map((s) => s.latencyMs), 50), 1),
+      readsBusyP99Ms: round(percentile(busy.map((s) => s.latencyMs), 99), 1),
+      readsBusyPerSecond: round(answered(busy).length / Math.max(busySeconds, 0.001), 1),
+      readsBusyErrorPct: busy.length === 0 ? 0 : round((100 * (busy.length - answered(busy).length)) / busy.length, 2),
+      readsBusyCount: busy.length,
+      ...(run.truncated ? { note: 'work outlasted the read load: window truncated' } : {}),
+    };
+    measurements[mode] = row;
+    charts[0].bars.push({ label: mode, value: row.uploadP99Ms, series: mode });
+    charts[1].bars.push({ label: mode, value: row.readsBusyP99Ms, series: mode });
+    charts[2].bars.push({ label: mode, value: row.readsBusyPerSecond, series: mode });
+    charts[3].bars.push({ label: mode, value: row.allReadyS, series: mode });
+  }
+  const sync = measurements['in the request'];
+  const queued = measurements['queued'];
+  return {
+    headline:
+      `queued, an upload is answered in ${queued.uploadP99Ms} ms p99 instead of ${sync.uploadP99Ms} ms; catalog p99 while videos are processed ` +
+      `${queued.readsBusyP99Ms} ms vs ${sync.readsBusyP99Ms} ms in the request; all ${settings.uploads} videos playable after ${queued.allReadyS} s vs ${sync.allReadyS} s`,
+    measurements,
+    charts,
+    notes: [
+      `${settings.uploads} uploads of the same ${settings.videoSeconds} s 1280x720 H.264 test video (${(videoBytes / 1024).toFixed(0)} KiB), ${settings.uploaders} uploaders each sending its next upload when the last was answered; each becomes 360p + 720p MP4, HLS and a thumbnail`,
+      `in the request: TENK_SWITCH_ASYNC=off, each upload request runs ffmpeg before answering (201); queued: TENK_SWITCH_ASYNC=on, the api answers 202 after the ffprobe check and one media-worker (TENK_VIDEO_CONCURRENCY=1) transcodes`,
+      `meanwhile ${settings.readsPerSecond} catalog reads/s (open loop, list and product pages, 20 client addresses) straight to the 2 api instances; "while processed": from the first upload to the last video playable`,
+      'the api, the media-worker and ffmpeg share one machine here, as the database and Redis do; with workers on their own machines the queued catalog numbers would not move at all',
+      'the machine is shared (2 cores, several engineers building and testing): compare the two runs, not the absolute numbers',
+    ],
+  };
+}
+
+async function productIds(api: string): Promise<string[]> {
+  const response = await request(`${api}/products?limit=100`);
+  const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
+  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
+  return body.items.map((item) => String(item.id));
+}
+
+async function signUp(api: string, mode: Mode): Promise<string> {
+  const email = `lab-queue-${mode === 'queued' ? 'queued' : 'sync'}-${Date.now().toString(36)}@example.com`;
+  const response = await request(`${api}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Lab uploader', password: 'lab uploader password' }) });
+  const text = await response.body.text();
+  const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('tenk_session='));
+  if (response.statusCode !== 201 || !cookie) throw new Error(`POST /users answered ${response.statusCode}: ${text.slice(0, 200)}`);
+  return cookie.split(';')[0];
+}
+
+/** Only one lab run at a time is meaningful: wait while another holds the lab api port. */
+async function waitForLabPorts(context: LabContext): Promise<void> {
+  const port = Number(LAB_ENV['TENK_API_PORT']);
+  for (let waited = 0; await isListening(port); waited += 5) {
+    if (waited === 0) context.log(`lab port ${port} is busy (another lab run): waiting`);
+    if (waited > 900) throw new Error(`lab port ${port} stayed busy for 15 minutes`);
+    await sleep(5_000);
+  }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function statusCounts(statuses: number[]): string {
+  const counts = new Map<number, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+}
+
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
