@@ -134,7 +134,9 @@ export class Shop {
       {
         name: 'balancer',
         ...node('dist/apps/balancer/src/main.js'),
-        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts)],
+        // -p: relative `root` paths in tenk.conf (the storefront's dist/apps/storefront) resolve
+        // against the workspace, wherever the launcher was started from.
+        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts), '-p', ROOT],
         env: { ...env, TENK_BALANCER_UPSTREAMS: apiPorts.map((port) => `127.0.0.1:${port}`).join(',') },
         readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
         logFile: logFile('balancer'),

@@ -89,7 +89,7 @@ function statusBadge(status: string): HTMLElement {
   return h('span', { class: `badge badge-${status.replace(/[^a-z_-]/gi, '')}` }, status.replace(/_/g, ' '));
 }
 
-/** Order ids are long; the first characters are enough to tell them apart on screen. */
+/** Order ids are long and start alike (shard bucket, time): their last characters tell them apart. */
 function shortId(id: string): string {
-  return id.length > 12 ? `${id.slice(0, 12)}…` : id;
+  return id.length > 10 ? `…${id.slice(-8)}` : id;
 }
