@@ -9,7 +9,7 @@ import { defineConfig } from 'vite';
  */
 const shop = process.env['TENK_SHOP_URL'] ?? 'http://127.0.0.1:8080';
 // The api keeps its routes at the root: the dev server sends these prefixes to it.
-const API_PREFIXES = ['/auth', '/users', '/products', '/orders', '/customers', '/videos', '/media', '/reports', '/admin', '/health', '/docs'];
+const API_PREFIXES = ['/auth', '/users', '/products', '/images', '/orders', '/customers', '/videos', '/reports', '/admin', '/health', '/docs'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     `tenk is running (started in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
     '',
     `  Shop (through the balancer)   ${urls.shop}/`,
+    `  Become admin (once)           npm run admin -- create --email you@example.com`,
     `  API docs (Swagger)            ${urls.docs}`,
     `  Health                        ${urls.health}`,
     `  Balancer status               ${urls.balancerAdmin}`,

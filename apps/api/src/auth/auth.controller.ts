@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { decoyHash, toAccountView, verifyPassword } from '@tenk/accounts';
 import { UsersService } from '../users/users.service';
@@ -21,8 +22,11 @@ export class AuthController {
     private readonly sessions: SessionStore,
     private readonly throttle: LoginThrottle,
     private readonly metrics: AuthMetrics,
+    private readonly logger: PinoLogger,
     @InjectConfig() private readonly config: TenkConfig,
-  ) {}
+  ) {
+    logger.setContext(AuthController.name);
+  }
 
   /**
    * Signs in and sets the session cookie. Failed attempts are limited per account and per
@@ -38,6 +42,8 @@ export class AuthController {
     const verdict = await this.#countAttempt(body.email, client, res);
     if (verdict.throttled) {
       this.metrics.login(verdict.scope === 'account' ? 'throttled_account' : 'throttled_client');
+      // Who was targeted stays out of the log (no email); where the guesses come from is in.
+      this.logger.warn({ scope: verdict.scope, client, retryAfterSeconds: verdict.retryAfterSeconds }, 'sign-in refused: too many failures');
       res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
       const who = verdict.scope === 'account' ? 'for this account' : 'from your address';
       throw new HttpException(
