@@ -13,7 +13,7 @@ import { describeThinkTime, meanThinkTime } from './engine/think-time';
 import { MonitorClient } from './monitor/monitor-client';
 import type { MemorySnapshot } from './monitor/process-monitor';
 import { infraGroups, launchedGroups, scannedShopGroups, type ProcessGroup } from './monitor/shop-processes';
-import { cpuDuringHold, findLimit, latencySummary, machineCpuDuringHold, targetChecks } from './report/analysis';
+import { cpuDuringHold, describeQuietWindows, explainErrors, findLimit, latencySummary, machineCpuDuringHold, quietWindows, targetChecks } from './report/analysis';
 import { formatSummary } from './report/console-summary';
 import { renderHtmlReport } from './report/html-report';
 import type { EndpointResult, LoadResult, TimelinePoint } from './report/load-result';
@@ -213,6 +213,7 @@ export function buildResult(input: ResultInput): LoadResult {
     vusReached: input.peakVus,
     vus: options.vus,
   });
+  const quiet = quietWindows(timeline);
   const eventLoopP99Max = Math.round(Math.max(0, ...timeline.map((point) => point.eventLoopP99)) * 10) / 10;
   const notes = [...input.notes];
   if (timing.stoppedEarly) notes.push('The run was stopped early (Ctrl-C): the hold is shorter than asked.');
@@ -273,7 +274,12 @@ export function buildResult(input: ResultInput): LoadResult {
     timeline,
     memory: { idle: input.idle, load: input.load, peakShopRssBytes: input.peakRss, targetBytes: options.memoryTargetBytes },
     cpu,
-    verdict: { checks, limit: findLimit({ cpu, machineCpu, cores: machine.length, generatorEventLoopP99Max: eventLoopP99Max, checksMet: checks.every((check) => check.met) }) },
+    verdict: {
+      checks,
+      limit: [...findLimit({ cpu, machineCpu, cores: machine.length, generatorEventLoopP99Max: eventLoopP99Max, checksMet: checks.every((check) => check.met) }), ...(quiet ? [describeQuietWindows(quiet)] : [])],
+      errors: explainErrors(endpoints),
+      quiet,
+    },
     histograms: { hold: stats.hold.histogram.toJSON(), all: stats.all.histogram.toJSON() },
     notes,
   };

@@ -10,6 +10,8 @@
 import { Shop } from '@tenk/shop';
 import { LAB_ENV } from '@tenk/lab';
 
+const SETTLE_MS = 1_500;
+
 export interface ShopHostRequest {
   apiInstances: number;
   env: Record<string, string>;
@@ -27,6 +29,14 @@ async function main(): Promise<void> {
   log(`starting the lab shop (${apiInstances} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
   // What the lab's startLabShop does, without needing a whole lab context: the same ports.
   const shop = await Shop.start({ apiInstances, env: { ...LAB_ENV, ...(request.env ?? {}) }, log });
+  // A process whose port another shop took exits at once, yet that other shop's process may
+  // have answered its readiness URL: check that every process of ours is still running.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const gone = [...shop.processes.values()].filter((process) => process.state !== 'ready' || process.pid === undefined);
+  if (gone.length > 0) {
+    await shop.stop();
+    throw new Error(`${gone.map((process) => process.spec.name).join(', ')} did not stay up (a lab port taken by another lab run?); see .tenk/logs/`);
+  }
   const pids: Record<string, number> = {};
   for (const [name, process] of shop.processes) if (process.pid !== undefined) pids[name] = process.pid;
   const ready: ShopHostReady = { url: shop.urls.shop, pids };

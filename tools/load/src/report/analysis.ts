@@ -1,5 +1,5 @@
 import type { LatencyHistogram } from '../engine/histogram';
-import type { CpuUsage, LatencySummary, TargetCheck, TimelinePoint } from './load-result';
+import type { CpuUsage, EndpointResult, LatencySummary, TargetCheck, TimelinePoint } from './load-result';
 
 export function latencySummary(histogram: LatencyHistogram): LatencySummary {
   const ms = (micros: number) => Math.round(micros / 10) / 100;
@@ -104,4 +104,78 @@ export function formatMiB(bytes: number): string {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** What the most frequent kinds of failure were, with what the shop said and what it usually means. */
+export function explainErrors(endpoints: readonly EndpointResult[]): string[] {
+  const failures = new Map<string, { count: number; sample: string }>();
+  for (const endpoint of endpoints) {
+    for (const [outcome, count] of Object.entries(endpoint.statuses)) {
+      const status = Number(outcome);
+      if (Number.isInteger(status) && status < 400) continue;
+      const entry = failures.get(outcome) ?? { count: 0, sample: endpoint.errorSamples[outcome] ?? '' };
+      entry.count += count;
+      failures.set(outcome, entry);
+    }
+  }
+  const total = [...failures.values()].reduce((sum, entry) => sum + entry.count, 0);
+  if (total === 0) return [];
+  return [...failures]
+    .sort((a, b) => b[1].count - a[1].count)
+    .slice(0, 3)
+    .map(([outcome, { count, sample }]) => {
+      const text = sample.replace(/\s+/g, ' ').trim().slice(0, 140);
+      const meaning = meaningOf(outcome, text);
+      return `${count.toLocaleString('en-US')} of the ${total.toLocaleString('en-US')} errors were ${outcome}${text ? ` ("${text}")` : ''}${meaning ? `: ${meaning}` : ''}.`;
+    });
+}
+
+function meaningOf(outcome: string, text: string): string {
+  if ((outcome === '502' || outcome === '504') && /upstream|peer|Gateway/i.test(text)) {
+    return 'the balancer had no api instance to send the request to, or none answered in time: instances are taken out of rotation after failed requests (max_fails) or failed health checks, which happens when they are overloaded';
+  }
+  if (outcome === '429' || (outcome === '503' && /limit|too many/i.test(text))) return "the balancer's per-client rate limit turned requests away (more --client-ips spreads users over more addresses)";
+  if (outcome === '500') return 'the api failed; the body has a request id to look up in .tenk/logs/api-*.log';
+  if (outcome === '503') return 'the shop said it was unavailable (a dependency down or a breaker open); Retry-After says when to come back';
+  if (outcome.includes('TIMEOUT')) return 'no answer within --timeout';
+  if (outcome === 'ECONNREFUSED') return 'nothing listened at the URL (a process down)';
+  if (outcome === 'ECONNRESET' || outcome === 'UND_ERR_SOCKET') return 'connections were cut mid-request';
+  return '';
+}
+
+/** The hold's seconds when other work on the machine was light: how the shop did when it had the machine. */
+export interface QuietWindows {
+  seconds: number;
+  holdSeconds: number;
+  throughput: number;
+  errors: number;
+  p50Median: number;
+  p99Median: number;
+  p99Max: number;
+}
+
+/** At most this much CPU (% of one core) used by other work for a second to count as quiet. */
+export const QUIET_OTHER_CPU = 25;
+
+export function quietWindows(timeline: readonly TimelinePoint[]): QuietWindows | null {
+  const hold = timeline.filter((point) => point.phase === 'hold');
+  const quiet = hold.filter((point) => point.otherCpu !== undefined && point.otherCpu < QUIET_OTHER_CPU && point.requests > 0);
+  if (quiet.length < 5 || quiet.length === hold.length) return null;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  };
+  return {
+    seconds: quiet.length,
+    holdSeconds: hold.length,
+    throughput: round(quiet.reduce((sum, point) => sum + point.requests, 0) / quiet.length),
+    errors: quiet.reduce((sum, point) => sum + point.errors, 0),
+    p50Median: round(median(quiet.map((point) => point.p50))),
+    p99Median: round(median(quiet.map((point) => point.p99))),
+    p99Max: round(Math.max(...quiet.map((point) => point.p99))),
+  };
+}
+
+export function describeQuietWindows(quiet: QuietWindows): string {
+  return `In the ${quiet.seconds} of ${quiet.holdSeconds} seconds of the hold when other work used under ${QUIET_OTHER_CPU}% of a core, the shop served ${quiet.throughput.toLocaleString('en-US')} responses/s with a per-second p99 of ${formatMs(quiet.p99Median)} ms (median; worst ${formatMs(quiet.p99Max)} ms) and ${quiet.errors.toLocaleString('en-US')} errors: closer to what a quiet machine would show.`;
 }

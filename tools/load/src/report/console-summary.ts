@@ -32,7 +32,9 @@ export function formatSummary(result: LoadResult): string {
     const describe = (snapshot: typeof idle) => (snapshot ? `${formatMiB(snapshot.shopRssBytes)} RSS${snapshot.shopPssBytes === null ? '' : ` (PSS ${formatMiB(snapshot.shopPssBytes)})`}` : 'not measured');
     lines.push('', `shop memory: idle ${describe(idle)}; under load ${describe(load)}; peak RSS ${result.memory.peakShopRssBytes === null ? '-' : formatMiB(result.memory.peakShopRssBytes)}`);
   }
-  lines.push('', 'where the limit is:', ...result.verdict.limit.map((line) => `  - ${line}`), '', 'targets:');
+  lines.push('', 'where the limit is:', ...result.verdict.limit.map((line) => `  - ${line}`));
+  if (result.verdict.errors.length > 0) lines.push('', 'errors:', ...result.verdict.errors.map((line) => `  - ${line}`));
+  lines.push('', 'targets:');
   for (const check of result.verdict.checks) lines.push(`  ${check.met ? 'met   ' : 'MISSED'} ${check.name}: ${check.actual} (target ${check.target})`);
   return lines.join('\n');
 }

@@ -102,6 +102,7 @@ ${result.verdict.checks.map((check) => `<tr><td>${escape(check.name)}</td><td>${
 
 <h2>Where the limit is</h2>
 <ul class="limit">${result.verdict.limit.map((line) => `<li>${escape(line)}</li>`).join('')}</ul>
+${result.verdict.errors.length > 0 ? `<p><b>Errors</b></p><ul class="limit">${result.verdict.errors.map((line) => `<li>${escape(line)}</li>`).join('')}</ul>` : ''}
 
 <h2>Charts</h2>
 ${charts.join('\n')}

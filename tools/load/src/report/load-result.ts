@@ -1,6 +1,7 @@
 import type { HistogramJson } from '../engine/histogram';
 import type { Phase } from '../engine/stats';
 import type { MemorySnapshot } from '../monitor/process-monitor';
+import type { QuietWindows } from './analysis';
 
 /** Latency summary in milliseconds. */
 export interface LatencySummary {
@@ -117,7 +118,11 @@ export interface LoadResult {
   timeline: TimelinePoint[];
   memory: { idle: MemorySnapshot | null; load: MemorySnapshot | null; peakShopRssBytes: number | null; targetBytes: number };
   cpu: CpuUsage[];
-  verdict: { checks: TargetCheck[]; limit: string[] };
+  /**
+   * checks: the targets; limit: where the limit was, in sentences; errors: what the failures
+   * were; quiet: the hold's seconds when the machine was not busy with other work.
+   */
+  verdict: { checks: TargetCheck[]; limit: string[]; errors: string[]; quiet: QuietWindows | null };
   histograms: { hold: HistogramJson; all: HistogramJson };
   notes: string[];
 }

@@ -5,7 +5,7 @@ import { RunStats } from '../engine/stats';
 import type { MemorySnapshot } from '../monitor/process-monitor';
 import { buildResult } from '../run-load';
 import { Catalog } from '../scenarios/catalog';
-import { findLimit, targetChecks } from './analysis';
+import { explainErrors, findLimit, quietWindows, targetChecks } from './analysis';
 import { formatSummary } from './console-summary';
 import { renderHtmlReport } from './html-report';
 import type { TimelinePoint } from './load-result';
@@ -116,6 +116,8 @@ describe('the run result', () => {
     expect(result.cpu.filter((usage) => usage.name === 'load generator')).toHaveLength(1);
     expect(result.conditions.otherCpuDuringHold).toBe(25);
     expect(result.histograms.hold.count).toBe(201);
+    expect(result.verdict.errors).toEqual([expect.stringContaining('1 of the 1 errors were 502 ("502 Bad Gateway: <no live peer>"): the balancer had no api instance')]);
+    expect(result.verdict.quiet).toBeNull();
   });
 
   it('renders a self-contained HTML page with charts, tables and escaped text', () => {
@@ -169,6 +171,37 @@ describe('findLimit', () => {
   it('checks memory both as summed RSS and as summed PSS', () => {
     const checks = targetChecks({ p99Ms: 50, targetP99Ms: 200, errors: 0, requests: 10, shopRssBytes: 2_000 * MiB, shopPssBytes: 1_200 * MiB, memoryTargetBytes: 1_536 * MiB, vusReached: 5, vus: 5 });
     expect(checks.map((check) => check.met)).toEqual([true, true, true, false, true]);
+  });
+});
+
+describe('error and quiet-window analysis', () => {
+  it('ranks failures by count, with what they usually mean', () => {
+    const endpoint = (statuses: Record<string, number>, errorSamples: Record<string, string>) => ({
+      name: 'x',
+      optional: false,
+      deployed: true,
+      requests: 0,
+      errors: 0,
+      notDeployed: 0,
+      statuses,
+      throughput: 0,
+      latency: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
+      latencyAll: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
+      errorSamples,
+    });
+    const lines = explainErrors([endpoint({ '200': 90, '429': 4, '500': 1 }, { '429': 'Too Many Requests', '500': '{"requestId":"r1"}' }), endpoint({ UND_ERR_HEADERS_TIMEOUT: 2 }, {})]);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain("4 of the 7 errors were 429 (\"Too Many Requests\"): the balancer's per-client rate limit");
+    expect(lines[1]).toContain('2 of the 7 errors were UND_ERR_HEADERS_TIMEOUT: no answer within --timeout');
+    expect(lines[2]).toContain('.tenk/logs/api-*.log');
+    expect(explainErrors([endpoint({ '200': 5 }, {})])).toEqual([]);
+  });
+
+  it('summarises the seconds of the hold when other work left the machine alone', () => {
+    const point = (t: number, otherCpu: number, p99: number): TimelinePoint => ({ t, phase: 'hold', vus: 10, inFlight: 0, requests: 100, errors: 0, p50: 2, p95: 5, p99, max: p99, generatorCpu: 5, eventLoopP99: 1, otherCpu });
+    const timeline = [point(1, 90, 900), point(2, 10, 40), point(3, 5, 60), point(4, 12, 50), point(5, 3, 45), point(6, 20, 55), point(7, 100, 800)];
+    expect(quietWindows(timeline)).toEqual({ seconds: 5, holdSeconds: 7, throughput: 100, errors: 0, p50Median: 2, p99Median: 50, p99Max: 60 });
+    expect(quietWindows(timeline.slice(0, 3))).toBeNull();
   });
 });
 
