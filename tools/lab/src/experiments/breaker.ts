@@ -98,11 +98,12 @@ async function measureRun(
     const faults = (async () => {
       await sleep(timeline.faultStartMs);
       await adminCall(admin, 'DELETE', '/admin/stats');
-      await adminCall(admin, 'PUT', '/admin/faults', { hang: true });
-      context.log('payment-sim hangs');
+      const set = (await adminCall(admin, 'PUT', '/admin/faults', { hang: true })) as { hang: boolean };
+      context.log(`payment-sim hangs (${JSON.stringify(set)})`);
       await sleep(timeline.faultEndMs - timeline.faultStartMs);
       const stats = (await adminCall(admin, 'GET', '/admin/stats')) as { received: Record<string, number> };
       paymentCallsDuringHang = Object.values(stats.received).reduce((sum, count) => sum + count, 0);
+      context.log(`payment calls that reached payment-sim during the hang: ${JSON.stringify(stats)}`);
       await adminCall(admin, 'DELETE', '/admin/faults');
       context.log('payment-sim answers again');
     })();
