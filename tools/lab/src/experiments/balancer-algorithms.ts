@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { request } from 'undici';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { freePorts, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
@@ -34,6 +35,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
     const upstreamPorts = ports.slice(0, servers);
     const [port, adminPort] = ports.slice(servers);
     const started: Child[] = [];
+    const loadBefore = os.loadavg()[0];
     const results: Record<string, Record<string, number | string>> = {};
     try {
       started.push(await startUpstreams('queue', upstreamPorts, null));
@@ -98,6 +100,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
         `${servers} upstreams, each serving one request at a time from a FIFO queue (service time is a timer, so the 2-core machine is not the bottleneck); ${Math.round((1 - heavyShare) * 100)}% of requests take ${lightMs} ms, ${Math.round(heavyShare * 100)}% take ${heavyMs} ms.`,
         `Open loop (arrivals do not wait for answers) at ${rate} req/s from 20 client addresses, about ${Math.round((rate / capacity) * 100)}% of the upstreams' capacity; tenk with keepalive 64, algorithm switched through PUT /upstreams/api/algorithm between runs.`,
         'round-robin sends every 4th request to each peer whatever is queued there, so a light request often waits behind one or more 50 ms requests; least_conn and P2C see the queue (requests in flight) and go around it.',
+        `1-minute load average at the start ${loadBefore.toFixed(2)}, at the end ${os.loadavg()[0].toFixed(2)} (2 CPUs; the upstreams' service times are timers, so this experiment is not sensitive to it).`,
       ],
     };
   },

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
@@ -42,6 +43,7 @@ export const balancerExperiment: Experiment = {
     const rounds = context.option('rounds', context.quick ? 1 : 3);
     const connections = context.option('connections', 64);
     const pin = pinning();
+    const loadBefore = os.loadavg()[0];
     const tool = spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk';
     const nginx = nginxBinary();
     const [upA, upB, nginxPort, tenkPort, tenkAdmin] = await freePorts(5);
@@ -78,7 +80,7 @@ export const balancerExperiment: Experiment = {
           context.log(`round ${round} ${target.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core${run.errors ? `, ${run.errors} errors` : ''}`);
         }
       }
-      return report(runs, { tool, connections, seconds, rounds, pinned: pin.available, loadCpu, balancerCpu, accessLog: context.flag('access-log') });
+      return report(runs, { tool, connections, seconds, rounds, pinned: pin.available, loadCpu, balancerCpu, accessLog: context.flag('access-log'), load: [loadBefore, os.loadavg()[0]] });
     } finally {
       for (const child of started.reverse()) await child.stop();
     }
@@ -92,7 +94,7 @@ function median(values: number[]): number {
 
 function report(
   runs: Map<string, TargetRun[]>,
-  settings: { tool: string; connections: number; seconds: number; rounds: number; pinned: boolean; loadCpu: string | null; balancerCpu: string | null; accessLog: boolean },
+  settings: { tool: string; connections: number; seconds: number; rounds: number; pinned: boolean; loadCpu: string | null; balancerCpu: string | null; accessLog: boolean; load: number[] },
 ): LabResult {
   const summary = new Map<string, TargetRun>();
   for (const [label, list] of runs) {
@@ -159,7 +161,7 @@ function report(
       'direct = wrk straight to one upstream: its CPU column is the upstream\'s (a Node http server), the floor every proxied request adds to.',
       'CPU per request is read from /proc (user + system time of the balancer\'s processes: nginx master + worker, tenk\'s node process) over the measured run.',
       'req/s depends on which CPU saturates first: when a balancer does not use all of its CPU (share below 1.0), the shared CPU of the load generator and upstreams is the limit, and req/s ratios understate the difference; requests_per_core_second (1e6 / CPU per request) is each balancer\'s capacity on one core.',
-      'The machine is shared with other work: numbers wander by 10-20% between runs.',
+      `The machine is shared with other work: numbers wander by 10-20% between runs. 1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)} (2 CPUs).`,
     ],
   };
 }
