@@ -163,7 +163,7 @@ describe('ResilienceService', () => {
   });
 
   it('names the known policies when given an unknown one', async () => {
-    await expect(resilience.execute('nope:1', () => 1)).rejects.toThrow('unknown resilience policy "nope" (key "nope:1"): the policies are payments, shard, kafka, smtp, cache');
+    await expect(resilience.execute('nope:1', () => 1)).rejects.toThrow('unknown resilience policy "nope" (key "nope:1"): the policies are payments, shard, kafka, smtp');
   });
 
   it('shows degraded in readiness while a breaker is open', async () => {

@@ -5,7 +5,7 @@ import { EnvReader } from '../env-reader';
  * numbers live here once. `shard` is a template: each shard gets its own breaker
  * (`shard:shard_2`) with these settings.
  */
-export const RESILIENCE_POLICY_NAMES = ['payments', 'shard', 'kafka', 'smtp', 'cache'] as const;
+export const RESILIENCE_POLICY_NAMES = ['payments', 'shard', 'kafka', 'smtp'] as const;
 export type ResiliencePolicyName = (typeof RESILIENCE_POLICY_NAMES)[number];
 
 export interface BreakerSettings {
@@ -61,15 +61,14 @@ export type ResilienceConfig = Record<ResiliencePolicyName, ResiliencePolicySett
  *   hammering a dead broker. Long timeout (acks from the cluster), long open time.
  * - smtp: mail is slow by nature; the breaker makes the mailer's jobs wait and retry rather
  *   than spin against a dead server.
- * - cache: a cache that answers in more than 250 ms is worse than no cache (the database
- *   answers in a few ms); the cache fails open, so the breaker skips it for 3 s.
+ * (The cache Redis has its own fail-open guard in libs/caching, with TENK_CACHE_* settings: a
+ * cache must keep its timeout even with the breakers switch off.)
  */
 const DEFAULTS: ResilienceConfig = {
   payments: policy(2_000, { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 }, { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000 }, { limit: 32, queue: 32 }),
   shard: policy(2_000, { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 }, { retries: 0, initialDelayMs: 50, maxDelayMs: 500 }, { limit: 0, queue: 0 }),
   kafka: policy(10_000, { failureRate: 0.5, slowCallRate: 1, slowCallMs: 5_000, windowMs: 30_000, minimumCalls: 5, openMs: 10_000, halfOpenProbes: 1 }, { retries: 0, initialDelayMs: 200, maxDelayMs: 2_000 }, { limit: 0, queue: 0 }),
   smtp: policy(15_000, { failureRate: 0.5, slowCallRate: 1, slowCallMs: 10_000, windowMs: 60_000, minimumCalls: 5, openMs: 30_000, halfOpenProbes: 1 }, { retries: 0, initialDelayMs: 500, maxDelayMs: 5_000 }, { limit: 0, queue: 0 }),
-  cache: policy(250, { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 100, windowMs: 10_000, minimumCalls: 20, openMs: 3_000, halfOpenProbes: 3 }, { retries: 0, initialDelayMs: 20, maxDelayMs: 100 }, { limit: 0, queue: 0 }),
 };
 
 /**
