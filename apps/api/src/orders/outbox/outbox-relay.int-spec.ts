@@ -1,0 +1,174 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { loadConfig, type TenkConfig } from '@tenk/config';
+import { parseOrderPlacedV1 } from '@tenk/contracts';
+import { createScratchDatabases, createShardDataSource, type ScratchDatabases } from '@tenk/database';
+import { eventually, freePort, uniqueName } from '@tenk/testing';
+import { addProducts, isolatedEnv, PaymentSimProcess, ShopClient, startOrdersApp } from '../testing/orders-test-app';
+import { KafkaOutboxPublisher } from './outbox-publisher';
+import { OutboxRelay } from './outbox-relay';
+
+/**
+ * The outbox relay against the real broker, on a topic of its own. A proxy in front of Kafka
+ * cannot fake an outage (the broker tells clients its own address), so the outage is a relay
+ * whose producer points at an address where no broker listens, then one with the real broker.
+ */
+describe('outbox relay', () => {
+  let scratch: ScratchDatabases;
+  let topic: string;
+  let kafka: Kafka;
+  let shards: DataSource[];
+  const consumers: Consumer[] = [];
+
+  beforeAll(async () => {
+    const base = loadConfig();
+    topic = uniqueName('orders.events.test').replace(/_/g, '-');
+    kafka = new Kafka({ clientId: 'outbox-test', brokers: base.kafka.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    scratch = await createScratchDatabases(base, { name: uniqueName('outbox'), shards: 2, env: { TENK_ORDERS_TOPIC: topic } });
+    shards = await Promise.all(scratch.shards.map(async (_name, index) => createShardDataSource(scratch.config, index, [], 'outbox-test').initialize()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((consumer) => consumer.disconnect()));
+    await Promise.all((shards ?? []).map((shard) => shard.destroy()));
+    await scratch?.drop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  /** The messages of `eventType` on the test topic, read from the start by a new consumer group. */
+  async function readTopic(eventType: string, expected: number): Promise<KafkaMessage[]> {
+    const messages: KafkaMessage[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName('outbox-test') });
+    consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.headers?.['event-type']?.toString() === eventType) messages.push(message);
+      },
+    });
+    await eventually(() => messages.length >= expected, `expected ${expected} messages on ${topic}`, 30_000);
+    // A moment more, so a duplicate would have arrived too.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await consumer.stop();
+    return messages;
+  }
+
+  async function insertRows(shard: DataSource, count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => randomUUID());
+    await shard.query(
+      `INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
+       SELECT id, $2, 'key-' || id, 'Test', jsonb_build_object('eventId', id) FROM unnest($1::uuid[]) AS id`,
+      [ids, topic],
+    );
+    return ids;
+  }
+
+  const relay = (publisher: KafkaOutboxPublisher) =>
+    new OutboxRelay({ shards: scratch.shards.map((name, index) => ({ name, source: async () => shards[index] })), publisher, batchSize: 50, pollIntervalMs: 20, maxBackoffMs: 200, retentionMs: 3_600_000 });
+
+  it('keeps rows while the broker is unreachable and sends each exactly once when it is back, with relays racing', async () => {
+    const ids = [...(await insertRows(shards[0], 120)), ...(await insertRows(shards[1], 80))];
+
+    const nowhere = new Kafka({ clientId: 'outbox-test', brokers: [`127.0.0.1:${await freePort()}`], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 }, connectionTimeout: 500 });
+    const deadProducer = nowhere.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const down = relay(
+      new KafkaOutboxPublisher(async () => {
+        await deadProducer.connect();
+        return deadProducer;
+      }),
+    );
+    await expect(down.drainOnce(scratch.shards[0])).rejects.toThrow(/could not publish 50 outbox rows/);
+    const [failed] = (await shards[0].query(`SELECT count(*)::int AS n, max(attempts) AS attempts, bool_and(last_error IS NOT NULL) AS noted FROM outbox WHERE published_at IS NULL`)) as Array<{ n: number; attempts: number; noted: boolean }>;
+    expect(failed.n).toBe(120);
+    expect(failed.attempts).toBe(1);
+    await down.stop();
+
+    // The broker is back: two relays (two api instances) drain the same shards at once.
+    const producers = [kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), kafka.producer({ idempotent: true, maxInFlightRequests: 1 })];
+    await Promise.all(producers.map((producer) => producer.connect()));
+    const relays = producers.map((producer) => relay(new KafkaOutboxPublisher(async () => producer)));
+    relays.forEach((r) => r.start());
+    try {
+      await eventually(async () => {
+        const counts = await Promise.all(shards.map(async (shard) => ((await shard.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')) as Array<{ n: number }>)[0].n));
+        return counts.every((n) => n === 0);
+      }, 'the backlog never drained');
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+      await Promise.all(producers.map((producer) => producer.disconnect()));
+    }
+    const messages = await readTopic('Test', ids.length);
+    const eventIds = messages.map((message) => message.headers?.['event-id']?.toString());
+    expect(eventIds).toHaveLength(ids.length);
+    expect(new Set(eventIds)).toEqual(new Set(ids));
+  });
+
+  describe('with the api', () => {
+    let sim: PaymentSimProcess;
+    let app: INestApplication | undefined;
+
+    beforeAll(async () => {
+      sim = await PaymentSimProcess.start();
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await sim?.stop();
+    });
+
+    it('accepts orders while Kafka is unreachable and publishes every OrderPlaced once it is back', async () => {
+      const env = { TENK_PAYMENT_URL: sim.url, TENK_ORDERS_TOPIC: topic, TENK_OUTBOX_POLL: '50ms', TENK_OUTBOX_MAX_BACKOFF: '500ms', ...isolatedEnv('outbox') };
+      const scratchEnv = { ...process.env, ...env, TENK_PG_DATABASE: scratch.catalog, TENK_SHARD_DATABASES: scratch.shards.join(',') };
+      const offline: TenkConfig = loadConfig({ ...scratchEnv, TENK_KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+      const [product] = await addProducts(offline, [{ sku: 'RELAY', priceCents: 500, stock: 100 }]);
+      const before = await unpublishedOrders();
+
+      ({ app } = await startOrdersApp(offline));
+      const customer = new ShopClient(await app.getUrl());
+      const email = `${uniqueName('relay')}@example.com`;
+      await customer.signUp(email);
+      const orderIds: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const response = await customer.request('POST', '/orders', { body: { lines: [{ productId: product, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } });
+        expect(response.status).toBe(201);
+        orderIds.push(String(response.body['id']));
+      }
+      await eventually(async () => (await unpublishedOrders()) - before === 8 && (await failedAttempts()) > 0, 'the relay never tried the unreachable broker');
+      await app.close();
+      app = undefined;
+
+      // The same shop restarted with the broker reachable: the relay drains the backlog.
+      ({ app } = await startOrdersApp(loadConfig(scratchEnv)));
+      await eventually(async () => (await unpublishedOrders()) === 0, 'the backlog never drained');
+      const events = await readTopic('OrderPlaced', 8);
+      expect(events).toHaveLength(8);
+      const payloads = events.map((message) => parseOrderPlacedV1(JSON.parse(String(message.value))));
+      expect(new Set(payloads.map((event) => event.orderId))).toEqual(new Set(orderIds));
+      expect(new Set(payloads.map((event) => event.eventId)).size).toBe(8);
+      for (const [index, message] of events.entries()) expect(message.key?.toString()).toBe(payloads[index].orderId);
+      expect(payloads.every((event) => event.customerEmail === email)).toBe(true);
+    });
+
+    async function unpublishedOrders(): Promise<number> {
+      let total = 0;
+      for (const shard of shards) total += ((await shard.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`)) as Array<{ n: number }>)[0].n;
+      return total;
+    }
+
+    async function failedAttempts(): Promise<number> {
+      let total = 0;
+      for (const shard of shards) total += ((await shard.query(`SELECT coalesce(sum(attempts), 0)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`)) as Array<{ n: number }>)[0].n;
+      return total;
+    }
+  });
+});

@@ -1,0 +1,205 @@
+import type { DataSource } from 'typeorm';
+import type { OutboxMessage, OutboxPublisher } from './outbox-publisher';
+
+export interface OutboxShard {
+  name: string;
+  source(): Promise<DataSource>;
+}
+
+export interface OutboxRelayOptions {
+  shards: readonly OutboxShard[];
+  publisher: OutboxPublisher;
+  batchSize: number;
+  pollIntervalMs: number;
+  maxBackoffMs: number;
+  retentionMs: number;
+  /** What happened, for logs and metrics. */
+  onEvent?(event: OutboxRelayEvent): void;
+}
+
+export type OutboxRelayEvent =
+  | { type: 'published'; shard: string; count: number; oldestAgeMs: number }
+  | { type: 'failed'; shard: string; count: number; error: Error; retryInMs: number }
+  | { type: 'backlog'; shard: string; unpublished: number; oldestAgeMs: number }
+  | { type: 'pruned'; shard: string; count: number };
+
+interface Row {
+  id: string;
+  event_id: string;
+  topic: string;
+  message_key: string;
+  event_type: string;
+  payload: unknown;
+  age_ms: number;
+}
+
+/** Backlog gauges are refreshed at most this often per shard. */
+const BACKLOG_EVERY_MS = 1_000;
+/** Published rows are pruned at most this often per shard. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Publishes each shard's outbox to Kafka. Per shard, one loop: lock the oldest unpublished rows
+ * (FOR UPDATE SKIP LOCKED, so relays in other api instances take other rows, never the same
+ * ones), publish them, mark them published, commit. If the broker is unreachable the rows stay
+ * unpublished (attempts and the last error recorded) and the loop backs off; orders keep being
+ * accepted meanwhile, since the outbox is just a table. When the broker is back, the backlog
+ * drains in id order.
+ */
+export class OutboxRelay {
+  readonly #loops: Map<string, ShardLoop>;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#loops = new Map(options.shards.map((shard) => [shard.name, new ShardLoop(shard, options)]));
+  }
+
+  start(): void {
+    for (const loop of this.#loops.values()) loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#loops.values()].map((loop) => loop.stop()));
+  }
+
+  /** Something was just written on `shard` (all shards when omitted): look now, not at the next poll. */
+  nudge(shard?: string): void {
+    if (shard === undefined) for (const loop of this.#loops.values()) loop.nudge();
+    else this.#loops.get(shard)?.nudge();
+  }
+
+  /** Publishes one batch from `shard` now; returns how many rows went out (tests, tools). */
+  drainOnce(shard: string): Promise<number> {
+    const loop = this.#loops.get(shard);
+    if (!loop) throw new RangeError(`the relay has no shard ${shard}`);
+    return loop.tick();
+  }
+}
+
+class ShardLoop {
+  readonly #shard: OutboxShard;
+  readonly #options: OutboxRelayOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+  #stopped = true;
+  #backoffMs = 0;
+  #backlogAt = 0;
+  #prunedAt = Date.now();
+
+  constructor(shard: OutboxShard, options: OutboxRelayOptions) {
+    this.#shard = shard;
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+
+  nudge(): void {
+    if (this.#stopped || this.#running || this.#backoffMs > 0) return;
+    this.#schedule(0);
+  }
+
+  /** One batch; concurrent calls share it. */
+  tick(): Promise<number> {
+    this.#running ??= this.#publishBatch().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.tick()
+        .then(
+          (count) => {
+            this.#backoffMs = 0;
+            return count >= this.#options.batchSize ? 0 : this.#options.pollIntervalMs;
+          },
+          (error: unknown) => {
+            // Broker or shard unreachable: wait longer each time, up to the limit.
+            this.#backoffMs = Math.min(this.#options.maxBackoffMs, Math.max(this.#options.pollIntervalMs, this.#backoffMs * 2 || 500));
+            const failure = error instanceof Error ? error : new Error(String(error));
+            this.#options.onEvent?.({ type: 'failed', shard: this.#shard.name, count: error instanceof PublishFailure ? error.count : 0, error: failure, retryInMs: this.#backoffMs });
+            return this.#backoffMs;
+          },
+        )
+        .then((next) => this.#schedule(next));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #publishBatch(): Promise<number> {
+    const source = await this.#shard.source();
+    let failure: PublishFailure | undefined;
+    const count = await source.transaction(async (manager) => {
+      const rows = (await manager.query(
+        `SELECT id, event_id, topic, message_key, event_type, payload, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
+         FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.#options.batchSize],
+      )) as Row[];
+      if (rows.length === 0) return 0;
+      const ids = rows.map((row) => row.id);
+      try {
+        await this.#options.publisher.publish(rows.map(toMessage));
+      } catch (error) {
+        failure = new PublishFailure(rows.length, error);
+        await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [ids, failure.message.slice(0, 1_000)]);
+        return rows.length;
+      }
+      await manager.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])', [ids]);
+      this.#options.onEvent?.({ type: 'published', shard: this.#shard.name, count: rows.length, oldestAgeMs: Math.max(...rows.map((row) => row.age_ms)) });
+      return rows.length;
+    });
+    if (failure) {
+      await this.#reportBacklog(source, true);
+      throw failure;
+    }
+    await this.#reportBacklog(source, false);
+    await this.#prune(source);
+    return count;
+  }
+
+  async #reportBacklog(source: DataSource, force: boolean): Promise<void> {
+    if (!this.#options.onEvent || (!force && Date.now() - this.#backlogAt < BACKLOG_EVERY_MS)) return;
+    this.#backlogAt = Date.now();
+    const [row] = (await source.query(
+      `SELECT count(*)::int AS unpublished, coalesce(extract(epoch FROM now() - min(created_at)) * 1000, 0)::float8 AS oldest_ms FROM outbox WHERE published_at IS NULL`,
+    )) as Array<{ unpublished: number; oldest_ms: number }>;
+    this.#options.onEvent({ type: 'backlog', shard: this.#shard.name, unpublished: row.unpublished, oldestAgeMs: row.oldest_ms });
+  }
+
+  async #prune(source: DataSource): Promise<void> {
+    if (Date.now() - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = Date.now();
+    const result = (await source.query(
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1 * interval '1 millisecond' LIMIT 10000)`,
+      [this.#options.retentionMs],
+    )) as [unknown[], number];
+    this.#options.onEvent?.({ type: 'pruned', shard: this.#shard.name, count: result[1] ?? 0 });
+  }
+}
+
+/** The broker did not take a batch; its rows stay unpublished for the next try. */
+export class PublishFailure extends Error {
+  constructor(
+    readonly count: number,
+    cause: unknown,
+  ) {
+    super(`could not publish ${count} outbox rows: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'PublishFailure';
+  }
+}
+
+function toMessage(row: Row): OutboxMessage {
+  return { eventId: row.event_id, topic: row.topic, key: row.message_key, eventType: row.event_type, payload: row.payload };
+}
