@@ -50,6 +50,11 @@ export interface WatchedPage {
   context: BrowserContext;
   page: Page;
   errors: string[];
+  /**
+   * Runs a test's steps in this page, keeps a screenshot of where it stopped if one fails
+   * (`<name>-failed.png`), and closes the page's context either way.
+   */
+  run(name: string, steps: () => Promise<void>): Promise<void>;
 }
 
 export async function openPage(browser: Browser, options: typeof PHONE | typeof DESKTOP): Promise<WatchedPage> {
@@ -60,7 +65,17 @@ export async function openPage(browser: Browser, options: typeof PHONE | typeof 
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console.error: ${message.text()} (${message.location().url})`);
   });
-  return { context, page, errors };
+  const run = async (name: string, steps: () => Promise<void>) => {
+    try {
+      await steps();
+    } catch (error) {
+      await screenshot(page, `${name}-failed`).catch(() => undefined);
+      throw error;
+    } finally {
+      await context.close();
+    }
+  };
+  return { context, page, errors, run };
 }
 
 /** Saves a full-page PNG named after the test step; returns its path. */

@@ -15,6 +15,8 @@ import { errorBox, isAbort, loading } from './ui';
 export class App {
   readonly #main = h('main', { id: 'main', tabindex: -1 });
   readonly #nav = h('nav', { class: 'nav', 'aria-label': 'Main' });
+  /** Problems of the whole app (not of one page), shown above every page. */
+  readonly #banner = h('div', { class: 'banner' });
   readonly #pages: Record<RouteName, PageDefinition>;
   #current: AbortController | undefined;
 
@@ -31,17 +33,20 @@ export class App {
       this.root,
       h('a', { class: 'skip', href: '#main', onclick: (event: Event) => (event.preventDefault(), this.#main.focus()) }, 'Skip to content'),
       h('header', { class: 'top' }, h('a', { class: 'brand', href: href('/') }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '10k'), 'tenk shop'), this.#nav),
+      this.#banner,
       this.#main,
       h('footer', { class: 'foot' }, h('span', null, 'tenk: a shop built to stay up past 10K users. '), h('a', { href: '/docs' }, 'API docs')),
     );
     session.subscribe(() => this.#renderNav());
     cart.subscribe(() => this.#renderNav());
     window.addEventListener('hashchange', () => void this.render());
+    replace(this.#main, loading());
     try {
       await refreshSession();
-    } catch {
-      // The shop is unreachable: render as signed out; the page shows the error it gets.
+    } catch (error) {
+      // The shop is slow or unreachable: go on as signed out, and say so.
       session.set(null);
+      this.#banner.replaceChildren(errorBox(isAbort(error) || (error instanceof DOMException && error.name === 'TimeoutError') ? new Error('the shop is slow to answer right now: you may need to sign in again, or reload in a moment') : error));
     }
     await this.render();
   }

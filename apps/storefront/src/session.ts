@@ -5,9 +5,12 @@ import type { User } from './types';
 /** Who is signed in: undefined until the first answer, null for nobody. */
 export const session = new Store<User | null | undefined>(undefined);
 
+/** How long the first page waits to learn who is signed in before going on without it. */
+export const SESSION_CHECK_TIMEOUT_MS = 10_000;
+
 /** GET /auth/session answers 200 for everyone, so asking logs no error in the console. */
-export async function refreshSession(): Promise<User | null> {
-  const { user } = await get<{ user: User | null }>('/auth/session');
+export async function refreshSession(timeoutMs = SESSION_CHECK_TIMEOUT_MS): Promise<User | null> {
+  const { user } = await get<{ user: User | null }>('/auth/session', AbortSignal.timeout(timeoutMs));
   session.set(user);
   return user;
 }

@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 import { loggerOptions } from '@tenk/observability';
+import { BulkheadFullError, CircuitOpenError } from '@tenk/resilience';
 import { ErrorResponsesFilter } from './error-responses.filter';
 
 const SECRET_HASH = '$2b$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
@@ -20,6 +21,16 @@ class BoomController {
   @Get('bug')
   bug(): never {
     throw new TypeError("Cannot read properties of undefined (reading 'id')");
+  }
+
+  @Get('breaker-open')
+  breakerOpen(): never {
+    throw new CircuitOpenError('shard:shard_2', 'open', 2_725);
+  }
+
+  @Get('bulkhead-full')
+  bulkheadFull(): never {
+    throw new BulkheadFullError('payments', 10, 20);
   }
 
   @Get('not-an-error')
@@ -99,6 +110,17 @@ describe('ErrorResponsesFilter', () => {
     expect(status).toBe(500);
     expectNoInternals(text);
     expect(logLines.some((line) => line.includes('Cannot read properties of undefined'))).toBe(true);
+  });
+
+  it('answers a call refused by an open breaker that no handler caught with 503 + Retry-After, naming no breaker', async () => {
+    const { status, headers, text } = await get('/boom/breaker-open');
+    expect(status).toBe(503);
+    expect(headers.get('retry-after')).toBe('3');
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('try again in 3 s') });
+    expect(text).not.toContain('shard_2');
+    const bulkhead = await get('/boom/bulkhead-full');
+    expect(bulkhead.status).toBe(503);
+    expect(bulkhead.headers.get('retry-after')).toBe('1');
   });
 
   it('answers something thrown that is not an Error with a plain 500 too', async () => {

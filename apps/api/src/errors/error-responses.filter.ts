@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
+import { isBulkheadFullError, isCallTimeoutError, isCircuitOpenError } from '@tenk/resilience';
 
 /** The body of every error answer: what went wrong, never how the code is built. */
 export interface ErrorBody {
@@ -16,9 +17,10 @@ export interface ErrorBody {
 /**
  * The api's last word on errors. HTTP errors keep their status and message (validation, 404,
  * 409, 429 with its Retry-After header); a client error raised below Nest (malformed JSON, a
- * body over the size limit) keeps its status and message; anything else (a database error, a
- * bug) is logged in full and answered with a plain 500 and the request id: no stack trace, no
- * SQL, no driver message ever reaches the client.
+ * body over the size limit) keeps its status and message; a call a resilience policy refused
+ * and no handler caught (an open breaker, a full bulkhead, a timeout) is a 503 with Retry-After;
+ * anything else (a database error, a bug) is logged in full and answered with a plain 500 and
+ * the request id: no stack trace, no SQL, no driver message ever reaches the client.
  */
 @Catch()
 export class ErrorResponsesFilter implements ExceptionFilter {
@@ -32,6 +34,8 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     const req = http.getRequest<Request & { id?: unknown }>();
     const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
     const body = this.bodyFor(exception, requestId);
+    const retryAfter = this.retryAfterSeconds(exception);
+    if (retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
     if (res.headersSent) {
       // Part of the answer is out already: all we can do is end it, so the client sees a cut.
       this.logger.error({ err: exception }, 'error after the response had started; closing the connection');
@@ -46,6 +50,17 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     const clientError = asClientError(exception);
     if (clientError) return clientError;
+    const retryAfter = this.retryAfterSeconds(exception);
+    if (retryAfter !== undefined) {
+      // Which breaker or bulkhead is for the logs; the client learns only when to come back.
+      this.logger.warn({ err: exception }, 'a resilience policy refused a call and no handler answered for it: 503');
+      return {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: STATUS_CODES[503] ?? 'Service Unavailable',
+        message: `a service this request needs is unavailable right now; try again in ${retryAfter} s`,
+        requestId,
+      };
+    }
     this.logger.error({ err: exception }, 'unexpected error while serving the request');
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -53,6 +68,13 @@ export class ErrorResponsesFilter implements ExceptionFilter {
       message: `something went wrong on our side; if it keeps happening, report request id ${requestId ?? '(none)'}`,
       requestId,
     };
+  }
+
+  /** For refusals by a resilience policy: seconds until a retry may succeed; otherwise undefined. */
+  protected retryAfterSeconds(exception: unknown): number | undefined {
+    if (isCircuitOpenError(exception)) return Math.max(1, Math.ceil(exception.retryAfterMs / 1000));
+    if (isBulkheadFullError(exception) || isCallTimeoutError(exception)) return 1;
+    return undefined;
   }
 }
 
