@@ -17,6 +17,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   } else if (req.url === '/busy') {
     res.writeHead(503, { 'retry-after': '2' });
     res.end('{"message":"payment provider unavailable"}');
+  } else if (req.url === '/sold-out') {
+    res.writeHead(409, { 'content-type': 'application/json' });
+    res.end('{"message":"only 0 left"}');
   } else if (req.url === '/orders') {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end('{"message":"Cannot POST /orders","error":"Not Found","statusCode":404}');
@@ -120,6 +123,34 @@ describe('LoadRunner with virtual users over real HTTP', () => {
     expect(stats.all.errors).toBe(endpoints.busy.all.errors);
     expect(stats.hold.requests).toBeGreaterThan(0);
     expect(stats.hold.requests).toBeLessThanOrEqual(stats.all.requests);
+  });
+
+  it('counts a status the request accepts (409 sold out) under its status, not as an error', async () => {
+    const stats = new RunStats();
+    const endpoint = stats.endpoint('POST /sold-out');
+    const target = new Target({ url, clientIps: 1, connectionsPerIp: 1, timeoutMs: 2_000 });
+    const runner = new LoadRunner({
+      vus: 2,
+      rampMs: 0,
+      holdMs: 200,
+      drainMs: 1_000,
+      stats,
+      dispatcherFor: (id) => target.dispatcherFor(id),
+      behaviour: () => ({
+        plan: (request: RequestPlan) => {
+          request.endpoint = endpoint;
+          request.method = 'POST';
+          request.path = '/sold-out';
+          request.acceptedStatus = 409;
+        },
+        after: () => 50,
+      }),
+    });
+    await runner.run();
+    await target.close();
+    expect(endpoint.all.requests).toBeGreaterThan(0);
+    expect(endpoint.all.statuses.get('409')).toBe(endpoint.all.requests);
+    expect(endpoint.all.errors).toBe(0);
   });
 
   it('counts a refused connection as an error with its code', async () => {

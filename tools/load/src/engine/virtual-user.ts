@@ -11,6 +11,11 @@ export class RequestPlan {
   idempotencyKey: string | null = null;
   /** Keep the response body: the behaviour reads it (an id from JSON, a state). */
   readBody = false;
+  /**
+   * A 4xx status that is an answer, not a failure, for this request (409 for an order of a
+   * product that just sold out): counted in its status, not as an error. 0: none.
+   */
+  acceptedStatus = 0;
 
   reset(): void {
     this.endpoint = undefined;
@@ -20,6 +25,7 @@ export class RequestPlan {
     this.contentType = null;
     this.idempotencyKey = null;
     this.readBody = false;
+    this.acceptedStatus = 0;
   }
 }
 
@@ -37,6 +43,7 @@ export class ResponseView {
   /** The endpoint is optional and answered that its route does not exist. */
   notDeployed = false;
 
+  /** A 2xx or 3xx answer. */
   get ok(): boolean {
     return this.status >= 200 && this.status < 400;
   }
@@ -179,7 +186,7 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
     } else {
       const status = response.status;
       const outcome = STATUS_TEXT[status] ?? String(status);
-      const failed = status >= 400;
+      const failed = status >= 400 && status !== this.request.acceptedStatus;
       stats.record(endpoint, micros, outcome, failed, this.#bytes);
       if (failed && !endpoint.samples.has(outcome)) endpoint.samples.set(outcome, (response.body ?? '').slice(0, SAMPLE_LENGTH));
     }

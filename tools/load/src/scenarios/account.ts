@@ -47,6 +47,8 @@ export class Account {
       request.endpoint = this.#endpoints.signUp;
       request.path = '/users';
       request.body = this.#bodySignUp;
+      // The account exists already (an earlier sign-up whose answer was lost): sign in next.
+      request.acceptedStatus = 409;
     }
   }
 

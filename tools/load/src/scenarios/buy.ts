@@ -17,7 +17,8 @@ const SIGN_OUT_SHARE = 0.5;
  * A customer: signs up on the first visit (signs in on later ones), looks at 2 to 5 products,
  * puts some in the cart, and checks out with POST /orders and an Idempotency-Key. A 503 (the
  * payment provider is unavailable) is retried after Retry-After with the same key, so a retry
- * can never order twice. Then it views the order, and half the time signs out.
+ * can never order twice. A 409 (sold out) is an answer, not an error: the customer starts a
+ * new cart. Then it views the order, and half the time signs out.
  *
  * The orders API is optional here: until it is deployed (404 "Cannot POST /orders"), the
  * report notes it and customers keep browsing instead of failing.
@@ -73,6 +74,8 @@ export class BuyingUser implements Behaviour {
         request.idempotencyKey = this.#orderKey;
         request.body = this.#orderBody;
         request.readBody = true;
+        // Sold out (or not enough left) is the shop's answer, not a failure: a new cart follows.
+        request.acceptedStatus = 409;
         return;
       case 'view-order':
         request.endpoint = this.#viewOrder;

@@ -118,7 +118,7 @@ describe('buying users', () => {
     }
     expect(browsed).toBeGreaterThanOrEqual(2);
     expect(browsed).toBeLessThanOrEqual(5);
-    expect(request).toMatchObject({ method: 'POST', path: '/orders', readBody: true });
+    expect(request).toMatchObject({ method: 'POST', path: '/orders', readBody: true, acceptedStatus: 409 });
     const key = request.idempotencyKey;
     expect(key).toMatch(/^[0-9a-f-]{36}$/);
     const lines = (JSON.parse(String(request.body)) as { lines: { productId: string; quantity: number }[] }).lines;
