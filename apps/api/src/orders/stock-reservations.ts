@@ -1,5 +1,7 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, Injectable, Optional } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import type { EntityManager } from 'typeorm';
+import { CacheService } from '@tenk/caching';
 import { CatalogDatabase } from '@tenk/database';
 import type { RequestedLine } from './order-quote';
 
@@ -36,7 +38,13 @@ export class OutOfStockException extends ConflictException {
  */
 @Injectable()
 export class StockReservations {
-  constructor(private readonly catalog: CatalogDatabase) {}
+  constructor(
+    private readonly catalog: CatalogDatabase,
+    private readonly logger: PinoLogger,
+    @Optional() private readonly cache?: CacheService,
+  ) {
+    this.logger.setContext('stock');
+  }
 
   /** Takes the hold, all lines or none; idempotent per hold id. Throws OutOfStockException. */
   async hold(hold: Hold): Promise<void> {
@@ -63,6 +71,7 @@ export class StockReservations {
         [hold.id, hold.lines.map((line) => line.productId), hold.lines.map((line) => line.quantity)],
       );
     });
+    await this.#stockChanged(hold.lines.map((line) => line.productId));
   }
 
   /** Notes the payment authorization taken for the hold (for whoever reconciles payments). */
@@ -79,12 +88,21 @@ export class StockReservations {
   async release(id: string, manager?: EntityManager): Promise<boolean> {
     const work = async (tx: EntityManager) => {
       const released = affected(await tx.query(`UPDATE stock_reservations SET state = 'released', updated_at = now() WHERE id = $1 AND state = 'held'`, [id]));
-      if (released === 0) return false;
-      await tx.query('UPDATE products p SET stock = p.stock + l.quantity FROM stock_reservation_lines l WHERE l.reservation_id = $1 AND p.id = l.product_id', [id]);
-      return true;
+      if (released === 0) return [];
+      const rows = (await tx.query('UPDATE products p SET stock = p.stock + l.quantity FROM stock_reservation_lines l WHERE l.reservation_id = $1 AND p.id = l.product_id RETURNING p.id::text AS id', [id])) as [Array<{ id: string }>, number];
+      return rows[0].map((row) => row.id);
     };
-    if (manager) return work(manager);
-    return this.catalog.write(work);
+    const products = manager ? await work(manager) : await this.catalog.write(work);
+    // Inside a caller's transaction (the sweeper) this runs before the commit: a read in between
+    // may cache the old stock again, until that entry's TTL.
+    await this.#stockChanged(products);
+    return products.length > 0;
+  }
+
+  /** Product pages show stock: drop their cached copies (the cache fails open; so does this). */
+  async #stockChanged(productIds: readonly string[]): Promise<void> {
+    if (!this.cache || productIds.length === 0) return;
+    await this.cache.invalidate(productIds.map((id) => `product:${id}`)).catch((error: unknown) => this.logger.warn({ err: error, productIds }, 'could not invalidate cached products after a stock change'));
   }
 
   /**
