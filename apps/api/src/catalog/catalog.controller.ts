@@ -10,9 +10,9 @@ import { CatalogService } from './catalog.service';
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
-  /** Cached responses (ETag, 304) invalidated by any catalog write; 15 s at most, since orders change stock without one. */
+  /** Cached responses (ETag, 304), invalidated by any catalog write. */
   @Public()
-  @HttpCache({ tags: ['catalog'], ttl: 15_000 })
+  @HttpCache({ tags: ['catalog'] })
   @Get()
   list(@Query() query: ListProductsQuery): Promise<ProductPage> {
     return this.catalog.list(query);

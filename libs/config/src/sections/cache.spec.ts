@@ -3,7 +3,7 @@ import { loadConfig } from '../tenk-config';
 describe('cache configuration', () => {
   it('has working defaults', () => {
     const { cache } = loadConfig({});
-    expect(cache).toMatchObject({ namespace: 'tenk', version: 1, ttlMs: 60_000, staleMs: 30_000, notFoundTtlMs: 5_000, redisTimeoutMs: 100, stampedeGuard: true });
+    expect(cache).toMatchObject({ namespace: 'tenk', version: 1, ttlMs: 300_000, staleMs: 30_000, notFoundTtlMs: 5_000, redisTimeoutMs: 100, stampedeGuard: true });
   });
 
   it('reads durations, switches and sizes', () => {

@@ -6,7 +6,10 @@ export interface CacheConfig {
   namespace: string;
   /** Second part of every key: bump it when the shape of cached values changes, and old entries are never read again. */
   version: number;
-  /** How long an entry is fresh, unless a cache point says otherwise. */
+  /**
+   * How long an entry is fresh, unless a cache point says otherwise. Writes invalidate what they change, so the TTL is
+   * a safety net (for changes made around the cache) and can be long: it sets the hit ratio of the long tail.
+   */
   ttlMs: number;
   /** After that, how long a stale entry is still served while one caller refreshes it (stale-while-revalidate). */
   staleMs: number;
@@ -44,7 +47,7 @@ const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
 export function readCache(env: EnvReader): CacheConfig {
   const namespace = env.string('TENK_CACHE_NAMESPACE', 'tenk');
   if (!NAMESPACE.test(namespace)) env.problem('TENK_CACHE_NAMESPACE', namespace, 'expected 1-64 characters of A-Z, a-z, 0-9, _ . -');
-  const ttlMs = env.durationMs('TENK_CACHE_TTL', 60_000);
+  const ttlMs = env.durationMs('TENK_CACHE_TTL', 300_000);
   const notFoundTtlMs = env.durationMs('TENK_CACHE_NOT_FOUND_TTL', 5_000);
   const config: CacheConfig = {
     namespace,

@@ -3,6 +3,8 @@ import { balancerExperiment } from './balancer';
 import { balancerAlgorithmsExperiment } from './balancer-algorithms';
 import { breakerExperiment } from './breaker';
 import { queueExperiment } from './queue';
+import { cacheExperiment } from './cache';
+import { stampedeExperiment } from './stampede';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -12,4 +14,6 @@ export const EXPERIMENTS: Experiment[] = [
   balancerExperiment,
   balancerAlgorithmsExperiment,
   queueExperiment,
+  cacheExperiment,
+  stampedeExperiment,
 ];
