@@ -1,11 +1,13 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { BucketState } from './bucket-fence';
-import { ShardMap } from './shard-map';
+import type { ShardMap } from './shard-map';
 import { loadShardMap, publishShardMap } from './shard-map.store';
 
 /** The databases a move works with: the catalog (the map) and every shard by name. */
 export interface MoveDatabases {
   catalog: DataSource;
+  /** Every shard database (TENK_SHARD_DATABASES), so a move can see who holds the bucket. */
+  shards: readonly string[];
   shard(name: string): Promise<DataSource>;
 }
 
@@ -66,17 +68,18 @@ export class BucketMover {
     const started = Date.now();
     const map = await loadShardMap(this.#db.catalog);
     if (!map) throw new Error('the catalog database has no shard map yet: run `npm run migrate` first');
-    const from = await this.#currentOwner(map, bucket);
-    if (from === to) throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version})`);
-    const source = await this.#db.shard(from);
+    map.shardOf(bucket);
+    if (!this.#db.shards.includes(to)) throw new Error(`no shard database "${to}": TENK_SHARD_DATABASES lists ${this.#db.shards.join(', ')}`);
+    const states = new Map<string, BucketState | 'absent'>();
+    for (const shard of this.#db.shards) states.set(shard, await bucketState(await this.#db.shard(shard), bucket));
+    const owners = [...states].filter(([, state]) => state === 'owned').map(([shard]) => shard);
+    if (owners.length > 1) throw new Error(`bucket ${bucket} is owned by ${owners.join(' and ')}: fix shard_buckets by hand before moving it`);
     const target = await this.#db.shard(to);
-    const report: MoveReport = { bucket, from, to, version: map.version, copied: { orders: 0, idempotencyKeys: 0 }, deleted: { orders: 0, idempotencyKeys: 0 }, frozenMs: 0, durationMs: 0 };
+    const report: MoveReport = { bucket, from: owners[0] ?? map.shardOf(bucket), to, version: map.version, copied: { orders: 0, idempotencyKeys: 0 }, deleted: { orders: 0, idempotencyKeys: 0 }, frozenMs: 0, durationMs: 0 };
 
-    const sourceState = await bucketState(source, bucket);
-    const targetState = await bucketState(target, bucket);
-    if (sourceState === 'owned' && targetState === 'owned') throw new Error(`bucket ${bucket} is owned by both ${from} and ${to}: fix shard_buckets by hand before moving it`);
-
-    if (sourceState === 'owned') {
+    if (owners.length === 1 && owners[0] !== to) {
+      const from = owners[0];
+      const source = await this.#db.shard(from);
       await setState(target, bucket, 'incoming', map.version);
       this.#log(`bucket ${bucket}: ${to} marked incoming; copying from ${from} while it keeps serving`);
       this.#add(report, await this.#sync(source, target, bucket));
@@ -84,32 +87,32 @@ export class BucketMover {
       this.#add(report, again);
       this.#log(`bucket ${bucket}: copied ${report.copied.orders} orders and ${report.copied.idempotencyKeys} keys (catch-up pass: ${again.orders + again.idempotencyKeys} rows)`);
       report.version = await this.#freezeAndFlip(source, target, bucket, from, to, report);
-    } else if (sourceState === 'moved' && targetState === 'incoming') {
+    } else if (owners.length === 0) {
+      // Stopped between the source giving the bucket up and the target taking it.
+      if (states.get(to) !== 'incoming') throw new Error(`bucket ${bucket} is owned by no shard and ${to} is not receiving it (${states.get(to)}); move it to the shard marked incoming`);
       report.resumedFrom = 'the source had given the bucket up but the target had not taken it';
       report.version = (await this.#ensureMapPointsTo(bucket, to)).version;
       await setState(target, bucket, 'owned', report.version);
       this.#log(`bucket ${bucket}: resumed: ${to} now owns it`);
-    } else if (sourceState === 'moved' && targetState === 'owned') {
-      report.resumedFrom = 'the bucket had moved; its old copy was not deleted yet';
-    } else {
-      throw new Error(`bucket ${bucket} is ${sourceState} on ${from} and ${targetState} on ${to}: nothing this command can resume`);
     }
 
-    await this.#verifySubset(source, target, bucket);
-    report.deleted = await deleteBucket(source, bucket);
-    this.#log(`bucket ${bucket}: verified on ${to}; deleted ${report.deleted.orders} orders and ${report.deleted.idempotencyKeys} keys from ${from}`);
+    // Delete old copies: the source of this move, or of an earlier one stopped before its delete.
+    let cleaned = 0;
+    for (const shard of this.#db.shards) {
+      if (shard === to) continue;
+      const source = await this.#db.shard(shard);
+      if ((await bucketState(source, bucket)) !== 'moved' || (await rowCount(source, bucket)) === 0) continue;
+      if (owners[0] === to) report.resumedFrom = `the bucket had moved to ${to}; its old copy on ${shard} was not deleted yet`;
+      await this.#verifySubset(source, target, bucket);
+      const deleted = await deleteBucket(source, bucket);
+      report.deleted.orders += deleted.orders;
+      report.deleted.idempotencyKeys += deleted.idempotencyKeys;
+      cleaned += 1;
+      this.#log(`bucket ${bucket}: verified on ${to}; deleted ${deleted.orders} orders and ${deleted.idempotencyKeys} keys from ${shard}`);
+    }
+    if (owners[0] === to && cleaned === 0) throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version}); nothing to move`);
     report.durationMs = Date.now() - started;
     return report;
-  }
-
-  /** The shard that really owns the bucket: the map's answer, unless a crashed move left it elsewhere. */
-  async #currentOwner(map: ShardMap, bucket: number): Promise<string> {
-    const mapped = map.shardOf(bucket);
-    if ((await bucketState(await this.#db.shard(mapped), bucket)) === 'owned') return mapped;
-    for (const shard of map.shards()) {
-      if (shard !== mapped && (await bucketState(await this.#db.shard(shard), bucket)) === 'owned') return shard;
-    }
-    return mapped;
   }
 
   async #freezeAndFlip(source: DataSource, target: DataSource, bucket: number, from: string, to: string, report: MoveReport): Promise<number> {
@@ -253,6 +256,11 @@ async function checksum(db: DataSource, table: string, bucket: number): Promise<
     const [row] = (await manager.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${order})), '') AS digest FROM ${table} t WHERE bucket = $1`, [bucket])) as Array<{ rows: number; digest: string }>;
     return row;
   });
+}
+
+async function rowCount(db: DataSource, bucket: number): Promise<number> {
+  const [row] = (await db.query('SELECT (SELECT count(*) FROM orders WHERE bucket = $1) + (SELECT count(*) FROM idempotency_keys WHERE bucket = $1) AS n', [bucket])) as Array<{ n: string }>;
+  return Number(row.n);
 }
 
 async function lineCount(db: DataSource, bucket: number): Promise<number> {
