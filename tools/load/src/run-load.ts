@@ -192,6 +192,7 @@ export function buildResult(input: ResultInput): LoadResult {
       errors: endpoint.all.errors,
       notDeployed: endpoint.all.notDeployed,
       statuses: Object.fromEntries([...endpoint.all.statuses].sort((a, b) => b[1] - a[1])),
+      failures: Object.fromEntries([...endpoint.all.failures].sort((a, b) => b[1] - a[1])),
       throughput: perSecond(endpoint.hold.requests),
       latency: latencySummary(endpoint.hold.histogram),
       latencyAll: latencySummary(endpoint.all.histogram),

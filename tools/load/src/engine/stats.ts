@@ -10,12 +10,17 @@ export class Tally {
   bytes = 0;
   /** Responses by HTTP status; network failures by error code (`ECONNRESET`, `timeout`). */
   readonly statuses = new Map<string, number>();
+  /** The outcomes that counted as errors (a 409 a request accepts is in `statuses` only). */
+  readonly failures = new Map<string, number>();
 
   add(micros: number, outcome: string, failed: boolean, bytes: number): void {
     this.histogram.record(micros);
     this.requests += 1;
     this.bytes += bytes;
-    if (failed) this.errors += 1;
+    if (failed) {
+      this.errors += 1;
+      this.failures.set(outcome, (this.failures.get(outcome) ?? 0) + 1);
+    }
     this.statuses.set(outcome, (this.statuses.get(outcome) ?? 0) + 1);
   }
 }

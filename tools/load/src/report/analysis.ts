@@ -110,9 +110,7 @@ function round(value: number): number {
 export function explainErrors(endpoints: readonly EndpointResult[]): string[] {
   const failures = new Map<string, { count: number; sample: string }>();
   for (const endpoint of endpoints) {
-    for (const [outcome, count] of Object.entries(endpoint.statuses)) {
-      const status = Number(outcome);
-      if (Number.isInteger(status) && status < 400) continue;
+    for (const [outcome, count] of Object.entries(endpoint.failures)) {
       const entry = failures.get(outcome) ?? { count: 0, sample: endpoint.errorSamples[outcome] ?? '' };
       entry.count += count;
       failures.set(outcome, entry);

@@ -22,6 +22,8 @@ export interface EndpointResult {
   notDeployed: number;
   /** Responses by status (and network errors by code), whole run. */
   statuses: Record<string, number>;
+  /** The part of `statuses` that counted as errors. */
+  failures: Record<string, number>;
   /** Requests per second during the hold. */
   throughput: number;
   /** Latency during the hold. */

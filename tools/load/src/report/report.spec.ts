@@ -98,7 +98,7 @@ describe('the run result', () => {
     expect(result.summary.latencyAll.p50).toBeLessThan(result.summary.latency.p50);
     expect(result.summary.notDeployed).toBe(1);
     const product = result.endpoints.find((endpoint) => endpoint.name === 'GET /products/:id');
-    expect(product).toMatchObject({ requests: 251, errors: 1, statuses: { '200': 250, '502': 1 } });
+    expect(product).toMatchObject({ requests: 251, errors: 1, statuses: { '200': 250, '502': 1 }, failures: { '502': 1 } });
     const orders = result.endpoints.find((endpoint) => endpoint.name === 'POST /orders');
     expect(orders).toMatchObject({ deployed: false, requests: 0, notDeployed: 1 });
     expect(result.notes.join(' ')).toContain('POST /orders is not deployed');
@@ -176,25 +176,26 @@ describe('findLimit', () => {
 
 describe('error and quiet-window analysis', () => {
   it('ranks failures by count, with what they usually mean', () => {
-    const endpoint = (statuses: Record<string, number>, errorSamples: Record<string, string>) => ({
+    const endpoint = (failures: Record<string, number>, errorSamples: Record<string, string>) => ({
       name: 'x',
       optional: false,
       deployed: true,
       requests: 0,
       errors: 0,
       notDeployed: 0,
-      statuses,
+      statuses: { '200': 90, ...failures },
+      failures,
       throughput: 0,
       latency: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
       latencyAll: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
       errorSamples,
     });
-    const lines = explainErrors([endpoint({ '200': 90, '429': 4, '500': 1 }, { '429': 'Too Many Requests', '500': '{"requestId":"r1"}' }), endpoint({ UND_ERR_HEADERS_TIMEOUT: 2 }, {})]);
+    const lines = explainErrors([endpoint({ '429': 4, '500': 1 }, { '429': 'Too Many Requests', '500': '{"requestId":"r1"}' }), endpoint({ UND_ERR_HEADERS_TIMEOUT: 2 }, {})]);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain("4 of the 7 errors were 429 (\"Too Many Requests\"): the balancer's per-client rate limit");
     expect(lines[1]).toContain('2 of the 7 errors were UND_ERR_HEADERS_TIMEOUT: no answer within --timeout');
     expect(lines[2]).toContain('.tenk/logs/api-*.log');
-    expect(explainErrors([endpoint({ '200': 5 }, {})])).toEqual([]);
+    expect(explainErrors([endpoint({}, {})])).toEqual([]);
   });
 
   it('summarises the seconds of the hold when other work left the machine alone', () => {
