@@ -151,6 +151,20 @@ describe('stampedes', () => {
     expect(await table.selects()).toBe(before + 1);
   });
 
+  it('a hot entry that went stale is refreshed once across instances, while every caller is answered at once', async () => {
+    const namespace = uniqueName('cache');
+    const settings = { ttlMs: 300, staleMs: 60_000, jitterPercent: 0, localMaxEntries: 0 };
+    const instances = await Promise.all([1, 2, 3].map(() => start({ namespace, settings })));
+    await instances[0].probe.get(1);
+    await eventually(async () => (await instances[0].app.cache.lookup(probeLookup(1))).outcome === 'stale', 'the entry never went stale', 5_000, 50);
+    const before = await table.selects();
+    const results = await Promise.all(Array.from({ length: 600 }, (_, i) => instances[i % 3].app.cache.lookup(probeLookup(1))));
+    expect(results.every((result) => result.entry.kind === 'value' && result.entry.value.name === 'first')).toBe(true);
+    // The refresh runs in the background: wait until a fresh entry is there, then count.
+    await eventually(async () => (await instances[1].app.cache.lookup(probeLookup(1))).outcome === 'hit', 'the refresh never landed', 5_000, 20);
+    expect(await table.selects()).toBe(before + 1);
+  });
+
   it('without the guard (TENK_CACHE_STAMPEDE_GUARD=off) the same misses run it many times: what the guard prevents', async () => {
     const namespace = uniqueName('cache');
     const instances = await Promise.all([1, 2].map(() => start({ namespace, settings: { stampedeGuard: false, localMaxEntries: 0 } })));

@@ -239,6 +239,9 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       // No lease: another instance is refreshing it, or Redis is failing; either way, not us.
       if (!lease.ok || lease.value === undefined) return;
       try {
+        // Another instance may have refreshed it (and let go of the lease) since we read it stale.
+        const current = await this.#readShared<T>(key);
+        if (current && isFresh(current)) return;
         const entry = await this.#load(lookup);
         await this.#store(key, entry, lookup.ttlMs, true);
       } finally {
