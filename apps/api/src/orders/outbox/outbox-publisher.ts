@@ -1,4 +1,5 @@
 import type { Producer } from 'kafkajs';
+import { CircuitBreaker, Timeout } from '@tenk/resilience';
 
 /** One outbox row on its way to the broker. */
 export interface OutboxMessage {
@@ -31,6 +32,13 @@ export class KafkaOutboxPublisher implements OutboxPublisher {
     this.#producer = producer;
   }
 
+  /**
+   * Behind the `kafka` breaker (when made by Nest, as the OUTBOX_PUBLISHER provider): while the
+   * broker is down, a relay round fails at once with CircuitOpenError, the rows stay in the
+   * outbox, and the relay backs off instead of waiting out a timeout per batch.
+   */
+  @CircuitBreaker('kafka')
+  @Timeout('kafka')
   async publish(messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.#producer();
