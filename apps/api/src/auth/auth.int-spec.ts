@@ -2,7 +2,9 @@ import { INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { User } from '@tenk/accounts';
 import { ConfigModule, loadConfig, type TenkConfig } from '@tenk/config';
+import { QUEUES } from '@tenk/contracts';
 import { DatabaseModule } from '@tenk/database';
+import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
 import { randomBytes } from 'node:crypto';
 import { eventually, TcpProxy, uniqueName } from '@tenk/testing';
@@ -36,6 +38,8 @@ class AuthApp {
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot({ service: 'auth-int-spec' }),
         DatabaseModule.forRoot({ processName: 'auth-int-spec', catalogEntities: [User], shardEntities: [] }),
+        // Sign-up queues the welcome mail (apps/mailer sends it).
+        MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: false, queueRedisCritical: false }),
         ErrorsModule,
         AuthModule,
       ],
