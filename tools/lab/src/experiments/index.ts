@@ -5,6 +5,7 @@ import { breakerExperiment } from './breaker';
 import { queueExperiment } from './queue';
 import { cacheExperiment } from './cache';
 import { stampedeExperiment } from './stampede';
+import { shardsExperiment } from './shards';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -16,4 +17,5 @@ export const EXPERIMENTS: Experiment[] = [
   queueExperiment,
   cacheExperiment,
   stampedeExperiment,
+  shardsExperiment,
 ];
