@@ -50,7 +50,7 @@ export const videosPage: Page = ({ signal, navigate, setTitle }) => {
         }
       },
     },
-    field('Video file', file, 'MP4, WebM, MOV… Once uploaded it is made into 360p and 720p versions.'),
+    field('Video file', file, 'MP4, WebM, MOV… Once uploaded it is made into 360p and 720p versions (never larger than the original).'),
     h('div', { class: 'progress-row' }, bar, percent),
     button,
   );
