@@ -11,10 +11,26 @@ export const E2E_ENV: Record<string, string> = {
   TENK_PAYMENT_SIM_ADMIN_PORT: '4201',
   TENK_BALANCER_PORT: '18080',
   TENK_BALANCER_ADMIN_PORT: '18081',
+  TENK_MAP_PORT: '18082',
+  TENK_SHOP_CONTROL_PORT: '18089',
   TENK_PUBLIC_URL: 'http://127.0.0.1:18080',
+  // Its own Bull queues and Kafka consumer groups: a shop from `npm start` on the same Redis
+  // and Kafka never takes this shop's jobs, nor shares its consumer groups.
+  TENK_QUEUE_PREFIX: 'tenk-e2e',
+  TENK_KAFKA_GROUP_PREFIX: 'tenk-e2e',
 };
 
 /** Where the e2e shop answers (set by global-setup for the suites). */
 export function shopUrl(path = ''): string {
   return `${process.env['TENK_E2E_SHOP_URL'] ?? `http://127.0.0.1:${E2E_ENV['TENK_BALANCER_PORT']}`}${path}`;
+}
+
+/** The e2e shop's launcher control API (stop, start, kill a process: the fault drills use it). */
+export function controlUrl(path = ''): string {
+  return `http://127.0.0.1:${E2E_ENV['TENK_SHOP_CONTROL_PORT']}${path}`;
+}
+
+/** The e2e shop's live architecture map. */
+export function mapUrl(path = ''): string {
+  return `http://127.0.0.1:${E2E_ENV['TENK_MAP_PORT']}${path}`;
 }

@@ -21,6 +21,7 @@ export const DEFAULT_PORTS = {
   paymentSim: 3200,
   paymentSimAdmin: 3201,
   shopControl: 8089,
+  map: 8082,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
@@ -44,6 +45,7 @@ export const PORT_VARIABLES: Record<ServiceName, string> = {
   paymentSim: 'TENK_PAYMENT_SIM_PORT',
   paymentSimAdmin: 'TENK_PAYMENT_SIM_ADMIN_PORT',
   shopControl: 'TENK_SHOP_CONTROL_PORT',
+  map: 'TENK_MAP_PORT',
 };
 
 /** Physical shard databases, in shard-number order. */

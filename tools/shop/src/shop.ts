@@ -3,9 +3,9 @@ import path from 'node:path';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { ShopProcess, type ProcessSpec } from './shop-process';
 
-export type Component = 'payment-sim' | 'api' | 'media-worker' | 'mailer' | 'reports' | 'balancer';
+export type Component = 'payment-sim' | 'api' | 'media-worker' | 'mailer' | 'reports' | 'balancer' | 'map';
 
-export const ALL_COMPONENTS: readonly Component[] = ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'];
+export const ALL_COMPONENTS: readonly Component[] = ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer', 'map'];
 
 export interface ShopOptions {
   /** Environment for every process (port overrides for a second shop, feature switches). */
@@ -25,6 +25,7 @@ export interface ShopUrls {
   balancerAdmin: string;
   mail: string;
   apis: string[];
+  map: string;
 }
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -54,7 +55,7 @@ export class Shop {
     const specs = shop.#specs(env, instances).filter((spec) => components.includes(componentOf(spec.name)));
     try {
       // In dependency order: payment-sim before the apis, the apis before the balancer.
-      for (const group of [['payment-sim'], ['api', 'media-worker', 'mailer', 'reports'], ['balancer']]) {
+      for (const group of [['payment-sim'], ['api', 'media-worker', 'mailer', 'reports'], ['balancer', 'map']]) {
         const batch = specs.filter((spec) => group.includes(componentOf(spec.name)));
         for (const spec of batch) {
           const process = new ShopProcess(spec, (line) => shop.#log(line), options.restartOnCrash ?? false);
@@ -85,6 +86,7 @@ export class Shop {
       health: `${shop}/health/ready`,
       balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
       mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,
+      map: `http://127.0.0.1:${services.mapPort}/`,
       apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => p.spec.readyUrl.replace('/health/ready', '')),
     };
   }
@@ -137,10 +139,11 @@ export class Shop {
         // -p: relative `root` paths in tenk.conf (the storefront's dist/apps/storefront) resolve
         // against the workspace, wherever the launcher was started from.
         args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts), '-p', ROOT],
-        env: { ...env, TENK_BALANCER_UPSTREAMS: apiPorts.map((port) => `127.0.0.1:${port}`).join(',') },
+        env,
         readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
         logFile: logFile('balancer'),
       },
+      { name: 'map', ...node('dist/apps/map/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mapPort}/health/live`, logFile: logFile('map') },
     ];
     return specs;
   }
@@ -164,5 +167,5 @@ function componentOf(name: string): Component {
 }
 
 function rank(name: string): number {
-  return ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'].indexOf(componentOf(name));
+  return ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer', 'map'].indexOf(componentOf(name));
 }

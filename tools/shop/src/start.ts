@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     `  API docs (Swagger)            ${urls.docs}`,
     `  Health                        ${urls.health}`,
     `  Balancer status               ${urls.balancerAdmin}`,
+    `  Live architecture map         ${urls.map}`,
     `  Mail sent (SMTP sink)         ${urls.mail}`,
     `  api instances                 ${urls.apis.join('  ')}`,
     '',

@@ -17,6 +17,8 @@ export interface ServicesConfig {
   paymentSimPort: number;
   /** payment-sim's admin API: fault modes, stats, health, metrics. */
   paymentSimAdminPort: number;
+  /** The live architecture map (apps/map). */
+  mapPort: number;
   /** The launcher's local control API (start/stop/kill a process of the shop). */
   shopControlPort: number;
   /** The public URL users open (the balancer), used in mails and links. */
@@ -39,6 +41,7 @@ export function readServices(env: EnvReader): ServicesConfig {
     balancerAdminPort: env.port('TENK_BALANCER_ADMIN_PORT', DEFAULT_PORTS.balancerAdmin),
     paymentSimPort,
     paymentSimAdminPort: env.port('TENK_PAYMENT_SIM_ADMIN_PORT', DEFAULT_PORTS.paymentSimAdmin),
+    mapPort: env.port('TENK_MAP_PORT', DEFAULT_PORTS.map),
     shopControlPort: env.port('TENK_SHOP_CONTROL_PORT', DEFAULT_PORTS.shopControl),
     publicUrl: env.url('TENK_PUBLIC_URL', `http://127.0.0.1:${balancerPort}`),
     paymentUrl: env.url('TENK_PAYMENT_URL', `http://127.0.0.1:${paymentSimPort}`),
