@@ -21,9 +21,9 @@ export interface SentReceipt {
 
 /**
  * The one place mail leaves tenk: nodemailer over SMTP (the local sink by default, any SMTP
- * server by TENK_SMTP_*), pooled connections, bounded timeouts. A circuit breaker around
- * SMTP belongs on `send()` (libs/resilience): every mail goes through it and nothing else
- * talks to the server.
+ * server by TENK_SMTP_*), pooled connections, bounded timeouts. `send()` is the seam every
+ * mail goes through and nothing else talks to the server: the `smtp` circuit breaker and
+ * timeout (libs/resilience) wrap it.
  */
 @Injectable()
 export class MailTransport implements OnModuleInit, OnModuleDestroy {

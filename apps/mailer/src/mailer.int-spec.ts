@@ -10,7 +10,7 @@ import Queue from 'bull';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { MAIL_KEYS, QUEUES, WELCOME_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
-import { queueOptions } from '@tenk/messaging';
+import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { eventually, TcpProxy, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { OrderEventsConsumer } from './order-events.consumer';
@@ -95,7 +95,7 @@ beforeAll(async () => {
   await app.init();
   await app.get(OrderEventsConsumer).ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.mail, config);
-  mailQueue = new Queue(QUEUES.mail, { prefix: config.messaging.queuePrefix, redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  mailQueue = new Queue(QUEUES.mail, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
 });
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, QUEUES, type OrderPlacedV1, type ReportType } from '@tenk/contracts';
 import { CatalogDatabase } from '@tenk/database';
-import { queueOptions } from '@tenk/messaging';
+import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { ReportRequests } from '@tenk/reporting';
 import { LocalObjectStore } from '@tenk/storage';
 import { eventually, uniqueName } from '@tenk/testing';
@@ -101,7 +101,7 @@ beforeAll(async () => {
   await app.init();
   await app.get(SalesEventsConsumer).ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.report, config);
-  reportQueue = new Queue(QUEUES.report, { prefix: config.messaging.queuePrefix, redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  reportQueue = new Queue(QUEUES.report, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
 });
 
 afterAll(async () => {

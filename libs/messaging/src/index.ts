@@ -6,6 +6,6 @@ export { KafkaEventConsumer, type EventConsumerOptions, type KafkaMessageContext
 export { Queues } from './queues';
 export { JobProducer, type EnqueueOptions } from './job-producer';
 export { JobWorkers, jobHandler, type JobHandler, type JobContext, type DeadJob, type WorkerOptions, type RunningWorker } from './job-workers';
-export { DEAD_LETTER_QUEUE, queueOptions, type RegisteredQueueName } from './queue-registry';
+export { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
 export { MailJobs } from './mail-jobs';

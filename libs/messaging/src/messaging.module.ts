@@ -9,7 +9,7 @@ import { MailJobs } from './mail-jobs';
 import { MessagingHealth } from './messaging-health';
 import { MESSAGING_OPTIONS_TYPE, MessagingConfigurableModule } from './messaging.module-definition';
 import { QueueMetrics } from './queue-metrics';
-import { DEAD_LETTER_QUEUE, queueOptions, type RegisteredQueueName } from './queue-registry';
+import { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 import { Queues } from './queues';
 
 /**
@@ -32,7 +32,7 @@ export class MessagingModule extends MessagingConfigurableModule {
           inject: [TENK_CONFIG],
           useFactory: (config: TenkConfig) => ({
             redis: { host: config.redis.queue.host, port: config.redis.queue.port, maxRetriesPerRequest: null, enableReadyCheck: false },
-            prefix: config.messaging.queuePrefix,
+            prefix: queuePrefix(config),
           }),
         }),
         queues,

@@ -1,6 +1,6 @@
 import { loadConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
-import { DEAD_LETTER_QUEUE, queueOptions } from './queue-registry';
+import { DEAD_LETTER_QUEUE, queueOptions, queuePrefix } from './queue-registry';
 
 describe('queue registry', () => {
   const config = loadConfig({ TENK_VIDEO_ATTEMPTS: '4', TENK_VIDEO_BACKOFF: '2s', TENK_QUEUE_LOCK_DURATION: '10s', TENK_QUEUE_STALLED_INTERVAL: '5s' });
@@ -22,5 +22,16 @@ describe('queue registry', () => {
 
   it('never retries in the dead-letter queue', () => {
     expect(queueOptions(DEAD_LETTER_QUEUE, config).defaultJobOptions).toMatchObject({ attempts: 1 });
+  });
+});
+
+describe('queuePrefix', () => {
+  it('is tenk for the default storage folder, the variable when set, and per folder otherwise', () => {
+    expect(queuePrefix(loadConfig({}))).toBe('tenk');
+    expect(queuePrefix(loadConfig({ TENK_QUEUE_PREFIX: 'lab' }))).toBe('lab');
+    const loadShop = queuePrefix(loadConfig({ TENK_STATE_DIR: '/tmp/load-shop' }));
+    expect(loadShop).toMatch(/^tenk-[0-9a-f]{8}$/);
+    expect(queuePrefix(loadConfig({ TENK_STORAGE_DIR: '/tmp/load-shop/storage' }))).toBe(loadShop);
+    expect(queuePrefix(loadConfig({ TENK_STORAGE_DIR: '/srv/other' }))).not.toBe(loadShop);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { BullModuleOptions } from '@nestjs/bull';
 import type { JobOptions } from 'bull';
 import type { JobQueueSettings, TenkConfig } from '@tenk/config';
@@ -10,6 +12,20 @@ import { QUEUES, type QueueName } from '@tenk/contracts';
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
 export type RegisteredQueueName = QueueName | typeof DEAD_LETTER_QUEUE;
+
+/**
+ * The prefix of every Bull key: TENK_QUEUE_PREFIX when set; otherwise `tenk` for a shop using
+ * the default storage folder (.tenk/storage), and `tenk-<hash of the folder>` for any other.
+ * A job names files in storage (a video's source, a report's file): a worker reading another
+ * folder would take the job and fail it. Shops sharing a queue Redis but not a storage folder
+ * (a load-test shop with its own TENK_STATE_DIR beside `npm start`) thus never share queues.
+ */
+export function queuePrefix(config: TenkConfig): string {
+  if (config.messaging.queuePrefix) return config.messaging.queuePrefix;
+  const storage = path.resolve(config.paths.storage);
+  if (storage === path.join(config.paths.root, '.tenk', 'storage')) return 'tenk';
+  return `tenk-${createHash('sha256').update(storage).digest('hex').slice(0, 8)}`;
+}
 
 const DAY_SECONDS = 24 * 3600;
 

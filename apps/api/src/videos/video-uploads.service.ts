@@ -45,7 +45,8 @@ export class VideoUploads {
   async accept(req: Request, ownerId: string): Promise<{ video: Video; mode: ProcessingMode }> {
     const maxBytes = this.config.media.maxUploadBytes;
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD_BYTES) {
+    const overhead = /^multipart\//i.test(req.headers['content-type'] ?? '') ? MULTIPART_OVERHEAD_BYTES : 0;
+    if (Number.isFinite(declared) && declared > maxBytes + overhead) {
       this.#uploads.inc({ outcome: 'too_large' });
       throw this.#tooLarge();
     }

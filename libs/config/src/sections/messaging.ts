@@ -13,10 +13,11 @@ export interface JobQueueSettings {
 /** Bull queues (on the queue Redis) and Kafka consumers (libs/messaging). */
 export interface MessagingConfig {
   /**
-   * Prefix of every Bull key in the queue Redis. Two shops on one Redis with different
-   * prefixes never see each other's jobs (tests and the lab use their own).
+   * Prefix of every Bull key in the queue Redis (TENK_QUEUE_PREFIX). Two shops on one Redis
+   * with different prefixes never see each other's jobs. Unset, libs/messaging derives it from
+   * the storage folder (`tenk` for the default one), because jobs name files in that folder.
    */
-  queuePrefix: string;
+  queuePrefix: string | undefined;
   /**
    * How long a worker's lock on a running job lasts; the worker renews it at half this while
    * it is alive. A killed worker's job is taken over once the lock has lapsed.
@@ -55,7 +56,7 @@ function queueSettings(env: EnvReader, queue: 'VIDEO' | 'MAIL' | 'REPORT', defau
 }
 
 export function readMessaging(env: EnvReader): MessagingConfig {
-  const queuePrefix = env.list('TENK_QUEUE_PREFIX', ['tenk'], NAME)[0];
+  const queuePrefix = env.list('TENK_QUEUE_PREFIX', [''], NAME)[0] || undefined;
   const groupPrefix = env.list('TENK_KAFKA_GROUP_PREFIX', ['tenk'], NAME)[0];
   const ordersTopic = env.list('TENK_ORDERS_TOPIC', ['orders.events'], NAME)[0];
   const sessionTimeoutMs = env.durationMs('TENK_KAFKA_SESSION_TIMEOUT', 30_000);

@@ -6,7 +6,7 @@ describe('media, storage, messaging and reports settings', () => {
     const config = loadConfig({});
     expect(config.media).toMatchObject({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', maxUploadBytes: 200 * 1024 * 1024, maxDurationSeconds: 600, hls: true, x264Preset: 'veryfast' });
     expect(config.storage.driver).toBe('local');
-    expect(config.messaging).toMatchObject({ queuePrefix: 'tenk', lockDurationMs: 30_000, maxStalledCount: 2 });
+    expect(config.messaging).toMatchObject({ queuePrefix: undefined, lockDurationMs: 30_000, maxStalledCount: 2 });
     expect(config.messaging.video).toEqual({ concurrency: 1, attempts: 3, backoffMs: 10_000 });
     expect(config.messaging.kafka).toMatchObject({ groupPrefix: 'tenk', ordersTopic: 'orders.events', sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 });
     expect(config.reports).toEqual({ fileTtlMs: 86_400_000, expirySweepMs: 600_000, maxRangeDays: 366 });
