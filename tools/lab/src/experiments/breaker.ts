@@ -4,6 +4,7 @@ import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { LAB_ENV, startLabShop } from '../lab-shop';
+import { sampleProcess } from '../process-stats';
 import { percentile, runOpenLoop, type LoadRequest, type Sample } from './breaker-load';
 
 const BUCKET_MS = 500;
@@ -23,6 +24,9 @@ interface RunOutcome {
   ordersAvailable: boolean;
   paymentCallsDuringHang: number;
   breakerRejections: number;
+  /** CPU the api instances used during the hang, and their largest resident memory in the run. */
+  apiCpuDuringHangS: number;
+  apiPeakRssMiB: number;
 }
 
 /**
@@ -40,7 +44,7 @@ export const breakerExperiment: Experiment = {
       hangS: context.option('hang', context.seconds(30, 4)),
       recoveryS: context.seconds(20, 8),
     };
-    const rates = { reads: context.option('reads', 60), orders: context.option('orders', 10) };
+    const rates = { reads: context.option('reads', 40), orders: context.option('orders', 10) };
     context.log(`load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after`);
 
     const runs: Record<string, RunOutcome> = {};
@@ -95,14 +99,21 @@ async function measureRun(
     };
     context.log(`${breakers ? 'with' : 'without'} breakers: load running for ${timeline.endMs / 1000} s`);
     let paymentCallsDuringHang = 0;
+    const apiPids = [...shop.processes.values()].filter((process) => process.spec.name.startsWith('api-')).flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
+    const apiCpuMs = () => apiPids.reduce((sum, pid) => sum + sampleProcess(pid).cpuMs, 0);
+    let apiPeakRss = 0;
+    const rssSampler = setInterval(() => (apiPeakRss = Math.max(apiPeakRss, ...apiPids.map((pid) => sampleProcess(pid).rssBytes))), 1_000);
+    let apiCpuDuringHangMs = 0;
     const faults = (async () => {
       await sleep(timeline.faultStartMs);
+      const cpuAtStart = apiCpuMs();
       await adminCall(admin, 'DELETE', '/admin/stats');
       const set = (await adminCall(admin, 'PUT', '/admin/faults', { hang: true })) as { hang: boolean };
       context.log(`payment-sim hangs (${JSON.stringify(set)})`);
       await sleep(timeline.faultEndMs - timeline.faultStartMs);
       const stats = (await adminCall(admin, 'GET', '/admin/stats')) as { received: Record<string, number> };
       paymentCallsDuringHang = Object.values(stats.received).reduce((sum, count) => sum + count, 0);
+      apiCpuDuringHangMs = apiCpuMs() - cpuAtStart;
       context.log(`payment calls that reached payment-sim during the hang: ${JSON.stringify(stats)}`);
       await adminCall(admin, 'DELETE', '/admin/faults');
       context.log('payment-sim answers again');
@@ -119,8 +130,9 @@ async function measureRun(
       ],
     });
     await faults;
+    clearInterval(rssSampler);
     const breakerRejections = await sumMetric(shop.urls.apis, 'tenk_breaker_rejections_total');
-    return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections };
+    return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections, apiCpuDuringHangS: round(apiCpuDuringHangMs / 1000, 1), apiPeakRssMiB: round(apiPeakRss / 2 ** 20) };
   } finally {
     await shop?.stop();
     await queueRedis.stop();
@@ -172,10 +184,13 @@ function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; 
         breakerRejections: run.breakerRejections,
       });
     }
+    row.apiCpuDuringHangS = run.apiCpuDuringHangS;
+    row.apiPeakRssMiB = run.apiPeakRssMiB;
     row.unsentRequests = Object.values(run.unsent).reduce((sum, count) => sum + count, 0);
     row.readStatuses = statusCounts(reads);
     if (run.ordersAvailable) row.orderStatuses = statusCounts(orders);
     measurements[label] = row;
+    measurements[`${label}: timeline`] = timeline(run);
     charts[0].bars.push({ label, value: Number(row.readsHangP99Ms), series: label });
     charts[1].bars.push({ label, value: Number(row.readsHangErrorPct), series: label });
     if (run.ordersAvailable) {
@@ -197,17 +212,32 @@ function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; 
       `open-loop load through the lab shop's balancer (2 api instances): ${rates.reads} catalog reads/s (list and product pages) + ${rates.orders} orders/s (10 shoppers, one product each)`,
       `${seconds.baselineS} s calm, then payment-sim hangs (accepts and never answers) for ${seconds.hangS} s, then ${seconds.recoveryS} s after; the client gives up after 60 s`,
       'without breakers: the breakers switch off (TENK_SWITCH_BREAKERS=off), so a payment call has no timeout, retry, bulkhead or breaker; with: the payments policy defaults (2 s timeout, open at 50% failures over >= 10 calls, 5 s open, 3 probes)',
-      `time to fail fast: from the start of the hang to the first ${BUCKET_MS} ms of arrivals whose orders were all answered within ${FAST_MS} ms; recovery: from payment-sim answering again to the first ${BUCKET_MS} ms of arrivals with >= 90% orders placed`,
+      `time to fail fast: from the start of the hang to the first order refused within ${FAST_MS} ms; recovery: from payment-sim answering again to the first ${BUCKET_MS} ms of arrivals with >= 90% of orders placed`,
       'the machine is shared (2 cores, several engineers building and testing): compare the two runs, not the absolute numbers',
     ],
   };
 }
 
+/** From the start of the hang to the first order that was refused fast (answered, not 2xx, within FAST_MS). */
 function timeToFailFast(orders: Sample[], { faultStartMs, faultEndMs }: Timeline): number | undefined {
-  for (const [start, bucket] of buckets(orders, faultStartMs, faultEndMs)) {
-    if (bucket.length > 0 && bucket.every((sample) => sample.latencyMs < FAST_MS && sample.status !== 0)) return start - faultStartMs;
+  const first = orders
+    .filter((sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs && sample.status >= 300 && sample.latencyMs < FAST_MS)
+    .reduce<number | undefined>((earliest, sample) => (earliest === undefined || sample.sentAtMs < earliest ? sample.sentAtMs : earliest), undefined);
+  return first === undefined ? undefined : first - faultStartMs;
+}
+
+/** Per 5 s of arrivals: catalog p50/p99, order p50 and answers, to see where time went. */
+function timeline(run: RunOutcome): Record<string, string> {
+  const rows: Record<string, string> = {};
+  for (let start = 0; start < run.timeline.endMs; start += 5_000) {
+    const within = (sample: Sample) => sample.sentAtMs >= start && sample.sentAtMs < start + 5_000;
+    const reads = run.samples.filter((sample) => sample.stream === 'reads' && within(sample)).map((sample) => sample.latencyMs);
+    const orders = run.samples.filter((sample) => sample.stream === 'orders' && within(sample));
+    const phase = start < run.timeline.faultStartMs ? 'calm' : start < run.timeline.faultEndMs ? 'hang' : 'after';
+    rows[`${String(start / 1000).padStart(2, '0')}s ${phase}`] =
+      `reads p50 ${round(percentile(reads, 50))} ms p99 ${round(percentile(reads, 99))} ms; orders p50 ${round(percentile(orders.map((sample) => sample.latencyMs), 50))} ms, ${statusCounts(orders)}`;
   }
-  return undefined;
+  return rows;
 }
 
 function recoveryTime(orders: Sample[], { faultEndMs, endMs }: Timeline): number | undefined {
