@@ -64,6 +64,7 @@ load:
   --mix LIST              for mixed: browse=90,buy=8,upload=2
   --zipf S                product popularity exponent (default 1; 0 = all equally popular)
   --seed N                random seed: the same seed, the same choices (default 1)
+  --max-products N        products read from the shop before the run (default 20000)
 
 target:
   --url URL               the shop's front door (default ${LAB_SHOP_URL}, the lab shop)
