@@ -5,8 +5,6 @@ import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { MetricsService } from '@tenk/observability';
 import { defaultSwitches, SWITCH_NAMES, type SwitchName, type SwitchStates } from './switch-names';
 
-const STATE_KEY = 'tenk:switches';
-const CHANNEL = 'tenk:switches:changed';
 
 /**
  * The pattern switches, shared by every process of the shop: stored in the queue Redis (a
@@ -18,6 +16,9 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
   readonly #states: SwitchStates;
   readonly #redis: Redis;
   readonly #subscriber: Redis;
+  /** Per shop: shops sharing a Redis (npm start, e2e, lab) each keep their own switches. */
+  readonly #key: string;
+  readonly #channel: string;
 
   constructor(
     @InjectConfig() config: TenkConfig,
@@ -26,6 +27,9 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger.setContext('switches');
     this.#states = defaultSwitches();
+    const namespace = config.messaging.queuePrefix ?? 'tenk';
+    this.#key = `${namespace}:switches`;
+    this.#channel = `${namespace}:switches:changed`;
     const options = { host: config.redis.queue.host, port: config.redis.queue.port, lazyConnect: true, maxRetriesPerRequest: 1 };
     this.#redis = new Redis(options);
     this.#subscriber = new Redis(options);
@@ -45,8 +49,8 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
 
   /** Sets a switch for every process of the shop. */
   async set(name: SwitchName, on: boolean): Promise<SwitchStates> {
-    await this.#redis.hset(STATE_KEY, name, on ? '1' : '0');
-    await this.#redis.publish(CHANNEL, JSON.stringify({ name, on }));
+    await this.#redis.hset(this.#key, name, on ? '1' : '0');
+    await this.#redis.publish(this.#channel, JSON.stringify({ name, on }));
     this.#apply(name, on);
     return this.all();
   }
@@ -54,9 +58,9 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     try {
       await Promise.all([this.#redis.connect(), this.#subscriber.connect()]);
-      const stored = await this.#redis.hgetall(STATE_KEY);
+      const stored = await this.#redis.hgetall(this.#key);
       for (const name of SWITCH_NAMES) if (stored[name] !== undefined) this.#apply(name, stored[name] === '1');
-      await this.#subscriber.subscribe(CHANNEL);
+      await this.#subscriber.subscribe(this.#channel);
       this.#subscriber.on('message', (_channel, message) => {
         const { name, on } = JSON.parse(message) as { name: SwitchName; on: boolean };
         if ((SWITCH_NAMES as readonly string[]).includes(name)) this.#apply(name, on);

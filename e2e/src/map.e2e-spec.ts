@@ -1,0 +1,70 @@
+/**
+ * The live architecture map in a real browser (Debian's chromium): the diagram renders with
+ * every component, its numbers move under load, and a pattern toggle changes the shop's state.
+ */
+import { mapUrl, shopUrl } from '../support/e2e-env';
+import { launchChromium, screenshot, type StorefrontBrowser } from './storefront-support';
+
+interface Snapshot {
+  switches: Record<string, boolean>;
+  totals: { requestsPerSecond: number };
+  nodes: Array<{ id: string; health: string; lines: string[] }>;
+}
+
+const snapshot = async (): Promise<Snapshot> => (await (await fetch(mapUrl('/snapshot'))).json()) as Snapshot;
+
+describe('the live architecture map', () => {
+  let chromium: StorefrontBrowser;
+
+  beforeAll(async () => {
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    // Leave the shop as the other suites expect it.
+    await fetch(mapUrl('/controls/switches/cache'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"on":true}' });
+    await chromium.close();
+  });
+
+  it('draws the shop, moves its numbers under load, and turns the cache off and on', async () => {
+    const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(mapUrl('/'));
+
+    // Every component is on the diagram.
+    for (const node of ['balancer', 'api-1', 'api-2', 'redis-cache', 'redis-queue', 'kafka', 'postgres-primary', 'postgres-replica', 'shard_0', 'shard_3', 'media-worker', 'mailer', 'reports', 'payment-sim', 'smtp-sink']) {
+      await page.waitForSelector(`[data-node="${node}"]`, { timeout: 15_000 });
+    }
+
+    // Traffic through the balancer shows up as requests per second on the page.
+    let sending = true;
+    const traffic = (async () => {
+      while (sending) await Promise.all(Array.from({ length: 5 }, (_, i) => fetch(shopUrl(`/products?limit=5&page=${1 + (i % 3)}`)).then((r) => r.arrayBuffer())));
+    })();
+    await page.waitForFunction("Number(document.getElementById('t-rps')?.textContent) > 0", undefined, { timeout: 20_000 });
+    const apiLine = await page.textContent('[data-node="api-1"] [data-line="0"]');
+    expect(apiLine).toMatch(/req\/s/);
+    sending = false;
+    await traffic;
+
+    // Turning the cache off from the page turns it off for the shop.
+    await page.uncheck('[data-switch="cache"]');
+    await page.waitForFunction(`document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent === 'cache OFF'`, undefined, { timeout: 10_000 });
+    expect((await snapshot()).switches['cache']).toBe(false);
+    await screenshot(page, 'map-cache-off');
+    await page.check('[data-switch="cache"]');
+    await page.waitForFunction(`document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent !== 'cache OFF'`, undefined, { timeout: 10_000 });
+    expect((await snapshot()).switches['cache']).toBe(true);
+    await screenshot(page, 'map');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('names a bad control request', async () => {
+    const response = await fetch(mapUrl('/controls/switches/teleport'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"on":true}' });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain('unknown switch "teleport"');
+    const algorithm = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"algorithm":"fastest"}' });
+    expect(algorithm.status).toBe(400);
+  });
+});
