@@ -185,18 +185,18 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const deadline = Date.now() + this.#settings.leaseMs;
     let pauseMs = 2;
     for (;;) {
-      const lease = await this.leases.acquire(key);
+      // One round trip: the lease, then the entry read again (Redis runs a connection's commands
+      // in order), since another instance may have filled it since our first read.
+      const [lease, filled] = await Promise.all([this.leases.acquire(key), this.#readShared<T>(key)]);
+      const token = lease.ok ? lease.value : undefined;
+      if (filled && isFresh(filled)) {
+        if (token !== undefined) this.#inBackground(this.leases.release(key, token));
+        return this.#filledElsewhere(key, filled);
+      }
       if (!lease.ok) return this.#loadAndStore(lookup, key);
-      const token = lease.value;
       if (token !== undefined) {
         let entry: CacheEntry<T>;
         try {
-          // Checked again under the lease: another instance may have filled it since our read.
-          const filled = await this.#readShared<T>(key);
-          if (filled && isFresh(filled)) {
-            this.#inBackground(this.leases.release(key, token));
-            return this.#filledElsewhere(key, filled);
-          }
           entry = await this.#load(lookup);
         } catch (error) {
           this.#inBackground(this.leases.release(key, token));
@@ -206,14 +206,13 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
         this.#inBackground(this.#store(key, entry, lookup.ttlMs, true).then(() => this.leases.release(key, token)));
         return { entry, outcome: 'miss', detail: '' };
       }
-      await sleep(pauseMs);
-      pauseMs = Math.min(pauseMs * 2, 50);
-      const filled = await this.#readShared<T>(key);
-      if (filled && isFresh(filled)) return this.#filledElsewhere(key, filled);
       if (Date.now() >= deadline) {
         this.logger.warn({ cache: lookup.name, key }, `the instance loading this entry did not finish within ${this.#settings.leaseMs} ms: loading it here`);
         return this.#loadAndStore(lookup, key);
       }
+      // Another instance holds the lease: its entry should appear shortly.
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, 50);
     }
   }
 
@@ -235,12 +234,12 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     if (this.#refreshing.has(key)) return;
     this.#refreshing.add(key);
     const refresh = async () => {
-      const lease = await this.leases.acquire(key);
+      // The lease and a second read in one round trip: another instance may have refreshed it
+      // (and let go of the lease) since we read it stale.
+      const [lease, current] = await Promise.all([this.leases.acquire(key), this.#readShared<T>(key)]);
       // No lease: another instance is refreshing it, or Redis is failing; either way, not us.
       if (!lease.ok || lease.value === undefined) return;
       try {
-        // Another instance may have refreshed it (and let go of the lease) since we read it stale.
-        const current = await this.#readShared<T>(key);
         if (current && isFresh(current)) return;
         const entry = await this.#load(lookup);
         await this.#store(key, entry, lookup.ttlMs, true);
