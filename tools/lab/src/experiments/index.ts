@@ -6,6 +6,8 @@ import { queueExperiment } from './queue';
 import { cacheExperiment } from './cache';
 import { stampedeExperiment } from './stampede';
 import { shardsExperiment } from './shards';
+import { indexesExperiment } from './indexes';
+import { replicaExperiment } from './replica';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -18,4 +20,6 @@ export const EXPERIMENTS: Experiment[] = [
   cacheExperiment,
   stampedeExperiment,
   shardsExperiment,
+  indexesExperiment,
+  replicaExperiment,
 ];

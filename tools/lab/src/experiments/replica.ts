@@ -1,0 +1,308 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { createAccount, User } from '@tenk/accounts';
+import type { TenkConfig } from '@tenk/config';
+import { uniqueName } from '@tenk/testing';
+import type { Experiment, LabContext, LabResult } from '../experiment';
+import { createLabCatalog, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { catalogWorkload, seededRandom } from './cache-workload';
+
+interface Settings {
+  rate: number;
+  warmupS: number;
+  seconds: number;
+  products: number;
+  tries: number;
+}
+
+interface Run {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  primaryQueries: number;
+  replicaQueries: number;
+  /** CPU seconds the primary's and the replica's PostgreSQL processes used during the run. */
+  primaryCpuS: number;
+  replicaCpuS: number;
+  statuses: string;
+}
+
+interface Freshness {
+  tries: number;
+  /** Reads right after a write, straight from the replica (what TypeORM's default routing does). */
+  naiveStale: number;
+  /** The same through the api, the client carrying its write position: must be 0. */
+  routedStale: number;
+  /** Of the routed reads, served by the replica and by the primary (and why). */
+  routedOnReplica: number;
+  routedOnPrimary: number;
+  /** Of those on the primary, sent there because the replica had not replayed the client's write yet. */
+  routedForTheWrite: number;
+  /** Replica lag after single writes, as the api measured it (ms). */
+  lagP50Ms: number;
+  lagMaxMs: number;
+}
+
+/**
+ * `npm run lab -- replica`: the same catalog read load (product views and listings, cache
+ * off so every read reaches PostgreSQL) through the lab shop's balancer, once with the
+ * `replicaReads` switch off (every read on the primary) and once on (reads on the streaming
+ * replica): queries and CPU on each server. Then read-your-writes: writes followed at once by
+ * reads, straight from the replica (stale) and through the api with the write position (never).
+ */
+export const replicaExperiment: Experiment = {
+  name: 'replica',
+  summary: 'catalog reads with replicaReads off vs on: queries and CPU moved off the primary; stale reads after writes, naive vs routed',
+  async run(context: LabContext): Promise<LabResult> {
+    const settings: Settings = {
+      rate: context.option('rate', context.quick ? 50 : 150),
+      warmupS: context.seconds(10, 2),
+      seconds: context.seconds(30, 4),
+      products: context.option('products', 5_000),
+      tries: context.option('tries', context.quick ? 40 : 200),
+    };
+    context.log(`${settings.rate} req/s of catalog reads (cache off), ${settings.warmupS} s warm-up + ${settings.seconds} s measured, per run`);
+    const catalog = await createLabCatalog(context, settings.products);
+    try {
+      const off = await measure(context, catalog, false, settings);
+      const on = await measure(context, catalog, true, settings);
+      const freshness = await readYourWrites(context, catalog, settings);
+      return report(settings, off, on, freshness);
+    } finally {
+      await catalog.drop();
+    }
+  },
+};
+
+async function measure(context: LabContext, catalog: LabCatalog, replicaReads: boolean, settings: Settings): Promise<Run> {
+  const label = `replicaReads ${replicaReads ? 'on' : 'off'}`;
+  const shop = await startCacheLabShop(context, catalog, { TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: replicaReads ? 'on' : 'off' });
+  try {
+    const workload = catalogWorkload({ products: settings.products, exponent: 1, seed: 2026 });
+    const random = seededRandom(2028);
+    const load = (seconds: number) => runReadLoad({ origin: shop.origin, clients: 60, ratePerSecond: settings.rate, durationMs: seconds * 1000, next: () => (random() < 0.3 ? workload.listing() : workload.productView()) });
+    context.log(`${label}: warming up`);
+    await load(settings.warmupS);
+    const clusters = await Promise.all([postgresCluster(context.config, 'primary'), postgresCluster(context.config, 'replica')]);
+    const queriesBefore = await productSelects(context.config, catalog.database);
+    const cpuBefore = clusters.map(clusterCpuSeconds);
+    context.log(`${label}: measuring for ${settings.seconds} s`);
+    const samples: ReadSample[] = await load(settings.seconds);
+    const cpuAfter = clusters.map(clusterCpuSeconds);
+    const queriesAfter = await productSelects(context.config, catalog.database);
+    const latencies = samples.filter((sample) => sample.status > 0).map((sample) => sample.latencyMs);
+    const run: Run = {
+      requests: samples.length,
+      p50Ms: Number(percentileOf(latencies, 50).toFixed(2)),
+      p99Ms: Number(percentileOf(latencies, 99).toFixed(2)),
+      errors: samples.filter((sample) => sample.status !== 200).length,
+      primaryQueries: queriesAfter.primary - queriesBefore.primary,
+      replicaQueries: queriesAfter.replica - queriesBefore.replica,
+      primaryCpuS: Number((cpuAfter[0] - cpuBefore[0]).toFixed(2)),
+      replicaCpuS: Number((cpuAfter[1] - cpuBefore[1]).toFixed(2)),
+      statuses: statusCounts(samples),
+    };
+    context.log(`${label}: ${run.requests} requests (${run.statuses}); product queries primary ${run.primaryQueries}, replica ${run.replicaQueries}; CPU primary ${run.primaryCpuS} s, replica ${run.replicaCpuS} s`);
+    return run;
+  } finally {
+    await shop.stop();
+  }
+}
+
+/** The PostgreSQL server behind an endpoint: its postmaster's process id (Linux /proc). */
+async function postgresCluster(config: TenkConfig, role: 'primary' | 'replica'): Promise<number> {
+  const client = pg(config, role, config.postgres.catalogDatabase);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return Number(procStat(rows[0].pid)[1]);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * CPU seconds used by a PostgreSQL server: the postmaster (with the children it has reaped)
+ * plus every live child (backends, WAL sender or receiver and replay, background workers).
+ */
+function clusterCpuSeconds(postmaster: number): number {
+  const ticks = 100;
+  const own = procStat(postmaster);
+  let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = procStat(Number(entry));
+      if (Number(fields[1]) === postmaster) total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between listing and reading.
+      continue;
+    }
+  }
+  return total / ticks;
+}
+
+/** /proc/<pid>/stat after the command name: [state, ppid, ..., utime at 11, stime 12, cutime 13, cstime 14]. */
+function procStat(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Writes followed at once by reads: straight from the replica, then through the api with the write position. */
+async function readYourWrites(context: LabContext, catalog: LabCatalog, settings: Settings): Promise<Freshness> {
+  const config = context.config;
+  const primary = pg(config, 'primary', catalog.database);
+  const replica = pg(config, 'replica', catalog.database);
+  await Promise.all([primary.connect(), replica.connect()]);
+  let naiveStale = 0;
+  try {
+    for (let i = 1; i <= settings.tries; i++) {
+      await primary.query('UPDATE products SET price_cents = $1 WHERE id = 2', [10_000 + i]);
+      const { rows } = await replica.query<{ price_cents: number }>('SELECT price_cents FROM products WHERE id = 2');
+      if (rows[0].price_cents !== 10_000 + i) naiveStale += 1;
+    }
+  } finally {
+    await Promise.all([primary.end(), replica.end()]);
+  }
+  context.log(`naive replica reads right after a write: ${naiveStale} of ${settings.tries} stale`);
+
+  const email = `${uniqueName('lab-admin')}@example.com`;
+  const password = 'a lab admin password';
+  const accounts = new DataSource({ type: 'postgres', host: config.postgres.primary.host, port: config.postgres.primary.port, username: config.postgres.user, password: config.postgres.password, database: catalog.database, entities: [User] });
+  await accounts.initialize();
+  await createAccount(accounts, { email, name: 'lab admin', password, role: 'admin' });
+  await accounts.destroy();
+
+  const shop = await startCacheLabShop(context, catalog, { TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: 'on' });
+  try {
+    const admin = new CookieClient(shop.origin);
+    const login = await admin.send('POST', '/auth/login', { email, password });
+    if (login.status !== 200) throw new Error(`lab admin sign-in answered ${login.status}`);
+    const readsBefore = await scrape(shop.apis, 'tenk_catalog_reads_total');
+    const lags: number[] = [];
+    let routedStale = 0;
+    for (let i = 1; i <= settings.tries; i++) {
+      const price = 20_000 + i;
+      const written = await admin.send('PATCH', '/products/3', { priceCents: price });
+      if (written.status !== 200) throw new Error(`PATCH /products/3 answered ${written.status}`);
+      const read = await admin.send('GET', '/products/3');
+      if ((read.body as { priceCents: number }).priceCents !== price) routedStale += 1;
+      if (i % 20 === 0) lags.push(...(await scrape(shop.apis, 'tenk_replica_lag_seconds')).map((sample) => sample.value * 1000));
+    }
+    const readsAfter = await scrape(shop.apis, 'tenk_catalog_reads_total');
+    const delta = (target: string) => sum(readsAfter, (labels) => labels['target'] === target) - sum(readsBefore, (labels) => labels['target'] === target);
+    const freshness: Freshness = {
+      tries: settings.tries,
+      naiveStale,
+      routedStale,
+      routedOnReplica: delta('replica'),
+      routedOnPrimary: delta('primary'),
+      routedForTheWrite: sum(readsAfter, (labels) => labels['reason'] === 'read-your-writes') - sum(readsBefore, (labels) => labels['reason'] === 'read-your-writes'),
+      lagP50Ms: Number(percentileOf(lags, 50).toFixed(1)),
+      lagMaxMs: Number(Math.max(0, ...lags).toFixed(1)),
+    };
+    context.log(`through the api with the write position: ${routedStale} of ${settings.tries} stale; catalog reads on the replica ${freshness.routedOnReplica}, on the primary ${freshness.routedOnPrimary}`);
+    return freshness;
+  } finally {
+    await shop.stop();
+  }
+}
+
+/** Keeps the cookies the api sets (the session, and tenk_lsn: the position of the last write). */
+class CookieClient {
+  readonly #cookies = new Map<string, string>();
+
+  constructor(readonly origin: string) {}
+
+  async send(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.origin}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, ...value] = pair.split('=');
+      this.#cookies.set(name.trim(), value.join('='));
+    }
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+}
+
+function pg(config: TenkConfig, role: 'primary' | 'replica', database: string): Client {
+  const endpoint = config.postgres[role];
+  return new Client({ host: endpoint.host, port: endpoint.port, user: config.postgres.user, password: config.postgres.password, database });
+}
+
+function report(settings: Settings, off: Run, on: Run, fresh: Freshness): LabResult {
+  const share = (run: Run) => run.replicaQueries / Math.max(1, run.primaryQueries + run.replicaQueries);
+  const row = (run: Run) => ({
+    requests: run.requests,
+    p50_ms: run.p50Ms,
+    p99_ms: run.p99Ms,
+    errors: run.errors,
+    product_queries_on_primary: run.primaryQueries,
+    product_queries_on_replica: run.replicaQueries,
+    primary_queries_per_second: Number((run.primaryQueries / settings.seconds).toFixed(1)),
+    share_on_replica_percent: Number((share(run) * 100).toFixed(1)),
+    primary_cpu_seconds: run.primaryCpuS,
+    replica_cpu_seconds: run.replicaCpuS,
+  });
+  return {
+    headline:
+      `with replicaReads on, ${(share(on) * 100).toFixed(1)}% of catalog queries ran on the replica (primary ${(off.primaryQueries / settings.seconds).toFixed(0)} -> ${(on.primaryQueries / settings.seconds).toFixed(0)} queries/s); ` +
+      `reads right after a write: ${fresh.naiveStale}/${fresh.tries} stale from the replica directly, ${fresh.routedStale}/${fresh.tries} through the api`,
+    measurements: {
+      'replicaReads off': row(off),
+      'replicaReads on': row(on),
+      'read your writes': {
+        tries: fresh.tries,
+        stale_reading_the_replica_directly: fresh.naiveStale,
+        stale_through_the_api: fresh.routedStale,
+        api_reads_on_replica: fresh.routedOnReplica,
+        api_reads_on_primary: fresh.routedOnPrimary,
+        api_reads_on_primary_for_read_your_writes: fresh.routedForTheWrite,
+        replica_lag_p50_ms: fresh.lagP50Ms,
+        replica_lag_max_ms: fresh.lagMaxMs,
+      },
+    },
+    charts: [
+      {
+        title: `Catalog queries per second by server (${settings.rate} req/s of reads, cache off)`,
+        unit: 'q/s',
+        bars: [
+          { label: 'off: primary', value: Number((off.primaryQueries / settings.seconds).toFixed(1)), series: 'primary' },
+          { label: 'off: replica', value: Number((off.replicaQueries / settings.seconds).toFixed(1)), series: 'replica' },
+          { label: 'on: primary', value: Number((on.primaryQueries / settings.seconds).toFixed(1)), series: 'primary' },
+          { label: 'on: replica', value: Number((on.replicaQueries / settings.seconds).toFixed(1)), series: 'replica' },
+        ],
+      },
+      {
+        title: `CPU used by each PostgreSQL server during the ${settings.seconds} s run`,
+        unit: 's',
+        bars: [
+          { label: 'off: primary', value: off.primaryCpuS, series: 'primary' },
+          { label: 'off: replica', value: off.replicaCpuS, series: 'replica' },
+          { label: 'on: primary', value: on.primaryCpuS, series: 'primary' },
+          { label: 'on: replica', value: on.replicaCpuS, series: 'replica' },
+        ],
+      },
+      {
+        title: `Stale reads right after a write (of ${fresh.tries})`,
+        unit: 'stale',
+        lowerIsBetter: true,
+        bars: [
+          { label: 'replica, no routing', value: fresh.naiveStale },
+          { label: 'api, read-your-writes', value: fresh.routedStale },
+        ],
+      },
+    ],
+    notes: [
+      `Open-loop load at ${settings.rate} req/s from 60 client addresses through the lab shop's balancer (2 api instances): 70% product views (Zipf over ${settings.products} products), 30% listing pages. The cache switch is off in both runs, so every read reaches PostgreSQL; each run starts a fresh shop.`,
+      "Queries are the SELECTs on products recorded by pg_stat_statements for the run's own catalog database, on the primary and on the replica. CPU is the PostgreSQL processes' user + system time from /proc (the whole server: other engineers' work on this shared machine adds to it; the query counts are exact).",
+      `Read-your-writes: ${fresh.tries} times, a write then a read at once. "Directly" updates a product on the primary and reads it from the replica, as TypeORM's default replication would. "Through the api" is an admin PATCH /products/3 then GET /products/3 with the cookies it was given (session, tenk_lsn); the api sends the read to the replica only once it has replayed past the write.`,
+    ],
+  };
+}
