@@ -33,6 +33,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
   readonly #staleAfterMs: number;
   readonly #reads: Counter<'target' | 'reason'>;
   #connecting: Promise<void> | undefined;
+  #closed = false;
 
   constructor(
     @InjectConfig() config: TenkConfig,
@@ -74,6 +75,9 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
 
   /** Where a read issued now, by the current request's client, would go, and why. */
   route(): ReadDecision {
+    // Probing starts with the first routed read: processes that never read the catalog through
+    // the router (workers) never poll the replica.
+    if (!this.#closed) this.#monitor.start();
     return chooseReadTarget({
       replicaReads: this.switches?.isOn('replicaReads') ?? true,
       replica: this.#monitor.state,
@@ -146,7 +150,6 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.ready();
-    this.#monitor.start();
     this.health.register({
       name: 'postgres-primary',
       critical: true,
@@ -168,6 +171,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.#closed = true;
     await this.#monitor.stop();
     await Promise.all([this.primary.isInitialized ? this.primary.destroy() : undefined, this.replica.close()]);
   }

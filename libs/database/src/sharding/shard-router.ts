@@ -82,6 +82,7 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
   #policy: ShardCallPolicy;
   #refreshing: Promise<ShardMap> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
   readonly #buckets: number;
   readonly #refreshMs: number;
   readonly #scatter: ScatterOptions;
@@ -129,16 +130,19 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
 
   /** Where a customer's orders live. */
   forCustomer(customerId: string): ShardScope {
+    this.#watchMap();
     return new ShardScope(this, this.bucketOfCustomer(customerId));
   }
 
   /** Where an order lives, from its id alone; undefined when `orderId` is not an order id. */
   forOrder(orderId: string): ShardScope | undefined {
+    this.#watchMap();
     const bucket = bucketOfOrderId(orderId);
     return bucket === undefined || bucket >= this.#buckets ? undefined : new ShardScope(this, bucket);
   }
 
   forBucket(bucket: number): ShardScope {
+    this.#watchMap();
     this.#map.shardOf(bucket);
     return new ShardScope(this, bucket);
   }
@@ -151,6 +155,7 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
    * never counted twice or missed.
    */
   async all<T>(work: (manager: EntityManager, context: { shard: string; owned: readonly number[] }) => Promise<T>): Promise<ScatterResult<T>> {
+    this.#watchMap();
     for (let attempt = 1; ; attempt++) {
       const shards = this.#map.shards();
       const outcomes = await scatter(
@@ -246,19 +251,24 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
       // The map table comes with `npm run migrate`; until then the configured map is used.
       this.logger.warn({ err: error }, 'could not read the shard map from the catalog database; routing with the configured initial map');
     }
-    this.#schedule();
   }
 
   onModuleDestroy(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Re-reads the map every few seconds from the first routed call on (idle processes never poll). */
+  #watchMap(): void {
+    if (this.#timer === undefined && !this.#closed) this.#schedule();
   }
 
   #schedule(): void {
     this.#timer = setTimeout(() => {
       this.refreshMap()
         .catch((error: unknown) => this.logger.warn({ err: error }, 'shard map refresh failed; keeping the current map'))
-        .finally(() => this.#timer && this.#schedule());
+        .finally(() => !this.#closed && this.#schedule());
     }, this.#refreshMs);
     this.#timer.unref();
   }
