@@ -11,7 +11,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   process.stdout.write('\n[e2e] starting the shop on e2e ports...\n');
-  const shop = await Shop.start({ env: E2E_ENV, log: (line) => process.stdout.write(`[e2e] ${line}\n`) });
+  const shop = await Shop.start({ name: 'e2e', env: E2E_ENV, log: (line) => process.stdout.write(`[e2e] ${line}\n`) });
   globalThis.__TENK_E2E_SHOP__ = shop;
   // The suites stop, start and kill processes of this shop through the launcher's control API.
   globalThis.__TENK_E2E_CONTROL__ = await startControlServer(shop, shop.config.services.shopControlPort);

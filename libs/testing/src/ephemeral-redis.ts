@@ -27,6 +27,8 @@ export async function startEphemeralRedis(settings: string[] = ['--maxmemory-pol
     child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...settings], { stdio: 'ignore' });
     await eventually(async () => {
       const client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refused connections while the server starts are expected: the probe just tries again.
+      client.on('error', () => undefined);
       try {
         await client.connect();
         return (await client.ping()) === 'PONG';

@@ -25,5 +25,5 @@ export const LAB_ENV: Record<string, string> = {
 /** Starts the lab shop from dist/ (run `npm run build` first; the lab's npm script does). */
 export function startLabShop(context: LabContext, options: Omit<ShopOptions, 'log'> = {}): Promise<Shop> {
   context.log(`starting the lab shop (${options.apiInstances ?? 2} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
-  return Shop.start({ ...options, env: { ...LAB_ENV, ...(options.env ?? {}) }, log: (line) => context.log(line) });
+  return Shop.start({ name: 'lab', ...options, env: { ...LAB_ENV, ...(options.env ?? {}) }, log: (line) => context.log(line) });
 }

@@ -82,11 +82,17 @@ export class ShopProcess {
       try {
         const response = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
         await response.arrayBuffer();
+        // Another process on the same port (another shop's) must not pass for ours.
+        const answeredBy = response.headers.get('x-process-id');
+        if (answeredBy !== null && Number(answeredBy) !== this.#child?.pid) {
+          throw new Error(`${this.spec.readyUrl} is answered by process ${answeredBy}, not by ${this.spec.name} (pid ${this.#child?.pid}): is another shop using its port?`);
+        }
         if (response.status === 200) {
           this.#state = 'ready';
           return;
         }
-      } catch {
+      } catch (error) {
+        if ((error as Error).message.includes('is answered by process')) throw error;
         // Not listening yet.
       }
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -16,6 +16,8 @@ export interface ShopOptions {
   /** Restart a process that crashes (npm start: yes; fault drills decide for themselves). */
   restartOnCrash?: boolean;
   log?: (line: string) => void;
+  /** Names the shop's log folder under .tenk/logs (`e2e`, `lab`); unnamed: .tenk/logs itself. */
+  name?: string;
 }
 
 export interface ShopUrls {
@@ -52,7 +54,7 @@ export class Shop {
     const shop = new Shop(config, options.log ?? (() => undefined));
     const instances = options.apiInstances ?? config.services.apiInstances;
     const components = options.components ?? ALL_COMPONENTS;
-    const specs = shop.#specs(env, instances).filter((spec) => components.includes(componentOf(spec.name)));
+    const specs = shop.#specs(env, instances, options.name).filter((spec) => components.includes(componentOf(spec.name)));
     try {
       // In dependency order: payment-sim before the apis, the apis before the balancer.
       for (const group of [['payment-sim'], ['api', 'media-worker', 'mailer', 'reports'], ['balancer', 'map']]) {
@@ -109,11 +111,12 @@ export class Shop {
     for (const process of order) process.closeLog();
   }
 
-  #specs(env: Record<string, string>, instances: number): ProcessSpec[] {
+  #specs(env: Record<string, string>, instances: number, name?: string): ProcessSpec[] {
     const { services, paths } = this.config;
-    mkdirSync(paths.logs, { recursive: true });
+    const logs = name ? path.join(paths.logs, name) : paths.logs;
+    mkdirSync(logs, { recursive: true });
     const node = (script: string) => ({ command: process.execPath, args: ['--enable-source-maps', path.join(ROOT, script)] });
-    const logFile = (name: string) => path.join(paths.logs, `${name}.log`);
+    const logFile = (process: string) => path.join(logs, `${process}.log`);
     const apiPorts = Array.from({ length: instances }, (_, i) => services.apiPort + i);
     const specs: ProcessSpec[] = [
       {

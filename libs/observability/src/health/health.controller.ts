@@ -20,8 +20,9 @@ export class HealthController {
   /** Liveness: the process runs and its event loop turns. Never checks dependencies. */
   @Get('live')
   @Header('Cache-Control', 'no-store')
-  live(): { status: 'ok'; uptimeSeconds: number } {
-    return { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+  @Header('X-Process-Id', String(process.pid))
+  live(): { status: 'ok'; pid: number; uptimeSeconds: number } {
+    return { status: 'ok', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) };
   }
 
   /**
@@ -30,6 +31,7 @@ export class HealthController {
    */
   @Get('ready')
   @Header('Cache-Control', 'no-store')
+  @Header('X-Process-Id', String(process.pid))
   async ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
     const degraded: string[] = [];
     const checks = this.registry.list().map((check) => () => this.#run(check, degraded));
