@@ -157,13 +157,24 @@ export class PlaceOrderService {
     }
     await this.stock.noteAuthorization(attempt.attempt, authorizationId);
 
-    const written = await scope.write(async (manager) => {
-      const claim = await this.keys.lockForWrite(manager, customer.id, key, attempt.attempt);
-      if (claim.status !== 'mine') return claim;
-      const order = await this.orders.insert(manager, { id: orderId, bucket: scope.bucket, customerId: customer.id, customerEmail: customer.email, quote, paymentAuthorizationId: authorizationId, reservationId: attempt.attempt }, this.#topic);
-      await this.keys.complete(manager, customer.id, key, order);
-      return { status: 'placed' as const, order };
-    });
+    let written;
+    try {
+      written = await scope.write(async (manager) => {
+        const claim = await this.keys.lockForWrite(manager, customer.id, key, attempt.attempt);
+        if (claim.status !== 'mine') return claim;
+        const order = await this.orders.insert(manager, { id: orderId, bucket: scope.bucket, customerId: customer.id, customerEmail: customer.email, quote, paymentAuthorizationId: authorizationId, reservationId: attempt.attempt }, this.#topic);
+        await this.keys.complete(manager, customer.id, key, order);
+        return { status: 'placed' as const, order };
+      });
+    } catch (error) {
+      // A bucket that stayed busy (a move) refused the transaction before it began: nothing was
+      // written, so the stock goes back and the retry may start at once. Any other failure may
+      // have happened after the commit (a connection lost during COMMIT): only the lease ends;
+      // the hold stays for the sweeper, which looks at the shard before it gives stock back.
+      const cleanup = isBucketUnavailable(error) ? this.#giveUp(attempt, 'release') : this.keys.release(scope, customer.id, key, attempt.attempt);
+      await cleanup.catch((cause: unknown) => this.logger.warn({ err: cause, orderId }, 'could not undo a failed order write; the sweeper settles its stock hold'));
+      throw error;
+    }
 
     if (written.status === 'placed') {
       await this.stock.commit(attempt.attempt).catch((error: unknown) => this.logger.warn({ err: error, orderId }, 'could not mark the stock hold committed; the sweeper will'));
