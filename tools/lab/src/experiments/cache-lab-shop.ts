@@ -257,3 +257,14 @@ export function percentileOf(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
+
+/**
+ * A run where requests failed measured an overloaded machine (or a broken shop), not the
+ * pattern: refuse to report it, so the committed results are never replaced by such a run.
+ */
+export function expectHealthyRun(label: string, samples: Array<{ status: number }>): void {
+  const failed = samples.filter((sample) => sample.status !== 200).length;
+  if (failed > samples.length * 0.01) {
+    throw new Error(`${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/balancer.log): run it again when it is quieter`);
+  }
+}

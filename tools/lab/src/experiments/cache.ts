@@ -1,6 +1,5 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { statusCounts } from './cache-lab-shop';
-import { createLabCatalog, expectCacheSwitch, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { createLabCatalog, expectCacheSwitch, expectHealthyRun, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 
 interface Settings {
@@ -84,6 +83,7 @@ async function measure(context: LabContext, catalog: LabCatalog, cacheOn: boolea
     const lookupsBefore = await scrape(shop.apis, 'tenk_cache_lookups_total');
     context.log(`${label}: measuring for ${settings.seconds} s`);
     const samples = await load(settings.seconds);
+    expectHealthyRun(label, samples);
     const queriesAfter = await productSelects(context.config, catalog.database);
     context.log(`${label}: product SELECTs before ${JSON.stringify(queriesBefore)}, after ${JSON.stringify(queriesAfter)}`);
     const lookupsAfter = await scrape(shop.apis, 'tenk_cache_lookups_total');

@@ -1,6 +1,5 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { statusCounts } from './cache-lab-shop';
-import { createLabCatalog, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, sum, type LabCatalog } from './cache-lab-shop';
+import { createLabCatalog, expectHealthyRun, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog } from './cache-lab-shop';
 
 interface Settings {
   rate: number;
@@ -72,6 +71,8 @@ async function measure(context: LabContext, catalog: LabCatalog, guard: boolean,
     const loadsBefore = sum(await scrape(shop.apis, 'tenk_cache_loads_total'), (labels) => labels['cache'] === HOT_CACHE);
     context.log(`${label}: measuring for ${settings.seconds} s`);
     const samples = await load(settings.seconds);
+    // Without the guard, failures can be the stampede itself; with it, they mean the machine was overloaded.
+    if (guard) expectHealthyRun(label, samples);
     const queriesAfter = await productSelects(context.config, catalog.database);
     const loadsAfter = sum(await scrape(shop.apis, 'tenk_cache_loads_total'), (labels) => labels['cache'] === HOT_CACHE);
     const latencies = samples.filter((sample) => sample.status > 0).map((sample) => sample.latencyMs);
