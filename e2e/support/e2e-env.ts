@@ -4,6 +4,8 @@
  */
 export const E2E_ENV: Record<string, string> = {
   TENK_API_PORT: '4001',
+  // Three instances, so a drill can kill one and two still serve.
+  TENK_API_INSTANCES: '3',
   TENK_MEDIA_WORKER_PORT: '4101',
   TENK_MAILER_PORT: '4102',
   TENK_REPORTS_PORT: '4103',
@@ -18,6 +20,9 @@ export const E2E_ENV: Record<string, string> = {
   // and Kafka never takes this shop's jobs, nor shares its consumer groups.
   TENK_QUEUE_PREFIX: 'tenk-e2e',
   TENK_KAFKA_GROUP_PREFIX: 'tenk-e2e',
+  // A killed worker's job is taken over once its lock lapses: short, so the drill is short.
+  TENK_QUEUE_LOCK_DURATION: '5s',
+  TENK_QUEUE_STALLED_INTERVAL: '5s',
 };
 
 /** Where the e2e shop answers (set by global-setup for the suites). */
