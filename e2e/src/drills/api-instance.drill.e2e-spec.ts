@@ -4,7 +4,7 @@
  */
 import { eventually } from '@tenk/testing';
 import { E2E_ENV } from '../../support/e2e-env';
-import { control, get, keepLoading, processState, sleep } from './drill-support';
+import { control, getFrom, keepLoading, processState, sleep } from './drill-support';
 
 describe('drill: kill 1 of 3 api instances under load', () => {
   afterAll(async () => {
@@ -13,7 +13,7 @@ describe('drill: kill 1 of 3 api instances under load', () => {
 
   it('keeps every GET succeeding while an instance is killed, and takes it back when it returns', async () => {
     expect(Number(E2E_ENV['TENK_API_INSTANCES'])).toBe(3);
-    const load = keepLoading((i) => get(`/products?limit=10&page=${1 + (i % 50)}`));
+    const load = keepLoading((source, i) => getFrom(source, `/products?limit=10&page=${1 + (i % 50)}`));
     await sleep(2_000);
     await control('api-3', 'kill');
     await sleep(5_000);

@@ -4,7 +4,7 @@
  * itself when Redis is back.
  */
 import { eventually } from '@tenk/testing';
-import { get, infra, keepLoading, sleep } from './drill-support';
+import { get, getFrom, infra, keepLoading, sleep } from './drill-support';
 
 describe('drill: stop the cache Redis', () => {
   afterAll(async () => {
@@ -17,7 +17,7 @@ describe('drill: stop the cache Redis', () => {
     await eventually(async () => (await get('/products/7')).headers.get('x-cache') === 'HIT', 'no cache hit before the drill', 15_000, 100);
 
     await infra('down', 'redis-cache');
-    const load = keepLoading((i) => get(`/products/${1 + (i % 200)}`));
+    const load = keepLoading((source, i) => getFrom(source, `/products/${1 + (i % 200)}`));
     await sleep(6_000);
     const tally = await load.stop();
     expect(tally.failures).toEqual([]);

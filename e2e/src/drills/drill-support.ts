@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Agent, request as undiciRequest } from 'undici';
 import { eventually } from '@tenk/testing';
 import { controlUrl, shopUrl } from '../../support/e2e-env';
 
@@ -39,30 +40,54 @@ export interface LoadTally {
   statuses: Record<string, number>;
 }
 
+/** One answer of a load request: enough to count it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
 /**
- * Runs `request` from `concurrency` loops until stopped. Each request gets its own client
- * timeout, so a hang counts as a failure instead of stalling the drill.
+ * A GET through the balancer from a given loopback source address. The balancer limits each
+ * client address (limit_req), as nginx would: a drill's load comes from several addresses
+ * (127.21.0.x, all this machine on Linux), as real visitors would.
  */
-export function keepLoading(request: (i: number) => Promise<Response>, concurrency = 6, isOk: (response: Response) => boolean = (r) => r.status === 200): { tally: LoadTally; stop(): Promise<LoadTally> } {
+export function getFrom(source: Agent, route: string): Promise<Answer> {
+  return undiciRequest(shopUrl(route), { dispatcher: source, headersTimeout: 10_000, bodyTimeout: 10_000 }).then(async (response) => {
+    await response.body.arrayBuffer();
+    return { status: response.statusCode, headers: response.headers };
+  });
+}
+
+/**
+ * Runs `request` from `concurrency` loops, each from its own source address and pausing
+ * `pauseMs` between requests, until stopped.
+ * Each request has its own timeout, so a hang counts as a failure instead of stalling the drill.
+ */
+export function keepLoading(
+  request: (source: Agent, i: number) => Promise<Answer>,
+  { concurrency = 6, pauseMs = 20, isOk = (a: Answer) => a.status === 200 }: { concurrency?: number; pauseMs?: number; isOk?: (answer: Answer) => boolean } = {},
+): { tally: LoadTally; stop(): Promise<LoadTally> } {
   const tally: LoadTally = { ok: 0, failed: 0, failures: [], statuses: {} };
   let running = true;
   let counter = 0;
-  const loops = Array.from({ length: concurrency }, async () => {
+  const sources = Array.from({ length: concurrency }, (_, i) => new Agent({ connect: { localAddress: `127.21.0.${i + 1}` } }));
+  const loops = sources.map(async (source) => {
     while (running) {
       const i = counter++;
       try {
-        const response = await request(i);
-        await response.arrayBuffer();
-        tally.statuses[response.status] = (tally.statuses[response.status] ?? 0) + 1;
-        if (isOk(response)) tally.ok += 1;
+        const answer = await request(source, i);
+        tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
+        if (isOk(answer)) tally.ok += 1;
         else {
           tally.failed += 1;
-          tally.failures.push(`HTTP ${response.status}`);
+          tally.failures.push(`HTTP ${answer.status}`);
         }
       } catch (error) {
         tally.failed += 1;
         tally.failures.push((error as Error).message);
       }
+      // Visitors pause between pages; each address stays well within the balancer's per-client limit.
+      await sleep(pauseMs);
     }
   });
   return {
@@ -70,6 +95,7 @@ export function keepLoading(request: (i: number) => Promise<Response>, concurren
     async stop() {
       running = false;
       await Promise.all(loops);
+      await Promise.all(sources.map((source) => source.close()));
       return tally;
     },
   };

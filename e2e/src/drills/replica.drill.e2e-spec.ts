@@ -3,7 +3,7 @@
  * go back to the replica once it has caught up again.
  */
 import { eventually } from '@tenk/testing';
-import { get, infra, keepLoading, sleep } from './drill-support';
+import { get, getFrom, infra, keepLoading, sleep } from './drill-support';
 import { E2E_ENV } from '../../support/e2e-env';
 
 const API_PORTS = [4001, 4002, 4003];
@@ -27,7 +27,7 @@ describe('drill: stop the read replica', () => {
     expect(E2E_ENV['TENK_API_INSTANCES']).toBe('3');
     await infra('down', 'postgres-replica');
     // Pages nobody asked for yet, so the reads reach the database, not the cache.
-    const load = keepLoading((i) => get(`/products?limit=7&search=replica-drill-${Date.now()}-${i}`));
+    const load = keepLoading((source, i) => getFrom(source, `/products?limit=7&search=replica-drill-${Date.now()}-${i}`));
     await sleep(5_000);
     const tally = await load.stop();
     expect(tally.failures).toEqual([]);

@@ -9,6 +9,11 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** The URL that answers 200 once the process is ready. */
   readyUrl: string;
+  /**
+   * Whether the process answers its readiness URL itself (its X-Process-Id must be ours). Not
+   * for the balancer: its /health/ready is an api instance's answer, passed through.
+   */
+  answersItself?: boolean;
   logFile: string;
 }
 
@@ -84,7 +89,7 @@ export class ShopProcess {
         await response.arrayBuffer();
         // Another process on the same port (another shop's) must not pass for ours.
         const answeredBy = response.headers.get('x-process-id');
-        if (answeredBy !== null && Number(answeredBy) !== this.#child?.pid) {
+        if (this.spec.answersItself !== false && answeredBy !== null && Number(answeredBy) !== this.#child?.pid) {
           throw new Error(`${this.spec.readyUrl} is answered by process ${answeredBy}, not by ${this.spec.name} (pid ${this.#child?.pid}): is another shop using its port?`);
         }
         if (response.status === 200) {

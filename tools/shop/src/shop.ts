@@ -144,6 +144,7 @@ export class Shop {
         args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts), '-p', ROOT],
         env,
         readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
+        answersItself: false,
         logFile: logFile('balancer'),
       },
       { name: 'map', ...node('dist/apps/map/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mapPort}/health/live`, logFile: logFile('map') },
