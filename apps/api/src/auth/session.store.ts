@@ -37,7 +37,8 @@ export class SessionStore {
     const session = JSON.parse(raw) as StoredSession;
     if (Date.now() - session.touchedAt > TOUCH_AFTER_MS) {
       session.touchedAt = Date.now();
-      await this.redis.client.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
+      // XX: only while it exists, so a sign-out that ran since the read above is not undone.
+      await this.redis.client.set(key(token), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS, 'XX');
     }
     return { id: session.id, email: session.email, name: session.name, role: session.role };
   }
