@@ -40,6 +40,11 @@ describe('loadConfig', () => {
     );
   });
 
+  it('allows one port on two hosts (containers)', () => {
+    const config = loadConfig({ TENK_REDIS_CACHE_HOST: 'redis-cache', TENK_REDIS_CACHE_PORT: '6379', TENK_REDIS_QUEUE_HOST: 'redis-queue', TENK_REDIS_QUEUE_PORT: '6379' });
+    expect(config.redis.queue).toEqual({ host: 'redis-queue', port: 6379 });
+  });
+
   it('rejects malformed broker lists and durations', () => {
     expect(() => loadConfig({ TENK_KAFKA_BROKERS: 'localhost' })).toThrow(/TENK_KAFKA_BROKERS="localhost": expected host:port/);
     expect(() => loadConfig({ TENK_SHUTDOWN_GRACE: 'soon' })).toThrow(/TENK_SHUTDOWN_GRACE="soon": expected a duration/);

@@ -65,24 +65,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return config;
 }
 
+/** Two services on one host and port is a typo; the same port on two hosts is fine (containers). */
 function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
   const { postgres, redis, kafka, mail, services } = config;
-  const ports: Array<[string, number]> = [
-    ['TENK_PG_PORT', postgres.primary.port],
-    ['TENK_PG_REPLICA_PORT', postgres.replica.port],
-    ['TENK_REDIS_CACHE_PORT', redis.cache.port],
-    ['TENK_REDIS_QUEUE_PORT', redis.queue.port],
-    ['TENK_KAFKA_PORT', kafka.port],
-    ['TENK_KAFKA_CONTROLLER_PORT', kafka.controllerPort],
-    ['TENK_SMTP_PORT', mail.smtp.port],
-    ['TENK_SMTP_HTTP_PORT', mail.sinkHttpPort],
-    ['TENK_BALANCER_PORT', services.balancerPort],
-    ['TENK_BALANCER_ADMIN_PORT', services.balancerAdminPort],
+  const local = '127.0.0.1';
+  const ports: Array<[string, string, number]> = [
+    ['TENK_PG_PORT', postgres.primary.host, postgres.primary.port],
+    ['TENK_PG_REPLICA_PORT', postgres.replica.host, postgres.replica.port],
+    ['TENK_REDIS_CACHE_PORT', redis.cache.host, redis.cache.port],
+    ['TENK_REDIS_QUEUE_PORT', redis.queue.host, redis.queue.port],
+    ['TENK_KAFKA_PORT', local, kafka.port],
+    ['TENK_KAFKA_CONTROLLER_PORT', local, kafka.controllerPort],
+    ['TENK_SMTP_PORT', mail.smtp.host, mail.smtp.port],
+    ['TENK_SMTP_HTTP_PORT', mail.smtp.host, mail.sinkHttpPort],
+    ['TENK_BALANCER_PORT', local, services.balancerPort],
+    ['TENK_BALANCER_ADMIN_PORT', local, services.balancerAdminPort],
   ];
-  const seen = new Map<number, string>();
-  for (const [name, port] of ports) {
-    const other = seen.get(port);
+  const seen = new Map<string, string>();
+  for (const [name, host, port] of ports) {
+    const key = `${host}:${port}`;
+    const other = seen.get(key);
     if (other) reader.problem(name, String(port), `the same port as ${other}; each service needs its own`);
-    else seen.set(port, name);
+    else seen.set(key, name);
   }
 }

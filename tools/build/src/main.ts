@@ -10,7 +10,7 @@ import { compileTree, swcOptions } from './compile';
 import { viteBuild } from './vite-build';
 
 const NON_NODE_APPS = new Set(['storefront']);
-const RUNNABLE_TOOLS = ['payment-sim'];
+const RUNNABLE_TOOLS = ['payment-sim', 'db', 'admin', 'infra'];
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '../../..');

@@ -50,7 +50,11 @@ async function main(): Promise<number> {
   }
   if (suites.has('typecheck')) await run('Type-check (tsc --noEmit)', () => checkStage('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']));
   if (suites.has('typecheck')) await run('Type-check the storefront (DOM lib, its own tsconfig)', () => checkStage('typecheck-web', 'npm', ['run', '-s', 'typecheck:storefront']));
-  if (suites.has('unit')) await run('Unit tests', () => jestStage('unit', path.join(ROOT, 'jest.config.cjs')));
+  if (suites.has('unit')) {
+    // docker/nginx.conf is checked by real nginx (`nginx -t`), from Debian's package.
+    await run('nginx for the config check (tools/infra install nginx)', () => setupStage('nginx', 'tools/infra/src/main.ts', ['install', 'nginx']));
+    await run('Unit tests', () => jestStage('unit', path.join(ROOT, 'jest.config.cjs')));
+  }
   if (suites.has('integration')) {
     await run('Integration tests (real PostgreSQL, Redis, Kafka, SMTP)', () =>
       ready ? jestStage('integration', path.join(ROOT, 'jest.integration.config.cjs')) : Promise.resolve({ name: 'integration', passed: 0, failed: 1, seconds: 0, error: 'skipped: the stack did not come up' }),

@@ -49,8 +49,8 @@ const smtp = new SMTPServer({
 smtp.on('error', (error) => logger.error({ err: error }, 'smtp error'));
 
 const http = createHttpApi(store);
-smtp.listen(config.mail.smtp.port, '127.0.0.1', () => logger.info({ port: config.mail.smtp.port }, 'SMTP listening'));
-http.listen(config.mail.sinkHttpPort, '127.0.0.1', () => logger.info({ port: config.mail.sinkHttpPort }, 'HTTP API listening'));
+smtp.listen(config.mail.smtp.port, config.services.bindHost, () => logger.info({ port: config.mail.smtp.port }, 'SMTP listening'));
+http.listen(config.mail.sinkHttpPort, config.services.bindHost, () => logger.info({ port: config.mail.sinkHttpPort }, 'HTTP API listening'));
 
 const stop = () => {
   smtp.close(() => http.close(() => process.exit(0)));

@@ -1,0 +1,64 @@
+/**
+ * docker/ for the whole shop: every image the compose file builds is a stage of the
+ * Dockerfile, real nginx accepts docker/nginx.conf, and tenk's balancer accepts its Docker
+ * setup (tenk.conf with docker/balancer/api-servers.conf). Both proxies route the same paths.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const DOCKER = path.join(ROOT, 'docker');
+const read = (file: string) => readFileSync(path.join(DOCKER, file), 'utf8');
+
+describe('docker/ for the whole shop', () => {
+  const stages = [...read('Dockerfile').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]);
+  const shop = parse(read('docker-compose.shop.yml')) as { services: Record<string, { build?: { target?: string } }>; include: string[] };
+
+  it('builds every service from a stage of the Dockerfile', () => {
+    const targets = Object.values(shop.services).flatMap((service) => (service.build?.target ? [service.build.target] : []));
+    expect(targets.length).toBeGreaterThanOrEqual(7);
+    expect(targets.filter((target) => !stages.includes(target))).toEqual([]);
+    expect(shop.include).toEqual(['docker-compose.yml']);
+  });
+
+  it('has an image for every app', () => {
+    for (const app of ['api', 'media-worker', 'mailer', 'reports', 'balancer', 'payment-sim']) expect(stages).toContain(app);
+  });
+
+  it('gives nginx and tenk the same locations', () => {
+    const locations = (text: string) => [...text.matchAll(/^\s*location\s+([^{]+?)\s*\{/gm)].map((match) => match[1].trim()).sort();
+    expect(locations(read('nginx.conf'))).toEqual(locations(readFileSync(path.join(ROOT, 'apps/balancer/conf/tenk.conf'), 'utf8')));
+  });
+
+  it('lists the same api instances for nginx and tenk', () => {
+    const servers = (text: string) => [...text.matchAll(/^\s*server\s+(tenk-api-\d+:\d+)/gm)].map((match) => match[1]);
+    expect(servers(read('nginx.conf'))).toEqual(servers(read('balancer/api-servers.conf')));
+  });
+
+  it('is accepted by real nginx (`nginx -t`, hostnames pointed at this machine)', () => {
+    const prefix = mkdtempSync(path.join(os.tmpdir(), 'tenk-nginx-'));
+    mkdirSync(path.join(prefix, 'logs'));
+    const conf = read('nginx.conf')
+      .replace(/tenk-api-\d+:3001/g, '127.0.0.1:3001')
+      .replace('include /etc/nginx/mime.types;', `include ${path.join(prefix, 'mime.types')};`)
+      .replace(/\/dev\/stdout|\/dev\/stderr/g, path.join(prefix, 'logs/nginx.log'));
+    writeFileSync(path.join(prefix, 'mime.types'), 'types { text/html html; }\n');
+    writeFileSync(path.join(prefix, 'nginx.conf'), `pid ${path.join(prefix, 'nginx.pid')};\n${conf}`);
+    const result = spawnSync('nginx', ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'logs/error.log')], { encoding: 'utf8' });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toContain('test is successful');
+    expect(result.status).toBe(0);
+  });
+
+  it("is accepted by tenk's balancer (`-t`) with the Docker api-servers.conf", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-balancer-'));
+    copyFileSync(path.join(ROOT, 'apps/balancer/conf/tenk.conf'), path.join(dir, 'tenk.conf'));
+    copyFileSync(path.join(DOCKER, 'balancer/api-servers.conf'), path.join(dir, 'api-servers.conf'));
+    const result = spawnSync(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'apps/balancer/src/main.ts'), '-t', '-c', path.join(dir, 'tenk.conf')], { encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toContain('test is successful');
+    expect(result.status).toBe(0);
+  });
+});
