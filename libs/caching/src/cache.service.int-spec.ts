@@ -252,6 +252,20 @@ describe('fail-open', () => {
     }
   });
 
+  it('Redis down at boot: the app starts, serves from the database, and caches once Redis is up', async () => {
+    const redis = await startEphemeralRedis();
+    await redis.stop();
+    try {
+      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: { host: '127.0.0.1', port: redis.port }, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
+      expect((await within(2_000, probe.get(2))).name).toBe('second');
+      expect((await app.cache.lookup(probeLookup(2))).outcome).toBe('bypass');
+      await redis.restart();
+      await eventually(async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit', 'caching never started once Redis was up', 15_000, 100);
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('Redis slow (paused): requests go to the database after the Redis timeout instead of waiting for it', async () => {
     const redis = await startEphemeralRedis();
     const pauser = new Redis({ port: redis.port, lazyConnect: true });
