@@ -40,6 +40,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('puts shards on the primary unless TENK_SHARD_HOSTS says otherwise', () => {
+    expect(loadConfig({}).postgres.shardEndpoints['shard_2']).toEqual({ host: '127.0.0.1', port: DEFAULT_PORTS.postgresPrimary });
+    const config = loadConfig({ TENK_SHARD_HOSTS: 'shard_0=db-a.internal:6432, shard_3=db-d.internal' });
+    expect(config.postgres.shardEndpoints['shard_0']).toEqual({ host: 'db-a.internal', port: 6432 });
+    expect(config.postgres.shardEndpoints['shard_3']).toEqual({ host: 'db-d.internal', port: DEFAULT_PORTS.postgresPrimary });
+    expect(config.postgres.shardEndpoints['shard_1']).toEqual(config.postgres.primary);
+    expect(() => loadConfig({ TENK_SHARD_HOSTS: 'shard_9=db:5432' })).toThrow(/"shard_9" is not in TENK_SHARD_DATABASES/);
+    expect(() => loadConfig({ TENK_SHARD_HOSTS: 'shard_0:db' })).toThrow(/is not shard=host\[:port\]/);
+  });
+
   it('allows one port on two hosts (containers)', () => {
     const config = loadConfig({ TENK_REDIS_CACHE_HOST: 'redis-cache', TENK_REDIS_CACHE_PORT: '6379', TENK_REDIS_QUEUE_HOST: 'redis-queue', TENK_REDIS_QUEUE_PORT: '6379' });
     expect(config.redis.queue).toEqual({ host: 'redis-queue', port: 6379 });

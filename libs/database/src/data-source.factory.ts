@@ -62,7 +62,7 @@ export function createShardDataSource(config: TenkConfig, shard: number, entitie
   }
   return build(config, {
     name: database,
-    endpoint: config.postgres.primary,
+    endpoint: config.postgres.shardEndpoints[database] ?? config.postgres.primary,
     database,
     entities,
     migrations: SHARD_MIGRATIONS,
