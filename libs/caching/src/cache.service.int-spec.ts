@@ -156,10 +156,12 @@ describe('stampedes', () => {
     const settings = { ttlMs: 300, staleMs: 60_000, jitterPercent: 0, localMaxEntries: 0 };
     const instances = await Promise.all([1, 2, 3].map(() => start({ namespace, settings })));
     await instances[0].probe.get(1);
-    await eventually(async () => (await instances[0].app.cache.lookup(probeLookup(1))).outcome === 'stale', 'the entry never went stale', 5_000, 50);
+    // reserve() reads without side effects: no refresh starts before the burst.
+    await eventually(async () => (await instances[0].app.cache.reserve('ProbeService.get', '1', ['probe:1'])).entry === undefined, 'the entry never went stale', 5_000, 50);
     const before = await table.selects();
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => instances[i % 3].app.cache.lookup(probeLookup(1))));
     expect(results.every((result) => result.entry.kind === 'value' && result.entry.value.name === 'first')).toBe(true);
+    expect(results.some((result) => result.outcome === 'stale')).toBe(true);
     // The refresh runs in the background: wait until a fresh entry is there, then count.
     await eventually(async () => (await instances[1].app.cache.lookup(probeLookup(1))).outcome === 'hit', 'the refresh never landed', 5_000, 20);
     expect(await table.selects()).toBe(before + 1);
