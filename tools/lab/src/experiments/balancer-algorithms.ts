@@ -11,24 +11,26 @@ const ALGORITHMS = [
 ] as const;
 
 /**
- * `npm run lab -- balancer-algorithms`: four single-worker upstreams (each serves one request
+ * `npm run lab -- balancer-algorithms`: eight single-worker upstreams (each serves one request
  * at a time, like a Node process busy with CPU work), behind tenk. 10% of the requests are
- * 50x heavier (50 ms of service vs 1 ms). An open-loop load at ~2/3 of the upstreams'
- * capacity runs once per algorithm (switched through the admin API between runs); what
- * differs is how often a light request waits behind a heavy one: the light requests' p99.
+ * 50x heavier (50 ms of service vs 1 ms). An open-loop load at 45% of the upstreams' capacity
+ * runs once per algorithm (switched through the admin API between runs); what differs is how
+ * often a light request waits behind a heavy one: the light requests' p99.
  */
 export const balancerAlgorithmsExperiment: Experiment = {
   name: 'balancer-algorithms',
   summary: '10% of requests 50x heavier: p99 of the light ones under round-robin vs least_conn vs P2C',
   async run(context: LabContext): Promise<LabResult> {
-    const seconds = context.seconds(20, 3);
+    const seconds = context.seconds(45, 3);
     const lightMs = context.option('light-ms', 1);
     const heavyMs = context.option('heavy-ms', 50);
     const heavyShare = context.option('heavy-share', 0.1);
-    const servers = context.option('servers', 4);
+    const servers = context.option('servers', 8);
     const meanServiceMs = (1 - heavyShare) * lightMs + heavyShare * heavyMs;
     const capacity = (servers * 1000) / meanServiceMs;
-    const rate = context.option('rate', Math.round(capacity * 0.66));
+    // Under half busy: the heavy requests are 85% of the work, and above that the moments when
+    // every upstream is busy with one decide the p99 whatever the algorithm.
+    const rate = context.option('rate', Math.round(capacity * context.option('busy', 0.45)));
     context.log(`${servers} single-worker upstreams, light ${lightMs} ms, heavy ${heavyMs} ms (${heavyShare * 100}%): capacity ~${Math.round(capacity)} req/s; offering ${rate} req/s (${Math.round((rate / capacity) * 100)}% busy) for ${seconds} s per algorithm`);
 
     const ports = await freePorts(servers + 2);
@@ -99,7 +101,8 @@ export const balancerAlgorithmsExperiment: Experiment = {
       notes: [
         `${servers} upstreams, each serving one request at a time from a FIFO queue (service time is a timer, so the 2-core machine is not the bottleneck); ${Math.round((1 - heavyShare) * 100)}% of requests take ${lightMs} ms, ${Math.round(heavyShare * 100)}% take ${heavyMs} ms.`,
         `Open loop (arrivals do not wait for answers) at ${rate} req/s from 20 client addresses, about ${Math.round((rate / capacity) * 100)}% of the upstreams' capacity; tenk with keepalive 64, algorithm switched through PUT /upstreams/api/algorithm between runs.`,
-        'round-robin sends every 4th request to each peer whatever is queued there, so a light request often waits behind one or more 50 ms requests; least_conn and P2C see the queue (requests in flight) and go around it.',
+        `round-robin sends every ${servers}th request to each peer whatever is queued there, so a light request often waits behind one or more 50 ms requests; least_conn sees every queue (requests in flight) and goes around them; P2C looks at two peers per request, so it sometimes picks the lesser of two busy ones.`,
+        'The heavy requests are 85% of the work: with more load, the moments when every upstream is serving a heavy request grow, and then no algorithm can keep a light request from waiting (try --busy 0.66).',
         `1-minute load average at the start ${loadBefore.toFixed(2)}, at the end ${os.loadavg()[0].toFixed(2)} (2 CPUs; the upstreams' service times are timers, so this experiment is not sensitive to it).`,
       ],
     };
