@@ -70,7 +70,7 @@ export function keepLoading(
   const tally: LoadTally = { ok: 0, failed: 0, failures: [], statuses: {} };
   let running = true;
   let counter = 0;
-  const sources = Array.from({ length: concurrency }, (_, i) => new Agent({ connect: { localAddress: `127.21.0.${i + 1}` } }));
+  const sources = Array.from({ length: concurrency }, (_, i) => new Agent({ localAddress: `127.21.0.${i + 1}` }));
   const loops = sources.map(async (source) => {
     while (running) {
       const i = counter++;

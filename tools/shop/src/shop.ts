@@ -141,7 +141,7 @@ export class Shop {
         ...node('dist/apps/balancer/src/main.js'),
         // -p: relative `root` paths in tenk.conf (the storefront's dist/apps/storefront) resolve
         // against the workspace, wherever the launcher was started from.
-        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts), '-p', ROOT],
+        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts, name), '-p', ROOT],
         env,
         readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
         answersItself: false,
@@ -156,8 +156,9 @@ export class Shop {
    * The shipped balancer config, copied beside a generated `api-servers.conf` that lists this
    * shop's api instances (tenk.conf includes it, relative to its own folder).
    */
-  #balancerConfig(apiPorts: number[]): string {
-    const dir = path.join(this.config.paths.run, 'balancer');
+  #balancerConfig(apiPorts: number[], name?: string): string {
+    // Each shop its own folder: the e2e or lab shop must not rewrite npm start's server list.
+    const dir = path.join(this.config.paths.run, name ? `balancer-${name}` : 'balancer');
     mkdirSync(dir, { recursive: true });
     const shipped = path.join(ROOT, 'apps/balancer/conf');
     for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf')) copyFileSync(path.join(shipped, file), path.join(dir, file));

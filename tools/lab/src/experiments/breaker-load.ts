@@ -54,7 +54,7 @@ export interface OpenLoopResult {
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const agents = Array.from(
     { length: options.clients },
-    (_, i) => new Agent({ keepAliveTimeout: 10_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect: { localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` } }),
+    (_, i) => new Agent({ keepAliveTimeout: 10_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` }),
   );
   const samples: Sample[] = [];
   const unsent: Record<string, number> = Object.fromEntries(options.streams.map((stream) => [stream.name, 0]));
