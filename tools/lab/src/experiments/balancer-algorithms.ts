@@ -66,13 +66,14 @@ export const balancerAlgorithmsExperiment: Experiment = {
         const errors = samples.filter((s) => s.status !== 200).length;
         results[algorithm.label] = {
           light_p50_ms: Number(percentile(light, 50).toFixed(2)),
+          light_p90_ms: Number(percentile(light, 90).toFixed(2)),
           light_p99_ms: Number(percentile(light, 99).toFixed(2)),
           light_p999_ms: Number(percentile(light, 99.9).toFixed(2)),
           heavy_p99_ms: Number(percentile(heavy, 99).toFixed(2)),
           requests: samples.length,
           errors,
         };
-        context.log(`${algorithm.label}: light p50 ${results[algorithm.label].light_p50_ms} ms, p99 ${results[algorithm.label].light_p99_ms} ms; heavy p99 ${results[algorithm.label].heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
+        context.log(`${algorithm.label}: light p50 ${results[algorithm.label].light_p50_ms} ms, p90 ${results[algorithm.label].light_p90_ms} ms, p99 ${results[algorithm.label].light_p99_ms} ms; heavy p99 ${results[algorithm.label].heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
       }
     } finally {
       for (const child of started.reverse()) await child.stop();
@@ -93,6 +94,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
           lowerIsBetter: true,
           bars: ALGORITHMS.flatMap((algorithm) => [
             { label: `${algorithm.label} p50`, value: Number(results[algorithm.label].light_p50_ms), series: 'p50' },
+            { label: `${algorithm.label} p90`, value: Number(results[algorithm.label].light_p90_ms), series: 'p90' },
             { label: `${algorithm.label} p99`, value: Number(results[algorithm.label].light_p99_ms), series: 'p99' },
           ]),
         },
