@@ -153,12 +153,17 @@ http {
 `;
 }
 
-/** tenk's balancer on the same upstreams (from source, as `npm run balancer` runs it). */
+/**
+ * tenk's balancer on the same upstreams: from dist/ as `npm start` runs it (`npm run lab`
+ * builds first), or from source when there is no build.
+ */
 export async function startTenk(cpu: string | null, config: string, port: number, adminPort: number): Promise<Child> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-balancer-'));
   const file = path.join(dir, 'tenk.conf');
   writeFileSync(file, config);
-  const [command, args] = pinned(cpu, process.execPath, ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts'), '-c', file]);
+  const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
+  const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
+  const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
   const child = await startChild('tenk', command, args, { url: `http://127.0.0.1:${adminPort}/health` }, { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '' } });
   await request(`http://127.0.0.1:${port}/`).then((response) => response.body.dump());
   return child;

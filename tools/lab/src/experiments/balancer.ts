@@ -1,9 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
 import { freePorts, nginxBinary, nginxConfig, pinned, pinning, startNginx, startTenk, startUpstreams, tenkConfig, WORKSPACE, type Child } from './balancer-processes';
+
+/** Connections for the light-load phase. */
+const LIGHT_CONNECTIONS = 4;
 
 interface LoadRun {
   requestsPerSecond: number;
@@ -16,6 +20,8 @@ interface LoadRun {
 interface TargetRun extends LoadRun {
   /** CPU the target's processes used per request, in microseconds. */
   cpuUsPerRequest: number;
+  /** ...of which in the kernel (system time): socket reads and writes, mostly. */
+  systemUsPerRequest: number;
   /** Share of one core the target used during the run. */
   cpuCores: number;
 }
@@ -72,20 +78,43 @@ export const balancerExperiment: Experiment = {
         for (const target of targets) {
           await runLoad(tool, target.url, connections, warmup, loadCpu);
           const before = target.processes.pids().map(sampleProcess);
+          const systemBefore = systemMs(target.processes.pids());
           const load = await runLoad(tool, target.url, connections, seconds, loadCpu);
           const after = target.processes.pids().map(sampleProcess);
           const cpuMs = cpuDeltaMs(before, after);
-          const run = { ...load, cpuUsPerRequest: (cpuMs * 1000) / Math.max(1, load.requests), cpuCores: cpuMs / (seconds * 1000) };
+          const requests = Math.max(1, load.requests);
+          const run = { ...load, cpuUsPerRequest: (cpuMs * 1000) / requests, systemUsPerRequest: ((systemMs(target.processes.pids()) - systemBefore) * 1000) / requests, cpuCores: cpuMs / (seconds * 1000) };
           runs.get(target.label)?.push(run);
           context.log(`round ${round} ${target.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core${run.errors ? `, ${run.errors} errors` : ''}`);
         }
       }
-      return report(runs, { tool, connections, seconds, rounds, pinned: pin.available, loadCpu, balancerCpu, accessLog: context.flag('access-log'), load: [loadBefore, os.loadavg()[0]] });
+      // The same targets far from saturation: what a request pays for the extra hop.
+      const light = new Map<string, LoadRun>();
+      for (const target of targets) {
+        const run = await runLoad(tool, target.url, LIGHT_CONNECTIONS, context.seconds(5, 1), loadCpu);
+        light.set(target.label, run);
+        context.log(`${LIGHT_CONNECTIONS} connections, ${target.label}: p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
+      }
+      return report(runs, light, { tool, connections, seconds, rounds, pinned: pin.available, loadCpu, balancerCpu, accessLog: context.flag('access-log'), load: [loadBefore, os.loadavg()[0]] });
     } finally {
       for (const child of started.reverse()) await child.stop();
     }
   },
 };
+
+/** System (kernel) CPU time of processes, in ms, from /proc/PID/stat. */
+function systemMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      ticks += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]);
+    } catch {
+      // The process is gone: nothing to add.
+    }
+  }
+  return ticks * 10;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -94,6 +123,7 @@ function median(values: number[]): number {
 
 function report(
   runs: Map<string, TargetRun[]>,
+  light: Map<string, LoadRun>,
   settings: { tool: string; connections: number; seconds: number; rounds: number; pinned: boolean; loadCpu: string | null; balancerCpu: string | null; accessLog: boolean; load: number[] },
 ): LabResult {
   const summary = new Map<string, TargetRun>();
@@ -105,6 +135,7 @@ function report(
       errors: list.reduce((sum, r) => sum + r.errors, 0),
       requests: list.reduce((sum, r) => sum + r.requests, 0),
       cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest)),
+      systemUsPerRequest: median(list.map((r) => r.systemUsPerRequest)),
       cpuCores: median(list.map((r) => r.cpuCores)),
     });
   }
@@ -116,10 +147,14 @@ function report(
       p50_ms: round(run.p50Ms, 2),
       p99_ms: round(run.p99Ms, 2),
       cpu_us_per_request: round(run.cpuUsPerRequest),
+      cpu_system_us_per_request: round(run.systemUsPerRequest),
+      cpu_user_us_per_request: round(run.cpuUsPerRequest - run.systemUsPerRequest),
       cpu_share_of_one_core: round(run.cpuCores, 2),
       requests_per_core_second: Math.round(1e6 / Math.max(1, run.cpuUsPerRequest)),
       errors: run.errors,
       rounds: runs.get(label)?.length ?? 0,
+      [`p50_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p50Ms ?? 0, 3),
+      [`p99_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p99Ms ?? 0, 3),
     };
   }
   const nginx = summary.get('nginx');
