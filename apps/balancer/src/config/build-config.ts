@@ -622,7 +622,8 @@ class ConfigBuilder {
           throw fail(d, `unknown parameter "${parameter}" (supported: interval=T jitter=T fails=N passes=N uri=PATH port=N timeout=T mandatory)`);
       }
     }
-    if (check.timeoutMs === 0) check.timeoutMs = Math.min(check.intervalMs, 5000);
+    // NGINX Plus bounds checks by the proxy timeouts (60 s by default); tenk by timeout= or 5 s.
+    if (check.timeoutMs === 0) check.timeoutMs = 5000;
     return check;
   }
 
