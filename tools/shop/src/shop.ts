@@ -162,7 +162,7 @@ export class Shop {
     mkdirSync(dir, { recursive: true });
     const shipped = path.join(ROOT, 'apps/balancer/conf');
     for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf')) copyFileSync(path.join(shipped, file), path.join(dir, file));
-    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port};`).join('\n')}\n`);
+    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port} max_fails=3 fail_timeout=5s;`).join('\n')}\n`);
     return path.join(dir, 'tenk.conf');
   }
 }
