@@ -33,7 +33,7 @@ async function handle(shop: Shop, req: http.IncomingMessage): Promise<[number, u
       await process.stop();
       break;
     case 'kill':
-      process.kill('SIGKILL');
+      await process.kill('SIGKILL');
       break;
     case 'start':
       if (process.state === 'ready' || process.state === 'starting') return [409, { error: `${parts[1]} is already ${process.state}` }];

@@ -120,9 +120,16 @@ export class ShopProcess {
     this.#state = 'stopped';
   }
 
-  /** Kills without warning (a crash, for fault drills); restarts only if restartOnCrash. */
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.#child?.kill(signal);
+  /**
+   * Kills without warning (a crash, for fault drills) and resolves once the process is gone;
+   * it restarts only if restartOnCrash.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
   }
 
   closeLog(): void {

@@ -3,7 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { isBucketUnavailable, newOrderId, ShardRouter, type ShardScope } from '@tenk/database';
+import { isBucketUnavailable, isConnectionFailure, newOrderId, ShardRouter, type ShardScope } from '@tenk/database';
 import { MetricsService } from '@tenk/observability';
 import { isPaymentRequestError, isPaymentUnavailableError, PaymentsService } from '../payments';
 import type { SessionUser } from '../auth/session-user';
@@ -77,6 +77,7 @@ export class PlaceOrderService {
     } catch (error) {
       this.#outcomes.inc({ outcome: outcomeOf(error) });
       if (isBucketUnavailable(error)) throw retryLater(error.message, error.retryAfterSeconds);
+      if (isConnectionFailure(error)) throw retryLater(`the orders database for your account (${this.router.forCustomer(customer.id).shard}) cannot be reached right now; no order was placed, retry with the same Idempotency-Key`, SHARD_RETRY_AFTER_SECONDS);
       throw error;
     }
   }
@@ -196,6 +197,9 @@ export class PlaceOrderService {
     else await this.keys.release(attempt.scope, attempt.customer.id, attempt.key, attempt.attempt);
   }
 }
+
+/** How long a client should wait before retrying when its shard is unreachable. */
+const SHARD_RETRY_AFTER_SECONDS = 5;
 
 /** A 503 with Retry-After (the error filter sends the header from `retryAfterSeconds`). */
 function retryLater(message: string, retryAfterSeconds: number): ServiceUnavailableException {

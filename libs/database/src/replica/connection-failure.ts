@@ -7,6 +7,9 @@ export function isConnectionFailure(error: unknown): boolean {
   const candidates = [error, (error as { driverError?: unknown } | undefined)?.driverError];
   for (const candidate of candidates) {
     if (typeof candidate !== 'object' || candidate === null) continue;
+    // A FATAL error ends the server session: the connection is gone, whatever the code (e.g.
+    // 55000 "database is not currently accepting connections").
+    if ((candidate as { severity?: unknown }).severity === 'FATAL') return true;
     const code = (candidate as { code?: unknown }).code;
     if (typeof code === 'string') {
       if (NETWORK_CODES.has(code) || code.startsWith('08') || SERVER_CODES.has(code)) return true;
