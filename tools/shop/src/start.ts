@@ -25,8 +25,8 @@ function step(title: string, command: string[]): void {
 async function main(): Promise<void> {
   const started = Date.now();
   const register = ['-r', path.join(ROOT, 'tools/register.cjs')];
+  step('Build (swc + Vite)', [...register, 'tools/build/src/main.ts']);
   step('Local stack: PostgreSQL primary + replica, Redis x2, Kafka, SMTP sink', [...register, 'tools/infra/src/main.ts', 'up']);
-  step('Build (swc)', [...register, 'tools/build/src/main.ts']);
   step('Migrations and seed data', [...register, 'tools/db/src/migrate.ts']);
 
   console.log('\n==> Starting the shop');

@@ -32,8 +32,8 @@ async function main(): Promise<number> {
   let ready = true;
   if (needsStack) {
     for (const [title, entry, args] of [
+      ['Build (swc + Vite)', 'tools/build/src/main.ts', []],
       ['Local stack (tools/infra up)', 'tools/infra/src/main.ts', ['up']],
-      ['Build (swc)', 'tools/build/src/main.ts', []],
       ['Migrations', 'tools/db/src/migrate.ts', []],
     ] as const) {
       const result = await run(title, () => setupStage(title.split(' ')[0].toLowerCase(), entry, [...args]));

@@ -151,10 +151,14 @@ export const kafka: InfraService = {
       const child = spawn(
         'java',
         [
-          '-Xms256m',
-          '-Xmx512m',
-          '-XX:+UseG1GC',
-          '-XX:MaxGCPauseMillis=20',
+          // One small broker: a bounded heap and the lean serial collector keep it under
+          // ~300 MB resident (the whole shop's memory budget is 1.5 GB).
+          '-Xms64m',
+          '-Xmx256m',
+          '-XX:+UseSerialGC',
+          '-XX:MaxMetaspaceSize=128m',
+          '-XX:ReservedCodeCacheSize=64m',
+          '-Xss512k',
           '-Djava.awt.headless=true',
           `-Dlog4j.configuration=file:${path.join(KAFKA_DIR, 'log4j.properties')}`,
           `-Dkafka.logs.dir=${config.paths.logs}`,

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { MailStore, StoredMessage } from './mail-store';
+import type { MailStore } from './mail-store';
 
 /**
  * The sink's HTTP API, so tests and people can see what was sent:
@@ -27,7 +27,7 @@ async function handle(store: MailStore, req: http.IncomingMessage, res: http.Ser
     const messages = (await store.list()).filter(
       (message) => (!to || message.to.some((address) => address.toLowerCase() === to)) && (!subject || message.subject.toLowerCase().includes(subject)),
     );
-    return send(res, 200, messages.map(summary));
+    return send(res, 200, messages);
   }
   if (parts.length === 1 && req.method === 'DELETE') return send(res, 200, { deleted: await store.clear() });
   if (parts.length === 2 && req.method === 'GET') {
@@ -42,11 +42,6 @@ async function handle(store: MailStore, req: http.IncomingMessage, res: http.Ser
     return;
   }
   send(res, 405, { error: `${req.method} is not supported on ${url.pathname}` });
-}
-
-function summary(message: StoredMessage): Omit<StoredMessage, 'text' | 'html' | 'headers'> {
-  const { text: _text, html: _html, headers: _headers, ...rest } = message;
-  return rest;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

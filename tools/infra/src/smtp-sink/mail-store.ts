@@ -19,8 +19,15 @@ export interface StoredMessage {
 
 const ID = /^[0-9a-f-]{36}$/;
 
-/** Every received message as two files: the raw `.eml` and its parsed `.json`. */
+export type MessageSummary = Omit<StoredMessage, 'text' | 'html' | 'headers'>;
+
+/**
+ * Every received message as two files: the raw `.eml` and its parsed `.json`. Summaries are
+ * kept in memory (read from disk once), so listing thousands of messages reads no files.
+ */
 export class MailStore {
+  #summaries: Map<string, MessageSummary> | undefined;
+
   constructor(private readonly dir: string) {}
 
   async save(raw: Buffer, envelope: StoredMessage['envelope']): Promise<StoredMessage> {
@@ -43,13 +50,26 @@ export class MailStore {
     };
     await writeFile(path.join(this.dir, `${id}.eml`), raw);
     await writeFile(path.join(this.dir, `${id}.json`), JSON.stringify(message, null, 2));
+    (await this.#index()).set(id, summarize(message));
     return message;
   }
 
-  async list(): Promise<StoredMessage[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    const messages = await Promise.all(names.filter((name) => name.endsWith('.json')).map(async (name) => JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as StoredMessage));
-    return messages.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  /** Summaries of every message, oldest first. */
+  async list(): Promise<MessageSummary[]> {
+    return [...(await this.#index()).values()].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  async #index(): Promise<Map<string, MessageSummary>> {
+    if (!this.#summaries) {
+      const names = await readdir(this.dir).catch(() => [] as string[]);
+      const summaries = new Map<string, MessageSummary>();
+      for (const name of names.filter((file) => file.endsWith('.json'))) {
+        const message = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as StoredMessage;
+        summaries.set(message.id, summarize(message));
+      }
+      this.#summaries ??= summaries;
+    }
+    return this.#summaries;
   }
 
   async get(id: string): Promise<StoredMessage | undefined> {
@@ -69,6 +89,7 @@ export class MailStore {
   async clear(): Promise<number> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     await Promise.all(names.map((name) => rm(path.join(this.dir, name), { force: true })));
+    this.#summaries = new Map();
     return names.filter((name) => name.endsWith('.json')).length;
   }
 }
@@ -76,4 +97,9 @@ export class MailStore {
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
   return list.flatMap((object) => object.value.map((entry) => entry.address ?? entry.name ?? '')).filter(Boolean);
+}
+
+function summarize(message: StoredMessage): MessageSummary {
+  const { text: _text, html: _html, headers: _headers, ...summary } = message;
+  return summary;
 }
