@@ -115,7 +115,12 @@ export class Shop {
     const { services, paths } = this.config;
     const logs = name ? path.join(paths.logs, name) : paths.logs;
     mkdirSync(logs, { recursive: true });
-    const node = (script: string) => ({ command: process.execPath, args: ['--enable-source-maps', path.join(ROOT, script)] });
+    // A bounded old generation per process: Node otherwise lets garbage grow towards a limit
+    // sized for the whole machine, and the shop has a memory budget (1.5 GB for everything).
+    const node = (script: string, heapMiB = script.includes('apps/api/') ? 192 : 128) => ({
+      command: process.execPath,
+      args: ['--enable-source-maps', `--max-old-space-size=${heapMiB}`, path.join(ROOT, script)],
+    });
     const logFile = (process: string) => path.join(logs, `${process}.log`);
     const apiPorts = Array.from({ length: instances }, (_, i) => services.apiPort + i);
     const specs: ProcessSpec[] = [

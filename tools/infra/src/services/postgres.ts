@@ -73,7 +73,9 @@ function commonSettings(config: TenkConfig, port: number, logDir: string): strin
     `unix_socket_directories = '${socketDir(config)}'`,
     `unix_socket_permissions = 0700`,
     `max_connections = 400`,
-    `shared_buffers = 128MB`,
+    // Small on purpose: the whole shop (two servers, Kafka, Redis, every app) fits in 1.5 GB;
+    // the catalog and the orders of the labs fit, and the OS page cache holds the rest.
+    `shared_buffers = 64MB`,
     `wal_level = replica`,
     `max_wal_senders = 10`,
     `max_replication_slots = 10`,
