@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, HttpException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { decodeCursor, encodeCursor, isBucketUnavailable, isConnectionFailure, mergeSorted, ShardRouter } from '@tenk/database';
 import type { SessionUser } from '../auth/session-user';
 import type { OrderPage, OrderView } from './orders.dto';
@@ -74,7 +74,7 @@ async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (error) {
     if (isBucketUnavailable(error)) throw new ServiceUnavailableException({ message: error.message, retryAfterSeconds: error.retryAfterSeconds });
-    if (isConnectionFailure(error)) throw new ServiceUnavailableException({ message: 'an orders database cannot be reached right now; retry shortly', retryAfterSeconds: 5 });
+    if (!(error instanceof HttpException) && isConnectionFailure(error)) throw new ServiceUnavailableException({ message: 'an orders database cannot be reached right now; retry shortly', retryAfterSeconds: 5 });
     throw error;
   }
 }

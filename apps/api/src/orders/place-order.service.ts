@@ -77,7 +77,7 @@ export class PlaceOrderService {
     } catch (error) {
       this.#outcomes.inc({ outcome: outcomeOf(error) });
       if (isBucketUnavailable(error)) throw retryLater(error.message, error.retryAfterSeconds);
-      if (isConnectionFailure(error)) throw retryLater(`the orders database for your account (${this.router.forCustomer(customer.id).shard}) cannot be reached right now; no order was placed, retry with the same Idempotency-Key`, SHARD_RETRY_AFTER_SECONDS);
+      if (!(error instanceof HttpException) && isConnectionFailure(error)) throw retryLater(`the orders database for your account (${this.router.forCustomer(customer.id).shard}) cannot be reached right now; no order was placed, retry with the same Idempotency-Key`, SHARD_RETRY_AFTER_SECONDS);
       throw error;
     }
   }
