@@ -55,31 +55,49 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger });
-  const pidFile = config.pidFile;
-  if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
-
+  // Signal handlers go in before anything listens: a SIGHUP that arrives while the balancer is
+  // still starting must not kill it (Node's default action for SIGHUP is to exit).
+  let balancer: Balancer | undefined;
+  let reloadPending = false;
+  let stopping = false;
+  let pidFile: string | undefined;
+  const exitAfterDrain = () => {
+    if (pidFile) rmSync(pidFile, { force: true });
+    process.exit(0);
+  };
   process.on('SIGHUP', () => {
+    if (!balancer) {
+      reloadPending = true;
+      return;
+    }
     balancer.logger.info('SIGHUP: reloading the configuration', { config: cli.configFile });
     void balancer.reloadFromFile();
   });
-  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    const logger = balancer?.logger ?? bootLogger;
     if (stopping) {
-      balancer.logger.warn(`${signal} again: exiting without waiting`);
-      balancer.logger.sink.flush();
+      logger.warn(`${signal} again: exiting without waiting`);
+      logger.sink.flush();
       process.exit(1);
     }
     stopping = true;
-    balancer.logger.info(`${signal}: shutting down gracefully`);
-    void balancer.drain().then(() => {
-      if (pidFile) rmSync(pidFile, { force: true });
-      process.exit(0);
-    });
+    logger.info(`${signal}: shutting down gracefully`);
+    // Still starting: the stop is applied as soon as the start finishes (below).
+    if (balancer) void balancer.drain().then(exitAfterDrain);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGQUIT', stop);
+
+  balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger });
+  pidFile = config.pidFile;
+  if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+  if (stopping) {
+    void balancer.drain().then(exitAfterDrain);
+  } else if (reloadPending) {
+    balancer.logger.info('SIGHUP during start: reloading the configuration', { config: cli.configFile });
+    void balancer.reloadFromFile();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -176,7 +176,13 @@ export async function startBalancerProcess(file: string, args: string[] = []): P
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitSignal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitSignal = signal;
+      resolve(code);
+    }),
+  );
   const waitForLine = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) => {
     const seen = lines.find(predicate);
     if (seen) return Promise.resolve(seen);
@@ -189,7 +195,7 @@ export async function startBalancerProcess(file: string, args: string[] = []): P
           resolve(line);
         },
       });
-      void exited.then((code) => reject(new Error(`balancer exited (${code}) before the expected log line; stderr: ${stderr}`)));
+      void exited.then((code) => reject(new Error(`balancer exited (${code ?? exitSignal}) before the expected log line; stderr: ${stderr}`)));
     });
   };
   const started = await waitForLine((line) => line.msg === 'balancer started');
