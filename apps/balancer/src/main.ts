@@ -57,15 +57,16 @@ async function main(): Promise<void> {
   }
   // Signal handlers go in before anything listens: a SIGHUP that arrives while the balancer is
   // still starting must not kill it (Node's default action for SIGHUP is to exit).
-  let balancer: Balancer | undefined;
+  const running: { balancer?: Balancer } = {};
   let reloadPending = false;
   let stopping = false;
-  let pidFile: string | undefined;
+  const pidFile = config.pidFile;
   const exitAfterDrain = () => {
     if (pidFile) rmSync(pidFile, { force: true });
     process.exit(0);
   };
   process.on('SIGHUP', () => {
+    const { balancer } = running;
     if (!balancer) {
       reloadPending = true;
       return;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     void balancer.reloadFromFile();
   });
   const stop = (signal: NodeJS.Signals) => {
+    const { balancer } = running;
     const logger = balancer?.logger ?? bootLogger;
     if (stopping) {
       logger.warn(`${signal} again: exiting without waiting`);
@@ -89,8 +91,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGQUIT', stop);
 
-  balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger });
-  pidFile = config.pidFile;
+  const balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger });
+  running.balancer = balancer;
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
   if (stopping) {
     void balancer.drain().then(exitAfterDrain);
