@@ -7,11 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Queue from 'bull';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { MAIL_KEYS, QUEUES, WELCOME_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
-import { eventually, TcpProxy, uniqueName } from '@tenk/testing';
+import { eventually, TcpProxy, TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { OrderEventsConsumer } from './order-events.consumer';
 
@@ -23,8 +22,7 @@ const topic = uniqueName('tenk_test_orders');
 const smtpProxy = new TcpProxy({ host: base.mail.smtp.host, port: base.mail.smtp.port });
 let config: TenkConfig;
 let app: INestApplication;
-let kafkaAdmin: Admin;
-let producer: Producer;
+let ordersTopic: TestTopic;
 let mailQueue: Queue.Queue;
 
 interface SinkMessage {
@@ -54,15 +52,7 @@ function orderPlaced(email: string): OrderPlacedV1 {
 
 /** Waits until the group has committed past every message now in the topic: all were handled. */
 async function consumedEverything(): Promise<void> {
-  const groupId = `${config.messaging.kafka.groupPrefix}.mailer`;
-  await eventually(async () => {
-    const ends = await kafkaAdmin.fetchTopicOffsets(topic);
-    const [committed] = await kafkaAdmin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((end) => {
-      const partition = committed.partitions.find((p) => p.partition === end.partition);
-      return end.offset === '0' || partition?.offset === end.offset;
-    });
-  }, 'the mailer did not consume every message', 30_000, 200);
+  await ordersTopic.consumedBy(`${config.messaging.kafka.groupPrefix}.mailer`);
 }
 
 async function jobFinished(jobId: string): Promise<string> {
@@ -84,12 +74,7 @@ beforeAll(async () => {
     // The broken messages and the cut SMTP connection below log errors on purpose.
     TENK_LOG_LEVEL: 'fatal',
   });
-  const kafka = new Kafka({ clientId: 'mailer-int', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
-  kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'mailer-int' });
 
   app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
   await app.init();
@@ -102,9 +87,7 @@ afterAll(async () => {
   await app?.close();
   await mailQueue?.obliterate({ force: true });
   await mailQueue?.close();
-  await producer?.disconnect();
-  await kafkaAdmin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await kafkaAdmin?.disconnect();
+  await ordersTopic?.delete();
   await smtpProxy.stop();
 });
 
@@ -113,8 +96,8 @@ describe('order confirmations from orders.events', () => {
     const email = `${uniqueName('buyer')}@example.test`;
     const event = orderPlaced(email);
     const message = { key: event.orderId, value: JSON.stringify(event) };
-    await producer.send({ topic, messages: [message] });
-    await producer.send({ topic, messages: [message] }); // the outbox relay retried: same event id
+    await ordersTopic.send([message]);
+    await ordersTopic.send([message]); // the outbox relay retried: same event id
 
     await consumedEverything();
     expect(await jobFinished(MAIL_KEYS.orderConfirmation(event.eventId))).toBe('completed');
@@ -130,13 +113,13 @@ describe('order confirmations from orders.events', () => {
   it('sends once even when the same event comes back after its job was cleaned away', async () => {
     const email = `${uniqueName('buyer')}@example.test`;
     const event = orderPlaced(email);
-    await producer.send({ topic, messages: [{ key: event.orderId, value: JSON.stringify(event) }] });
+    await ordersTopic.send([{ key: event.orderId, value: JSON.stringify(event) }]);
     await consumedEverything();
     const jobId = MAIL_KEYS.orderConfirmation(event.eventId);
     expect(await jobFinished(jobId)).toBe('completed');
     // Bull forgets finished jobs after a while; a redelivery then makes a new job.
     await (await mailQueue.getJob(jobId))!.remove();
-    await producer.send({ topic, messages: [{ key: event.orderId, value: JSON.stringify(event) }] });
+    await ordersTopic.send([{ key: event.orderId, value: JSON.stringify(event) }]);
     await consumedEverything();
     const second = await mailQueue.getJob(jobId);
     expect(await second!.finished()).toEqual({ outcome: 'already-sent' });
@@ -146,15 +129,12 @@ describe('order confirmations from orders.events', () => {
   it('skips a message that breaks the contract and keeps going', async () => {
     const email = `${uniqueName('buyer')}@example.test`;
     const event = orderPlaced(email);
-    await producer.send({
-      topic,
-      messages: [
-        { key: 'x', value: 'not json at all' },
-        { key: 'y', value: JSON.stringify({ type: 'OrderPlaced', version: 1, eventId: 'broken' }) },
-        { key: 'z', value: JSON.stringify({ type: 'OrderShipped', version: 1, eventId: randomUUID() }) },
-        { key: event.orderId, value: JSON.stringify(event) },
-      ],
-    });
+    await ordersTopic.send([
+      { key: 'x', value: 'not json at all' },
+      { key: 'y', value: JSON.stringify({ type: 'OrderPlaced', version: 1, eventId: 'broken' }) },
+      { key: 'z', value: JSON.stringify({ type: 'OrderShipped', version: 1, eventId: randomUUID() }) },
+      { key: event.orderId, value: JSON.stringify(event) },
+    ]);
     await consumedEverything();
     await eventually(async () => (await mailsTo(email)).length === 1, 'the valid event after the broken ones got no mail');
   });

@@ -1,6 +1,6 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { MAIL_KEYS, ORDER_CONFIRMATION_MAIL_V1, parseOrderPlacedV1 } from '@tenk/contracts';
-import { JobProducer, KafkaConsumers, type KafkaEventConsumer } from '@tenk/messaging';
+import { Injectable } from '@nestjs/common';
+import { MAIL_KEYS, ORDER_CONFIRMATION_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
+import { JobProducer, KafkaConsumers, OrderPlacedSubscriber } from '@tenk/messaging';
 
 /**
  * Reads OrderPlaced events from `orders.events` (group `<prefix>.mailer`) and hands each to
@@ -10,37 +10,15 @@ import { JobProducer, KafkaConsumers, type KafkaEventConsumer } from '@tenk/mess
  * rebalance. A new group starts at the end of the log: no confirmations for old orders.
  */
 @Injectable()
-export class OrderEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  readonly #consumer: KafkaEventConsumer;
-
+export class OrderEventsConsumer extends OrderPlacedSubscriber {
   constructor(
     consumers: KafkaConsumers,
     private readonly jobs: JobProducer,
   ) {
-    this.#consumer = consumers.create({
-      groupId: consumers.groupId('mailer'),
-      topic: consumers.ordersTopic,
-      fromBeginning: false,
-      handle: (value) => this.#handle(value),
-    });
+    super(consumers, { service: 'mailer', fromBeginning: false });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.#consumer.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.#consumer.stop();
-  }
-
-  /** For tests: resolves once this consumer has joined its group. */
-  ready(): Promise<void> {
-    return this.#consumer.ready();
-  }
-
-  async #handle(value: unknown): Promise<void> {
-    if ((value as { type?: unknown } | null)?.type !== 'OrderPlaced') return; // other order events send no mail
-    const event = parseOrderPlacedV1(value);
+  protected async onOrderPlaced(event: OrderPlacedV1): Promise<void> {
     const key = MAIL_KEYS.orderConfirmation(event.eventId);
     // The same job id for a redelivered event: Bull keeps one job; the ledger catches the rest.
     await this.jobs.enqueue(ORDER_CONFIRMATION_MAIL_V1, { event }, { jobId: key });

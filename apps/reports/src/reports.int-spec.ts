@@ -11,14 +11,13 @@ import { text } from 'node:stream/consumers';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Queue from 'bull';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, QUEUES, type OrderPlacedV1, type ReportType } from '@tenk/contracts';
 import { CatalogDatabase } from '@tenk/database';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { ReportRequests } from '@tenk/reporting';
 import { LocalObjectStore } from '@tenk/storage';
-import { eventually, uniqueName } from '@tenk/testing';
+import { TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { ReportWorker } from './report.worker';
 import { SalesEventsConsumer } from './sales-events.consumer';
@@ -32,8 +31,7 @@ const otherCustomerId = randomUUID();
 const products = [uniqueName('prod_a'), uniqueName('prod_b')];
 let config: TenkConfig;
 let app: INestApplication;
-let kafkaAdmin: Admin;
-let producer: Producer;
+let ordersTopic: TestTopic;
 let reportQueue: Queue.Queue;
 const eventIds: string[] = [];
 
@@ -55,12 +53,7 @@ function event(customer: string, occurredAt: string, lines: Array<[productIndex:
 }
 
 async function consumedEverything(): Promise<void> {
-  const groupId = `${config.messaging.kafka.groupPrefix}.reports`;
-  await eventually(async () => {
-    const ends = await kafkaAdmin.fetchTopicOffsets(topic);
-    const [committed] = await kafkaAdmin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((end) => end.offset === '0' || committed.partitions.find((p) => p.partition === end.partition)?.offset === end.offset);
-  }, 'the reports consumer did not handle every message', 30_000, 200);
+  await ordersTopic.consumedBy(`${config.messaging.kafka.groupPrefix}.reports`);
 }
 
 async function buildReport(type: ReportType, ownerId: string, fromDay: string, toDay: string): Promise<{ id: string; csv: string[][] }> {
@@ -91,12 +84,7 @@ beforeAll(async () => {
     TENK_REPORT_TTL: '1h',
     TENK_LOG_LEVEL: 'fatal',
   });
-  const kafka = new Kafka({ clientId: 'reports-int', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
-  kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'reports-int' });
   app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
   await app.init();
   await app.get(SalesEventsConsumer).ready();
@@ -115,9 +103,7 @@ afterAll(async () => {
   await app?.close();
   await reportQueue?.obliterate({ force: true });
   await reportQueue?.close();
-  await producer?.disconnect();
-  await kafkaAdmin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await kafkaAdmin?.disconnect();
+  await ordersTopic?.delete();
   rmSync(storageDir, { recursive: true, force: true });
 });
 
@@ -132,9 +118,9 @@ describe('sales aggregates and reports', () => {
   ];
 
   beforeAll(async () => {
-    await producer.send({ topic, messages: placed.map((e) => ({ key: e.orderId, value: JSON.stringify(e) })) });
+    await ordersTopic.send(placed.map((e) => ({ key: e.orderId, value: JSON.stringify(e) })));
     // Kafka redelivers (an outbox relay retry, a consumer crash before its commit): the same events again.
-    await producer.send({ topic, messages: placed.slice(0, 3).map((e) => ({ key: e.orderId, value: JSON.stringify(e) })) });
+    await ordersTopic.send(placed.slice(0, 3).map((e) => ({ key: e.orderId, value: JSON.stringify(e) })));
     await consumedEverything();
   });
 

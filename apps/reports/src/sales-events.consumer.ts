@@ -1,8 +1,8 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
-import { parseOrderPlacedV1 } from '@tenk/contracts';
-import { KafkaConsumers, type KafkaEventConsumer } from '@tenk/messaging';
+import type { OrderPlacedV1 } from '@tenk/contracts';
+import { KafkaConsumers, OrderPlacedSubscriber } from '@tenk/messaging';
 import { MetricsService } from '@tenk/observability';
 import { SalesAggregates } from '@tenk/reporting';
 
@@ -13,8 +13,7 @@ import { SalesAggregates } from '@tenk/reporting';
  * work per event is one short transaction, so it runs right in the consumer.
  */
 @Injectable()
-export class SalesEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  readonly #consumer: KafkaEventConsumer;
+export class SalesEventsConsumer extends OrderPlacedSubscriber {
   readonly #events: Counter<'outcome'>;
 
   constructor(
@@ -23,37 +22,16 @@ export class SalesEventsConsumer implements OnApplicationBootstrap, OnModuleDest
     private readonly logger: PinoLogger,
     metrics: MetricsService,
   ) {
+    super(consumers, { service: 'reports', fromBeginning: true });
     this.logger.setContext('sales-events');
     this.#events = metrics.counter('tenk_sales_events_total', 'OrderPlaced events seen by the reports service: applied, duplicate (already counted) or ignored (another event type)', ['outcome']);
-    this.#consumer = consumers.create({
-      groupId: consumers.groupId('reports'),
-      topic: consumers.ordersTopic,
-      fromBeginning: true,
-      handle: (value) => this.#handle(value),
-    });
   }
 
-  /** Joins once the whole app is up (the consumer's first batch needs the database). */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.#consumer.start();
+  protected override onOtherEvent(): void {
+    this.#events.inc({ outcome: 'ignored' });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.#consumer.stop();
-  }
-
-  /** For tests: resolves once this consumer has joined its group. */
-  ready(): Promise<void> {
-    return this.#consumer.ready();
-  }
-
-  async #handle(value: unknown): Promise<void> {
-    // The topic carries every order event; only OrderPlaced moves sales.
-    if ((value as { type?: unknown } | null)?.type !== 'OrderPlaced') {
-      this.#events.inc({ outcome: 'ignored' });
-      return;
-    }
-    const event = parseOrderPlacedV1(value);
+  protected async onOrderPlaced(event: OrderPlacedV1): Promise<void> {
     const outcome = await this.aggregates.apply(event);
     this.#events.inc({ outcome });
     if (outcome === 'duplicate') this.logger.info({ eventId: event.eventId, orderId: event.orderId }, 'OrderPlaced already counted: redelivery ignored');

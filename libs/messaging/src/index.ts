@@ -3,6 +3,7 @@ export { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.module-def
 export { KafkaClient } from './kafka-client';
 export { KafkaConsumers } from './kafka-consumers';
 export { KafkaEventConsumer, type EventConsumerOptions, type KafkaMessageContext } from './kafka-event-consumer';
+export { OrderPlacedSubscriber, type OrderPlacedSubscriberOptions } from './order-placed-subscriber';
 export { Queues } from './queues';
 export { JobProducer, type EnqueueOptions } from './job-producer';
 export { JobWorkers, jobHandler, type JobHandler, type JobContext, type DeadJob, type WorkerOptions, type RunningWorker } from './job-workers';

@@ -2,3 +2,4 @@ export { eventually, uniqueName } from './wait';
 export { freePort } from './ports';
 export { TcpProxy } from './tcp-proxy';
 export { startEphemeralRedis, type EphemeralRedis } from './ephemeral-redis';
+export { TestTopic, type TestTopicOptions } from './test-topic';
