@@ -123,7 +123,7 @@ export class Generation {
       });
       const server = new RuntimeServer(serverConfig, locations);
       for (const listen of serverConfig.listens) {
-        const key = listenKey(listen);
+        const key = formatHostPort(listen);
         const entry = byAddress.get(key) ?? { listen, servers: [] };
         entry.servers.push(server);
         byAddress.set(key, entry);
@@ -160,9 +160,4 @@ export class Generation {
     }
     await Promise.all(closing);
   }
-}
-
-/** The key of a listening address: `host:port`. */
-export function listenKey(listen: { host: string; port: number }): string {
-  return formatHostPort(listen);
 }

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { HealthCheckConfig } from '../config/schema';
+import { formatHostPort } from '../config/values';
 import type { Logger } from '../observability/logger';
 import type { Peer } from './peer';
 import type { Upstream } from './upstream';
@@ -66,12 +67,11 @@ export class HealthChecker {
 
   async #check(peer: Peer): Promise<void> {
     if (peer.down) return;
-    const port = this.config.port || peer.port;
-    const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host;
+    const address = formatHostPort({ host: peer.host, port: this.config.port || peer.port });
     let status = 0;
     let problem = '';
     try {
-      const response = await request(`http://${host}:${port}${this.config.uri}`, {
+      const response = await request(`http://${address}${this.config.uri}`, {
         method: 'GET',
         dispatcher: this.#agent,
         headers: { 'user-agent': 'tenk-balancer health check', host: this.upstream.name },

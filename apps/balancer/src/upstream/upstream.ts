@@ -1,5 +1,6 @@
-import { ALGORITHMS, type AlgorithmDefinition, type Attempt, type LoadBalancer } from '../algorithms';
+import { ALGORITHMS, findAlgorithm, type AlgorithmDefinition, type Attempt, type LoadBalancer } from '../algorithms';
 import type { UpstreamConfig } from '../config/schema';
+import { formatHostPort } from '../config/values';
 import type { Logger } from '../observability/logger';
 import { acquirePeer, isAvailable, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
@@ -62,7 +63,7 @@ export class Upstream {
     const backups = this.peers.filter((peer) => peer.backup);
     this.primaries = new PeerGroup(primaries, primaries.length === 1 && backups.length === 0);
     this.backups = new PeerGroup(backups, false);
-    const algorithm = ALGORITHMS.find((candidate) => candidate.name === config.method.name);
+    const algorithm = findAlgorithm(config.method.name);
     if (!algorithm) throw new Error(`upstream "${config.name}": unknown algorithm "${config.method.name}"`);
     this.#algorithm = algorithm;
     this.#balancer = algorithm.create(config.method.args, this.primaries);
@@ -113,7 +114,7 @@ export class Upstream {
    * Lasts until the next reload, which goes back to what the file says.
    */
   switchAlgorithm(name: string, args: readonly string[]): string | null {
-    const algorithm = ALGORITHMS.find((candidate) => candidate.name === name);
+    const algorithm = findAlgorithm(name);
     if (!algorithm) return `unknown algorithm "${name}" (known: ${ALGORITHMS.map((a) => a.name).join(', ')})`;
     if (args.length > algorithm.maxArgs) return `${name} takes at most ${algorithm.maxArgs} arguments`;
     const problem = algorithm.validate(args);
@@ -131,7 +132,7 @@ export class Upstream {
 
 function createPool(peer: Peer, config: UpstreamConfig, budget: IdleBudget): PeerPool {
   return new PeerPool(
-    `http://${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`,
+    `http://${formatHostPort(peer)}`,
     { connectTimeoutMs: config.connectTimeoutMs, keepAliveTimeoutMs: config.keepaliveTimeoutMs, maxRequestsPerConnection: config.keepaliveRequests },
     budget,
   );
