@@ -2,10 +2,10 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import type { TenkConfig } from '@tenk/config';
+import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
 import { TOPICS } from '@tenk/contracts';
 import { serviceDirs } from '../layout';
-import { describeListener, isListening } from '../ports';
+import { ensurePortFree } from '../ports';
 import type { InfraService, ServiceStatus } from '../service';
 import { commandExists, runOrThrow, waitFor } from '../shell';
 import { livePid, stopPid } from './pidfile';
@@ -138,9 +138,8 @@ export const kafka: InfraService = {
   async start(config, log) {
     const f = files(config);
     if (!livePid(f.pid)) {
-      for (const port of [config.kafka.port, config.kafka.controllerPort]) {
-        if (await isListening(port)) throw new Error(`port ${port} (kafka) is already in use by ${describeListener(port)}. Stop it, or set TENK_KAFKA_PORT / TENK_KAFKA_CONTROLLER_PORT to free ports.`);
-      }
+      await ensurePortFree('kafka', config.kafka.port, PORT_VARIABLES.kafka);
+      await ensurePortFree('kafka', config.kafka.controllerPort, PORT_VARIABLES.kafkaController);
       const libs = await ensureJars(config, log);
       mkdirSync(f.data, { recursive: true });
       writeFileSync(f.properties, serverProperties(config, f.data));

@@ -1,9 +1,9 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import type { TenkConfig } from '@tenk/config';
+import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
 import { serviceDirs, socketDir } from '../layout';
-import { describeListener, isListening } from '../ports';
+import { ensurePortFree } from '../ports';
 import type { InfraService, PackageNeed, ServiceStatus } from '../service';
 import { asUser, commandExists, isAlive, isRoot, runOrThrow } from '../shell';
 
@@ -116,12 +116,6 @@ function identifier(value: string): string {
   return `"${value.replace(/"/g, '""')}"`;
 }
 
-async function ensurePortFree(name: string, port: number): Promise<void> {
-  if (await isListening(port)) {
-    throw new Error(`port ${port} (${name}) is already in use by ${describeListener(port)}. Stop it, or choose another port with the variable in README's port table.`);
-  }
-}
-
 async function statusOf(config: TenkConfig, dataDir: string, port: number): Promise<ServiceStatus> {
   const pid = postmasterPid(dataDir);
   if (!pid) return { running: false, healthy: false };
@@ -172,7 +166,7 @@ export const postgresPrimary: InfraService = {
     );
     writeFileSync(path.join(dirs.data, 'tenk.conf'), `${commonSettings(config, port, logDir).join('\n')}\n`);
     if (!postmasterPid(dirs.data)) {
-      await ensurePortFree('postgres-primary', port);
+      await ensurePortFree('postgres-primary', port, PORT_VARIABLES.postgresPrimary);
       log(`starting on 127.0.0.1:${port}`);
       await pgCtl(dirs.data, 'start', logDir);
     }
@@ -251,7 +245,7 @@ export const postgresReplica: InfraService = {
       `${[...commonSettings(config, port, logDir), `primary_slot_name = '${REPLICATION_SLOT}'`].join('\n')}\n`,
     );
     if (!postmasterPid(dirs.data)) {
-      await ensurePortFree('postgres-replica', port);
+      await ensurePortFree('postgres-replica', port, PORT_VARIABLES.postgresReplica);
       log(`starting on 127.0.0.1:${port}`);
       await pgCtl(dirs.data, 'start', logDir);
     }

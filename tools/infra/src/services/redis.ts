@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import type { TenkConfig } from '@tenk/config';
+import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
 import { serviceDirs } from '../layout';
-import { describeListener, isListening } from '../ports';
+import { ensurePortFree } from '../ports';
 import type { InfraService, ServiceStatus } from '../service';
 import { commandExists, runOrThrow, waitFor } from '../shell';
 import { livePid, stopPid } from './pidfile';
@@ -64,7 +64,7 @@ function redisService(role: Role): InfraService {
       const f = files(config);
       if (livePid(f.pid)) return;
       const port = portOf(config);
-      if (await isListening(port)) throw new Error(`port ${port} (${name}) is already in use by ${describeListener(port)}. Stop it, or set ${role === 'cache' ? 'TENK_REDIS_CACHE_PORT' : 'TENK_REDIS_QUEUE_PORT'} to a free port.`);
+      await ensurePortFree(name, port, PORT_VARIABLES[role === 'cache' ? 'redisCache' : 'redisQueue']);
       mkdirSync(f.data, { recursive: true });
       writeFileSync(
         f.conf,

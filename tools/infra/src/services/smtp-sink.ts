@@ -1,9 +1,9 @@
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { TenkConfig } from '@tenk/config';
+import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
 import { serviceDirs } from '../layout';
-import { describeListener, isListening } from '../ports';
+import { ensurePortFree, isListening } from '../ports';
 import type { InfraService, ServiceStatus } from '../service';
 import { waitFor } from '../shell';
 import { livePid, stopPid } from './pidfile';
@@ -48,9 +48,8 @@ export const smtpSink: InfraService = {
   async start(config, log) {
     const f = files(config);
     if (!livePid(f.pid)) {
-      for (const port of [config.mail.smtp.port, config.mail.sinkHttpPort]) {
-        if (await isListening(port)) throw new Error(`port ${port} (smtp-sink) is already in use by ${describeListener(port)}. Stop it, or set TENK_SMTP_PORT / TENK_SMTP_HTTP_PORT to free ports.`);
-      }
+      await ensurePortFree('smtp-sink', config.mail.smtp.port, PORT_VARIABLES.smtp);
+      await ensurePortFree('smtp-sink', config.mail.sinkHttpPort, PORT_VARIABLES.smtpHttp);
       log(`starting on 127.0.0.1:${config.mail.smtp.port} (HTTP API :${config.mail.sinkHttpPort})`);
       const out = openSync(f.log, 'a');
       const args = existsSync(BUILT) ? [BUILT] : ['-r', REGISTER, MAIN];
