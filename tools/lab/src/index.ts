@@ -1,4 +1,3 @@
 // The lab's public API for other tools (tools/load starts the lab shop for its runs).
 export { LAB_ENV, startLabShop } from './lab-shop';
-export { sampleProcess, cpuDeltaMs, type ProcessSample } from './process-stats';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';

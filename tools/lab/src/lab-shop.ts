@@ -22,8 +22,12 @@ export const LAB_ENV: Record<string, string> = {
   TENK_LOG_LEVEL: 'warn',
 };
 
-/** Starts the lab shop from dist/ (run `npm run build` first; the lab's npm script does). */
-export function startLabShop(context: LabContext, options: Omit<ShopOptions, 'log'> = {}): Promise<Shop> {
+/**
+ * Starts the lab shop from dist/ (run `npm run build` first; the lab's npm script does), logging
+ * to .tenk/logs/lab/ with its balancer config in .tenk/run/balancer-lab/ (npm start's shop is
+ * left alone). `npm run load -- --start-shop` starts it too, with a context that only logs.
+ */
+export function startLabShop(context: Pick<LabContext, 'log'>, options: Omit<ShopOptions, 'log'> = {}): Promise<Shop> {
   context.log(`starting the lab shop (${options.apiInstances ?? 2} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
   return Shop.start({ name: 'lab', ...options, env: { ...LAB_ENV, ...(options.env ?? {}) }, log: (line) => context.log(line) });
 }

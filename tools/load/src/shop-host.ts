@@ -7,8 +7,7 @@
  * Usage (by run-load.ts): node -r tools/register.cjs tools/load/src/shop-host.ts '<json>'
  * with {"apiInstances": 2, "env": {"TENK_SWITCH_CACHE": "off"}}.
  */
-import { Shop } from '@tenk/shop';
-import { LAB_ENV } from '@tenk/lab';
+import { startLabShop } from '@tenk/lab';
 
 const SETTLE_MS = 1_500;
 
@@ -25,17 +24,14 @@ export interface ShopHostReady {
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '{}') as Partial<ShopHostRequest>;
   const log = (message: string) => process.stderr.write(`[lab shop] ${message}\n`);
-  const apiInstances = request.apiInstances ?? 2;
-  log(`starting the lab shop (${apiInstances} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
-  // What the lab's startLabShop does, without needing a whole lab context: the same ports.
-  const shop = await Shop.start({ apiInstances, env: { ...LAB_ENV, ...(request.env ?? {}) }, log });
+  const shop = await startLabShop({ log }, { apiInstances: request.apiInstances ?? 2, env: request.env ?? {} });
   // A process whose port another shop took exits at once, yet that other shop's process may
   // have answered its readiness URL: check that every process of ours is still running.
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const gone = [...shop.processes.values()].filter((process) => process.state !== 'ready' || process.pid === undefined);
   if (gone.length > 0) {
     await shop.stop();
-    throw new Error(`${gone.map((process) => process.spec.name).join(', ')} did not stay up (a lab port taken by another lab run?); see .tenk/logs/`);
+    throw new Error(`${gone.map((process) => process.spec.name).join(', ')} did not stay up (a lab port taken by another lab run?); see .tenk/logs/lab/`);
   }
   const pids: Record<string, number> = {};
   for (const [name, process] of shop.processes) if (process.pid !== undefined) pids[name] = process.pid;

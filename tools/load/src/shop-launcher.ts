@@ -55,7 +55,7 @@ export class LaunchedShop {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`the lab shop host exited (code ${code}) before the shop was ready; see .tenk/logs/`));
+        reject(new Error(`the lab shop host exited (code ${code}) before the shop was ready; see .tenk/logs/lab/`));
       });
     });
     return new LaunchedShop(child, ready);
