@@ -21,7 +21,6 @@ export const REDACTED_PATHS = [
 export interface LoggerSettings {
   service: string;
   level: LogLevel;
-  pretty?: boolean;
 }
 
 export function loggerOptions({ service, level }: LoggerSettings): LoggerOptions {

@@ -6,8 +6,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface RuntimeConfig {
   environment: 'development' | 'test' | 'production';
   logLevel: LogLevel;
-  /** Pretty, human-oriented log lines instead of JSON (never in production). */
-  prettyLogs: boolean;
   /** How long a SIGTERM'd process waits for in-flight work before exiting. */
   shutdownGraceMs: number;
 }
@@ -17,7 +15,6 @@ export function readRuntime(env: EnvReader): RuntimeConfig {
   return {
     environment,
     logLevel: env.oneOf('TENK_LOG_LEVEL', LOG_LEVELS, environment === 'test' ? 'warn' : 'info'),
-    prettyLogs: env.bool('TENK_PRETTY_LOGS', false),
     shutdownGraceMs: env.durationMs('TENK_SHUTDOWN_GRACE', 10_000),
   };
 }
