@@ -1,4 +1,5 @@
 import { ConfigError, ConfigProblem } from './config-error';
+import { DEFAULT_PORTS, PORT_VARIABLES, type ServiceName } from './defaults';
 
 type Env = Record<string, string | undefined>;
 
@@ -40,6 +41,11 @@ export class EnvReader {
       return this.#fail(name, raw, 'expected a TCP port number (1-65535)', fallback);
     }
     return value;
+  }
+
+  /** A port of the local stack or the shop: its variable and default from defaults.ts. */
+  servicePort(service: ServiceName): number {
+    return this.port(PORT_VARIABLES[service], DEFAULT_PORTS[service]);
   }
 
   /** A duration such as `250ms`, `5s`, `2m`; a bare number means milliseconds. */

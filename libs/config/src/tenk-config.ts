@@ -1,3 +1,4 @@
+import { PORT_VARIABLES, type ServiceName } from './defaults';
 import { EnvReader } from './env-reader';
 import { PathsConfig, readPaths } from './sections/paths';
 import { PostgresConfig, readPostgres } from './sections/postgres';
@@ -69,20 +70,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
   const { postgres, redis, kafka, mail, services } = config;
   const local = '127.0.0.1';
-  const ports: Array<[string, string, number]> = [
-    ['TENK_PG_PORT', postgres.primary.host, postgres.primary.port],
-    ['TENK_PG_REPLICA_PORT', postgres.replica.host, postgres.replica.port],
-    ['TENK_REDIS_CACHE_PORT', redis.cache.host, redis.cache.port],
-    ['TENK_REDIS_QUEUE_PORT', redis.queue.host, redis.queue.port],
-    ['TENK_KAFKA_PORT', local, kafka.port],
-    ['TENK_KAFKA_CONTROLLER_PORT', local, kafka.controllerPort],
-    ['TENK_SMTP_PORT', mail.smtp.host, mail.smtp.port],
-    ['TENK_SMTP_HTTP_PORT', mail.smtp.host, mail.sinkHttpPort],
-    ['TENK_BALANCER_PORT', local, services.balancerPort],
-    ['TENK_BALANCER_ADMIN_PORT', local, services.balancerAdminPort],
+  const ports: Array<[ServiceName, string, number]> = [
+    ['postgresPrimary', postgres.primary.host, postgres.primary.port],
+    ['postgresReplica', postgres.replica.host, postgres.replica.port],
+    ['redisCache', redis.cache.host, redis.cache.port],
+    ['redisQueue', redis.queue.host, redis.queue.port],
+    ['kafka', local, kafka.port],
+    ['kafkaController', local, kafka.controllerPort],
+    ['smtp', mail.smtp.host, mail.smtp.port],
+    ['smtpHttp', mail.smtp.host, mail.sinkHttpPort],
+    ['balancer', local, services.balancerPort],
+    ['balancerAdmin', local, services.balancerAdminPort],
   ];
   const seen = new Map<string, string>();
-  for (const [name, host, port] of ports) {
+  for (const [service, host, port] of ports) {
+    const name = PORT_VARIABLES[service];
     const key = `${host}:${port}`;
     const other = seen.get(key);
     if (other) reader.problem(name, String(port), `the same port as ${other}; each service needs its own`);

@@ -1,4 +1,3 @@
-import { DEFAULT_PORTS } from '../defaults';
 import { EnvReader } from '../env-reader';
 
 export interface KafkaConfig {
@@ -13,11 +12,11 @@ export interface KafkaConfig {
 }
 
 export function readKafka(env: EnvReader): KafkaConfig {
-  const port = env.port('TENK_KAFKA_PORT', DEFAULT_PORTS.kafka);
+  const port = env.servicePort('kafka');
   return {
     brokers: env.hostPorts('TENK_KAFKA_BROKERS', [`127.0.0.1:${port}`]),
     port,
-    controllerPort: env.port('TENK_KAFKA_CONTROLLER_PORT', DEFAULT_PORTS.kafkaController),
+    controllerPort: env.servicePort('kafkaController'),
     clientId: env.string('TENK_KAFKA_CLIENT_ID', 'tenk'),
     ordersPartitions: env.int('TENK_KAFKA_ORDERS_PARTITIONS', 6, { min: 1, max: 256 }),
   };

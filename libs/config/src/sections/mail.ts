@@ -1,4 +1,3 @@
-import { DEFAULT_PORTS } from '../defaults';
 import { EnvReader } from '../env-reader';
 
 export interface MailConfig {
@@ -13,12 +12,12 @@ export function readMail(env: EnvReader): MailConfig {
   return {
     smtp: {
       host: env.string('TENK_SMTP_HOST', '127.0.0.1'),
-      port: env.port('TENK_SMTP_PORT', DEFAULT_PORTS.smtp),
+      port: env.servicePort('smtp'),
       secure: env.bool('TENK_SMTP_SECURE', false),
       user: user || undefined,
       password: user ? env.string('TENK_SMTP_PASSWORD', '') : undefined,
     },
-    sinkHttpPort: env.port('TENK_SMTP_HTTP_PORT', DEFAULT_PORTS.smtpHttp),
+    sinkHttpPort: env.servicePort('smtpHttp'),
     from: env.string('TENK_MAIL_FROM', 'tenk shop <shop@tenk.local>'),
   };
 }

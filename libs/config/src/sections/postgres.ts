@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, DEFAULT_SHARD_DATABASES } from '../defaults';
+import { DEFAULT_SHARD_DATABASES } from '../defaults';
 import { EnvReader } from '../env-reader';
 
 export interface PostgresEndpoint {
@@ -30,13 +30,13 @@ const DB_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export function readPostgres(env: EnvReader): PostgresConfig {
   const host = env.string('TENK_PG_HOST', '127.0.0.1');
-  const primary = { host, port: env.port('TENK_PG_PORT', DEFAULT_PORTS.postgresPrimary) };
+  const primary = { host, port: env.servicePort('postgresPrimary') };
   const shardDatabases = env.list('TENK_SHARD_DATABASES', [...DEFAULT_SHARD_DATABASES], DB_NAME);
   return {
     primary,
     replica: {
       host: env.string('TENK_PG_REPLICA_HOST', host),
-      port: env.port('TENK_PG_REPLICA_PORT', DEFAULT_PORTS.postgresReplica),
+      port: env.servicePort('postgresReplica'),
     },
     user: env.string('TENK_PG_USER', 'tenk'),
     password: env.string('TENK_PG_PASSWORD', 'tenk'),

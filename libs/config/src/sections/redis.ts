@@ -1,4 +1,3 @@
-import { DEFAULT_PORTS } from '../defaults';
 import { EnvReader } from '../env-reader';
 
 export interface RedisEndpoint {
@@ -17,12 +16,12 @@ export function readRedis(env: EnvReader): RedisConfig {
   return {
     cache: {
       host: env.string('TENK_REDIS_CACHE_HOST', '127.0.0.1'),
-      port: env.port('TENK_REDIS_CACHE_PORT', DEFAULT_PORTS.redisCache),
+      port: env.servicePort('redisCache'),
       maxMemory: env.string('TENK_REDIS_CACHE_MAXMEMORY', '256mb'),
     },
     queue: {
       host: env.string('TENK_REDIS_QUEUE_HOST', '127.0.0.1'),
-      port: env.port('TENK_REDIS_QUEUE_PORT', DEFAULT_PORTS.redisQueue),
+      port: env.servicePort('redisQueue'),
     },
   };
 }

@@ -1,4 +1,3 @@
-import { DEFAULT_PORTS } from '../defaults';
 import { EnvReader } from '../env-reader';
 
 /** Where tenk's own processes listen. */
@@ -28,21 +27,21 @@ export interface ServicesConfig {
 }
 
 export function readServices(env: EnvReader): ServicesConfig {
-  const balancerPort = env.port('TENK_BALANCER_PORT', DEFAULT_PORTS.balancer);
-  const paymentSimPort = env.port('TENK_PAYMENT_SIM_PORT', DEFAULT_PORTS.paymentSim);
+  const balancerPort = env.servicePort('balancer');
+  const paymentSimPort = env.servicePort('paymentSim');
   return {
     bindHost: env.oneOf('TENK_BIND_HOST', ['127.0.0.1', '0.0.0.0', '::', '::1'] as const, '127.0.0.1'),
-    apiPort: env.port('TENK_API_PORT', DEFAULT_PORTS.api),
+    apiPort: env.servicePort('api'),
     apiInstances: env.int('TENK_API_INSTANCES', 2, { min: 1, max: 16 }),
-    mediaWorkerPort: env.port('TENK_MEDIA_WORKER_PORT', DEFAULT_PORTS.mediaWorker),
-    mailerPort: env.port('TENK_MAILER_PORT', DEFAULT_PORTS.mailer),
-    reportsPort: env.port('TENK_REPORTS_PORT', DEFAULT_PORTS.reports),
+    mediaWorkerPort: env.servicePort('mediaWorker'),
+    mailerPort: env.servicePort('mailer'),
+    reportsPort: env.servicePort('reports'),
     balancerPort,
-    balancerAdminPort: env.port('TENK_BALANCER_ADMIN_PORT', DEFAULT_PORTS.balancerAdmin),
+    balancerAdminPort: env.servicePort('balancerAdmin'),
     paymentSimPort,
-    paymentSimAdminPort: env.port('TENK_PAYMENT_SIM_ADMIN_PORT', DEFAULT_PORTS.paymentSimAdmin),
-    mapPort: env.port('TENK_MAP_PORT', DEFAULT_PORTS.map),
-    shopControlPort: env.port('TENK_SHOP_CONTROL_PORT', DEFAULT_PORTS.shopControl),
+    paymentSimAdminPort: env.servicePort('paymentSimAdmin'),
+    mapPort: env.servicePort('map'),
+    shopControlPort: env.servicePort('shopControl'),
     publicUrl: env.url('TENK_PUBLIC_URL', `http://127.0.0.1:${balancerPort}`),
     paymentUrl: env.url('TENK_PAYMENT_URL', `http://127.0.0.1:${paymentSimPort}`),
   };
