@@ -25,34 +25,16 @@ export class LocalObjectStore implements ObjectStore {
     this.root = path.resolve(root);
   }
 
-  async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
-    const target = this.#path(key);
-    const temp = await this.#tempFile();
-    try {
+  put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
+    return this.#writeAtomically(key, async (temp) => {
       const out = createWriteStream(temp, { flags: 'wx' });
       if (options.maxBytes === undefined) await pipeline(body, out);
       else await pipeline(body, new ByteLimit(key, options.maxBytes), out);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    return this.#statOrThrow(key, target);
+    });
   }
 
-  async putFile(key: string, file: string): Promise<StoredObject> {
-    const target = this.#path(key);
-    const temp = await this.#tempFile();
-    try {
-      await copyFile(file, temp);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    return this.#statOrThrow(key, target);
+  putFile(key: string, file: string): Promise<StoredObject> {
+    return this.#writeAtomically(key, (temp) => copyFile(file, temp));
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -135,8 +117,19 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(dir, randomUUID());
   }
 
-  async #statOrThrow(key: string, file: string): Promise<StoredObject> {
-    const info = await stat(file);
+  /** `write` fills a temporary file, which is then renamed to the key's path (or removed on failure). */
+  async #writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<StoredObject> {
+    const target = this.#path(key);
+    const temp = await this.#tempFile();
+    try {
+      await write(temp);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    const info = await stat(target);
     return { key, size: info.size, modifiedAt: info.mtime };
   }
 
