@@ -11,5 +11,6 @@ describe('defaultSwitches', () => {
 
   it('names a bad value', () => {
     expect(() => defaultSwitches({ TENK_SWITCH_BREAKERS: 'maybe' })).toThrow('TENK_SWITCH_BREAKERS="maybe": expected on or off');
+    expect(() => defaultSwitches({ TENK_SWITCH_REPLICA_READS: 'maybe' })).toThrow('TENK_SWITCH_REPLICA_READS="maybe": expected on or off');
   });
 });
