@@ -5,9 +5,10 @@ import { loadConfig, type TenkConfig } from '@tenk/config';
 import { parseOrderPlacedV1 } from '@tenk/contracts';
 import { bucketOfCustomer, createScratchDatabases, isOrderId, ShardRouter, type ScratchDatabases } from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
+import { PaymentSimProcess } from '../payments/testing/payment-sim-process';
 import { MAX_ORDER_LINES } from './orders.dto';
 import { ReservationSweeper } from './reservation-sweeper';
-import { addProducts, createAdmin, isolatedEnv, PaymentSimProcess, ShopClient, startOrdersApp } from './testing/orders-test-app';
+import { addProducts, createAdmin, isolatedEnv, ShopClient, startOrdersApp } from './testing/orders-test-app';
 
 /**
  * POST /orders and the reads, against real PostgreSQL (a scratch catalog and four scratch

@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ConfigModule, loadConfig } from '@tenk/config';
 import { HealthRegistry, MetricsService, ObservabilityModule } from '@tenk/observability';
 import { ResilienceModule, ResilienceService } from '@tenk/resilience';
-import { eventually, freePort } from '@tenk/testing';
+import { eventually } from '@tenk/testing';
 import { isPaymentRequestError, isPaymentUnavailableError, type PaymentUnavailableError } from './payment-errors';
 import { PaymentsModule } from './payments.module';
 import { PaymentsService } from './payments.service';
+import { PaymentSimProcess } from './testing/payment-sim-process';
 
 /**
  * PaymentsService against a real payment-sim process, driven into failure through its admin
@@ -24,46 +23,6 @@ const POLICY = {
   TENK_RESILIENCE_PAYMENTS_RETRY_DELAY: '10ms',
   TENK_RESILIENCE_PAYMENTS_RETRY_MAX_DELAY: '50ms',
 };
-const ROOT = path.resolve(__dirname, '../../../..');
-
-class PaymentSimProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-    readonly adminUrl: string,
-  ) {}
-
-  static async start(): Promise<PaymentSimProcess> {
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['-r', './tools/register.cjs', 'tools/payment-sim/src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, TENK_PAYMENT_SIM_PORT: String(port), TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort), TENK_LOG_LEVEL: 'error' },
-      stdio: 'ignore',
-    });
-    const sim = new PaymentSimProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`);
-    await eventually(() => fetch(`${sim.adminUrl}/health`).then((r) => r.ok), 'payment-sim answers /health', 30_000);
-    return sim;
-  }
-
-  async faults(faults: Record<string, unknown> | 'none'): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/admin/faults`, { method: faults === 'none' ? 'DELETE' : 'PUT', body: faults === 'none' ? undefined : JSON.stringify(faults) });
-    expect(response.status).toBe(200);
-  }
-
-  /** Payment requests that reached the simulator (all routes), since the last reset. */
-  async received(): Promise<number> {
-    const stats = (await (await fetch(`${this.adminUrl}/admin/stats`)).json()) as { received: Record<string, number> };
-    return Object.values(stats.received).reduce((sum, count) => sum + count, 0);
-  }
-
-  async resetStats(): Promise<void> {
-    await fetch(`${this.adminUrl}/admin/stats`, { method: 'DELETE' });
-  }
-
-  stop(): void {
-    this.child.kill('SIGTERM');
-  }
-}
 
 describe('PaymentsService against payment-sim', () => {
   let sim: PaymentSimProcess;

@@ -6,7 +6,8 @@ import { loadConfig, type TenkConfig } from '@tenk/config';
 import { parseOrderPlacedV1 } from '@tenk/contracts';
 import { createScratchDatabases, createShardDataSource, type ScratchDatabases } from '@tenk/database';
 import { eventually, freePort, uniqueName } from '@tenk/testing';
-import { addProducts, isolatedEnv, PaymentSimProcess, ShopClient, startOrdersApp } from '../testing/orders-test-app';
+import { PaymentSimProcess } from '../../payments/testing/payment-sim-process';
+import { addProducts, isolatedEnv, ShopClient, startOrdersApp } from '../testing/orders-test-app';
 import { KafkaOutboxPublisher } from './outbox-publisher';
 import { OutboxRelay } from './outbox-relay';
 

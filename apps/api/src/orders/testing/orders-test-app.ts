@@ -1,7 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client } from 'pg';
 import { User, createAccount } from '@tenk/accounts';
 import { CachingModule } from '@tenk/caching';
@@ -12,7 +10,7 @@ import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
 import { ResilienceModule } from '@tenk/resilience';
 import { SwitchesModule } from '@tenk/switches';
-import { eventually, freePort, uniqueName } from '@tenk/testing';
+import { uniqueName } from '@tenk/testing';
 import { AuthModule } from '../../auth/auth.module';
 import { CatalogModule } from '../../catalog/catalog.module';
 import { Product } from '../../catalog/product.entity';
@@ -114,46 +112,5 @@ export async function addProducts(config: TenkConfig, products: Array<{ sku: str
     return ids;
   } finally {
     await client.end();
-  }
-}
-
-const ROOT = path.resolve(__dirname, '../../../../..');
-
-/** tools/payment-sim as its own process on free ports, with its fault switches. */
-export class PaymentSimProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-    readonly adminUrl: string,
-  ) {}
-
-  static async start(): Promise<PaymentSimProcess> {
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['-r', './tools/register.cjs', 'tools/payment-sim/src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, TENK_PAYMENT_SIM_PORT: String(port), TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort), TENK_LOG_LEVEL: 'error' },
-      stdio: 'ignore',
-    });
-    const sim = new PaymentSimProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`);
-    await eventually(() => fetch(`${sim.adminUrl}/health`).then((r) => r.ok), 'payment-sim answers /health', 30_000);
-    return sim;
-  }
-
-  async faults(faults: Record<string, unknown> | 'none'): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/admin/faults`, { method: faults === 'none' ? 'DELETE' : 'PUT', body: faults === 'none' ? undefined : JSON.stringify(faults) });
-    if (response.status !== 200) throw new Error(`payment-sim refused the faults: ${response.status}`);
-  }
-
-  /** Authorization requests that reached the simulator. */
-  async authorizations(): Promise<number> {
-    const stats = (await (await fetch(`${this.adminUrl}/admin/stats`)).json()) as { authorizations: number };
-    return stats.authorizations;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
   }
 }
