@@ -1,79 +1,26 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Attempt } from '../algorithms/attempt';
-import type { AccessRecord } from '../observability/access-log';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
-import { isUsableRequestId, newRequestId } from './request-id';
+import { RequestRecord } from './request-record';
 import type { ResponseOwner, TenkResponse } from './tenk-response';
-import { rawHeader, type VariableContext } from './variables';
+import { rawHeader } from './variables';
 
 /**
- * One request being answered: what templates can read ($uri, $request_id, ...), what the
- * access log records, and helpers for answers tenk writes itself (errors, `return`). The
- * proxy's ProxyExchange extends it (and, through Attempt, carries the balancing state), so
- * a proxied request costs one object of tenk's own.
+ * One request answered through node:http: its RequestRecord (variables, access log fields,
+ * balancing state), its response, and helpers for answers tenk writes itself (errors,
+ * `return`). The proxy's ProxyExchange extends it, so a proxied request costs one object of
+ * tenk's own.
  */
-export class RequestContext extends Attempt implements VariableContext, AccessRecord, ResponseOwner {
-  readonly req: IncomingMessage;
+export class RequestContext extends RequestRecord implements ResponseOwner {
   readonly res: TenkResponse;
-  readonly stats: BalancerStats;
-  readonly startedAt: number;
-  readonly serverPort: number;
-  readonly scheme = 'http';
-  /** The request target in origin form (`/path?query`). */
-  target: string;
-  /** The normalized path ($uri). */
-  uri = '';
   location: RuntimeLocation | null = null;
-  proxyHost = '';
-  #requestId: string | null = null;
-
-  status = 0;
-  bytesSent = 0;
-  durationMs = 0;
-  upstreamName = '';
-  peerAddress = '';
-  upstreamStatus = 0;
-  upstreamMs = -1;
   /** The client's response has closed (sent, or the client went away). */
   closed = false;
 
   constructor(req: IncomingMessage, res: TenkResponse, serverPort: number, stats: BalancerStats) {
-    super();
-    this.req = req;
+    super(req, serverPort, stats);
     this.res = res;
-    this.stats = stats;
-    this.startedAt = performance.now();
-    this.serverPort = serverPort;
-    this.target = req.url ?? '/';
-    this.clientAddress = req.socket.remoteAddress ?? '';
-    this.variables = this;
-  }
-
-  /** $request_id: the client's X-Request-Id when it looks like one, else 32 random hex characters. */
-  get requestId(): string {
-    if (this.#requestId === null) {
-      const incoming = rawHeader(this.req.rawHeaders, 'x-request-id');
-      this.#requestId = incoming !== '' && isUsableRequestId(incoming) ? incoming : newRequestId();
-    }
-    return this.#requestId;
-  }
-
-  get method(): string {
-    return this.req.method ?? 'GET';
-  }
-
-  get httpVersion(): string {
-    return this.req.httpVersion;
-  }
-
-  get userAgent(): string {
-    return rawHeader(this.req.rawHeaders, 'user-agent');
-  }
-
-  get referer(): string {
-    return rawHeader(this.req.rawHeaders, 'referer');
   }
 
   /** The response closed: count it and write the access log line. */

@@ -2,15 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { Attempt } from '../algorithms/attempt';
-import type { AccessRecord } from '../observability/access-log';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
 import type { Upstream } from '../upstream/upstream';
 import { NextUpstream } from './next-upstream';
-import { isUsableRequestId, newRequestId } from './request-id';
-import { rawHeader, type VariableContext } from './variables';
+import { RequestRecord } from './request-record';
+import { rawHeader } from './variables';
 
 /**
  * A WebSocket (or any `Upgrade:`) request: after a peer accepts the TCP connection, the
@@ -19,34 +17,17 @@ import { rawHeader, type VariableContext } from './variables';
  * counts the tunnel as an active connection until it closes (least_conn sees it), and
  * proxy_read_timeout closes a tunnel idle in both directions, as nginx does.
  */
-export class UpgradeTunnel extends Attempt implements VariableContext, AccessRecord {
-  readonly req: IncomingMessage;
+export class UpgradeTunnel extends RequestRecord {
   readonly client: Duplex;
-  readonly stats: BalancerStats;
   readonly location: RuntimeLocation;
   readonly upstream: Upstream;
-  readonly serverPort: number;
-  readonly scheme = 'http';
-  readonly proxyHost: string;
-  readonly startedAt = performance.now();
   readonly #head: Buffer;
   readonly #onClosed: (tunnel: UpgradeTunnel) => void;
-  uri = '';
-  target: string;
-  #requestId: string | null = null;
   peer: Peer | null = null;
   #peerSocket: net.Socket | null = null;
   #connected = false;
   #closed = false;
   #path = '/';
-
-  status = 0;
-  bytesSent = 0;
-  durationMs = 0;
-  upstreamName: string;
-  peerAddress = '';
-  upstreamStatus = 0;
-  upstreamMs = -1;
 
   constructor(
     req: IncomingMessage,
@@ -58,44 +39,14 @@ export class UpgradeTunnel extends Attempt implements VariableContext, AccessRec
     upstream: Upstream,
     onClosed: (tunnel: UpgradeTunnel) => void,
   ) {
-    super();
-    this.req = req;
+    super(req, serverPort, stats);
     this.client = client;
     this.#head = head;
-    this.stats = stats;
     this.location = location;
     this.upstream = upstream;
     this.upstreamName = upstream.name;
     this.proxyHost = upstream.name;
-    this.serverPort = serverPort;
-    this.target = req.url ?? '/';
-    this.clientAddress = req.socket.remoteAddress ?? '';
-    this.variables = this;
     this.#onClosed = onClosed;
-  }
-
-  get requestId(): string {
-    if (this.#requestId === null) {
-      const incoming = rawHeader(this.req.rawHeaders, 'x-request-id');
-      this.#requestId = incoming !== '' && isUsableRequestId(incoming) ? incoming : newRequestId();
-    }
-    return this.#requestId;
-  }
-
-  get method(): string {
-    return this.req.method ?? 'GET';
-  }
-
-  get httpVersion(): string {
-    return this.req.httpVersion;
-  }
-
-  get userAgent(): string {
-    return rawHeader(this.req.rawHeaders, 'user-agent');
-  }
-
-  get referer(): string {
-    return rawHeader(this.req.rawHeaders, 'referer');
   }
 
   start(path: string): void {
