@@ -68,7 +68,7 @@ export class Shop {
           batch.map(async (spec) => {
             const started = Date.now();
             await shop.process(spec.name).waitReady();
-            shop.#log(`${spec.name.padEnd(13)} ready in ${((Date.now() - started) / 1000).toFixed(1)} s  ${spec.readyUrl.replace(/\/health.*$/, '')}`);
+            shop.#log(`${spec.name.padEnd(13)} ready in ${((Date.now() - started) / 1000).toFixed(1)} s  ${baseUrl(spec)}`);
           }),
         );
       }
@@ -89,13 +89,13 @@ export class Shop {
       balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
       mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,
       map: `http://127.0.0.1:${services.mapPort}/`,
-      apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => p.spec.readyUrl.replace('/health/ready', '')),
+      apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => baseUrl(p.spec)),
     };
   }
 
-  /** Each process: name, pid, state, restarts, readiness URL. */
+  /** Each process: name, pid, state, restarts, and the URL it answers on. */
   describe(): Array<{ name: string; pid: number | undefined; state: string; restarts: number; url: string }> {
-    return [...this.processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: p.spec.readyUrl.replace(/\/health.*$/, '') }));
+    return [...this.processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: baseUrl(p.spec) }));
   }
 
   process(name: string): ShopProcess {
@@ -177,5 +177,10 @@ function componentOf(name: string): Component {
 }
 
 function rank(name: string): number {
-  return ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer', 'map'].indexOf(componentOf(name));
+  return ALL_COMPONENTS.indexOf(componentOf(name));
+}
+
+/** Where a process answers: its readiness URL without the /health path. */
+function baseUrl(spec: ProcessSpec): string {
+  return spec.readyUrl.replace(/\/health.*$/, '');
 }
