@@ -1,3 +1,3 @@
 // The lab's public API for other tools (tools/load starts the lab shop for its runs).
-export { LAB_ENV, startLabShop } from './lab-shop';
+export { LAB_ENV, busyLabPorts, startLabShop } from './lab-shop';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';

@@ -1,3 +1,5 @@
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Shop, type ShopOptions } from '@tenk/shop';
 import type { LabContext } from './experiment';
 
@@ -30,4 +32,47 @@ export const LAB_ENV: Record<string, string> = {
 export function startLabShop(context: Pick<LabContext, 'log'>, options: Omit<ShopOptions, 'log'> = {}): Promise<Shop> {
   context.log(`starting the lab shop (${options.apiInstances ?? 2} api instances) on :${LAB_ENV['TENK_BALANCER_PORT']}`);
   return Shop.start({ name: 'lab', ...options, env: { ...LAB_ENV, ...(options.env ?? {}) }, log: (line) => context.log(line) });
+}
+
+/** The lab shop's api, payment-sim and balancer ports: while one answers, a lab shop is running. */
+const LAB_PORTS = ['TENK_API_PORT', 'TENK_PAYMENT_SIM_PORT', 'TENK_BALANCER_PORT'].map((name) => Number(LAB_ENV[name]));
+
+/** The lab ports something listens on now (another lab run's shop, or a load run's). */
+export async function busyLabPorts(): Promise<number[]> {
+  const busy = await Promise.all(LAB_PORTS.map(listening));
+  return LAB_PORTS.filter((_, index) => busy[index]);
+}
+
+/**
+ * Only one lab run at a time measures anything: waits (up to 20 minutes) while another run
+ * holds the lab ports. `quietMs`: how long they must have been free in a row, for a run that
+ * must not slip in between another experiment's two shops (which frees them for a moment).
+ */
+export async function waitForFreeLabPorts(context: Pick<LabContext, 'log'>, quietMs = 0): Promise<void> {
+  const deadline = Date.now() + 20 * 60_000;
+  let freeSince: number | undefined;
+  let logged = false;
+  for (;;) {
+    const busy = (await busyLabPorts()).length > 0;
+    if (busy) freeSince = undefined;
+    else freeSince ??= Date.now();
+    if (freeSince !== undefined && Date.now() - freeSince >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`the lab ports (${LAB_PORTS.join(', ')}) stayed busy for 20 minutes: another lab run is still going`);
+    if (busy && !logged) {
+      context.log(`the lab ports (${LAB_PORTS.join(', ')}) are busy: another lab run is going; waiting for it`);
+      logged = true;
+    }
+    await sleep(1_000);
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

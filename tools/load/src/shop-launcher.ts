@@ -1,12 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { busyLabPorts } from '@tenk/lab';
 import type { ShopHostReady, ShopHostRequest } from './shop-host';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const REGISTER = path.join(ROOT, 'tools/register.cjs');
-const LAB_PORTS = [28080, 28081, 5001];
 const START_TIMEOUT_MS = 180_000;
 
 /** The lab shop, run for one load test in a child process (see shop-host.ts). */
@@ -26,9 +25,8 @@ export class LaunchedShop {
 
   /** Builds the workspace, checks the lab ports are free, starts the shop and waits until it is ready. */
   static async start(request: ShopHostRequest, log: (line: string) => void): Promise<LaunchedShop> {
-    for (const port of LAB_PORTS) {
-      if (await isListening(port)) throw new Error(`port ${port} is in use: another lab run (or lab shop) is going on; wait for it and retry, or point --url at a running shop`);
-    }
+    const [busy] = await busyLabPorts();
+    if (busy !== undefined) throw new Error(`port ${busy} is in use: another lab run (or lab shop) is going on; wait for it and retry, or point --url at a running shop`);
     log('building (npm run build) for the lab shop');
     const build = spawnSync(process.execPath, ['-r', REGISTER, path.join(ROOT, 'tools/build/src/main.ts')], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
@@ -70,15 +68,4 @@ export class LaunchedShop {
     await exited;
     clearTimeout(timer);
   }
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

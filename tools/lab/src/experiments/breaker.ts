@@ -1,9 +1,8 @@
-import net from 'node:net';
 import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { LAB_ENV, startLabShop } from '../lab-shop';
+import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { sampleProcess } from '../process-stats';
 import { percentile, runOpenLoop, type LoadRequest, type Sample } from './breaker-load';
 
@@ -61,7 +60,8 @@ async function measureRun(
   seconds: { baselineS: number; hangS: number; recoveryS: number },
   rates: { reads: number; orders: number },
 ): Promise<RunOutcome> {
-  await waitForFreeLabPorts(context);
+  // 15 s free in a row: another experiment frees the ports for a moment between its two shops.
+  await waitForFreeLabPorts(context, 15_000);
   const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
   let shop: Shop | undefined;
   try {
@@ -316,36 +316,4 @@ async function signUp(origin: string, count: number, tag: string): Promise<strin
     cookies.push(setCookie.split(';')[0]);
   }
   return cookies;
-}
-
-/**
- * Another lab run holds the lab ports (only one run at a time is meaningful): wait until they
- * have been free for 15 s in a row, since an experiment that compares two settings frees them
- * for a moment between its two shops.
- */
-async function waitForFreeLabPorts(context: LabContext): Promise<void> {
-  const ports = ['TENK_API_PORT', 'TENK_PAYMENT_SIM_PORT', 'TENK_BALANCER_PORT'].map((name) => Number(LAB_ENV[name]));
-  const deadline = Date.now() + 20 * 60_000;
-  let freeSince: number | undefined;
-  let logged = false;
-  for (;;) {
-    const busy = (await Promise.all(ports.map(listening))).some(Boolean);
-    if (busy) freeSince = undefined;
-    else freeSince ??= Date.now();
-    if (freeSince !== undefined && Date.now() - freeSince >= 15_000) return;
-    if (Date.now() > deadline) throw new Error(`the lab ports (${ports.join(', ')}) stayed busy for 20 minutes: another lab run is still going`);
-    if (busy && !logged) {
-      context.log(`the lab ports (${ports.join(', ')}) are busy: another lab run is going; waiting for it`);
-      logged = true;
-    }
-    await sleep(1_000);
-  }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }

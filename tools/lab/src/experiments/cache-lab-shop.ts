@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -8,7 +7,7 @@ import { createScratchDatabases } from '@tenk/database';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis, uniqueName, type EphemeralRedis } from '@tenk/testing';
 import type { LabContext } from '../experiment';
-import { LAB_ENV, startLabShop } from '../lab-shop';
+import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { LAB_CATEGORIES } from './cache-workload';
 
 /**
@@ -164,29 +163,6 @@ export async function expectCacheSwitch(apis: string[], on: boolean): Promise<vo
 function pgClient(config: TenkConfig, role: 'primary' | 'replica', database: string): Client {
   const endpoint = config.postgres[role];
   return new Client({ host: endpoint.host, port: endpoint.port, user: config.postgres.user, password: config.postgres.password, database });
-}
-
-/** Only one lab run at a time measures anything: wait while another holds the lab ports. */
-async function waitForFreeLabPorts(context: LabContext): Promise<void> {
-  const ports = ['TENK_API_PORT', 'TENK_PAYMENT_SIM_PORT', 'TENK_BALANCER_PORT'].map((name) => Number(LAB_ENV[name]));
-  const deadline = Date.now() + 15 * 60_000;
-  for (let logged = false; ; logged = true) {
-    if (!(await Promise.all(ports.map(listening))).some(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`the lab ports (${ports.join(', ')}) stayed busy for 15 minutes: another lab run is still going`);
-    if (!logged) context.log(`the lab ports (${ports.join(', ')}) are busy: another lab run is going; waiting for it`);
-    await sleep(5_000);
-  }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** `200 x 980, 503 x 20, no answer x 3`: what the load got back. */

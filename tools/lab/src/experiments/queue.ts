@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -7,7 +6,7 @@ import { makeTestVideo } from '@tenk/media';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { LAB_ENV, startLabShop } from '../lab-shop';
+import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { percentile, runOpenLoop, type Sample } from './breaker-load';
 
 type Mode = 'in the request' | 'queued';
@@ -72,7 +71,7 @@ export const queueExperiment: Experiment = {
 };
 
 async function measure(context: LabContext, mode: Mode, settings: Settings, video: Buffer, work: string): Promise<RunOutcome> {
-  await waitForLabPorts(context);
+  await waitForFreeLabPorts(context);
   const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
   const storage = mkdtempSync(path.join(work, 'storage-'));
   let shop: Shop | undefined;
@@ -222,27 +221,6 @@ async function signUp(api: string, mode: Mode): Promise<string> {
   const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('tenk_session='));
   if (response.statusCode !== 201 || !cookie) throw new Error(`POST /users answered ${response.statusCode}: ${text.slice(0, 200)}`);
   return cookie.split(';')[0];
-}
-
-/** Only one lab run at a time is meaningful: wait while another holds the lab api port. */
-async function waitForLabPorts(context: LabContext): Promise<void> {
-  const port = Number(LAB_ENV['TENK_API_PORT']);
-  for (let waited = 0; await isListening(port); waited += 5) {
-    if (waited === 0) context.log(`lab port ${port} is busy (another lab run): waiting`);
-    if (waited > 900) throw new Error(`lab port ${port} stayed busy for 15 minutes`);
-    await sleep(5_000);
-  }
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function statusCounts(statuses: number[]): string {
