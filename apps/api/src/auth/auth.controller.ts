@@ -44,7 +44,6 @@ export class AuthController {
       this.metrics.login(verdict.scope === 'account' ? 'throttled_account' : 'throttled_client');
       // Who was targeted stays out of the log (no email); where the guesses come from is in.
       this.logger.warn({ scope: verdict.scope, client, retryAfterSeconds: verdict.retryAfterSeconds }, 'sign-in refused: too many failures');
-      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
       const who = verdict.scope === 'account' ? 'for this account' : 'from your address';
       throw new HttpException(
         { statusCode: 429, error: 'Too Many Requests', message: `too many failed sign-ins ${who}; try again in ${verdict.retryAfterSeconds} s`, retryAfterSeconds: verdict.retryAfterSeconds },

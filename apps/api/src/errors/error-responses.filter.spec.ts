@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpException, HttpStatus, INestApplication, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpException, HttpStatus, INestApplication, Post, Res, ServiceUnavailableException } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
@@ -47,6 +47,11 @@ class BoomController {
   throttled(@Res({ passthrough: true }) res: Response): never {
     res.setHeader('Retry-After', '42');
     throw new HttpException({ statusCode: 429, message: 'slow down', retryAfterSeconds: 42 }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+
+  @Get('retry-later')
+  retryLater(): never {
+    throw new ServiceUnavailableException({ message: 'payments are unavailable right now', retryAfterSeconds: 2.5 });
   }
 
   @Post('echo')
@@ -140,6 +145,13 @@ describe('ErrorResponsesFilter', () => {
     expect(status).toBe(429);
     expect(headers.get('retry-after')).toBe('42');
     expect(JSON.parse(text)).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: 'slow down', retryAfterSeconds: 42 });
+  });
+
+  it('sends Retry-After from an HTTP error that names retryAfterSeconds (rounded up)', async () => {
+    const { status, headers, text } = await get('/boom/retry-later');
+    expect(status).toBe(503);
+    expect(headers.get('retry-after')).toBe('3');
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 503, message: 'payments are unavailable right now', retryAfterSeconds: 2.5 });
   });
 
   it('answers malformed JSON with a 400 that says so', async () => {

@@ -16,9 +16,11 @@ export interface ErrorBody {
 
 /**
  * The api's last word on errors. HTTP errors keep their status and message (validation, 404,
- * 409, 429 with its Retry-After header); a client error raised below Nest (malformed JSON, a
- * body over the size limit) keeps its status and message; a call a resilience policy refused
- * and no handler caught (an open breaker, a full bulkhead, a timeout) is a 503 with Retry-After;
+ * 409, 429); one whose body says `retryAfterSeconds` also gets that Retry-After header (a 503
+ * while payments or a shard are unavailable, a 409 while a duplicate is in progress, a 429); a
+ * client error raised below Nest (malformed JSON, a body over the size limit) keeps its status
+ * and message; a call a resilience policy refused and no handler caught (an open breaker, a
+ * full bulkhead, a timeout) is a 503 with Retry-After;
  * anything else (a database error, a bug) is logged in full and answered with a plain 500 and
  * the request id: no stack trace, no SQL, no driver message ever reaches the client.
  */
@@ -70,8 +72,16 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     };
   }
 
-  /** For refusals by a resilience policy: seconds until a retry may succeed; otherwise undefined. */
+  /**
+   * Seconds until a retry may succeed: an HTTP error's `retryAfterSeconds`, or a refusal by a
+   * resilience policy's; otherwise undefined.
+   */
   protected retryAfterSeconds(exception: unknown): number | undefined {
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const seconds = typeof response === 'object' && response !== null ? (response as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
+      return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
+    }
     if (isCircuitOpenError(exception)) return Math.max(1, Math.ceil(exception.retryAfterMs / 1000));
     if (isBulkheadFullError(exception) || isCallTimeoutError(exception)) return 1;
     return undefined;

@@ -6,7 +6,6 @@ import type { SessionUser } from '../auth/session-user';
 import { AllOrdersQuery, OrderPage, OrderPageQuery, OrderView, PlaceOrderBody } from './orders.dto';
 import { OrdersQueryService } from './orders-query.service';
 import { PlaceOrderService } from './place-order.service';
-import { withRetryAfter } from './retry-after';
 
 /** Printable ASCII, as the Idempotency-Key header draft allows; a UUID is a good choice. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,255}$/;
@@ -33,7 +32,7 @@ export class OrdersController {
     if (!key || !IDEMPOTENCY_KEY.test(key)) {
       throw new BadRequestException('send an Idempotency-Key header: 8 to 255 printable characters (a UUID is a good choice), the same one when retrying this order');
     }
-    const placed = await withRetryAfter(res, () => this.placing.place(user, key, body.lines));
+    const placed = await this.placing.place(user, key, body.lines);
     if (placed.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.setHeader('Location', `/orders/${placed.order.id}`);
     return placed.order;
@@ -43,15 +42,15 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order (your own; any order for an admin)' })
   @ApiResponse({ status: 200, type: OrderView })
   @ApiResponse({ status: 404, description: 'no such order, or not yours' })
-  get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<OrderView> {
-    return withRetryAfter(res, () => this.reading.get(user, id));
+  get(@CurrentUser() user: SessionUser, @Param('id') id: string): Promise<OrderView> {
+    return this.reading.get(user, id);
   }
 
   @Get('customers/:id/orders')
   @ApiOperation({ summary: "A customer's orders, newest first (keyset pages: pass `next` as `after`)" })
   @ApiResponse({ status: 200, type: OrderPage })
-  listForCustomer(@CurrentUser() user: SessionUser, @Param('id') id: string, @Query() query: OrderPageQuery, @Res({ passthrough: true }) res: Response): Promise<OrderPage> {
-    return withRetryAfter(res, () => this.reading.listForCustomer(user, id, query.limit, query.after));
+  listForCustomer(@CurrentUser() user: SessionUser, @Param('id') id: string, @Query() query: OrderPageQuery): Promise<OrderPage> {
+    return this.reading.listForCustomer(user, id, query.limit, query.after);
   }
 
   @Roles('admin')
@@ -59,7 +58,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'Every order since a time, oldest first, from all shards (admin)' })
   @ApiResponse({ status: 200, type: OrderPage })
   @ApiResponse({ status: 503, description: 'a shard did not answer; the page would be incomplete' })
-  listAll(@Query() query: AllOrdersQuery, @Res({ passthrough: true }) res: Response): Promise<OrderPage> {
-    return withRetryAfter(res, () => this.reading.listAll(new Date(query.since).toISOString(), query.limit, query.after));
+  listAll(@Query() query: AllOrdersQuery): Promise<OrderPage> {
+    return this.reading.listAll(new Date(query.since).toISOString(), query.limit, query.after);
   }
 }

@@ -201,7 +201,7 @@ export class PlaceOrderService {
 /** How long a client should wait before retrying when its shard is unreachable. */
 const SHARD_RETRY_AFTER_SECONDS = 5;
 
-/** A 503 with Retry-After (the error filter sends the header from `retryAfterSeconds`). */
+/** A 503 with Retry-After (ErrorResponsesFilter sends the header from `retryAfterSeconds`). */
 function retryLater(message: string, retryAfterSeconds: number): ServiceUnavailableException {
   return new ServiceUnavailableException({ message, retryAfterSeconds });
 }

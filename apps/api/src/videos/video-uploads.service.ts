@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Injectable, PayloadTooLargeException, ServiceUnavailableException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestException, HttpException, Injectable, PayloadTooLargeException, ServiceUnavailableException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { PinoLogger } from 'nestjs-pino';
@@ -141,10 +141,3 @@ export class VideoUploads {
 
 /** A multipart body carries boundaries and part headers around the file: allow for them. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
-
-/** 503 with Retry-After, for the controller to set. */
-export function retryAfterOf(error: unknown): number | undefined {
-  if (!(error instanceof HttpException) || error.getStatus() !== HttpStatus.SERVICE_UNAVAILABLE) return undefined;
-  const body = error.getResponse() as { retryAfterSeconds?: number };
-  return body.retryAfterSeconds;
-}

@@ -6,7 +6,7 @@ import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from 
 import { CurrentUser } from '../auth/auth.decorators';
 import type { SessionUser } from '../auth/session-user';
 import { toVideoView, type VideoView } from './video.view';
-import { retryAfterOf, VideoUploads } from './video-uploads.service';
+import { VideoUploads } from './video-uploads.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Renditions never change once written; they are private to their owner. */
@@ -43,8 +43,6 @@ export class VideosController {
     } catch (error) {
       // A refused upload may not have been read to its end: close rather than reuse the connection.
       if (!req.complete) res.setHeader('Connection', 'close');
-      const retryAfter = retryAfterOf(error);
-      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       throw error;
     }
   }
