@@ -1,5 +1,4 @@
 import { AdminServer, type AdminHost } from './admin/admin-server';
-import { isConfigError } from './config/config-error';
 import { loadConfig, type LoadOptions } from './config/load-config';
 import type { BalancerConfig, ListenConfig } from './config/schema';
 import { formatHostPort } from './config/values';
@@ -118,7 +117,7 @@ export class Balancer implements ListenerHost, AdminHost {
       await this.reload(loadConfig(this.#configFile, this.#loadOptions));
       return null;
     } catch (error) {
-      const message = isConfigError(error) ? error.message : (error as Error).message;
+      const message = (error as Error).message;
       this.stats.reloadFailures++;
       this.stats.lastReloadError = message;
       this.logger.error('configuration reload failed: still running the previous configuration', { config: this.#configFile, error: message });

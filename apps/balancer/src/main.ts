@@ -9,7 +9,6 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Balancer } from './balancer';
 import { parseCli, USAGE } from './cli';
-import { isConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
 import { LogSink } from './observability/log-sink';
 import { Logger } from './observability/logger';
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
       process.stderr.write(`tenk-balancer: configuration file ${cli.configFile} test is successful (${config.files.length} file${config.files.length === 1 ? '' : 's'}: ${config.files.join(', ')})\n`);
       if (cli.dump) process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     } catch (error) {
-      process.stderr.write(`tenk-balancer: [emerg] ${isConfigError(error) ? error.message : (error as Error).message}\n`);
+      process.stderr.write(`tenk-balancer: [emerg] ${(error as Error).message}\n`);
       process.stderr.write(`tenk-balancer: configuration file ${cli.configFile} test failed\n`);
       process.exitCode = 1;
     }
@@ -51,7 +50,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(cli.configFile, loadOptions);
   } catch (error) {
-    bootLogger.error('cannot start: configuration error', { error: isConfigError(error) ? error.message : (error as Error).message });
+    bootLogger.error('cannot start: configuration error', { error: (error as Error).message });
     process.exitCode = 1;
     return;
   }
