@@ -24,7 +24,7 @@ export function exec(command: string, args: string[], env: Record<string, string
 }
 
 const REGISTER = ['-r', path.join(ROOT, 'tools/register.cjs')];
-const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
+export const bin = (name: string): string => path.join(ROOT, 'node_modules', '.bin', name);
 
 /** A step that must succeed for the suites to mean anything (stack up, build, migrate). */
 export async function setupStage(name: string, entry: string, args: string[] = []): Promise<StageResult> {
@@ -48,12 +48,12 @@ interface JestJson {
 }
 
 /** A Jest run; counts its tests from Jest's JSON report (suites that crashed count as failed). */
-export async function jestStage(name: string, config: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<StageResult> {
+export async function jestStage(name: string, config: string, extraArgs: string[] = []): Promise<StageResult> {
   const started = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   const output = path.join(RESULTS, `${name}.json`);
   rmSync(output, { force: true });
-  const code = await exec(process.execPath, [bin('jest'), '-c', config, '--json', `--outputFile=${output}`, ...extraArgs], env);
+  const code = await exec(process.execPath, [bin('jest'), '-c', config, '--json', `--outputFile=${output}`, ...extraArgs]);
   const seconds = (Date.now() - started) / 1000;
   if (!existsSync(output)) return { name, passed: 0, failed: 1, seconds, error: `jest exited with ${code} and wrote no report` };
   const report = JSON.parse(readFileSync(output, 'utf8')) as JestJson;
@@ -61,5 +61,3 @@ export async function jestStage(name: string, config: string, extraArgs: string[
   // A non-zero exit with no failed test (e.g. a global setup that threw) is still a failure.
   return { name, passed: report.numPassedTests, failed: failed === 0 && code !== 0 ? 1 : failed, seconds };
 }
-
-export { bin, REGISTER };
