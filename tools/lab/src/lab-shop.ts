@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
 import { Shop, type ShopOptions } from '@tenk/shop';
 import type { LabContext } from './experiment';
 
@@ -75,4 +76,12 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Up to 100 product ids from a shop's catalog (the api or the balancer at `origin`). */
+export async function labProductIds(origin: string): Promise<string[]> {
+  const response = await request(`${origin}/products?limit=100`);
+  const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
+  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
+  return body.items.map((item) => String(item.id));
 }

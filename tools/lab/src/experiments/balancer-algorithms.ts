@@ -2,7 +2,7 @@ import os from 'node:os';
 import { request } from 'undici';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { freePorts, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
-import { percentile, runOpenLoop } from './breaker-load';
+import { percentile, runOpenLoop } from './open-loop';
 
 const ALGORITHMS = [
   { label: 'round-robin', body: 'round_robin' },

@@ -2,9 +2,9 @@ import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
+import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { sampleProcess } from '../process-stats';
-import { percentile, runOpenLoop, type LoadRequest, type Sample } from './breaker-load';
+import { percentile, runOpenLoop, statusCounts, type LoadRequest, type Sample } from './open-loop';
 
 const BUCKET_MS = 500;
 /** An order answered this fast during the hang was refused by an open breaker, not stuck. */
@@ -77,7 +77,7 @@ async function measureRun(
     const switchOn = await readSwitch(shop.urls.apis[0]);
     if (switchOn !== breakers) throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
 
-    const products = await productIds(origin);
+    const products = await labProductIds(origin);
     const cookies = await signUp(origin, 10, breakers ? 'on' : 'off');
     const runId = `${Date.now().toString(36)}-${breakers ? 'on' : 'off'}`;
     const order = (index: number): LoadRequest => ({
@@ -259,13 +259,6 @@ function buckets(samples: Sample[], fromMs: number, toMs: number): Array<[number
   return result;
 }
 
-/** `201:512 503:88`: every answer of the run by status (0: no answer). */
-function statusCounts(samples: Sample[]): string {
-  const counts = new Map<number, number>();
-  for (const sample of samples) counts.set(sample.status, (counts.get(sample.status) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
-}
-
 const errorPct = (samples: Sample[]) => (samples.length === 0 ? 0 : round((100 * samples.filter((s) => s.status === 0 || s.status >= 500).length) / samples.length, 2));
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -291,13 +284,6 @@ async function sumMetric(apis: string[], name: string): Promise<number> {
     for (const line of text.split('\n')) if (line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
-}
-
-async function productIds(origin: string): Promise<string[]> {
-  const response = await request(`${origin}/products?limit=100`);
-  const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
-  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
-  return body.items.map((item) => String(item.id));
 }
 
 /** Signs up shoppers and returns their session cookies. */

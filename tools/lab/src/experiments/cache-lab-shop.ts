@@ -227,13 +227,6 @@ export async function runReadLoad(options: ReadLoadOptions): Promise<ReadSample[
   return samples;
 }
 
-/** The p-th percentile (nearest rank) of `values`. */
-export function percentileOf(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 /**
  * A run where requests failed measured an overloaded machine (or a broken shop), not the
  * pattern: refuse to report it, so the committed results are never replaced by such a run.
@@ -241,6 +234,6 @@ export function percentileOf(values: number[], p: number): number {
 export function expectHealthyRun(label: string, samples: Array<{ status: number }>): void {
   const failed = samples.filter((sample) => sample.status !== 200).length;
   if (failed > samples.length * 0.01) {
-    throw new Error(`${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/balancer.log): run it again when it is quieter`);
+    throw new Error(`${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/lab/balancer.log): run it again when it is quieter`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, expectCacheSwitch, expectHealthyRun, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { createLabCatalog, expectCacheSwitch, expectHealthyRun, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 
 interface Settings {
@@ -112,8 +113,8 @@ function latency(samples: ReadSample[], seconds: number): Pick<Run, 'requests' |
   return {
     requests: samples.length,
     requestsPerSecond: Number((samples.length / seconds).toFixed(1)),
-    p50Ms: Number(percentileOf(latencies, 50).toFixed(2)),
-    p99Ms: Number(percentileOf(latencies, 99).toFixed(2)),
+    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
     errors: samples.filter((sample) => sample.status !== 200).length,
   };
 }

@@ -102,8 +102,16 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   return { samples, unsent };
 }
 
+/** The p-th percentile (nearest rank) of `values`. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** `201:512 503:88`: every answer by status (0: no answer). */
+export function statusCounts(samples: Array<{ status: number }>): string {
+  const counts = new Map<number, number>();
+  for (const { status } of samples) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
 }

@@ -6,8 +6,8 @@ import { makeTestVideo } from '@tenk/media';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
-import { percentile, runOpenLoop, type Sample } from './breaker-load';
+import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
+import { percentile, runOpenLoop, statusCounts, type Sample } from './open-loop';
 
 type Mode = 'in the request' | 'queued';
 
@@ -82,7 +82,7 @@ async function measure(context: LabContext, mode: Mode, settings: Settings, vide
       env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), TENK_SWITCH_ASYNC: mode === 'queued' ? 'on' : 'off', TENK_STORAGE_DIR: storage },
     });
     const apis = shop.urls.apis;
-    const products = await productIds(apis[0]);
+    const products = await labProductIds(apis[0]);
     const cookie = await signUp(apis[0], mode);
     context.log(`${mode}: ${settings.readsPerSecond} catalog reads/s for ${settings.loadS} s; ${settings.uploads} uploads (${settings.uploaders} at a time) from ${settings.calmS} s`);
 
@@ -170,7 +170,7 @@ function report(runs: Record<Mode, RunOutcome>, settings: Settings, videoBytes: 
     const row = {
       uploadP50Ms: round(percentile(latencies, 50)),
       uploadP99Ms: round(percentile(latencies, 99)),
-      uploadStatuses: statusCounts(run.uploads.map((u) => u.status)),
+      uploadStatuses: statusCounts(run.uploads),
       uploadsPerSecond: round(run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000), 2),
       allReadyS: round((run.busyToMs - run.busyFromMs) / 1000, 1),
       videosReady: run.readyCount,
@@ -207,13 +207,6 @@ function report(runs: Record<Mode, RunOutcome>, settings: Settings, videoBytes: 
   };
 }
 
-async function productIds(api: string): Promise<string[]> {
-  const response = await request(`${api}/products?limit=100`);
-  const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
-  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
-  return body.items.map((item) => String(item.id));
-}
-
 async function signUp(api: string, mode: Mode): Promise<string> {
   const email = `lab-queue-${mode === 'queued' ? 'queued' : 'sync'}-${Date.now().toString(36)}@example.com`;
   const response = await request(`${api}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Lab uploader', password: 'lab uploader password' }) });
@@ -221,12 +214,6 @@ async function signUp(api: string, mode: Mode): Promise<string> {
   const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('tenk_session='));
   if (response.statusCode !== 201 || !cookie) throw new Error(`POST /users answered ${response.statusCode}: ${text.slice(0, 200)}`);
   return cookie.split(';')[0];
-}
-
-function statusCounts(statuses: number[]): string {
-  const counts = new Map<number, number>();
-  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
 }
 
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -5,7 +5,8 @@ import { createAccount, User } from '@tenk/accounts';
 import type { TenkConfig } from '@tenk/config';
 import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { createLabCatalog, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 
 interface Settings {
@@ -95,8 +96,8 @@ async function measure(context: LabContext, catalog: LabCatalog, replicaReads: b
     const latencies = samples.filter((sample) => sample.status > 0).map((sample) => sample.latencyMs);
     const run: Run = {
       requests: samples.length,
-      p50Ms: Number(percentileOf(latencies, 50).toFixed(2)),
-      p99Ms: Number(percentileOf(latencies, 99).toFixed(2)),
+      p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(2)),
       errors: samples.filter((sample) => sample.status !== 200).length,
       primaryQueries: queriesAfter.primary - queriesBefore.primary,
       replicaQueries: queriesAfter.replica - queriesBefore.replica,
@@ -200,7 +201,7 @@ async function readYourWrites(context: LabContext, catalog: LabCatalog, settings
       routedOnReplica: delta('replica'),
       routedOnPrimary: delta('primary'),
       routedForTheWrite: sum(readsAfter, (labels) => labels['reason'] === 'read-your-writes') - sum(readsBefore, (labels) => labels['reason'] === 'read-your-writes'),
-      lagP50Ms: Number(percentileOf(lags, 50).toFixed(1)),
+      lagP50Ms: Number(percentile(lags, 50).toFixed(1)),
       lagMaxMs: Number(Math.max(0, ...lags).toFixed(1)),
     };
     context.log(`through the api with the write position: ${routedStale} of ${settings.tries} stale; catalog reads on the replica ${freshness.routedOnReplica}, on the primary ${freshness.routedOnPrimary}`);

@@ -1,5 +1,6 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, expectHealthyRun, percentileOf, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog } from './cache-lab-shop';
+import { createLabCatalog, expectHealthyRun, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog } from './cache-lab-shop';
+import { percentile } from './open-loop';
 
 interface Settings {
   rate: number;
@@ -79,8 +80,8 @@ async function measure(context: LabContext, catalog: LabCatalog, guard: boolean,
     const run: Run = {
       requests: samples.length,
       errors: samples.filter((sample) => sample.status !== 200).length,
-      p50Ms: Number(percentileOf(latencies, 50).toFixed(2)),
-      p99Ms: Number(percentileOf(latencies, 99).toFixed(2)),
+      p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(2)),
       maxMs: Number(Math.max(0, ...latencies).toFixed(2)),
       loads: loadsAfter - loadsBefore,
       databaseQueries: queriesAfter.primary + queriesAfter.replica - queriesBefore.primary - queriesBefore.replica,
