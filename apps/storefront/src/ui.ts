@@ -1,5 +1,5 @@
 import { ApiError } from './api';
-import { h, replace, type Child } from './dom';
+import { h, type Child } from './dom';
 
 /** A message box for an error: what the api said, or a plain sentence for anything else. */
 export function errorBox(error: unknown): HTMLElement {
@@ -24,12 +24,6 @@ export function loading(label = 'Loading…'): HTMLElement {
 /** A labelled form field. */
 export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
   return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), input, hint ? h('small', { class: 'field-hint' }, hint) : null);
-}
-
-/** Shows `error` in `slot` (or clears it when undefined). */
-export function showError(slot: Element, error: unknown): void {
-  if (error === undefined) replace(slot);
-  else replace(slot, errorBox(error));
 }
 
 export function formatDate(iso: string): string {
