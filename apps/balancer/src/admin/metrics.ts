@@ -1,7 +1,6 @@
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { BalancerStats } from '../observability/stats';
 import type { Generation } from '../runtime/generation';
-import { isAvailable } from '../upstream/availability';
 import { LATENCY_BUCKETS_SECONDS } from '../upstream/latency-recorder';
 
 type Labels = Record<string, string>;
@@ -85,7 +84,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   add('tenk_balancer_config_last_reload_timestamp_seconds', 'When the running configuration was loaded.', 'gauge', () => one(Math.floor((stats.lastReloadAt || stats.startedAt) / 1000)));
 
   add('tenk_balancer_peer_up', 'Whether the peer can take requests now (1) or not (0).', 'gauge', () =>
-    peers().map(({ upstream, peer, labels }) => ({ labels, value: isAvailable(peer, Date.now(), !peer.backup && upstream.primaries.single) ? 1 : 0 })),
+    peers().map(({ upstream, peer, labels }) => ({ labels, value: upstream.isPeerAvailable(peer, Date.now()) ? 1 : 0 })),
   );
   add('tenk_balancer_peer_healthy', 'The active health check verdict (1 passing, 0 failing; 1 without a check).', 'gauge', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.healthy ? 1 : 0 })),

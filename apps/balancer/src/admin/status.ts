@@ -1,7 +1,7 @@
 import { describeNextUpstream } from '../http/next-upstream';
 import type { BalancerStats } from '../observability/stats';
 import type { Generation } from '../runtime/generation';
-import { isAvailable, unavailableReason } from '../upstream/availability';
+import { unavailableReason } from '../upstream/availability';
 import type { Peer } from '../upstream/peer';
 import type { Upstream } from '../upstream/upstream';
 
@@ -160,14 +160,13 @@ export function upstreamStatus(upstream: Upstream, now = Date.now()): UpstreamSt
 }
 
 function peerStatus(peer: Peer, upstream: Upstream, now: number): PeerStatus {
-  const single = !peer.backup && upstream.primaries.single;
-  const reason = unavailableReason(peer, now, single);
+  const reason = unavailableReason(peer, now, upstream.primaries.single);
   const [p50, p90, p99] = peer.latency.percentiles([50, 90, 99]);
   const hasCheck = upstream.config.healthCheck !== null;
   return {
     address: peer.address,
     backup: peer.backup,
-    state: isAvailable(peer, now, single) ? 'up' : peer.down ? 'down' : !peer.healthy ? 'unhealthy' : reason?.startsWith('busy') ? 'busy' : 'failing',
+    state: reason === null ? 'up' : peer.down ? 'down' : !peer.healthy ? 'unhealthy' : reason.startsWith('busy') ? 'busy' : 'failing',
     reason,
     weight: peer.weight,
     effectiveWeight: peer.effectiveWeight,
@@ -181,7 +180,7 @@ function peerStatus(peer: Peer, upstream: Upstream, now: number): PeerStatus {
     ejections: peer.ejections,
     responses: byClass(peer.responses),
     bytesSent: peer.bytesSent,
-    latencyMs: { p50: round(p50), p90: round(p90), p99: round(p99), samples: Math.min(peer.latency.count, 1024) },
+    latencyMs: { p50: round(p50), p90: round(p90), p99: round(p99), samples: peer.latency.samples },
     health: hasCheck
       ? {
           healthy: peer.healthy,

@@ -32,6 +32,11 @@ export class LatencyRecorder {
     this.buckets[bucket]++;
   }
 
+  /** How many recent samples the percentiles are taken over (at most `capacity`). */
+  get samples(): number {
+    return this.#filled;
+  }
+
   /** Percentiles (0-100) of the recent samples, in milliseconds; null with no samples yet. */
   percentiles(points: readonly number[]): Array<number | null> {
     if (this.#filled === 0) return points.map(() => null);

@@ -104,9 +104,15 @@ export class Upstream {
     }
   }
 
+  /** Whether `peer` could take a request now (status page, metrics). */
+  isPeerAvailable(peer: Peer, now: number): boolean {
+    // `single` (one primary, no backups) can only be true for a primary.
+    return isAvailable(peer, now, this.primaries.single);
+  }
+
   /** Whether any peer could take a request now (for the status page). */
   hasAvailablePeer(now: number): boolean {
-    return this.peers.some((peer) => isAvailable(peer, now, peer.backup ? false : this.primaries.single));
+    return this.peers.some((peer) => this.isPeerAvailable(peer, now));
   }
 
   /**
