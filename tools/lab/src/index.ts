@@ -1,3 +1,4 @@
 // The lab's public API for other tools (tools/load starts the lab shop for its runs).
 export { LAB_ENV, busyLabPorts, startLabShop } from './lab-shop';
+export { machineDescription, type MachineDescription } from './report';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';

@@ -31,7 +31,16 @@ export async function saveReport(dir: string, name: string, result: LabResult): 
   return { json, svg };
 }
 
-export function machineDescription(): Record<string, string | number> {
+/** The machine a measurement was made on, as the lab's and the load tool's reports record it. */
+export interface MachineDescription {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+}
+
+export function machineDescription(): MachineDescription {
   const cpus = os.cpus();
   return {
     cpus: cpus.length,

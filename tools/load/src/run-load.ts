@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { DEFAULT_PORTS, loadConfig } from '@tenk/config';
+import { machineDescription } from '@tenk/lab';
 import type { LoadOptions } from './cli/options';
 import { LoadRunner } from './engine/load-runner';
 import { Random } from './engine/random';
@@ -202,7 +203,7 @@ export function buildResult(input: ResultInput): LoadResult {
   const machineCpu = machineCpuDuringHold(timeline);
   const generatorValues = timeline.map((point) => point.generatorCpu);
   const hold = latencySummary(stats.hold.histogram);
-  const machine = os.cpus();
+  const machine = machineDescription();
   const checks = targetChecks({
     p99Ms: hold.p99,
     targetP99Ms: options.targetP99Ms,
@@ -246,7 +247,7 @@ export function buildResult(input: ResultInput): LoadResult {
       uploadBytes: input.uploadBytes,
     },
     conditions: {
-      machine: { cpus: machine.length, cpuModel: machine[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine,
       loadAverageBefore: input.loadBefore,
       loadAverageAfter: input.loadAfter,
       note: options.note,
@@ -277,7 +278,7 @@ export function buildResult(input: ResultInput): LoadResult {
     cpu,
     verdict: {
       checks,
-      limit: [...findLimit({ cpu, machineCpu, cores: machine.length, generatorEventLoopP99Max: eventLoopP99Max, checksMet: checks.every((check) => check.met) }), ...(quiet ? [describeQuietWindows(quiet)] : [])],
+      limit: [...findLimit({ cpu, machineCpu, cores: machine.cpus, generatorEventLoopP99Max: eventLoopP99Max, checksMet: checks.every((check) => check.met) }), ...(quiet ? [describeQuietWindows(quiet)] : [])],
       errors: explainErrors(endpoints),
       quiet,
     },

@@ -1,5 +1,6 @@
+import type { MachineDescription } from '@tenk/lab';
 import type { HistogramJson } from '../engine/histogram';
-import type { Phase } from '../engine/stats';
+import type { WindowSnapshot } from '../engine/stats';
 import type { MemorySnapshot } from '../monitor/process-monitor';
 import type { QuietWindows } from './analysis';
 
@@ -34,19 +35,8 @@ export interface EndpointResult {
   errorSamples: Record<string, string>;
 }
 
-export interface TimelinePoint {
-  t: number;
-  phase: Phase;
-  vus: number;
-  inFlight: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  generatorCpu: number;
-  eventLoopP99: number;
+/** One second of the run (the runner's window) with the monitor's numbers for that second. */
+export interface TimelinePoint extends WindowSnapshot {
   /** CPU per process group, % of one core (when monitored). */
   cpu?: Record<string, number>;
   machineCpu?: number;
@@ -94,7 +84,7 @@ export interface LoadResult {
     uploadBytes: number | null;
   };
   conditions: {
-    machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+    machine: MachineDescription;
     loadAverageBefore: number[];
     loadAverageAfter: number[];
     note: string | null;
