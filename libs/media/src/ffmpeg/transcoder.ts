@@ -95,7 +95,7 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
   const at = Math.min(5, source.durationSeconds * 0.25).toFixed(2);
   await runTool(
     settings.ffmpegPath,
-    ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-ss', at, '-i', source.file, '-frames:v', '1', '-vf', scaleFilter(planRenditions(source.width, source.height)[0], source.width, source.height), '-q:v', '3', thumbnailFile],
+    ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-ss', at, '-i', source.file, '-frames:v', '1', '-vf', scaleFilter(plan[0], source.width, source.height), '-q:v', '3', thumbnailFile],
     { signal, timeoutMs: remaining() },
   );
   onProgress(THUMBNAIL_DONE);
