@@ -7,10 +7,6 @@ export type ReportType = (typeof REPORT_TYPES)[number];
 
 const ADMIN_ONLY: ReadonlySet<ReportType> = new Set(['sales-by-day', 'sales-by-product']);
 
-export function isReportType(value: unknown): value is ReportType {
-  return typeof value === 'string' && (REPORT_TYPES as readonly string[]).includes(value);
-}
-
 /** Reports over all customers' sales: admins only. */
 export function reportNeedsAdmin(type: ReportType): boolean {
   return ADMIN_ONLY.has(type);
