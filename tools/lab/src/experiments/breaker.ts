@@ -3,6 +3,7 @@ import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
+import { scrape, sum } from './cache-lab-shop';
 import { sampleProcess } from '../process-stats';
 import { percentile, runOpenLoop, statusCounts, type LoadRequest, type Sample } from './open-loop';
 
@@ -134,7 +135,7 @@ async function measureRun(
     // A process that died or restarted during the run makes its numbers meaningless: say so.
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
     if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
-    const breakerRejections = await sumMetric(shop.urls.apis, 'tenk_breaker_rejections_total');
+    const breakerRejections = sum(await scrape(shop.urls.apis, 'tenk_breaker_rejections_total'), () => true);
     return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections, apiCpuDuringHangS: round(apiCpuDuringHangMs / 1000, 1), apiPeakRssMiB: round(apiPeakRss / 2 ** 20) };
   } finally {
     await shop?.stop();
@@ -275,15 +276,6 @@ async function readSwitch(api: string): Promise<boolean> {
   const line = text.split('\n').find((candidate) => candidate.startsWith('tenk_pattern_switch{') && candidate.includes('switch="breakers"'));
   if (!line) throw new Error(`${api}/metrics has no tenk_pattern_switch for breakers`);
   return line.trim().endsWith(' 1');
-}
-
-async function sumMetric(apis: string[], name: string): Promise<number> {
-  let total = 0;
-  for (const api of apis) {
-    const text = await (await request(`${api}/metrics`)).body.text();
-    for (const line of text.split('\n')) if (line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
 }
 
 /** Signs up shoppers and returns their session cookies. */

@@ -160,7 +160,8 @@ export async function expectCacheSwitch(apis: string[], on: boolean): Promise<vo
   }
 }
 
-function pgClient(config: TenkConfig, role: 'primary' | 'replica', database: string): Client {
+/** A client (not yet connected) for `database` on the primary or the replica. */
+export function pgClient(config: TenkConfig, role: 'primary' | 'replica', database: string): Client {
   const endpoint = config.postgres[role];
   return new Client({ host: endpoint.host, port: endpoint.port, user: config.postgres.user, password: config.postgres.password, database });
 }

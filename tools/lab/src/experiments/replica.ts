@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createAccount, User } from '@tenk/accounts';
 import type { TenkConfig } from '@tenk/config';
 import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { createLabCatalog, pgClient, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
 import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 
@@ -114,7 +113,7 @@ async function measure(context: LabContext, catalog: LabCatalog, replicaReads: b
 
 /** The PostgreSQL server behind an endpoint: its postmaster's process id (Linux /proc). */
 async function postgresCluster(config: TenkConfig, role: 'primary' | 'replica'): Promise<number> {
-  const client = pg(config, role, config.postgres.catalogDatabase);
+  const client = pgClient(config, role, config.postgres.catalogDatabase);
   await client.connect();
   try {
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -154,8 +153,8 @@ function procStat(pid: number): string[] {
 /** Writes followed at once by reads: straight from the replica, then through the api with the write position. */
 async function readYourWrites(context: LabContext, catalog: LabCatalog, settings: Settings): Promise<Freshness> {
   const config = context.config;
-  const primary = pg(config, 'primary', catalog.database);
-  const replica = pg(config, 'replica', catalog.database);
+  const primary = pgClient(config, 'primary', catalog.database);
+  const replica = pgClient(config, 'replica', catalog.database);
   await Promise.all([primary.connect(), replica.connect()]);
   let naiveStale = 0;
   try {
@@ -230,11 +229,6 @@ class CookieClient {
     const text = await response.text();
     return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
-}
-
-function pg(config: TenkConfig, role: 'primary' | 'replica', database: string): Client {
-  const endpoint = config.postgres[role];
-  return new Client({ host: endpoint.host, port: endpoint.port, user: config.postgres.user, password: config.postgres.password, database });
 }
 
 function report(settings: Settings, off: Run, on: Run, fresh: Freshness): LabResult {
