@@ -300,6 +300,17 @@ describe('proxying', () => {
     await eventually(async () => (await get(`http://127.0.0.1:${first}/`).then(() => false, () => true)), 5000, 'old port closed');
   });
 
+  it('lists each listener on /status with its own address after a reload reorders them', async () => {
+    const [a] = await upstreams('a');
+    const [one, two] = await Promise.all([freePort(), freePort()]);
+    const block = (name: string, port: number) => `server { listen 127.0.0.1:${port}; server_name ${name}; location / { proxy_pass http://api; } }`;
+    const lb = await balancerWith(server(`upstream api { server ${a.address}; }\n${block('one', one)}\n${block('two', two)}`));
+    writeFileSync(lb.file, server(`upstream api { server ${a.address}; }\n${block('two', two)}\n${block('one', one)}`));
+    expect(await lb.balancer.reloadFromFile()).toBeNull();
+    const status = JSON.parse((await get(`${lb.adminUrl}/status`)).body) as { listeners: Array<{ address: string; servers: Array<{ names: string[] }> }> };
+    expect(status.listeners.map((listener) => `${listener.address} ${listener.servers[0].names.join(',')}`)).toEqual([`127.0.0.1:${two} two`, `127.0.0.1:${one} one`]);
+  });
+
   it('answers 400 for paths that climb above the root', async () => {
     const [a] = await upstreams('a');
     const lb = await balancerWith(server(`

@@ -73,10 +73,13 @@ export class Balancer implements ListenerHost, AdminHost {
 
   /** `host:port` of every public listener, as bound (port 0 resolved). */
   listenerAddresses(): string[] {
-    return [...this.#listeners.values()].map((listener) => {
-      const address = listener.address;
-      return address ? formatHostPort({ host: address.address, port: address.port }) : listener.key;
-    });
+    return [...this.#listeners.keys()].map((key) => this.listenerAddress(key));
+  }
+
+  /** `host:port` of the public listener for a listen key, as bound (port 0 resolved); the key itself when it is not listening. */
+  listenerAddress(key: string): string {
+    const address = this.#listeners.get(key)?.address;
+    return address ? formatHostPort({ host: address.address, port: address.port }) : key;
   }
 
   /** Bound port of the public listener for `key` (first one when omitted). */

@@ -10,8 +10,8 @@ export interface StatusSource {
   readonly stats: BalancerStats;
   readonly draining: boolean;
   readonly loadedAt: number;
-  /** Public listeners as bound (`host:port`). */
-  listenerAddresses(): string[];
+  /** A public listener's address as bound (`host:port`), by its listen key. */
+  listenerAddress(key: string): string;
   adminAddress(): string | null;
 }
 
@@ -102,8 +102,8 @@ export function buildStatus(source: StatusSource): BalancerStatus {
       reloadFailures: stats.reloadFailures,
       lastReloadError: stats.lastReloadError,
     },
-    listeners: [...generation.routes.values()].map((route, index) => ({
-      address: source.listenerAddresses()[index] ?? route.key,
+    listeners: [...generation.routes.values()].map((route) => ({
+      address: source.listenerAddress(route.key),
       servers: route.servers.map((server) => ({
         names: server.config.names,
         locations: server.locations.map((location) => ({
