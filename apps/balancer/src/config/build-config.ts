@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { algorithmForDirective, ALGORITHMS } from '../algorithms';
+import { algorithmForDirective, ALGORITHMS, findAlgorithm, type AlgorithmDefinition } from '../algorithms';
 import { parseNextUpstream } from '../http/next-upstream';
 import { isTemplateError, Template } from '../http/variables';
 import { ConfigError } from './config-error';
@@ -263,7 +263,7 @@ class ConfigBuilder {
     }
     if (effective === 'upstream') {
       const algorithm = algorithmForDirective(name);
-      if (algorithm) return this.#method(d, target as UpstreamDraft, algorithm.name);
+      if (algorithm) return this.#method(d, target as UpstreamDraft, algorithm);
     }
     const ignored = IGNORED[name];
     if (ignored) {
@@ -485,7 +485,7 @@ class ConfigBuilder {
     if (upstream.servers.length === 0) throw fail(d, `upstream "${name}" has no servers: add server HOST:PORT; lines (or include a file that has them)`);
     const method = upstream.method;
     if (method) {
-      const algorithm = ALGORITHMS.find((a) => a.name === method.name);
+      const algorithm = findAlgorithm(method.name);
       const backup = upstream.servers.find((server) => server.backup);
       if (algorithm && !algorithm.supportsBackup && backup) {
         throw new ConfigError({ file: backup.file, line: backup.line, directive: 'server' }, `"backup" cannot be used with ${method.name} in upstream "${name}" (nginx refuses it too): remove "backup" or balance with round-robin or least_conn`);
@@ -548,15 +548,13 @@ class ConfigBuilder {
     upstream.servers.push(peer);
   }
 
-  #method(d: Directive, upstream: UpstreamDraft, name: string): void {
+  #method(d: Directive, upstream: UpstreamDraft, algorithm: AlgorithmDefinition): void {
     if (upstream.method) throw fail(d, `upstream "${upstream.name}" already balances with "${upstream.method.name}" (line ${upstream.method.line}): choose one`);
     if (d.block !== null) throw fail(d, 'takes no block');
-    const algorithm = ALGORITHMS.find((a) => a.name === name);
-    if (!algorithm) throw fail(d, 'unknown balancing method');
     if (d.args.length > algorithm.maxArgs) throw fail(d, `takes at most ${algorithm.maxArgs} argument${algorithm.maxArgs === 1 ? '' : 's'}, got ${d.args.length}`);
     const problem = algorithm.validate(d.args);
     if (problem) throw fail(d, problem);
-    upstream.method = { name, args: d.args, file: d.file, line: d.line };
+    upstream.method = { name: algorithm.name, args: d.args, file: d.file, line: d.line };
   }
 
   #upstreamDirective(d: Directive, upstream: UpstreamDraft): void {
