@@ -44,10 +44,6 @@ export class RequestBodyRelay extends Readable {
     this.#timeoutMs = timeoutMs;
   }
 
-  get received(): number {
-    return this.#received;
-  }
-
   override _read(): void {
     if (!this.#attached) {
       this.#attached = true;

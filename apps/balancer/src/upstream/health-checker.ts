@@ -20,8 +20,6 @@ export class HealthChecker {
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   #stopped = false;
-  /** Completed rounds (every peer checked once). */
-  rounds = 0;
 
   constructor(upstream: Upstream, config: HealthCheckConfig, logger: Logger) {
     this.upstream = upstream;
@@ -41,12 +39,6 @@ export class HealthChecker {
     await this.#agent.close().catch(() => undefined);
   }
 
-  /** Runs one round now (tests; the admin page's "check now"). */
-  async checkAll(): Promise<void> {
-    await Promise.all(this.upstream.peers.map((peer) => this.#check(peer)));
-    this.rounds++;
-  }
-
   #schedule(delay: number): void {
     if (this.#stopped) return;
     const jitter = this.config.jitterMs > 0 ? Math.random() * this.config.jitterMs : 0;
@@ -54,11 +46,12 @@ export class HealthChecker {
     this.#timer.unref();
   }
 
+  /** One round: every peer checked, in parallel; the next is scheduled when it ends. */
   async #round(): Promise<void> {
     if (this.#running || this.#stopped) return;
     this.#running = true;
     try {
-      await this.checkAll();
+      await Promise.all(this.upstream.peers.map((peer) => this.#check(peer)));
     } finally {
       this.#running = false;
       this.#schedule(this.config.intervalMs);

@@ -62,14 +62,6 @@ export class PeerPool {
     void client.close().catch(() => undefined);
   }
 
-  get idleConnections(): number {
-    return this.#idle.length;
-  }
-
-  get connections(): number {
-    return this.#all.size;
-  }
-
   /** Closes every connection once its request (if any) has finished. */
   async close(): Promise<void> {
     this.#closed = true;
