@@ -59,8 +59,8 @@ export class RequestHeaderPlan {
   }
 }
 
-/** Statuses add_header applies to without `always` (nginx's list). */
-const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
+/** Statuses add_header (without `always`) and expires apply to (nginx's list). */
+export const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
 
 interface AddHeader {
   name: string;

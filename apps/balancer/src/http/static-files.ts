@@ -2,6 +2,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { HttpSettings } from '../config/schema';
 import type { RuntimeLocation } from '../runtime/runtime-location';
+import { ADD_HEADER_STATUSES } from './header-plans';
 import { mediaType } from './mime-types';
 import type { RequestContext } from './request-context';
 import { normalizePath } from './uri';
@@ -12,7 +13,6 @@ export type StaticOutcome = { kind: 'file'; file: string } | { kind: 'internal';
 
 const EXPIRES_MAX = 'Thu, 31 Dec 2037 23:55:55 GMT';
 const EXPIRES_EPOCH = 'Thu, 01 Jan 1970 00:00:01 GMT';
-const CACHING_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
 
 /**
  * Static files as nginx's static, index and try_files modules serve them: `root` (path =
@@ -82,7 +82,7 @@ export async function sendFile(context: RequestContext, location: RuntimeLocatio
 
     if (notModified(req.headers['if-none-match'], req.headers['if-modified-since'], settings.etag ? etag : null, mtimeSeconds)) {
       await handle.close();
-      finish(context, location, 304, headers, null, 0);
+      finish(context, location, 304, headers, 0);
       return;
     }
     const ifRange = req.headers['if-range'];
@@ -102,12 +102,12 @@ export async function sendFile(context: RequestContext, location: RuntimeLocatio
     const status = range === null ? 200 : 206;
     if (req.method === 'HEAD' || length === 0) {
       await handle.close();
-      finish(context, location, status, headers, null, 0);
+      finish(context, location, status, headers, 0);
       return;
     }
     const stream = handle.createReadStream({ start, end, autoClose: true });
     handle = null;
-    finish(context, location, status, headers, null, length);
+    finish(context, location, status, headers, length);
     stream.on('error', () => res.destroy());
     res.on('close', () => stream.destroy());
     stream.pipe(res);
@@ -120,16 +120,16 @@ export async function sendFile(context: RequestContext, location: RuntimeLocatio
   }
 }
 
-/** Writes the status line and headers (with expires and add_header); the body follows unless `body` is given. */
-function finish(context: RequestContext, location: RuntimeLocation, status: number, headers: string[], body: string | null, length: number): void {
+/** Writes the status line and headers (with expires and add_header); a body of `length` bytes follows, if any. */
+function finish(context: RequestContext, location: RuntimeLocation, status: number, headers: string[], length: number): void {
   const settings = location.settings;
-  if (CACHING_STATUSES.has(status)) appendExpires(headers, settings.expires);
+  if (ADD_HEADER_STATUSES.has(status)) appendExpires(headers, settings.expires);
   location.responseHeaders.appendTo(headers, status, context);
   headers.push('X-Request-Id', context.requestId);
   context.status = status;
   context.bytesSent = length;
   context.res.writeHead(status, headers);
-  if (status === 304 || length === 0 || context.req.method === 'HEAD') context.res.end(body ?? undefined);
+  if (status === 304 || length === 0 || context.req.method === 'HEAD') context.res.end();
 }
 
 function appendExpires(headers: string[], expires: HttpSettings['expires']): void {
