@@ -7,9 +7,10 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
 const register = ['-r', path.join(root, 'tools/register.cjs')];
+// In npm start's order: the build first, so the stack's SMTP sink runs from dist/ too.
 for (const [entry, args] of [
-  ['tools/infra/src/main.ts', ['up']],
   ['tools/build/src/main.ts', []],
+  ['tools/infra/src/main.ts', ['up']],
   ['tools/db/src/migrate.ts', []],
 ] as const) {
   const result = spawnSync(process.execPath, [...register, path.join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
