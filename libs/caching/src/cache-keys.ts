@@ -39,9 +39,14 @@ export class CacheKeys {
   }
 }
 
+/** Whether `tag` can be a tag: 1-200 characters a key may carry. */
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
 /** Throws when a tag has characters a key should not carry: tags are written by code, never by users. */
 export function assertValidTag(tag: string): void {
-  if (!TAG.test(tag)) throw new Error(`cache tag "${tag}" is not valid: use 1-200 characters of A-Z a-z 0-9 : _ . - /`);
+  if (!isValidTag(tag)) throw new Error(`cache tag "${tag}" is not valid: use 1-200 characters of A-Z a-z 0-9 : _ . - /`);
 }
 
 /**

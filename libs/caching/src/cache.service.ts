@@ -56,7 +56,6 @@ export interface CacheSlot<T> {
 @Injectable()
 export class CacheService implements OnModuleInit, OnModuleDestroy {
   readonly #settings: CacheSettings;
-  readonly #keys: CacheKeys;
   readonly #inflight = new Map<string, Promise<CacheResult<unknown>>>();
   readonly #refreshing = new Set<string>();
   /** Stores and refreshes that finish after the caller got its answer; shutdown waits for them. */
@@ -68,6 +67,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CACHE_SETTINGS) settings: CacheSettings,
     @Inject(SHARED_CACHE) private readonly shared: Cache,
+    private readonly keys: CacheKeys,
     private readonly local: LocalTier,
     private readonly generations: Generations,
     private readonly leases: Leases,
@@ -78,7 +78,6 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger.setContext('cache');
     this.#settings = settings;
-    this.#keys = new CacheKeys(settings.namespace, settings.version);
   }
 
   /** Off when the `cache` pattern switch is off: every read then goes to the source (the lab's "cache off" run). */
@@ -114,7 +113,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const generations = await this.generations.current(tags);
     if (!generations.ok) return this.#bypass(lookup, 'redis_unavailable');
     if (this.#settling(generations.value)) return this.#bypass(lookup, 'settling');
-    const key = this.#keys.entry(lookup.name, lookup.id, generations.value);
+    const key = this.keys.entry(lookup.name, lookup.id, generations.value);
 
     const local = this.#readLocal<T>(key);
     if (local) return this.#count(lookup, { entry: local, outcome: 'hit', detail: 'local' });
@@ -155,7 +154,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     if (!this.enabled || tags.some((tag) => this.#pending.has(tag))) return none;
     const generations = await this.generations.current(tags);
     if (!generations.ok || this.#settling(generations.value)) return none;
-    const key = this.#keys.entry(name, id, generations.value);
+    const key = this.keys.entry(name, id, generations.value);
     const entry = this.#readLocal<T>(key) ?? (await this.#readShared<T>(key));
     return { key, entry: entry && isFresh(entry) ? entry : undefined };
   }

@@ -5,6 +5,7 @@ import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { CACHE_SETTINGS, resolveCacheSettings, type CacheSettings } from './cache-settings';
 import { CacheMetrics } from './cache.metrics';
 import { CacheService, SHARED_CACHE } from './cache.service';
+import { CacheKeys } from './cache-keys';
 import { CACHING_OPTIONS, type CachingModuleOptions } from './caching.module-definition';
 import { CachingHealth } from './caching.health';
 import { CacheDecoratorsExplorer } from './decorators/cache-decorators.explorer';
@@ -27,6 +28,7 @@ export function createSharedCache(redis: CacheRedis, guard: RedisGuard): Cache {
 
 export const CACHING_PROVIDERS: Provider[] = [
   { provide: CACHE_SETTINGS, inject: [TENK_CONFIG, CACHING_OPTIONS], useFactory: (config: TenkConfig, options: CachingModuleOptions) => resolveCacheSettings(config, options) },
+  { provide: CacheKeys, inject: [CACHE_SETTINGS], useFactory: (settings: CacheSettings) => new CacheKeys(settings.namespace, settings.version) },
   { provide: LocalTier, inject: [CACHE_SETTINGS], useFactory: (settings: CacheSettings) => new LocalTier(settings.localMaxEntries, settings.localTtlMs) },
   { provide: SHARED_CACHE, inject: [CacheRedis, RedisGuard], useFactory: createSharedCache },
   CacheRedis,

@@ -1,6 +1,5 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { CACHE_SETTINGS, type CacheSettings } from './cache-settings';
 import { CacheKeys } from './cache-keys';
 import { LocalTier } from './local-tier';
 import { CacheRedis } from './redis/cache-redis';
@@ -58,21 +57,19 @@ export function lastInvalidationMs(generations: readonly number[]): number {
  */
 @Injectable()
 export class Generations implements OnModuleInit {
-  readonly #keys: CacheKeys;
   readonly #known = new Map<string, number>();
   readonly #fetching = new Map<string, Promise<RedisOutcome<number[]>>>();
   /** Bumped by forget(): a Redis reply that was on its way meanwhile is used but not remembered. */
   #epoch = 0;
 
   constructor(
-    @Inject(CACHE_SETTINGS) settings: CacheSettings,
+    private readonly keys: CacheKeys,
     private readonly redis: CacheRedis,
     private readonly guard: RedisGuard,
     private readonly local: LocalTier,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('cache');
-    this.#keys = new CacheKeys(settings.namespace, settings.version);
   }
 
   onModuleInit(): void {
@@ -102,7 +99,7 @@ export class Generations implements OnModuleInit {
 
   async #fetch(tags: readonly string[]): Promise<RedisOutcome<number[]>> {
     const epoch = this.#epoch;
-    const fetched = await this.guard.run('generations', () => FETCH.run(this.redis.client, tags.map((tag) => this.#keys.generation(tag)), []));
+    const fetched = await this.guard.run('generations', () => FETCH.run(this.redis.client, tags.map((tag) => this.keys.generation(tag)), []));
     if (!fetched.ok) return fetched;
     const values = (fetched.value as string[]).map(Number);
     return { ok: true, value: epoch === this.#epoch ? tags.map((tag, i) => this.#remember(tag, values[i])) : values };
@@ -113,7 +110,7 @@ export class Generations implements OnModuleInit {
     const bumped = await this.guard.run('invalidate', () =>
       BUMP.run(
         this.redis.client,
-        tags.map((tag) => this.#keys.generation(tag)),
+        tags.map((tag) => this.keys.generation(tag)),
         [this.redis.channel, tags.join(',')],
       ),
     );

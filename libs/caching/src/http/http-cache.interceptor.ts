@@ -6,13 +6,12 @@ import { createHash } from 'node:crypto';
 import { defer, lastValueFrom, map, type Observable } from 'rxjs';
 import { PUBLIC_ROUTE } from '@tenk/observability';
 import { notFoundError } from '../cache-entry';
-import { cacheId } from '../cache-keys';
+import { cacheId, isValidTag } from '../cache-keys';
 import type { LookupOutcome } from '../cache.metrics';
 import { CacheService, type CacheLookup, type CacheResult } from '../cache.service';
 import { HTTP_CACHE, type CachedResponse, type HttpCacheOptions, type HttpCacheScope } from './http-cache.options';
 
 const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'COALESCED', bypass: 'BYPASS' };
-const TAG = /^[A-Za-z0-9:_.\-/]{1,200}$/;
 
 /**
  * Replaces Nest's stock CacheInterceptor, which keys by URL alone, stores only the body and
@@ -92,7 +91,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
         return String(params[name]);
       });
       // A user-typed id such as "a b" cannot be a tag: that request just goes uncached.
-      if (!TAG.test(tag)) return undefined;
+      if (!isValidTag(tag)) return undefined;
       tags.push(tag);
     }
     return tags;

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { createClient } from '@keyv/redis';
 import { PinoLogger } from 'nestjs-pino';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheKeys } from '../cache-keys';
 import { CACHE_SETTINGS, type CacheSettings } from '../cache-settings';
 
 export type CacheRedisClient = ReturnType<typeof createClient>;
@@ -29,6 +30,7 @@ export class CacheRedis implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(CACHE_SETTINGS) settings: CacheSettings,
+    private readonly keys: CacheKeys,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('cache-redis');
@@ -54,7 +56,7 @@ export class CacheRedis implements OnModuleInit, OnApplicationShutdown {
   }
 
   get channel(): string {
-    return `${this.#settings.namespace}:v${this.#settings.version}:invalidations`;
+    return this.keys.channel;
   }
 
   /** Called each time the command connection becomes ready again after being down. */

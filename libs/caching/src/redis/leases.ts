@@ -20,15 +20,14 @@ return 0`);
  */
 @Injectable()
 export class Leases {
-  readonly #keys: CacheKeys;
   readonly #leaseMs: number;
 
   constructor(
     @Inject(CACHE_SETTINGS) settings: CacheSettings,
+    private readonly keys: CacheKeys,
     private readonly redis: CacheRedis,
     private readonly guard: RedisGuard,
   ) {
-    this.#keys = new CacheKeys(settings.namespace, settings.version);
     this.#leaseMs = settings.leaseMs;
   }
 
@@ -36,7 +35,7 @@ export class Leases {
   async acquire(entryKey: string): Promise<RedisOutcome<string | undefined>> {
     const token = randomBytes(9).toString('base64url');
     const outcome = await this.guard.run('lease', () =>
-      this.redis.client.set(this.#keys.lease(entryKey), token, { condition: 'NX', expiration: { type: 'PX', value: this.#leaseMs } }),
+      this.redis.client.set(this.keys.lease(entryKey), token, { condition: 'NX', expiration: { type: 'PX', value: this.#leaseMs } }),
     );
     if (!outcome.ok) return outcome;
     return { ok: true, value: outcome.value === 'OK' ? token : undefined };
@@ -44,6 +43,6 @@ export class Leases {
 
   /** Lets go of a lease (a failure only means the others wait until it expires). */
   async release(entryKey: string, token: string): Promise<void> {
-    await this.guard.run('lease', () => RELEASE.run(this.redis.client, [this.#keys.lease(entryKey)], [token]));
+    await this.guard.run('lease', () => RELEASE.run(this.redis.client, [this.keys.lease(entryKey)], [token]));
   }
 }
