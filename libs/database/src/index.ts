@@ -13,7 +13,7 @@ export { parseLsn, formatLsn, type Lsn } from './replica/wal-lsn';
 export { isConnectionFailure } from './replica/connection-failure';
 export { ShardRouter, ShardScope, SHARD_CALL_POLICY, BucketUnavailableError, isBucketUnavailable, type ShardCall, type ShardCallPolicy, type ShardOperation, type ScatterResult } from './sharding/shard-router';
 export { ShardMap, compressRanges, byShardName, type BucketMove } from './sharding/shard-map';
-export { loadShardMap, publishShardMap, currentShardMapVersion, shardMapHistory, ShardMapConflictError, isShardMapConflict } from './sharding/shard-map.store';
+export { loadShardMap, publishShardMap, shardMapHistory, ShardMapConflictError, isShardMapConflict } from './sharding/shard-map.store';
 export { BucketNotOwnedError, isBucketNotOwned, type BucketState } from './sharding/bucket-fence';
 export { bucketOfCustomer } from './sharding/buckets';
 export { newOrderId, bucketOfOrderId, isOrderId, MAX_BUCKETS } from './sharding/order-id';

@@ -13,10 +13,6 @@ export class LazyDataSource {
     this.#source = source;
   }
 
-  get isConnected(): boolean {
-    return this.#source.isInitialized;
-  }
-
   /** The underlying DataSource, connecting it if needed. */
   get(): Promise<DataSource> {
     if (this.#source.isInitialized) return Promise.resolve(this.#source);

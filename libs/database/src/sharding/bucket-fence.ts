@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Each shard keeps its own record of the buckets it owns (`shard_buckets`), and every
@@ -52,9 +52,14 @@ export async function lockBucketForWrite(manager: EntityManager, shard: string, 
  * it moved, so a snapshot that sees `owned` also sees every row.
  */
 export async function checkBucketForRead(manager: EntityManager, shard: string, bucket: number): Promise<void> {
-  const rows = (await manager.query('SELECT state FROM shard_buckets WHERE bucket = $1', [bucket])) as Array<{ state: BucketState }>;
-  const state = rows[0]?.state ?? 'absent';
+  const state = await bucketState(manager, bucket);
   if (state !== 'owned') throw new BucketNotOwnedError(bucket, shard, state);
+}
+
+/** What this shard records for the bucket (no lock; in the caller's transaction when given one). */
+export async function bucketState(db: Pick<DataSource | EntityManager, 'query'>, bucket: number): Promise<BucketState | 'absent'> {
+  const rows = (await db.query('SELECT state FROM shard_buckets WHERE bucket = $1', [bucket])) as Array<{ state: BucketState }>;
+  return rows[0]?.state ?? 'absent';
 }
 
 /** The buckets this shard serves, read in the caller's transaction (and snapshot). */

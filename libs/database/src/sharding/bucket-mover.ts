@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import type { BucketState } from './bucket-fence';
+import { bucketState, type BucketState } from './bucket-fence';
 import type { ShardMap } from './shard-map';
 import { loadShardMap, publishShardMap } from './shard-map.store';
 
@@ -185,11 +185,6 @@ export class BucketMover {
     report.copied.orders += rows.orders;
     report.copied.idempotencyKeys += rows.idempotencyKeys;
   }
-}
-
-async function bucketState(db: DataSource, bucket: number): Promise<BucketState | 'absent'> {
-  const rows = (await db.query('SELECT state FROM shard_buckets WHERE bucket = $1', [bucket])) as Array<{ state: BucketState }>;
-  return rows[0]?.state ?? 'absent';
 }
 
 async function setState(db: DataSource, bucket: number, state: BucketState, version: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ResilienceService } from '@tenk/resilience';
 import { isConnectionFailure } from '../replica/connection-failure';
+import { sqlState } from '../sql-state';
 import type { ShardCallPolicy } from './shard-router';
 
 /**
@@ -34,11 +35,3 @@ export function isShardFailure(error: unknown): boolean {
 const SHARD_DOWN_CODES = new Set(['3D000', '55000']);
 /** invalid authorization, insufficient resources, operator intervention (incl. statement timeout), system error, internal error. */
 const SHARD_DOWN_CLASSES = new Set(['28', '53', '57', '58', 'XX']);
-
-function sqlState(error: unknown): string | undefined {
-  for (const candidate of [error, (error as { driverError?: unknown } | undefined)?.driverError]) {
-    const code = (candidate as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}

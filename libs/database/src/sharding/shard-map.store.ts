@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { sqlState } from '../sql-state';
 import { ShardMap } from './shard-map';
 
 type Queryable = Pick<DataSource | EntityManager, 'query'>;
@@ -31,20 +32,13 @@ export async function loadShardMap(db: Queryable): Promise<ShardMap | undefined>
   return row ? new ShardMap(Number(row.version), row.owners) : undefined;
 }
 
-/** The newest version number only (cheap enough to poll). */
-export async function currentShardMapVersion(db: Queryable): Promise<number | undefined> {
-  const rows = (await db.query('SELECT max(version) AS version FROM shard_map')) as Array<{ version: number | null }>;
-  return rows[0]?.version === null || rows[0]?.version === undefined ? undefined : Number(rows[0].version);
-}
-
 /** Publishes `map` as the next version; fails if that version exists (two changes raced). */
 export async function publishShardMap(db: Queryable, map: ShardMap, reason: string): Promise<void> {
   try {
     await db.query('INSERT INTO shard_map (version, owners, reason) VALUES ($1, $2, $3)', [map.version, [...map.owners], reason]);
   } catch (error) {
-    if ((error as { code?: string; driverError?: { code?: string } }).code === '23505' || (error as { driverError?: { code?: string } }).driverError?.code === '23505') {
-      throw new ShardMapConflictError(map.version);
-    }
+    // unique_violation: that version was published first.
+    if (sqlState(error) === '23505') throw new ShardMapConflictError(map.version);
     throw error;
   }
 }

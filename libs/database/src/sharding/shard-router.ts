@@ -6,6 +6,7 @@ import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { MetricsService } from '@tenk/observability';
 import { CatalogDatabase } from '../catalog-database';
 import { ShardDatabases } from '../shard-databases';
+import { sqlState } from '../sql-state';
 import { bucketOfCustomer } from './buckets';
 import { checkBucketForRead, isBucketNotOwned, LOCK_NOT_AVAILABLE, lockBucketForWrite, ownedBuckets } from './bucket-fence';
 import { bucketOfOrderId } from './order-id';
@@ -328,13 +329,6 @@ function ownershipConflict(buckets: number, outcomes: ReadonlyArray<ShardOutcome
   for (const outcome of outcomes) if (outcome.ok) for (const bucket of outcome.value.owned) if (bucket < buckets) owners[bucket] += 1;
   const index = owners.findIndex((count) => count !== 1);
   return index === -1 ? undefined : index;
-}
-
-function sqlState(error: unknown): string | undefined {
-  const direct = (error as { code?: unknown }).code;
-  if (typeof direct === 'string') return direct;
-  const driver = (error as { driverError?: { code?: unknown } }).driverError?.code;
-  return typeof driver === 'string' ? driver : undefined;
 }
 
 function sleep(ms: number): Promise<void> {
