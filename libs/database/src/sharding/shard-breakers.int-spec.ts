@@ -1,11 +1,11 @@
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { Client } from 'pg';
-import { ConfigModule, loadConfig, type TenkConfig } from '@tenk/config';
-import { HealthRegistry, ObservabilityModule } from '@tenk/observability';
-import { isCircuitOpenError, ResilienceModule, ResilienceService } from '@tenk/resilience';
+import { loadConfig } from '@tenk/config';
+import { HealthRegistry } from '@tenk/observability';
+import { isCircuitOpenError, ResilienceService } from '@tenk/resilience';
 import { eventually, uniqueName } from '@tenk/testing';
-import { DatabaseModule } from '../database.module';
 import { createScratchDatabases, type ScratchDatabases } from '../scratch-databases';
+import { startDatabaseContext } from '../testing/database-test-app';
 import { ShardRouter } from './shard-router';
 
 /**
@@ -40,7 +40,7 @@ describe('per-shard circuit breakers', () => {
       shards: 2,
       env: { TENK_RESILIENCE_SHARD_MIN_CALLS: '3', TENK_RESILIENCE_SHARD_OPEN_FOR: '300ms', TENK_RESILIENCE_SHARD_PROBES: '2', TENK_LOG_LEVEL: 'silent' },
     });
-    moduleRef = await startContext(scratch.config);
+    moduleRef = await startDatabaseContext(scratch.config, { resilience: true });
     router = moduleRef.get(ShardRouter);
     resilience = moduleRef.get(ResilienceService);
     for (let i = 0; Object.keys(customers).length < 2; i++) {
@@ -82,11 +82,3 @@ describe('per-shard circuit breakers', () => {
     expect(resilience.breaker(`shard:${healthy}`).state).toBe('closed');
   });
 });
-
-async function startContext(config: TenkConfig): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot({ service: 'shard-breakers-spec' }), ResilienceModule, DatabaseModule.forRoot({ processName: 'shard-breakers-spec', catalogEntities: [] })],
-  }).compile();
-  await moduleRef.init();
-  return moduleRef;
-}
