@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
@@ -36,21 +36,42 @@ const POSTGRES_PACKAGES: PackageNeed[] = [
 ];
 
 /** uid and gid of an OS user, from /etc/passwd. */
-function osUser(name: string): { uid: number; gid: number } {
+export function osUser(name: string): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
   if (!line) throw new Error(`the OS user "${name}" does not exist; is PostgreSQL installed?`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** Creates a folder the postgres OS user owns (when we are root), mode 0700. */
-function ownedDir(dir: string): void {
+/**
+ * Creates a folder the postgres OS user owns (when we are root), mode 0700, and makes sure
+ * that user can walk down to it.
+ */
+function ownedDir(dir: string, log: (message: string) => void): void {
   mkdirSync(dir, { recursive: true });
   if (isRoot()) {
     const { uid, gid } = osUser(OS_USER);
     chownSync(dir, uid, gid);
+    letUserReach(dir, uid, gid, log);
   }
   chmodSync(dir, 0o700);
+}
+
+/**
+ * A checkout inside a private folder (`mktemp -d` makes one with mode 0700; so are many home
+ * folders) stops the postgres user on its way to its data. Each folder above `dir` that it
+ * cannot enter gets the search bit for it (enter, not list), said once in the log.
+ */
+export function letUserReach(dir: string, uid: number, gid: number, log: (message: string) => void): void {
+  for (let folder = path.dirname(dir); ; folder = path.dirname(folder)) {
+    const { uid: owner, gid: group, mode } = statSync(folder);
+    const search = owner === uid ? 0o100 : group === gid ? 0o010 : 0o001;
+    if ((mode & search) === 0) {
+      chmodSync(folder, (mode & 0o7777) | search);
+      log(`letting the ${OS_USER} user enter ${folder} (chmod +x for it: enter, not list)`);
+    }
+    if (path.dirname(folder) === folder) return;
+  }
 }
 
 function pgAs(tool: string, args: string[]): [string, string[]] {
@@ -144,11 +165,11 @@ export const postgresPrimary: InfraService = {
     const dirs = serviceDirs(config, 'postgres-primary');
     const port = config.postgres.primary.port;
     const logDir = path.join(config.paths.logs, 'postgres-primary');
-    ownedDir(socketDir(config));
-    ownedDir(logDir);
+    ownedDir(socketDir(config), log);
+    ownedDir(logDir, log);
     if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
       log('initialising the primary cluster (initdb)');
-      ownedDir(dirs.data);
+      ownedDir(dirs.data, log);
       const [command, argv] = pgAs('initdb', ['-D', dirs.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions']);
       await runOrThrow(command, argv);
       writeFileSync(path.join(dirs.data, 'postgresql.conf'), `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`);
@@ -230,10 +251,10 @@ export const postgresReplica: InfraService = {
     const dirs = serviceDirs(config, 'postgres-replica');
     const port = config.postgres.replica.port;
     const logDir = path.join(config.paths.logs, 'postgres-replica');
-    ownedDir(logDir);
+    ownedDir(logDir, log);
     if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
       log('cloning the primary into a streaming replica (pg_basebackup -R)');
-      ownedDir(dirs.data);
+      ownedDir(dirs.data, log);
       const primaryPort = config.postgres.primary.port;
       // A slot left by an earlier replica (wiped by hand) would make -C fail.
       await superuserQuery(config, primaryPort, 'postgres', `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`);
