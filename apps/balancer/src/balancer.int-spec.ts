@@ -64,6 +64,15 @@ describe('proxying', () => {
     expect(last.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('gives $server_port the port the listener was bound to (listen port 0)', async () => {
+    const [a] = await upstreams('a');
+    const lb = await balancerWith(server(`
+      upstream api { server ${a.address}; }
+      server { listen 127.0.0.1:0; location / { proxy_set_header X-Server-Port $server_port; proxy_pass http://api; } }`));
+    expect((await get(`${lb.url}/port`)).status).toBe(200);
+    expect(a.requests[0].headers['x-server-port']).toBe(String(lb.balancer.port()));
+  });
+
   it('evicts a peer killed mid-load; GETs keep succeeding', async () => {
     const [a, b] = await upstreams('a', 'b');
     const lb = await balancerWith(server(`

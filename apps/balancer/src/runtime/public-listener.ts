@@ -37,6 +37,8 @@ export class PublicListener {
   route: ListenerRoute;
   readonly #host: ListenerHost;
   readonly #sockets = new Set<Socket>();
+  /** The bound port ($server_port): the listen port, or the one the system picked for port 0. */
+  #port = 0;
 
   constructor(route: ListenerRoute, host: ListenerHost) {
     this.key = route.key;
@@ -82,7 +84,9 @@ export class PublicListener {
       // As nginx, `listen [::]:PORT` is IPv6 only, so it can sit beside `listen PORT`.
       this.server.listen({ host, port, backlog, ipv6Only: host.includes(':') }, () => {
         this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
+        const address = this.server.address() as AddressInfo;
+        this.#port = address.port;
+        resolve(address);
       });
     });
   }
@@ -124,7 +128,7 @@ export class PublicListener {
     if (host.draining) res.shouldKeepAlive = false;
     const route = this.route;
     const server = route.single ?? route.serverFor(hostOf(req));
-    const port = route.listen.port === 0 ? (this.address?.port ?? 0) : route.listen.port;
+    const port = this.#port;
     const url = req.url ?? '/';
     const target = url.charCodeAt(0) === 47 ? url : originForm(url);
     const question = target === null ? -1 : target.indexOf('?');
@@ -281,7 +285,7 @@ export class PublicListener {
     if (target === null || uri === null) return rawReply(socket, 400, 'malformed request target');
     const location = server.router.match(uri);
     if (location === null || location.kind !== 'proxy' || location.upstream === null) return rawReply(socket, 404, 'no proxied location for this upgrade');
-    const port = route.listen.port === 0 ? (this.address?.port ?? 0) : route.listen.port;
+    const port = this.#port;
     const tunnel = new UpgradeTunnel(req, socket, head, port, host.stats, location, location.upstream, (closed) => host.tunnels.delete(closed));
     tunnel.uri = uri;
     tunnel.target = target;
