@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { parseOrderPlacedV1 } from '@tenk/contracts';
 import { createScratchDatabases, createShardDataSource, type ScratchDatabases } from '@tenk/database';
-import { eventually, freePort, uniqueName } from '@tenk/testing';
+import { eventually, freePort, TestTopic, uniqueName } from '@tenk/testing';
 import { PaymentSimProcess } from '../../payments/testing/payment-sim-process';
 import { addProducts, isolatedEnv, ShopClient, startOrdersApp } from '../testing/orders-test-app';
 import { KafkaOutboxPublisher } from './outbox-publisher';
@@ -18,6 +18,7 @@ import { OutboxRelay } from './outbox-relay';
  */
 describe('outbox relay', () => {
   let scratch: ScratchDatabases;
+  let testTopic: TestTopic;
   let topic: string;
   let kafka: Kafka;
   let shards: DataSource[];
@@ -25,12 +26,9 @@ describe('outbox relay', () => {
 
   beforeAll(async () => {
     const base = loadConfig();
-    topic = uniqueName('orders.events.test').replace(/_/g, '-');
+    testTopic = await TestTopic.create({ brokers: base.kafka.brokers, name: uniqueName('orders.events.test').replace(/_/g, '-'), clientId: 'outbox-test' });
+    topic = testTopic.name;
     kafka = new Kafka({ clientId: 'outbox-test', brokers: base.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-    await admin.disconnect();
     scratch = await createScratchDatabases(base, { name: uniqueName('outbox'), shards: 2, env: { TENK_ORDERS_TOPIC: topic } });
     shards = await Promise.all(scratch.shards.map(async (_name, index) => createShardDataSource(scratch.config, index, [], 'outbox-test').initialize()));
   });
@@ -39,10 +37,7 @@ describe('outbox relay', () => {
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
     await Promise.all((shards ?? []).map((shard) => shard.destroy()));
     await scratch?.drop();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await testTopic?.delete();
   });
 
   /** The messages of `eventType` on the test topic, read from the start by a new consumer group. */
