@@ -1,6 +1,7 @@
 import { ConflictException, HttpException, HttpStatus, Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Counter } from 'prom-client';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { isBucketUnavailable, isConnectionFailure, newOrderId, ShardRouter, type ShardScope } from '@tenk/database';
@@ -214,8 +215,4 @@ function outcomeOf(error: unknown): Outcome {
   if (error instanceof HttpException && error.getStatus() === HttpStatus.PAYMENT_REQUIRED) return 'declined';
   if (error instanceof HttpException && error.getStatus() < 500) return 'rejected';
   return 'error';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

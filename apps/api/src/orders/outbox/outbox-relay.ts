@@ -61,10 +61,9 @@ export class OutboxRelay {
     await Promise.all([...this.#loops.values()].map((loop) => loop.stop()));
   }
 
-  /** Something was just written on `shard` (all shards when omitted): look now, not at the next poll. */
-  nudge(shard?: string): void {
-    if (shard === undefined) for (const loop of this.#loops.values()) loop.nudge();
-    else this.#loops.get(shard)?.nudge();
+  /** Something was just written on `shard`: look now, not at the next poll. */
+  nudge(shard: string): void {
+    this.#loops.get(shard)?.nudge();
   }
 
   /** Publishes one batch from `shard` now; returns how many rows went out (tests, tools). */
