@@ -250,6 +250,17 @@ describe('proxying', () => {
     await eventually(() => lb.balancer.stats.websocketsTotal === 1 && lb.balancer.stats.websocketsActive === 0, 5000, 'tunnel closed');
   });
 
+  it('answers an upgrade no peer accepts with a 502 that carries the request id', async () => {
+    const closedPort = await freePort();
+    const lb = await balancerWith(server(`
+      upstream ws { server 127.0.0.1:${closedPort}; }
+      server { listen 127.0.0.1:0; location /socket { proxy_pass http://ws; } }`));
+    const answer = await rawRequest(lb.balancer.port(), 'GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: trace-ws\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(answer).toContain('\r\nX-Request-Id: trace-ws\r\nConnection: close\r\n');
+    expect(answer).toMatch(/\r\n\r\n502 Bad Gateway: upstream "ws" failed \(ECONNREFUSED\)\n$/);
+  });
+
   it('never serves the admin API on the public listener', async () => {
     const [a] = await upstreams('a');
     const lb = await balancerWith(server(`

@@ -7,6 +7,7 @@ import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
 import type { Upstream } from '../upstream/upstream';
 import { NextUpstream } from './next-upstream';
+import { rawReply } from './raw-reply';
 import { RequestRecord } from './request-record';
 import { rawHeader } from './variables';
 
@@ -136,12 +137,7 @@ export class UpgradeTunnel extends RequestRecord {
 
   #fail(status: number, reason: string): void {
     this.status = status;
-    const body = `${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}: ${reason}\n`;
-    if (!this.client.destroyed) {
-      this.client.end(
-        `HTTP/1.1 ${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${this.requestId}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    }
+    rawReply(this.client, status, reason, `X-Request-Id: ${this.requestId}\r\n`);
     this.close(false);
   }
 }

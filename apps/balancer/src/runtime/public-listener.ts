@@ -2,6 +2,7 @@ import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyExchange } from '../http/proxy-exchange';
+import { rawReply } from '../http/raw-reply';
 import { RequestContext } from '../http/request-context';
 import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
@@ -296,7 +297,7 @@ export class PublicListener {
       const verdict = zone.check(key, rule, now, location.limitDryRun);
       if (verdict < 0) {
         host.stats.rateLimited++;
-        return rawReply(socket, location.limitStatus, `over the request rate allowed per client (zone "${zone.name}")`, -verdict);
+        return rawReply(socket, location.limitStatus, `over the request rate allowed per client (zone "${zone.name}")`, `Retry-After: ${-verdict}\r\n`);
       }
     }
     host.tunnels.add(tunnel);
@@ -361,15 +362,4 @@ function runReturn(context: RequestContext, code: number, text: string | null, c
     return;
   }
   context.respond(code, text, contentType);
-}
-
-/** An HTTP answer written straight to a socket (before or instead of Node's response object). */
-function rawReply(socket: Duplex, status: number, reason: string, retryAfter = 0): void {
-  const body = `${status} ${STATUS_CODES[status] ?? ''}: ${reason}\n`;
-  const extra = retryAfter > 0 ? `Retry-After: ${retryAfter}\r\n` : '';
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
-  } else {
-    socket.destroy();
-  }
 }
