@@ -5,11 +5,10 @@
  */
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ConfigModule, loadConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { MetricsService, ObservabilityModule } from '@tenk/observability';
-import { eventually, uniqueName } from '@tenk/testing';
+import { eventually, TestTopic, uniqueName } from '@tenk/testing';
 import { KafkaConsumers } from './kafka-consumers';
 import { MessagingModule } from './messaging.module';
 
@@ -36,19 +35,16 @@ const config = loadConfig({
 class ConsumerTestModule {}
 
 let app: INestApplicationContext;
-let admin: Admin;
+let testTopic: TestTopic;
 
 beforeAll(async () => {
-  admin = new Kafka({ clientId: 'consumer-int', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  testTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, partitions: 1, clientId: 'consumer-int' });
   app = await NestFactory.createApplicationContext(ConsumerTestModule, { logger: false });
 });
 
 afterAll(async () => {
   await app?.close();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await testTopic?.delete();
 });
 
 it('retries a failing handler in place past the session timeout without a rebalance, then moves on in order', async () => {
@@ -68,10 +64,7 @@ it('retries a failing handler in place past the session timeout without a rebala
   });
   await consumer.start();
   await consumer.ready();
-  const producer = new Kafka({ clientId: 'consumer-int-producer', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  await producer.send({ topic, messages: ['first', 'second', 'third'].map((n) => ({ value: JSON.stringify({ n }) })) });
-  await producer.disconnect();
+  await testTopic.send(['first', 'second', 'third'].map((n) => ({ value: JSON.stringify({ n }) })));
 
   await eventually(() => handled.length === 3, 'the consumer did not get past the failing message', 60_000, 100);
   expect(handled).toEqual(['first', 'second', 'third']);
