@@ -3,7 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1, type VideoTranscodeJobV1 } from '@tenk/contracts';
 import { isMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
-import { jobHandler, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+import { gaveUpReason, jobHandler, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
 
 /**
  * Consumes the Bull `video` queue: each job transcodes one uploaded video with libs/media's
@@ -61,6 +61,6 @@ export class TranscodeWorker implements OnModuleInit, OnModuleDestroy {
 
   async #gaveUp(dead: DeadJob): Promise<void> {
     const { videoId } = VIDEO_TRANSCODE_V1.parse(dead.payload);
-    await this.videos.markFailed(videoId, `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`);
+    await this.videos.markFailed(videoId, gaveUpReason(dead));
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } fro
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, EXPIRE_REPORTS_V1, QUEUES, type BuildReportJobV1 } from '@tenk/contracts';
-import { jobHandler, JobProducer, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+import { gaveUpReason, jobHandler, JobProducer, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
 import { ReportBuilder, ReportRequests } from '@tenk/reporting';
 import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 
@@ -80,6 +80,6 @@ export class ReportWorker implements OnModuleInit, OnApplicationBootstrap, OnMod
   async #gaveUp(dead: DeadJob): Promise<void> {
     if (dead.jobName !== BUILD_REPORT_V1.name) return;
     const { reportId } = BUILD_REPORT_V1.parse(dead.payload);
-    await this.requests.markFailed(reportId, `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`);
+    await this.requests.markFailed(reportId, gaveUpReason(dead));
   }
 }

@@ -6,7 +6,7 @@ export { KafkaEventConsumer, type EventConsumerOptions, type KafkaMessageContext
 export { OrderPlacedSubscriber, type OrderPlacedSubscriberOptions } from './order-placed-subscriber';
 export { Queues } from './queues';
 export { JobProducer, type EnqueueOptions } from './job-producer';
-export { JobWorkers, jobHandler, type JobHandler, type JobContext, type DeadJob, type WorkerOptions, type RunningWorker } from './job-workers';
+export { JobWorkers, jobHandler, gaveUpReason, type JobHandler, type JobContext, type DeadJob, type WorkerOptions, type RunningWorker } from './job-workers';
 export { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
 export { MailJobs } from './mail-jobs';

@@ -39,6 +39,11 @@ export interface DeadJob {
   failedAt: string;
 }
 
+/** What a user is shown for a dead job: its last error and how many runs it had. */
+export function gaveUpReason(dead: DeadJob): string {
+  return `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`;
+}
+
 export interface WorkerOptions {
   /** Jobs this process runs at the same time from this queue. */
   concurrency: number;
