@@ -5,8 +5,9 @@ type Method = (...args: unknown[]) => unknown;
 
 /**
  * Replaces each decorated method of `instance` with one that runs through its policies. The
- * ResilienceModule does this for every Nest provider at start-up; call it yourself for an
- * object made outside Nest's container (`new ShardRouter(...)` in a factory).
+ * ResilienceModule does this for every Nest provider at start-up (a factory provider's object
+ * too, e.g. the api's OUTBOX_PUBLISHER); call it yourself for an object made outside Nest's
+ * container.
  * Returns the names of the methods it wrapped.
  */
 export function applyResilience(instance: object, resilience: ResilienceService): string[] {
