@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import Redis from 'ioredis';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '@tenk/config';
-import { eventually, uniqueName } from '@tenk/testing';
+import { eventually, TestTopic, uniqueName } from '@tenk/testing';
 
 const config = loadConfig();
 
@@ -62,25 +62,19 @@ describe('PostgreSQL primary + streaming replica', () => {
 
 describe('Kafka (one KRaft node)', () => {
   it('delivers a produced message to a consumer group', async () => {
-    const kafka = new Kafka({ clientId: 'tenk-int-test', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
-    const topic = uniqueName('int_probe');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    const consumer = kafka.consumer({ groupId: uniqueName('int_group') });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const topic = await TestTopic.create({ brokers: config.kafka.brokers, name: uniqueName('int_probe'), clientId: 'tenk-int-test' });
+    const consumer = new Kafka({ clientId: 'tenk-int-test', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('int_group') });
     try {
-      await Promise.all([consumer.connect(), producer.connect()]);
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.connect();
+      await consumer.subscribe({ topic: topic.name, fromBeginning: true });
       const received: string[] = [];
       await consumer.run({ eachMessage: async ({ message }) => void received.push(`${message.key?.toString()}=${message.value?.toString()}`) });
-      await producer.send({ topic, messages: [{ key: 'order-1', value: 'placed' }, { key: 'order-2', value: 'placed' }] });
+      await topic.send([{ key: 'order-1', value: 'placed' }, { key: 'order-2', value: 'placed' }]);
       await eventually(() => received.length === 2, 'the consumer group did not receive both messages', 30_000);
       expect(received.sort()).toEqual(['order-1=placed', 'order-2=placed']);
     } finally {
-      await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.disconnect();
+      await consumer.disconnect().catch(() => undefined);
+      await topic.delete();
     }
   });
 });
