@@ -27,6 +27,24 @@ export interface RequestOptions {
   raw?: { data: Uint8Array; contentType: string };
 }
 
+/**
+ * Sends one request as a browser would (redirects are answers, not followed), keeps the session
+ * cookie the shop sets in `holder`, and parses a JSON body; any other body is left as text.
+ */
+export async function fetchKeepingSession<T>(holder: { cookie?: string }, url: string, init: RequestInit): Promise<Reply<T>> {
+  const response = await fetch(url, { ...init, redirect: 'manual' });
+  const session = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
+  if (session) holder.cookie = session.split(';')[0];
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    // Not JSON (a CSV, a playlist, an HTML page): the text is the body.
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
 /** A browser-like client of the shop: keeps the session cookie it was given. */
 export class ShopClient {
   cookie: string | undefined;
@@ -53,17 +71,7 @@ export class ShopClient {
       headers['content-type'] = 'application/json';
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     }
-    const response = await fetch(`${this.base}${route}`, { method, headers, body, redirect: 'manual' });
-    const session = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
-    if (session) this.cookie = session.split(';')[0];
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      // Not JSON (a CSV, an HTML page): the text is the body.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as T, text };
+    return fetchKeepingSession<T>(this, `${this.base}${route}`, { method, headers, body });
   }
 
   /** Signs up a new customer (unique email) and keeps its session. */

@@ -12,6 +12,7 @@ import { TOPICS, type OrderPlacedV1 } from '@tenk/contracts';
 import { createCatalogDataSource } from '@tenk/database';
 import { eventually, uniqueName } from '@tenk/testing';
 import { E2E_ENV, shopUrl } from '../support/e2e-env';
+import { fetchKeepingSession, type Reply } from './access-support';
 
 /**
  * The e2e shop's configuration (its ports; the shared stack's Redis, Kafka, SMTP sink). The
@@ -23,13 +24,6 @@ export const config = loadConfig({ ...E2E_ENV, ...process.env });
 export const API = `http://127.0.0.1:${config.services.apiPort}`;
 export const PASSWORD = 'queues e2e password';
 export const SINK = `http://127.0.0.1:${config.mail.sinkHttpPort}`;
-
-export interface Reply<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
 
 /** A signed-in user of the shop (through the balancer unless another base is given). */
 export class Session {
@@ -45,17 +39,7 @@ export class Session {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    const response = await fetch(`${this.base}${route}`, { method, headers, body, redirect: 'manual' });
-    const session = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
-    if (session) this.cookie = session.split(';')[0];
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      // A CSV, a playlist, an HTML page: the text is the body.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as T, text };
+    return fetchKeepingSession<T>(this, `${this.base}${route}`, { method, headers, body });
   }
 
   static async customer(label: string): Promise<Session> {
