@@ -24,6 +24,19 @@ export function expectString(value: unknown, field: string): string {
   return value;
 }
 
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 date-time with its offset (as `Date.toISOString()` writes) on a real calendar day. */
+export function expectTimestamp(value: unknown, field: string): string {
+  const match = typeof value === 'string' ? ISO_TIMESTAMP.exec(value) : null;
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const calendarDay = new Date(Date.UTC(year, month - 1, day));
+  if (!match || calendarDay.getUTCMonth() !== month - 1 || calendarDay.getUTCDate() !== day) {
+    throw new ContractError(`${field}: expected an ISO 8601 date-time such as 2026-11-28T12:00:00.000Z`);
+  }
+  return value as string;
+}
+
 export function expectInteger(value: unknown, field: string, min = Number.MIN_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ContractError(`${field}: expected a whole number >= ${min}`);
   return value;

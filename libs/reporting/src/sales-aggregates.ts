@@ -16,7 +16,6 @@ export class SalesAggregates {
 
   async apply(event: OrderPlacedV1): Promise<ApplyOutcome> {
     const occurredAt = new Date(event.occurredAt);
-    if (Number.isNaN(occurredAt.getTime())) throw new RangeError(`OrderPlaced ${event.eventId}: occurredAt ${JSON.stringify(event.occurredAt)} is not a date`);
     return this.db.primary.transaction(async (manager) => {
       const claimed = (await manager.query(
         `INSERT INTO sales_events_applied (event_id, order_id, occurred_at) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,

@@ -22,6 +22,8 @@ describe('parseOrderPlacedV1', () => {
   it.each([
     [{ ...valid, version: 2 }, 'OrderPlaced.version: expected 1'],
     [{ ...valid, eventId: '' }, 'OrderPlaced.eventId: expected a non-empty string'],
+    [{ ...valid, occurredAt: 'yesterday' }, 'OrderPlaced.occurredAt: expected an ISO 8601 date-time'],
+    [{ ...valid, occurredAt: '2026-02-30T00:00:00Z' }, 'OrderPlaced.occurredAt: expected an ISO 8601 date-time'],
     [{ ...valid, lines: [{ ...valid.lines[0], quantity: 0 }] }, 'OrderPlaced.lines[0].quantity: expected a whole number >= 1'],
     ['nope', 'OrderPlaced: expected an object'],
   ])('rejects %j naming the field', (input, message) => {

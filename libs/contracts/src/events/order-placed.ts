@@ -1,4 +1,4 @@
-import { ContractError, expectArray, expectInteger, expectObject, expectString } from '../validation';
+import { ContractError, expectArray, expectInteger, expectObject, expectString, expectTimestamp } from '../validation';
 
 export interface OrderLineV1 {
   productId: string;
@@ -34,7 +34,7 @@ export function parseOrderPlacedV1(input: unknown): OrderPlacedV1 {
     type: 'OrderPlaced',
     version: 1,
     eventId: expectString(event['eventId'], 'OrderPlaced.eventId'),
-    occurredAt: expectString(event['occurredAt'], 'OrderPlaced.occurredAt'),
+    occurredAt: expectTimestamp(event['occurredAt'], 'OrderPlaced.occurredAt'),
     orderId: expectString(event['orderId'], 'OrderPlaced.orderId'),
     customerId: expectString(event['customerId'], 'OrderPlaced.customerId'),
     customerEmail: expectString(event['customerEmail'], 'OrderPlaced.customerEmail'),
