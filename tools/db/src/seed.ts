@@ -27,11 +27,20 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** TENK_SEED_PRODUCTS: how many products to seed (5,000 unless set); a bad value stops the seed, naming it. */
+export function seedProductCount(env: NodeJS.ProcessEnv): number {
+  const raw = env['TENK_SEED_PRODUCTS'];
+  if (raw === undefined || raw === '') return 5_000;
+  const count = Number(raw);
+  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`TENK_SEED_PRODUCTS: expected a whole number >= 0, got ${JSON.stringify(raw)}`);
+  return count;
+}
+
 /**
  * Fills an empty catalog with `count` products (5,000 by default, TENK_SEED_PRODUCTS to
  * change). Returns how many it inserted: 0 when the catalog already has products.
  */
-export async function seedCatalog(config: TenkConfig, count = Number(process.env['TENK_SEED_PRODUCTS'] ?? 5_000)): Promise<number> {
+export async function seedCatalog(config: TenkConfig, count = seedProductCount(process.env)): Promise<number> {
   const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase });
   await client.connect();
   try {
