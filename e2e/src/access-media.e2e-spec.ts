@@ -46,6 +46,17 @@ describeWhenLanded('videos')('videos: each customer sees only their own', () => 
     expect(alices.body.items.map((item) => item.id)).toContain(video.id);
   });
 
+  it('pages the list with ?limit= (1 to 100) and answers 400 naming a bad limit', async () => {
+    const one = await alice.request<{ items: VideoView[] }>('GET', '/videos?limit=1');
+    expect(one.status).toBe(200);
+    expect(one.body.items).toHaveLength(1);
+    for (const path of ['/videos?limit=0', '/videos?limit=101', '/reports?limit=many']) {
+      const reply = await alice.request('GET', path);
+      expect([path, reply.status]).toEqual([path, 400]);
+      expect(JSON.stringify(reply.body)).toContain('limit');
+    }
+  });
+
   it("serves a ready video's files to its owner only", async () => {
     const ready = await eventually(
       async () => {

@@ -1,10 +1,9 @@
 import { BadRequestException, HttpException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { decodeCursor, encodeCursor, isBucketUnavailable, isConnectionFailure, mergeSorted, ShardRouter } from '@tenk/database';
 import type { SessionUser } from '../auth/session-user';
+import { isUuid } from '../common/list-query';
 import type { OrderPage, OrderView } from './orders.dto';
 import { OrdersRepository, type OrderKey } from './orders.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Reading orders: one order (from its id alone, no lookup), one customer's orders (one shard),
@@ -26,7 +25,7 @@ export class OrdersQueryService {
   }
 
   async listForCustomer(viewer: SessionUser, customerId: string, limit: number, after?: string): Promise<OrderPage> {
-    if ((customerId !== viewer.id && viewer.role !== 'admin') || !UUID.test(customerId)) throw new NotFoundException(`customer ${customerId} does not exist`);
+    if ((customerId !== viewer.id && viewer.role !== 'admin') || !isUuid(customerId)) throw new NotFoundException(`customer ${customerId} does not exist`);
     const key = after === undefined ? undefined : parseKey(after);
     const items = await unavailableAs503(this.router.forCustomer(customerId).read((manager) => this.orders.listByCustomer(manager, customerId, limit + 1, key)));
     return page(items, limit);

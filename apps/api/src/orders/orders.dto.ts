@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { LimitQuery } from '../common/list-query';
 
 /** Business limits of one order (a bigger basket is a support call, not a web request). */
 export const MAX_ORDER_LINES = 50;
@@ -29,15 +30,7 @@ export class PlaceOrderBody {
   lines!: OrderLineInput[];
 }
 
-export class OrderPageQuery {
-  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit = 20;
-
+export class OrderPageQuery extends LimitQuery {
   @ApiPropertyOptional({ description: 'The `next` cursor of the previous page' })
   @IsOptional()
   @IsString()

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, ForbiddenException, Get, GoneException, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
@@ -8,11 +8,11 @@ import { isQueueUnavailableError, JobProducer } from '@tenk/messaging';
 import { ReportRequests, type ReportRequest } from '@tenk/reporting';
 import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from '@tenk/storage';
 import { CurrentUser } from '../auth/auth.decorators';
+import { isUuid, LimitQuery } from '../common/list-query';
 import type { SessionUser } from '../auth/session-user';
 import { ReportRequestBody } from './reports.dto';
 import { toReportView, type ReportView } from './report.view';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
 @ApiTags('reports')
@@ -52,10 +52,8 @@ export class ReportsController {
 
   @Get()
   @ApiOperation({ summary: 'Your report requests, newest first' })
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 100, default 20' })
-  async list(@CurrentUser() user: SessionUser, @Query('limit') limit?: string): Promise<{ items: ReportView[] }> {
-    const take = Math.min(100, Math.max(1, Number.parseInt(limit ?? '20', 10) || 20));
-    return { items: (await this.requests.listForOwner(user.id, take)).map(toReportView) };
+  async list(@CurrentUser() user: SessionUser, @Query() query: LimitQuery): Promise<{ items: ReportView[] }> {
+    return { items: (await this.requests.listForOwner(user.id, query.limit)).map(toReportView) };
   }
 
   @Get(':id')
@@ -81,7 +79,7 @@ export class ReportsController {
 
   /** Reports are private to whoever asked for them: anyone else gets the 404 of a missing id. */
   async #own(user: SessionUser, id: string): Promise<ReportRequest> {
-    const request = UUID.test(id) ? await this.requests.find(id) : null;
+    const request = isUuid(id) ? await this.requests.find(id) : null;
     if (!request || request.ownerId !== user.id) throw new NotFoundException(`no report ${id}`);
     return request;
   }

@@ -1,14 +1,14 @@
 import { Controller, Get, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
 import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from '@tenk/storage';
 import { CurrentUser } from '../auth/auth.decorators';
+import { isUuid, LimitQuery } from '../common/list-query';
 import type { SessionUser } from '../auth/session-user';
 import { toVideoView, type VideoView } from './video.view';
 import { VideoUploads } from './video-uploads.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Renditions never change once written; they are private to their owner. */
 const FILE_CACHE = 'private, max-age=86400';
 
@@ -49,10 +49,8 @@ export class VideosController {
 
   @Get()
   @ApiOperation({ summary: 'Your videos, newest first' })
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 100, default 20' })
-  async list(@CurrentUser() user: SessionUser, @Query('limit') limit?: string): Promise<{ items: VideoView[] }> {
-    const take = Math.min(100, Math.max(1, Number.parseInt(limit ?? '20', 10) || 20));
-    return { items: (await this.videos.listForOwner(user.id, take)).map(toVideoView) };
+  async list(@CurrentUser() user: SessionUser, @Query() query: LimitQuery): Promise<{ items: VideoView[] }> {
+    return { items: (await this.videos.listForOwner(user.id, query.limit)).map(toVideoView) };
   }
 
   @Get(':id')
@@ -82,7 +80,7 @@ export class VideosController {
 
   /** The video if this user may see it: its owner, or an admin. Anyone else gets the same 404 as for a missing id. */
   async #visible(user: SessionUser, id: string): Promise<Video> {
-    const video = UUID.test(id) ? await this.videos.find(id) : null;
+    const video = isUuid(id) ? await this.videos.find(id) : null;
     if (!video || (video.ownerId !== user.id && user.role !== 'admin')) throw new NotFoundException(`no video ${id}`);
     return video;
   }
