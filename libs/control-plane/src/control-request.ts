@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { tokenMatches } from './control-token';
+import { CONTROL_TOKEN_VARIABLE, tokenMatches, type ResolvedControlToken } from './control-token';
 
 /** What the checks read of a request: node:http's IncomingMessage (and Express's) fits. */
 export interface ControlRequestLike {
@@ -24,6 +24,11 @@ export interface ControlRefusal {
 }
 
 export const DEFAULT_TOKEN_HINT = 'npm start prints it in the map link and writes it to .tenk/control-token; TENK_CONTROL_TOKEN sets it for a server started on its own';
+
+/** The hint for a server that resolved its own token: the file it read, or the default one. */
+export function controlTokenHint(resolved: ResolvedControlToken): string {
+  return resolved.source === CONTROL_TOKEN_VARIABLE ? DEFAULT_TOKEN_HINT : `it is in ${resolved.source}`;
+}
 
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

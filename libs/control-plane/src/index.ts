@@ -9,7 +9,7 @@ export {
   resolveControlToken,
   type ResolvedControlToken,
 } from './control-token';
-export { checkControlRequest, isStateChanging, DEFAULT_TOKEN_HINT, type ControlPolicy, type ControlRefusal, type ControlRequestLike } from './control-request';
+export { checkControlRequest, isStateChanging, controlTokenHint, DEFAULT_TOKEN_HINT, type ControlPolicy, type ControlRefusal, type ControlRequestLike } from './control-request';
 export { readJsonBody, type JsonBody } from './json-body';
 export { controlHeaders, CONTROL_TOKEN_PAGE_SCRIPT } from './control-client';
 export { ControlPlaneModule } from './control-plane.module';

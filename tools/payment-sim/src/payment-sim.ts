@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { checkControlRequest, isStateChanging, readJsonBody } from '@tenk/control-plane';
 import type { Logger } from '@tenk/observability';
 import { mergeFaults, NO_FAULTS, type Faults } from './faults';
 import { Ledger, type AuthorizeRequest } from './ledger';
@@ -12,6 +13,10 @@ export interface PaymentSimOptions {
   adminPort: number;
   /** Listen address (default 127.0.0.1; 0.0.0.0 in a container). */
   host?: string;
+  /** The run's control token: the admin API changes faults and stats only with it; null: never. */
+  controlToken: string | null;
+  /** Where a caller finds the token (named in the 401). */
+  controlTokenHint?: string;
   logger: Logger;
 }
 
@@ -166,6 +171,8 @@ export class PaymentSim {
   }
 
   async #handleAdmin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const refusal = checkControlRequest(req, { token: this.#options.controlToken, tokenHint: this.#options.controlTokenHint });
+    if (refusal) return send(res, refusal.status, { error: refusal.message }, refusal.headers);
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', refusingConnections: this.#faults.refuseConnections });
     if (req.method === 'GET' && path === '/metrics') {
@@ -175,14 +182,16 @@ export class PaymentSim {
     }
     if (req.method === 'GET' && path === '/admin/stats') return send(res, 200, this.stats());
     if (req.method === 'GET' && path === '/admin/faults') return send(res, 200, this.#faults);
+    if (!isStateChanging(req.method)) return send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, GET /admin/stats, /health, /metrics` });
+    // Every change carries a JSON body (a DELETE's is {}): checked before anything changes.
+    const body = await readJsonBody(req, MAX_BODY_BYTES);
+    if (!body.ok) return send(res, body.status, { error: body.message });
     if (req.method === 'DELETE' && path === '/admin/faults') {
       await this.setFaults({ ...NO_FAULTS });
       return send(res, 200, this.#faults);
     }
     if ((req.method === 'PUT' || req.method === 'PATCH') && path === '/admin/faults') {
-      const body = await readJson(req).catch((error: Error) => error);
-      if (body instanceof Error) return send(res, 400, { error: body.message });
-      const merged = mergeFaults(req.method === 'PUT' ? { ...NO_FAULTS } : this.#faults, body);
+      const merged = mergeFaults(req.method === 'PUT' ? { ...NO_FAULTS } : this.#faults, body.value);
       if ('problems' in merged) return send(res, 400, { error: merged.problems.join('; ') });
       await this.setFaults(merged.faults);
       return send(res, 200, this.#faults);
@@ -191,7 +200,7 @@ export class PaymentSim {
       this.#received.clear();
       return send(res, 200, this.stats());
     }
-    send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, PUT /admin/faults, GET /admin/stats` });
+    send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, PUT|PATCH|DELETE /admin/faults, GET|DELETE /admin/stats` });
   }
 }
 

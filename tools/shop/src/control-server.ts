@@ -1,16 +1,22 @@
 import http from 'node:http';
+import { checkControlRequest, readJsonBody } from '@tenk/control-plane';
 import type { Shop } from './shop';
+
+/** What the control API needs of a shop: its processes, and the run's token and where it is kept. */
+export type ControlledShop = Pick<Shop, 'processes' | 'describe' | 'controlToken' | 'controlTokenFile'>;
 
 /**
  * The launcher's local control API, on 127.0.0.1 only: what the live map and the fault drills
  * use to stop, start or kill a process of the running shop.
  *   GET  /processes                      name, pid, state, restarts of each process
- *   POST /processes/:name/stop|start|kill|restart
+ *   POST /processes/:name/stop|start|kill|restart   with the run's token and a JSON body ({})
+ * Every request must name this server as its Host; a POST also needs `Authorization: Bearer
+ * <token>`, no foreign Origin and `Content-Type: application/json` (see @tenk/control-plane).
  */
-export function startControlServer(shop: Shop, port: number): Promise<http.Server> {
+export function startControlServer(shop: ControlledShop, port: number): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     handle(shop, req).then(
-      ([status, body]) => send(res, status, body),
+      ([status, body, headers]) => send(res, status, body, headers),
       (error: unknown) => send(res, 500, { error: error instanceof Error ? error.message : String(error) }),
     );
   });
@@ -20,7 +26,9 @@ export function startControlServer(shop: Shop, port: number): Promise<http.Serve
   });
 }
 
-async function handle(shop: Shop, req: http.IncomingMessage): Promise<[number, unknown]> {
+async function handle(shop: ControlledShop, req: http.IncomingMessage): Promise<[number, unknown, Record<string, string>?]> {
+  const refusal = checkControlRequest(req, { token: shop.controlToken, tokenHint: `it is in ${shop.controlTokenFile}, and in the map link npm start printed` });
+  if (refusal) return [refusal.status, { error: refusal.message }, refusal.headers];
   const parts = new URL(req.url ?? '/', 'http://control').pathname.split('/').filter(Boolean);
   if (parts[0] !== 'processes') return [404, { error: 'see GET /processes' }];
   if (parts.length === 1 && req.method === 'GET') return [200, shop.describe()];
@@ -28,6 +36,9 @@ async function handle(shop: Shop, req: http.IncomingMessage): Promise<[number, u
   if (!process) return [404, { error: `no process "${parts[1]}"; processes: ${[...shop.processes.keys()].join(', ')}` }];
   if (parts.length === 2 && req.method === 'GET') return [200, shop.describe().find((entry) => entry.name === parts[1])];
   if (parts.length !== 3 || req.method !== 'POST') return [405, { error: 'use POST /processes/:name/stop|start|kill|restart' }];
+  const body = await readJsonBody(req);
+  if (!body.ok) return [body.status, { error: body.message }];
+  if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) return [400, { error: 'the body must be a JSON object ({})' }];
   switch (parts[2]) {
     case 'stop':
       await process.stop();
@@ -51,7 +62,7 @@ async function handle(shop: Shop, req: http.IncomingMessage): Promise<[number, u
   return [200, shop.describe().find((entry) => entry.name === parts[1])];
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
 }

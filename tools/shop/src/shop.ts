@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type TenkConfig } from '@tenk/config';
+import { checkTokenFormat, CONTROL_TOKEN_VARIABLE, controlTokenFile, createControlToken, writeControlTokenFile } from '@tenk/control-plane';
 import { ShopProcess, type ProcessSpec } from './shop-process';
 
 export type Component = 'payment-sim' | 'api' | 'media-worker' | 'mailer' | 'reports' | 'balancer' | 'map';
@@ -16,9 +17,15 @@ export interface ShopOptions {
   /** Restart a process that crashes (npm start: yes; fault drills decide for themselves). */
   restartOnCrash?: boolean;
   log?: (line: string) => void;
-  /** Names the shop's log folder under .tenk/logs (`e2e`, `lab`); unnamed: .tenk/logs itself. */
+  /**
+   * Names the shop's log folder under .tenk/logs (`e2e`, `lab`) and its control token file
+   * (.tenk/control-token-<name>); unnamed: .tenk/logs itself and .tenk/control-token.
+   */
   name?: string;
 }
+
+/** The processes that serve a control port (the launcher's own is in this process). */
+const CONTROL_SERVERS = new Set(['payment-sim', 'balancer', 'map']);
 
 export interface ShopUrls {
   shop: string;
@@ -40,21 +47,37 @@ const ROOT = path.resolve(__dirname, '../../..');
 export class Shop {
   readonly config: TenkConfig;
   readonly processes = new Map<string, ShopProcess>();
+  /**
+   * This run's secret for every state-changing call on its control ports (the launcher's,
+   * the map's, the balancer's admin, payment-sim's admin): new at every start unless
+   * TENK_CONTROL_TOKEN sets it, handed to those processes in TENK_CONTROL_TOKEN.
+   */
+  readonly controlToken: string;
+  /** Where the token is kept for the tools and drills that call those ports (mode 0600). */
+  readonly controlTokenFile: string;
   readonly #log: (line: string) => void;
 
-  private constructor(config: TenkConfig, log: (line: string) => void) {
+  private constructor(config: TenkConfig, log: (line: string) => void, controlToken: string, tokenFile: string) {
     this.config = config;
     this.#log = log;
+    this.controlToken = controlToken;
+    this.controlTokenFile = tokenFile;
   }
 
   /** Starts the components (from dist/: run the build first) and waits until all are ready. */
   static async start(options: ShopOptions = {}): Promise<Shop> {
     const env = { ...(options.env ?? {}) };
     const config = loadConfig({ ...process.env, ...env });
-    const shop = new Shop(config, options.log ?? (() => undefined));
+    const given = ({ ...process.env, ...env } as Record<string, string | undefined>)[CONTROL_TOKEN_VARIABLE]?.trim();
+    const controlToken = given ? checkTokenFormat(given, CONTROL_TOKEN_VARIABLE) : createControlToken();
+    const tokenFile = controlTokenFile(config.paths.state, options.name);
+    writeControlTokenFile(tokenFile, controlToken);
+    const shop = new Shop(config, options.log ?? (() => undefined), controlToken, tokenFile);
     const instances = options.apiInstances ?? config.services.apiInstances;
     const components = options.components ?? ALL_COMPONENTS;
-    const specs = shop.#specs(env, instances, options.name).filter((spec) => components.includes(componentOf(spec.name)));
+    const specs = shop.#specs(env, instances, options.name)
+      .filter((spec) => components.includes(componentOf(spec.name)))
+      .map((spec) => (CONTROL_SERVERS.has(spec.name) ? { ...spec, env: { ...spec.env, [CONTROL_TOKEN_VARIABLE]: controlToken } } : spec));
     try {
       // In dependency order: payment-sim before the apis, the apis before the balancer.
       for (const group of [['payment-sim'], ['api', 'media-worker', 'mailer', 'reports'], ['balancer', 'map']]) {

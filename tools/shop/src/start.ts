@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const shop = await Shop.start({ restartOnCrash: true, log: (line) => console.log(`    ${line}`) });
   const control = await startControlServer(shop, shop.config.services.shopControlPort);
   const urls = shop.urls;
+  const tokenFile = path.relative(process.cwd(), shop.controlTokenFile) || shop.controlTokenFile;
   const lines = [
     `tenk is running (started in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
     '',
@@ -41,9 +42,13 @@ async function main(): Promise<void> {
     `  API docs (Swagger)            ${urls.docs}`,
     `  Health                        ${urls.health}`,
     `  Balancer status               ${urls.balancerAdmin}`,
-    `  Live architecture map         ${urls.map}`,
+    `  Live architecture map         ${urls.map}?token=${shop.controlToken}`,
     `  Mail sent (SMTP sink)         ${urls.mail}`,
     `  api instances                 ${urls.apis.join('  ')}`,
+    '',
+    `  The map link carries this run's control token (new at every start, also in ${tokenFile}).`,
+    `  The map, the balancer admin, payment-sim's admin and the launcher (:${shop.config.services.shopControlPort}) change`,
+    '  nothing without it ("Authorization: Bearer <token>", JSON body). Keep it to yourself.',
     '',
     `  Logs: ${path.relative(process.cwd(), shop.config.paths.logs) || shop.config.paths.logs}/   Stack: npm run infra -- status`,
     '  Ctrl-C stops the apps; `npm run infra -- down` stops the databases, Redis and Kafka.',

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { controlHeaders, createControlToken } from '@tenk/control-plane';
 import { eventually, freePort } from '@tenk/testing';
 
 const ROOT = path.resolve(__dirname, '../../../../..');
@@ -10,23 +11,26 @@ export class PaymentSimProcess {
     readonly child: ChildProcess,
     readonly url: string,
     readonly adminUrl: string,
+    /** Its admin API's token (faults and stats change only with it). */
+    readonly controlToken: string,
   ) {}
 
   static async start(): Promise<PaymentSimProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];
+    const controlToken = createControlToken();
     const child = spawn(process.execPath, ['-r', './tools/register.cjs', 'tools/payment-sim/src/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, TENK_PAYMENT_SIM_PORT: String(port), TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort), TENK_LOG_LEVEL: 'error' },
+      env: { ...process.env, TENK_PAYMENT_SIM_PORT: String(port), TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort), TENK_LOG_LEVEL: 'error', TENK_CONTROL_TOKEN: controlToken },
       stdio: 'ignore',
     });
-    const sim = new PaymentSimProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`);
+    const sim = new PaymentSimProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`, controlToken);
     await eventually(() => fetch(`${sim.adminUrl}/health`).then((r) => r.ok), 'payment-sim answers /health', 30_000);
     return sim;
   }
 
   async faults(faults: Record<string, unknown> | 'none'): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/admin/faults`, { method: faults === 'none' ? 'DELETE' : 'PUT', body: faults === 'none' ? undefined : JSON.stringify(faults) });
-    if (response.status !== 200) throw new Error(`payment-sim refused the faults: ${response.status}`);
+    const response = await fetch(`${this.adminUrl}/admin/faults`, { method: faults === 'none' ? 'DELETE' : 'PUT', headers: controlHeaders(this.controlToken), body: JSON.stringify(faults === 'none' ? {} : faults) });
+    if (response.status !== 200) throw new Error(`payment-sim refused the faults: ${response.status} ${await response.text()}`);
   }
 
   /** Authorizations the simulator holds (a repeated idempotency key makes none). */
@@ -40,7 +44,8 @@ export class PaymentSimProcess {
   }
 
   async resetStats(): Promise<void> {
-    await fetch(`${this.adminUrl}/admin/stats`, { method: 'DELETE' });
+    const response = await fetch(`${this.adminUrl}/admin/stats`, { method: 'DELETE', headers: controlHeaders(this.controlToken), body: '{}' });
+    if (response.status !== 200) throw new Error(`payment-sim refused to clear its stats: ${response.status} ${await response.text()}`);
   }
 
   async stop(): Promise<void> {
