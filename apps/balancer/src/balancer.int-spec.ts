@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Agent, request, WebSocket } from 'undici';
+import { controlHeaders } from '@tenk/control-plane';
 import { eventually, reply, startBalancer, startUpstream, type RunningBalancer, type TestUpstream } from './testing/harness';
 import { startWebSocketEchoServer } from './testing/websocket-echo';
 
@@ -384,15 +385,16 @@ describe('limits and health', () => {
     const lb = await balancerWith(server(`
       upstream api { server ${a.address}; server ${b.address}; }
       server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
-    const switched = await get(`${lb.adminUrl}/upstreams/api/algorithm`, { method: 'PUT', body: 'hash $request_uri consistent' });
+    const admin = { method: 'PUT' as const, headers: controlHeaders(lb.controlToken) };
+    const switched = await get(`${lb.adminUrl}/upstreams/api/algorithm`, { ...admin, body: '{"algorithm": "hash $request_uri consistent"}' });
     expect(switched.status).toBe(200);
     expect(JSON.parse(switched.body).algorithm).toBe('hash $request_uri consistent');
     const first = (await get(`${lb.url}/cart/1`)).headers['x-upstream'];
     for (let i = 0; i < 5; i++) expect((await get(`${lb.url}/cart/1`)).headers['x-upstream']).toBe(first);
-    const refused = await get(`${lb.adminUrl}/upstreams/api/algorithm`, { method: 'PUT', body: 'fastest' });
+    const refused = await get(`${lb.adminUrl}/upstreams/api/algorithm`, { ...admin, body: '{"algorithm": "fastest"}' });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatch(/unknown algorithm "fastest"/);
-    expect((await get(`${lb.adminUrl}/upstreams/nope/algorithm`, { method: 'PUT', body: 'least_conn' })).status).toBe(404);
+    expect((await get(`${lb.adminUrl}/upstreams/nope/algorithm`, { ...admin, body: '{"algorithm": "least_conn"}' })).status).toBe(404);
     const page = await get(`${lb.adminUrl}/`);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.body).toContain('hash $request_uri consistent');
@@ -404,10 +406,11 @@ describe('limits and health', () => {
     const lb = await balancerWith(text(a.address));
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('a');
     writeFileSync(lb.file, text(b.address));
-    expect((await get(`${lb.adminUrl}/reload`, { method: 'POST' })).status).toBe(200);
+    const reload = { method: 'POST' as const, headers: controlHeaders(lb.controlToken), body: '{}' };
+    expect((await get(`${lb.adminUrl}/reload`, reload)).status).toBe(200);
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('b');
     writeFileSync(lb.file, `${text(a.address)}\nbroken directive;`);
-    const refused = await get(`${lb.adminUrl}/reload`, { method: 'POST' });
+    const refused = await get(`${lb.adminUrl}/reload`, reload);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatch(/tenk\.conf:\d+: "broken" unknown directive/);
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('b');

@@ -1,3 +1,4 @@
+import type { ControlPolicy } from '@tenk/control-plane';
 import { AdminServer, type AdminHost } from './admin/admin-server';
 import { loadConfig, type LoadOptions } from './config/load-config';
 import type { BalancerConfig, ListenConfig } from './config/schema';
@@ -14,6 +15,8 @@ export interface BalancerOptions {
   configFile?: string | null;
   loadOptions?: LoadOptions;
   logger?: Logger;
+  /** The run's control token for the admin API's state changes; none: the admin is read-only. */
+  control?: ControlPolicy;
 }
 
 /**
@@ -28,6 +31,7 @@ export class Balancer implements ListenerHost, AdminHost {
   readonly stats = new BalancerStats();
   readonly logger: Logger;
   readonly tunnels = new Set<UpgradeTunnel>();
+  readonly control: ControlPolicy;
   #generation: Generation | null = null;
   loadedAt = Date.now();
   #draining = false;
@@ -41,6 +45,7 @@ export class Balancer implements ListenerHost, AdminHost {
     this.logger = options.logger ?? new Logger(new LogSink({ kind: 'stdout' }));
     this.#configFile = options.configFile ?? null;
     this.#loadOptions = options.loadOptions ?? {};
+    this.control = options.control ?? { token: null };
   }
 
   /** Starts listening with `config`. Rejects (and leaves nothing open) if a listener cannot bind. */

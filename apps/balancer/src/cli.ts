@@ -27,6 +27,9 @@ export const USAGE = `usage: tenk-balancer [-c FILE] [-t | -T] [-I DIR]... [-p P
 environment:
   TENK_BALANCER_PORT        replaces the public listen port (configurations with one port)
   TENK_BALANCER_ADMIN_PORT  replaces the admin_listen port
+  TENK_CONTROL_TOKEN        the token the admin API's state changes (algorithm, reload) need,
+                            as "Authorization: Bearer <token>" with a JSON body; unset: the one
+                            in .tenk/control-token (TENK_STATE_DIR), made there if missing
 
 signals: HUP reloads the configuration (a bad file keeps the running one); TERM, INT and QUIT
 drain in-flight requests, then exit (a second TERM exits at once).

@@ -7,6 +7,8 @@
  */
 import { writeFileSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import { EnvReader, readPaths } from '@tenk/config';
+import { controlTokenHint, resolveControlToken, type ResolvedControlToken } from '@tenk/control-plane';
 import { Balancer } from './balancer';
 import { parseCli, USAGE } from './cli';
 import { loadConfig } from './config/load-config';
@@ -54,6 +56,16 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // The admin API's token: TENK_CONTROL_TOKEN (npm start sets it), else .tenk/control-token,
+  // made (mode 0600) if there is none yet.
+  let control: ResolvedControlToken;
+  try {
+    control = resolveControlToken({ stateDir: readPaths(new EnvReader(process.env)).state });
+  } catch (error) {
+    bootLogger.error('cannot start: control token', { error: (error as Error).message });
+    process.exitCode = 1;
+    return;
+  }
   // Signal handlers go in before anything listens: a SIGHUP that arrives while the balancer is
   // still starting must not kill it (Node's default action for SIGHUP is to exit).
   const running: { balancer?: Balancer } = {};
@@ -90,8 +102,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGQUIT', stop);
 
-  const balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger });
+  const balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger, control: { token: control.token, tokenHint: controlTokenHint(control) } });
   running.balancer = balancer;
+  balancer.logger.info('admin API: state changes (algorithm, reload) take the control token', { controlToken: control.source, created: control.created });
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
   if (stopping) {
     void balancer.drain().then(exitAfterDrain);

@@ -4,7 +4,7 @@ export { ConfigError, isConfigError, type ConfigProblem } from './config-error';
 export { EnvReader, parseDurationMs } from './env-reader';
 export { DEFAULT_PORTS, PORT_VARIABLES, DEFAULT_SHARD_DATABASES, type ServiceName } from './defaults';
 export { findWorkspaceRoot } from './workspace-root';
-export type { PathsConfig } from './sections/paths';
+export { readPaths, type PathsConfig } from './sections/paths';
 export type { PostgresConfig, PostgresEndpoint } from './sections/postgres';
 export type { RedisConfig, RedisEndpoint } from './sections/redis';
 export type { KafkaConfig } from './sections/kafka';

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { checkControlRequest, readJsonBody, type ControlPolicy } from '@tenk/control-plane';
 import type { ListenConfig } from '../config/schema';
 import { parseConfigText } from '../config/parser';
 import { isConfigError } from '../config/config-error';
@@ -11,16 +12,20 @@ import { renderStatusPage } from './status-page';
 export interface AdminHost extends StatusSource, MetricsSource {
   /** Re-reads the configuration file (as SIGHUP does); resolves to an error message or null. */
   reloadFromFile(): Promise<string | null>;
+  /** The run's control token, without which nothing here changes state. */
+  readonly control: ControlPolicy;
 }
 
 const MAX_BODY = 4096;
 
 /**
  * The admin listener: GET / (status page), GET /status (JSON), GET /metrics (Prometheus),
- * PUT /upstreams/NAME/algorithm (switch the algorithm until the next reload; body in
- * directive syntax such as `least_conn` or `hash $request_uri consistent`, or JSON
- * {"algorithm": "..."}), POST /reload (as SIGHUP). Its own node:http server on its own
- * port, bound to loopback by default: the public listeners have no route to any of this.
+ * PUT /upstreams/NAME/algorithm (switch the algorithm until the next reload; JSON body
+ * {"algorithm": "least_conn"}, in directive syntax such as `hash $request_uri consistent`),
+ * POST /reload (as SIGHUP; body {}). Its own node:http server on its own port, bound to
+ * loopback by default: the public listeners have no route to any of this. Every request must
+ * name this listener as its Host; the PUT and the POST also need the run's control token
+ * (`Authorization: Bearer`), no foreign Origin and a JSON body (@tenk/control-plane).
  */
 export class AdminServer {
   readonly server: http.Server;
@@ -63,12 +68,15 @@ export class AdminServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = checkControlRequest(req, this.#host.control);
+    if (refusal) return send(res, refusal.status, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers);
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/' || path === '/status.html') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
-      return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(buildStatus(this.#host)));
+      // No Referer: the page may have been opened with the token in its URL.
+      return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(buildStatus(this.#host)), { 'referrer-policy': 'no-referrer' });
     }
     if (path === '/status') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
@@ -81,6 +89,8 @@ export class AdminServer {
     if (path === '/health') return send(res, 200, 'text/plain; charset=utf-8', this.#host.draining ? 'draining\n' : 'ok\n');
     if (path === '/reload') {
       if (method !== 'POST') return notAllowed(res, 'POST');
+      const body = await readJsonBody(req, MAX_BODY);
+      if (!body.ok) return send(res, body.status, 'text/plain; charset=utf-8', `${body.message}\n`);
       const problem = await this.#host.reloadFromFile();
       return problem === null ? send(res, 200, 'text/plain; charset=utf-8', 'reloaded\n') : send(res, 400, 'text/plain; charset=utf-8', `reload refused, still running the previous configuration:\n${problem}\n`);
     }
@@ -91,9 +101,9 @@ export class AdminServer {
       if (!upstream) return send(res, 404, 'text/plain; charset=utf-8', `no upstream named "${name}" (have: ${[...this.#host.generation.upstreams.keys()].join(', ')})\n`);
       if (method === 'GET') return send(res, 200, 'application/json', `${JSON.stringify({ upstream: name, algorithm: upstream.balancer.description })}\n`);
       if (method !== 'PUT') return notAllowed(res, 'GET, PUT');
-      const body = await readBody(req);
-      if (body === null) return send(res, 413, 'text/plain; charset=utf-8', `body larger than ${MAX_BODY} bytes\n`);
-      const parsed = parseAlgorithm(body, req.headers['content-type'] ?? '');
+      const body = await readJsonBody(req, MAX_BODY);
+      if (!body.ok) return send(res, body.status, 'text/plain; charset=utf-8', `${body.message}\n`);
+      const parsed = parseAlgorithm(body.value);
       if (typeof parsed === 'string') return send(res, 400, 'text/plain; charset=utf-8', `${parsed}\n`);
       const problem = upstream.switchAlgorithm(parsed.name, parsed.args);
       if (problem) return send(res, 400, 'text/plain; charset=utf-8', `${problem}\n`);
@@ -104,21 +114,14 @@ export class AdminServer {
 }
 
 /**
- * The algorithm from a PUT body: directive syntax (`least_conn`, `hash $request_uri
- * consistent;`, `random two`) or JSON {"algorithm": "..."}. `round_robin` selects the default.
+ * The algorithm from a PUT body, {"algorithm": "..."} in directive syntax (`least_conn`,
+ * `hash $request_uri consistent`, `random two`). `round_robin` selects the default.
  */
-export function parseAlgorithm(body: string, contentType: string): { name: string; args: string[] } | string {
-  let text = body.trim();
-  if (contentType.includes('json') || text.startsWith('{')) {
-    try {
-      const value = (JSON.parse(text) as { algorithm?: unknown }).algorithm;
-      if (typeof value !== 'string') return 'JSON body needs {"algorithm": "least_conn"}';
-      text = value.trim();
-    } catch {
-      return 'the body is not valid JSON';
-    }
-  }
-  if (text === '') return 'empty body: send an algorithm such as least_conn, round_robin, ip_hash, "hash $request_uri consistent" or "random two"';
+export function parseAlgorithm(body: unknown): { name: string; args: string[] } | string {
+  const value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { algorithm?: unknown }).algorithm : undefined;
+  if (typeof value !== 'string') return 'the body needs {"algorithm": "least_conn"} (or round_robin, ip_hash, "hash $request_uri consistent", "random two")';
+  const text = value.trim();
+  if (text === '') return 'empty algorithm: send one such as least_conn, round_robin, ip_hash, "hash $request_uri consistent" or "random two"';
   try {
     const directives = parseConfigText(text.endsWith(';') ? text : `${text};`, '<admin>');
     if (directives.length !== 1 || directives[0].block !== null) return 'send exactly one algorithm, e.g. least_conn';
@@ -128,28 +131,12 @@ export function parseAlgorithm(body: string, contentType: string): { name: strin
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > MAX_BODY) {
-        resolve(null);
-        req.destroy();
-      }
-    });
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
 

@@ -3,14 +3,15 @@ import { renderStatusPage } from './status-page';
 import type { BalancerStatus } from './status';
 
 describe('PUT /upstreams/NAME/algorithm body', () => {
-  it('reads directive syntax and JSON', () => {
-    expect(parseAlgorithm('least_conn', 'text/plain')).toEqual({ name: 'least_conn', args: [] });
-    expect(parseAlgorithm('hash $request_uri consistent;\n', '')).toEqual({ name: 'hash', args: ['$request_uri', 'consistent'] });
-    expect(parseAlgorithm('{"algorithm": "random two"}', 'application/json')).toEqual({ name: 'random', args: ['two'] });
-    expect(parseAlgorithm('', '')).toMatch(/empty body/);
-    expect(parseAlgorithm('{"algo": 1}', 'application/json')).toMatch(/needs \{"algorithm"/);
-    expect(parseAlgorithm('{nope', 'application/json')).toMatch(/not valid JSON/);
-    expect(parseAlgorithm('least_conn; ip_hash;', '')).toMatch(/exactly one/);
+  it('reads {"algorithm": ...} in directive syntax', () => {
+    expect(parseAlgorithm({ algorithm: 'least_conn' })).toEqual({ name: 'least_conn', args: [] });
+    expect(parseAlgorithm({ algorithm: 'hash $request_uri consistent;\n' })).toEqual({ name: 'hash', args: ['$request_uri', 'consistent'] });
+    expect(parseAlgorithm({ algorithm: 'random two' })).toEqual({ name: 'random', args: ['two'] });
+    expect(parseAlgorithm({ algorithm: ' ' })).toMatch(/empty algorithm/);
+    expect(parseAlgorithm({ algo: 1 })).toMatch(/needs \{"algorithm": "least_conn"\}/);
+    expect(parseAlgorithm('least_conn')).toMatch(/needs \{"algorithm"/);
+    expect(parseAlgorithm([{ algorithm: 'least_conn' }])).toMatch(/needs \{"algorithm"/);
+    expect(parseAlgorithm({ algorithm: 'least_conn; ip_hash;' })).toMatch(/exactly one/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { CONTROL_TOKEN_PAGE_SCRIPT } from '@tenk/control-plane';
 import { ALGORITHMS } from '../algorithms';
 import type { BalancerStatus, PeerStatus, UpstreamStatus } from './status';
 
@@ -5,7 +6,8 @@ import type { BalancerStatus, PeerStatus, UpstreamStatus } from './status';
  * The status page, in the spirit of HAProxy's stats page: one table per upstream, one row
  * per peer coloured by state, with traffic, errors and latency; the algorithm can be
  * switched from the page. Rendered on the server (no framework); a small script refreshes
- * it and sends the switch as PUT /upstreams/NAME/algorithm.
+ * it and sends the switch as PUT /upstreams/NAME/algorithm, with the run's control token the
+ * page was opened with (`/?token=...`, kept in sessionStorage, as the map does).
  */
 export function renderStatusPage(status: BalancerStatus): string {
   const requests = status.requests;
@@ -60,13 +62,14 @@ ${status.upstreams.map(renderUpstream).join('\n')}
 ${status.zones.length > 0 ? renderZones(status) : ''}
 <footer>JSON: <a href="/status">/status</a> &middot; Prometheus: <a href="/metrics">/metrics</a> &middot; refreshes every 2 s <label><input type="checkbox" id="auto" checked> auto</label></footer>
 <script>
+  ${CONTROL_TOKEN_PAGE_SCRIPT}
   setInterval(() => { if (document.getElementById('auto').checked && !document.activeElement.matches('input[type=text]')) location.reload(); }, 2000);
   for (const form of document.querySelectorAll('form.switch')) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const out = form.querySelector('.result');
-      const response = await fetch('/upstreams/' + encodeURIComponent(form.dataset.upstream) + '/algorithm', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: form.algorithm.value });
-      out.textContent = response.ok ? 'switched' : await response.text();
+      const response = await fetch('/upstreams/' + encodeURIComponent(form.dataset.upstream) + '/algorithm', { method: 'PUT', headers: tenkControl.headers(), body: JSON.stringify({ algorithm: form.algorithm.value }) });
+      out.textContent = response.ok ? 'switched' : (await response.text()) + (response.status === 401 ? ' Open this page as /?token=<token> to switch from here.' : '');
       out.className = 'result ' + (response.ok ? '' : 'err');
       if (response.ok) setTimeout(() => location.reload(), 300);
     });

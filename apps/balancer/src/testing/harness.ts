@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createControlToken } from '@tenk/control-plane';
 import { Balancer } from '../balancer';
 import { loadConfig } from '../config/load-config';
 import { LogSink } from '../observability/log-sink';
@@ -113,6 +114,8 @@ export interface RunningBalancer {
   file: string;
   url: string;
   adminUrl: string;
+  /** The admin API's token (a new one per balancer). */
+  controlToken: string;
   close(): Promise<void>;
 }
 
@@ -120,12 +123,14 @@ export interface RunningBalancer {
 export async function startBalancer(configText: string): Promise<RunningBalancer> {
   const file = writeConfig(configText);
   const config = loadConfig(file, { env: {} });
-  const balancer = await Balancer.start(config, { configFile: file, loadOptions: { env: {} }, logger: new Logger(new LogSink({ kind: 'off' }), 'info', true) });
+  const controlToken = createControlToken();
+  const balancer = await Balancer.start(config, { configFile: file, loadOptions: { env: {} }, logger: new Logger(new LogSink({ kind: 'off' }), 'info', true), control: { token: controlToken } });
   return {
     balancer,
     file,
     url: `http://127.0.0.1:${balancer.port()}`,
     adminUrl: `http://127.0.0.1:${balancer.adminPort}`,
+    controlToken,
     close: () => balancer.close(),
   };
 }
@@ -135,6 +140,8 @@ export interface BalancerProcess {
   file: string;
   port: number;
   adminPort: number;
+  /** The admin API's token, handed to the process in TENK_CONTROL_TOKEN. */
+  controlToken: string;
   /** JSON log lines seen so far. */
   lines: Array<Record<string, unknown>>;
   waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -145,9 +152,10 @@ const WORKSPACE = path.resolve(__dirname, '../../../..');
 
 /** Runs `main.ts` as a child process (as `npm run balancer` does) and waits until it listens. */
 export async function startBalancerProcess(file: string, args: string[] = []): Promise<BalancerProcess> {
+  const controlToken = createControlToken();
   const child = spawn(process.execPath, ['-r', path.join(WORKSPACE, 'tools/register.cjs'), path.join(WORKSPACE, 'apps/balancer/src/main.ts'), '-c', file, ...args], {
     cwd: WORKSPACE,
-    env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '' },
+    env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: controlToken },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -201,7 +209,7 @@ export async function startBalancerProcess(file: string, args: string[] = []): P
   const started = await waitForLine((line) => line.msg === 'balancer started');
   const port = Number(String((started.listen as string[])[0]).split(':').pop());
   const adminPort = Number(String(started.admin).split(':').pop());
-  return { child, file, port, adminPort, lines, waitForLine, exited };
+  return { child, file, port, adminPort, controlToken, lines, waitForLine, exited };
 }
 
 /** Polls `check` until it returns true (the state under test changes over time), or fails after timeoutMs. */
