@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Observable } from 'rxjs';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { CONTROL_TOKEN_PAGE_SCRIPT } from '@tenk/control-plane';
 import { ControlsService } from './controls.service';
 import { MapCollector } from './map-collector';
 import type { Snapshot } from './snapshot';
@@ -40,9 +41,13 @@ class FaultsBody {
   errorRate?: number;
 }
 
-const PAGE = readFileSync(path.join(__dirname, 'page', 'map.html'), 'utf8');
+const PAGE = readFileSync(path.join(__dirname, 'page', 'map.html'), 'utf8').replace('/* control token script */', () => CONTROL_TOKEN_PAGE_SCRIPT);
 
-/** The live architecture map: the page, its data stream, and its controls. */
+/**
+ * The live architecture map: the page, its data stream, and its controls. The page and the
+ * data are open on loopback; the controls take the run's token (ControlPlaneModule's guard),
+ * which the page was given in its URL.
+ */
 @Controller()
 export class MapController {
   constructor(
@@ -53,6 +58,8 @@ export class MapController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
+  // Opened with the token in its URL: no Referer carries it anywhere.
+  @Header('Referrer-Policy', 'no-referrer')
   page(): string {
     return PAGE;
   }
