@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@tenk/testing';
+import { paymentFaults, paymentSimAdminUrl } from '../support/control-planes';
 import { E2E_ENV } from '../support/e2e-env';
 
 /**
@@ -10,7 +11,6 @@ import { E2E_ENV } from '../support/e2e-env';
  * the suite talks to each instance directly (the balancer would spread the calls).
  */
 const APIS = [Number(E2E_ENV['TENK_API_PORT']), Number(E2E_ENV['TENK_API_PORT']) + 1].map((port) => `http://127.0.0.1:${port}`);
-const SIM_ADMIN = `http://127.0.0.1:${E2E_ENV['TENK_PAYMENT_SIM_ADMIN_PORT']}`;
 
 interface Reply {
   status: number;
@@ -24,13 +24,9 @@ async function call(url: string, init: RequestInit = {}): Promise<Reply> {
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-async function faults(body: Record<string, unknown> | 'none'): Promise<void> {
-  const reply = await call(`${SIM_ADMIN}/admin/faults`, body === 'none' ? { method: 'DELETE' } : { method: 'PUT', body: JSON.stringify(body) });
-  expect(reply.status).toBe(200);
-}
 
 async function paymentCallsReceived(): Promise<number> {
-  const stats = (await call(`${SIM_ADMIN}/admin/stats`)).body as { received: Record<string, number> };
+  const stats = (await call(paymentSimAdminUrl('/admin/stats'))).body as { received: Record<string, number> };
   return Object.values(stats.received).reduce((sum, count) => sum + count, 0);
 }
 
@@ -71,12 +67,12 @@ describe('circuit breakers: the payment provider', () => {
     cookie = signup.headers.getSetCookie().find((line) => line.startsWith('tenk_session='))!.split(';')[0];
     const products = (await call(`${APIS[0]}/products?limit=1`)).body as { items: Array<{ id: string | number }> };
     productId = String(products.items[0].id);
-    await faults('none');
+    await paymentFaults('none');
   });
 
   afterAll(async () => {
     // Leave the shop as found: provider healthy and every payments breaker closed.
-    await faults('none');
+    await paymentFaults('none');
     for (const api of APIS) {
       await eventually(async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0), `${api}: the payments breaker closes`, 30_000);
     }
@@ -93,7 +89,7 @@ describe('circuit breakers: the payment provider', () => {
   });
 
   it('turns a hanging provider into timeouts, then fails fast with 503 + Retry-After without calling it, then closes after probes', async () => {
-    await faults({ hang: true });
+    await paymentFaults({ hang: true });
     for (const api of APIS) {
       // Each order costs its timeout until the breaker has seen enough failures to open.
       await eventually(async () => {
@@ -129,7 +125,7 @@ describe('circuit breakers: the payment provider', () => {
       expect(metrics).toMatch(/tenk_breaker_failures_total\{breaker="payments",kind="timeout"[^}]*\} [1-9]/);
     }
 
-    await faults('none');
+    await paymentFaults('none');
     for (const api of APIS) {
       await eventually(async () => (await placeOrder(api)).status === 201, `${api}: a half-open probe places an order`, 30_000);
       await eventually(async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0), `${api}: the probes close the breaker`, 30_000);

@@ -1,7 +1,9 @@
 /**
  * The live architecture map in a real browser (Debian's chromium): the diagram renders with
- * every component, its numbers move under load, and a pattern toggle changes the shop's state.
+ * every component, its numbers move under load, and a pattern toggle changes the shop's state
+ * when the page was opened with the run's token (the link npm start prints), never without.
  */
+import { controlCallHeaders, controlToken } from '../support/control-planes';
 import { mapUrl, shopUrl } from '../support/e2e-env';
 import { launchChromium, screenshot, type StorefrontBrowser } from './storefront-support';
 
@@ -21,7 +23,7 @@ describe('the live architecture map', () => {
   });
   afterAll(async () => {
     // Leave the shop as the other suites expect it.
-    await fetch(mapUrl('/controls/switches/cache'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"on":true}' });
+    await fetch(mapUrl('/controls/switches/cache'), { method: 'PUT', headers: controlCallHeaders(), body: '{"on":true}' });
     await chromium.close();
   });
 
@@ -29,7 +31,10 @@ describe('the live architecture map', () => {
     const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(mapUrl('/'));
+    // As from the box npm start prints: the token in the link, then out of the address bar.
+    await page.goto(mapUrl(`/?token=${controlToken()}`));
+    await page.waitForFunction("!location.search.includes('token')", undefined, { timeout: 5_000 });
+    expect(await page.isHidden('#token-note')).toBe(true);
 
     // Every component is on the diagram.
     for (const node of ['balancer', 'api-1', 'api-2', 'redis-cache', 'redis-queue', 'kafka', 'postgres-primary', 'postgres-replica', 'shard_0', 'shard_3', 'media-worker', 'mailer', 'reports', 'payment-sim', 'smtp-sink']) {
@@ -56,15 +61,32 @@ describe('the live architecture map', () => {
     await page.waitForFunction(`document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent !== 'cache OFF'`, undefined, { timeout: 10_000 });
     expect((await snapshot()).switches['cache']).toBe(true);
     await screenshot(page, 'map');
+    // A reload keeps the token (sessionStorage) and the controls with it.
+    await page.reload();
+    await page.waitForSelector('[data-node="redis-cache"]', { timeout: 15_000 });
+    expect(await page.isHidden('#token-note')).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   });
 
+  it('stays read-only when opened without the token: a toggle is refused and says where the token is', async () => {
+    const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(mapUrl('/'));
+    await page.waitForSelector('[data-node="redis-cache"]', { timeout: 15_000 });
+    expect(await page.isVisible('#token-note')).toBe(true);
+    await page.waitForFunction("document.querySelector('[data-switch=\"cache\"]').checked === true", undefined, { timeout: 10_000 });
+    await page.uncheck('[data-switch="cache"]');
+    await page.waitForFunction("document.getElementById('message').className === 'error'", undefined, { timeout: 10_000 });
+    expect(await page.textContent('#message')).toMatch(/needs the run's control token/);
+    expect((await snapshot()).switches['cache']).toBe(true);
+    await page.close();
+  });
+
   it('names a bad control request', async () => {
-    const response = await fetch(mapUrl('/controls/switches/teleport'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"on":true}' });
+    const response = await fetch(mapUrl('/controls/switches/teleport'), { method: 'PUT', headers: controlCallHeaders(), body: '{"on":true}' });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toContain('unknown switch "teleport"');
-    const algorithm = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"algorithm":"fastest"}' });
+    const algorithm = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: '{"algorithm":"fastest"}' });
     expect(algorithm.status).toBe(400);
   });
 });

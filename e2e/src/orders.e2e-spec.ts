@@ -4,6 +4,7 @@ import { loadConfig } from '@tenk/config';
 import { parseOrderPlacedV1, type OrderPlacedV1 } from '@tenk/contracts';
 import { bucketOfCustomer, bucketOfOrderId } from '@tenk/database';
 import { eventually, uniqueName } from '@tenk/testing';
+import { paymentFaults } from '../support/control-planes';
 import { E2E_ENV } from '../support/e2e-env';
 import { ShopClient } from './access-support';
 
@@ -24,7 +25,6 @@ interface Product {
 }
 
 const config = loadConfig({ ...process.env, ...E2E_ENV });
-const SIM_ADMIN = `http://127.0.0.1:${E2E_ENV['TENK_PAYMENT_SIM_ADMIN_PORT']}`;
 
 /**
  * Orders through the balancer of the whole running shop (issue 4): the sharded order path,
@@ -107,13 +107,13 @@ describe('orders through the shop', () => {
   it('answers 503 with Retry-After while the payment provider refuses connections, then places the order on retry with the same key', async () => {
     const key = randomUUID();
     const before = (await alice.request<Product>('GET', `/products/${product.id}`)).body.stock;
-    await faults({ refuseConnections: true });
+    await paymentFaults({ refuseConnections: true });
     try {
       const down = await place(alice, 1, key);
       expect(down.status).toBe(503);
       expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
-      await faults('none');
+      await paymentFaults('none');
     }
     const ok = await eventually(async () => {
       const reply = await place(alice, 1, key);
@@ -124,11 +124,6 @@ describe('orders through the shop', () => {
     expect(after).toBeLessThanOrEqual(before - 1);
   });
 });
-
-async function faults(body: Record<string, unknown> | 'none'): Promise<void> {
-  const reply = await fetch(`${SIM_ADMIN}/admin/faults`, body === 'none' ? { method: 'DELETE' } : { method: 'PUT', body: JSON.stringify(body) });
-  expect(reply.status).toBe(200);
-}
 
 /** A reader of the shop's orders topic from its start, under a group of its own. */
 class OrdersEvents {

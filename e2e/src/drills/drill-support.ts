@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Agent, request as undiciRequest } from 'undici';
 import { eventually } from '@tenk/testing';
+import { controlCallHeaders } from '../../support/control-planes';
 import { controlUrl, shopUrl } from '../../support/e2e-env';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -22,9 +23,9 @@ export function infra(action: 'up' | 'down', service: string): Promise<void> {
   });
 }
 
-/** Stops, kills or starts a process of the e2e shop (api-1, media-worker, ...). */
+/** Stops, kills or starts a process of the e2e shop (api-1, media-worker, ...), with the run's control token. */
 export async function control(name: string, action: 'stop' | 'start' | 'kill'): Promise<void> {
-  const response = await fetch(controlUrl(`/processes/${name}/${action}`), { method: 'POST', signal: AbortSignal.timeout(90_000) });
+  const response = await fetch(controlUrl(`/processes/${name}/${action}`), { method: 'POST', headers: controlCallHeaders(), body: '{}', signal: AbortSignal.timeout(90_000) });
   if (!response.ok) throw new Error(`control ${action} ${name}: ${response.status} ${await response.text()}`);
 }
 

@@ -4,22 +4,20 @@
  * recovers, half-open probes close the breaker and orders go through again.
  */
 import { eventually } from '@tenk/testing';
-import { E2E_ENV } from '../../support/e2e-env';
+import { paymentFaults } from '../../support/control-planes';
 import { get } from './drill-support';
 import { newCustomer, placeOrder } from './shop-client';
 
-const faults = `http://127.0.0.1:${E2E_ENV['TENK_PAYMENT_SIM_ADMIN_PORT']}/admin/faults`;
-
 describe('drill: hang the payment provider', () => {
   afterAll(async () => {
-    await fetch(faults, { method: 'DELETE' });
+    await paymentFaults('none');
   });
 
   it('opens the breaker, fails fast, keeps the catalog up, and recovers', async () => {
     const customer = await newCustomer('payment');
     expect((await placeOrder(customer)).status).toBe(201);
 
-    await fetch(faults, { method: 'PUT', body: JSON.stringify({ hang: true }) });
+    await paymentFaults({ hang: true });
     // Timeouts first, then the breaker opens: an order is refused at once with Retry-After.
     const refused = await eventually(async () => {
       const placed = await placeOrder(customer);
@@ -33,7 +31,7 @@ describe('drill: hang the payment provider', () => {
     expect(mine.status).toBe(200);
     expect(mine.body.items).toHaveLength(1);
 
-    await fetch(faults, { method: 'DELETE' });
+    await paymentFaults('none');
     await eventually(async () => (await placeOrder(customer)).status === 201, 'orders never went through again after the provider recovered', 60_000, 500);
   });
 });

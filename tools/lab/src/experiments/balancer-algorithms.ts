@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { request } from 'undici';
+import { controlHeaders } from '@tenk/control-plane';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { freePorts, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
+import { freePorts, LAB_CONTROL_TOKEN, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
 import { percentile, runOpenLoop } from './open-loop';
 
 const ALGORITHMS = [
@@ -43,7 +44,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
       started.push(await startUpstreams('queue', upstreamPorts, null));
       started.push(await startTenk(null, tenkConfig(port, adminPort, upstreamPorts), port, adminPort));
       for (const algorithm of ALGORITHMS) {
-        const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, { method: 'PUT', body: algorithm.body });
+        const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, { method: 'PUT', headers: controlHeaders(LAB_CONTROL_TOKEN), body: JSON.stringify({ algorithm: algorithm.body }) });
         const answer = await switched.body.text();
         if (switched.statusCode !== 200) throw new Error(`switching to ${algorithm.body} failed: ${answer}`);
         const run = () =>

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
+import { createControlToken } from '@tenk/control-plane';
 
 export const WORKSPACE = path.resolve(__dirname, '../../../..');
 const REGISTER = path.join(WORKSPACE, 'tools/register.cjs');
@@ -153,9 +154,12 @@ http {
 `;
 }
 
+/** The admin token of the balancers the lab starts (this process's own, never npm start's). */
+export const LAB_CONTROL_TOKEN = createControlToken();
+
 /**
  * tenk's balancer on the same upstreams: from dist/ as `npm start` runs it (`npm run lab`
- * builds first), or from source when there is no build.
+ * builds first), or from source when there is no build. Its admin API takes LAB_CONTROL_TOKEN.
  */
 export async function startTenk(cpu: string | null, config: string, port: number, adminPort: number): Promise<Child> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-balancer-'));
@@ -164,7 +168,7 @@ export async function startTenk(cpu: string | null, config: string, port: number
   const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
   const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
   const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
-  const child = await startChild('tenk', command, args, { url: `http://127.0.0.1:${adminPort}/health` }, { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '' } });
+  const child = await startChild('tenk', command, args, { url: `http://127.0.0.1:${adminPort}/health` }, { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN } });
   await request(`http://127.0.0.1:${port}/`).then((response) => response.body.dump());
   return child;
 }

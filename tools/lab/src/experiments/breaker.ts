@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
+import { controlHeaders } from '@tenk/control-plane';
 import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
@@ -74,7 +75,7 @@ async function measureRun(
     // --direct: straight to the api instances, for when the balancer is not usable.
     const origins = context.flag('direct') ? shop.urls.apis : [shop.urls.shop];
     const origin = origins[0];
-    const admin = `http://127.0.0.1:${shop.config.services.paymentSimAdminPort}`;
+    const admin = { url: `http://127.0.0.1:${shop.config.services.paymentSimAdminPort}`, token: shop.controlToken };
     const switchOn = await readSwitch(shop.urls.apis[0]);
     if (switchOn !== breakers) throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
 
@@ -264,8 +265,9 @@ const errorPct = (samples: Sample[]) => (samples.length === 0 ? 0 : round((100 *
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function adminCall(admin: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await request(`${admin}${path}`, { method: method as 'GET', body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+/** payment-sim's admin API, with the lab shop's control token; a change always sends a JSON body ({} by default). */
+async function adminCall(admin: { url: string; token: string }, method: string, path: string, body: unknown = {}): Promise<unknown> {
+  const response = await request(`${admin.url}${path}`, method === 'GET' ? {} : { method: method as 'PUT', body: JSON.stringify(body), headers: controlHeaders(admin.token) });
   const text = await response.body.text();
   if (response.statusCode >= 300) throw new Error(`payment-sim admin ${method} ${path}: ${response.statusCode} ${text}`);
   return JSON.parse(text) as unknown;
