@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import type { DataSource } from 'typeorm';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1 } from '@tenk/contracts';
 import { createCatalogDataSource } from '@tenk/database';
-import { makeTestVideo, probeVideo, Video, videoKeys, type VideoProbe } from '@tenk/media';
+import { hostileUploads, makeTestVideo, probeVideo, Video, videoKeys, type VideoProbe } from '@tenk/media';
 import { DEAD_LETTER_QUEUE, queueOptions } from '@tenk/messaging';
 import { LocalObjectStore } from '@tenk/storage';
 import { eventually, freePort, uniqueName } from '@tenk/testing';
@@ -97,6 +97,13 @@ async function uploadedVideo(source: Buffer | string, probe: VideoProbe): Promis
   return id;
 }
 
+/** A copy of `file` (an MP4 with its index first) whose sample data is all zeros. */
+function zeroedFrames(file: string): Buffer {
+  const bytes = readFileSync(file);
+  bytes.fill(0, bytes.indexOf('mdat') + 4);
+  return bytes;
+}
+
 function videoRow(id: string): Promise<Video | null> {
   return db.getRepository(Video).findOneBy({ id });
 }
@@ -143,7 +150,7 @@ describe('media-worker', () => {
 
   beforeAll(async () => {
     fiveSeconds = await makeTestVideo(path.join(storageDir, 'five-seconds.mp4'), { seconds: 5 });
-    fiveSecondsProbe = await probeVideo('ffprobe', fiveSeconds, { maxDurationSeconds: 600 });
+    fiveSecondsProbe = await probeVideo('ffprobe', fiveSeconds, config.media.limits);
     worker = await startWorker();
   });
   afterAll(async () => {
@@ -171,8 +178,8 @@ describe('media-worker', () => {
   });
 
   it('dead-letters a job that fails every time, with the reason, after the configured attempts', async () => {
-    // Not a video inside: ffprobe at upload time would have refused it, so it can only fail here.
-    const videoId = await uploadedVideo(Buffer.alloc(50_000, 1), fiveSecondsProbe);
+    // Headers of a real MP4 (ffprobe is satisfied), every frame zeroed: only decoding fails.
+    const videoId = await uploadedVideo(zeroedFrames(fiveSeconds), fiveSecondsProbe);
     const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
     await expect(job.finished()).rejects.toThrow(/^ffmpeg failed/);
 
@@ -188,6 +195,26 @@ describe('media-worker', () => {
     expect(video.error).toMatch(/^ffmpeg failed .*\(gave up after 2 attempts\)$/);
   });
 
+  it('refuses at once a source that is not a video container, even one the api never probed, and reads nothing it names', async () => {
+    // Someone else's file on this host, and a row that says the upload was an MP4.
+    const secret = await makeTestVideo(path.join(storageDir, 'someone-elses.ts'), { seconds: 2, width: 320, height: 240, audio: false });
+    const past = new Date('2020-01-01T00:00:00Z');
+    utimesSync(secret, past, statSync(secret).mtime);
+    const videoId = await uploadedVideo(hostileUploads.hlsPlaylist(secret), fiveSecondsProbe);
+    const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
+    await expect(job.finished()).rejects.toThrow(/^not a video: ffprobe reads it as "hls", which is not a video container we accept/);
+
+    const dead = await eventually(async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined, 'no dead letter was written');
+    expect(dead.data).toMatchObject({ attempts: 1 });
+    const video = await eventually(async () => {
+      const row = await videoRow(videoId);
+      return row?.state === 'failed' ? row : undefined;
+    }, 'the video was never marked failed');
+    expect(video).toMatchObject({ attempts: 1, renditions: [], thumbnailKey: null });
+    for (const key of [videoKeys.rendition(videoId, '360p'), videoKeys.thumbnail(videoId), videoKeys.hlsFile(videoId, 'master.m3u8')]) expect(await store.stat(key)).toBeUndefined();
+    expect(statSync(secret).atimeMs).toBe(past.getTime());
+  });
+
   it('dead-letters at once a job whose video does not exist (a permanent error: no retries)', async () => {
     const videoId = randomUUID();
     const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
@@ -200,7 +227,7 @@ describe('media-worker', () => {
 describe('a media-worker killed mid-job', () => {
   it('loses nothing: the job is taken over after a restart and completes', async () => {
     const longer = await makeTestVideo(path.join(storageDir, 'twenty-seconds.mp4'), { seconds: 20, audio: false });
-    const videoId = await uploadedVideo(longer, await probeVideo('ffprobe', longer, { maxDurationSeconds: 600 }));
+    const videoId = await uploadedVideo(longer, await probeVideo('ffprobe', longer, config.media.limits));
     const first = await startWorker();
     const stalled: string[] = [];
     videoQueue.on('global:stalled', (jobId: string) => stalled.push(jobId));

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1, type VideoTranscodeJobV1 } from '@tenk/contracts';
-import { isMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
+import { isPermanentMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
 import { gaveUpReason, jobHandler, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
 
 /**
@@ -49,7 +49,7 @@ export class TranscodeWorker implements OnModuleInit, OnModuleDestroy {
       });
       return { videoId, renditions: video.renditions.map((rendition) => rendition.name) };
     } catch (error) {
-      if (isMediaError(error, 'video-not-found')) throw new PermanentJobError(error.message, { cause: error });
+      if (isPermanentMediaError(error)) throw new PermanentJobError(error.message, { cause: error });
       const reason = error instanceof Error ? error.message : String(error);
       const next = context.attempt < context.maxAttempts ? '; retrying' : '';
       await this.videos.markRetrying(videoId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}${next}`).catch((markError: unknown) => {

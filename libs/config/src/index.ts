@@ -14,7 +14,7 @@ export type { RuntimeConfig, LogLevel } from './sections/runtime';
 export type { CacheConfig } from './sections/cache';
 export type { AccountsConfig } from './sections/accounts';
 export { RESILIENCE_POLICY_NAMES, type ResilienceConfig, type ResiliencePolicyName, type ResiliencePolicySettings, type BreakerSettings, type RetrySettings, type BulkheadSettings } from './sections/resilience';
-export { X264_PRESETS, type MediaConfig, type X264Preset } from './sections/media';
+export { X264_PRESETS, type MediaConfig, type VideoLimits, type UploadQuotas, type X264Preset } from './sections/media';
 export { STORAGE_DRIVERS, type StorageConfig, type StorageDriver } from './sections/storage';
 export type { MessagingConfig, JobQueueSettings, KafkaConsumerSettings } from './sections/messaging';
 export type { ReportsConfig } from './sections/reports';

@@ -47,6 +47,14 @@ export class VideoNotFoundError extends MediaError {
   }
 }
 
+/**
+ * A failure no retry can fix: the video is gone, or its file is not one we process (the
+ * media-worker checks again what the api checked at upload: a row may not say the truth).
+ */
+export function isPermanentMediaError(error: unknown): error is MediaError {
+  return isMediaError(error, 'video-not-found') || isMediaError(error, 'not-a-video') || isMediaError(error, 'unusable-video');
+}
+
 export function isMediaError(error: unknown, code?: MediaErrorCode): error is MediaError {
   if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[MEDIA_ERROR] !== true) return false;
   return code === undefined || (error as MediaError).code === code;

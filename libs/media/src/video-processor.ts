@@ -8,6 +8,7 @@ import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { MetricsService } from '@tenk/observability';
 import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 import { VideoNotFoundError } from './errors';
+import { probeVideo } from './ffmpeg/probe';
 import { transcode } from './ffmpeg/transcoder';
 import { videoKeys } from './video-keys';
 import { VideoRepository } from './video-repository';
@@ -47,7 +48,8 @@ export class VideoProcessor {
 
   /**
    * Returns the ready video. A video already ready is returned as is (a duplicate or late
-   * retry does no work twice). Throws VideoNotFoundError, FfmpegError, storage errors.
+   * retry does no work twice). Throws VideoNotFoundError, NotAVideoError or UnusableVideoError
+   * (the source is not a video we process: isPermanentMediaError), FfmpegError, storage errors.
    */
   async process(videoId: string, mode: ProcessingMode, options: ProcessOptions = {}): Promise<Video> {
     const video = await this.videos.find(videoId);
@@ -59,15 +61,26 @@ export class VideoProcessor {
     const progress = this.#progressWriter(videoId, options.onProgress);
     try {
       const { media } = this.config;
-      const result = await this.store.withLocalFile(video.sourceKey, (file) =>
-        transcode(
-          { file, durationSeconds: video.durationMs / 1000, width: video.width, height: video.height, hasAudio: video.hasAudio },
+      const result = await this.store.withLocalFile(video.sourceKey, async (file) => {
+        // The api probed this file at upload; check it again rather than trust the row: the
+        // container read and the limits hold here even for a file that never went through it.
+        const probe = await probeVideo(media.ffprobePath, file, media.limits);
+        return transcode(
+          { file, container: probe.container, durationSeconds: probe.durationSeconds, width: probe.width, height: probe.height, hasAudio: probe.hasAudio },
           work,
-          { ffmpegPath: media.ffmpegPath, threads: media.ffmpegThreads, preset: media.x264Preset, hls: media.hls, timeoutMs: media.transcodeTimeoutMs },
+          {
+            ffmpegPath: media.ffmpegPath,
+            threads: media.ffmpegThreads,
+            preset: media.x264Preset,
+            hls: media.hls,
+            timeoutMs: media.transcodeTimeoutMs,
+            maxDurationSeconds: media.limits.maxDurationSeconds,
+            maxFrameRate: media.limits.maxFrameRate,
+          },
           progress.report,
           options.signal,
-        ),
-      );
+        );
+      });
       // Files of an earlier, failed run may linger (HLS segment counts differ): start clean.
       await this.store.deletePrefix(videoKeys.hlsPrefix(videoId));
       const renditions: StoredRendition[] = [];

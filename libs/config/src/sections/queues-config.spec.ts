@@ -4,7 +4,9 @@ import { formatByteSize, parseByteSize } from './byte-size';
 describe('media, storage, messaging and reports settings', () => {
   it('has defaults that work on the local stack', () => {
     const config = loadConfig({});
-    expect(config.media).toMatchObject({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', maxUploadBytes: 200 * 1024 * 1024, maxDurationSeconds: 600, hls: true, x264Preset: 'veryfast' });
+    expect(config.media).toMatchObject({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', maxUploadBytes: 200 * 1024 * 1024, hls: true, x264Preset: 'veryfast' });
+    expect(config.media.limits).toEqual({ maxDurationSeconds: 600, maxPicture: { width: 4096, height: 2160 }, maxFrameRate: 60, maxStreams: 16 });
+    expect(config.media.quotas).toEqual({ storedBytes: 2 * 1024 ** 3, inFlight: 3, uploadsPerClient: 30, windowMs: 600_000 });
     expect(config.storage.driver).toBe('local');
     expect(config.messaging).toMatchObject({ queuePrefix: undefined, lockDurationMs: 30_000, maxStalledCount: 2 });
     expect(config.messaging.video).toEqual({ concurrency: 1, attempts: 3, backoffMs: 10_000 });
@@ -29,6 +31,34 @@ describe('media, storage, messaging and reports settings', () => {
     expect(config.messaging.queuePrefix).toBe('lab');
     expect(config.messaging.kafka.ordersTopic).toBe('test.orders');
     expect(config.reports.fileTtlMs).toBe(3_600_000);
+  });
+
+  it('reads the video limits and upload quotas, a portrait resolution turned landscape', () => {
+    const config = loadConfig({
+      TENK_VIDEO_MAX_DURATION: '90s',
+      TENK_VIDEO_MAX_RESOLUTION: '1080x1920',
+      TENK_VIDEO_MAX_FPS: '30',
+      TENK_VIDEO_MAX_STREAMS: '4',
+      TENK_VIDEO_QUOTA_BYTES: '500MiB',
+      TENK_VIDEO_MAX_IN_FLIGHT: '1',
+      TENK_VIDEO_UPLOADS_PER_CLIENT: '5',
+      TENK_VIDEO_UPLOAD_WINDOW: '1m',
+    });
+    expect(config.media.limits).toEqual({ maxDurationSeconds: 90, maxPicture: { width: 1920, height: 1080 }, maxFrameRate: 30, maxStreams: 4 });
+    expect(config.media.quotas).toEqual({ storedBytes: 500 * 1024 ** 2, inFlight: 1, uploadsPerClient: 5, windowMs: 60_000 });
+  });
+
+  it('stops the start naming each bad video limit or quota', () => {
+    const bad = { TENK_VIDEO_MAX_RESOLUTION: '4k', TENK_VIDEO_MAX_FPS: '0', TENK_VIDEO_MAX_STREAMS: 'many', TENK_VIDEO_QUOTA_BYTES: '10', TENK_VIDEO_MAX_IN_FLIGHT: '-1', TENK_VIDEO_UPLOADS_PER_CLIENT: '1.5', TENK_VIDEO_UPLOAD_WINDOW: 'soon' };
+    let message = '';
+    try {
+      loadConfig(bad);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const [name, value] of Object.entries(bad)) expect(message).toContain(`${name}="${value}"`);
+    expect(message).toContain('expected WIDTHxHEIGHT such as 4096x2160');
+    expect(() => loadConfig({ TENK_VIDEO_MAX_RESOLUTION: '8x8' })).toThrow(/TENK_VIDEO_MAX_RESOLUTION="8x8"/);
   });
 
   it('names every bad value', () => {

@@ -1,12 +1,15 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { X264Preset } from '@tenk/config';
+import { MP4_CONTAINER, transcodeInput, type VideoContainer } from './containers';
 import { ProgressParser } from './progress-parser';
 import { outputSize, planRenditions, scaleFilter } from './rendition-plan';
 import { runTool } from './run-tool';
 
 export interface TranscodeSource {
   file: string;
+  /** What ffprobe found the file to be: ffmpeg reads it with that demuxer and no other. */
+  container: VideoContainer;
   durationSeconds: number;
   width: number;
   height: number;
@@ -20,6 +23,12 @@ export interface TranscodeSettings {
   preset: X264Preset;
   hls: boolean;
   timeoutMs: number;
+  /**
+   * Hard bounds on the work, whatever the file's headers claimed: ffmpeg reads at most this
+   * much of the source, and writes at most this many frames per second.
+   */
+  maxDurationSeconds: number;
+  maxFrameRate: number;
 }
 
 export interface RenditionFile {
@@ -45,7 +54,8 @@ const THUMBNAIL_DONE = 98;
  * Turns a source video into H.264/AAC MP4 renditions (one ffmpeg run: decode once, scale and
  * encode each rung), an HLS playlist (a remux of those MP4s into segments: no second encode),
  * and a JPEG thumbnail, all in `workDir`. Keyframes every 2 s so HLS segments cut cleanly.
- * `onProgress` gets whole percentages, rising, from ffmpeg's own progress output.
+ * Every run reads its input with the demuxer of a known container and nothing else
+ * (containers.ts). `onProgress` gets whole percentages, rising, from ffmpeg's own progress output.
  */
 export async function transcode(source: TranscodeSource, workDir: string, settings: TranscodeSettings, onProgress: (percent: number) => void, signal?: AbortSignal): Promise<TranscodeResult> {
   const plan = planRenditions(source.width, source.height);
@@ -54,7 +64,8 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
 
   const split = `[0:v]split=${plan.length}${plan.map((_, i) => `[s${i}]`).join('')}`;
   const scales = plan.map((rung, i) => `[s${i}]${scaleFilter(rung, source.width, source.height)}[v${i}]`);
-  const args = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats', '-i', source.file, '-filter_complex', [split, ...scales].join(';')];
+  const input = ['-t', String(settings.maxDurationSeconds), ...transcodeInput(source.container, source.file)];
+  const args = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats', ...input, '-filter_complex', [split, ...scales].join(';')];
   if (settings.threads > 0) args.push('-threads', String(settings.threads));
   const renditions: RenditionFile[] = [];
   plan.forEach((rung, i) => {
@@ -62,7 +73,7 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
     args.push('-map', `[v${i}]`);
     if (source.hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', rung.audioBitrate, '-ac', '2');
     args.push(
-      '-c:v', 'libx264', '-preset', settings.preset, '-crf', String(rung.crf), '-profile:v', 'main', '-pix_fmt', 'yuv420p',
+      '-c:v', 'libx264', '-preset', settings.preset, '-crf', String(rung.crf), '-profile:v', 'main', '-pix_fmt', 'yuv420p', '-fpsmax', String(settings.maxFrameRate),
       '-force_key_frames', 'expr:gte(t,n_forced*2)', '-movflags', '+faststart', file,
     );
     renditions.push({ name: rung.name, file, ...outputSize(rung, source.width, source.height) });
@@ -76,7 +87,8 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
     const dir = path.join(workDir, 'hls');
     await mkdir(dir, { recursive: true });
     const hlsArgs = ['-hide_banner', '-nostdin', '-y', '-v', 'error'];
-    for (const rendition of renditions) hlsArgs.push('-i', rendition.file);
+    // Our own MP4s, read the same guarded way as any input.
+    for (const rendition of renditions) hlsArgs.push(...transcodeInput(MP4_CONTAINER, rendition.file));
     renditions.forEach((_, i) => {
       hlsArgs.push('-map', `${i}:v`);
       if (source.hasAudio) hlsArgs.push('-map', `${i}:a`);
@@ -95,7 +107,7 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
   const at = Math.min(5, source.durationSeconds * 0.25).toFixed(2);
   await runTool(
     settings.ffmpegPath,
-    ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-ss', at, '-i', source.file, '-frames:v', '1', '-vf', scaleFilter(plan[0], source.width, source.height), '-q:v', '3', thumbnailFile],
+    ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-ss', at, ...transcodeInput(source.container, source.file), '-frames:v', '1', '-vf', scaleFilter(plan[0], source.width, source.height), '-q:v', '3', thumbnailFile],
     { signal, timeoutMs: remaining() },
   );
   onProgress(THUMBNAIL_DONE);
