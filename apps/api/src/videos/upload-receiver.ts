@@ -57,6 +57,10 @@ function receiveMultipart(req: Request, store: ObjectStore, key: string, maxByte
       }
       // busboy cuts a file at `fileSize` and says so with 'limit': fail the write instead.
       stream.once('limit', () => stream.destroy(new ObjectTooLargeError(key, maxBytes)));
+      // A small limit can be hit within the first chunk, before store.put listens to the
+      // stream: the error then has no listener and would be thrown out of the process. put
+      // still fails with it (it finds the stream destroyed with that error).
+      stream.on('error', () => undefined);
       const originalName = info.filename ? info.filename.slice(0, 255) : null;
       stored = store.put(key, stream, { maxBytes }).then((object) => ({ object, originalName }));
       // A failed write (too large) answers at once, without reading the rest of the body.
