@@ -10,7 +10,7 @@ import path from 'node:path';
 import { uniqueName } from '@tenk/testing';
 import { shopUrl } from '../support/e2e-env';
 
-const ROOT = path.resolve(__dirname, '../..');
+export const ROOT = path.resolve(__dirname, '../..');
 export const PASSWORD = 'a long enough password';
 
 export interface Reply<T = Record<string, unknown>> {

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeTestVideo } from '@tenk/media';
@@ -152,6 +152,19 @@ describe('videos: upload, queue, transcode, play', () => {
 
   it('refuses an upload without a session (401)', async () => {
     expect((await new Session().request('POST', '/videos', { body: source, headers: { 'content-type': 'video/mp4' } })).status).toBe(401);
+  });
+
+  it('deletes a video and every file of it for its owner (204), freeing its room in the quota; not for anyone else (404)', async () => {
+    const stranger = await Session.customer('video-deleter');
+    expect((await stranger.request('DELETE', video.url)).status).toBe(404);
+    const folder = path.join(config.paths.storage, 'videos', video.id);
+    expect(readdirSync(folder).sort()).toEqual(expect.arrayContaining(['360p.mp4', '720p.mp4', 'hls', 'source', 'thumbnail.jpg']));
+
+    expect((await owner.request('DELETE', video.url)).status).toBe(204);
+    expect(existsSync(folder)).toBe(false);
+    expect((await owner.request('GET', video.url)).status).toBe(404);
+    expect((await owner.request('GET', video.renditions[0].url)).status).toBe(404);
+    expect((await owner.request<{ items: VideoView[] }>('GET', '/videos')).body.items).toEqual([]);
   });
 });
 

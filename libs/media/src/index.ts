@@ -1,6 +1,6 @@
 export { MediaModule } from './media.module';
 export { Video, VIDEO_STATES, type VideoState, type ProcessingMode, type StoredRendition } from './video.entity';
-export { VideoRepository, type NewVideo } from './video-repository';
+export { VideoRepository, type NewVideo, type VideoUsage, type OwnerLimits, type CreateOutcome } from './video-repository';
 export { VideoInspector } from './video-inspector';
 export { VideoProcessor, type ProcessOptions } from './video-processor';
 export { videoKeys, RENDITION_FILE, HLS_FILE } from './video-keys';

@@ -83,20 +83,23 @@ export class VideoProcessor {
       });
       // Files of an earlier, failed run may linger (HLS segment counts differ): start clean.
       await this.store.deletePrefix(videoKeys.hlsPrefix(videoId));
+      // Every byte stored is counted: the owner's storage quota includes it.
+      let filesBytes = 0;
       const renditions: StoredRendition[] = [];
       for (const rendition of result.renditions) {
         const key = videoKeys.rendition(videoId, rendition.name);
         const stored = await this.store.putFile(key, rendition.file);
+        filesBytes += stored.size;
         renditions.push({ name: rendition.name, key, width: rendition.width, height: rendition.height, bytes: stored.size });
       }
       let hlsKey: string | null = null;
       if (result.hls) {
-        for (const file of result.hls.files) await this.store.putFile(videoKeys.hlsFile(videoId, file), path.join(result.hls.dir, file));
+        for (const file of result.hls.files) filesBytes += (await this.store.putFile(videoKeys.hlsFile(videoId, file), path.join(result.hls.dir, file))).size;
         hlsKey = videoKeys.hlsFile(videoId, 'master.m3u8');
       }
       const thumbnailKey = videoKeys.thumbnail(videoId);
-      await this.store.putFile(thumbnailKey, result.thumbnailFile);
-      await this.videos.markReady(videoId, { renditions, thumbnailKey, hlsKey });
+      filesBytes += (await this.store.putFile(thumbnailKey, result.thumbnailFile)).size;
+      await this.videos.markReady(videoId, { renditions, thumbnailKey, hlsKey, filesBytes });
       options.onProgress?.(100);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.#seconds.observe({ mode, outcome: 'ready' }, seconds);

@@ -1,8 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { CatalogDatabase } from '@tenk/database';
 import { Video, type ProcessingMode, type StoredRendition } from './video.entity';
 import type { VideoProbe } from './ffmpeg/probe';
+
+/** What one owner's videos take. */
+export interface VideoUsage {
+  /** Sources and every file made from them, as stored. */
+  storedBytes: number;
+  /** Videos queued or processing. */
+  inFlight: number;
+}
+
+/** Limits a new video must leave its owner within (TENK_VIDEO_QUOTA_BYTES, TENK_VIDEO_MAX_IN_FLIGHT). */
+export interface OwnerLimits {
+  storedBytes: number;
+  inFlight: number;
+}
+
+export type CreateOutcome = { created: Video } | { refused: 'stored-bytes' | 'in-flight'; usage: VideoUsage };
 
 export interface NewVideo {
   id: string;
@@ -27,7 +43,35 @@ export class VideoRepository {
   }
 
   async create(input: NewVideo): Promise<Video> {
-    const video = this.#videos.create({
+    const video = this.#newRow(input);
+    await this.#videos.insert(video);
+    return video;
+  }
+
+  /**
+   * Inserts the video if its owner stays within `limits` with it: under a per-owner lock held
+   * until the insert commits, so two uploads finishing at once cannot both fit in the room
+   * for one. Otherwise inserts nothing and says which limit and what the owner already uses.
+   */
+  async createWithin(input: NewVideo, limits: OwnerLimits): Promise<CreateOutcome> {
+    return this.db.primary.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`videos:owner:${input.ownerId}`]);
+      const usage = await usageOf(manager, input.ownerId);
+      if (usage.inFlight + 1 > limits.inFlight) return { refused: 'in-flight', usage };
+      if (usage.storedBytes + input.sourceBytes > limits.storedBytes) return { refused: 'stored-bytes', usage };
+      const video = this.#newRow(input);
+      await manager.getRepository(Video).insert(video);
+      return { created: video };
+    });
+  }
+
+  /** What the owner's videos take now. */
+  usage(ownerId: string): Promise<VideoUsage> {
+    return usageOf(this.db.primary.manager, ownerId);
+  }
+
+  #newRow(input: NewVideo): Video {
+    return this.#videos.create({
       id: input.id,
       ownerId: input.ownerId,
       state: input.processingMode === 'queued' ? 'queued' : 'processing',
@@ -35,6 +79,7 @@ export class VideoRepository {
       originalName: input.originalName,
       sourceKey: input.sourceKey,
       sourceBytes: input.sourceBytes,
+      filesBytes: 0,
       formatName: input.probe.formatName,
       videoCodec: input.probe.videoCodec,
       durationMs: Math.round(input.probe.durationSeconds * 1000),
@@ -49,8 +94,6 @@ export class VideoRepository {
       error: null,
       readyAt: null,
     });
-    await this.#videos.insert(video);
-    return video;
   }
 
   find(id: string): Promise<Video | null> {
@@ -71,7 +114,7 @@ export class VideoRepository {
     await this.#videos.createQueryBuilder().update().set({ progress: percent }).where('id = :id AND progress < :percent AND state = :state', { id, percent, state: 'processing' }).execute();
   }
 
-  async markReady(id: string, files: { renditions: StoredRendition[]; thumbnailKey: string; hlsKey: string | null }): Promise<void> {
+  async markReady(id: string, files: { renditions: StoredRendition[]; thumbnailKey: string; hlsKey: string | null; filesBytes: number }): Promise<void> {
     await this.#videos.update({ id }, { state: 'ready', progress: 100, error: null, readyAt: new Date(), ...files });
   }
 
@@ -88,4 +131,18 @@ export class VideoRepository {
   async delete(id: string): Promise<void> {
     await this.#videos.delete({ id });
   }
+
+  /** Deletes the row if no processing run is queued or under way for it; says whether it did. */
+  async deleteSettled(id: string): Promise<boolean> {
+    const result = await this.#videos.createQueryBuilder().delete().where('id = :id AND state IN (:...states)', { id, states: ['ready', 'failed'] }).execute();
+    return (result.affected ?? 0) > 0;
+  }
+}
+
+async function usageOf(manager: EntityManager, ownerId: string): Promise<VideoUsage> {
+  const [row] = (await manager.query(
+    `SELECT COALESCE(SUM(source_bytes + files_bytes), 0) AS stored_bytes, COUNT(*) FILTER (WHERE state IN ('queued', 'processing')) AS in_flight FROM videos WHERE owner_id = $1`,
+    [ownerId],
+  )) as Array<{ stored_bytes: string; in_flight: string }>;
+  return { storedBytes: Number(row.stored_bytes), inFlight: Number(row.in_flight) };
 }

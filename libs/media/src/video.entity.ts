@@ -43,6 +43,10 @@ export class Video {
   @Column('bigint', { name: 'source_bytes', transformer: bigintAsNumber })
   sourceBytes!: number;
 
+  /** Bytes of the files made from it (renditions, HLS, thumbnail); 0 until it is ready. */
+  @Column('bigint', { name: 'files_bytes', transformer: bigintAsNumber })
+  filesBytes!: number;
+
   @Column('text', { name: 'format_name' })
   formatName!: string;
 

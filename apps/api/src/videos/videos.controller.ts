@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
@@ -31,9 +31,10 @@ export class VideosController {
   @ApiConsumes('video/mp4', 'application/octet-stream', 'multipart/form-data')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiResponse({ status: 202, description: 'Accepted and queued; poll the URL in Location / body.url' })
-  @ApiResponse({ status: 413, description: 'Larger than the upload limit (TENK_VIDEO_MAX_BYTES)' })
-  @ApiResponse({ status: 415, description: 'Not a video (ffprobe found no video stream)' })
-  @ApiResponse({ status: 422, description: 'A video we will not process (too long, too large a picture)' })
+  @ApiResponse({ status: 413, description: 'Larger than the upload limit (TENK_VIDEO_MAX_BYTES), or than the room left in your storage quota (TENK_VIDEO_QUOTA_BYTES)' })
+  @ApiResponse({ status: 415, description: 'Not a video in a container we read (MP4/MOV, WebM/Matroska, MPEG-TS): a playlist, an image, text, audio only' })
+  @ApiResponse({ status: 422, description: 'A video over a limit: duration, resolution, frame rate, streams (TENK_VIDEO_MAX_*)' })
+  @ApiResponse({ status: 429, description: 'Too many uploads from your address (TENK_VIDEO_UPLOADS_PER_CLIENT; see Retry-After), or too many of your videos still processing (TENK_VIDEO_MAX_IN_FLIGHT)' })
   async upload(@CurrentUser() user: SessionUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
     try {
       const { video, mode } = await this.uploads.accept(req, user.id);
@@ -45,6 +46,15 @@ export class VideosController {
       if (!req.complete) res.setHeader('Connection', 'close');
       throw error;
     }
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a video and its files (its owner or an admin), freeing its room in the storage quota' })
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiResponse({ status: 409, description: 'It is still queued or processing: delete it once it is ready or failed' })
+  async remove(@CurrentUser() user: SessionUser, @Param('id') id: string): Promise<void> {
+    await this.uploads.delete(await this.#visible(user, id));
   }
 
   @Get()

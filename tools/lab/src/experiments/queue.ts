@@ -79,7 +79,14 @@ async function measure(context: LabContext, mode: Mode, settings: Settings, vide
     shop = await startLabShop(context, {
       apiInstances: 2,
       components: ['api', 'media-worker'],
-      env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), TENK_SWITCH_ASYNC: mode === 'queued' ? 'on' : 'off', TENK_STORAGE_DIR: storage },
+      env: {
+        TENK_REDIS_QUEUE_PORT: String(queueRedis.port),
+        TENK_SWITCH_ASYNC: mode === 'queued' ? 'on' : 'off',
+        TENK_STORAGE_DIR: storage,
+        // One shopper uploads them all from one address: the experiment measures the queue, not the upload limits.
+        TENK_VIDEO_MAX_IN_FLIGHT: String(settings.uploads),
+        TENK_VIDEO_UPLOADS_PER_CLIENT: String(settings.uploads),
+      },
     });
     const apis = shop.urls.apis;
     const products = await labProductIds(apis[0]);

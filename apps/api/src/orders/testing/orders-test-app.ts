@@ -60,11 +60,16 @@ export class ShopClient {
 
   constructor(readonly base: string) {}
 
-  async request(method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  /** `body` is sent as JSON; `raw` as it is (a Buffer or a FormData, whose type fetch sets). */
+  async request(
+    method: string,
+    route: string,
+    options: { body?: unknown; raw?: Uint8Array | FormData; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.base}${route}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    const response = await fetch(`${this.base}${route}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const [name, ...value] = pair.split('=');
