@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@tenk/config';
 import { createCatalogDataSource } from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
-import { createAccount, EmailTakenError, findAccountForLogin, listAccounts, setAccountRole } from './accounts';
+import { createAccount, deleteAccount, EmailTakenError, findAccountForLogin, findAccountRole, listAccounts, setAccountRole, setAccountRoleById } from './accounts';
 import { verifyPassword } from './passwords';
 import { User } from './user.entity';
 
@@ -49,5 +50,36 @@ describe('accounts in the catalog database (real PostgreSQL)', () => {
 
   it('promotes no one when no account has the email', async () => {
     await expect(setAccountRole(db, newEmail(), 'admin')).resolves.toBeNull();
+  });
+});
+
+describe('role changes and deletion by id (real PostgreSQL)', () => {
+  let db: DataSource;
+  const newEmail = () => `${uniqueName('accounts')}@example.com`;
+
+  beforeAll(async () => {
+    db = createCatalogDataSource(loadConfig(), 'primary', [User], 'accounts-int-spec');
+    await db.initialize();
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+  });
+
+  it('changes the role of the account with an id, and reads it back', async () => {
+    const account = await createAccount(db, { email: newEmail(), name: 'Grace', password: 'a long enough password', role: 'admin' });
+    await expect(setAccountRoleById(db, account.id, 'customer')).resolves.toEqual({ ...account, role: 'customer' });
+    await expect(findAccountRole(db, account.id)).resolves.toBe('customer');
+    await expect(setAccountRoleById(db, randomUUID(), 'admin')).resolves.toBeNull();
+  });
+
+  it('deletes the account with an id, once: its email is free again', async () => {
+    const email = newEmail();
+    const account = await createAccount(db, { email, name: 'Eve', password: 'a long enough password', role: 'customer' });
+    await expect(deleteAccount(db, account.id)).resolves.toEqual(account);
+    await expect(deleteAccount(db, account.id)).resolves.toBeNull();
+    await expect(findAccountRole(db, account.id)).resolves.toBeNull();
+    await expect(findAccountForLogin(db, email)).resolves.toBeNull();
+    await expect(createAccount(db, { email, name: 'Eve again', password: 'a long enough password', role: 'customer' })).resolves.toMatchObject({ email });
   });
 });

@@ -60,6 +60,28 @@ export async function setAccountRole(db: DataSource, email: string, role: Role):
   return toAccountView({ ...user, role });
 }
 
+/** The account's current role, or null when it no longer exists (sign-in checks it again after making the session). */
+export async function findAccountRole(db: DataSource, id: string): Promise<Role | null> {
+  const user = await db.getRepository(User).findOne({ where: { id }, select: { id: true, role: true } });
+  return user?.role ?? null;
+}
+
+/** Gives the account with this id another role; returns it, or null when there is no such account. */
+export async function setAccountRoleById(db: DataSource, id: string, role: Role): Promise<AccountView | null> {
+  const repository = db.getRepository(User);
+  const user = await repository.findOne({ where: { id } });
+  if (!user) return null;
+  if (user.role !== role) await repository.update({ id }, { role });
+  return toAccountView({ ...user, role });
+}
+
+/** Deletes the account with this id; returns what it was, or null when there was none. */
+export async function deleteAccount(db: DataSource, id: string): Promise<AccountView | null> {
+  const result = await db.getRepository(User).createQueryBuilder().delete().where('id = :id', { id }).returning(['id', 'email', 'name', 'role']).execute();
+  const [row] = result.raw as AccountView[];
+  return row ? { id: row.id, email: row.email, name: row.name, role: row.role } : null;
+}
+
 /** Accounts with a role, oldest first (the admin CLI lists admins with it). */
 export async function listAccounts(db: DataSource, role: Role, limit = 100): Promise<Array<AccountView & { createdAt: Date }>> {
   const users = await db.getRepository(User).find({ where: { role }, order: { createdAt: 'ASC' }, take: limit });
