@@ -1,8 +1,9 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { MAIL_KEYS, ORDER_CONFIRMATION_MAIL_V1, QUEUES, WELCOME_MAIL_V1 } from '@tenk/contracts';
+import { ACCOUNT_EXISTS_MAIL_V1, MAIL_KEYS, ORDER_CONFIRMATION_MAIL_V1, QUEUES, WELCOME_MAIL_V1 } from '@tenk/contracts';
 import { jobHandler, JobWorkers, type RunningWorker } from '@tenk/messaging';
 import { MailSender } from './mail-sender';
+import { renderAccountExists } from './templates/account-exists.template';
 import { renderOrderConfirmation } from './templates/order-confirmation.template';
 import { renderWelcome } from './templates/welcome.template';
 
@@ -29,6 +30,9 @@ export class MailWorker implements OnModuleInit, OnModuleDestroy {
       handlers: [
         jobHandler(WELCOME_MAIL_V1, async (job) => ({
           outcome: await this.sender.sendOnce(MAIL_KEYS.welcome(job.userId), 'welcome', job.email, renderWelcome(job, context)),
+        })),
+        jobHandler(ACCOUNT_EXISTS_MAIL_V1, async (job) => ({
+          outcome: await this.sender.sendOnce(MAIL_KEYS.accountExists(job.userId, new Date(job.attemptedAt)), 'account-exists', job.email, renderAccountExists(job, context)),
         })),
         jobHandler(ORDER_CONFIRMATION_MAIL_V1, async ({ event }) => ({
           outcome: await this.sender.sendOnce(MAIL_KEYS.orderConfirmation(event.eventId), 'order-confirmation', event.customerEmail, renderOrderConfirmation(event, context)),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { MAIL_KEYS, WELCOME_MAIL_V1 } from '@tenk/contracts';
+import { ACCOUNT_EXISTS_MAIL_V1, MAIL_KEYS, WELCOME_MAIL_V1 } from '@tenk/contracts';
 import { JobProducer } from './job-producer';
 
 /** Producers of `mail` jobs for callers outside the mailer (the api's signup). */
@@ -23,6 +23,19 @@ export class MailJobs {
       await this.jobs.enqueue(WELCOME_MAIL_V1, { userId: user.id, email: user.email, name: user.name }, { jobId: MAIL_KEYS.welcome(user.id) });
     } catch (error) {
       this.logger.error({ err: error, userId: user.id }, 'could not queue the welcome mail');
+    }
+  }
+
+  /**
+   * Tells the owner of an account that someone tried to sign up with its email (job id
+   * `account-exists:<userId>:<hour>`: one an hour, however many tries). Never throws, like
+   * welcome(): the sign-up's answer must not depend on it.
+   */
+  async accountExists(user: { id: string; email: string; name: string }, at = new Date()): Promise<void> {
+    try {
+      await this.jobs.enqueue(ACCOUNT_EXISTS_MAIL_V1, { userId: user.id, email: user.email, name: user.name, attemptedAt: at.toISOString() }, { jobId: MAIL_KEYS.accountExists(user.id, at) });
+    } catch (error) {
+      this.logger.error({ err: error, userId: user.id }, 'could not queue the account-exists mail');
     }
   }
 }

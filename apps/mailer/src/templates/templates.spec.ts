@@ -1,4 +1,5 @@
 import type { OrderPlacedV1 } from '@tenk/contracts';
+import { renderAccountExists } from './account-exists.template';
 import { escapeHtml, formatMoney } from './mail-template';
 import { renderOrderConfirmation } from './order-confirmation.template';
 import { renderWelcome } from './welcome.template';
@@ -13,6 +14,17 @@ describe('mail templates', () => {
     expect(mail.text).toContain('https://shop.example/');
     expect(mail.html).toContain('Hello Ada,');
     expect(mail.html).toContain('href="https://shop.example/"');
+  });
+
+  it('account exists: tells the owner that a sign-up with their email was tried, and where to sign in', () => {
+    const mail = renderAccountExists({ userId: 'u1', email: 'ada@example.com', name: 'Ada <3', attemptedAt: '2026-11-28T10:15:42.000Z' }, context);
+    expect(mail.subject).toBe('Someone tried to sign up with your email at tenk');
+    expect(mail.text).toContain('Hello Ada <3,');
+    expect(mail.text).toContain('a new tenk account for ada@example.com at 2026-11-28 10:15 UTC');
+    expect(mail.text).toContain('no new account was made');
+    expect(mail.text).toContain('https://shop.example/#/signin');
+    expect(mail.html).toContain('Hello Ada &lt;3,');
+    expect(mail.html).toContain('href="https://shop.example/#/signin"');
   });
 
   it('escapes every value in the HTML part', () => {
