@@ -6,5 +6,5 @@ void startService({
   service: 'api',
   module: (config) => AppModule.forRoot(config),
   port: (config) => config.services.apiPort,
-  configure: (app) => configureHttp(app),
+  configure: (app, config) => configureHttp(app, config),
 });

@@ -1,6 +1,6 @@
-import { normalizeAddress } from './login-throttle';
+import { normalizeAddress } from './client-address';
 
-describe('client addresses for the sign-in throttle', () => {
+describe('client addresses for the per-client limits', () => {
   it('counts an IPv4 client the same whether Node reports it plain or IPv4-mapped', () => {
     expect(normalizeAddress('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(normalizeAddress('203.0.113.7')).toBe('203.0.113.7');

@@ -1,22 +1,27 @@
+import { parse } from 'cookie';
 import type { Request, Response } from 'express';
-import { SESSION_TTL_SECONDS } from './session.store';
 
 export const SESSION_COOKIE = 'tenk_session';
 
-/** The session token from the Cookie header, if any. */
+/**
+ * The session token from the Cookie header, if any. Parsed by `cookie`, which never throws: a
+ * value that is not valid percent-encoding (`%`, `%E0%A4%A`) comes back as written, and the
+ * session store then finds no session for it. So a malformed cookie means "no session", never
+ * an error.
+ */
 export function readSessionCookie(req: Request): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
+  return parse(header)[SESSION_COOKIE];
 }
 
-/** HttpOnly (no script reads it), SameSite=Lax (no cross-site POSTs carry it), Secure on https. */
-export function writeSessionCookie(res: Response, token: string, secure: boolean): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: SESSION_TTL_SECONDS * 1000 });
+/**
+ * HttpOnly (no script reads it), SameSite=Lax (other sites' POSTs do not carry it), Secure on
+ * https. It lives as long as the session's absolute lifetime; the server ends it sooner when
+ * it is idle (SessionStore).
+ */
+export function writeSessionCookie(res: Response, token: string, secure: boolean, maxAgeMs: number): void {
+  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeMs });
 }
 
 export function clearSessionCookie(res: Response, secure: boolean): void {

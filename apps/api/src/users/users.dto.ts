@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 
 /** bcrypt ignores what follows the 72nd byte: refuse such passwords instead. */
 const MaxBytes = (max: number) =>
@@ -35,4 +35,10 @@ export interface UserView {
   email: string;
   name: string;
   role: 'customer' | 'admin';
+}
+
+export class ChangeRoleBody {
+  @ApiProperty({ enum: ['customer', 'admin'] })
+  @IsIn(['customer', 'admin'], { message: 'role must be customer or admin' })
+  role!: 'customer' | 'admin';
 }

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
 import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from '@tenk/storage';
-import { CurrentUser } from '../auth/auth.decorators';
+import { AcceptsBody, CurrentUser } from '../auth/auth.decorators';
 import { isUuid, LimitQuery } from '../common/list-query';
 import type { SessionUser } from '../auth/session-user';
 import { toVideoView, type VideoView } from './video.view';
@@ -28,7 +28,7 @@ export class VideosController {
       'The raw body (Content-Type video/* or application/octet-stream) or multipart/form-data with a file field "video". ' +
       'It is streamed to storage, checked with ffprobe, then queued for transcoding (202) or, with the async switch off, transcoded before the answer (201).',
   })
-  @ApiConsumes('video/mp4', 'application/octet-stream', 'multipart/form-data')
+  @AcceptsBody('video/*', 'application/octet-stream', 'multipart/form-data')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiResponse({ status: 202, description: 'Accepted and queued; poll the URL in Location / body.url' })
   @ApiResponse({ status: 413, description: 'Larger than the upload limit (TENK_VIDEO_MAX_BYTES), or than the room left in your storage quota (TENK_VIDEO_QUOTA_BYTES)' })

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { User, createAccount } from '@tenk/accounts';
 import { CachingModule } from '@tenk/caching';
@@ -49,7 +50,7 @@ export async function startOrdersApp(config: TenkConfig): Promise<{ app: INestAp
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  configureHttp(app);
+  configureHttp(app, config);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
@@ -57,6 +58,12 @@ export async function startOrdersApp(config: TenkConfig): Promise<{ app: INestAp
 /** A signed-in HTTP client: keeps the cookies the api sets (session, write position). */
 export class ShopClient {
   readonly #cookies = new Map<string, string>();
+
+  /**
+   * The address the api sees (X-Forwarded-For: it trusts loopback proxies): one per client, so
+   * the per-client sign-up limit counts each test client on its own, as it would real visitors.
+   */
+  readonly address = `2001:db8:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
 
   constructor(readonly base: string) {}
 
@@ -66,7 +73,7 @@ export class ShopClient {
     route: string,
     options: { body?: unknown; raw?: Uint8Array | FormData; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const headers: Record<string, string> = { 'x-forwarded-for': this.address, ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(`${this.base}${route}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
