@@ -21,9 +21,15 @@ export async function signIn(email: string, password: string): Promise<User> {
   return user;
 }
 
+/**
+ * The shop answers a sign-up the same way whether or not the email has an account already
+ * (so nobody can find out which emails do); only in the first case is the visitor signed in.
+ * So ask who is signed in afterwards.
+ */
 export async function signUp(name: string, email: string, password: string): Promise<User> {
-  const user = await post<User>('/users', { name, email, password });
-  session.set(user);
+  await post<User>('/users', { name, email, password });
+  const user = await refreshSession();
+  if (!user) throw new Error(`we could not create an account for ${email}: if it has one already, its owner just got a mail from us; sign in instead`);
   return user;
 }
 
