@@ -50,6 +50,10 @@ describe('deploy/kubernetes', () => {
     expect(hosts.has(loaded.postgres.primary.host)).toBe(false);
     expect(loaded.kafka.brokers.length).toBeGreaterThan(1);
     expect(loaded.services.bindHost).toBe('0.0.0.0');
+    // Behind the ingress, loopback is not the proxy: the pod network is, and never everyone.
+    expect(loaded.runtime.trustedProxies).not.toContain('loopback');
+    expect(loaded.runtime.trustedProxies.length).toBeGreaterThan(0);
+    expect(loaded.runtime.trustedProxies.every((range) => !/\/0$/.test(range))).toBe(true);
   });
 
   const deployments = resources.filter((resource) => resource.kind === 'Deployment');

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '@tenk/config';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const DOCKER = path.join(ROOT, 'docker');
@@ -26,6 +27,20 @@ describe('docker/ for the whole shop', () => {
 
   it('has an image for every app', () => {
     for (const app of ['api', 'media-worker', 'mailer', 'reports', 'balancer', 'payment-sim']) expect(stages).toContain(app);
+  });
+
+  it('trusts X-Forwarded-For from the two front proxies only, at their fixed addresses in the fixed subnet', () => {
+    interface Service {
+      environment?: Record<string, string>;
+      networks?: { default?: { ipv4_address?: string } };
+    }
+    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
+    const config = loadConfig(file.services['api'].environment);
+    const proxies = ['balancer', 'nginx'].map((name) => file.services[name].networks?.default?.ipv4_address);
+    expect(config.runtime.trustedProxies).toEqual(proxies);
+    const [subnet] = file.networks.default.ipam.config;
+    expect(subnet.subnet).toBe('172.30.80.0/24');
+    expect(proxies.every((address) => address?.startsWith('172.30.80.'))).toBe(true);
   });
 
   it('gives nginx and tenk the same locations', () => {
