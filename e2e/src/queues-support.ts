@@ -12,7 +12,7 @@ import { TOPICS, type OrderPlacedV1 } from '@tenk/contracts';
 import { createCatalogDataSource } from '@tenk/database';
 import { eventually, uniqueName } from '@tenk/testing';
 import { E2E_ENV, shopUrl } from '../support/e2e-env';
-import { fetchKeepingSession, type Reply } from './access-support';
+import { fetchKeepingSession, newClientAddress, type Reply } from './access-support';
 
 /**
  * The e2e shop's configuration (its ports; the shared stack's Redis, Kafka, SMTP sink). The
@@ -30,10 +30,16 @@ export class Session {
   cookie = '';
   user!: { id: string; email: string; name: string; role: string };
 
+  /**
+   * The address the api sees (sent as X-Forwarded-For, which the balancer extends): one per
+   * session, so per-client limits (sign-ups) count each test user on its own, as real visitors.
+   */
+  readonly client = newClientAddress();
+
   constructor(readonly base = shopUrl()) {}
 
   async request<T = Record<string, unknown>>(method: string, route: string, init: { json?: unknown; body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...(this.cookie ? { cookie: this.cookie } : {}), ...init.headers };
+    const headers: Record<string, string> = { 'x-forwarded-for': this.client, ...(this.cookie ? { cookie: this.cookie } : {}), ...init.headers };
     let body: Uint8Array | string | undefined = init.body;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';

@@ -16,6 +16,9 @@ export const E2E_ENV: Record<string, string> = {
   TENK_MAP_PORT: '18082',
   TENK_SHOP_CONTROL_PORT: '18089',
   TENK_PUBLIC_URL: 'http://127.0.0.1:18080',
+  // The balancer (and the suites' own clients) connect from 127.0.0.1: the api believes their
+  // X-Forwarded-For, and nobody else's (a peer at 127.0.0.2 is a client, not a proxy).
+  TENK_TRUSTED_PROXIES: '127.0.0.1',
   // Its own Bull queues and Kafka consumer groups: a shop from `npm start` on the same Redis
   // and Kafka never takes this shop's jobs, nor shares its consumer groups.
   TENK_QUEUE_PREFIX: 'tenk-e2e',

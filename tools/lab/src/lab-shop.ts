@@ -23,6 +23,9 @@ export const LAB_ENV: Record<string, string> = {
   TENK_QUEUE_PREFIX: 'tenk-lab',
   TENK_KAFKA_GROUP_PREFIX: 'tenk-lab',
   TENK_LOG_LEVEL: 'warn',
+  // Load runs sign up thousands of users from a hundred or so loopback addresses (--client-ips):
+  // the per-client sign-up limit that stops a flood from one client would turn most away.
+  TENK_SIGNUP_MAX_PER_CLIENT: '1000000',
 };
 
 /**

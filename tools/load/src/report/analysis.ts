@@ -132,6 +132,7 @@ function meaningOf(outcome: string, text: string): string {
   if ((outcome === '502' || outcome === '504') && /upstream|peer|Gateway/i.test(text)) {
     return 'the balancer had no api instance to send the request to, or none answered in time: instances are taken out of rotation after failed requests (max_fails) or failed health checks, which happens when they are overloaded';
   }
+  if (outcome === '429' && /sign-ups from your address/.test(text)) return "the api's per-client sign-up limit (TENK_SIGNUP_MAX_PER_CLIENT; the lab shop raises it) turned sign-ups away: more --client-ips, or raise it on the shop under test";
   if (outcome === '429' || (outcome === '503' && /limit|too many/i.test(text))) return "the balancer's per-client rate limit turned requests away (more --client-ips spreads users over more addresses)";
   if (outcome === '500') return 'the api failed; the body has a request id to look up in .tenk/logs/api-*.log (.tenk/logs/lab/api-*.log for --start-shop)';
   if (outcome === '503') return 'the shop said it was unavailable (a dependency down or a breaker open); Retry-After says when to come back';
