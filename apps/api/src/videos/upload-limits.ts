@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { formatByteSize, InjectConfig, type TenkConfig, type UploadQuotas } from '@tenk/config';
 import { VideoRepository, type NewVideo, type Video, type VideoUsage } from '@tenk/media';
-import { normalizeAddress } from '../auth/login-throttle';
+import { clientAddress } from '../auth/client-address';
 import { RateLimiter } from '../common/rate-limit/rate-limiter';
 
 /** Why an upload was refused by a limit, for the uploads metric. */
@@ -51,7 +51,7 @@ export class UploadLimits {
    * uses and how many bytes the upload may have before it no longer fits the quota.
    */
   async admit(req: Request, ownerId: string, declaredBytes: number | null): Promise<{ usage: VideoUsage; roomBytes: number }> {
-    const client = normalizeAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const client = clientAddress(req);
     await this.#countRequest(client);
     const usage = await this.videos.usage(ownerId);
     if (usage.inFlight >= this.#quotas.inFlight) throw this.#tooManyInFlight(usage);

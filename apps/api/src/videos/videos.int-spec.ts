@@ -67,7 +67,7 @@ async function startApi(): Promise<{ app: INestApplication; url: string }> {
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  configureHttp(app);
+  configureHttp(app, config);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
