@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 import { loggerOptions } from '@tenk/observability';
 import { BulkheadFullError, CircuitOpenError } from '@tenk/resilience';
+import { parseJsonWithNamedErrors } from './body-parser-errors';
 import { ErrorResponsesFilter } from './error-responses.filter';
 
 const SECRET_HASH = '$2b$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
@@ -78,6 +79,7 @@ describe('ErrorResponsesFilter', () => {
       providers: [{ provide: APP_FILTER, useClass: ErrorResponsesFilter }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    parseJsonWithNamedErrors(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
@@ -157,13 +159,24 @@ describe('ErrorResponsesFilter', () => {
   it('answers malformed JSON with a 400 that says so', async () => {
     const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": ' });
     expect(status).toBe(400);
-    expect(JSON.parse(text)).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^the request body is not valid JSON: /) });
     expectNoInternals(text);
+  });
+
+  it('refuses a "__proto__" key anywhere in a JSON body (400 naming it)', async () => {
+    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": {"b": [{"__proto__": {"admin": true}}]}}' });
+    expect([status, JSON.parse(text).message]).toEqual([400, 'the request body is not valid JSON: a "__proto__" key is not accepted']);
+  });
+
+  it("names a body's unsupported charset (415)", async () => {
+    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json; charset=klingon' }, body: '{}' });
+    expect(status).toBe(415);
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 415, message: 'the request body\'s unsupported charset "KLINGON"' });
   });
 
   it('answers a body over the limit with 413', async () => {
     const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ big: 'x'.repeat(200_000) }) });
     expect(status).toBe(413);
-    expect(JSON.parse(text)).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 413, error: 'Payload Too Large', message: expect.stringMatching(/^the request body is 200010 bytes; this route takes at most \d+ bytes$/) });
   });
 });
