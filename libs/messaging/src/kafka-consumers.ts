@@ -40,7 +40,7 @@ export class KafkaConsumers {
       rebalanceTimeout: settings.rebalanceTimeoutMs,
       allowAutoTopicCreation: false,
     });
-    const eventConsumer = new KafkaEventConsumer(consumer, options, this.logger, this.#metrics);
+    const eventConsumer = new KafkaEventConsumer(consumer, this.kafka.kafka.admin(), options, this.logger, this.#metrics);
     this.health.register({
       name: `kafka-consumer:${options.groupId}`,
       critical: false,

@@ -1,7 +1,9 @@
 /**
  * KafkaEventConsumer against the real broker (a topic and group of its own): a handler that
  * keeps failing for longer than the session timeout is retried in place while the consumer
- * keeps heartbeating, so the group never rebalances and no message is skipped or reordered.
+ * keeps heartbeating, so the group never rebalances and no message is skipped or reordered;
+ * a group that joined once and went away handles every message produced meanwhile, on every
+ * partition, although it had never committed on any of them (issue 13's lost confirmations).
  */
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,6 +11,7 @@ import { ConfigModule, loadConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { MetricsService, ObservabilityModule } from '@tenk/observability';
 import { eventually, TestTopic, uniqueName } from '@tenk/testing';
+import type { EventConsumerOptions } from './kafka-event-consumer';
 import { KafkaConsumers } from './kafka-consumers';
 import { MessagingModule } from './messaging.module';
 
@@ -73,4 +76,38 @@ it('retries a failing handler in place past the session timeout without a rebala
   const retried = await app.get(MetricsService).registry.getSingleMetric('tenk_kafka_messages_total')!.get();
   expect(retried.values.find((value) => value.labels['outcome'] === 'retried')?.value).toBeGreaterThan(2);
   await consumer.stop();
+});
+
+it('handles every message produced while a new-messages-only group was away, on partitions it never committed on', async () => {
+  const partitions = 3;
+  const away = await TestTopic.create({ brokers: config.kafka.brokers, name: uniqueName('tenk_test_away'), partitions, clientId: 'consumer-int' });
+  try {
+    const consumers = app.get(KafkaConsumers);
+    const handled: string[] = [];
+    const options: EventConsumerOptions = {
+      groupId: consumers.groupId(uniqueName('away')),
+      topic: away.name,
+      fromBeginning: false,
+      handle: async (value) => {
+        handled.push((value as { n: string }).n);
+      },
+    };
+    // Before the group exists: a new-messages-only group never sees these.
+    await away.send([{ partition: 0, value: JSON.stringify({ n: 'before' }) }]);
+    const first = consumers.create(options);
+    await first.start();
+    await first.ready();
+    await first.stop(); // the mailer stopped (a deploy, the broker down): nothing was ever committed
+
+    const sent = Array.from({ length: partitions * 2 }, (_, i) => `while-away-${i}`);
+    await away.send(sent.map((n, i) => ({ partition: i % partitions, value: JSON.stringify({ n }) })));
+    const second = consumers.create(options);
+    await second.start();
+    await away.consumedBy(options.groupId);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a duplicate would have arrived by now
+    expect([...handled].sort()).toEqual([...sent].sort());
+    await second.stop();
+  } finally {
+    await away.delete();
+  }
 });

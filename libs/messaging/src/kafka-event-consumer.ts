@@ -1,7 +1,8 @@
-import type { Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { PinoLogger } from 'nestjs-pino';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { isContractError } from '@tenk/contracts';
+import { StartOffsets } from './start-offsets';
 
 /** Where a message came from, for handlers that log or key work on it. */
 export interface KafkaMessageContext {
@@ -18,7 +19,9 @@ export interface EventConsumerOptions {
   /**
    * Where a group without committed offsets starts: the beginning (rebuild state from the
    * whole log, e.g. sales aggregates) or new messages only (side effects such as mail, which
-   * must not be repeated for every past order when a new group appears).
+   * must not be repeated for every past order when a new group appears). Either way the start
+   * is committed when a partition is first assigned (StartOffsets), so a member that comes
+   * back later never skips what was produced while it was away.
    */
   fromBeginning: boolean;
   /**
@@ -60,6 +63,8 @@ const RETRY_MAX_MS = 10_000;
 export class KafkaEventConsumer {
   readonly options: EventConsumerOptions;
   readonly #consumer: Consumer;
+  readonly #admin: Admin;
+  readonly #startOffsets: StartOffsets;
   readonly #logger: PinoLogger;
   readonly #metrics: EventConsumerMetrics;
   #joined = false;
@@ -67,9 +72,11 @@ export class KafkaEventConsumer {
   #resolveReady!: () => void;
   readonly #ready: Promise<void>;
 
-  constructor(consumer: Consumer, options: EventConsumerOptions, logger: PinoLogger, metrics: EventConsumerMetrics) {
+  constructor(consumer: Consumer, admin: Admin, options: EventConsumerOptions, logger: PinoLogger, metrics: EventConsumerMetrics) {
     this.options = options;
     this.#consumer = consumer;
+    this.#admin = admin;
+    this.#startOffsets = new StartOffsets(admin, options, logger);
     this.#logger = logger;
     this.#metrics = metrics;
     this.#ready = new Promise((resolve) => {
@@ -80,7 +87,8 @@ export class KafkaEventConsumer {
       this.#assigned = event.payload.memberAssignment[options.topic] ?? [];
       this.#metrics.rebalances.inc({ group: options.groupId });
       this.#logger.info({ group: options.groupId, topic: options.topic, partitions: this.#assigned, durationMs: event.payload.duration }, 'joined the consumer group');
-      this.#resolveReady();
+      // Synchronously, before kafkajs fetches: pause, pin new partitions' starts, resume.
+      void this.#startOffsets.onJoin(consumer, this.#assigned).then(() => this.#resolveReady());
     });
     consumer.on(consumer.events.REBALANCING, () => {
       this.#joined = false;
@@ -94,6 +102,8 @@ export class KafkaEventConsumer {
 
   /** Connects, subscribes and starts consuming (returns once running, not when joined). */
   async start(): Promise<void> {
+    await this.#admin.connect();
+    await this.#startOffsets.recordStarts();
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning });
     await this.#consumer.run({
@@ -105,7 +115,7 @@ export class KafkaEventConsumer {
     });
   }
 
-  /** Resolves once this member has joined the group and has its partitions. */
+  /** Resolves once this member has joined the group, has its partitions and their starts are pinned. */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -117,7 +127,9 @@ export class KafkaEventConsumer {
 
   /** Leaves the group; offsets of handled messages are committed first. */
   async stop(): Promise<void> {
+    this.#startOffsets.stop();
     await this.#consumer.disconnect();
+    await this.#admin.disconnect();
   }
 
   async #eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
