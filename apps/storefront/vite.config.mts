@@ -9,7 +9,7 @@ import { defineConfig } from 'vite';
  */
 const shop = process.env['TENK_SHOP_URL'] ?? 'http://127.0.0.1:8080';
 // The api keeps its routes at the root: the dev server sends these prefixes to it.
-const API_PREFIXES = ['/auth', '/users', '/products', '/images', '/orders', '/customers', '/videos', '/reports', '/admin', '/health', '/docs'];
+const API_PREFIXES = ['/auth', '/users', '/products', '/images', '/orders', '/customers', '/videos', '/reports', '/admin', '/health'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
@@ -20,7 +20,9 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: 'assets',
     target: 'es2022',
-    sourcemap: true,
+    // No source maps in the build: the balancer serves everything under assets/ to anyone, and
+    // a map hands out the whole source. `nx serve storefront` (Vite's dev server) still has them.
+    sourcemap: false,
     reportCompressedSize: false,
     // One entry chunk, no dynamic imports: the modulepreload polyfill would be dead weight.
     modulePreload: { polyfill: false },

@@ -1,4 +1,4 @@
-import { shopUrl } from '../support/e2e-env';
+import { instanceUrl } from '../support/e2e-env';
 import { expectNoInternals, newClientAddress, PASSWORD, runAdminCli, ShopClient, uniqueEmail } from './access-support';
 
 /**
@@ -107,7 +107,8 @@ describe('roles: admin routes refuse customers (403) and anonymous callers (401)
   });
 
   it('refuses every /admin route the api documents (shards, replica, switches, ...) and the queue board', async () => {
-    const doc = (await (await fetch(shopUrl('/docs-json'))).json()) as { paths: Record<string, Record<string, unknown>> };
+    // The OpenAPI document lives on an instance's own port (never public); the routes are tried through the balancer.
+    const doc = (await (await fetch(instanceUrl('/docs-json'))).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths)
       .filter(([route]) => route.startsWith('/admin'))
       .flatMap(([route, operations]) => Object.keys(operations).filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method)).map((method) => [method.toUpperCase(), route.replace(/\{[^}]+\}/g, 'x')] as const));

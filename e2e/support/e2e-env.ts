@@ -33,6 +33,14 @@ export function shopUrl(path = ''): string {
   return `${process.env['TENK_E2E_SHOP_URL'] ?? `http://127.0.0.1:${E2E_ENV['TENK_BALANCER_PORT']}`}${path}`;
 }
 
+/**
+ * The e2e shop's first api instance, straight (not through the balancer): where /metrics, the
+ * API docs (/docs, /docs-json) and /health/ready's dependency details are served.
+ */
+export function instanceUrl(path = ''): string {
+  return `http://127.0.0.1:${process.env['TENK_API_PORT'] ?? E2E_ENV['TENK_API_PORT']}${path}`;
+}
+
 /** The e2e shop's launcher control API (stop, start, kill a process: the fault drills use it). */
 export function controlUrl(path = ''): string {
   return `http://127.0.0.1:${E2E_ENV['TENK_SHOP_CONTROL_PORT']}${path}`;

@@ -13,6 +13,7 @@ import { SwitchesModule } from '@tenk/switches';
 import { AdminModule } from './admin/admin.module';
 import { AssetsModule } from './assets/assets.module';
 import { AuthModule } from './auth/auth.module';
+import type { SessionUser } from './auth/session-user';
 import { CatalogModule } from './catalog/catalog.module';
 import { ErrorsModule } from './errors/errors.module';
 import { PaymentsModule } from './payments/payments.module';
@@ -33,7 +34,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot({ service: 'api' }),
+        // Readiness details (which dependency failed, and why) for admins, wherever they call from.
+        ObservabilityModule.forRoot({ service: 'api', showReadinessDetailsTo: (req) => (req as { user?: SessionUser }).user?.role === 'admin' }),
         DatabaseModule.forRoot({ processName: 'api', catalogEntities: CATALOG_ENTITIES, shardEntities: [] }),
         CachingModule.forRoot(),
         // The api only enqueues: without the queue Redis it still serves the catalog.

@@ -1,14 +1,21 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication, NotFoundException, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TenkConfig } from '@tenk/config';
+import { isForwarded, notFoundMessage } from '@tenk/observability';
 import { parseJsonWithNamedErrors } from './errors/body-parser-errors';
+
+/** Where Swagger lives: the UI, and the OpenAPI document as JSON and YAML. */
+export const DOCS_PATHS = ['/docs', '/docs-json', '/docs-yaml'];
 
 /**
  * HTTP settings of the api: strict validation (unknown fields are rejected, every problem is
  * named in the 400), the client's address from X-Forwarded-For as far as the proxies in
  * TENK_TRUSTED_PROXIES wrote it (anyone else's is ignored), Swagger UI at /docs (OpenAPI JSON
- * at /docs-json), and a malformed or oversized body refused with a message that says so.
+ * at /docs-json) on the instance's own port only (through a proxy, the public door, the docs
+ * answer 404, like /metrics, whatever the proxy's own rules say), and a malformed or oversized
+ * body refused with a message that says so.
  */
 export function configureHttp(app: INestApplication, config: TenkConfig): void {
   const express = app as NestExpressApplication;
@@ -25,5 +32,11 @@ export function configureHttp(app: INestApplication, config: TenkConfig): void {
       .addCookieAuth('tenk_session')
       .build(),
   );
+  // Express matches these case-insensitively and with any trailing part (/DOCS/, /docs/x.js),
+  // as it does the routes behind them.
+  express.use(DOCS_PATHS, (req: Request, res: Response, next: NextFunction) => {
+    if (!isForwarded(req)) return next();
+    res.status(404).json(new NotFoundException(notFoundMessage(req)).getResponse());
+  });
   SwaggerModule.setup('docs', app, document);
 }

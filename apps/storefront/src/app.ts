@@ -35,7 +35,7 @@ export class App {
       h('header', { class: 'top' }, h('a', { class: 'brand', href: href('/') }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '10k'), 'tenk shop'), this.#nav),
       this.#banner,
       this.#main,
-      h('footer', { class: 'foot' }, h('span', null, 'tenk: a shop built to stay up past 10K users. '), h('a', { href: '/docs' }, 'API docs')),
+      h('footer', { class: 'foot' }, h('span', null, 'tenk: a shop built to stay up past 10K users.')),
     );
     session.subscribe(() => this.#renderNav());
     cart.subscribe(() => this.#renderNav());

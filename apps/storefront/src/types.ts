@@ -1,4 +1,4 @@
-/** The api's shapes, as the storefront reads them (see /docs on a running shop). */
+/** The api's shapes, as the storefront reads them (see the API docs on an api instance's own port, e.g. 127.0.0.1:3001/docs). */
 
 export type Role = 'customer' | 'admin';
 

@@ -5,3 +5,4 @@ export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
 export { startService, type ServiceDefinition } from './start-service';
 export { PublicRoute, PUBLIC_ROUTE } from './public-route';
+export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage } from './direct-request';

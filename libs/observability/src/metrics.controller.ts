@@ -1,9 +1,15 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { isForwarded, notFoundMessage } from './direct-request';
 import { PublicRoute } from './public-route';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { MetricsService } from './metrics.service';
 
+/**
+ * Prometheus' scrape target, on each instance's own port: the scraper and the map call it
+ * there directly. A request a proxy forwarded (the public door: the balancer, nginx, an
+ * ingress) is answered as if there were no such route, whatever the proxy's own rules say.
+ */
 @ApiExcludeController()
 @PublicRoute()
 @Controller('metrics')
@@ -12,7 +18,8 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() res: Response): Promise<void> {
+  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (isForwarded(req)) throw new NotFoundException(notFoundMessage(req));
     res.setHeader('Content-Type', this.metrics.registry.contentType);
     res.send(await this.metrics.registry.metrics());
   }

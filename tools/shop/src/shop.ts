@@ -107,7 +107,8 @@ export class Shop {
     const shop = `http://127.0.0.1:${services.balancerPort}`;
     return {
       shop,
-      docs: `${shop}/docs`,
+      // Operators' pages live on an api instance's own port, never through the balancer.
+      docs: `http://127.0.0.1:${services.apiPort}/docs`,
       health: `${shop}/health/ready`,
       balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
       mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     '',
     `  Shop (through the balancer)   ${urls.shop}/`,
     `  Become admin (once)           npm run admin -- create --email you@example.com`,
-    `  API docs (Swagger)            ${urls.docs}`,
+    `  API docs (Swagger, api-1)     ${urls.docs}`,
     `  Health                        ${urls.health}`,
     `  Balancer status               ${urls.balancerAdmin}`,
     `  Live architecture map         ${urls.map}?token=${shop.controlToken}`,

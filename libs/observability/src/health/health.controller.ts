@@ -1,8 +1,10 @@
-import { Controller, Get, Header, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpStatus, Inject, Req, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
 import { PublicRoute } from '../public-route';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { isDirectFromLoopback } from '../direct-request';
+import { OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '../observability.module-definition';
 import { HealthRegistry, type ReadinessCheck } from './health-registry';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -15,6 +17,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly registry: HealthRegistry,
+    @Inject(OBSERVABILITY_OPTIONS) private readonly options: ObservabilityOptions,
   ) {}
 
   /** Liveness: the process runs and its event loop turns. Never checks dependencies. */
@@ -28,21 +31,30 @@ export class HealthController {
   /**
    * Readiness: every registered dependency, each bounded by a timeout. A failed critical
    * dependency answers 503; a failed non-critical one is reported as degraded with 200.
+   * Which dependency failed and why (hosts, ports, error messages) is for operators: shown to a
+   * caller on this machine at the instance's own port, or to whom `showReadinessDetailsTo`
+   * admits (the api: its admin role). Through a proxy everyone else gets `up` or `down` only.
    */
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   @Header('X-Process-Id', String(process.pid))
-  async ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async ready(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+    const report = await this.#report();
+    if (report.down) res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    if (isDirectFromLoopback(req) || this.options.showReadinessDetailsTo?.(req) === true) return report.body;
+    return { status: report.down ? 'down' : 'up' };
+  }
+
+  async #report(): Promise<{ down: boolean; body: unknown }> {
     const degraded: string[] = [];
     const checks = this.registry.list().map((check) => () => this.#run(check, degraded));
     try {
       const result = await this.health.check(checks);
       const status = degraded.length > 0 ? 'degraded' : result.status;
-      return { ...result, status, degraded };
+      return { down: false, body: { ...result, status, degraded } };
     } catch (error) {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE);
       const body = (error as { response?: unknown }).response;
-      return body ?? { status: 'error', message: String(error) };
+      return { down: true, body: body ?? { status: 'error', message: String(error) } };
     }
   }
 
