@@ -2,3 +2,5 @@
 export { LAB_ENV, busyLabPorts, startLabShop } from './lab-shop';
 export { machineDescription, type MachineDescription } from './report';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';
+export { MachineLoadMonitor, type LoadSummary } from './machine-load';
+export { commandLine, gitState, QUIET_CORES, stackVersions } from './run-stamp';

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabResult } from './experiment';
+import type { RunStamp } from './run-stamp';
 import { renderCharts } from './svg-chart';
 
 export interface SavedReport {
@@ -10,17 +11,20 @@ export interface SavedReport {
 }
 
 /**
- * Writes `<dir>/<name>.json` (the numbers, with when and where they were measured) and
+ * Writes `<dir>/<name>.json` (the numbers, with when, where and on which commit they were
+ * measured, and how busy the machine was) and
  * `<dir>/<name>.svg` (the charts). The committed copies under tools/lab/results are the
  * numbers the tutorial quotes; a reader's run overwrites them, so `git diff` compares.
  */
-export async function saveReport(dir: string, name: string, result: LabResult): Promise<SavedReport> {
+export async function saveReport(dir: string, name: string, result: LabResult, run?: RunStamp): Promise<SavedReport> {
   await mkdir(dir, { recursive: true });
   const json = path.join(dir, `${name}.json`);
   const svg = path.join(dir, `${name}.svg`);
   const document = {
     experiment: name,
     measuredAt: new Date().toISOString(),
+    // What was measured, how to rerun it, and how busy the machine was (absent in files written before this).
+    ...(run ? { run } : {}),
     machine: machineDescription(),
     headline: result.headline,
     measurements: result.measurements,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { DEFAULT_PORTS, loadConfig } from '@tenk/config';
-import { machineDescription } from '@tenk/lab';
+import { commandLine, gitState, machineDescription, QUIET_CORES, stackVersions } from '@tenk/lab';
 import type { LoadOptions } from './cli/options';
 import { LoadRunner } from './engine/load-runner';
 import { Random } from './engine/random';
@@ -51,6 +51,7 @@ const SETTLE_MS = 2_000;
 export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutput> {
   const log = (line: string) => io.stream.write(`${line}\n`);
   const config = loadConfig();
+  const git = gitState();
   const shop = options.startShop ? await LaunchedShop.start({ apiInstances: options.apiInstances, env: options.shopEnv }, (line) => log(line)) : null;
   const url = shop?.url ?? options.url;
   const target = new Target({ url, clientIps: options.clientIps, connectionsPerIp: options.connectionsPerIp, timeoutMs: options.timeoutMs });
@@ -143,6 +144,10 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
     const loadAfter = os.loadavg().map((value) => Math.round(value * 100) / 100);
 
     const result = buildResult({ options, url, shop, stats, timing, timeline, catalog, uploadBytes: upload?.videoBytes ?? null, idle, load: loadSnapshot, peakRss, peakVus, kinds, notes, loadBefore, loadAfter });
+    const other = result.conditions.otherCpuDuringHold;
+    result.run = { ...git, command: commandLine('load'), versions: await stackVersions(config), quiet: other === null ? null : other <= QUIET_CORES * 100 };
+    if (result.run.quiet === false) result.notes.push(`Not a quiet machine: other work used ${other}% of a core on average during the hold (quiet is <= ${QUIET_CORES * 100}%); rerun on a quiet machine before quoting these numbers.`);
+    if (git.dirty) result.notes.push(`Measured with uncommitted changes on top of ${git.commit?.slice(0, 12) ?? 'an unknown commit'}.`);
     await mkdir(options.outDir, { recursive: true });
     const json = path.join(options.outDir, `${result.name}.json`);
     const html = path.join(options.outDir, `${result.name}.html`);

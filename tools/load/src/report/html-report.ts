@@ -142,6 +142,14 @@ ${[
   ['load generator', `CPU ${conditions.generator.cpuAverage}% average, ${conditions.generator.cpuPeak}% peak; event-loop delay p99 up to ${conditions.generator.eventLoopP99Max} ms`],
   ['shop environment', Object.entries(target.shopEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(defaults)'],
   ['note', conditions.note ?? ''],
+  ...(result.run
+    ? [
+        ['commit', `${result.run.commit ?? 'unknown'}${result.run.dirty ? ' (with uncommitted changes)' : ''}`],
+        ['command', result.run.command],
+        ['versions', Object.entries(result.run.versions).map(([name, version]) => `${name} ${version}`).join(', ')],
+        ['quiet machine', result.run.quiet === null ? 'not measured' : result.run.quiet ? 'yes' : 'no: other work used more than 10% of a core'],
+      ]
+    : []),
 ]
   .map(([label, value]) => `<tr><td>${escape(label)}</td><td style="text-align:left">${escape(value)}</td></tr>`)
   .join('\n')}

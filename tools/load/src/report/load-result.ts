@@ -83,6 +83,12 @@ export interface LoadResult {
     catalogProducts: number;
     uploadBytes: number | null;
   };
+  /**
+   * The code measured and how to rerun it (absent in results written before it was recorded):
+   * the commit and whether the tree had changes, the exact command, the versions of what ran,
+   * and `quiet`: other work used at most 10% of a core on average during the hold.
+   */
+  run?: { commit: string | null; dirty: boolean | null; command: string; versions: Record<string, string>; quiet: boolean | null };
   conditions: {
     machine: MachineDescription;
     loadAverageBefore: number[];
