@@ -24,6 +24,8 @@ export interface RunStamp {
   load: LoadSummary;
   /** Other processes used at most QUIET_CORES on average, before and during the run. */
   quiet: boolean;
+  /** How long the run took, start to result (what `npm run lab -- all` estimates from). */
+  seconds: number;
 }
 
 /** Above this many cores of CPU used by processes outside the experiment, a run is not quiet. */
@@ -90,7 +92,7 @@ function kafkaVersion(cacheDir: string): string | null {
   return found.at(-1) ?? null;
 }
 
-export async function runStamp(input: { config: TenkConfig; script: string; args?: string[]; git: ReturnType<typeof gitState>; load: LoadSummary }): Promise<RunStamp> {
+export async function runStamp(input: { config: TenkConfig; script: string; args?: string[]; git: ReturnType<typeof gitState>; load: LoadSummary; seconds: number }): Promise<RunStamp> {
   return {
     ...input.git,
     command: commandLine(input.script, input.args),
@@ -98,5 +100,6 @@ export async function runStamp(input: { config: TenkConfig; script: string; args
     machine: machineDescription(),
     load: input.load,
     quiet: input.load.otherCoresBefore <= QUIET_CORES && input.load.otherCoresDuring <= QUIET_CORES,
+    seconds: Math.round(input.seconds),
   };
 }
