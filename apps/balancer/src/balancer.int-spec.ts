@@ -4,10 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Agent, request, WebSocket } from 'undici';
+import { Agent, request } from 'undici';
 import { controlHeaders } from '@tenk/control-plane';
 import { eventually, reply, startBalancer, startUpstream, type RunningBalancer, type TestUpstream } from './testing/harness';
-import { startWebSocketEchoServer } from './testing/websocket-echo';
 
 const agents: Agent[] = [];
 /** A client with its own connection pool (closed after the tests). */
@@ -227,39 +226,6 @@ describe('proxying', () => {
     expect(chunked.status).toBe(413);
     const fits = await get(`${lb.url}/upload`, { method: 'POST', body: Buffer.alloc(1000) });
     expect(fits.status).toBe(200);
-  });
-
-  it('passes WebSocket upgrades through', async () => {
-    const echo = await startWebSocketEchoServer();
-    running.push(echo);
-    const lb = await balancerWith(server(`
-      upstream ws { server 127.0.0.1:${echo.port}; }
-      server { listen 127.0.0.1:0; location /socket { proxy_pass http://ws; } }`));
-    const socket = new WebSocket(`ws://127.0.0.1:${lb.balancer.port()}/socket`);
-    const messages: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => socket.send('hello through tenk');
-      socket.onmessage = (event) => {
-        messages.push(String(event.data));
-        socket.close();
-      };
-      socket.onclose = () => resolve();
-      socket.onerror = () => reject(new Error('websocket failed'));
-    });
-    expect(messages).toEqual(['echo: hello through tenk']);
-    expect(echo.forwardedFor).toEqual(['127.0.0.1']);
-    await eventually(() => lb.balancer.stats.websocketsTotal === 1 && lb.balancer.stats.websocketsActive === 0, 5000, 'tunnel closed');
-  });
-
-  it('answers an upgrade no peer accepts with a 502 that carries the request id', async () => {
-    const closedPort = await freePort();
-    const lb = await balancerWith(server(`
-      upstream ws { server 127.0.0.1:${closedPort}; }
-      server { listen 127.0.0.1:0; location /socket { proxy_pass http://ws; } }`));
-    const answer = await rawRequest(lb.balancer.port(), 'GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: trace-ws\r\n\r\n');
-    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    expect(answer).toContain('\r\nX-Request-Id: trace-ws\r\nConnection: close\r\n');
-    expect(answer).toMatch(/\r\n\r\n502 Bad Gateway: upstream "ws" failed \(ECONNREFUSED\)\n$/);
   });
 
   it('never serves the admin API on the public listener', async () => {

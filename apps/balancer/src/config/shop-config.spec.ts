@@ -4,6 +4,7 @@
  * public; they live on each api instance's own port.
  */
 import path from 'node:path';
+import { RequestHeaderPlan } from '../http/header-plans';
 import { LocationRouter } from '../http/location-router';
 import { normalizePath } from '../http/uri';
 import { loadConfig } from './load-config';
@@ -43,5 +44,9 @@ describe("tenk.conf's public door", () => {
     expect(handlerFor('/assets/index-abc.js')?.kind).toBe('static');
     expect(handlerFor('/')?.kind).toBe('static');
     expect(handlerFor('/balancer/health')).toMatchObject({ kind: 'return', code: 200 });
+  });
+
+  it('lets upgrades (WebSocket) through nowhere: nothing behind the balancer upgrades', () => {
+    for (const location of server.locations) expect(new RequestHeaderPlan(location.settings.proxySetHeaders).upgrade).toBeNull();
   });
 });

@@ -30,7 +30,34 @@ describe('RequestHeaderPlan', () => {
   });
 });
 
+describe('RequestHeaderPlan: upgrades (nginx\'s WebSocket recipe)', () => {
+  const upgrade = { name: 'Upgrade', key: 'upgrade', value: '$http_upgrade' };
+  const raw = ['Host', 'shop', 'Connection', 'Upgrade', 'Upgrade', 'websocket'];
+
+  it.each(['$connection_upgrade', 'upgrade', 'Upgrade'])('lets upgrades through with Upgrade + Connection %s, sending neither as a plain header', (connection) => {
+    const plan = new RequestHeaderPlan([upgrade, { name: 'Connection', key: 'connection', value: connection }]);
+    expect(plan.upgrade?.evaluate(ctx(raw))).toBe('websocket');
+    expect(plan.build(raw, ctx(raw))).toEqual(['Host', 'api', 'X-Forwarded-For', '198.51.100.4', 'X-Forwarded-Proto', 'http', 'X-Request-Id', 'req-1']);
+  });
+
+  it('lets none through without both lines (the default), and never forwards the client\'s Upgrade or Connection', () => {
+    expect(new RequestHeaderPlan([]).upgrade).toBeNull();
+    expect(new RequestHeaderPlan([upgrade]).upgrade).toBeNull();
+    expect(new RequestHeaderPlan([{ name: 'Connection', key: 'connection', value: 'upgrade' }]).upgrade).toBeNull();
+    const plan = new RequestHeaderPlan([upgrade, { name: 'Connection', key: 'connection', value: 'close' }]);
+    expect(plan.upgrade).toBeNull();
+    // Connection "close" is still sent (it stops upstream keep-alive, as in nginx); Upgrade is not.
+    expect(plan.build(raw, ctx(raw))).toEqual(['Host', 'api', 'X-Forwarded-For', '198.51.100.4', 'X-Forwarded-Proto', 'http', 'X-Request-Id', 'req-1', 'Connection', 'close']);
+  });
+});
+
 describe('ResponseHeaderPlan', () => {
+  it('writes a 101 head with the upstream\'s Upgrade and Connection, without hidden or framing headers', () => {
+    const plan = new ResponseHeaderPlan(['x-powered-by'], [{ name: 'X-Request-Id', key: 'x-request-id', value: '$request_id', always: true }]);
+    const raw = ['Upgrade', 'websocket', 'Connection', 'Upgrade', 'Sec-WebSocket-Accept', 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'X-Powered-By', 'Express', 'Keep-Alive', 'timeout=5'].map((s) => Buffer.from(s));
+    expect(plan.switchingHead(raw, ctx([]))).toBe('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Request-Id: req-1\r\n\r\n');
+  });
+
   it('drops hop-by-hop and hidden headers, and adds add_header for the listed statuses only (unless always)', () => {
     const plan = new ResponseHeaderPlan(['x-powered-by'], [
       { name: 'Cache-Control', key: 'cache-control', value: 'no-cache', always: false },

@@ -28,15 +28,31 @@ interface SetHeader {
  * The request headers a location sends upstream, compiled once: which client headers to
  * drop, and which to set (tenk's defaults, overridden by proxy_set_header by name; an
  * empty value removes the header, as in nginx).
+ *
+ * Upgrades follow nginx's WebSocket recipe: a location lets them through when it sets both
+ * `proxy_set_header Upgrade $http_upgrade` (any non-empty value) and `proxy_set_header
+ * Connection` to `upgrade` or `$connection_upgrade`; `upgrade` is then that Upgrade value.
+ * These two are never sent as ordinary headers: an upgrade request carries them (ProxyExchange
+ * hands the value to undici's `upgrade` option, which writes `Connection: upgrade`), and any
+ * other request goes without them, so the upstream is only ever offered an upgrade where the
+ * configuration allows one.
  */
 export class RequestHeaderPlan {
   readonly #drop: Set<string>;
   readonly #set: SetHeader[];
+  /** The Upgrade value's template when this location lets upgrades through, else null. */
+  readonly upgrade: Template | null;
 
   constructor(settings: readonly HeaderSetting[]) {
     const byKey = new Map<string, HeaderSetting>();
     for (const header of DEFAULT_REQUEST_HEADERS) byKey.set(header.key, header);
     for (const header of settings) byKey.set(header.key, header);
+    const upgrade = byKey.get('upgrade');
+    const connection = byKey.get('connection');
+    const connectionUpgrades = connection !== undefined && isUpgradeConnection(connection.value);
+    this.upgrade = upgrade !== undefined && upgrade.value !== '' && connectionUpgrades ? new Template(upgrade.value) : null;
+    byKey.delete('upgrade');
+    if (connectionUpgrades) byKey.delete('connection');
     this.#drop = new Set([...REQUEST_DROP, ...byKey.keys()]);
     this.#set = [...byKey.values()].filter((header) => header.value !== '').map((header) => ({ name: header.name, template: new Template(header.value) }));
   }
@@ -57,6 +73,12 @@ export class RequestHeaderPlan {
     }
     return out;
   }
+}
+
+/** `proxy_set_header Connection` as nginx's WebSocket recipe writes it: "upgrade", or the $connection_upgrade map. */
+function isUpgradeConnection(value: string): boolean {
+  const lower = value.trim().toLowerCase();
+  return lower === 'upgrade' || lower === '$connection_upgrade' || lower === '${connection_upgrade}';
 }
 
 /** Statuses add_header (without `always`) and expires apply to (nginx's list). */
@@ -102,6 +124,28 @@ export class ResponseHeaderPlan {
     return out;
   }
 
+  /**
+   * The head of a `101 Switching Protocols` for the client: the upstream's headers, with its
+   * Upgrade and Connection (they make the switch), without proxy_hide_header's and framing
+   * ones, plus add_header ... always.
+   */
+  switchingHead(rawHeaders: readonly Buffer[] | readonly string[] | null, context: VariableContext): string {
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+    const drop = this.#drop;
+    const raw = rawHeaders ?? [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = text(raw[i]);
+      const key = name.toLowerCase();
+      if (key !== 'connection' && key !== 'upgrade' && drop.has(key)) continue;
+      if (key === 'content-length') continue;
+      head += `${name}: ${text(raw[i + 1])}\r\n`;
+    }
+    const extra: string[] = [];
+    this.appendTo(extra, 101, context);
+    for (let i = 0; i < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+    return `${head}\r\n`;
+  }
+
   /** Appends add_header values that apply to this status. */
   appendTo(out: string[], status: number, context: VariableContext): void {
     const add = this.#add;
@@ -112,6 +156,10 @@ export class ResponseHeaderPlan {
       if (value !== '') out.push(add[i].name, value);
     }
   }
+}
+
+function text(value: Buffer | string): string {
+  return typeof value === 'string' ? value : latin1(value);
 }
 
 /** Buffer#latin1Slice (not in @types/node): the cheapest way to turn a header's bytes into a string. */

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
@@ -10,6 +12,7 @@ import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './ne
 import { RequestContext } from './request-context';
 import { isBodyTooLarge, RequestBodyRelay } from './request-body';
 import type { TenkResponse } from './tenk-response';
+import { UpgradeTunnel, type TunnelOwner } from './upgrade-tunnel';
 
 const CLIENT_CLOSED = Object.freeze(new Error('the client closed the connection'));
 
@@ -24,10 +27,16 @@ type DispatchOptions = Dispatcher.DispatchOptions;
  * for a request body already streamed. A response that will be retried is read to its end
  * and dropped (the connection stays reusable), and the next dispatch starts only after
  * undici is done with the previous one, so callbacks never cross attempts.
+ *
+ * An upgrade request (one Node handed to the listener's 'upgrade' event) in a location that
+ * lets upgrades through is sent with undici's `upgrade` option; only a 101 answer turns the
+ * client connection into a tunnel (onUpgrade). Any other answer is an ordinary response.
  */
-export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler {
+export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler, TunnelOwner {
   readonly upstream: Upstream;
   peer: Peer | null = null;
+  /** Set by the listener for a request that asked for an upgrade: where its tunnel registers. */
+  tunnels: Set<UpgradeTunnel> | null = null;
   #peerStartedAt = 0;
   #options: DispatchOptions;
   #body: RequestBodyRelay | null = null;
@@ -64,6 +73,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       headersTimeout: location.readTimeoutMs,
       bodyTimeout: location.readTimeoutMs,
       reset: !upstream.reuseConnections,
+      upgrade: null,
     };
   }
 
@@ -74,6 +84,12 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const options = this.#options;
     options.path = path;
     options.headers = location.requestHeaders.build(req.rawHeaders, this);
+    if (this.tunnels !== null) {
+      // Offered to the upstream only where the location allows it (header-plans.ts).
+      const upgrade = location.requestHeaders.upgrade;
+      const value = upgrade === null ? '' : upgrade.evaluate(this);
+      if (value !== '') options.upgrade = value;
+    }
     const length = bodyLength(req);
     if (length !== 0) {
       if (length > 0 && location.maxBodySize > 0 && length > location.maxBodySize) {
@@ -157,6 +173,52 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (statusText !== '') res.writeHead(statusCode, statusText, headers);
     else res.writeHead(statusCode, headers);
     return true;
+  }
+
+  /**
+   * The upstream answered 101 to the upgrade it was offered: the client gets the 101 and the
+   * connection becomes a tunnel. The peer counts it as a request in flight until it closes.
+   */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
+    this.#inFlight = false;
+    this.#abort = null;
+    this.#releaseClient();
+    const peer = this.peer as Peer;
+    this.upstreamStatus = statusCode;
+    this.upstreamMs = performance.now() - this.#peerStartedAt;
+    const client = this.req.socket;
+    if (this.closed || this.tunnels === null || client.destroyed) {
+      socket.destroy();
+      this.upstream.release(peer, false, Date.now());
+      return;
+    }
+    const location = this.location as RuntimeLocation;
+    const stats = this.stats;
+    this.status = 101;
+    // The request is answered (counted as one now); the tunnel is counted apart.
+    this.closed = true;
+    stats.active--;
+    stats.responses[1]++;
+    peer.responses[1]++;
+    stats.websocketsActive++;
+    stats.websocketsTotal++;
+    // The response object never writes: the tunnel owns the socket from here on.
+    this.res.owner = null;
+    this.res.detachSocket(client);
+    new UpgradeTunnel(this, client as Socket, socket, location.responseHeaders.switchingHead(rawHeaders, this), location.readTimeoutMs, this.tunnels);
+  }
+
+  onTunnelClose(bytesSent: number): void {
+    this.bytesSent = bytesSent;
+    this.stats.websocketsActive--;
+    const peer = this.peer as Peer;
+    peer.bytesSent += bytesSent;
+    this.upstream.release(peer, false, Date.now());
+    const log = (this.location as RuntimeLocation).accessLog;
+    if (log !== null) {
+      this.durationMs = performance.now() - this.startedAt;
+      log.write(this);
+    }
   }
 
   onData(chunk: Buffer): boolean {

@@ -9,7 +9,7 @@ import { rawHeader, type VariableContext } from './variables';
 /**
  * What tenk knows about one request, whichever way it is answered: what templates can read
  * ($uri, $request_id, ...) and what the access log records. RequestContext (answered through
- * node:http, and the proxy's ProxyExchange) and UpgradeTunnel (WebSocket) extend it, and
+ * node:http, and the proxy's ProxyExchange, which also logs upgraded tunnels) extends it, and
  * through Attempt it carries the balancing state, so a request costs one object of tenk's own.
  */
 export class RequestRecord extends Attempt implements VariableContext, AccessRecord {

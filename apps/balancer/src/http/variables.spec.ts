@@ -22,6 +22,9 @@ describe('Template', () => {
     expect(new Template('$http_x_api_key $cookie_session $arg_qty $arg_missing.').evaluate(ctx)).toBe('k1 abc 2 .');
     expect(new Template('$proxy_add_x_forwarded_for').evaluate(ctx)).toBe('10.0.0.1, 203.0.113.7');
     expect(new Template('$proxy_add_x_forwarded_for').evaluate(context('/', []))).toBe('203.0.113.7');
+    // nginx's documented `map $http_upgrade $connection_upgrade`, built in.
+    expect(new Template('$connection_upgrade').evaluate(context('/', ['Upgrade', 'websocket']))).toBe('upgrade');
+    expect(new Template('$connection_upgrade').evaluate(ctx)).toBe('close');
   });
 
   it('is a constant without variables', () => {

@@ -38,6 +38,9 @@ const PLAIN: Record<string, Getter> = {
     const previous = rawHeader(c.req.rawHeaders, 'x-forwarded-for');
     return previous ? `${previous}, ${c.clientAddress}` : c.clientAddress;
   },
+  // nginx users define it with a `map` (tenk has none): "upgrade" when the client asks for an
+  // upgrade, else "close". Only its use in `proxy_set_header Connection` matters (header-plans.ts).
+  connection_upgrade: (c) => (rawHeader(c.req.rawHeaders, 'upgrade') === '' ? 'close' : 'upgrade'),
   content_length: (c) => rawHeader(c.req.rawHeaders, 'content-length'),
   content_type: (c) => rawHeader(c.req.rawHeaders, 'content-type'),
 };

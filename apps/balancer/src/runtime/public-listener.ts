@@ -3,10 +3,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyExchange } from '../http/proxy-exchange';
 import { rawReply } from '../http/raw-reply';
-import { RequestContext } from '../http/request-context';
+import { RequestContext, requestHasBody } from '../http/request-context';
 import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
-import { UpgradeTunnel } from '../http/upgrade-tunnel';
+import type { UpgradeTunnel } from '../http/upgrade-tunnel';
 import { normalizePath, originForm } from '../http/uri';
 import { hostOf } from '../http/variables';
 import type { Logger } from '../observability/logger';
@@ -121,7 +121,8 @@ export class PublicListener {
 
   // ---- requests ---------------------------------------------------------------------------
 
-  #onRequest(req: IncomingMessage, res: TenkResponse): void {
+  /** `upgrading`: the request asked for an upgrade (it came through #onUpgrade). */
+  #onRequest(req: IncomingMessage, res: TenkResponse, upgrading = false): void {
     const host = this.#host;
     const stats = host.stats;
     stats.requests++;
@@ -151,6 +152,7 @@ export class PublicListener {
     let context: RequestContext;
     if (location.kind === 'proxy') {
       const exchange = new ProxyExchange(req, res, port, stats, location, location.upstream as NonNullable<RuntimeLocation['upstream']>);
+      if (upgrading) exchange.tunnels = host.tunnels;
       context = exchange;
     } else {
       context = new RequestContext(req, res, port, stats);
@@ -273,40 +275,59 @@ export class PublicListener {
 
   // ---- upgrades (WebSocket) -----------------------------------------------------------------
 
+  /**
+   * A request with `Connection: upgrade` + `Upgrade:`. Node detaches its HTTP parser from the
+   * connection and hands over the socket; tenk answers it as an ordinary request (routing,
+   * limit_req, access log, headers) through a response on that socket. Only a 101 from the
+   * upstream, in a location that lets upgrades through, turns the connection into a tunnel
+   * (ProxyExchange.onUpgrade); after any other answer the socket goes back to the HTTP server,
+   * which parses the next request on it as on any connection.
+   */
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const host = this.#host;
     if (host.draining) return rawReply(socket, 503, 'shutting down');
-    const route = this.route;
-    const server = route.single ?? route.serverFor(hostOf(req));
-    const url = req.url ?? '/';
-    const target = url.charCodeAt(0) === 47 ? url : originForm(url);
-    const question = target === null ? -1 : target.indexOf('?');
-    const rawPath = target === null ? '' : question === -1 ? target : target.slice(0, question);
-    const uri = target === null ? null : normalizePath(rawPath);
-    if (target === null || uri === null) return rawReply(socket, 400, 'malformed request target');
-    const location = server.router.match(uri);
-    if (location === null || location.kind !== 'proxy' || location.upstream === null) return rawReply(socket, 404, 'no proxied location for this upgrade');
-    const port = this.#port;
-    const tunnel = new UpgradeTunnel(req, socket, head, port, host.stats, location, location.upstream, (closed) => host.tunnels.delete(closed));
-    tunnel.uri = uri;
-    tunnel.target = target;
-    const now = Date.now();
-    for (const { zone, rule } of location.limits) {
-      const key = zone.keyFor(tunnel);
-      if (key === '') continue;
-      const verdict = zone.check(key, rule, now, location.limitDryRun);
-      if (verdict < 0) {
-        host.stats.rateLimited++;
-        return rawReply(socket, location.limitStatus, `over the request rate allowed per client (zone "${zone.name}")`, `Retry-After: ${-verdict}\r\n`);
-      }
+    if (requestHasBody(req)) {
+      // Node skipped the body (an upgraded connection's bytes are not HTTP); read as HTTP,
+      // they could hide a second request. nginx-style servers never mix the two either.
+      host.stats.badRequests++;
+      return rawReply(socket, 400, 'an upgrade request cannot carry a body');
     }
-    host.tunnels.add(tunnel);
-    tunnel.start(upstreamPath(location, target, rawPath, uri, question === -1 ? '' : target.slice(question)));
+    const client = socket as Socket;
+    // Bytes the client sent after the request stay first in line: the next request's, or
+    // the tunnel's.
+    if (head.length > 0) client.unshift(head);
+    const res = new TenkResponse(req);
+    res.shouldKeepAlive = wantsKeepAlive(req);
+    res.assignSocket(client);
+    res.once('finish', () => this.#handBack(res, client));
+    this.#onRequest(req, res, true);
+  }
+
+  /** An upgrade request answered without a switch: its connection is HTTP again (or closes). */
+  #handBack(res: TenkResponse, socket: Socket): void {
+    res.detachSocket(socket);
+    // What Node's server does after a response (its 'close' is when tenk logs the request).
+    const closing = res as TenkResponse & { _closed?: boolean; _last?: boolean };
+    if (closing._closed !== true) {
+      closing._closed = true;
+      process.nextTick(() => res.emit('close'));
+    }
+    if (closing._last === true || !res.shouldKeepAlive || this.#host.draining || socket.destroyed || !socket.readable) {
+      socket.end(() => socket.destroy());
+      return;
+    }
+    // Node's connection handler sets up a fresh parser on the socket (the next request, or
+    // bytes already buffered, are parsed as HTTP); #onConnection does not count it twice.
+    // An idle connection handed back closes after client_header_timeout (Node's rule for a
+    // new connection) rather than keepalive_timeout.
+    this.server.emit('connection', socket);
   }
 
   // ---- connections ----------------------------------------------------------------------------
 
   #onConnection(socket: Socket): void {
+    // A connection handed back after an upgrade request that was not switched (#handBack).
+    if (this.#sockets.has(socket)) return;
     const stats = this.#host.stats;
     stats.connections++;
     stats.connectionsTotal++;
@@ -339,6 +360,13 @@ export function upstreamPath(location: RuntimeLocation, target: string, rawPath:
   if (replacement === null) return target;
   const rest = uri.slice(location.prefix.length);
   return replacement + (rawPath === uri ? rest : escapePath(rest)) + query;
+}
+
+/** Whether the client's connection may stay open after the response (Node's rule, for requests it did not parse to the end). */
+function wantsKeepAlive(req: IncomingMessage): boolean {
+  const connection = (req.headers.connection ?? '').toLowerCase();
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return /(^|[\s,])keep-alive($|[\s,])/u.test(connection);
+  return !/(^|[\s,])close($|[\s,])/u.test(connection);
 }
 
 /** Escapes what may not appear literally in a path (RFC 3986 pchar and "/"). */
