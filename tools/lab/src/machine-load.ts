@@ -140,8 +140,7 @@ export class MachineLoadMonitor {
     for (const [pid, times] of processes) children.set(times.ppid, [...(children.get(times.ppid) ?? []), pid]);
     const found = new Set<number>();
     const queue = [...roots];
-    while (queue.length > 0) {
-      const pid = queue.pop()!;
+    for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
       if (found.has(pid)) continue;
       found.add(pid);
       queue.push(...(children.get(pid) ?? []));

@@ -45,7 +45,8 @@ async function runAll(config: TenkConfig, args: string[], quick: boolean, result
   const failed: string[] = [];
   for (const [index, experiment] of EXPERIMENTS.entries()) {
     const elapsed = Math.round((Date.now() - started) / 60_000);
-    console.log(`\n== [${index + 1}/${EXPERIMENTS.length}] ${experiment.name}${durations[index] !== null ? ` (about ${Math.ceil(durations[index]! / 60)} min)` : ''}; ${elapsed} min so far`);
+    const recorded = durations[index];
+    console.log(`\n== [${index + 1}/${EXPERIMENTS.length}] ${experiment.name}${recorded != null ? ` (about ${Math.ceil(recorded / 60)} min)` : ''}; ${elapsed} min so far`);
     try {
       await runOne(experiment, { config, args, quick, resultsDir, command: ['all', ...args] });
     } catch (error) {
