@@ -434,6 +434,22 @@ describe('static files', () => {
       expect(response).not.toContain('secret');
     }
   });
+
+  it('decodes a try_files path once, as nginx: /assets/%252e%252e/index.html is not /index.html', async () => {
+    const lb = await balancerWith(server(`
+      server { listen 127.0.0.1:0;
+        root ${site};
+        location /assets/ { try_files $uri =404; }
+        location / { try_files $uri /index.html; }
+      }`));
+    const doubled = await get(`${lb.url}/assets/%252e%252e/index.html`);
+    expect(doubled.status).toBe(404);
+    expect(doubled.body).not.toContain('<title>shop</title>');
+    // Decoded once it names a folder called "%2e%2e": a file there is served.
+    mkdirSync(path.join(site, 'assets', '%2e%2e'), { recursive: true });
+    writeFileSync(path.join(site, 'assets', '%2e%2e', 'index.html'), 'a file in a folder named %2e%2e');
+    expect((await get(`${lb.url}/assets/%252e%252e/index.html`)).body).toBe('a file in a folder named %2e%2e');
+  });
 });
 
 function freePort(): Promise<number> {

@@ -1,5 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { DEFAULT_SETTINGS } from '../config/defaults';
-import { filePath, notModified, parseRange } from './static-files';
+import { expandCandidate, filePath, notModified, parseRange } from './static-files';
+import { normalizePath } from './uri';
+import { Template, type VariableContext } from './variables';
 
 describe('static file helpers', () => {
   const root = { ...DEFAULT_SETTINGS, root: '/srv/site' };
@@ -15,6 +18,19 @@ describe('static file helpers', () => {
     expect(filePath('/srv/site', '/../etc/passwd', root, '/')).toBeNull();
     expect(filePath('/srv/media', '/media/../../etc/passwd', alias, '/media/')).toBeNull();
     expect(filePath('/srv/site', '/../site-private/x', root, '/')).toBeNull();
+  });
+
+  it('expands a try_files candidate from $uri without decoding it again (nginx decodes once)', () => {
+    // GET /assets/%252e%252e/index.html: $uri is /assets/%2e%2e/index.html, a file named "%2e%2e/index.html"
+    // under /assets; decoding it a second time made it /assets/../index.html, served as /index.html.
+    const uri = normalizePath('/assets/%252e%252e/index.html') as string;
+    expect(uri).toBe('/assets/%2e%2e/index.html');
+    const context = { uri, req: { url: '/assets/%252e%252e/index.html', rawHeaders: [] } as unknown as IncomingMessage } as VariableContext;
+    expect(expandCandidate(new Template('$uri'), context)).toBe('/assets/%2e%2e/index.html');
+    expect(expandCandidate(new Template('$uri/'), context)).toBe('/assets/%2e%2e/index.html/');
+    // Dots written in the candidate itself are still resolved, and may not climb above /.
+    expect(expandCandidate(new Template('/a/./b/../c'), context)).toBe('/a/c');
+    expect(expandCandidate(new Template('/../x'), context)).toBeNull();
   });
 
   it('answers conditional requests (If-None-Match wins over If-Modified-Since)', () => {

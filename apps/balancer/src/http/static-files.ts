@@ -5,8 +5,8 @@ import type { RuntimeLocation } from '../runtime/runtime-location';
 import { ADD_HEADER_STATUSES } from './header-plans';
 import { mediaType } from './mime-types';
 import type { RequestContext } from './request-context';
-import { normalizePath } from './uri';
-import type { Template } from './variables';
+import { resolveSegments } from './uri';
+import type { Template, VariableContext } from './variables';
 
 /** What a static lookup found: a file to send, a redirect to another URI, or a status. */
 export type StaticOutcome = { kind: 'file'; file: string } | { kind: 'internal'; uri: string } | { kind: 'status'; code: number } | { kind: 'slash' };
@@ -195,10 +195,13 @@ export function filePath(base: string, uri: string, settings: HttpSettings, pref
   return uri.endsWith('/') && !joined.endsWith(path.sep) ? joined + path.sep : joined;
 }
 
-/** A try_files candidate for this request, normalized (null when it is not a clean path). */
-function expandCandidate(candidate: Template, context: RequestContext): string | null {
+/**
+ * A try_files candidate for this request (null when it is not a clean path). $uri is already
+ * decoded: the value is a file path as it stands, never decoded again (nginx decodes once).
+ */
+export function expandCandidate(candidate: Template, context: VariableContext): string | null {
   const value = candidate.evaluate(context);
-  const normalized = normalizePath(value);
+  const normalized = resolveSegments(value);
   if (normalized === null) return null;
   return value.endsWith('/') && !normalized.endsWith('/') ? `${normalized}/` : normalized;
 }

@@ -1,4 +1,4 @@
-import { normalizePath, originForm } from './uri';
+import { normalizePath, originForm, resolveSegments } from './uri';
 
 describe('normalizePath ($uri)', () => {
   it.each([
@@ -11,12 +11,23 @@ describe('normalizePath ($uri)', () => {
     ['/caf%C3%A9', '/café'],
     ['/%61dmin', '/admin'],
     ['/a/%2e%2e/b', '/b'],
+    // Decoded once: %25 is a literal "%", never the start of another escape.
+    ['/assets/%252e%252e/index.html', '/assets/%2e%2e/index.html'],
   ])('%s -> %s', (raw, expected) => {
     expect(normalizePath(raw)).toBe(expected);
   });
 
   it.each(['/..', '/../etc/passwd', '/a/../../b', '/%2e%2e/x', '/bad%zz', '/nul%00', 'relative'])('refuses %s', (raw) => {
     expect(normalizePath(raw)).toBeNull();
+  });
+});
+
+describe('resolveSegments (an already decoded path)', () => {
+  it('merges slashes and resolves dots without decoding', () => {
+    expect(resolveSegments('/assets/%2e%2e/index.html')).toBe('/assets/%2e%2e/index.html');
+    expect(resolveSegments('/a//b/./c/../d')).toBe('/a/b/d');
+    expect(resolveSegments('/a/../../b')).toBeNull();
+    expect(resolveSegments('x')).toBeNull();
   });
 });
 

@@ -17,6 +17,17 @@ export function normalizePath(rawPath: string): string | null {
     }
     if (decoded.indexOf('\0') !== -1) return null;
   }
+  return resolveSegments(decoded);
+}
+
+/**
+ * A path that is already decoded (a $uri, a try_files candidate made from it) with `//`
+ * merged and `.`/`..` resolved, and no `%XX` decoding: decoding it again would turn an
+ * encoded `%252e%252e` into a `..` that climbs (nginx decodes once). Null if it climbs above `/`.
+ */
+export function resolveSegments(decoded: string): string | null {
+  if (decoded.charCodeAt(0) !== 47 /* / */) return null;
+  if (decoded.indexOf('/.') === -1 && decoded.indexOf('//') === -1) return decoded;
   const segments: string[] = [];
   const parts = decoded.split('/');
   for (let i = 1; i < parts.length; i++) {

@@ -7,7 +7,7 @@ import { RequestContext, requestHasBody } from '../http/request-context';
 import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
 import type { UpgradeTunnel } from '../http/upgrade-tunnel';
-import { normalizePath, originForm } from '../http/uri';
+import { normalizePath, originForm, resolveSegments } from '../http/uri';
 import { hostOf } from '../http/variables';
 import type { Logger } from '../observability/logger';
 import type { BalancerStats } from '../observability/stats';
@@ -248,7 +248,8 @@ export class PublicListener {
     const question = uri.indexOf('?');
     const rawPath = question === -1 ? uri : uri.slice(0, question);
     const query = question === -1 ? '' : uri.slice(question);
-    const normalized = normalizePath(rawPath);
+    // The fallback is a URI as written in the configuration, used as $uri (not decoded, as nginx).
+    const normalized = resolveSegments(rawPath);
     const location = normalized === null ? null : server.router.match(normalized);
     if (normalized === null || location === null) {
       context.respond(404, '404 Not Found\n');
