@@ -82,6 +82,24 @@ describe('the live architecture map', () => {
     await page.close();
   });
 
+  it('its algorithm selector shows the algorithm in force, and follows a switch made elsewhere', async () => {
+    const inForce = async () => ((await snapshot()) as Snapshot & { algorithm: string }).algorithm;
+    const before = await inForce();
+    const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(mapUrl(`/?token=${controlToken()}`));
+      await page.waitForFunction(`document.getElementById('algorithm').value === ${JSON.stringify(before)}`, undefined, { timeout: 15_000 });
+      const other = before === 'least_conn' ? 'ip_hash' : 'least_conn';
+      const switched = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: JSON.stringify({ algorithm: other }) });
+      expect(switched.status).toBe(200);
+      await page.waitForFunction(`document.getElementById('algorithm').value === '${other}'`, undefined, { timeout: 15_000 });
+    } finally {
+      await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: JSON.stringify({ algorithm: before }) });
+      await page.close();
+    }
+    expect(await inForce()).toBe(before);
+  });
+
   it('names a bad control request', async () => {
     const response = await fetch(mapUrl('/controls/switches/teleport'), { method: 'PUT', headers: controlCallHeaders(), body: '{"on":true}' });
     expect(response.status).toBe(400);
