@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startControlServer } from './control-server';
 import { Shop } from './shop';
+import { startedIn } from './started-in';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -22,8 +23,16 @@ function step(title: string, command: string[]): void {
   console.log(`    done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** `npm start` from the first moment (tools/bootstrap notes it before installing), else from here. */
+function commandStartedAt(now: number): number {
+  const noted = Number(process.env['TENK_COMMAND_STARTED_AT']);
+  delete process.env['TENK_COMMAND_STARTED_AT'];
+  return Number.isFinite(noted) && noted > 0 && noted <= now ? noted : now;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const commandStarted = commandStartedAt(started);
   const register = ['-r', path.join(ROOT, 'tools/register.cjs')];
   step('Build (swc + Vite)', [...register, 'tools/build/src/main.ts']);
   step('Local stack: PostgreSQL primary + replica, Redis x2, Kafka, SMTP sink', [...register, 'tools/infra/src/main.ts', 'up']);
@@ -35,7 +44,7 @@ async function main(): Promise<void> {
   const urls = shop.urls;
   const tokenFile = path.relative(process.cwd(), shop.controlTokenFile) || shop.controlTokenFile;
   const lines = [
-    `tenk is running (started in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    `tenk is running (${startedIn(commandStarted, started, Date.now())})`,
     '',
     `  Shop (through the balancer)   ${urls.shop}/`,
     `  Become admin (once)           npm run admin -- create --email you@example.com`,
