@@ -1,5 +1,35 @@
 import nx from '@nx/eslint-plugin';
 
+/**
+ * The architecture, enforced (README "Workspace"; `nx graph` draws it). Two tag dimensions:
+ * - layer: platform (config, observability, switches, storage, control-plane, contracts) <-
+ *   pattern (caching, database, messaging, resilience) <- domain (accounts, media, reporting)
+ *   <- app. A layer imports only the layers below it and its own; apps never import apps;
+ *   tools sit beside the apps; `layer:test` (@tenk/testing, e2e) only from test code.
+ * - scope: shared code (scope:shared) imports only shared code; the edge (balancer), the web
+ *   (storefront) and the shop see their own scope and shared code.
+ * tools/build/src/module-boundaries.spec.ts shows each rule failing a forbidden import.
+ */
+function boundaries({ testCode }) {
+  const test = testCode ? ['layer:test'] : [];
+  return {
+    enforceBuildableLibDependency: true,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:platform', ...test] },
+      { sourceTag: 'layer:pattern', onlyDependOnLibsWithTags: ['layer:platform', 'layer:pattern', ...test] },
+      { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:platform', 'layer:pattern', 'layer:domain', ...test] },
+      { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['layer:platform', 'layer:pattern', 'layer:domain', ...test] },
+      { sourceTag: 'layer:tool', onlyDependOnLibsWithTags: ['layer:platform', 'layer:pattern', 'layer:domain', 'layer:tool', ...test] },
+      { sourceTag: 'layer:test', onlyDependOnLibsWithTags: ['layer:platform', 'layer:pattern', 'layer:domain', 'layer:app', 'layer:tool', 'layer:test'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:edge', onlyDependOnLibsWithTags: ['scope:edge', 'scope:shared'] },
+      { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:web', 'scope:shared'] },
+      { sourceTag: 'scope:shop', onlyDependOnLibsWithTags: ['scope:shop', 'scope:shared'] },
+    ],
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -9,27 +39,14 @@ export default [
   },
   {
     files: ['**/*.ts', '**/*.js', '**/*.cjs', '**/*.mjs'],
-    rules: {
-      // The architecture, enforced: apps import libs (never each other), libs never import
-      // apps, and each scope sees only what it may. `nx graph` draws the same picture.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:edge', onlyDependOnLibsWithTags: ['scope:edge', 'scope:shared'] },
-            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:web', 'scope:shared'] },
-            { sourceTag: 'scope:shop', onlyDependOnLibsWithTags: ['scope:shop', 'scope:shared'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries({ testCode: false })] },
+  },
+  {
+    // Test code: specs, `testing/` folders (test apps and fixtures), the e2e suites, and the
+    // lab's experiments (they start throwaway Redis servers and name scratch databases as
+    // tests do) may also import @tenk/testing.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/testing/**', 'e2e/**', 'tools/lab/src/experiments/**'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries({ testCode: true })] },
   },
   {
     files: ['**/*.ts'],

@@ -25,4 +25,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@tenk/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts') },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // A project may have only integration tests (`*.int-spec.ts`); its unit target then passes.
+  passWithNoTests: true,
+  // Inside an Nx task, also write the counts for `npm test` (.tenk/test-results/<target>/).
+  reporters: ['default', path.join(__dirname, 'tools/test-runner/jest-results-reporter.cjs')],
 };

@@ -1,11 +1,20 @@
 /**
- * Builds the server side of the workspace into dist/ with swc: every lib, and the apps named
- * on the command line (all of them when none is named). Usage: npm run build [-- api balancer]
- * Type-checking is `npm run typecheck`; this step only compiles, in a second or two.
- * Browser apps (apps/storefront) are then built with Vite into dist/apps/<name> (vite-build.ts).
+ * Builds the server side of the workspace into dist/ with swc. Each project compiles into its
+ * own folder, dist/<project root> (dist/libs/database, dist/apps/api, dist/tools/db), keeping
+ * the workspace layout so the rewritten `@tenk/*` imports line up.
+ *
+ *   npm run build                      every lib, app and runnable tool, in one process (~2 s)
+ *   npm run build -- api balancer      every lib, then the named apps
+ *   ... main.ts --project libs/config  exactly one project into dist/libs/config: what each
+ *                                      project's Nx `build` target runs (`nx build api` builds
+ *                                      its libs first through `dependsOn: ^build`)
+ *
+ * Type-checking is `npm run typecheck` (or `nx typecheck <project>`); this step only compiles.
+ * Browser apps (apps/storefront) are built with Vite into dist/apps/<name> (vite-build.ts).
  */
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { compileTree, swcOptions } from './compile';
 import { viteBuild } from './vite-build';
 
@@ -19,8 +28,27 @@ async function main(): Promise<void> {
     compilerOptions: { paths: Record<string, string[]> };
   };
   const options = swcOptions(root, tsconfig.compilerOptions.paths);
+  const { values, positionals } = parseArgs({ options: { project: { type: 'string' } }, allowPositionals: true });
+
+  if (values.project !== undefined) {
+    const projectRoot = path.normalize(values.project).replace(/\/$/, '');
+    const [kind, name] = projectRoot.split('/');
+    if (!['apps', 'libs', 'tools'].includes(kind) || !name || !existsSync(path.join(root, projectRoot, 'src'))) {
+      throw new Error(`--project takes a project root with a src/ folder (apps/api, libs/config, tools/db); got ${values.project}`);
+    }
+    const started = Date.now();
+    if (kind === 'apps' && NON_NODE_APPS.has(name)) {
+      await viteBuild(root, name);
+      console.log(`build: ${name} (Vite) -> dist/apps/${name} in ${Date.now() - started} ms`);
+      return;
+    }
+    const result = await compileTree(root, path.join(root, projectRoot, 'src'), outRoot, options);
+    console.log(`build: ${result.files} files, ${result.assets} assets from ${projectRoot} -> dist/${projectRoot} in ${Date.now() - started} ms`);
+    return;
+  }
+
   const allApps = readdirSync(path.join(root, 'apps')).filter((name) => !NON_NODE_APPS.has(name) && existsSync(path.join(root, 'apps', name, 'src')));
-  const requested = process.argv.slice(2);
+  const requested = positionals;
   const webApps = [...NON_NODE_APPS].filter((name) => existsSync(path.join(root, 'apps', name, 'vite.config.mts')) && (requested.length === 0 || requested.includes(name)));
   const unknown = requested.filter((name) => !allApps.includes(name) && !NON_NODE_APPS.has(name));
   if (unknown.length > 0) throw new Error(`Unknown app(s): ${unknown.join(', ')}. Apps: ${[...allApps, ...NON_NODE_APPS].join(', ')}`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -40,24 +40,66 @@ export async function checkStage(name: string, command: string, args: string[]):
   return { name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, seconds: (Date.now() - started) / 1000 };
 }
 
-interface JestJson {
+/** Nx as npm test runs it: no daemon, no cloud, plain logs (no terminal UI). */
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+/** Runs `nx <args>` with our console; resolves with its exit code. */
+export function nx(args: string[]): Promise<number> {
+  return exec(bin('nx'), args, NX_ENV);
+}
+
+/** The projects that have an Nx target (`nx show projects --with-target <target>`). */
+export async function projectsWithTarget(target: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin('nx'), ['show', 'projects', '--with-target', target, '--json'], { cwd: ROOT, env: { ...process.env, ...NX_ENV }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out) as string[]).sort()) : reject(new Error(`nx show projects exited with ${code}`))));
+  });
+}
+
+/** A step run as one Nx command: lint passes or fails as one test; a setup step (build) counts only when it fails. */
+export async function nxCheckStage(name: string, args: string[], { setup = false } = {}): Promise<StageResult> {
+  const started = Date.now();
+  const code = await nx(args);
+  return { name, passed: code === 0 && !setup ? 1 : 0, failed: code === 0 ? 0 : 1, seconds: (Date.now() - started) / 1000, ...(code === 0 ? {} : { error: `nx exited with ${code}` }) };
+}
+
+interface TaskReport {
   numPassedTests: number;
   numFailedTests: number;
   numRuntimeErrorTestSuites: number;
-  numTotalTestSuites: number;
 }
 
-/** A Jest run; counts its tests from Jest's JSON report (suites that crashed count as failed). */
-export async function jestStage(name: string, config: string, extraArgs: string[] = []): Promise<StageResult> {
+/**
+ * A Jest target of every project that has it, through `nx run-many -t <target>`: each task's
+ * Jest writes its counts to .tenk/test-results/<target>/<project>.json (jest-results-reporter.cjs;
+ * restored from Nx's cache on a hit). A project with no report, or a failed task with no failed
+ * test (a crashed global setup), counts as one failure.
+ */
+export async function nxJestStage(name: string, target: string, extraArgs: string[] = []): Promise<StageResult> {
   const started = Date.now();
-  mkdirSync(RESULTS, { recursive: true });
-  const output = path.join(RESULTS, `${name}.json`);
-  rmSync(output, { force: true });
-  const code = await exec(process.execPath, [bin('jest'), '-c', config, '--json', `--outputFile=${output}`, ...extraArgs]);
+  const dir = path.join(RESULTS, target);
+  rmSync(dir, { recursive: true, force: true });
+  const projects = await projectsWithTarget(target);
+  const code = await nx(['run-many', '-t', target, ...extraArgs]);
   const seconds = (Date.now() - started) / 1000;
-  if (!existsSync(output)) return { name, passed: 0, failed: 1, seconds, error: `jest exited with ${code} and wrote no report` };
-  const report = JSON.parse(readFileSync(output, 'utf8')) as JestJson;
-  const failed = report.numFailedTests + report.numRuntimeErrorTestSuites;
-  // A non-zero exit with no failed test (e.g. a global setup that threw) is still a failure.
-  return { name, passed: report.numPassedTests, failed: failed === 0 && code !== 0 ? 1 : failed, seconds };
+  let passed = 0;
+  let failed = 0;
+  const missing: string[] = [];
+  const reports = new Set(existsSync(dir) ? readdirSync(dir) : []);
+  for (const project of projects) {
+    if (!reports.has(`${project}.json`)) {
+      missing.push(project);
+      failed += 1;
+      continue;
+    }
+    const report = JSON.parse(readFileSync(path.join(dir, `${project}.json`), 'utf8')) as TaskReport;
+    passed += report.numPassedTests;
+    failed += report.numFailedTests + report.numRuntimeErrorTestSuites;
+  }
+  if (code !== 0 && failed === 0) failed = 1;
+  const error = missing.length > 0 ? `no report from ${missing.join(', ')}` : code !== 0 ? `nx exited with ${code}` : undefined;
+  return { name, passed, failed, seconds, ...(error ? { error } : {}) };
 }
