@@ -8,7 +8,7 @@ import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
 import type { UpgradeTunnel } from '../http/upgrade-tunnel';
 import { normalizePath, originForm, resolveSegments } from '../http/uri';
-import { hostOf } from '../http/variables';
+import { hostOf, rawHeader } from '../http/variables';
 import type { Logger } from '../observability/logger';
 import type { BalancerStats } from '../observability/stats';
 import type { ListenerRoute, RuntimeServer } from './generation';
@@ -140,6 +140,11 @@ export class PublicListener {
     if (target === null || uri === null) {
       stats.badRequests++;
       return this.#local(req, res, port, null).respond(400, '400 Bad Request: malformed request target\n', undefined, null, true);
+    }
+    if (req.httpVersionMinor === 0 && rawHeader(req.rawHeaders, 'transfer-encoding') !== '') {
+      // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (nginx refuses it too).
+      stats.badRequests++;
+      return this.#local(req, res, port, null).respond(400, '400 Bad Request: Transfer-Encoding in an HTTP/1.0 request\n', undefined, null, true);
     }
     if (server.serverReturn !== null) {
       const context = this.#local(req, res, port, null);
@@ -339,15 +344,24 @@ export class PublicListener {
     });
   }
 
-  #onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    this.#host.stats.badRequests++;
+  /**
+   * A request Node's parser refused (llhttp, strict: what nginx refuses too): answered with a
+   * status and a reason naming the problem, then the connection closes, so nothing after the
+   * bad framing is ever read as a request and nothing of it reaches an upstream.
+   */
+  #onClientError(error: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    if (error.code === 'HPE_HEADER_OVERFLOW') return rawReply(socket, 431, 'request headers larger than large_client_header_buffers allows');
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return rawReply(socket, 408, 'request headers not received within client_header_timeout');
-    rawReply(socket, 400, 'malformed request');
+    if (error.code === 'HPE_CLOSED_CONNECTION') {
+      // Bytes after a request answered with Connection: close: ignored, the answer already went.
+      socket.end();
+      return;
+    }
+    this.#host.stats.badRequests++;
+    const [status, reason] = clientErrorAnswer(error.code ?? '', error.reason ?? '');
+    rawReply(socket, status, reason);
   }
 }
 
@@ -361,6 +375,43 @@ export function upstreamPath(location: RuntimeLocation, target: string, rawPath:
   if (replacement === null) return target;
   const rest = uri.slice(location.prefix.length);
   return replacement + (rawPath === uri ? rest : escapePath(rest)) + query;
+}
+
+/**
+ * The answer to a request the parser refused. Request smuggling needs two parties to disagree
+ * on where a request ends: every ambiguous framing is refused. nginx answers oversized headers
+ * with 400 "Request Header Or Cookie Too Large"; tenk uses the specific 431 (RFC 6585).
+ */
+export function clientErrorAnswer(code: string, reason: string): [number, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'the request line and headers are larger than large_client_header_buffers allows'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'request headers not received within client_header_timeout'];
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      if (/can't be present with/u.test(reason)) return [400, 'Content-Length and Transfer-Encoding together: the body has two lengths'];
+      if (reason === 'Duplicate Content-Length') return [400, 'more than one Content-Length'];
+      if (code === 'HPE_INVALID_TRANSFER_ENCODING') return [400, 'invalid Transfer-Encoding: only "chunked", once and last, is accepted'];
+      return [400, 'invalid Content-Length: it must be one non-negative number'];
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_STRICT':
+    case 'HPE_INVALID_EOF_STATE':
+      return [400, 'malformed chunked body'];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'chunk extensions too large'];
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return [400, 'invalid character in a header name or value'];
+    case 'HPE_INVALID_METHOD':
+      return [400, 'invalid method'];
+    case 'HPE_INVALID_URL':
+      return [400, 'invalid request target'];
+    case 'HPE_INVALID_VERSION':
+      return [400, 'invalid HTTP version (or a line not ended by CRLF)'];
+    default:
+      return [400, reason === '' ? 'malformed request' : `malformed request (${reason})`];
+  }
 }
 
 /** Whether the client's connection may stay open after the response (Node's rule, for requests it did not parse to the end). */
