@@ -95,6 +95,15 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   add('tenk_balancer_peer_ejections_total', 'Times passive health took the peer out (max_fails reached).', 'counter', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.ejections })),
   );
+  add('tenk_balancer_peer_busy_total', 'Answers of 503 with Retry-After from the peer: busy, retried elsewhere where allowed, never counted as failures.', 'counter', () =>
+    peers().map(({ peer, labels }) => ({ labels, value: peer.busyAnswers })),
+  );
+  add('tenk_balancer_peer_read_timeouts_total', 'Requests the peer did not answer within proxy_read_timeout.', 'counter', () =>
+    peers().map(({ peer, labels }) => ({ labels, value: peer.readTimeouts })),
+  );
+  add('tenk_balancer_upstream_recoveries_total', 'Times every peer of the upstream was unusable and their failure counts were reset (nginx quick recovery).', 'counter', () =>
+    [...source.generation.upstreams.values()].map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.recoveries })),
+  );
   add('tenk_balancer_peer_responses_total', 'Responses from the peer, by status class.', 'counter', () =>
     peers().flatMap(({ peer, labels }) => CLASSES.map((code, i) => ({ labels: { ...labels, code }, value: peer.responses[i + 1] }))),
   );

@@ -95,14 +95,14 @@ function renderUpstream(upstream: UpstreamStatus): string {
   const check = upstream.healthCheck;
   return `<h2>upstream ${esc(upstream.name)} <small>&middot; ${esc(upstream.algorithm)}${upstream.keepalive === null ? '' : ` &middot; keepalive ${upstream.keepalive}`}${
     check ? ` &middot; health_check ${esc(check.uri)} every ${check.intervalMs} ms (fails=${check.fails} passes=${check.passes})` : ''
-  } &middot; <span class="${upstream.available ? '' : 'err'}">${upstream.available ? 'serving' : 'NO LIVE PEER'}</span></small></h2>
+  }${upstream.recoveries > 0 ? ` &middot; all peers reset ${fmt(upstream.recoveries)}&times;` : ''} &middot; <span class="${upstream.available ? '' : 'err'}">${upstream.available ? 'serving' : 'NO LIVE PEER'}</span></small></h2>
 <form class="switch" data-upstream="${esc(upstream.name)}">algorithm: <input type="text" name="algorithm" value="${esc(upstream.algorithm)}" list="algorithms">
 <button>switch</button> <span class="result"></span> <small>(until the next reload; e.g. ${ALGORITHMS.map((a) => esc(a.name)).join(', ')}, hash $request_uri consistent, random two)</small></form>
 <datalist id="algorithms">${['round_robin', 'least_conn', 'ip_hash', 'hash $request_uri consistent', 'hash $remote_addr', 'random', 'random two least_conn'].map((a) => `<option value="${esc(a)}">`).join('')}</datalist>
 <table>
-<tr><th class="l">peer</th><th class="l">state</th><th class="l">health check</th><th>weight</th><th>eff. weight</th><th>active</th><th>max_conns</th><th>requests</th><th>failures</th><th>fails now</th><th>taken out</th><th>2xx</th><th>4xx</th><th>5xx</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>
+<tr><th class="l">peer</th><th class="l">state</th><th class="l">health check</th><th>weight</th><th>eff. weight</th><th>active</th><th>max_conns</th><th>requests</th><th>failures</th><th>fails now</th><th>taken out</th><th>busy 503</th><th>read timeouts</th><th>2xx</th><th>4xx</th><th>5xx</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr>
 ${upstream.peers.map(renderPeer).join('\n')}
-<tr class="total"><td class="l">total</td><td class="l"></td><td class="l"></td><td></td><td></td><td>${fmt(total.active)}</td><td></td><td>${fmt(total.requests)}</td><td>${fmt(total.failures)}</td><td></td><td></td><td>${fmt(total.r2)}</td><td>${fmt(total.r4)}</td><td>${fmt(total.r5)}</td><td></td><td></td><td></td></tr>
+<tr class="total"><td class="l">total</td><td class="l"></td><td class="l"></td><td></td><td></td><td>${fmt(total.active)}</td><td></td><td>${fmt(total.requests)}</td><td>${fmt(total.failures)}</td><td></td><td></td><td></td><td></td><td>${fmt(total.r2)}</td><td>${fmt(total.r4)}</td><td>${fmt(total.r5)}</td><td></td><td></td><td></td></tr>
 </table>`;
 }
 
@@ -110,7 +110,7 @@ function renderPeer(peer: PeerStatus): string {
   const health = peer.health === null ? '-' : `${peer.health.healthy ? 'passing' : 'failing'}${peer.health.lastCheckError ? `: ${esc(peer.health.lastCheckError)}` : peer.health.lastCheckStatus ? ` (${peer.health.lastCheckStatus})` : ''}`;
   return `<tr class="${peer.state}${peer.backup ? ' backup' : ''}"><td class="l">${esc(peer.address)}${peer.backup ? ' <i>backup</i>' : ''}</td><td class="l"><span class="pill ${peer.state}">${peer.state}</span>${
     peer.reason ? ` <small>${esc(peer.reason)}</small>` : ''
-  }</td><td class="l">${health}</td><td>${peer.weight}</td><td>${peer.effectiveWeight}</td><td>${fmt(peer.activeRequests)}</td><td>${peer.maxConns || '-'}</td><td>${fmt(peer.requests)}</td><td>${fmt(peer.failures)}</td><td>${peer.consecutiveFails}/${peer.maxFails}</td><td>${fmt(peer.ejections)}</td><td>${fmt(peer.responses['2xx'])}</td><td>${fmt(peer.responses['4xx'])}</td><td>${fmt(peer.responses['5xx'])}</td><td>${ms(peer.latencyMs.p50)}</td><td>${ms(peer.latencyMs.p90)}</td><td>${ms(peer.latencyMs.p99)}</td></tr>`;
+  }</td><td class="l">${health}</td><td>${peer.weight}</td><td>${peer.effectiveWeight}</td><td>${fmt(peer.activeRequests)}</td><td>${peer.maxConns || '-'}</td><td>${fmt(peer.requests)}</td><td>${fmt(peer.failures)}</td><td>${peer.consecutiveFails}/${peer.maxFails}</td><td>${fmt(peer.ejections)}</td><td>${fmt(peer.busyAnswers)}</td><td>${fmt(peer.readTimeouts)}</td><td>${fmt(peer.responses['2xx'])}</td><td>${fmt(peer.responses['4xx'])}</td><td>${fmt(peer.responses['5xx'])}</td><td>${ms(peer.latencyMs.p50)}</td><td>${ms(peer.latencyMs.p90)}</td><td>${ms(peer.latencyMs.p99)}</td></tr>`;
 }
 
 function renderZones(status: BalancerStatus): string {

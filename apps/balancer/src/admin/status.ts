@@ -33,6 +33,10 @@ export interface PeerStatus {
   failures: number;
   consecutiveFails: number;
   ejections: number;
+  /** 503 + Retry-After answers (busy: retried elsewhere where http_503 is listed, never counted). */
+  busyAnswers: number;
+  /** Answers not received within proxy_read_timeout. */
+  readTimeouts: number;
   responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
   bytesSent: number;
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; samples: number };
@@ -49,6 +53,9 @@ export interface UpstreamStatus {
   available: boolean;
   noLivePeers: number;
   retries: number;
+  /** Times every peer was unusable and their failure counts were reset (nginx's quick recovery). */
+  recoveries: number;
+  failOnReadTimeout: boolean;
   peers: PeerStatus[];
 }
 
@@ -155,6 +162,8 @@ export function upstreamStatus(upstream: Upstream, now = Date.now()): UpstreamSt
     available: upstream.hasAvailablePeer(now),
     noLivePeers: upstream.noLivePeers,
     retries: upstream.retries,
+    recoveries: upstream.recoveries,
+    failOnReadTimeout: upstream.config.failOnReadTimeout,
     peers: upstream.peers.map((peer) => peerStatus(peer, upstream, now)),
   };
 }
@@ -178,6 +187,8 @@ function peerStatus(peer: Peer, upstream: Upstream, now: number): PeerStatus {
     failures: peer.failures,
     consecutiveFails: peer.fails,
     ejections: peer.ejections,
+    busyAnswers: peer.busyAnswers,
+    readTimeouts: peer.readTimeouts,
     responses: byClass(peer.responses),
     bytesSent: peer.bytesSent,
     latencyMs: { p50: round(p50), p90: round(p90), p99: round(p99), samples: peer.latency.samples },

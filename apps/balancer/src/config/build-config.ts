@@ -84,6 +84,7 @@ const SPECS: Record<string, Spec> = {
   keepalive_requests: spec(['upstream', ...HSL], 1, 1),
   keepalive_timeout: spec(['upstream', ...HSL], 1, 2),
   zone: spec(['upstream'], 1, 2),
+  fail_on_read_timeout: spec(['upstream'], 1, 1),
   client_max_body_size: spec(HSL, 1, 1),
   client_body_buffer_size: spec(HSL, 1, 1),
   client_body_timeout: spec(HSL, 1, 1),
@@ -158,6 +159,7 @@ interface UpstreamDraft {
   keepaliveTimeoutMs: number | null;
   keepaliveRequests: number | null;
   healthCheck: HealthCheckConfig | null;
+  failOnReadTimeout: boolean | null;
   implicit: boolean;
 }
 
@@ -479,6 +481,7 @@ class ConfigBuilder {
       keepaliveTimeoutMs: null,
       keepaliveRequests: null,
       healthCheck: null,
+      failOnReadTimeout: null,
       implicit: false,
     };
     this.#walk(d.block ?? [], 'upstream', upstream);
@@ -572,6 +575,10 @@ class ConfigBuilder {
       case 'health_check':
         if (upstream.healthCheck) throw fail(d, 'is duplicate');
         upstream.healthCheck = this.#healthCheck(d);
+        return;
+      case 'fail_on_read_timeout':
+        if (upstream.failOnReadTimeout !== null) throw fail(d, 'is duplicate');
+        upstream.failOnReadTimeout = flag(d, d.args[0]);
         return;
       case 'zone':
         return;
@@ -876,6 +883,7 @@ class ConfigBuilder {
         keepaliveTimeoutMs: null,
         keepaliveRequests: null,
         healthCheck: null,
+        failOnReadTimeout: null,
         implicit: true,
       };
       this.#upstreams.set(proxy.upstream, upstream);
@@ -908,6 +916,7 @@ class ConfigBuilder {
       keepaliveRequests: upstream.keepaliveRequests ?? DEFAULT_UPSTREAM_KEEPALIVE_REQUESTS,
       connectTimeoutMs: connectTimeouts.get(upstream.name) ?? DEFAULT_SETTINGS.proxyConnectTimeoutMs,
       healthCheck: upstream.healthCheck,
+      failOnReadTimeout: upstream.failOnReadTimeout ?? false,
       implicit: upstream.implicit,
     }));
   }

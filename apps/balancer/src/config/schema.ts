@@ -49,6 +49,8 @@ export interface UpstreamConfig extends SourceRef {
   /** Connection timeout for the pool: the largest proxy_connect_timeout of the locations using it. */
   connectTimeoutMs: number;
   healthCheck: HealthCheckConfig | null;
+  /** `fail_on_read_timeout on`: a read timeout counts against max_fails, as in nginx (tenk's default: it does not). */
+  failOnReadTimeout: boolean;
   /** Made from `proxy_pass http://host:port` rather than declared with `upstream`. */
   implicit: boolean;
 }

@@ -7,6 +7,7 @@ import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
 import type { PeerPool } from '../upstream/peer-pool';
+import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
 import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './next-upstream';
 import { RequestContext } from './request-context';
@@ -161,6 +162,11 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const flags = location.nextUpstream;
     const flag = statusFlag(statusCode);
     this.#failedStatus = flag !== 0 && isFailureStatus(flags, statusCode);
+    if (statusCode === 503 && isBusyAnswer(statusCode, rawHeaders)) {
+      // Busy, not failing (upstream/passive-health.ts): another peer may take it, no count.
+      this.#failedStatus = false;
+      (this.peer as Peer).busyAnswers++;
+    }
     if (flag !== 0 && (flags & flag) !== 0 && this.#canRetry(flag)) {
       this.#discarding = true;
       return true;
@@ -282,8 +288,11 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       this.upstream.release(peer, false, now);
       return;
     }
-    this.upstream.release(peer, true, now);
     const flag = classify(error);
+    // A read timeout is slowness, not a dead peer: counted only where the upstream asks for it.
+    const slow = flag === NextUpstream.timeout && isReadTimeout(error);
+    if (slow) peer.readTimeouts++;
+    this.upstream.release(peer, !slow || this.upstream.config.failOnReadTimeout, now);
     if (flag === NextUpstream.timeout) this.stats.upstreamTimeouts++;
     else this.stats.upstreamErrors++;
     if (this.res.headersSent) {

@@ -56,6 +56,10 @@ export class Peer {
   bytesSent = 0;
   /** How many times passive health took the peer out (reached max_fails). */
   ejections = 0;
+  /** 503 answers with Retry-After: the peer was busy (never counted as a failure). */
+  busyAnswers = 0;
+  /** Requests it did not answer within proxy_read_timeout (counted as failures only with fail_on_read_timeout on). */
+  readTimeouts = 0;
   readonly latency = new LatencyRecorder();
 
   /** Connections to this peer, set by its Upstream. */

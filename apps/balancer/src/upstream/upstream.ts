@@ -30,6 +30,8 @@ export class Upstream {
   noLivePeers = 0;
   /** Attempts passed on to another peer (proxy_next_upstream). */
   retries = 0;
+  /** Times every peer was unusable and their failure counts were reset (nginx's quick recovery). */
+  recoveries = 0;
 
   constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger) {
     this.name = config.name;
@@ -84,11 +86,37 @@ export class Upstream {
   pick(attempt: Attempt, now: number): Peer | null {
     let peer = this.#balancer.pick(this.primaries, attempt, now);
     if (peer === null && this.backups.peers.length > 0 && this.#algorithm.supportsBackup) peer = this.#balancer.pick(this.backups, attempt, now);
-    if (peer === null) return null;
+    if (peer === null) {
+      this.#recover();
+      return null;
+    }
     attempt.markTried(peer.index);
     attempt.tries++;
     acquirePeer(peer, now);
     return peer;
+  }
+
+  /**
+   * No peer could take a request: as nginx ("all peers failed, mark them as live for quick
+   * recovery", in round-robin and least_conn alike, and so in every algorithm that falls back
+   * to them), every peer's failure count is reset. This request still gets its 502; the next
+   * ones are sent to the peers again, instead of being refused for fail_timeout by a balancer
+   * that took every peer out while they were merely slow. Peers that are `down` or failing
+   * their active health check stay out: those verdicts are not the failure count's.
+   */
+  #recover(): void {
+    let reset = 0;
+    const peers = this.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i];
+      if (peer.fails !== 0) {
+        peer.fails = 0;
+        reset++;
+      }
+    }
+    if (reset === 0) return;
+    this.recoveries++;
+    this.#logger.warn('every peer was unusable: failure counts reset so the next requests try them again (nginx quick recovery)', { upstream: this.name, peers: reset });
   }
 
   /** Ends an attempt on `peer`, reporting whether it failed (passive health). */
