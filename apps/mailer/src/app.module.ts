@@ -8,10 +8,13 @@ import { ResilienceModule } from '@tenk/resilience';
 import { MailSender } from './mail-sender';
 import { MailTransport } from './mail-transport';
 import { MailWorker } from './mail.worker';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { OrderEventsController } from './order-events.controller';
 import { SentMailLedger } from './sent-mail-ledger';
 
-/** Sends mail: the Bull `mail` queue (welcome mails) and OrderPlaced events from Kafka. */
+/**
+ * Sends mail: the Bull `mail` queue (welcome mails) and OrderPlaced events from Kafka (an
+ * `@EventPattern` controller served by the Kafka transport: see orderEventsServer).
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: TenkConfig): DynamicModule {
@@ -26,7 +29,8 @@ export class AppModule {
         // The `smtp` breaker on MailTransport.send: a dead SMTP server fails jobs at once, and Bull retries them later.
         ResilienceModule,
       ],
-      providers: [MailTransport, SentMailLedger, MailSender, MailWorker, OrderEventsConsumer],
+      controllers: [OrderEventsController],
+      providers: [MailTransport, SentMailLedger, MailSender, MailWorker],
     };
   }
 }

@@ -10,9 +10,10 @@ import Queue from 'bull';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { MAIL_KEYS, QUEUES, WELCOME_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
+import { startMicroservices } from '@tenk/observability';
 import { eventually, TcpProxy, TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { orderEventsServer } from './order-events.controller';
 
 jest.setTimeout(120_000);
 
@@ -77,8 +78,9 @@ beforeAll(async () => {
   ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'mailer-int' });
 
   app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-  await app.init();
-  await app.get(OrderEventsConsumer).ready();
+  const server = orderEventsServer(app, config);
+  await startMicroservices(app, [server]);
+  await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.mail, config);
   mailQueue = new Queue(QUEUES.mail, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
 });

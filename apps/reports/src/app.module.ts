@@ -7,7 +7,7 @@ import { ObservabilityModule } from '@tenk/observability';
 import { ReportingModule, ReportRequest } from '@tenk/reporting';
 import { StorageModule } from '@tenk/storage';
 import { ReportWorker } from './report.worker';
-import { SalesEventsConsumer } from './sales-events.consumer';
+import { SalesEventsController } from './sales-events.controller';
 
 /** Sales aggregates from Kafka `orders.events`; the Bull `report` queue writes CSV files. */
 @Module({})
@@ -23,7 +23,8 @@ export class AppModule {
         MessagingModule.forRoot({ queues: [QUEUES.report], kafka: true, queueRedisCritical: true }),
         ReportingModule,
       ],
-      providers: [SalesEventsConsumer, ReportWorker],
+      controllers: [SalesEventsController],
+      providers: [ReportWorker],
     };
   }
 }

@@ -17,10 +17,11 @@ import { CatalogDatabase } from '@tenk/database';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { ReportRequests } from '@tenk/reporting';
 import { LocalObjectStore } from '@tenk/storage';
+import { startMicroservices } from '@tenk/observability';
 import { TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { ReportWorker } from './report.worker';
-import { SalesEventsConsumer } from './sales-events.consumer';
+import { salesEventsServer } from './sales-events.controller';
 
 jest.setTimeout(120_000);
 
@@ -86,8 +87,9 @@ beforeAll(async () => {
   });
   ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'reports-int' });
   app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-  await app.init();
-  await app.get(SalesEventsConsumer).ready();
+  const server = salesEventsServer(app, config);
+  await startMicroservices(app, [server]);
+  await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.report, config);
   reportQueue = new Queue(QUEUES.report, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
 });

@@ -29,7 +29,7 @@ export class MessagingHealth implements OnModuleInit {
       });
     }
     if (this.options.kafka) {
-      const admin = this.kafka.kafka.admin();
+      const admin = this.kafka.admin();
       this.health.register({
         name: 'kafka',
         critical: false,

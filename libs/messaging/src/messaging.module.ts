@@ -4,7 +4,8 @@ import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { JobProducer } from './job-producer';
 import { JobWorkers } from './job-workers';
 import { KafkaClient } from './kafka-client';
-import { KafkaConsumers } from './kafka-consumers';
+import { KafkaEventMetrics } from './kafka-event-metrics';
+import { KafkaTransport } from './kafka-transport';
 import { MailJobs } from './mail-jobs';
 import { MessagingHealth } from './messaging-health';
 import { MESSAGING_OPTIONS_TYPE, MessagingConfigurableModule } from './messaging.module-definition';
@@ -15,7 +16,7 @@ import { Queues } from './queues';
 /**
  * Bull queues on the queue Redis (each with its default job options from the queue registry,
  * plus the shared dead-letter queue), job producers and workers by contract, the Kafka client
- * and event consumers, with their readiness checks and metrics.
+ * and the Kafka transport servers' factory and metrics, with their readiness checks.
  */
 @Global()
 @Module({})
@@ -37,8 +38,8 @@ export class MessagingModule extends MessagingConfigurableModule {
         }),
         queues,
       ],
-      providers: [...(base.providers ?? []), KafkaClient, KafkaConsumers, MessagingHealth, Queues, JobProducer, JobWorkers, QueueMetrics, MailJobs],
-      exports: [KafkaClient, KafkaConsumers, Queues, JobProducer, JobWorkers, MailJobs, queues],
+      providers: [...(base.providers ?? []), KafkaClient, KafkaEventMetrics, KafkaTransport, MessagingHealth, Queues, JobProducer, JobWorkers, QueueMetrics, MailJobs],
+      exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobWorkers, MailJobs, queues],
     };
   }
 }

@@ -3,6 +3,6 @@ export { OBSERVABILITY_OPTIONS, type ObservabilityOptions } from './observabilit
 export { MetricsService } from './metrics.service';
 export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health/health-registry';
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
-export { startService, type ServiceDefinition } from './start-service';
+export { startService, startMicroservices, type ServiceDefinition } from './start-service';
 export { PublicRoute, PUBLIC_ROUTE } from './public-route';
 export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage } from './direct-request';

@@ -1,5 +1,6 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
 import { createLogger } from './logger';
@@ -13,6 +14,13 @@ export interface ServiceDefinition {
   port(config: TenkConfig): number;
   /** Extra setup before listening: Swagger, global pipes, body limits. */
   configure?(app: INestApplication, config: TenkConfig): void | Promise<void>;
+  /**
+   * Transport servers this process also runs (a hybrid app): each is connected with
+   * `app.connectMicroservice({ strategy }, { inheritAppConfig: true })` and started once the
+   * app is initialised (its handlers may need the database), before the port opens; on
+   * shutdown they stop first, so no message is taken while the rest closes.
+   */
+  microservices?(app: INestApplication, config: TenkConfig): CustomTransportStrategy[];
 }
 
 /**
@@ -38,10 +46,12 @@ export async function startService(definition: ServiceDefinition): Promise<INest
     const app = await NestFactory.create(definition.module(config), { bufferLogs: true });
     app.useLogger(app.get(Logger));
     await definition.configure?.(app, config);
+    const servers = definition.microservices?.(app, config) ?? [];
+    await startMicroservices(app, servers);
     const port = definition.port(config);
     await app.listen(port, config.services.bindHost);
     bootLogger.info({ port, url: `http://127.0.0.1:${port}` }, `${definition.service} listening`);
-    installGracefulExit(app, config.runtime.shutdownGraceMs, bootLogger);
+    installGracefulExit(app, servers, config.runtime.shutdownGraceMs, bootLogger);
     return app;
   } catch (error) {
     bootLogger.fatal({ err: error }, `${definition.service} failed to start`);
@@ -51,7 +61,19 @@ export async function startService(definition: ServiceDefinition): Promise<INest
   }
 }
 
-function installGracefulExit(app: INestApplication, graceMs: number, logger: ReturnType<typeof createLogger>): void {
+/**
+ * Connects transport servers to `app` (a hybrid app, the app's pipes, filters and interceptors
+ * inherited), initialises the app (its handlers may need the database), then starts them.
+ * startService does this; tests that build the app themselves call it too.
+ */
+export async function startMicroservices(app: INestApplication, servers: CustomTransportStrategy[]): Promise<void> {
+  if (servers.length === 0) return;
+  for (const strategy of servers) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+  await app.init();
+  await app.startAllMicroservices();
+}
+
+function installGracefulExit(app: INestApplication, servers: CustomTransportStrategy[], graceMs: number, logger: ReturnType<typeof createLogger>): void {
   let closing = false;
   const close = (signal: string) => {
     if (closing) return;
@@ -62,8 +84,9 @@ function installGracefulExit(app: INestApplication, graceMs: number, logger: Ret
       process.exit(1);
     }, graceMs);
     force.unref();
-    app
-      .close()
+    // Transport servers first (they take no new message), then the app (it closes them again: a no-op).
+    Promise.all(servers.map((server) => server.close()))
+      .then(() => app.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'error while shutting down');

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { KafkaClient } from '@tenk/messaging';
+import { KafkaTransport } from '@tenk/messaging';
 import { PaymentsModule } from '../payments';
 import { IdempotencyKeys } from './idempotency-keys';
 import { OrderQuoter } from './order-quote';
@@ -29,7 +29,7 @@ import { StockReservations } from './stock-reservations';
     StockReservations,
     ReservationSweeper,
     OutboxRelayService,
-    { provide: OUTBOX_PUBLISHER, inject: [KafkaClient], useFactory: (kafka: KafkaClient) => new KafkaOutboxPublisher(() => kafka.producer()) },
+    { provide: OUTBOX_PUBLISHER, inject: [KafkaTransport], useFactory: (kafka: KafkaTransport) => new KafkaOutboxPublisher(kafka.producerClient()) },
   ],
   exports: [PlaceOrderService, OrdersQueryService, ReservationSweeper, OutboxRelayService],
 })

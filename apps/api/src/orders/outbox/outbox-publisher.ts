@@ -1,3 +1,5 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { ClientKafka } from '@nestjs/microservices';
 import type { Producer } from 'kafkajs';
 import { CircuitBreaker, Timeout } from '@tenk/resilience';
 
@@ -20,16 +22,22 @@ export interface OutboxPublisher {
 export const OUTBOX_PUBLISHER = Symbol.for('tenk.OutboxPublisher');
 
 /**
- * Publishes with a Kafka producer, which should be idempotent (KafkaClient's is): a batch the
- * producer retries after a lost acknowledgement is written once. A relay crash between the
- * broker's acknowledgement and marking the rows sent still sends them again; every message
- * carries its event id (header `event-id` and in the payload) so consumers drop the repeat.
+ * Publishes through Nest's ClientKafka (KafkaTransport.producerClient(): producer only,
+ * idempotent, one request in flight): a batch the producer retried after a lost
+ * acknowledgement is written once. A relay crash between the broker's acknowledgement and
+ * marking the rows sent still sends them again; every message carries its event id (header
+ * `event-id` and in the payload) so consumers drop the repeat.
+ *
+ * A relay round is one `sendBatch` on the client's producer (`client.connect()` returns it),
+ * not one `client.emit()` per row: emit sends one message per request, while a batch of up to
+ * TENK_OUTBOX_BATCH rows, over any topics, goes out in one request that every in-sync replica
+ * acknowledges (`acks: -1`) before the rows are marked sent.
  */
-export class KafkaOutboxPublisher implements OutboxPublisher {
-  readonly #producer: () => Promise<Producer>;
+export class KafkaOutboxPublisher implements OutboxPublisher, OnApplicationShutdown {
+  readonly #client: ClientKafka;
 
-  constructor(producer: () => Promise<Producer>) {
-    this.#producer = producer;
+  constructor(client: ClientKafka) {
+    this.#client = client;
   }
 
   /**
@@ -55,5 +63,20 @@ export class KafkaOutboxPublisher implements OutboxPublisher {
         })),
       })),
     });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.#client.close();
+  }
+
+  /** The client's producer, connected on first use; a failed connect is forgotten so the next round tries again. */
+  async #producer(): Promise<Producer> {
+    try {
+      // Nest types the producer with its own copy of kafkajs' interfaces.
+      return (await this.#client.connect()) as unknown as Producer;
+    } catch (error) {
+      await this.#client.close().catch(() => undefined); // ClientKafka would keep the failed connect forever
+      throw error;
+    }
   }
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { parseOrderPlacedV1 } from '@tenk/contracts';
 import { createScratchDatabases, createShardDataSource, type ScratchDatabases } from '@tenk/database';
+import { eventProducerClient } from '@tenk/messaging';
 import { eventually, freePort, TestTopic, uniqueName } from '@tenk/testing';
 import { PaymentSimProcess } from '../../payments/testing/payment-sim-process';
 import { addProducts, isolatedEnv, ShopClient, startOrdersApp } from '../testing/orders-test-app';
@@ -75,24 +76,18 @@ describe('outbox relay', () => {
   it('keeps rows while the broker is unreachable and sends each exactly once when it is back, with relays racing', async () => {
     const ids = [...(await insertRows(shards[0], 120)), ...(await insertRows(shards[1], 80))];
 
-    const nowhere = new Kafka({ clientId: 'outbox-test', brokers: [`127.0.0.1:${await freePort()}`], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 }, connectionTimeout: 500 });
-    const deadProducer = nowhere.producer({ idempotent: true, maxInFlightRequests: 1 });
-    const down = relay(
-      new KafkaOutboxPublisher(async () => {
-        await deadProducer.connect();
-        return deadProducer;
-      }),
-    );
+    const nowhere = eventProducerClient({ clientId: 'outbox-test', brokers: [`127.0.0.1:${await freePort()}`], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 }, connectionTimeout: 500 });
+    const down = relay(new KafkaOutboxPublisher(nowhere));
     await expect(down.drainOnce(scratch.shards[0])).rejects.toThrow(/could not publish 50 outbox rows/);
     const [failed] = (await shards[0].query(`SELECT count(*)::int AS n, max(attempts) AS attempts, bool_and(last_error IS NOT NULL) AS noted FROM outbox WHERE published_at IS NULL`)) as Array<{ n: number; attempts: number; noted: boolean }>;
     expect(failed.n).toBe(120);
     expect(failed.attempts).toBe(1);
     await down.stop();
+    await nowhere.close();
 
     // The broker is back: two relays (two api instances) drain the same shards at once.
-    const producers = [kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), kafka.producer({ idempotent: true, maxInFlightRequests: 1 })];
-    await Promise.all(producers.map((producer) => producer.connect()));
-    const relays = producers.map((producer) => relay(new KafkaOutboxPublisher(async () => producer)));
+    const clients = [1, 2].map(() => eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }));
+    const relays = clients.map((client) => relay(new KafkaOutboxPublisher(client)));
     relays.forEach((r) => r.start());
     try {
       await eventually(async () => {
@@ -101,7 +96,7 @@ describe('outbox relay', () => {
       }, 'the backlog never drained');
     } finally {
       await Promise.all(relays.map((r) => r.stop()));
-      await Promise.all(producers.map((producer) => producer.disconnect()));
+      await Promise.all(clients.map((client) => client.close()));
     }
     const messages = await readTopic('Test', ids.length);
     const eventIds = messages.map((message) => message.headers?.['event-id']?.toString());

@@ -1,0 +1,27 @@
+import { logLevel, type KafkaConfig } from 'kafkajs';
+import type { PinoLogger } from 'nestjs-pino';
+import type { TenkConfig } from '@tenk/config';
+
+/**
+ * kafkajs client settings for every Kafka connection of a tenk process (the outbox's
+ * producer, the consumers' servers): brokers and client id from the configuration, bounded
+ * connect and request times, and kafkajs' own log lines as JSON through pino.
+ */
+export function kafkaClientConfig(config: TenkConfig, logger: PinoLogger): KafkaConfig {
+  return {
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 5, initialRetryTime: 200 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        const line = { namespace, ...extra };
+        if (level <= logLevel.ERROR) logger.error(line, message);
+        else logger.warn(line, message);
+      },
+  };
+}
