@@ -30,8 +30,9 @@ function wrap(instance: object, name: string, original: Method, metadata: Resili
     throw new TypeError(`${where}: its fallback '${metadata.fallback}' is not a method of ${instance.constructor.name}`);
   }
   const options = { layers, idempotent: metadata.idempotent === true || idempotencyKey !== undefined, isFailure };
-  // A breaker with a fixed key exists from the start, so metrics and readiness list it before its first call.
-  if (layers.includes('breaker') && !key) resilience.breaker(policy);
+  // A breaker with a fixed key exists from the start, so metrics and readiness list it before its
+  // first call (unless the policy's config leaves the breaker out).
+  if (layers.includes('breaker') && !key && resilience.allows(policy, 'breaker')) resilience.breaker(policy);
   return function resilient(...args: unknown[]): Promise<unknown> {
     const callKey = key ? (key as (...a: unknown[]) => string)(...args) : policy;
     if (callKey !== policy && !callKey.startsWith(`${policy}:`)) {

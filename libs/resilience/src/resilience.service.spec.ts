@@ -190,6 +190,19 @@ describe('ResilienceService', () => {
     await switchedOff.close();
   });
 
+  it('uses only the layers the policy config allows: timeout only keeps the timeout and never opens a breaker', async () => {
+    const timeoutOnly = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(loadConfig({ ...ENV, TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' })), ObservabilityModule.forRoot({ service: 'resilience-spec' }), ResilienceModule],
+    }).compile();
+    const service = timeoutOnly.get(ResilienceService);
+    let tries = 0;
+    for (let i = 0; i < 10; i++) await service.execute('payments', () => (tries++, Promise.reject(new Error('down'))), { idempotent: true }).catch(() => undefined);
+    expect(tries).toBe(10);
+    expect(service.breakers()).toEqual([]);
+    await expect(service.execute('payments', () => new Promise(() => undefined))).rejects.toBeInstanceOf(CallTimeoutError);
+    await timeoutOnly.close();
+  });
+
   describe('decorators', () => {
     it('compose on a provider method: retry with the same key, errors of the caller never trip it, fallback when open', async () => {
       const provider = moduleRef.get(FlakyProvider);

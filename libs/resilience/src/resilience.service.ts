@@ -47,7 +47,8 @@ class DoNotRetry {
  * decorated provider method calls it directly:
  *   resilience.execute('shard:shard_2', (signal) => query(signal))
  * The key's part before ':' names the policy; each key has its own breaker and bulkhead. With
- * the `breakers` switch off, work runs straight against the downstream, with no policy at all.
+ * the `breakers` switch off, work runs straight against the downstream, with no policy at all;
+ * a policy's `layers` setting keeps only some layers (e.g. the timeout without the breaker).
  */
 @Injectable()
 export class ResilienceService {
@@ -74,6 +75,11 @@ export class ResilienceService {
     }
   }
 
+  /** Whether the policy's config lets calls under `key` use `layer` (TENK_RESILIENCE_<POLICY>_LAYERS). */
+  allows(key: string, layer: Layer): boolean {
+    return this.registry.settings(key).layers.includes(layer);
+  }
+
   /** Every breaker made so far, with its state and window. */
   breakers(): BreakerSnapshot[] {
     return this.registry.breakers().map((breaker) => breaker.snapshot());
@@ -89,6 +95,9 @@ export class ResilienceService {
     if (layers.has('retry') && !options.idempotent) {
       throw new TypeError(`${key}: retry asked for work not marked idempotent; retry only reads, or writes that carry an idempotency key, and say so with { idempotent: true }`);
     }
+    // The policy's config may narrow them (TENK_RESILIENCE_<POLICY>_LAYERS), e.g. timeout only.
+    const allowed = this.registry.settings(key).layers;
+    for (const layer of layers) if (!allowed.includes(layer)) layers.delete(layer);
     return layers;
   }
 

@@ -40,7 +40,17 @@ export interface BulkheadSettings {
   queue: number;
 }
 
+/** The layers a call can go through (libs/resilience nests them in this order, outermost first). */
+export const RESILIENCE_LAYERS = ['bulkhead', 'retry', 'breaker', 'timeout'] as const;
+export type ResilienceLayer = (typeof RESILIENCE_LAYERS)[number];
+
 export interface ResiliencePolicySettings {
+  /**
+   * The layers this policy may use (default: all). A call uses the layers its code asks for
+   * that are also listed here, so `TENK_RESILIENCE_PAYMENTS_LAYERS=timeout` keeps the payment
+   * call's timeout and drops its breaker, retries and bulkhead (the lab's "timeout only" row).
+   */
+  layers: ResilienceLayer[];
   /** Each try is abandoned (and its request aborted) after this long. */
   timeoutMs: number;
   breaker: BreakerSettings;
@@ -76,7 +86,7 @@ const DEFAULTS: ResilienceConfig = {
  * TENK_RESILIENCE_PAYMENTS_TIMEOUT=1500ms, TENK_RESILIENCE_SHARD_OPEN_FOR=10s,
  * TENK_RESILIENCE_PAYMENTS_FAILURE_RATE=25 (percent). The settings: TIMEOUT, FAILURE_RATE,
  * SLOW_CALL_RATE, SLOW_CALL, WINDOW, MIN_CALLS, OPEN_FOR, PROBES, RETRIES, RETRY_DELAY,
- * RETRY_MAX_DELAY, BULKHEAD, BULKHEAD_QUEUE.
+ * RETRY_MAX_DELAY, BULKHEAD, BULKHEAD_QUEUE, LAYERS (e.g. TENK_RESILIENCE_PAYMENTS_LAYERS=timeout).
  */
 export function readResilience(env: EnvReader): ResilienceConfig {
   const config = {} as ResilienceConfig;
@@ -88,7 +98,11 @@ function readPolicy(env: EnvReader, name: ResiliencePolicyName, defaults: Resili
   const v = (setting: string) => `TENK_RESILIENCE_${name.toUpperCase()}_${setting}`;
   const percent = (setting: string, fallback: number) => env.int(v(setting), Math.round(fallback * 100), { min: 1, max: 100 }) / 100;
   const { breaker, retry, bulkhead } = defaults;
+  const layers = env.list(v('LAYERS'), [...RESILIENCE_LAYERS]);
+  const unknown = layers.filter((layer) => !(RESILIENCE_LAYERS as readonly string[]).includes(layer));
+  if (unknown.length > 0) env.problem(v('LAYERS'), layers.join(','), `unknown layer ${unknown.join(', ')}; expected some of ${RESILIENCE_LAYERS.join(', ')}`);
   return {
+    layers: RESILIENCE_LAYERS.filter((layer) => layers.includes(layer)),
     timeoutMs: env.durationMs(v('TIMEOUT'), defaults.timeoutMs),
     breaker: {
       failureRate: percent('FAILURE_RATE', breaker.failureRate),
@@ -112,5 +126,5 @@ function readPolicy(env: EnvReader, name: ResiliencePolicyName, defaults: Resili
 }
 
 function policy(timeoutMs: number, breaker: BreakerSettings, retry: RetrySettings, bulkhead: BulkheadSettings): ResiliencePolicySettings {
-  return { timeoutMs, breaker, retry, bulkhead };
+  return { layers: [...RESILIENCE_LAYERS], timeoutMs, breaker, retry, bulkhead };
 }

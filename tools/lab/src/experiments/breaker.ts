@@ -7,6 +7,7 @@ import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { scrape, sum } from './cache-lab-shop';
 import { sampleProcess } from '../process-stats';
 import { percentile, runOpenLoop, statusCounts, type LoadRequest, type Sample } from './open-loop';
+import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 
 const BUCKET_MS = 500;
 /** An order answered this fast during the hang was refused by an open breaker, not stuck. */
@@ -31,14 +32,41 @@ interface RunOutcome {
 }
 
 /**
+ * The three ways the api can call payment-sim, each a row of the result. The first keeps its
+ * old key so links to it stay valid; `setup` in each row says what it is.
+ */
+const VARIANTS = ['without breakers', 'timeout only', 'with breakers'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const SETUPS: Record<Variant, { short: string; setup: string; env: Record<string, string> }> = {
+  'without breakers': {
+    short: 'no protection',
+    setup: 'no protection: the breakers switch off, so the payment call has no timeout, retry, bulkhead or breaker',
+    env: { TENK_SWITCH_BREAKERS: 'off' },
+  },
+  'timeout only': {
+    short: 'timeout only',
+    setup: 'timeout only: the breakers switch on, the payments policy narrowed to its 2 s timeout (TENK_RESILIENCE_PAYMENTS_LAYERS=timeout): no breaker, bulkhead or retry',
+    env: { TENK_SWITCH_BREAKERS: 'on', TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' },
+  },
+  'with breakers': {
+    short: 'timeout + breaker',
+    setup: 'timeout + breaker: the breakers switch on with the whole payments policy (2 s timeout, breaker, bulkhead of 32, retries)',
+    env: { TENK_SWITCH_BREAKERS: 'on' },
+  },
+};
+
+/**
  * `npm run lab -- breaker`: payment-sim hangs for 30 s while shoppers browse the catalog and
- * place orders through the lab shop's balancer. The same load runs twice, with the `breakers`
- * switch off and on; each run gets a fresh shop and its own queue Redis (where the switches
- * live), so no other shop on this machine is touched.
+ * place orders through the lab shop's balancer. The same load runs with no protection, with
+ * the payment call's timeout only, and with timeout + breaker, interleaved over `--rounds`
+ * rounds (3 by default); each run gets a fresh shop and its own queue Redis (where the switches
+ * live), so no other shop on this machine is touched. Each figure is the median of the rounds,
+ * with its spread.
  */
 export const breakerExperiment: Experiment = {
   name: 'breaker',
-  summary: 'payment-sim hangs 30 s under mixed load: catalog p99 and errors, time to fail fast, recovery, without vs with breakers',
+  summary: 'payment-sim hangs 30 s under mixed load: orders and catalog with no protection, timeout only, timeout + breaker (3 interleaved rounds)',
   async run(context: LabContext): Promise<LabResult> {
     const timeline = {
       baselineS: context.seconds(10, 2),
@@ -46,31 +74,30 @@ export const breakerExperiment: Experiment = {
       recoveryS: context.seconds(20, 8),
     };
     const rates = { reads: context.option('reads', 40), orders: context.option('orders', 10) };
-    context.log(`load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after`);
-
-    const runs: Record<string, RunOutcome> = {};
-    for (const [label, breakers] of [['without breakers', false], ['with breakers', true]] as const) {
-      runs[label] = await measureRun(context, breakers, timeline, rates);
-    }
+    const rounds = roundsFor(context);
+    context.log(`load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after; ${rounds} round(s) of ${VARIANTS.length} runs`);
+    const runs = await interleaved(rounds, VARIANTS, (variant) => measureRun(context, variant, timeline, rates), context.log);
     return report(runs, timeline, rates);
   },
 };
 
 async function measureRun(
   context: LabContext,
-  breakers: boolean,
+  variant: Variant,
   seconds: { baselineS: number; hangS: number; recoveryS: number },
   rates: { reads: number; orders: number },
 ): Promise<RunOutcome> {
   // 15 s free in a row: another experiment frees the ports for a moment between its two shops.
   await waitForFreeLabPorts(context, 15_000);
   const queueRedis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
+  const breakers = SETUPS[variant].env['TENK_SWITCH_BREAKERS'] === 'on';
+  const tag = SETUPS[variant].short.replace(/\W+/g, '-');
   let shop: Shop | undefined;
   try {
     shop = await startLabShop(context, {
       apiInstances: 2,
       components: context.flag('direct') ? ['payment-sim', 'api'] : ['payment-sim', 'api', 'balancer'],
-      env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), TENK_SWITCH_BREAKERS: breakers ? 'on' : 'off' },
+      env: { TENK_REDIS_QUEUE_PORT: String(queueRedis.port), ...SETUPS[variant].env },
     });
     // --direct: straight to the api instances, for when the balancer is not usable.
     const origins = context.flag('direct') ? shop.urls.apis : [shop.urls.shop];
@@ -80,8 +107,8 @@ async function measureRun(
     if (switchOn !== breakers) throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
 
     const products = await labProductIds(origin);
-    const cookies = await signUp(origin, 10, breakers ? 'on' : 'off');
-    const runId = `${Date.now().toString(36)}-${breakers ? 'on' : 'off'}`;
+    const cookies = await signUp(origin, 10, tag);
+    const runId = `${Date.now().toString(36)}-${tag}`;
     const order = (index: number): LoadRequest => ({
       path: '/orders',
       method: 'POST',
@@ -99,7 +126,7 @@ async function measureRun(
       faultEndMs: (seconds.baselineS + seconds.hangS) * 1000,
       endMs: (seconds.baselineS + seconds.hangS + seconds.recoveryS) * 1000,
     };
-    context.log(`${breakers ? 'with' : 'without'} breakers: load running for ${timeline.endMs / 1000} s`);
+    context.log(`${SETUPS[variant].short}: load running for ${timeline.endMs / 1000} s`);
     let paymentCallsDuringHang = 0;
     const apiPids = [...shop.processes.values()].filter((process) => process.spec.name.startsWith('api-')).flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
     const apiCpuMs = () => apiPids.reduce((sum, pid) => sum + sampleProcess(pid).cpuMs, 0);
@@ -136,7 +163,8 @@ async function measureRun(
     // A process that died or restarted during the run makes its numbers meaningless: say so.
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
     if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
-    const breakerRejections = sum(await scrape(shop.urls.apis, 'tenk_breaker_rejections_total'), () => true);
+    // The payments breaker's refusals only: a shard breaker opened by an overloaded machine is not what this measures.
+    const breakerRejections = sum(await scrape(shop.urls.apis, 'tenk_breaker_rejections_total'), (labels) => labels['breaker'] === 'payments');
     return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections, apiCpuDuringHangS: round(apiCpuDuringHangMs / 1000, 1), apiPeakRssMiB: round(apiPeakRss / 2 ** 20) };
   } finally {
     await shop?.stop();
@@ -150,66 +178,78 @@ function catalogRead(index: number, products: string[]): LoadRequest {
   return { path: `/products/${products[index % products.length]}`, method: 'GET' };
 }
 
-function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; hangS: number; recoveryS: number }, rates: { reads: number; orders: number }): LabResult {
+/** One run's figures: the row the result keeps (as the median of the rounds). */
+function rowOf(run: RunOutcome): Row {
+  const { faultStartMs, faultEndMs } = run.timeline;
+  const during = (sample: Sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs;
+  const calm = (sample: Sample) => sample.sentAtMs >= 1_000 && sample.sentAtMs < faultStartMs;
+  const reads = run.samples.filter((sample) => sample.stream === 'reads');
+  const orders = run.samples.filter((sample) => sample.stream === 'orders');
+  const readsDuring = reads.filter(during);
+  const ordersDuring = orders.filter(during);
+  const failFast = timeToFailFast(orders, run.timeline);
+  const recovery = recoveryTime(orders, run.timeline);
+  const row: Row = {
+    readsCalmP99Ms: round(percentile(reads.filter(calm).map((s) => s.latencyMs), 99)),
+    readsHangP50Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 50)),
+    readsHangP99Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 99)),
+    readsHangErrorPct: errorPct(readsDuring),
+    readsHangCount: readsDuring.length,
+  };
+  if (run.ordersAvailable) {
+    Object.assign(row, {
+      ordersHangP50Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 50)),
+      ordersHangP99Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 99)),
+      ordersHangErrorPct: errorPct(ordersDuring),
+      ordersHang503: ordersDuring.filter((s) => s.status === 503).length,
+      ordersHangCount: ordersDuring.length,
+      ordersHangWaitedOver5s: ordersDuring.filter((s) => s.latencyMs > 5_000).length,
+      timeToFailFastS: failFast === undefined ? 'never' : round(failFast / 1000, 1),
+      recoveryS: recovery === undefined ? 'not within the run' : round(recovery / 1000, 1),
+      paymentCallsDuringHang: run.paymentCallsDuringHang,
+      breakerRejections: run.breakerRejections,
+    });
+  }
+  row.apiCpuDuringHangS = run.apiCpuDuringHangS;
+  row.apiPeakRssMiB = run.apiPeakRssMiB;
+  row.unsentRequests = Object.values(run.unsent).reduce((sum, count) => sum + count, 0);
+  row.readStatuses = statusCounts(reads);
+  if (run.ordersAvailable) row.orderStatuses = statusCounts(orders);
+  return row;
+}
+
+function report(runs: Record<Variant, RunOutcome[]>, seconds: { baselineS: number; hangS: number; recoveryS: number }, rates: { reads: number; orders: number }): LabResult {
   const measurements: LabResult['measurements'] = {};
   const charts: LabResult['charts'] = [
-    { title: 'Catalog reads (unrelated to payments): p99 while payment-sim hangs', unit: 'ms', bars: [], lowerIsBetter: true },
-    { title: 'Catalog reads: errors while payment-sim hangs', unit: '%', bars: [], lowerIsBetter: true },
-    { title: 'Orders: p99 while payment-sim hangs', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Orders: p99 while payment-sim hangs (median of the rounds)', unit: 'ms', bars: [], lowerIsBetter: true },
     { title: 'Orders placed during the hang that waited over 5 s for any answer', unit: 'orders', bars: [], lowerIsBetter: true },
+    { title: 'Orders placed during the hang that failed', unit: '%', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads (unrelated to payments): p99 while payment-sim hangs', unit: 'ms', bars: [], lowerIsBetter: true },
     { title: 'Recovery: from payment-sim answering to orders succeeding again', unit: 's', bars: [], lowerIsBetter: true },
   ];
-  for (const [label, run] of Object.entries(runs)) {
-    const { faultStartMs, faultEndMs } = run.timeline;
-    const during = (sample: Sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs;
-    const calm = (sample: Sample) => sample.sentAtMs >= 1_000 && sample.sentAtMs < faultStartMs;
-    const reads = run.samples.filter((sample) => sample.stream === 'reads');
-    const orders = run.samples.filter((sample) => sample.stream === 'orders');
-    const readsDuring = reads.filter(during);
-    const ordersDuring = orders.filter(during);
-    const failFast = timeToFailFast(orders, run.timeline);
-    const recovery = recoveryTime(orders, run.timeline);
-    const row: Record<string, number | string> = {
-      readsCalmP99Ms: round(percentile(reads.filter(calm).map((s) => s.latencyMs), 99)),
-      readsHangP50Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 50)),
-      readsHangP99Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 99)),
-      readsHangErrorPct: errorPct(readsDuring),
-      readsHangCount: readsDuring.length,
-    };
-    if (run.ordersAvailable) {
-      Object.assign(row, {
-        ordersHangP50Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 50)),
-        ordersHangP99Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 99)),
-        ordersHangErrorPct: errorPct(ordersDuring),
-        ordersHang503: ordersDuring.filter((s) => s.status === 503).length,
-        ordersHangCount: ordersDuring.length,
-        ordersHangWaitedOver5s: ordersDuring.filter((s) => s.latencyMs > 5_000).length,
-        timeToFailFastS: failFast === undefined ? 'never' : round(failFast / 1000, 1),
-        recoveryS: recovery === undefined ? 'not within the run' : round(recovery / 1000, 1),
-        paymentCallsDuringHang: run.paymentCallsDuringHang,
-        breakerRejections: run.breakerRejections,
-      });
-    }
-    row.apiCpuDuringHangS = run.apiCpuDuringHangS;
-    row.apiPeakRssMiB = run.apiPeakRssMiB;
-    row.unsentRequests = Object.values(run.unsent).reduce((sum, count) => sum + count, 0);
-    row.readStatuses = statusCounts(reads);
-    if (run.ordersAvailable) row.orderStatuses = statusCounts(orders);
-    measurements[label] = row;
-    measurements[`${label}: timeline`] = timeline(run);
-    charts[0].bars.push({ label, value: Number(row.readsHangP99Ms), series: label });
-    charts[1].bars.push({ label, value: Number(row.readsHangErrorPct), series: label });
-    if (run.ordersAvailable) {
-      charts[2].bars.push({ label, value: Number(row.ordersHangP99Ms), series: label });
-      charts[3].bars.push({ label, value: Number(row.ordersHangWaitedOver5s), series: label });
+  const ordersAvailable = VARIANTS.every((variant) => runs[variant].every((run) => run.ordersAvailable));
+  for (const variant of VARIANTS) {
+    const label = SETUPS[variant].short;
+    const row: Row = { setup: SETUPS[variant].setup, ...summarize(runs[variant].map(rowOf)) };
+    measurements[variant] = row;
+    measurements[`${variant}: timeline`] = timeline(runs[variant][0]);
+    if (ordersAvailable) {
+      charts[0].bars.push({ label, value: Number(row.ordersHangP99Ms), series: label });
+      charts[1].bars.push({ label, value: Number(row.ordersHangWaitedOver5s), series: label });
+      charts[2].bars.push({ label, value: Number(row.ordersHangErrorPct), series: label });
       if (typeof row.recoveryS === 'number') charts[4].bars.push({ label, value: row.recoveryS, series: label });
     }
+    charts[3].bars.push({ label, value: Number(row.readsHangP99Ms), series: label });
   }
-  const without = measurements['without breakers'];
-  const withBreakers = measurements['with breakers'];
-  const headline = withBreakers.timeToFailFastS !== undefined
-    ? `with breakers, orders failed fast ${withBreakers.timeToFailFastS} s into a ${seconds.hangS} s payment hang (p99 ${withBreakers.ordersHangP99Ms} ms vs ${without.ordersHangP99Ms} ms without); catalog p99 ${withBreakers.readsHangP99Ms} ms vs ${without.readsHangP99Ms} ms`
-    : `catalog p99 during a ${seconds.hangS} s payment hang: ${withBreakers.readsHangP99Ms} ms with breakers vs ${without.readsHangP99Ms} ms without (POST /orders not available: no order load)`;
+  const none = measurements['without breakers'];
+  const timeoutOnly = measurements['timeout only'];
+  const withBreaker = measurements['with breakers'];
+  const rounds = runs['with breakers'].length;
+  const headline = ordersAvailable
+    ? `during a ${seconds.hangS} s payment hang, timeout + breaker vs timeout only: order p99 ${quote(withBreaker, 'ordersHangP99Ms', 'ms')} vs ${quote(timeoutOnly, 'ordersHangP99Ms', 'ms')}, ` +
+      `orders failed ${quote(withBreaker, 'ordersHangErrorPct', '%')} vs ${quote(timeoutOnly, 'ordersHangErrorPct', '%')}, failing fast ${quote(withBreaker, 'timeToFailFastS', 's')} into the hang; ` +
+      `no protection: order p99 ${quote(none, 'ordersHangP99Ms', 'ms')} (median of ${rounds} round${rounds === 1 ? '' : 's'}, spread in brackets)`
+    : `catalog p99 during a ${seconds.hangS} s payment hang: ${quote(withBreaker, 'readsHangP99Ms', 'ms')} with timeout + breaker vs ${quote(timeoutOnly, 'readsHangP99Ms', 'ms')} timeout only (POST /orders not available: no order load)`;
   return {
     headline,
     measurements,
@@ -217,9 +257,10 @@ function report(runs: Record<string, RunOutcome>, seconds: { baselineS: number; 
     notes: [
       `open-loop load through the lab shop's balancer (2 api instances): ${rates.reads} catalog reads/s (list and product pages) + ${rates.orders} orders/s (10 shoppers, one product each)`,
       `${seconds.baselineS} s calm, then payment-sim hangs (accepts and never answers) for ${seconds.hangS} s, then ${seconds.recoveryS} s after; the client gives up after 60 s`,
-      'without breakers: the breakers switch off (TENK_SWITCH_BREAKERS=off), so a payment call has no timeout, retry, bulkhead or breaker; with: the payments policy defaults (2 s timeout, open at 50% failures over >= 10 calls, 5 s open, 3 probes)',
+      ...VARIANTS.map((variant) => `"${variant}" = ${SETUPS[variant].setup}`),
+      'the payments policy defaults: 2 s timeout per try, open at 50% failures (or 80% calls slower than 1 s) over >= 10 calls in 10 s, 5 s open, 3 probes; retries never follow a timeout',
+      `${rounds} round${rounds === 1 ? '' : 's'}, the three runs interleaved in each (no protection, timeout only, timeout + breaker), each on a fresh shop: every number is the median of the rounds, <key>_min and <key>_max its spread; each timeline is the first round's`,
       `time to fail fast: from the start of the hang to the first order refused (503) within ${FAST_MS} ms; recovery: from payment-sim answering again to the first ${BUCKET_MS} ms of arrivals with >= 90% of orders placed`,
-      'the machine is shared (2 cores, several engineers building and testing): compare the two runs, not the absolute numbers',
     ],
   };
 }
