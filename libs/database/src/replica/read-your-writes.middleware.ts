@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { parse as parseCookies } from 'cookie';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { ConsistencyScope, ReadYourWrites } from './read-your-writes';
 import { formatLsn, maxLsn, parseLsn } from './wal-lsn';
@@ -38,12 +39,8 @@ export class ReadYourWritesMiddleware implements NestMiddleware {
   }
 }
 
+/** The named cookie (the `cookie` package: a value that is not valid percent-encoding is kept as sent, never thrown). */
 function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
+  return header ? parseCookies(header)[name] : undefined;
 }
