@@ -1,10 +1,14 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '@tenk/config';
 import { ShopProcess } from '@tenk/shop';
 import { freePort } from '@tenk/testing';
 import { E2E_ENV } from '../support/e2e-env';
 import { ShopClient } from './access-support';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** The configured state dir's logs (TENK_STATE_DIR), as the e2e shop's own processes use: not <repo>/.tenk in a worktree. */
+const LOGS = loadConfig({ ...E2E_ENV, ...process.env }).paths.logs;
 
 /**
  * Sessions live in Redis, not in an api process: any instance serves any user, and restarting
@@ -17,6 +21,7 @@ describe('sessions across api instances and restarts', () => {
 
   beforeAll(async () => {
     const port = await freePort();
+    mkdirSync(LOGS, { recursive: true });
     apiUrl = `http://127.0.0.1:${port}`;
     api = new ShopProcess(
       {
@@ -25,7 +30,7 @@ describe('sessions across api instances and restarts', () => {
         args: ['--enable-source-maps', path.join(ROOT, 'dist/apps/api/src/main.js')],
         env: { ...E2E_ENV, TENK_API_PORT: String(port) },
         readyUrl: `${apiUrl}/health/ready`,
-        logFile: path.join(ROOT, '.tenk/logs/e2e-api-restart-drill.log'),
+        logFile: path.join(LOGS, 'e2e-api-restart-drill.log'),
       },
       () => undefined,
       false,
