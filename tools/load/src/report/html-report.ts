@@ -1,6 +1,6 @@
 import { formatMiB, formatMs } from './analysis';
 import type { LoadResult, TimelinePoint } from './load-result';
-import { escapeXml as escape, renderLineChart, type LineSeries } from './svg-line-chart';
+import { escapeXml as escape, renderLineChart, type LineSeries } from '@tenk/lab';
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; max-width: 960px; margin: 24px auto; padding: 0 16px; }

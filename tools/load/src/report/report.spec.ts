@@ -9,7 +9,7 @@ import { explainErrors, findLimit, quietWindows, targetChecks } from './analysis
 import { formatSummary } from './console-summary';
 import { renderHtmlReport } from './html-report';
 import type { TimelinePoint } from './load-result';
-import { renderLineChart, niceTicks } from './svg-line-chart';
+import { renderLineChart, niceTicks } from '@tenk/lab';
 
 const MiB = 2 ** 20;
 
