@@ -1,9 +1,9 @@
-import { bucketRange, LatencyHistogram, MAX_TRACKABLE_MICROS } from './histogram';
+import { LatencyHistogram, MAX_TRACKABLE_MICROS } from './histogram';
 import { Random } from './random';
 
-/** The exact percentile of sorted values, with the same nearest-rank definition. */
+/** The exact percentile of sorted values, with HdrHistogram's rank: percent of the count, rounded, at least 1. */
 function exactPercentile(sorted: number[], percent: number): number {
-  return sorted[Math.max(1, Math.ceil((percent / 100) * sorted.length)) - 1];
+  return sorted[Math.max(1, Math.floor((percent / 100) * sorted.length + 0.5)) - 1];
 }
 
 describe('LatencyHistogram', () => {
@@ -18,7 +18,7 @@ describe('LatencyHistogram', () => {
     expect(histogram.mean).toBe(22);
   });
 
-  it('reports percentiles within 0.8% above the exact value, never below it', () => {
+  it('reports percentiles within 0.1% above the exact value, never below it', () => {
     const random = new Random(7);
     const histogram = new LatencyHistogram();
     const values: number[] = [];
@@ -33,19 +33,9 @@ describe('LatencyHistogram', () => {
       const exact = exactPercentile(values, percent);
       const reported = histogram.percentile(percent);
       expect(reported).toBeGreaterThanOrEqual(exact);
-      expect(reported).toBeLessThanOrEqual(exact * (1 + 1 / 128));
+      expect(reported).toBeLessThanOrEqual(exact * 1.001);
     }
     expect(histogram.max).toBe(values[values.length - 1]);
-  });
-
-  it('has contiguous buckets whose ranges cover every value once', () => {
-    let expectedLow = 0;
-    for (let index = 0; index < 2_000; index++) {
-      const [low, high] = bucketRange(index);
-      expect(low).toBe(expectedLow);
-      expect(high).toBeGreaterThanOrEqual(low);
-      expectedLow = high + 1;
-    }
   });
 
   it('clamps values it cannot track instead of failing', () => {

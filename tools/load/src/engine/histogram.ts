@@ -1,47 +1,40 @@
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+
 /**
- * Latency histogram in the manner of HdrHistogram: log-linear buckets over integer
- * microseconds, so any value from 1 us to 71 minutes is kept with a relative error of at most
- * 1 / 2^(PRECISION_BITS - 1) (0.8%), in a fixed 26 KB array. Recording is a few integer
- * operations and one array increment: no allocation, whatever the rate. Histograms of the
- * same shape merge by adding counts, which is how per-second windows roll up into totals.
- *
- * Layout: values below 2^PRECISION_BITS have a bucket each; above, every power-of-two range
- * [2^k, 2^(k+1)) is split into 2^(PRECISION_BITS - 1) equal sub-buckets.
+ * Latency histogram on HdrHistogram (hdr-histogram-js, the JavaScript port autocannon uses):
+ * integer microseconds from 1 us to 71 minutes with 3 significant digits (a percentile is at
+ * most 0.1% above the exact value, never below), in a fixed array: recording allocates
+ * nothing, whatever the rate. Histograms merge by adding counts, which is how per-second
+ * windows roll up into totals. Count, min, max and sum are kept exactly beside it.
  */
-export const PRECISION_BITS = 8;
-const SUB_BUCKETS = 1 << PRECISION_BITS;
-const HALF = SUB_BUCKETS >>> 1;
+export const SIGNIFICANT_DIGITS = 3;
 /** Values are clamped to this (2^32 - 1 us, about 71 minutes). */
 export const MAX_TRACKABLE_MICROS = 0xffffffff;
-const BUCKET_COUNT = indexOf(MAX_TRACKABLE_MICROS) + 1;
 
-function indexOf(micros: number): number {
-  if (micros < SUB_BUCKETS) return micros;
-  const exponent = 31 - Math.clz32(micros) - PRECISION_BITS + 1;
-  return exponent * HALF + (micros >>> exponent);
+function newHistogram(): Histogram {
+  return build({
+    bitBucketSize: 32,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_TRACKABLE_MICROS,
+    autoResize: false,
+    useWebAssembly: false,
+  });
 }
 
-/** The lowest and highest value (in us) that land in bucket `index`. */
-export function bucketRange(index: number): [number, number] {
-  if (index < SUB_BUCKETS) return [index, index];
-  const exponent = Math.floor(index / HALF) - 1;
-  const sub = index - exponent * HALF;
-  const low = sub * 2 ** exponent;
-  return [low, low + 2 ** exponent - 1];
-}
-
-/** What a histogram keeps in a JSON report: non-empty buckets as [index, count] pairs. */
+/** What a histogram keeps in a JSON report: HdrHistogram's compressed V2 encoding, in base64. */
 export interface HistogramJson {
-  precisionBits: number;
+  encoding: 'hdr-v2-base64';
+  significantDigits: number;
   count: number;
   min: number;
   max: number;
   sum: number;
-  buckets: [number, number][];
+  histogram: string;
 }
 
 export class LatencyHistogram {
-  readonly #counts = new Float64Array(BUCKET_COUNT);
+  #hdr = newHistogram();
   #count = 0;
   #min = Number.POSITIVE_INFINITY;
   #max = 0;
@@ -50,7 +43,7 @@ export class LatencyHistogram {
   /** Records one value in microseconds (fractions are dropped, negatives count as 0). */
   record(micros: number): void {
     const value = micros <= 0 ? 0 : micros >= MAX_TRACKABLE_MICROS ? MAX_TRACKABLE_MICROS : micros >>> 0;
-    this.#counts[indexOf(value)] += 1;
+    this.#hdr.recordValue(value);
     this.#count += 1;
     this.#sum += value;
     if (value < this.#min) this.#min = value;
@@ -76,29 +69,20 @@ export class LatencyHistogram {
   }
 
   /**
-   * The value at percentile `percent` (0-100), in us: the highest value of the bucket that
-   * holds it (never more than the largest value recorded), as HdrHistogram reports it, so a
-   * percentile is never understated. 0 when empty.
+   * The value at percentile `percent` (0-100), in us: the highest value equivalent to the one
+   * at that rank (never more than the largest value recorded), as HdrHistogram reports it, so
+   * a percentile is never understated. 0 when empty.
    */
   percentile(percent: number): number {
     if (this.#count === 0) return 0;
     if (percent <= 0) return this.min;
-    const rank = Math.max(1, Math.ceil((Math.min(percent, 100) / 100) * this.#count));
-    let seen = 0;
-    const counts = this.#counts;
-    for (let index = 0; index < counts.length; index++) {
-      seen += counts[index];
-      if (seen >= rank) return Math.min(bucketRange(index)[1], this.#max);
-    }
-    return this.#max;
+    return Math.min(this.#hdr.getValueAtPercentile(Math.min(percent, 100)), this.#max);
   }
 
   /** Adds another histogram's values to this one. */
   merge(other: LatencyHistogram): void {
     if (other.#count === 0) return;
-    const mine = this.#counts;
-    const theirs = other.#counts;
-    for (let index = 0; index < theirs.length; index++) if (theirs[index] !== 0) mine[index] += theirs[index];
+    this.#hdr.add(other.#hdr);
     this.#count += other.#count;
     this.#sum += other.#sum;
     if (other.#min < this.#min) this.#min = other.#min;
@@ -106,7 +90,7 @@ export class LatencyHistogram {
   }
 
   reset(): void {
-    this.#counts.fill(0);
+    this.#hdr.reset();
     this.#count = 0;
     this.#min = Number.POSITIVE_INFINITY;
     this.#max = 0;
@@ -114,20 +98,21 @@ export class LatencyHistogram {
   }
 
   toJSON(): HistogramJson {
-    const buckets: [number, number][] = [];
-    this.#counts.forEach((count, index) => {
-      if (count !== 0) buckets.push([index, count]);
-    });
-    return { precisionBits: PRECISION_BITS, count: this.#count, min: this.min, max: this.#max, sum: this.#sum, buckets };
+    return {
+      encoding: 'hdr-v2-base64',
+      significantDigits: SIGNIFICANT_DIGITS,
+      count: this.#count,
+      min: this.min,
+      max: this.#max,
+      sum: this.#sum,
+      histogram: encodeIntoCompressedBase64(this.#hdr),
+    };
   }
 
   static fromJSON(json: HistogramJson): LatencyHistogram {
-    if (json.precisionBits !== PRECISION_BITS) throw new Error(`histogram has ${json.precisionBits} precision bits; this version reads ${PRECISION_BITS}`);
+    if (json.encoding !== 'hdr-v2-base64') throw new Error(`histogram encoding ${String(json.encoding)} is not hdr-v2-base64 (a report from an older tenk)`);
     const histogram = new LatencyHistogram();
-    for (const [index, count] of json.buckets) {
-      if (!Number.isInteger(index) || index < 0 || index >= BUCKET_COUNT) throw new Error(`histogram bucket ${index} is out of range`);
-      histogram.#counts[index] += count;
-    }
+    histogram.#hdr.add(decodeFromCompressedBase64(json.histogram, 32, false));
     histogram.#count = json.count;
     histogram.#sum = json.sum;
     histogram.#min = json.count === 0 ? Number.POSITIVE_INFINITY : json.min;
