@@ -11,26 +11,13 @@ import type { DataSource } from 'typeorm';
 import { createAccount, EmailTakenError, listAccounts, MAX_PASSWORD_BYTES, setAccountRole, User } from '@tenk/accounts';
 import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
 import { createCatalogDataSource } from '@tenk/database';
+import { parseAdminArgs, requireEmail, UsageError, type AdminArgs } from './args';
 
 const USAGE = [
   'usage: npm run admin -- create --email you@example.com [--name "Your Name"]',
   '       npm run admin -- promote --email someone@example.com',
   '       npm run admin -- list',
 ].join('\n');
-
-class UsageError extends Error {}
-
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(`--${name}`);
-  return index === -1 ? undefined : args[index + 1];
-}
-
-function requireEmail(args: string[]): string {
-  const email = option(args, 'email');
-  if (!email) throw new UsageError('--email is required');
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`"${email}" is not an email address`);
-  return email;
-}
 
 async function readPassword(): Promise<string> {
   const fromEnv = process.env['TENK_ADMIN_PASSWORD'];
@@ -58,7 +45,7 @@ async function withCatalog<T>(config: TenkConfig, work: (db: DataSource) => Prom
   }
 }
 
-async function create(config: TenkConfig, args: string[]): Promise<number> {
+async function create(config: TenkConfig, args: AdminArgs): Promise<number> {
   const email = requireEmail(args);
   const password = await readPassword();
   if (password.length < 10 || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
@@ -66,7 +53,7 @@ async function create(config: TenkConfig, args: string[]): Promise<number> {
   }
   return withCatalog(config, async (db) => {
     try {
-      const admin = await createAccount(db, { email, name: option(args, 'name') ?? email.split('@')[0], password, role: 'admin' });
+      const admin = await createAccount(db, { email, name: args.name ?? email.split('@')[0], password, role: 'admin' });
       process.stdout.write(`created admin ${admin.email} (id ${admin.id}); sign in at ${config.services.publicUrl}/#/signin\n`);
       return 0;
     } catch (error) {
@@ -77,7 +64,7 @@ async function create(config: TenkConfig, args: string[]): Promise<number> {
   });
 }
 
-async function promote(config: TenkConfig, args: string[]): Promise<number> {
+async function promote(config: TenkConfig, args: AdminArgs): Promise<number> {
   const email = requireEmail(args);
   return withCatalog(config, async (db) => {
     const account = await setAccountRole(db, email, 'admin');
@@ -101,9 +88,9 @@ async function list(config: TenkConfig): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const [command, ...args] = process.argv.slice(2);
   try {
-    switch (command) {
+    const args = parseAdminArgs(process.argv.slice(2));
+    switch (args.command) {
       case 'create':
         return await create(loadConfig(), args);
       case 'promote':
@@ -111,7 +98,7 @@ async function main(): Promise<number> {
       case 'list':
         return await list(loadConfig());
       default:
-        throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
+        throw new UsageError(args.command ? `unknown command "${args.command}"` : 'a command is required');
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

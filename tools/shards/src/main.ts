@@ -9,47 +9,38 @@
 import { isConfigError, loadConfig } from '@tenk/config';
 import { locateId, plan, rebalance, showMap, showStats, UsageError } from './commands';
 import { CliDatabases } from './shard-databases';
+import { parseShardsArgs } from './args';
 
 const USAGE = `usage: npm run shards -- map | locate <customerId|orderId> | stats | rebalance --bucket B --to shard_N | plan --shards a,b,...`;
 
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(`--${name}`);
-  return index === -1 ? undefined : args[index + 1];
-}
-
 async function main(): Promise<number> {
-  const [command, ...args] = process.argv.slice(2);
+  let args: ReturnType<typeof parseShardsArgs>;
+  try {
+    args = parseShardsArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return 2;
+  }
   const config = loadConfig();
   const db = new CliDatabases(config);
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    switch (command) {
+    switch (args.command) {
       case 'map':
         await showMap(config, db, print);
         return 0;
-      case 'locate': {
-        if (!args[0]) throw new UsageError('locate needs a customer id (uuid) or an order id');
-        await locateId(db, args[0], print);
+      case 'locate':
+        await locateId(db, args.id, print);
         return 0;
-      }
       case 'stats':
         await showStats(db, print);
         return 0;
-      case 'rebalance': {
-        const bucket = Number(option(args, 'bucket'));
-        const to = option(args, 'to');
-        if (!Number.isInteger(bucket) || bucket < 0 || !to) throw new UsageError('rebalance needs --bucket <number> and --to <shard database>');
-        await rebalance(db, bucket, to, print);
+      case 'rebalance':
+        await rebalance(db, args.bucket, args.to, print);
         return 0;
-      }
-      case 'plan': {
-        const shards = option(args, 'shards')?.split(',').map((name) => name.trim()).filter(Boolean);
-        if (!shards || shards.length === 0) throw new UsageError('plan needs --shards a,b,... (the shard databases to spread over)');
-        await plan(db, shards, print);
+      case 'plan':
+        await plan(db, args.shards, print);
         return 0;
-      }
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     }
   } catch (error) {
     if (error instanceof UsageError) {
