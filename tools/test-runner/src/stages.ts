@@ -83,7 +83,9 @@ export async function nxJestStage(name: string, target: string, extraArgs: strin
   const dir = path.join(RESULTS, target);
   rmSync(dir, { recursive: true, force: true });
   const projects = await projectsWithTarget(target);
-  const code = await nx(['run-many', '-t', target, ...extraArgs]);
+  // Streamed, each line prefixed with its project: Nx's default outside a terminal prints a task's
+  // output only when the task ends, and the e2e task alone runs for many minutes.
+  const code = await nx(['run-many', '-t', target, '--outputStyle=stream', ...extraArgs]);
   const seconds = (Date.now() - started) / 1000;
   let passed = 0;
   let failed = 0;
