@@ -1,48 +1,11 @@
-/** Videos and reports as the api describes them (apps/api/src/videos, apps/api/src/reports). */
+/** Videos and reports as the api describes them: the shared API contract (libs/contracts/src/api). */
+import type { RenditionView, ReportState as ContractReportState, ReportView, VideoState as ContractVideoState, VideoView } from '@tenk/contracts/api';
 
-export type VideoState = 'queued' | 'processing' | 'ready' | 'failed';
-
-export interface Rendition {
-  name: string;
-  url: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: string;
-}
-
-export interface Video {
-  id: string;
-  url: string;
-  state: VideoState;
-  /** 0-100; 100 once ready. */
-  progress: number;
-  attempts: number;
-  error: string | null;
-  originalName: string | null;
-  durationSeconds: number;
-  renditions: Rendition[];
-  hls: { url: string } | null;
-  thumbnail: { url: string } | null;
-  createdAt: string;
-  readyAt: string | null;
-}
-
-export type ReportState = 'queued' | 'building' | 'ready' | 'failed' | 'expired';
-
-export interface Report {
-  id: string;
-  url: string;
-  type: string;
-  from: string;
-  to: string;
-  state: ReportState;
-  error: string | null;
-  downloadUrl: string | null;
-  rows: number | null;
-  createdAt: string;
-  expiresAt: string | null;
-}
+export type VideoState = ContractVideoState;
+export type Rendition = RenditionView;
+export type Video = VideoView;
+export type ReportState = ContractReportState;
+export type Report = ReportView;
 
 export const REPORT_CHOICES = [
   { type: 'sales-by-day', label: 'Sales by day (all customers)', admin: true },

@@ -1,52 +1,14 @@
-/** The api's shapes, as the storefront reads them (see the API docs on an api instance's own port, e.g. 127.0.0.1:3001/docs). */
+/**
+ * The api's shapes, as the storefront reads them: the shared API contract (libs/contracts/src/api),
+ * the same types the api's handlers return, so neither side can change one alone. Type-only:
+ * nothing of it reaches the browser bundle.
+ */
+import type { OrderLineView, OrderPage as ContractOrderPage, OrderView, ProductPage as ContractProductPage, ProductView, Role as ContractRole, UserView } from '@tenk/contracts/api';
 
-export type Role = 'customer' | 'admin';
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-}
-
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  image: string | null;
-}
-
-export interface ProductPage {
-  items: Product[];
-  page: number;
-  limit: number;
-  total: number;
-}
-
-export interface OrderLine {
-  productId: string;
-  quantity: number;
-  name?: string;
-  unitPriceCents?: number;
-  lineTotalCents?: number;
-}
-
-export interface Order {
-  id: string;
-  status: string;
-  totalCents: number;
-  currency: string;
-  lines: OrderLine[];
-  createdAt: string;
-}
-
-export interface OrderPage {
-  items: Order[];
-  /** Cursor for the next page, if there is one. */
-  next: string | null;
-}
+export type Role = ContractRole;
+export type User = UserView;
+export type Product = ProductView;
+export type ProductPage = ContractProductPage;
+export type OrderLine = OrderLineView;
+export type Order = OrderView;
+export type OrderPage = ContractOrderPage;

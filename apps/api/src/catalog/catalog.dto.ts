@@ -106,22 +106,5 @@ export class UpdateProductBody {
   stock?: number;
 }
 
-export interface ProductPage {
-  items: ProductView[];
-  page: number;
-  limit: number;
-  total: number;
-}
-
-export interface ProductView {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  image: string | null;
-  updatedAt: string;
-}
+/** GET /products and GET /products/:id: the shared API contract's shapes. */
+export type { ProductPage, ProductView } from '@tenk/contracts/api';

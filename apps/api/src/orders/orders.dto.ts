@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import type * as api from '@tenk/contracts/api';
 import { LimitQuery } from '../common/list-query';
 
 /** Business limits of one order (a bigger basket is a support call, not a web request). */
@@ -44,7 +45,7 @@ export class AllOrdersQuery extends OrderPageQuery {
   since!: string;
 }
 
-export class OrderLineView {
+export class OrderLineView implements api.OrderLineView {
   @ApiProperty() productId!: string;
   @ApiProperty() sku!: string;
   @ApiProperty() name!: string;
@@ -53,7 +54,8 @@ export class OrderLineView {
   @ApiProperty() lineTotalCents!: number;
 }
 
-export class OrderView {
+/** Swagger's description of the shared API contract's order (it must implement it). */
+export class OrderView implements api.OrderView {
   @ApiProperty({ example: 'ord_0a7_01JDQ4Z5W8M2N6P3R7T9V0X1YB' }) id!: string;
   @ApiProperty({ enum: ['placed', 'cancelled'] }) status!: 'placed' | 'cancelled';
   @ApiProperty() customerId!: string;
@@ -63,7 +65,7 @@ export class OrderView {
   @ApiProperty({ example: '2026-11-28T10:00:00.123Z' }) createdAt!: string;
 }
 
-export class OrderPage {
+export class OrderPage implements api.OrderPage {
   @ApiProperty({ type: [OrderView] }) items!: OrderView[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` for the next page; null on the last page' }) next!: string | null;
 }

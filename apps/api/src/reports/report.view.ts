@@ -1,23 +1,8 @@
-import type { ReportState, ReportType } from '@tenk/contracts';
+import type { ReportView } from '@tenk/contracts/api';
 import type { ReportRequest } from '@tenk/reporting';
 
-/** GET /reports/:id */
-export interface ReportView {
-  id: string;
-  url: string;
-  type: ReportType;
-  from: string;
-  to: string;
-  state: ReportState;
-  error: string | null;
-  /** Set once ready: where to fetch the CSV, until it expires. */
-  downloadUrl: string | null;
-  rows: number | null;
-  bytes: number | null;
-  createdAt: string;
-  completedAt: string | null;
-  expiresAt: string | null;
-}
+/** GET /reports/:id: the shared API contract's shape. */
+export type { ReportView } from '@tenk/contracts/api';
 
 export function toReportView(request: ReportRequest): ReportView {
   const url = `/reports/${request.id}`;

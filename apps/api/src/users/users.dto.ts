@@ -30,12 +30,8 @@ export class SignupBody {
   password!: string;
 }
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: 'customer' | 'admin';
-}
+/** The shared API contract's shape of an account. */
+export type { UserView } from '@tenk/contracts/api';
 
 export class ChangeRoleBody {
   @ApiProperty({ enum: ['customer', 'admin'] })

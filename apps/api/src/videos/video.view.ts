@@ -1,41 +1,7 @@
-import type { Video, VideoState } from '@tenk/media';
+import type { VideoView } from '@tenk/contracts/api';
+import type { Video } from '@tenk/media';
 
-export interface FileLink {
-  url: string;
-}
-
-export interface RenditionView extends FileLink {
-  name: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: 'video/mp4';
-}
-
-/** GET /videos/:id: where a video stands, and where its files are once it is ready. */
-export interface VideoView {
-  id: string;
-  url: string;
-  state: VideoState;
-  /** 0-100; 100 once ready. */
-  progress: number;
-  /** Processing runs so far (retries included). */
-  attempts: number;
-  /** Why the last run failed (while it is retried) or why the video failed for good. */
-  error: string | null;
-  processingMode: Video['processingMode'];
-  originalName: string | null;
-  durationSeconds: number;
-  width: number;
-  height: number;
-  sizeBytes: number;
-  renditions: RenditionView[];
-  /** An HLS master playlist over the same renditions (adaptive streaming). */
-  hls: FileLink | null;
-  thumbnail: FileLink | null;
-  createdAt: string;
-  readyAt: string | null;
-}
+export type { FileLink, RenditionView, VideoView } from '@tenk/contracts/api';
 
 export function videoUrl(id: string): string {
   return `/videos/${id}`;
