@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { checkTokenFormat, CONTROL_TOKEN_VARIABLE, controlTokenFile, createControlToken, writeControlTokenFile } from '@tenk/control-plane';
@@ -191,7 +191,9 @@ export class Shop {
     mkdirSync(dir, { recursive: true });
     const shipped = path.join(ROOT, 'apps/balancer/conf');
     for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf')) copyFileSync(path.join(shipped, file), path.join(dir, file));
-    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port} max_fails=3 fail_timeout=5s;`).join('\n')}\n`);
+    // The same server parameters (max_fails, fail_timeout, max_conns) as the shipped list's.
+    const parameters = /^server\s+\S+((?:\s+[^\s;]+)*)\s*;/m.exec(readFileSync(path.join(shipped, 'api-servers.conf'), 'utf8'))?.[1] ?? '';
+    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port}${parameters};`).join('\n')}\n`);
     return path.join(dir, 'tenk.conf');
   }
 }

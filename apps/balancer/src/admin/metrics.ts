@@ -68,6 +68,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     { labels: { reason: 'body_too_large' }, value: stats.bodyTooLarge },
     { labels: { reason: 'bad_request' }, value: stats.badRequests },
     { labels: { reason: 'no_live_peer' }, value: stats.noLivePeers },
+    { labels: { reason: 'at_capacity' }, value: stats.atCapacity },
   ]);
   add('tenk_balancer_client_aborts_total', 'Requests whose client closed the connection before the response was complete.', 'counter', () => one(stats.clientAborts));
   add('tenk_balancer_upstream_errors_total', 'Failed upstream attempts, by kind.', 'counter', () => [
@@ -103,6 +104,29 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   );
   add('tenk_balancer_upstream_recoveries_total', 'Times every peer of the upstream was unusable and their failure counts were reset (nginx quick recovery).', 'counter', () =>
     [...source.generation.upstreams.values()].map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.recoveries })),
+  );
+  const upstreams = () => [...source.generation.upstreams.values()];
+  add('tenk_balancer_upstream_in_flight', 'Requests in flight to the upstream\'s peers.', 'gauge', () =>
+    upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().inFlight })),
+  );
+  add('tenk_balancer_upstream_max_conns', 'Sum of the peers\' max_conns (0: some peer is unlimited).', 'gauge', () =>
+    upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().limit })),
+  );
+  add('tenk_balancer_upstream_queued', 'Requests waiting in the upstream\'s queue for a peer below max_conns.', 'gauge', () =>
+    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.length }])),
+  );
+  add('tenk_balancer_upstream_queue_admitted_total', 'Requests that waited in the queue and then got a peer.', 'counter', () =>
+    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.admitted }])),
+  );
+  add('tenk_balancer_upstream_queue_wait_seconds_total', 'Time requests that got a peer spent in the queue.', 'counter', () =>
+    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.waitMsTotal / 1000 }])),
+  );
+  add('tenk_balancer_upstream_refused_total', 'Requests refused with 503 + Retry-After by admission control, by reason.', 'counter', () =>
+    upstreams().flatMap((upstream) => [
+      { labels: { upstream: upstream.name, reason: 'at_capacity' }, value: upstream.refusedAtCapacity },
+      { labels: { upstream: upstream.name, reason: 'queue_full' }, value: upstream.queue?.full ?? 0 },
+      { labels: { upstream: upstream.name, reason: 'queue_timeout' }, value: upstream.queue?.timedOut ?? 0 },
+    ]),
   );
   add('tenk_balancer_peer_responses_total', 'Responses from the peer, by status class.', 'counter', () =>
     peers().flatMap(({ peer, labels }) => CLASSES.map((code, i) => ({ labels: { ...labels, code }, value: peer.responses[i + 1] }))),

@@ -54,7 +54,7 @@ ${status.config.lastReloadError ? `<p class="err">last reload failed: ${esc(stat
   <span>requests ${fmt(requests.total)} (${fmt(requests.active)} active)</span>
   <span>2xx ${fmt(requests.responses['2xx'])} / 3xx ${fmt(requests.responses['3xx'])} / 4xx ${fmt(requests.responses['4xx'])} / 5xx ${fmt(requests.responses['5xx'])}</span>
   <span>connections ${fmt(status.connections.open)} open, ${fmt(status.connections.websocketsActive)} websockets</span>
-  <span>retries ${fmt(requests.retries)}</span><span>rate-limited ${fmt(requests.rateLimited)}</span><span>no live peer ${fmt(requests.noLivePeers)}</span>
+  <span>retries ${fmt(requests.retries)}</span><span>rate-limited ${fmt(requests.rateLimited)}</span><span>no live peer ${fmt(requests.noLivePeers)}</span><span>at capacity (503) ${fmt(requests.atCapacity)}</span>
   <span>rss ${(status.memory.rssBytes / 2 ** 20).toFixed(0)} MiB</span>
 </div>
 <div class="legend"><span class="pill up">up</span><span class="pill failing">failing (passive: max_fails)</span><span class="pill unhealthy">unhealthy (health check)</span><span class="pill busy">busy (max_conns)</span><span class="pill down">down (config)</span> backup rows are blue</div>
@@ -96,6 +96,7 @@ function renderUpstream(upstream: UpstreamStatus): string {
   return `<h2>upstream ${esc(upstream.name)} <small>&middot; ${esc(upstream.algorithm)}${upstream.keepalive === null ? '' : ` &middot; keepalive ${upstream.keepalive}`}${
     check ? ` &middot; health_check ${esc(check.uri)} every ${check.intervalMs} ms (fails=${check.fails} passes=${check.passes})` : ''
   }${upstream.recoveries > 0 ? ` &middot; all peers reset ${fmt(upstream.recoveries)}&times;` : ''} &middot; <span class="${upstream.available ? '' : 'err'}">${upstream.available ? 'serving' : 'NO LIVE PEER'}</span></small></h2>
+${renderAdmission(upstream)}
 <form class="switch" data-upstream="${esc(upstream.name)}">algorithm: <input type="text" name="algorithm" value="${esc(upstream.algorithm)}" list="algorithms">
 <button>switch</button> <span class="result"></span> <small>(until the next reload; e.g. ${ALGORITHMS.map((a) => esc(a.name)).join(', ')}, hash $request_uri consistent, random two)</small></form>
 <datalist id="algorithms">${['round_robin', 'least_conn', 'ip_hash', 'hash $request_uri consistent', 'hash $remote_addr', 'random', 'random two least_conn'].map((a) => `<option value="${esc(a)}">`).join('')}</datalist>
@@ -104,6 +105,16 @@ function renderUpstream(upstream: UpstreamStatus): string {
 ${upstream.peers.map(renderPeer).join('\n')}
 <tr class="total"><td class="l">total</td><td class="l"></td><td class="l"></td><td></td><td></td><td>${fmt(total.active)}</td><td></td><td>${fmt(total.requests)}</td><td>${fmt(total.failures)}</td><td></td><td></td><td></td><td></td><td>${fmt(total.r2)}</td><td>${fmt(total.r4)}</td><td>${fmt(total.r5)}</td><td></td><td></td><td></td></tr>
 </table>`;
+}
+
+function renderAdmission(upstream: UpstreamStatus): string {
+  const { inFlight, limit, queue, refusedAtCapacity } = upstream.admission;
+  if (limit === 0 && queue === null && refusedAtCapacity === 0) return '';
+  const waiting =
+    queue === null
+      ? `no queue &middot; refused at max_conns ${fmt(refusedAtCapacity)}`
+      : `queued ${fmt(queue.waiting)} / ${fmt(queue.size)} (timeout ${queue.timeoutMs} ms) &middot; waited ${fmt(queue.admitted)}${queue.meanWaitMs === null ? '' : ` (mean ${ms(queue.meanWaitMs)} ms)`} &middot; refused: queue full ${fmt(queue.full)}, timed out ${fmt(queue.timedOut)}`;
+  return `<p class="admission">admission: in flight ${fmt(inFlight)}${limit === 0 ? '' : ` / ${fmt(limit)} (max_conns)`} &middot; ${waiting}</p>`;
 }
 
 function renderPeer(peer: PeerStatus): string {

@@ -43,6 +43,18 @@ export interface PeerStatus {
   health: { healthy: boolean; lastCheckAt: string | null; lastCheckStatus: number; lastCheckError: string; checkFails: number; checkPasses: number } | null;
 }
 
+/** Admission control of one upstream: max_conns, the queue, what was refused. */
+export interface AdmissionStatus {
+  /** Requests in flight to its peers now. */
+  inFlight: number;
+  /** Sum of the peers' max_conns; 0 when some peer is unlimited. */
+  limit: number;
+  /** Waiting for a peer (`queue`); null without a queue. */
+  queue: { size: number; timeoutMs: number; waiting: number; joined: number; admitted: number; full: number; timedOut: number; abandoned: number; meanWaitMs: number | null } | null;
+  /** Refused with 503 at once: every usable peer at max_conns and no queue. */
+  refusedAtCapacity: number;
+}
+
 export interface UpstreamStatus {
   name: string;
   algorithm: string;
@@ -56,6 +68,7 @@ export interface UpstreamStatus {
   /** Times every peer was unusable and their failure counts were reset (nginx's quick recovery). */
   recoveries: number;
   failOnReadTimeout: boolean;
+  admission: AdmissionStatus;
   peers: PeerStatus[];
 }
 
@@ -79,6 +92,7 @@ export interface BalancerStatus {
     badRequests: number;
     clientAborts: number;
     noLivePeers: number;
+    atCapacity: number;
     upstreamErrors: number;
     upstreamTimeouts: number;
     retries: number;
@@ -131,6 +145,7 @@ export function buildStatus(source: StatusSource): BalancerStatus {
       badRequests: stats.badRequests,
       clientAborts: stats.clientAborts,
       noLivePeers: stats.noLivePeers,
+      atCapacity: stats.atCapacity,
       upstreamErrors: stats.upstreamErrors,
       upstreamTimeouts: stats.upstreamTimeouts,
       retries: stats.retries,
@@ -164,7 +179,32 @@ export function upstreamStatus(upstream: Upstream, now = Date.now()): UpstreamSt
     retries: upstream.retries,
     recoveries: upstream.recoveries,
     failOnReadTimeout: upstream.config.failOnReadTimeout,
+    admission: admissionStatus(upstream),
     peers: upstream.peers.map((peer) => peerStatus(peer, upstream, now)),
+  };
+}
+
+function admissionStatus(upstream: Upstream): AdmissionStatus {
+  const { inFlight, limit } = upstream.inFlight();
+  const queue = upstream.queue;
+  return {
+    inFlight,
+    limit,
+    queue:
+      queue === null
+        ? null
+        : {
+            size: queue.capacity,
+            timeoutMs: queue.timeoutMs,
+            waiting: queue.length,
+            joined: queue.joined,
+            admitted: queue.admitted,
+            full: queue.full,
+            timedOut: queue.timedOut,
+            abandoned: queue.abandoned,
+            meanWaitMs: queue.admitted === 0 ? null : round(queue.waitMsTotal / queue.admitted),
+          },
+    refusedAtCapacity: upstream.refusedAtCapacity,
   };
 }
 

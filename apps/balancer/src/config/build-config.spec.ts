@@ -65,6 +65,18 @@ describe('buildConfig: a valid configuration', () => {
     expect(config.upstreams[0].servers[0]).toMatchObject({ host: 'a.example', port: 80 });
   });
 
+  it('reads admission control: max_conns, queue N timeout=T (60 s by default, as NGINX Plus), fail_on_read_timeout', () => {
+    const config = build(withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 50 timeout=1500ms; fail_on_read_timeout on;' }));
+    const api = config.upstreams[0];
+    expect(api.servers.map((s) => s.maxConns)).toEqual([0, 8]);
+    expect(api.queue).toMatchObject({ size: 50, timeoutMs: 1500 });
+    expect(api.failOnReadTimeout).toBe(true);
+    const defaults = build(withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 5;' })).upstreams[0];
+    expect(defaults.queue?.timeoutMs).toBe(60_000);
+    expect(defaults.failOnReadTimeout).toBe(false);
+    expect(build(withParts({})).upstreams[0].queue).toBeNull();
+  });
+
   it('makes a one-peer upstream for proxy_pass http://HOST:PORT', () => {
     const config = build('server { listen 80; location / { proxy_pass http://127.0.0.1:9000; } }');
     expect(config.upstreams).toEqual([expect.objectContaining({ name: '127.0.0.1:9000', implicit: true, servers: [expect.objectContaining({ host: '127.0.0.1', port: 9000 })] })]);
@@ -113,6 +125,10 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ upstream: 'proxy_pass http://x;' }), /t\.conf:4: "proxy_pass" is not allowed in upstream \{ \} \(it belongs in location \{ \}\)/],
     [withParts({ server: 'listen;' }), /t\.conf:8: "listen" takes at least 1 arguments, got 0/],
     [withParts({ upstream: 'keepalive 1 2;' }), /t\.conf:4: "keepalive" takes 1 argument, got 2/],
+    [withParts({ upstream: 'queue 100 timeout=2s;' }), /t\.conf:4: "queue" upstream "api" has a queue but no server with max_conns=N/],
+    [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 0;' }), /t\.conf:4: "queue" "0" must be a whole number greater than 0/],
+    [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 10 wait=2s;' }), /t\.conf:4: "queue" unknown parameter "wait=2s"/],
+    [withParts({ upstream: 'fail_on_read_timeout maybe;' }), /t\.conf:4: "fail_on_read_timeout" "maybe" must be on or off/],
     ['upstream api;', /t\.conf:1: "upstream" needs a block/],
     [withParts({ server: 'server_name a { }' }), /t\.conf:8: "server_name" takes no block/],
     ['http { }\nhttp { }', /t\.conf:2: "http" is duplicate/],

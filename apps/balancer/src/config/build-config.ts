@@ -28,6 +28,7 @@ import type {
   ProxyPassConfig,
   ReturnConfig,
   ServerConfig,
+  QueueConfig,
   UpstreamConfig,
 } from './schema';
 import {
@@ -85,6 +86,7 @@ const SPECS: Record<string, Spec> = {
   keepalive_timeout: spec(['upstream', ...HSL], 1, 2),
   zone: spec(['upstream'], 1, 2),
   fail_on_read_timeout: spec(['upstream'], 1, 1),
+  queue: spec(['upstream'], 1, 2),
   client_max_body_size: spec(HSL, 1, 1),
   client_body_buffer_size: spec(HSL, 1, 1),
   client_body_timeout: spec(HSL, 1, 1),
@@ -160,6 +162,7 @@ interface UpstreamDraft {
   keepaliveRequests: number | null;
   healthCheck: HealthCheckConfig | null;
   failOnReadTimeout: boolean | null;
+  queue: QueueConfig | null;
   implicit: boolean;
 }
 
@@ -482,6 +485,7 @@ class ConfigBuilder {
       keepaliveRequests: null,
       healthCheck: null,
       failOnReadTimeout: null,
+      queue: null,
       implicit: false,
     };
     this.#walk(d.block ?? [], 'upstream', upstream);
@@ -495,6 +499,9 @@ class ConfigBuilder {
       }
     }
     if (upstream.servers.every((server) => server.backup)) throw fail(d, `upstream "${name}" has only backup servers: at least one must be primary`);
+    if (upstream.queue && upstream.servers.every((server) => server.maxConns === 0)) {
+      throw new ConfigError({ file: upstream.queue.file, line: upstream.queue.line, directive: 'queue' }, `upstream "${name}" has a queue but no server with max_conns=N: without a limit no request ever waits; add max_conns to the server lines`);
+    }
     this.#upstreams.set(name, upstream);
   }
 
@@ -575,6 +582,10 @@ class ConfigBuilder {
       case 'health_check':
         if (upstream.healthCheck) throw fail(d, 'is duplicate');
         upstream.healthCheck = this.#healthCheck(d);
+        return;
+      case 'queue':
+        if (upstream.queue) throw fail(d, 'is duplicate');
+        upstream.queue = queueConfig(d);
         return;
       case 'fail_on_read_timeout':
         if (upstream.failOnReadTimeout !== null) throw fail(d, 'is duplicate');
@@ -884,6 +895,7 @@ class ConfigBuilder {
         keepaliveRequests: null,
         healthCheck: null,
         failOnReadTimeout: null,
+        queue: null,
         implicit: true,
       };
       this.#upstreams.set(proxy.upstream, upstream);
@@ -917,6 +929,7 @@ class ConfigBuilder {
       connectTimeoutMs: connectTimeouts.get(upstream.name) ?? DEFAULT_SETTINGS.proxyConnectTimeoutMs,
       healthCheck: upstream.healthCheck,
       failOnReadTimeout: upstream.failOnReadTimeout ?? false,
+      queue: upstream.queue,
       implicit: upstream.implicit,
     }));
   }
@@ -1019,6 +1032,19 @@ function nonNegativeInt(d: Directive, text: string | undefined, name?: string): 
   const value = parseNonNegativeInt(text ?? '');
   if (value === undefined) throw fail(d, `${name ? `${name}=` : ''}"${text ?? ''}" must be a whole number (0 or more)`);
   return value;
+}
+
+/** NGINX Plus: `queue number [timeout=time]`, timeout 60s by default. */
+function queueConfig(d: Directive): QueueConfig {
+  const size = positiveInt(d, d.args[0]);
+  let timeoutMs = 60_000;
+  if (d.args.length === 2) {
+    const [key, value] = splitParameter(d.args[1]);
+    if (key !== 'timeout') throw fail(d, `unknown parameter "${d.args[1]}" (queue N [timeout=T];)`);
+    timeoutMs = time(d, value ?? '', 'timeout');
+    if (timeoutMs <= 0) throw fail(d, 'timeout must be more than 0');
+  }
+  return { size, timeoutMs, file: d.file, line: d.line };
 }
 
 function flag(d: Directive, text: string): boolean {

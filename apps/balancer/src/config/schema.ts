@@ -49,10 +49,19 @@ export interface UpstreamConfig extends SourceRef {
   /** Connection timeout for the pool: the largest proxy_connect_timeout of the locations using it. */
   connectTimeoutMs: number;
   healthCheck: HealthCheckConfig | null;
+  /** NGINX Plus's `queue N timeout=T`: requests wait for a peer below max_conns (null: refused at once). */
+  queue: QueueConfig | null;
   /** `fail_on_read_timeout on`: a read timeout counts against max_fails, as in nginx (tenk's default: it does not). */
   failOnReadTimeout: boolean;
   /** Made from `proxy_pass http://host:port` rather than declared with `upstream`. */
   implicit: boolean;
+}
+
+export interface QueueConfig extends SourceRef {
+  /** Most requests waiting at once. */
+  size: number;
+  /** Longest wait before a 503. */
+  timeoutMs: number;
 }
 
 export interface MethodConfig extends SourceRef {

@@ -50,3 +50,12 @@ describe("tenk.conf's public door", () => {
     for (const location of server.locations) expect(new RequestHeaderPlan(location.settings.proxySetHeaders).upgrade).toBeNull();
   });
 });
+
+describe("tenk.conf's admission control", () => {
+  it('bounds what each api instance has in flight and queues a bounded number for a bounded time', () => {
+    const api = config.upstreams.find((upstream) => upstream.name === 'api');
+    expect(api?.servers.every((peer) => peer.maxConns > 0)).toBe(true);
+    expect(api?.queue).toMatchObject({ size: 512, timeoutMs: 500 });
+    expect(api?.failOnReadTimeout).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import type { Client, Dispatcher } from 'undici';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
+import type { QueuedRequest } from '../upstream/admission-queue';
 import type { PeerPool } from '../upstream/peer-pool';
 import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
@@ -16,6 +17,9 @@ import type { TenkResponse } from './tenk-response';
 import { UpgradeTunnel, type TunnelOwner } from './upgrade-tunnel';
 
 const CLIENT_CLOSED = Object.freeze(new Error('the client closed the connection'));
+/** What a refusal at capacity asks of the client: about the time for the queue to turn over. */
+const RETRY_AFTER_SECONDS = 1;
+const BUSY_HEADERS: readonly string[] = Object.freeze(['Retry-After', String(RETRY_AFTER_SECONDS)]);
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 
@@ -33,9 +37,11 @@ type DispatchOptions = Dispatcher.DispatchOptions;
  * lets upgrades through is sent with undici's `upgrade` option; only a 101 answer turns the
  * client connection into a tunnel (onUpgrade). Any other answer is an ordinary response.
  */
-export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler, TunnelOwner {
+export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler, TunnelOwner, QueuedRequest {
   readonly upstream: Upstream;
   peer: Peer | null = null;
+  /** When it joined its upstream's queue (performance.now()), 0 if it never waited. */
+  queuedAt = 0;
   /** Set by the listener for a request that asked for an upgrade: where its tunnel registers. */
   tunnels: Set<UpgradeTunnel> | null = null;
   #peerStartedAt = 0;
@@ -119,7 +125,9 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const now = Date.now();
     const peer = this.upstream.pick(this, now);
     if (peer === null) {
-      this.#noPeer();
+      // Every usable peer at max_conns: wait in the queue, or 503 (admission control).
+      if (this.upstream.isAtCapacity(now)) this.#atCapacity();
+      else this.#noPeer();
       return;
     }
     if (this.tries > 1) {
@@ -336,6 +344,36 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (this.tries >= this.upstream.peers.length) return false;
     if (location.nextUpstreamTimeoutMs !== 0 && performance.now() - this.startedAt >= location.nextUpstreamTimeoutMs) return false;
     return true;
+  }
+
+  // ---- admission control (QueuedRequest: the upstream's queue calls these) --------------------
+
+  /** A peer may be free: pick again. */
+  admit(): void {
+    if (!this.closed) this.#dispatchNext();
+  }
+
+  /** Waited the queue's timeout. */
+  expire(): void {
+    this.#refuseBusy(`no server of upstream "${this.upstream.name}" became free within the queue's timeout (${this.upstream.queue?.timeoutMs ?? 0} ms)`);
+  }
+
+  #atCapacity(): void {
+    const upstream = this.upstream;
+    const queue = upstream.queue;
+    if (queue !== null && queue.offer(this, performance.now())) return;
+    if (queue === null) upstream.refusedAtCapacity++;
+    this.#refuseBusy(
+      queue === null
+        ? `every server of upstream "${upstream.name}" is at max_conns`
+        : `every server of upstream "${upstream.name}" is at max_conns and ${queue.capacity} requests are already waiting`,
+    );
+  }
+
+  /** 503 with Retry-After: the shop is at capacity; come back in a second (nginx answers 502). */
+  #refuseBusy(why: string): void {
+    this.stats.atCapacity++;
+    this.respond(503, `503 Service Unavailable: ${why}; retry in ${RETRY_AFTER_SECONDS} s\n`, undefined, BUSY_HEADERS);
   }
 
   #noPeer(): void {

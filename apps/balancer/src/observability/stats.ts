@@ -14,6 +14,8 @@ export class BalancerStats {
   bodyTooLarge = 0;
   badRequests = 0;
   noLivePeers = 0;
+  /** Refused with 503 + Retry-After: every usable peer at max_conns, the queue full or waited out. */
+  atCapacity = 0;
   upstreamErrors = 0;
   upstreamTimeouts = 0;
   retries = 0;

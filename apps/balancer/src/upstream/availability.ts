@@ -12,6 +12,12 @@ export function isAvailable(peer: Peer, now: number, single: boolean): boolean {
   return true;
 }
 
+/** At max_conns and otherwise usable: a request may wait for it (`queue`), or is refused with 503. */
+export function isBusy(peer: Peer, now: number, single: boolean): boolean {
+  if (peer.maxConns === 0 || peer.conns < peer.maxConns || peer.down || !peer.healthy) return false;
+  return single || peer.maxFails === 0 || peer.fails < peer.maxFails || now - peer.checkedAt > peer.failTimeoutMs;
+}
+
 /** Why a peer is unavailable, for the status page; null when it is available. */
 export function unavailableReason(peer: Peer, now: number, single: boolean): string | null {
   if (peer.down) return 'down (config)';

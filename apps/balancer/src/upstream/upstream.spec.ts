@@ -10,7 +10,7 @@ const logger = new Logger(new LogSink({ kind: 'off' }));
 
 function upstream(servers: UpstreamConfig['servers'], method = 'round_robin', args: string[] = []): Upstream {
   return new Upstream(
-    { name: 'api', file: 't', line: 1, method: { name: method, args, file: 't', line: 1 }, servers, keepalive: 8, keepaliveTimeoutMs: 4000, keepaliveRequests: 100, connectTimeoutMs: 1000, healthCheck: null, failOnReadTimeout: false, implicit: false },
+    { name: 'api', file: 't', line: 1, method: { name: method, args, file: 't', line: 1 }, servers, keepalive: 8, keepaliveTimeoutMs: 4000, keepaliveRequests: 100, connectTimeoutMs: 1000, healthCheck: null, failOnReadTimeout: false, queue: null, implicit: false },
     null,
     logger,
   );

@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { ALGORITHMS, findAlgorithm, type AlgorithmDefinition, type Attempt, type LoadBalancer } from '../algorithms';
 import type { UpstreamConfig } from '../config/schema';
 import { formatHostPort } from '../config/values';
 import type { Logger } from '../observability/logger';
-import { acquirePeer, isAvailable, releasePeer } from './availability';
+import { AdmissionQueue } from './admission-queue';
+import { acquirePeer, isAvailable, isBusy, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
 import { IdleBudget, PeerPool } from './peer-pool';
 
@@ -32,6 +34,14 @@ export class Upstream {
   retries = 0;
   /** Times every peer was unusable and their failure counts were reset (nginx's quick recovery). */
   recoveries = 0;
+  /**
+   * `queue N timeout=T`: where requests wait when every usable peer is at max_conns; null
+   * without the directive (they are refused at once).
+   */
+  readonly queue: AdmissionQueue | null;
+  /** Requests refused with 503 because every usable peer was at max_conns and there is no queue. */
+  refusedAtCapacity = 0;
+  #admitting = false;
 
   constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger) {
     this.name = config.name;
@@ -69,6 +79,8 @@ export class Upstream {
     if (!algorithm) throw new Error(`upstream "${config.name}": unknown algorithm "${config.method.name}"`);
     this.#algorithm = algorithm;
     this.#balancer = algorithm.create(config.method.args, this.primaries);
+    this.queue = config.queue === null ? null : new AdmissionQueue(config.queue.size, config.queue.timeoutMs);
+    this.queue?.onTick(() => this.#admitWaiting(Date.now()));
   }
 
   get balancer(): LoadBalancer {
@@ -121,7 +133,10 @@ export class Upstream {
 
   /** Ends an attempt on `peer`, reporting whether it failed (passive health). */
   release(peer: Peer, failed: boolean, now: number): void {
-    if (releasePeer(peer, failed, now)) {
+    const ejected = releasePeer(peer, failed, now);
+    // A slot is free: the oldest waiter (if any) gets it. One length check when nobody waits.
+    if (this.queue !== null && this.queue.length > 0) this.#admitWaiting(now);
+    if (ejected) {
       this.#logger.warn('peer taken out after failures', {
         upstream: this.name,
         peer: peer.address,
@@ -129,6 +144,49 @@ export class Upstream {
         max_fails: peer.maxFails,
         fail_timeout_ms: peer.failTimeoutMs,
       });
+    }
+  }
+
+  /**
+   * No peer could be picked: is that because usable peers are at max_conns (the request may
+   * wait, or is refused with 503), rather than because they are down or failing (502)?
+   */
+  isAtCapacity(now: number): boolean {
+    const peers = this.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i];
+      if (isBusy(peer, now, !peer.backup && this.primaries.single)) return true;
+    }
+    return false;
+  }
+
+  /** Requests in flight to all peers, and the sum of their max_conns (0: some peer is unlimited). */
+  inFlight(): { inFlight: number; limit: number } {
+    let inFlight = 0;
+    let limit = 0;
+    let unlimited = false;
+    for (const peer of this.peers) {
+      inFlight += peer.conns;
+      if (peer.down) continue;
+      if (peer.maxConns === 0) unlimited = true;
+      limit += peer.maxConns;
+    }
+    return { inFlight, limit: unlimited ? 0 : limit };
+  }
+
+  /** Admits waiters while a peer can take one (each admitted request picks, and books, at once). */
+  #admitWaiting(now: number): void {
+    const queue = this.queue;
+    if (queue === null || this.#admitting) return;
+    this.#admitting = true;
+    try {
+      const monotonic = performance.now();
+      // At most one pass over the queue: a waiter that still finds no peer joins it again.
+      for (let n = queue.length; n > 0 && this.hasAvailablePeer(now); n--) {
+        if (!queue.admitNext(monotonic)) break;
+      }
+    } finally {
+      this.#admitting = false;
     }
   }
 

@@ -1,0 +1,60 @@
+import { AdmissionQueue, type QueuedRequest } from './admission-queue';
+
+class Waiter implements QueuedRequest {
+  queuedAt = 0;
+  closed = false;
+  admitted = 0;
+  expired = 0;
+  constructor(readonly name: string) {}
+  admit(): void {
+    this.admitted++;
+  }
+  expire(): void {
+    this.expired++;
+  }
+}
+
+describe('AdmissionQueue', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('admits first come first served, refuses when full, and wraps around its ring', () => {
+    const queue = new AdmissionQueue(2, 1000);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => new Waiter(name));
+    expect(queue.offer(a, 0)).toBe(true);
+    expect(queue.offer(b, 1)).toBe(true);
+    expect(queue.offer(c, 2)).toBe(false);
+    expect(queue.full).toBe(1);
+    expect(queue.admitNext(10)).toBe(true);
+    expect([a.admitted, b.admitted]).toEqual([1, 0]);
+    expect(queue.offer(d, 11)).toBe(true);
+    queue.admitNext(20);
+    queue.admitNext(30);
+    expect([b.admitted, d.admitted]).toEqual([1, 1]);
+    expect(queue.admitNext(40)).toBe(false);
+    expect(queue.length).toBe(0);
+    expect(queue.admitted).toBe(3);
+    // Waits: a 10, b 19, d 19 (ms).
+    expect(queue.waitMsTotal).toBe(48);
+  });
+
+  it('skips waiters whose client left, and expires the oldest once they waited the timeout', () => {
+    jest.useFakeTimers({ now: 0 });
+    const queue = new AdmissionQueue(10, 200);
+    const left = new Waiter('left');
+    const old = new Waiter('old');
+    queue.offer(left, performance.now());
+    queue.offer(old, performance.now());
+    left.closed = true;
+    jest.advanceTimersByTime(100);
+    const young = new Waiter('young');
+    queue.offer(young, performance.now());
+    expect(queue.abandoned).toBe(1);
+    jest.advanceTimersByTime(120);
+    expect(old.expired).toBe(1);
+    expect(young.expired).toBe(0);
+    jest.advanceTimersByTime(100);
+    expect(young.expired).toBe(1);
+    expect(queue.timedOut).toBe(2);
+    expect(queue.length).toBe(0);
+  });
+});
