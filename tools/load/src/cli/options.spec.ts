@@ -38,5 +38,13 @@ describe('command line options', () => {
     expect(() => parseOptions(['browse', '--url', 'not a url'])).toThrow('is not a URL');
     expect(() => parseOptions(['browse', '--name', '../x'])).toThrow('--name');
     expect(() => parseOptions(['browse', '--vus'])).toThrow('--vus needs a value');
+    expect(() => parseOptions(['browse', '--start-shop=yes'])).toThrow('--start-shop takes no value');
+    expect(() => parseOptions(['browse', '--vus', '10', '--vus=20'])).toThrow('--vus is given more than once');
+    expect(() => parseOptions(['browse', '-x'])).toThrow('unknown option -x');
+  });
+
+  it('answers -h and --help with the help text', () => {
+    expect(parseOptions(['-h'])).toBeNull();
+    expect(parseOptions(['browse', '--help'])).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseDuration } from '../engine/duration';
 import { describeThinkTime, parseThinkTime, THINK_TIME_SYNTAX, type ThinkTime } from '../engine/think-time';
 import { Target } from '../engine/target';
@@ -92,31 +93,9 @@ report:
 
 /** Reads the command line; throws an Error naming the bad option. `null` means --help. */
 export function parseOptions(argv: readonly string[]): LoadOptions | null {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const positional: string[] = [];
-  const FLAGS = new Set(['start-shop', 'no-monitor', 'fail-on-target', 'help']);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h') return null;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const name = arg.slice(2, equals === -1 ? undefined : equals);
-    if (FLAGS.has(name)) {
-      if (equals !== -1) throw new Error(`--${name} takes no value`);
-      flags.add(name);
-      continue;
-    }
-    const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  if (flags.has('help')) return null;
-  const known = new Set(['vus', 'ramp', 'duration', 'think', 'upload-think', 'mix', 'zipf', 'seed', 'url', 'api-instances', 'shop-env', 'client-ips', 'connections-per-ip', 'timeout', 'upload-body', 'out', 'name', 'note', 'target-p99', 'memory-target', 'progress', 'max-products']);
-  for (const name of values.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}; see npm run load -- --help`);
+  const args = parseArgv(argv);
+  if (args === null) return null;
+  const { values, flags, positional } = args;
   for (const name of values.keys()) if (name !== 'shop-env' && (values.get(name)?.length ?? 0) > 1) throw new Error(`--${name} is given more than once`);
 
   const one = (name: string): string | undefined => values.get(name)?.[0];
@@ -197,4 +176,37 @@ export function parseOptions(argv: readonly string[]): LoadOptions | null {
 /** One line describing the settings, for logs. */
 export function describeOptions(options: LoadOptions): string {
   return `${options.scenario} with ${options.vus.toLocaleString('en-US')} users: ramp ${options.rampMs / 1_000} s, hold ${options.holdMs / 1_000} s, think ${describeThinkTime(options.think)}`;
+}
+
+const FLAGS = ['start-shop', 'no-monitor', 'fail-on-target', 'help'] as const;
+const VALUED = ['vus', 'ramp', 'duration', 'think', 'upload-think', 'mix', 'zipf', 'seed', 'url', 'api-instances', 'shop-env', 'client-ips', 'connections-per-ip', 'timeout', 'upload-body', 'out', 'name', 'note', 'target-p99', 'memory-target', 'progress', 'max-products'] as const;
+
+/**
+ * The command line through node:util's parseArgs (strict; `--vus 10` and `--vus=10` alike),
+ * with its errors said the way this tool says them. Null asks for the help text.
+ */
+function parseArgv(argv: readonly string[]): { values: Map<string, string[]>; flags: Set<string>; positional: string[] } | null {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const name of FLAGS) options[name] ??= { type: 'boolean' };
+  for (const name of VALUED) options[name] = { type: 'string', multiple: true };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${option}; see npm run load -- --help`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message)) throw new Error(`${option} takes no value`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${option} needs a value`);
+    throw new Error(message);
+  }
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === true) flags.add(name);
+    else if (Array.isArray(value)) values.set(name, value.map(String));
+  }
+  if (flags.has('help')) return null;
+  return { values, flags, positional: parsed.positionals };
 }
