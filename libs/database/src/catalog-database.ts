@@ -31,6 +31,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
   readonly #monitor: ReplicaMonitor;
   readonly #maxLagMs: number;
   readonly #staleAfterMs: number;
+  readonly #readYourWrites: boolean;
   readonly #reads: Counter<'target' | 'reason'>;
   #connecting: Promise<void> | undefined;
   #closed = false;
@@ -48,6 +49,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
     this.replica = new LazyDataSource('catalog-replica', createCatalogDataSource(config, 'replica', options.catalogEntities, options.processName));
     const routing = config.dataRouting.replica;
     this.#maxLagMs = routing.maxLagMs;
+    this.#readYourWrites = routing.readYourWrites;
     // A probe may be late by one interval plus its own connect timeout before it is distrusted.
     this.#staleAfterMs = Math.max(1_000, routing.pollIntervalMs * 5);
     this.#reads = metrics.counter('tenk_catalog_reads_total', 'Catalog reads by the database that served them and why it was chosen', ['target', 'reason']);
@@ -82,6 +84,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
       replicaReads: this.switches?.isOn('replicaReads') ?? true,
       replica: this.#monitor.state,
       clientLsn: ReadYourWrites.current()?.minLsn,
+      readYourWrites: this.#readYourWrites,
       maxLagMs: this.#maxLagMs,
       staleAfterMs: this.#staleAfterMs,
       now: Date.now(),

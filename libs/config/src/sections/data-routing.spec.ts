@@ -10,6 +10,12 @@ describe('data routing and orders configuration', () => {
     expect(sharding.initialMap[64]).toBe('shard_1');
     expect(sharding.initialMap[255]).toBe('shard_3');
     expect(replica.maxLagMs).toBe(2_000);
+    expect(replica.readYourWrites).toBe(true);
+  });
+
+  it('can turn read-your-writes routing off (for the lab), and names a bad value', () => {
+    expect(loadConfig({ TENK_REPLICA_READ_YOUR_WRITES: 'off' }).dataRouting.replica.readYourWrites).toBe(false);
+    expect(() => loadConfig({ TENK_REPLICA_READ_YOUR_WRITES: 'sometimes' })).toThrow(/TENK_REPLICA_READ_YOUR_WRITES="sometimes"/);
   });
 
   it('reads an explicit initial map', () => {

@@ -11,6 +11,13 @@ export interface ReplicaRoutingConfig {
    * replica has replayed past it, it no longer matters; it only has to outlive real lag.
    */
   writeTokenTtlMs: number;
+  /**
+   * Keep a client's reads off the replica until it has replayed the client's last write (on by
+   * default). Off (TENK_REPLICA_READ_YOUR_WRITES=off) reads go to a healthy replica whatever the
+   * client just wrote, as TypeORM's own replication does: the lab turns it off to count the
+   * stale reads the routing prevents. Never turn it off in production.
+   */
+  readYourWrites: boolean;
 }
 
 /** Orders are sharded by customer: hash(customerId) -> bucket -> shard database. */
@@ -55,6 +62,7 @@ export function readDataRouting(env: EnvReader, shardDatabases: readonly string[
       maxLagMs,
       pollIntervalMs,
       writeTokenTtlMs: env.durationMs('TENK_REPLICA_WRITE_TOKEN_TTL', 5 * 60_000),
+      readYourWrites: env.bool('TENK_REPLICA_READ_YOUR_WRITES', true),
     },
     sharding: {
       buckets,

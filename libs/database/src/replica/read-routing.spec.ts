@@ -29,6 +29,10 @@ describe('chooseReadTarget', () => {
     expect(chooseReadTarget(input({ clientLsn: parseLsn('0/5001') }))).toEqual({ target: 'primary', reason: 'read-your-writes' });
   });
 
+  it('ignores the client write when read-your-writes routing is turned off (the lab measures what that costs)', () => {
+    expect(chooseReadTarget(input({ clientLsn: parseLsn('0/5001'), readYourWrites: false }))).toEqual({ target: 'replica', reason: 'replica-fresh' });
+  });
+
   it('obeys the replicaReads switch before anything else', () => {
     expect(chooseReadTarget(input({ replicaReads: false }))).toEqual({ target: 'primary', reason: 'switched-off' });
   });

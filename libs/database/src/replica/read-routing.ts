@@ -30,6 +30,8 @@ export interface ReadRoutingInput {
   replica: ReplicaState;
   /** The WAL position of this client's last write, if it told us one. */
   clientLsn: Lsn | undefined;
+  /** Honour clientLsn (TENK_REPLICA_READ_YOUR_WRITES); false only to measure what it prevents. Default true. */
+  readYourWrites?: boolean;
   maxLagMs: number;
   /** A probe older than this is not trusted. */
   staleAfterMs: number;
@@ -50,6 +52,6 @@ export function chooseReadTarget(input: ReadRoutingInput): ReadDecision {
   if (!replica.up || replica.replayLsn === undefined) return { target: 'primary', reason: 'replica-down' };
   if (input.now - replica.checkedAt > input.staleAfterMs) return { target: 'primary', reason: 'replica-unknown' };
   if (replica.lagMs === undefined || replica.lagMs > input.maxLagMs) return { target: 'primary', reason: 'replica-lagging' };
-  if (input.clientLsn !== undefined && replica.replayLsn < input.clientLsn) return { target: 'primary', reason: 'read-your-writes' };
+  if (input.readYourWrites !== false && input.clientLsn !== undefined && replica.replayLsn < input.clientLsn) return { target: 'primary', reason: 'read-your-writes' };
   return { target: 'replica', reason: 'replica-fresh' };
 }
