@@ -3,7 +3,7 @@ import nx from '@nx/eslint-plugin';
 /**
  * The architecture, enforced (README "Workspace"; `nx graph` draws it). Two tag dimensions:
  * - layer: platform (config, observability, switches, storage, control-plane, contracts) <-
- *   pattern (caching, database, messaging, resilience) <- domain (accounts, media, reporting)
+ *   pattern (caching, database, messaging, resilience) <- domain (accounts, orders, media, reporting)
  *   <- app. A layer imports only the layers below it and its own; apps never import apps;
  *   tools sit beside the apps; `layer:test` (@tenk/testing, e2e) only from test code.
  * - scope: shared code (scope:shared) imports only shared code; the edge (balancer), the web

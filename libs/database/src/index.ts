@@ -19,6 +19,7 @@ export { bucketOfCustomer } from './sharding/buckets';
 export { newOrderId, bucketOfOrderId, isOrderId, MAX_BUCKETS } from './sharding/order-id';
 export { scatter, mergeSorted, ShardTimeoutError, isShardTimeout, type ScatterOptions, type ShardOutcome } from './sharding/scatter-gather';
 export { encodeCursor, decodeCursor } from './sharding/keyset-cursor';
-export { BucketMover, type MoveDatabases, type MoveReport } from './sharding/bucket-mover';
+export { BucketMover, type MoveDatabases, type MoveReport, type RowCounts } from './sharding/bucket-mover';
+export { checkBucketTables, type BucketTable, type BucketChildTable } from './sharding/bucket-tables';
 export { shardStats, spread, locate, type ShardStats, type Located } from './sharding/shard-inspection';
 export { createScratchDatabases, type ScratchDatabases, type ScratchOptions } from './scratch-databases';

@@ -1,5 +1,6 @@
 import type { TenkConfig } from '@tenk/config';
 import { BucketMover, byShardName, compressRanges, loadShardMap, locate, shardMapHistory, shardStats, spread, type BucketState, type ShardMap } from '@tenk/database';
+import { ORDER_BUCKET_TABLES, orderShardFigures } from '@tenk/orders';
 import type { CliDatabases } from './shard-databases';
 
 export type Print = (line: string) => void;
@@ -57,14 +58,17 @@ export async function locateId(db: CliDatabases, id: string, print: Print): Prom
 export async function showStats(db: CliDatabases, print: Print): Promise<void> {
   const map = await currentMap(db);
   const stats = [];
-  for (const name of db.shardNames) stats.push(await shardStats(await db.shard(name), name, map));
+  for (const name of db.shardNames) {
+    const shard = await db.shard(name);
+    stats.push({ ...(await shardStats(shard, name, map, ORDER_BUCKET_TABLES)), ...(await orderShardFigures(shard)) });
+  }
   const header = ['shard', 'buckets', 'orders', 'customers', 'lines', 'outbox backlog', 'size'];
-  const rows = stats.map((s) => [s.shard, `${s.ownedBuckets}`, s.orders.toLocaleString('en-US'), s.customers.toLocaleString('en-US'), s.orderLines.toLocaleString('en-US'), s.outboxBacklog.toLocaleString('en-US'), `${(s.databaseBytes / 2 ** 20).toFixed(1)} MiB`]);
+  const rows = stats.map((s) => [s.shard, `${s.ownedBuckets}`, s.rows.orders.toLocaleString('en-US'), s.customers.toLocaleString('en-US'), s.rows.orderLines.toLocaleString('en-US'), s.outboxBacklog.toLocaleString('en-US'), `${(s.databaseBytes / 2 ** 20).toFixed(1)} MiB`]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   print(header.map((title, column) => title.padEnd(widths[column])).join('  ').trimEnd());
   for (const row of rows) print(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));
-  const orders = spread(stats.map((s) => s.orders));
-  const total = stats.reduce((sum, s) => sum + s.orders, 0);
+  const orders = spread(stats.map((s) => s.rows.orders));
+  const total = stats.reduce((sum, s) => sum + s.rows.orders, 0);
   print(`${total.toLocaleString('en-US')} orders; spread: largest shard ${orders.maxOverMean.toFixed(2)}x the mean, smallest ${orders.minOverMean.toFixed(2)}x, coefficient of variation ${(orders.coefficientOfVariation * 100).toFixed(1)}%`);
   const mismatched = stats.filter((s) => s.ownedBuckets !== s.mappedBuckets);
   if (mismatched.length > 0) print(`! ${mismatched.map((s) => `${s.shard} owns ${s.ownedBuckets} buckets, the map gives it ${s.mappedBuckets}`).join('; ')} (see \`npm run shards -- map\`)`);
@@ -72,7 +76,7 @@ export async function showStats(db: CliDatabases, print: Print): Promise<void> {
 
 /** `rebalance --bucket B --to shard_N`: moves one bucket online. */
 export async function rebalance(db: CliDatabases, bucket: number, to: string, print: Print): Promise<void> {
-  const mover = new BucketMover({ catalog: await db.catalog(), shards: db.shardNames, shard: (name) => db.shard(name) }, (line) => print(`  ${line}`));
+  const mover = new BucketMover({ catalog: await db.catalog(), shards: db.shardNames, shard: (name) => db.shard(name) }, ORDER_BUCKET_TABLES, (line) => print(`  ${line}`));
   print(`moving bucket ${bucket} to ${to}`);
   const report = await mover.move(bucket, to);
   if (report.resumedFrom) print(`  (resumed: ${report.resumedFrom})`);

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { bucketState, type BucketState } from './bucket-fence';
+import { checkBucketTables, keyExpression, type BucketTable } from './bucket-tables';
 import type { ShardMap } from './shard-map';
 import { loadShardMap, publishShardMap } from './shard-map.store';
 
@@ -17,10 +18,10 @@ export interface MoveReport {
   to: string;
   /** The map version that sends the bucket to `to`. */
   version: number;
-  /** Rows copied (inserted or brought up to date) on the target, over every pass. */
-  copied: { orders: number; idempotencyKeys: number };
-  /** Orders (with their lines) and keys deleted from the source at the end. */
-  deleted: { orders: number; idempotencyKeys: number };
+  /** Rows copied (inserted or brought up to date) on the target, over every pass, per bucket table's label. */
+  copied: RowCounts;
+  /** Rows (with their child rows) deleted from the source at the end, per bucket table's label. */
+  deleted: RowCounts;
   /** How long writers to the bucket had to wait (the source's bucket row was locked). */
   frozenMs: number;
   durationMs: number;
@@ -28,10 +29,8 @@ export interface MoveReport {
   resumedFrom?: string;
 }
 
-/** Rows that belong to a bucket, in copy order (order_lines go with their orders). */
-const KEYS_TABLE = { table: 'idempotency_keys', key: `customer_id::text || ' ' || key` } as const;
-const ORDERS_TABLE = { table: 'orders', key: 'id' } as const;
-type SyncedTable = typeof KEYS_TABLE | typeof ORDERS_TABLE;
+/** Rows per bucket table's label, e.g. `{ orders: 12, idempotencyKeys: 3 }`. */
+export type RowCounts = Record<string, number>;
 
 const BATCH = 500;
 /** How long the move waits for in-flight writers of the bucket before giving up. */
@@ -57,11 +56,19 @@ const FREEZE_LOCK_TIMEOUT = '10s';
  */
 export class BucketMover {
   readonly #db: MoveDatabases;
+  readonly #tables: readonly BucketTable[];
   readonly #log: (line: string) => void;
 
-  constructor(db: MoveDatabases, log: (line: string) => void = () => undefined) {
+  /** `tables`: what lives in a bucket, in copy order, from the feature that owns it (ORDER_BUCKET_TABLES). */
+  constructor(db: MoveDatabases, tables: readonly BucketTable[], log: (line: string) => void = () => undefined) {
+    checkBucketTables(tables);
     this.#db = db;
+    this.#tables = tables;
     this.#log = log;
+  }
+
+  #zero(): RowCounts {
+    return Object.fromEntries(this.#tables.map((spec) => [spec.label, 0]));
   }
 
   async move(bucket: number, to: string): Promise<MoveReport> {
@@ -75,7 +82,7 @@ export class BucketMover {
     const owners = [...states].filter(([, state]) => state === 'owned').map(([shard]) => shard);
     if (owners.length > 1) throw new Error(`bucket ${bucket} is owned by ${owners.join(' and ')}: fix shard_buckets by hand before moving it`);
     const target = await this.#db.shard(to);
-    const report: MoveReport = { bucket, from: owners[0] ?? map.shardOf(bucket), to, version: map.version, copied: { orders: 0, idempotencyKeys: 0 }, deleted: { orders: 0, idempotencyKeys: 0 }, frozenMs: 0, durationMs: 0 };
+    const report: MoveReport = { bucket, from: owners[0] ?? map.shardOf(bucket), to, version: map.version, copied: this.#zero(), deleted: this.#zero(), frozenMs: 0, durationMs: 0 };
 
     if (owners.length === 1 && owners[0] !== to) {
       const from = owners[0];
@@ -85,7 +92,7 @@ export class BucketMover {
       this.#add(report, await this.#sync(source, target, bucket));
       const again = await this.#sync(source, target, bucket);
       this.#add(report, again);
-      this.#log(`bucket ${bucket}: copied ${report.copied.orders} orders and ${report.copied.idempotencyKeys} keys (catch-up pass: ${again.orders + again.idempotencyKeys} rows)`);
+      this.#log(`bucket ${bucket}: copied ${describe(report.copied)} (catch-up pass: ${total(again)} rows)`);
       report.version = await this.#freezeAndFlip(source, target, bucket, from, to, report);
     } else if (owners.length === 0) {
       // Stopped between the source giving the bucket up and the target taking it.
@@ -101,14 +108,13 @@ export class BucketMover {
     for (const shard of this.#db.shards) {
       if (shard === to) continue;
       const source = await this.#db.shard(shard);
-      if ((await bucketState(source, bucket)) !== 'moved' || (await rowCount(source, bucket)) === 0) continue;
+      if ((await bucketState(source, bucket)) !== 'moved' || (await rowCount(source, bucket, this.#tables)) === 0) continue;
       if (owners[0] === to) report.resumedFrom = `the bucket had moved to ${to}; its old copy on ${shard} was not deleted yet`;
       await this.#verifySubset(source, target, bucket);
-      const deleted = await deleteBucket(source, bucket);
-      report.deleted.orders += deleted.orders;
-      report.deleted.idempotencyKeys += deleted.idempotencyKeys;
+      const deleted = await deleteBucket(source, bucket, this.#tables);
+      for (const [label, count] of Object.entries(deleted)) report.deleted[label] += count;
       cleaned += 1;
-      this.#log(`bucket ${bucket}: verified on ${to}; deleted ${deleted.orders} orders and ${deleted.idempotencyKeys} keys from ${shard}`);
+      this.#log(`bucket ${bucket}: verified on ${to}; deleted ${describe(deleted)} from ${shard}`);
     }
     if (owners[0] === to && cleaned === 0) throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version}); nothing to move`);
     report.durationMs = Date.now() - started;
@@ -153,15 +159,16 @@ export class BucketMover {
   }
 
   /** Makes the target's rows of the bucket equal to the source's; returns rows written. */
-  async #sync(source: DataSource, target: DataSource, bucket: number): Promise<{ orders: number; idempotencyKeys: number }> {
-    const orders = await syncTable(source, target, bucket, ORDERS_TABLE);
-    const idempotencyKeys = await syncTable(source, target, bucket, KEYS_TABLE);
-    return { orders, idempotencyKeys };
+  async #sync(source: DataSource, target: DataSource, bucket: number): Promise<RowCounts> {
+    const written = this.#zero();
+    for (const spec of this.#tables) written[spec.label] = await syncTable(source, target, bucket, spec);
+    return written;
   }
 
   async #verifyEqual(source: DataSource, target: DataSource, bucket: number): Promise<void> {
-    for (const table of ['orders', 'order_lines', 'idempotency_keys']) {
-      const [a, b] = await Promise.all([checksum(source, table, bucket), checksum(target, table, bucket)]);
+    const tables = this.#tables.flatMap((spec) => [spec, ...(spec.children ?? [])]);
+    for (const { table, key } of tables) {
+      const [a, b] = await Promise.all([checksum(source, table, key, bucket), checksum(target, table, key, bucket)]);
       if (a.rows !== b.rows || a.digest !== b.digest) {
         throw new Error(`bucket ${bucket}: ${table} differs after the copy (${a.rows} rows on the source, ${b.rows} on the target); nothing was flipped, run the move again`);
       }
@@ -171,19 +178,22 @@ export class BucketMover {
   /**
    * After the flip the target serves the bucket and may already have changed its rows, so this
    * checks presence, not equality (equality was verified while the bucket was frozen): every
-   * order of the source is on the target, with at least as many lines.
+   * kept row of the source (every order) is on the target, with at least as many child rows.
    */
   async #verifySubset(source: DataSource, target: DataSource, bucket: number): Promise<void> {
-    const [ours, theirs] = await Promise.all([fingerprints(source, bucket, ORDERS_TABLE), fingerprints(target, bucket, ORDERS_TABLE)]);
-    const missing = [...ours.keys()].filter((id) => !theirs.has(id));
-    if (missing.length > 0) throw new Error(`bucket ${bucket}: ${missing.length} orders of the source are not on the target (first: ${missing[0]}); not deleting anything`);
-    const [a, b] = await Promise.all([lineCount(source, bucket), lineCount(target, bucket)]);
-    if (b < a) throw new Error(`bucket ${bucket}: the target has fewer order lines (${b}) than the source (${a}); not deleting anything`);
+    for (const spec of this.#tables.filter((table) => table.kept)) {
+      const [ours, theirs] = await Promise.all([fingerprints(source, bucket, spec), fingerprints(target, bucket, spec)]);
+      const missing = [...ours.keys()].filter((id) => !theirs.has(id));
+      if (missing.length > 0) throw new Error(`bucket ${bucket}: ${missing.length} ${spec.label} of the source are not on the target (first: ${missing[0]}); not deleting anything`);
+      for (const child of spec.children ?? []) {
+        const [a, b] = await Promise.all([countInBucket(source, child.table, bucket), countInBucket(target, child.table, bucket)]);
+        if (b < a) throw new Error(`bucket ${bucket}: the target has fewer ${child.label} (${b}) than the source (${a}); not deleting anything`);
+      }
+    }
   }
 
-  #add(report: MoveReport, rows: { orders: number; idempotencyKeys: number }): void {
-    report.copied.orders += rows.orders;
-    report.copied.idempotencyKeys += rows.idempotencyKeys;
+  #add(report: MoveReport, rows: RowCounts): void {
+    for (const [label, count] of Object.entries(rows)) report.copied[label] += count;
   }
 }
 
@@ -196,44 +206,47 @@ async function setState(db: DataSource, bucket: number, state: BucketState, vers
 }
 
 /** Key -> md5 of the whole row (in UTC, so two servers print timestamps alike). */
-async function fingerprints(db: DataSource, bucket: number, spec: SyncedTable): Promise<Map<string, string>> {
+async function fingerprints(db: DataSource, bucket: number, spec: BucketTable): Promise<Map<string, string>> {
   return db.transaction(async (manager) => {
     await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-    const rows = (await manager.query(`SELECT ${spec.key} AS key, md5(to_jsonb(t)::text) AS print FROM ${spec.table} t WHERE bucket = $1`, [bucket])) as Array<{ key: string; print: string }>;
+    const rows = (await manager.query(`SELECT ${keyExpression(spec.key)} AS key, md5(to_jsonb(t)::text) AS print FROM ${spec.table} t WHERE bucket = $1`, [bucket])) as Array<{ key: string; print: string }>;
     return new Map(rows.map((row) => [row.key, row.print]));
   });
 }
 
-async function syncTable(source: DataSource, target: DataSource, bucket: number, spec: SyncedTable): Promise<number> {
+async function syncTable(source: DataSource, target: DataSource, bucket: number, spec: BucketTable): Promise<number> {
   const [want, have] = await Promise.all([fingerprints(source, bucket, spec), fingerprints(target, bucket, spec)]);
   const stale = [...want].filter(([key, print]) => have.get(key) !== print).map(([key]) => key);
   const extra = [...have.keys()].filter((key) => !want.has(key));
+  const key = keyExpression(spec.key);
+  const children = spec.children ?? [];
   for (let i = 0; i < stale.length; i += BATCH) {
     const keys = stale.slice(i, i + BATCH);
     const rows = await source.transaction(async (manager) => {
       await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-      const [found] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') AS rows FROM ${spec.table} t WHERE bucket = $1 AND ${spec.key} = ANY($2)`, [bucket, keys])) as Array<{ rows: unknown[] }>;
-      const lines =
-        spec === ORDERS_TABLE
-          ? ((await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') AS rows FROM order_lines l WHERE order_id = ANY($1)`, [keys])) as Array<{ rows: unknown[] }>)[0].rows
-          : [];
-      return { rows: found.rows, lines };
+      const [found] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') AS rows FROM ${spec.table} t WHERE bucket = $1 AND ${key} = ANY($2)`, [bucket, keys])) as Array<{ rows: unknown[] }>;
+      const childRows: unknown[][] = [];
+      for (const child of children) {
+        const [got] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') AS rows FROM ${child.table} c WHERE ${child.parentKey} = ANY($1)`, [keys])) as Array<{ rows: unknown[] }>;
+        childRows.push(got.rows);
+      }
+      return { rows: found.rows, childRows };
     });
     await target.transaction(async (manager) => {
-      await upsert(manager, spec.table, rows.rows, spec === ORDERS_TABLE ? ['id'] : ['customer_id', 'key']);
-      if (spec === ORDERS_TABLE) {
-        await manager.query('DELETE FROM order_lines WHERE order_id = ANY($1)', [keys]);
-        await manager.query(`INSERT INTO order_lines SELECT * FROM jsonb_populate_recordset(NULL::order_lines, $1::jsonb)`, [JSON.stringify(rows.lines)]);
+      await upsert(manager, spec.table, rows.rows, spec.key);
+      for (const [index, child] of children.entries()) {
+        await manager.query(`DELETE FROM ${child.table} WHERE ${child.parentKey} = ANY($1)`, [keys]);
+        await manager.query(`INSERT INTO ${child.table} SELECT * FROM jsonb_populate_recordset(NULL::${child.table}, $1::jsonb)`, [JSON.stringify(rows.childRows[index])]);
       }
     });
   }
   for (let i = 0; i < extra.length; i += BATCH) {
-    await target.query(`DELETE FROM ${spec.table} WHERE bucket = $1 AND ${spec.key} = ANY($2)`, [bucket, extra.slice(i, i + BATCH)]);
+    await target.query(`DELETE FROM ${spec.table} WHERE bucket = $1 AND ${key} = ANY($2)`, [bucket, extra.slice(i, i + BATCH)]);
   }
   return stale.length + extra.length;
 }
 
-async function upsert(manager: EntityManager, table: string, rows: unknown[], keys: string[]): Promise<void> {
+async function upsert(manager: EntityManager, table: string, rows: unknown[], keys: readonly string[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = ((await manager.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, [table])) as Array<{ column_name: string }>).map((row) => row.column_name);
   const updates = columns.filter((column) => !keys.includes(column)).map((column) => `"${column}" = EXCLUDED."${column}"`);
@@ -244,42 +257,48 @@ async function upsert(manager: EntityManager, table: string, rows: unknown[], ke
   );
 }
 
-async function checksum(db: DataSource, table: string, bucket: number): Promise<{ rows: number; digest: string }> {
-  const order = table === 'orders' ? 'id' : table === 'order_lines' ? 'order_id, line_no' : 'customer_id, key';
+async function checksum(db: DataSource, table: string, key: readonly string[], bucket: number): Promise<{ rows: number; digest: string }> {
   return db.transaction(async (manager) => {
     await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-    const [row] = (await manager.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${order})), '') AS digest FROM ${table} t WHERE bucket = $1`, [bucket])) as Array<{ rows: number; digest: string }>;
+    const [row] = (await manager.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${key.join(', ')})), '') AS digest FROM ${table} t WHERE bucket = $1`, [bucket])) as Array<{ rows: number; digest: string }>;
     return row;
   });
 }
 
-async function rowCount(db: DataSource, bucket: number): Promise<number> {
-  const [row] = (await db.query('SELECT (SELECT count(*) FROM orders WHERE bucket = $1) + (SELECT count(*) FROM idempotency_keys WHERE bucket = $1) AS n', [bucket])) as Array<{ n: string }>;
-  return Number(row.n);
-}
-
-async function lineCount(db: DataSource, bucket: number): Promise<number> {
-  const [row] = (await db.query('SELECT count(*)::int AS n FROM order_lines WHERE bucket = $1', [bucket])) as Array<{ n: number }>;
+async function countInBucket(db: DataSource, table: string, bucket: number): Promise<number> {
+  const [row] = (await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE bucket = $1`, [bucket])) as Array<{ n: number }>;
   return row.n;
 }
 
-/** Deletes the bucket's rows in small transactions (lines go with their orders). */
-async function deleteBucket(db: DataSource, bucket: number): Promise<{ orders: number; idempotencyKeys: number }> {
+async function rowCount(db: DataSource, bucket: number, tables: readonly BucketTable[]): Promise<number> {
+  let rows = 0;
+  for (const spec of tables) rows += await countInBucket(db, spec.table, bucket);
+  return rows;
+}
+
+/** Deletes the bucket's rows in small transactions (child rows go with theirs by their foreign key's cascade). */
+async function deleteBucket(db: DataSource, bucket: number, tables: readonly BucketTable[]): Promise<RowCounts> {
   if ((await bucketState(db, bucket)) !== 'moved') throw new Error(`refusing to delete bucket ${bucket}: this shard still serves it`);
-  const deleted = { orders: 0, idempotencyKeys: 0 };
-  for (;;) {
-    const rows = (await db.query(`DELETE FROM orders WHERE id IN (SELECT id FROM orders WHERE bucket = $1 LIMIT ${BATCH}) RETURNING id`, [bucket])) as [unknown[], number] | unknown[];
-    const count = affected(rows);
-    deleted.orders += count;
-    if (count === 0) break;
-  }
-  for (;;) {
-    const rows = (await db.query(`DELETE FROM idempotency_keys WHERE (customer_id, key) IN (SELECT customer_id, key FROM idempotency_keys WHERE bucket = $1 LIMIT ${BATCH}) RETURNING key`, [bucket])) as [unknown[], number] | unknown[];
-    const count = affected(rows);
-    deleted.idempotencyKeys += count;
-    if (count === 0) break;
+  const deleted: RowCounts = {};
+  for (const spec of tables) {
+    const columns = spec.key.join(', ');
+    deleted[spec.label] = 0;
+    for (;;) {
+      const rows = (await db.query(`DELETE FROM ${spec.table} WHERE (${columns}) IN (SELECT ${columns} FROM ${spec.table} WHERE bucket = $1 LIMIT ${BATCH}) RETURNING 1`, [bucket])) as [unknown[], number] | unknown[];
+      const count = affected(rows);
+      deleted[spec.label] += count;
+      if (count === 0) break;
+    }
   }
   return deleted;
+}
+
+function total(counts: RowCounts): number {
+  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+}
+
+function describe(counts: RowCounts): string {
+  return Object.entries(counts).map(([label, count]) => `${count} ${label}`).join(' and ');
 }
 
 /** TypeORM returns `[rows, count]` for DELETE ... RETURNING on PostgreSQL. */

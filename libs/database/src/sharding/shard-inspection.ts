@@ -2,36 +2,32 @@ import type { DataSource } from 'typeorm';
 import { bucketOfCustomer } from './buckets';
 import { bucketOfOrderId, isOrderId } from './order-id';
 import type { ShardMap } from './shard-map';
+import type { RowCounts } from './bucket-mover';
+import { checkBucketTables, type BucketTable } from './bucket-tables';
 
 export interface ShardStats {
   shard: string;
   /** Buckets the map gives this shard, and those the shard itself records as owned. */
   mappedBuckets: number;
   ownedBuckets: number;
-  orders: number;
-  customers: number;
-  orderLines: number;
-  outboxBacklog: number;
+  /** Rows of each bucket table and child table, by label (e.g. orders, orderLines, idempotencyKeys). */
+  rows: RowCounts;
   databaseBytes: number;
 }
 
-/** Rows and size of one shard database. */
-export async function shardStats(db: DataSource, shard: string, map: ShardMap): Promise<ShardStats> {
+/** Rows and size of one shard database; `tables` from the feature that owns them (ORDER_BUCKET_TABLES). */
+export async function shardStats(db: DataSource, shard: string, map: ShardMap, tables: readonly BucketTable[]): Promise<ShardStats> {
+  checkBucketTables(tables);
+  const counted = tables.flatMap((spec) => [spec, ...(spec.children ?? [])]);
   const [row] = (await db.query(`
-    SELECT (SELECT count(*) FROM orders)::bigint AS orders,
-           (SELECT count(DISTINCT customer_id) FROM orders)::bigint AS customers,
-           (SELECT count(*) FROM order_lines)::bigint AS lines,
-           (SELECT count(*) FROM outbox WHERE published_at IS NULL)::bigint AS backlog,
+    SELECT ${counted.map((spec, index) => `(SELECT count(*) FROM ${spec.table})::bigint AS t${index},`).join('\n           ')}
            (SELECT count(*) FROM shard_buckets WHERE state = 'owned')::int AS owned,
            pg_database_size(current_database())::bigint AS bytes`)) as Array<Record<string, string | number>>;
   return {
     shard,
     mappedBuckets: map.bucketsOf(shard).length,
     ownedBuckets: Number(row.owned),
-    orders: Number(row.orders),
-    customers: Number(row.customers),
-    orderLines: Number(row.lines),
-    outboxBacklog: Number(row.backlog),
+    rows: Object.fromEntries(counted.map((spec, index) => [spec.label, Number(row[`t${index}`])])),
     databaseBytes: Number(row.bytes),
   };
 }

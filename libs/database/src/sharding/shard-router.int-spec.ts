@@ -7,6 +7,13 @@ import { createCatalogDataSource, createShardDataSource } from '../data-source.f
 import { createScratchDatabases, type ScratchDatabases } from '../scratch-databases';
 import { startDatabaseContext } from '../testing/database-test-app';
 import { BucketMover } from './bucket-mover';
+import type { BucketTable } from './bucket-tables';
+
+/** The shard migrations' bucket tables, as the orders feature hands them over (@tenk/orders' ORDER_BUCKET_TABLES). */
+const TABLES: BucketTable[] = [
+  { label: 'orders', table: 'orders', key: ['id'], kept: true, children: [{ label: 'orderLines', table: 'order_lines', parentKey: 'order_id', key: ['order_id', 'line_no'] }] },
+  { label: 'idempotencyKeys', table: 'idempotency_keys', key: ['customer_id', 'key'] },
+];
 import { bucketOfCustomer } from './buckets';
 import { isShardTimeout, mergeSorted } from './scatter-gather';
 import { newOrderId } from './order-id';
@@ -45,7 +52,7 @@ describe('ShardRouter on real shards', () => {
     await scratch?.drop();
   });
 
-  const mover = () => new BucketMover({ catalog, shards: scratch.shards, shard: async (name) => shards.get(name) as DataSource });
+  const mover = () => new BucketMover({ catalog, shards: scratch.shards, shard: async (name) => shards.get(name) as DataSource }, TABLES);
 
   async function insertOrder(manager: EntityManager, customerId: string, bucket: number, createdAt?: string): Promise<string> {
     const id = newOrderId(bucket);

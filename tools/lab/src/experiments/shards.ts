@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ORDER_BUCKET_TABLES } from '@tenk/orders';
 import { BucketMover, bucketOfCustomer, createCatalogDataSource, createScratchDatabases, createShardDataSource, loadShardMap, newOrderId, ShardMap, spread, type MoveReport } from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
@@ -132,7 +133,7 @@ async function rebalanceForReal(context: LabContext, settings: Settings): Promis
     }
     const moves = map.planSpread(scratch.shards);
     context.log(`moving ${moves.length} buckets to ${scratch.shards[4]} with the online mover (npm run shards -- rebalance, one bucket at a time)`);
-    const mover = new BucketMover({ catalog, shards: scratch.shards, shard: async (name) => sources.get(name) as DataSource });
+    const mover = new BucketMover({ catalog, shards: scratch.shards, shard: async (name) => sources.get(name) as DataSource }, ORDER_BUCKET_TABLES);
     const started = Date.now();
     const reports: MoveReport[] = [];
     for (const move of moves) reports.push(await mover.move(move.bucket, move.to));
