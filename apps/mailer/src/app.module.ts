@@ -7,7 +7,7 @@ import { ObservabilityModule } from '@tenk/observability';
 import { ResilienceModule } from '@tenk/resilience';
 import { MailSender } from './mail-sender';
 import { MailTransport } from './mail-transport';
-import { MailWorker } from './mail.worker';
+import { MailProcessor } from './mail.processor';
 import { OrderEventsController } from './order-events.controller';
 import { SentMailLedger } from './sent-mail-ledger';
 
@@ -30,7 +30,7 @@ export class AppModule {
         ResilienceModule,
       ],
       controllers: [OrderEventsController],
-      providers: [MailTransport, SentMailLedger, MailSender, MailWorker],
+      providers: [MailTransport, SentMailLedger, MailSender, MailProcessor],
     };
   }
 }

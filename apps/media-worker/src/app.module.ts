@@ -6,7 +6,7 @@ import { MediaModule, Video } from '@tenk/media';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
 import { StorageModule } from '@tenk/storage';
-import { TranscodeWorker } from './transcode.worker';
+import { TranscodeProcessor } from './transcode.processor';
 
 /** Consumes the Bull `video` queue: transcodes uploads with ffmpeg. */
 @Module({})
@@ -22,7 +22,7 @@ export class AppModule {
         MessagingModule.forRoot({ queues: [QUEUES.video], kafka: false, queueRedisCritical: true }),
         MediaModule.forRoot({ critical: true }),
       ],
-      providers: [TranscodeWorker],
+      providers: [TranscodeProcessor],
     };
   }
 }

@@ -6,7 +6,7 @@ import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
 import { ReportingModule, ReportRequest } from '@tenk/reporting';
 import { StorageModule } from '@tenk/storage';
-import { ReportWorker } from './report.worker';
+import { ReportProcessor } from './report.processor';
 import { SalesEventsController } from './sales-events.controller';
 
 /** Sales aggregates from Kafka `orders.events`; the Bull `report` queue writes CSV files. */
@@ -24,7 +24,7 @@ export class AppModule {
         ReportingModule,
       ],
       controllers: [SalesEventsController],
-      providers: [ReportWorker],
+      providers: [ReportProcessor],
     };
   }
 }

@@ -20,7 +20,7 @@ import { LocalObjectStore } from '@tenk/storage';
 import { startMicroservices } from '@tenk/observability';
 import { TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
-import { ReportWorker } from './report.worker';
+import { ReportProcessor } from './report.processor';
 import { salesEventsServer } from './sales-events.controller';
 
 jest.setTimeout(120_000);
@@ -166,14 +166,14 @@ describe('sales aggregates and reports', () => {
     expect(await store.stat(fileKey)).toBeDefined();
     // Written "two hours ago" with a one-hour time to live.
     await app.get(CatalogDatabase).primary.query(`UPDATE report_requests SET expires_at = now() - interval '1 hour' WHERE id = $1`, [id]);
-    const { expired } = await app.get(ReportWorker).expire();
+    const { expired } = await app.get(ReportProcessor).expire();
     expect(expired).toBeGreaterThanOrEqual(1);
     expect(await store.stat(fileKey)).toBeUndefined();
     expect(await requests.find(id)).toMatchObject({ state: 'expired', fileKey: null });
   });
 
   it('schedules the expiry sweep once, however many reports processes start', async () => {
-    await app.get(ReportWorker).onApplicationBootstrap(); // what a second process does at boot
+    await app.get(ReportProcessor).onApplicationBootstrap(); // what a second process does at boot
     const repeatable = await reportQueue.getRepeatableJobs();
     expect(repeatable.filter((job) => job.name === 'report.expire.v1')).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { JobProducer } from './job-producer';
-import { JobWorkers } from './job-workers';
+import { JobRunner } from './job-runner';
 import { KafkaClient } from './kafka-client';
 import { KafkaEventMetrics } from './kafka-event-metrics';
 import { KafkaTransport } from './kafka-transport';
@@ -15,8 +15,9 @@ import { Queues } from './queues';
 
 /**
  * Bull queues on the queue Redis (each with its default job options from the queue registry,
- * plus the shared dead-letter queue), job producers and workers by contract, the Kafka client
- * and the Kafka transport servers' factory and metrics, with their readiness checks.
+ * plus the shared dead-letter queue), the job producer, JobRunner (what `@Processor` classes
+ * call), the Kafka client and the Kafka transport's factory and metrics, with their readiness
+ * checks.
  */
 @Global()
 @Module({})
@@ -38,8 +39,8 @@ export class MessagingModule extends MessagingConfigurableModule {
         }),
         queues,
       ],
-      providers: [...(base.providers ?? []), KafkaClient, KafkaEventMetrics, KafkaTransport, MessagingHealth, Queues, JobProducer, JobWorkers, QueueMetrics, MailJobs],
-      exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobWorkers, MailJobs, queues],
+      providers: [...(base.providers ?? []), KafkaClient, KafkaEventMetrics, KafkaTransport, MessagingHealth, Queues, JobProducer, JobRunner, QueueMetrics, MailJobs],
+      exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobRunner, MailJobs, queues],
     };
   }
 }

@@ -1,43 +1,57 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { OnModuleDestroy } from '@nestjs/common';
+import { OnQueueError, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
+import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1, type VideoTranscodeJobV1 } from '@tenk/contracts';
 import { isPermanentMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
-import { gaveUpReason, jobHandler, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+import { everyJobOf, gaveUpReason, jobHandler, jobHandlers, JobRunner, PermanentJobError, type DeadJob, type JobContext } from '@tenk/messaging';
 
 /**
  * Consumes the Bull `video` queue: each job transcodes one uploaded video with libs/media's
  * VideoProcessor (the same code the api runs in the request when the `async` switch is off),
- * reporting ffmpeg's progress on the job. A failed run goes back to the queue with backoff;
- * after TENK_VIDEO_ATTEMPTS runs the job is dead-lettered and the video marked failed with the
- * reason. A worker killed mid-job loses nothing: once its lock lapses, another worker (or this
- * one, restarted) takes the job over as a stalled job.
+ * reporting ffmpeg's progress on the job, TENK_VIDEO_CONCURRENCY at a time. A failed run goes
+ * back to the queue with backoff; after TENK_VIDEO_ATTEMPTS runs the job is dead-lettered and
+ * the video marked failed with the reason. A worker killed mid-job loses nothing: once its lock
+ * lapses, another worker (or this one, restarted) takes the job over as a stalled job.
  */
-@Injectable()
-export class TranscodeWorker implements OnModuleInit, OnModuleDestroy {
-  #running: RunningWorker | undefined;
+@Processor(QUEUES.video)
+export class TranscodeProcessor implements OnModuleDestroy {
+  readonly #handlers = jobHandlers(jobHandler(VIDEO_TRANSCODE_V1, (job, context) => this.#transcode(job, context)));
 
   constructor(
-    private readonly workers: JobWorkers,
+    private readonly jobs: JobRunner,
     private readonly processor: VideoProcessor,
     private readonly videos: VideoRepository,
     @InjectConfig() private readonly config: TenkConfig,
     private readonly logger: PinoLogger,
   ) {
-    this.logger.setContext('transcode-worker');
+    this.logger.setContext('transcode-processor');
   }
 
-  onModuleInit(): void {
-    this.#running = this.workers.start(QUEUES.video, {
-      concurrency: this.config.messaging.video.concurrency,
-      handlers: [jobHandler(VIDEO_TRANSCODE_V1, (job, context) => this.#transcode(job, context))],
-      onDeadLetter: (dead) => this.#gaveUp(dead),
-    });
+  @Process(everyJobOf(QUEUES.video))
+  process(job: Job): Promise<unknown> {
+    return this.jobs.run(job, this.#handlers);
+  }
+
+  @OnQueueFailed()
+  async onFailed(job: Job, error: Error): Promise<void> {
+    await this.jobs.failed(job, error, (dead) => this.#gaveUp(dead));
+  }
+
+  @OnQueueStalled()
+  onStalled(job: Job): void {
+    this.jobs.stalled(job);
+  }
+
+  @OnQueueError()
+  onError(error: Error): void {
+    this.jobs.error(QUEUES.video, error);
   }
 
   async onModuleDestroy(): Promise<void> {
     // Finish what runs within the grace period; anything longer is recovered as a stalled job.
-    await this.#running?.stop(Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
+    await this.jobs.drain(QUEUES.video, Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
   }
 
   async #transcode({ videoId }: VideoTranscodeJobV1, context: JobContext): Promise<{ videoId: string; renditions: string[] }> {

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import type { ProcessOptions } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { isContractError, type JobContract, type QueueName } from '@tenk/contracts';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { isContractError, QUEUES, type JobContract, type QueueName } from '@tenk/contracts';
 import { MetricsService } from '@tenk/observability';
 import { isPermanentJobError, PermanentJobError } from './errors';
-import { DEAD_LETTER_QUEUE } from './queue-registry';
+import { DEAD_LETTER_QUEUE, queueSettingsOf } from './queue-registry';
 import { Queues } from './queues';
 
 /** What a job handler knows about the run it is in. */
@@ -28,6 +30,35 @@ export function jobHandler<T>(contract: JobContract<T>, handle: (payload: T, con
   return { contract, handle: (payload, context) => handle(payload as T, context) };
 }
 
+/** A processor's handlers, by job name (what JobRunner.run dispatches on). */
+export type JobHandlers = ReadonlyMap<string, JobHandler>;
+
+export function jobHandlers(...handlers: JobHandler[]): JobHandlers {
+  return new Map(handlers.map((handler) => [handler.contract.name, handler]));
+}
+
+const concurrencyByQueue = new Map<QueueName, number>();
+
+/**
+ * `@Process(everyJobOf(QUEUES.video))`: one processor for every job name of the queue (the
+ * handler dispatches on the versioned name through JobRunner.run), running
+ * TENK_<QUEUE>_CONCURRENCY jobs at a time. @nestjs/bull reads these options when it registers
+ * the processor (at module init, once the configuration is loaded and JobRunner has recorded
+ * each queue's concurrency from it); a decorator argument cannot read the configuration itself.
+ * One `'*'` processor rather than one `@Process(name)` per job: Bull adds up the concurrency of
+ * named processors, so three job names would run three times the configured jobs at once.
+ */
+export function everyJobOf(queue: QueueName): ProcessOptions {
+  return {
+    name: '*',
+    get concurrency(): number {
+      const concurrency = concurrencyByQueue.get(queue);
+      if (concurrency === undefined) throw new Error(`no concurrency known for queue ${queue}: import MessagingModule so JobRunner reads it from the configuration`);
+      return concurrency;
+    },
+  };
+}
+
 /** A job that failed for good: what the dead-letter queue keeps and hooks receive. */
 export interface DeadJob {
   queue: string;
@@ -44,29 +75,21 @@ export function gaveUpReason(dead: DeadJob): string {
   return `${dead.reason} (gave up after ${dead.attempts} attempt${dead.attempts === 1 ? '' : 's'})`;
 }
 
-export interface WorkerOptions {
-  /** Jobs this process runs at the same time from this queue. */
-  concurrency: number;
-  handlers: JobHandler[];
-  /** Runs once a job is dead-lettered: record the failure where users see it. */
-  onDeadLetter?(dead: DeadJob): Promise<void>;
-}
-
-export interface RunningWorker {
-  /** Takes no new jobs, and waits up to `timeoutMs` for the running ones to finish. */
-  stop(timeoutMs: number): Promise<void>;
-}
+/** Nothing more to wait for: running jobs finished, or the wait timed out. */
+export type DrainOutcome = 'drained' | 'timeout';
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 /**
- * Runs Bull jobs by contract: one processor per queue dispatching on the versioned job name,
- * payloads checked before a handler sees them, retries with backoff from the queue's default
- * options, and a dead-letter queue for jobs that failed for good (out of attempts, a
- * permanent error, or stalled too often). Durations, waits and failures become metrics.
+ * What tenk adds to a `@Processor` class (the processor owns the Bull wiring: `@Process`,
+ * `@OnQueueFailed`, `@OnQueueStalled`; this is what its methods call): payloads checked against
+ * their contract before a handler sees them (a broken one fails for good at once), dispatch on
+ * the versioned job name, a dead-letter queue for jobs that failed for good (out of attempts,
+ * a permanent error, or stalled too often) keeping the reason, and metrics for durations,
+ * waits, failures and stalls. Retries with backoff come from the queue's default options.
  */
 @Injectable()
-export class JobWorkers {
+export class JobRunner {
   readonly #duration: Histogram<'queue' | 'job' | 'outcome'>;
   readonly #wait: Histogram<'queue' | 'job'>;
   readonly #failures: Counter<'queue' | 'job' | 'final'>;
@@ -78,8 +101,10 @@ export class JobWorkers {
     private readonly queues: Queues,
     private readonly logger: PinoLogger,
     metrics: MetricsService,
+    @InjectConfig() config: TenkConfig,
   ) {
     this.logger.setContext('jobs');
+    for (const queue of Object.values(QUEUES)) concurrencyByQueue.set(queue, queueSettingsOf(queue, config).concurrency);
     this.#duration = metrics.histogram('tenk_queue_job_duration_seconds', 'Time a worker spent on a job, by queue, job name and outcome', ['queue', 'job', 'outcome'], DURATION_BUCKETS);
     this.#wait = metrics.histogram('tenk_queue_job_wait_seconds', 'Time a job waited in its queue before a worker took it', ['queue', 'job'], DURATION_BUCKETS);
     this.#failures = metrics.counter('tenk_queue_job_failures_total', 'Failed job runs; final="true" when the job will not be retried', ['queue', 'job', 'final']);
@@ -88,34 +113,54 @@ export class JobWorkers {
     this.#active = metrics.gauge('tenk_queue_jobs_running', 'Jobs this process is running now', ['queue']);
   }
 
-  /** Starts consuming `queueName` in this process. Call once per queue. */
-  start(queueName: QueueName, options: WorkerOptions): RunningWorker {
-    const queue = this.queues.get(queueName);
-    const handlers = new Map(options.handlers.map((handler) => [handler.contract.name, handler]));
-    queue.on('failed', (job: Job, error: Error) => void this.#onFailed(queue, job, error, options));
-    queue.on('stalled', (job: Job) => {
-      this.#stalled.inc({ queue: queue.name });
-      this.logger.warn({ queue: queue.name, jobId: job.id, jobName: job.name }, 'job stalled (its worker stopped mid-run): back in the queue');
-    });
-    queue.on('error', (error: Error) => this.logger.error({ err: error, queue: queue.name }, 'queue error'));
-    queue.process('*', options.concurrency, (job: Job) => this.#run(queue, job, handlers)).catch((error: unknown) => {
-      this.logger.error({ err: error, queue: queue.name }, 'queue processing stopped');
-    });
-    this.logger.info({ queue: queue.name, concurrency: options.concurrency, jobs: [...handlers.keys()] }, 'worker started');
-    return {
-      stop: async (timeoutMs) => {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        });
-        const outcome = await Promise.race([queue.pause(true, false).then(() => 'drained' as const), timeout]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') this.logger.warn({ queue: queue.name, timeoutMs }, 'jobs still running at shutdown: another worker takes them over once their lock lapses');
-      },
-    };
+  /**
+   * The `@Process` handler's body: checks the payload against the contract of the job's name,
+   * runs that handler, measures it. A PermanentJobError (or a broken payload, or a name no
+   * handler knows) discards the job: no retries, straight to dead letters.
+   */
+  run(job: Job, handlers: JobHandlers): Promise<unknown> {
+    return this.#run(job.queue, job, handlers);
   }
 
-  async #run(queue: Queue, job: Job, handlers: Map<string, JobHandler>): Promise<unknown> {
+  /**
+   * The `@OnQueueFailed` handler's body: counts the failed run; when it was the last (out of
+   * attempts, discarded, or stalled too often) copies the job to the dead-letter queue with its
+   * reason, then calls `onDeadLetter` to record the failure where users see it. Never throws
+   * (Bull calls event listeners without waiting for them).
+   */
+  async failed(job: Job, error: Error, onDeadLetter?: (dead: DeadJob) => Promise<void>): Promise<void> {
+    await this.#onFailed(job.queue, job, error, onDeadLetter);
+  }
+
+  /** The `@OnQueueStalled` handler's body: its worker died mid-run; the job is back in the queue. */
+  stalled(job: Job): void {
+    this.#stalled.inc({ queue: job.queue.name });
+    this.logger.warn({ queue: job.queue.name, jobId: job.id, jobName: job.name }, 'job stalled (its worker stopped mid-run): back in the queue');
+  }
+
+  /** The `@OnQueueError` handler's body. */
+  error(queue: QueueName, error: Error): void {
+    this.logger.error({ err: error, queue }, 'queue error');
+  }
+
+  /**
+   * For the processor's onModuleDestroy: this process takes no new jobs from `queueName`, and
+   * waits up to `timeoutMs` for its running ones; one still running then is taken over by
+   * another worker once its lock lapses.
+   */
+  async drain(queueName: QueueName, timeoutMs: number): Promise<DrainOutcome> {
+    const queue = this.queues.get(queueName);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([queue.pause(true, false).then(() => 'drained' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn({ queue: queue.name, timeoutMs }, 'jobs still running at shutdown: another worker takes them over once their lock lapses');
+    return outcome;
+  }
+
+  async #run(queue: Queue, job: Job, handlers: JobHandlers): Promise<unknown> {
     const labels = { queue: queue.name, job: job.name };
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
@@ -157,7 +202,7 @@ export class JobWorkers {
   }
 
   /** Every failed run lands here (also jobs failed for stalling too often); final ones are dead-lettered. */
-  async #onFailed(queue: Queue, job: Job, error: Error, options: WorkerOptions): Promise<void> {
+  async #onFailed(queue: Queue, job: Job, error: Error, onDeadLetter?: (dead: DeadJob) => Promise<void>): Promise<void> {
     try {
       const state = await job.getState();
       const final = state === 'failed';
@@ -175,9 +220,9 @@ export class JobWorkers {
       await this.queues.get(DEAD_LETTER_QUEUE).add(`${queue.name}:${job.name}`, dead, { jobId: `${queue.name}:${job.id}` });
       this.#deadLetters.inc({ queue: queue.name, job: job.name });
       this.logger.error({ queue: queue.name, jobId: job.id, jobName: job.name, attempts: job.attemptsMade, reason: error.message }, 'job dead-lettered: it will not be retried');
-      await options.onDeadLetter?.(dead);
-    } catch (hookError) {
-      this.logger.error({ err: hookError, queue: queue.name, jobId: job.id }, 'could not record a failed job');
+      await onDeadLetter?.(dead);
+    } catch (recordError) {
+      this.logger.error({ err: recordError, queue: queue.name, jobId: job.id }, 'could not record a failed job');
     }
   }
 }

@@ -1,8 +1,10 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { OnQueueError, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
+import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, EXPIRE_REPORTS_V1, QUEUES, type BuildReportJobV1 } from '@tenk/contracts';
-import { gaveUpReason, jobHandler, JobProducer, JobWorkers, PermanentJobError, type DeadJob, type JobContext, type RunningWorker } from '@tenk/messaging';
+import { everyJobOf, gaveUpReason, jobHandler, jobHandlers, JobProducer, JobRunner, PermanentJobError, type DeadJob, type JobContext } from '@tenk/messaging';
 import { ReportBuilder, ReportRequests } from '@tenk/reporting';
 import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 
@@ -10,40 +12,56 @@ import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 const EXPIRE_BATCH = 500;
 
 /**
- * Consumes the Bull `report` queue: `report.build.v1` writes a requested report's CSV,
- * `report.expire.v1` (repeating every TENK_REPORT_EXPIRY_SWEEP, one schedule shop-wide)
- * deletes files past TENK_REPORT_TTL.
+ * Consumes the Bull `report` queue, TENK_REPORT_CONCURRENCY at a time: `report.build.v1`
+ * writes a requested report's CSV, `report.expire.v1` (repeating every
+ * TENK_REPORT_EXPIRY_SWEEP, one schedule shop-wide) deletes files past TENK_REPORT_TTL. A
+ * build that fails for good marks its report failed with the reason.
  */
-@Injectable()
-export class ReportWorker implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  #running: RunningWorker | undefined;
+@Processor(QUEUES.report)
+export class ReportProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly #handlers = jobHandlers(
+    jobHandler(BUILD_REPORT_V1, (job, context) => this.#build(job, context)),
+    jobHandler(EXPIRE_REPORTS_V1, () => this.expire()),
+  );
 
   constructor(
-    private readonly workers: JobWorkers,
-    private readonly jobs: JobProducer,
+    private readonly jobs: JobRunner,
+    private readonly producer: JobProducer,
     private readonly requests: ReportRequests,
     private readonly builder: ReportBuilder,
     @InjectObjectStore() private readonly store: ObjectStore,
     @InjectConfig() private readonly config: TenkConfig,
     private readonly logger: PinoLogger,
   ) {
-    this.logger.setContext('report-worker');
+    this.logger.setContext('report-processor');
   }
 
-  onModuleInit(): void {
-    this.#running = this.workers.start(QUEUES.report, {
-      concurrency: this.config.messaging.report.concurrency,
-      handlers: [jobHandler(BUILD_REPORT_V1, (job, context) => this.#build(job, context)), jobHandler(EXPIRE_REPORTS_V1, () => this.expire())],
-      onDeadLetter: (dead) => this.#gaveUp(dead),
-    });
+  @Process(everyJobOf(QUEUES.report))
+  process(job: Job): Promise<unknown> {
+    return this.jobs.run(job, this.#handlers);
+  }
+
+  @OnQueueFailed()
+  async onFailed(job: Job, error: Error): Promise<void> {
+    await this.jobs.failed(job, error, (dead) => this.#gaveUp(dead));
+  }
+
+  @OnQueueStalled()
+  onStalled(job: Job): void {
+    this.jobs.stalled(job);
+  }
+
+  @OnQueueError()
+  onError(error: Error): void {
+    this.jobs.error(QUEUES.report, error);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.schedule(EXPIRE_REPORTS_V1, {}, { everyMs: this.config.reports.expirySweepMs, jobId: 'expire-reports' });
+    await this.producer.schedule(EXPIRE_REPORTS_V1, {}, { everyMs: this.config.reports.expirySweepMs, jobId: 'expire-reports' });
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.#running?.stop(Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
+    await this.jobs.drain(QUEUES.report, Math.max(0, this.config.runtime.shutdownGraceMs - 1_000));
   }
 
   /** Deletes the files of reports past their time to live; returns how many. */
