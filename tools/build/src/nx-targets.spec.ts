@@ -47,3 +47,20 @@ describe.each(projects)('%s', (root) => {
     });
   }
 });
+
+describe("the README's layer picture", () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const picture = new Map(
+    [...readme.matchAll(/^(layer:[a-z]+) {2,}(.+)$/gm)].map((match) => [match[1], match[2].trim().split(/\s+/).sort()] as const),
+  );
+  const tagged = new Map<string, string[]>();
+  for (const root of projects.filter((project) => !project.startsWith('tools/'))) {
+    const project = JSON.parse(readFileSync(path.join(ROOT, root, 'project.json'), 'utf8')) as ProjectJson;
+    const layer = (project.tags ?? []).find((tag) => tag.startsWith('layer:'));
+    if (layer && layer !== 'layer:test') tagged.set(layer, [...(tagged.get(layer) ?? []), project.name].sort());
+  }
+
+  it('names every app and lib under the layer its tags give it', () => {
+    expect(Object.fromEntries(picture)).toEqual(Object.fromEntries(tagged));
+  });
+});
