@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
+import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 import { freePorts, nginxBinary, nginxConfig, pinned, pinning, startNginx, startTenk, startUpstreams, tenkConfig, WORKSPACE, type Child } from './balancer-processes';
 
 /** Connections for the light-load phase. */
@@ -34,73 +35,113 @@ interface Target {
 }
 
 /**
+ * Where each process runs. `alone`: the balancer under test has a core to itself, the load
+ * generator and the upstreams share the other. `shared`: the balancer shares a core with the
+ * upstreams, the load generator has the other. The first keeps the result's old keys.
+ */
+interface Pinning {
+  name: 'alone' | 'shared';
+  /** Appended to each measurement key ('' for the first, so docs links stay valid). */
+  suffix: string;
+  description: string;
+  load: string | null;
+  upstreams: string | null;
+  balancer: string | null;
+}
+
+function pinnings(pin: ReturnType<typeof pinning>): Pinning[] {
+  if (!pin.available) return [{ name: 'alone', suffix: '', description: 'not pinned (taskset missing or 1 CPU)', load: null, upstreams: null, balancer: null }];
+  return [
+    { name: 'alone', suffix: '', description: `balancer alone on CPU ${pin.balancerCpu}; wrk and the upstreams on CPU ${pin.loadCpu}`, load: pin.loadCpu, upstreams: pin.loadCpu, balancer: pin.balancerCpu },
+    { name: 'shared', suffix: ' (shared core)', description: `balancer sharing CPU ${pin.loadCpu} with the upstreams; wrk on CPU ${pin.balancerCpu}`, load: pin.balancerCpu, upstreams: pin.loadCpu, balancer: pin.loadCpu },
+  ];
+}
+
+/**
  * `npm run lab -- balancer`: the same two upstream servers measured (1) directly, (2) behind
  * real nginx with one worker, (3) behind tenk's balancer, with wrk (or autocannon) and 64
- * connections. The load generator and the upstreams share one CPU, the balancer under test
- * gets the other (taskset). Each target runs `--rounds` times, interleaved, and the median is
- * reported: the machine is shared, so single runs wander.
+ * connections, under two pinnings (taskset): the balancer alone on a core, and the balancer
+ * sharing a core with the upstreams. It reports first what a proxied request costs in CPU,
+ * tenk against nginx in the same run, and the capacity of one core (req/s divided by the share
+ * of a core the balancer used), then req/s and latency. Each pinning runs `--rounds` rounds
+ * (3), the targets interleaved; each figure is the median of the rounds, with its spread.
  */
 export const balancerExperiment: Experiment = {
   name: 'balancer',
-  summary: 'req/s, p50/p99 and CPU per request: direct vs nginx (1 worker) vs tenk, 64 connections',
+  summary: 'CPU per proxied request and capacity per core, tenk vs nginx (1 worker), balancer alone on a core and sharing one with the upstreams; then req/s, p50/p99',
   async run(context: LabContext): Promise<LabResult> {
     const seconds = context.seconds(10, 2);
     const warmup = context.seconds(3, 1);
-    const rounds = context.option('rounds', context.quick ? 1 : 3);
+    const rounds = roundsFor(context);
     const connections = context.option('connections', 64);
     const pin = pinning();
     const loadBefore = os.loadavg()[0];
     const tool = spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk';
     const nginx = nginxBinary();
-    const [upA, upB, nginxPort, tenkPort, tenkAdmin] = await freePorts(5);
-    const loadCpu = pin.available ? pin.loadCpu : null;
-    const balancerCpu = pin.available ? pin.balancerCpu : null;
-    context.log(`${tool}, ${connections} connections, ${seconds} s x ${rounds} rounds per target; ${pin.available ? `load + upstreams on CPU ${loadCpu}, balancer on CPU ${balancerCpu}` : 'no pinning (taskset missing or 1 CPU)'}`);
-
-    const started: Child[] = [];
-    try {
-      const upstreams = await startUpstreams('fast', [upA, upB], loadCpu);
-      started.push(upstreams);
-      const targets: Target[] = [{ label: 'direct', url: `http://127.0.0.1:${upA}/`, processes: upstreams }];
-      if (nginx) {
-        const child = await startNginx(nginx, balancerCpu, nginxConfig(nginxPort, [upA, upB]), nginxPort);
-        started.push(child);
-        targets.push({ label: 'nginx', url: `http://127.0.0.1:${nginxPort}/`, processes: child });
-      } else {
-        context.log('nginx is not installed (sudo apt-get install nginx): measuring direct and tenk only');
-      }
-      const tenk = await startTenk(balancerCpu, tenkConfig(tenkPort, tenkAdmin, [upA, upB], { accessLog: context.flag('access-log') }), tenkPort, tenkAdmin);
-      started.push(tenk);
-      targets.push({ label: 'tenk', url: `http://127.0.0.1:${tenkPort}/`, processes: tenk });
-
-      const runs = new Map<string, TargetRun[]>(targets.map((target) => [target.label, []]));
-      for (let round = 1; round <= rounds; round++) {
-        for (const target of targets) {
-          await runLoad(tool, target.url, connections, warmup, loadCpu);
-          const before = target.processes.pids().map(sampleProcess);
-          const systemBefore = systemMs(target.processes.pids());
-          const load = await runLoad(tool, target.url, connections, seconds, loadCpu);
-          const after = target.processes.pids().map(sampleProcess);
-          const cpuMs = cpuDeltaMs(before, after);
-          const requests = Math.max(1, load.requests);
-          const run = { ...load, cpuUsPerRequest: (cpuMs * 1000) / requests, systemUsPerRequest: ((systemMs(target.processes.pids()) - systemBefore) * 1000) / requests, cpuCores: cpuMs / (seconds * 1000) };
-          runs.get(target.label)?.push(run);
-          context.log(`round ${round} ${target.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core${run.errors ? `, ${run.errors} errors` : ''}`);
-        }
-      }
-      // The same targets far from saturation: what a request pays for the extra hop.
-      const light = new Map<string, LoadRun>();
-      for (const target of targets) {
-        const run = await runLoad(tool, target.url, LIGHT_CONNECTIONS, context.seconds(5, 1), loadCpu);
-        light.set(target.label, run);
-        context.log(`${LIGHT_CONNECTIONS} connections, ${target.label}: p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
-      }
-      return report(runs, light, { tool, connections, seconds, rounds, pinned: pin.available, loadCpu, balancerCpu, accessLog: context.flag('access-log'), load: [loadBefore, os.loadavg()[0]] });
-    } finally {
-      for (const child of started.reverse()) await child.stop();
+    if (!nginx) context.log('nginx is not installed (npm run infra -- install nginx): measuring direct and tenk only');
+    context.log(`${tool}, ${connections} connections, ${seconds} s x ${rounds} rounds per target and pinning`);
+    const accessLog = context.flag('access-log');
+    const results: PinningResult[] = [];
+    for (const placement of pinnings(pin)) {
+      context.log(`pinning: ${placement.description}`);
+      results.push(await measurePinning(context, placement, { tool, nginx, seconds, warmup, rounds, connections, accessLog }));
     }
+    return report(results, { tool, connections, seconds, rounds, accessLog, load: [loadBefore, os.loadavg()[0]] });
   },
 };
+
+interface PinningResult {
+  pinning: Pinning;
+  runs: Map<string, TargetRun[]>;
+  light: Map<string, LoadRun>;
+}
+
+async function measurePinning(
+  context: LabContext,
+  placement: Pinning,
+  settings: { tool: string; nginx: string | null; seconds: number; warmup: number; rounds: number; connections: number; accessLog: boolean },
+): Promise<PinningResult> {
+  const { tool, seconds } = settings;
+  const [upA, upB, nginxPort, tenkPort, tenkAdmin] = await freePorts(5);
+  const started: Child[] = [];
+  try {
+    const upstreams = await startUpstreams('fast', [upA, upB], placement.upstreams);
+    started.push(upstreams);
+    const targets: Target[] = [{ label: 'direct', url: `http://127.0.0.1:${upA}/`, processes: upstreams }];
+    if (settings.nginx) {
+      const child = await startNginx(settings.nginx, placement.balancer, nginxConfig(nginxPort, [upA, upB]), nginxPort);
+      started.push(child);
+      targets.push({ label: 'nginx', url: `http://127.0.0.1:${nginxPort}/`, processes: child });
+    }
+    const tenk = await startTenk(placement.balancer, tenkConfig(tenkPort, tenkAdmin, [upA, upB], { accessLog: settings.accessLog }), tenkPort, tenkAdmin);
+    started.push(tenk);
+    targets.push({ label: 'tenk', url: `http://127.0.0.1:${tenkPort}/`, processes: tenk });
+
+    const byLabel = await interleaved(settings.rounds, targets.map((target) => target.label), async (label, round) => {
+      const target = targets.find((candidate) => candidate.label === label) as Target;
+      await runLoad(tool, target.url, settings.connections, settings.warmup, placement.load);
+      const before = target.processes.pids().map(sampleProcess);
+      const systemBefore = systemMs(target.processes.pids());
+      const load = await runLoad(tool, target.url, settings.connections, seconds, placement.load);
+      const after = target.processes.pids().map(sampleProcess);
+      const cpuMs = cpuDeltaMs(before, after);
+      const requests = Math.max(1, load.requests);
+      const run: TargetRun = { ...load, cpuUsPerRequest: (cpuMs * 1000) / requests, systemUsPerRequest: ((systemMs(target.processes.pids()) - systemBefore) * 1000) / requests, cpuCores: cpuMs / (seconds * 1000) };
+      context.log(`${placement.name}, round ${round} ${label}: ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core, ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors ? `, ${run.errors} errors` : ''}`);
+      return run;
+    });
+    // The same targets far from saturation: what a request pays for the extra hop.
+    const light = new Map<string, LoadRun>();
+    for (const target of targets) {
+      const run = await runLoad(tool, target.url, LIGHT_CONNECTIONS, context.seconds(5, 1), placement.load);
+      light.set(target.label, run);
+      context.log(`${placement.name}, ${LIGHT_CONNECTIONS} connections, ${target.label}: p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
+    }
+    return { pinning: placement, runs: new Map(Object.entries(byLabel)), light };
+  } finally {
+    for (const child of started.reverse()) await child.stop();
+  }
+}
 
 /** System (kernel) CPU time of processes, in ms, from /proc/PID/stat. */
 function systemMs(pids: number[]): number {
@@ -116,87 +157,88 @@ function systemMs(pids: number[]): number {
   return ticks * 10;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** One run of one target, as the result keeps it. */
+function targetRow(run: TargetRun): Row {
+  return {
+    cpu_us_per_request: round(run.cpuUsPerRequest),
+    cpu_system_us_per_request: round(run.systemUsPerRequest),
+    cpu_user_us_per_request: round(run.cpuUsPerRequest - run.systemUsPerRequest),
+    cpu_share_of_one_core: round(run.cpuCores, 2),
+    // Capacity of one core: req/s divided by the share of a core used (= 1e6 / CPU per request).
+    requests_per_core_second: Math.round(run.requestsPerSecond / Math.max(0.001, run.cpuCores)),
+    requests_per_second: Math.round(run.requestsPerSecond),
+    p50_ms: round(run.p50Ms, 2),
+    p99_ms: round(run.p99Ms, 2),
+    errors: run.errors,
+  };
 }
 
-function report(
-  runs: Map<string, TargetRun[]>,
-  light: Map<string, LoadRun>,
-  settings: { tool: string; connections: number; seconds: number; rounds: number; pinned: boolean; loadCpu: string | null; balancerCpu: string | null; accessLog: boolean; load: number[] },
-): LabResult {
-  const summary = new Map<string, TargetRun>();
-  for (const [label, list] of runs) {
-    summary.set(label, {
-      requestsPerSecond: median(list.map((r) => r.requestsPerSecond)),
-      p50Ms: median(list.map((r) => r.p50Ms)),
-      p99Ms: median(list.map((r) => r.p99Ms)),
-      errors: list.reduce((sum, r) => sum + r.errors, 0),
-      requests: list.reduce((sum, r) => sum + r.requests, 0),
-      cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest)),
-      systemUsPerRequest: median(list.map((r) => r.systemUsPerRequest)),
-      cpuCores: median(list.map((r) => r.cpuCores)),
-    });
-  }
-  const round = (value: number, digits = 1) => Number(value.toFixed(digits));
-  const measurements: LabResult['measurements'] = {};
-  for (const [label, run] of summary) {
-    measurements[label] = {
-      requests_per_second: Math.round(run.requestsPerSecond),
-      p50_ms: round(run.p50Ms, 2),
-      p99_ms: round(run.p99Ms, 2),
-      cpu_us_per_request: round(run.cpuUsPerRequest),
-      cpu_system_us_per_request: round(run.systemUsPerRequest),
-      cpu_user_us_per_request: round(run.cpuUsPerRequest - run.systemUsPerRequest),
-      cpu_share_of_one_core: round(run.cpuCores, 2),
-      requests_per_core_second: Math.round(1e6 / Math.max(1, run.cpuUsPerRequest)),
-      errors: run.errors,
-      rounds: runs.get(label)?.length ?? 0,
-      [`p50_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p50Ms ?? 0, 3),
-      [`p99_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p99Ms ?? 0, 3),
-    };
-  }
-  const nginx = summary.get('nginx');
-  const tenk = summary.get('tenk') as TargetRun;
-  let headline = `tenk: ${Math.round(tenk.requestsPerSecond)} req/s, p99 ${round(tenk.p99Ms, 2)} ms, ${round(tenk.cpuUsPerRequest)} us CPU/request`;
-  if (nginx) {
-    const ratio = tenk.requestsPerSecond / nginx.requestsPerSecond;
-    const p99Ratio = tenk.p99Ms / nginx.p99Ms;
-    const capacityRatio = nginx.cpuUsPerRequest / tenk.cpuUsPerRequest;
-    measurements['tenk vs nginx'] = {
-      requests_per_second_ratio: round(ratio, 2),
-      p99_ratio: round(p99Ratio, 2),
-      cpu_per_request_ratio: round(tenk.cpuUsPerRequest / nginx.cpuUsPerRequest, 2),
-      capacity_per_core_ratio: round(capacityRatio, 2),
-      target_requests_per_second_ratio: '>= 0.6',
-      target_p99_ratio: '<= 2',
-      target_cpu_us_per_request: '<= 50',
-    };
-    headline = `tenk served ${round(ratio, 2)}x nginx's req/s (${Math.round(tenk.requestsPerSecond)} vs ${Math.round(nginx.requestsPerSecond)}), p99 ${round(tenk.p99Ms, 2)} vs ${round(nginx.p99Ms, 2)} ms, at ${round(tenk.cpuUsPerRequest)} vs ${round(nginx.cpuUsPerRequest)} us CPU/request`;
-  }
-  const labels = [...summary.keys()];
-  const bars = (pick: (run: TargetRun) => number) => labels.map((label) => ({ label, value: round(pick(summary.get(label) as TargetRun), 1) }));
+/** tenk against nginx in the same round. */
+function versus(tenk: TargetRun, nginx: TargetRun): Row {
+  const capacity = (run: TargetRun) => run.requestsPerSecond / Math.max(0.001, run.cpuCores);
   return {
-    headline,
+    cpu_per_request_ratio: round(tenk.cpuUsPerRequest / nginx.cpuUsPerRequest, 2),
+    capacity_per_core_ratio: round(capacity(tenk) / capacity(nginx), 2),
+    requests_per_second_ratio: round(tenk.requestsPerSecond / nginx.requestsPerSecond, 2),
+    p99_ratio: round(tenk.p99Ms / nginx.p99Ms, 2),
+  };
+}
+
+function report(results: PinningResult[], settings: { tool: string; connections: number; seconds: number; rounds: number; accessLog: boolean; load: number[] }): LabResult {
+  const measurements: LabResult['measurements'] = {};
+  const headlines: string[] = [];
+  const charts: LabResult['charts'] = [
+    { title: 'CPU per proxied request (direct: the upstream\'s), median', unit: 'us', lowerIsBetter: true, bars: [] },
+    { title: 'Capacity of one core: req/s divided by the share of a core used, median', unit: 'req/s', bars: [] },
+    { title: 'Throughput, median', unit: 'req/s', bars: [] },
+    { title: 'Latency p99, median', unit: 'ms', lowerIsBetter: true, bars: [] },
+  ];
+  for (const { pinning: placement, runs, light } of results) {
+    const rows = new Map<string, Row>();
+    for (const [label, list] of runs) {
+      const row: Row = {
+        pinning: placement.description,
+        ...summarize(list.map(targetRow)),
+        [`p50_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p50Ms ?? 0, 3),
+        [`p99_ms_at_${LIGHT_CONNECTIONS}_connections`]: round(light.get(label)?.p99Ms ?? 0, 3),
+      };
+      rows.set(label, row);
+      measurements[`${label}${placement.suffix}`] = row;
+      const bar = (index: number, key: string) => charts[index].bars.push({ label: `${label}, ${placement.name}`, value: Number(row[key]), series: placement.name });
+      bar(0, 'cpu_us_per_request');
+      if (label !== 'direct') bar(1, 'requests_per_core_second');
+      bar(2, 'requests_per_second');
+      bar(3, 'p99_ms');
+    }
+    const tenkRuns = runs.get('tenk') ?? [];
+    const nginxRuns = runs.get('nginx');
+    const tenk = rows.get('tenk') as Row;
+    const where = placement.name === 'alone' ? 'alone on a core' : 'sharing a core with the upstreams';
+    if (nginxRuns) {
+      const ratio = summarize(tenkRuns.map((run, index) => versus(run, nginxRuns[index])));
+      measurements[`tenk vs nginx${placement.suffix}`] = { pinning: placement.description, ...ratio, target_requests_per_second_ratio: '>= 0.6', target_p99_ratio: '<= 2', target_cpu_us_per_request: '<= 50' };
+      const nginx = rows.get('nginx') as Row;
+      headlines.push(
+        `${where}: ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request vs nginx's ${quote(nginx, 'cpu_us_per_request', 'us')} (${quote(ratio, 'cpu_per_request_ratio')}x); ` +
+          `capacity per core ${quote(tenk, 'requests_per_core_second')} vs ${quote(nginx, 'requests_per_core_second')} req/s (${quote(ratio, 'capacity_per_core_ratio')}x); req/s ${quote(ratio, 'requests_per_second_ratio')}x nginx's`,
+      );
+    } else {
+      headlines.push(`${where}: tenk ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request, ${quote(tenk, 'requests_per_core_second')} req/s per core, ${quote(tenk, 'requests_per_second')} req/s (nginx not installed)`);
+    }
+  }
+  return {
+    headline: `${headlines.join('; ')} (median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'}, spread in brackets)`,
     measurements,
-    charts: [
-      { title: 'Throughput', unit: 'req/s', bars: bars((run) => run.requestsPerSecond) },
-      { title: 'Latency p50 and p99', unit: 'ms', lowerIsBetter: true, bars: labels.flatMap((label) => [
-        { label: `${label} p50`, value: round((summary.get(label) as TargetRun).p50Ms, 2), series: 'p50' },
-        { label: `${label} p99`, value: round((summary.get(label) as TargetRun).p99Ms, 2), series: 'p99' },
-      ]) },
-      { title: 'CPU per request (direct: the upstream; others: the balancer)', unit: 'us', lowerIsBetter: true, bars: bars((run) => run.cpuUsPerRequest) },
-    ],
+    charts: charts.filter((chart) => chart.bars.length > 0),
     notes: [
-      `${settings.tool}, ${settings.connections} keep-alive connections, GET of a 101-byte JSON body, ${settings.seconds} s per run after a warm-up, median of ${settings.rounds} interleaved rounds per target.`,
-      settings.pinned
-        ? `CPU ${settings.loadCpu} runs the load generator and both upstreams (one Node process), CPU ${settings.balancerCpu} runs the balancer under test (taskset). Both balancers have one worker, keepalive 64 to the upstreams, no access log${settings.accessLog ? ' (tenk: JSON access log to /dev/null, --access-log)' : ''}.`
-        : 'Not pinned: taskset is missing or the machine has one CPU, so the load generator, the upstreams and the balancer compete for CPU.',
-      'direct = wrk straight to one upstream: its CPU column is the upstream\'s (a Node http server), the floor every proxied request adds to.',
-      'CPU per request is read from /proc (user + system time of the balancer\'s processes: nginx master + worker, tenk\'s node process) over the measured run.',
-      'req/s depends on which CPU saturates first: when a balancer does not use all of its CPU (share below 1.0), the shared CPU of the load generator and upstreams is the limit, and req/s ratios understate the difference; requests_per_core_second (1e6 / CPU per request) is each balancer\'s capacity on one core.',
-      `The machine is shared with other work: numbers wander by 10-20% between runs. 1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)} (2 CPUs).`,
+      `${settings.tool}, ${settings.connections} keep-alive connections, GET of a 101-byte JSON body, ${settings.seconds} s per run after a warm-up; per pinning, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} with the targets interleaved (direct, nginx, tenk); each figure is the median of the rounds, <key>_min and <key>_max its spread; ratios are computed per round (tenk and nginx of the same round), then the median taken.`,
+      ...results.map(({ pinning: placement }) => `${placement.suffix === '' ? 'keys without a suffix' : `keys ending "${placement.suffix}"`}: ${placement.description}`),
+      `Both balancers have one worker, keepalive 64 to the upstreams, no access log${settings.accessLog ? ' (tenk: JSON access log to /dev/null, --access-log)' : ''}; the same two upstreams (one Node process).`,
+      'CPU per request is read from /proc (user + system time of the balancer\'s processes: nginx master + worker, tenk\'s node process) over the measured run; direct = wrk straight to one upstream, its CPU column the upstream\'s, the floor every proxied request adds to.',
+      'requests_per_core_second is a balancer\'s capacity on one core: req/s divided by the share of a core it used. Read it (and CPU per request) before req/s: when a balancer does not use all of its core, something else (the load generator, the upstreams) is the limit, and a req/s ratio says little about the balancer.',
+      `1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)}.`,
     ],
   };
 }
