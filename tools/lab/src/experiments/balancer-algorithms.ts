@@ -4,6 +4,7 @@ import { controlHeaders } from '@tenk/control-plane';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { freePorts, LAB_CONTROL_TOKEN, startTenk, startUpstreams, tenkConfig, type Child } from './balancer-processes';
 import { percentile, runOpenLoop } from './open-loop';
+import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 
 const ALGORITHMS = [
   { label: 'round-robin', body: 'round_robin' },
@@ -15,8 +16,9 @@ const ALGORITHMS = [
  * `npm run lab -- balancer-algorithms`: eight single-worker upstreams (each serves one request
  * at a time, like a Node process busy with CPU work), behind tenk. 10% of the requests are
  * 50x heavier (50 ms of service vs 1 ms). An open-loop load at 45% of the upstreams' capacity
- * runs once per algorithm (switched through the admin API between runs); what differs is how
- * often a light request waits behind a heavy one: the light requests' p99.
+ * runs per algorithm (switched through the admin API between runs), the three interleaved
+ * over `--rounds` rounds (3); what differs is how often a light request waits behind a heavy
+ * one: the light requests' p99 (median of the rounds, with its spread).
  */
 export const balancerAlgorithmsExperiment: Experiment = {
   name: 'balancer-algorithms',
@@ -39,11 +41,14 @@ export const balancerAlgorithmsExperiment: Experiment = {
     const [port, adminPort] = ports.slice(servers);
     const started: Child[] = [];
     const loadBefore = os.loadavg()[0];
-    const results: Record<string, Record<string, number | string>> = {};
+    const results: Record<string, Row> = {};
+    const rounds = roundsFor(context);
     try {
       started.push(await startUpstreams('queue', upstreamPorts, null));
       started.push(await startTenk(null, tenkConfig(port, adminPort, upstreamPorts), port, adminPort));
-      for (const algorithm of ALGORITHMS) {
+      const labels = ALGORITHMS.map((algorithm) => algorithm.label);
+      const runs = await interleaved(rounds, labels, async (label): Promise<Row> => {
+        const algorithm = ALGORITHMS.find((candidate) => candidate.label === label) as (typeof ALGORITHMS)[number];
         const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, { method: 'PUT', headers: controlHeaders(LAB_CONTROL_TOKEN), body: JSON.stringify({ algorithm: algorithm.body }) });
         const answer = await switched.body.text();
         if (switched.statusCode !== 200) throw new Error(`switching to ${algorithm.body} failed: ${answer}`);
@@ -65,7 +70,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
         const light = ok('light');
         const heavy = ok('heavy');
         const errors = samples.filter((s) => s.status !== 200).length;
-        results[algorithm.label] = {
+        const row: Row = {
           light_p50_ms: Number(percentile(light, 50).toFixed(2)),
           light_p90_ms: Number(percentile(light, 90).toFixed(2)),
           light_p99_ms: Number(percentile(light, 99).toFixed(2)),
@@ -74,19 +79,21 @@ export const balancerAlgorithmsExperiment: Experiment = {
           requests: samples.length,
           errors,
         };
-        context.log(`${algorithm.label}: light p50 ${results[algorithm.label].light_p50_ms} ms, p90 ${results[algorithm.label].light_p90_ms} ms, p99 ${results[algorithm.label].light_p99_ms} ms; heavy p99 ${results[algorithm.label].heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
-      }
+        context.log(`${algorithm.label}: light p50 ${row.light_p50_ms} ms, p90 ${row.light_p90_ms} ms, p99 ${row.light_p99_ms} ms; heavy p99 ${row.heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
+        return row;
+      }, context.log);
+      for (const label of labels) results[label] = summarize(runs[label]);
     } finally {
       for (const child of started.reverse()) await child.stop();
     }
     const rr = Number(results['round-robin'].light_p99_ms);
     const lc = Number(results['least_conn'].light_p99_ms);
-    const p2c = Number(results['P2C (random two)'].light_p99_ms);
+    const p99 = (label: string) => quote(results[label], 'light_p99_ms', 'ms');
     return {
-      headline: `p99 of the light requests: round-robin ${rr} ms, least_conn ${lc} ms, P2C ${p2c} ms (${(rr / Math.max(0.001, lc)).toFixed(1)}x lower with least_conn)`,
+      headline: `p99 of the light requests: round-robin ${p99('round-robin')}, least_conn ${p99('least_conn')}, P2C ${p99('P2C (random two)')} (${(rr / Math.max(0.001, lc)).toFixed(1)}x lower with least_conn; median of ${rounds} round${rounds === 1 ? '' : 's'})`,
       measurements: {
         ...results,
-        settings: { servers, light_ms: lightMs, heavy_ms: heavyMs, heavy_share: heavyShare, offered_requests_per_second: rate, capacity_requests_per_second: Math.round(capacity), seconds },
+        settings: { servers, light_ms: lightMs, heavy_ms: heavyMs, heavy_share: heavyShare, offered_requests_per_second: rate, capacity_requests_per_second: Math.round(capacity), seconds, rounds },
       },
       charts: [
         {
@@ -103,6 +110,7 @@ export const balancerAlgorithmsExperiment: Experiment = {
       ],
       notes: [
         `${servers} upstreams, each serving one request at a time from a FIFO queue (service time is a timer, so the 2-core machine is not the bottleneck); ${Math.round((1 - heavyShare) * 100)}% of requests take ${lightMs} ms, ${Math.round(heavyShare * 100)}% take ${heavyMs} ms.`,
+        `${rounds} round${rounds === 1 ? '' : 's'}, the three algorithms interleaved in each: every number is the median of the rounds, <key>_min and <key>_max its spread.`,
         `Open loop (arrivals do not wait for answers) at ${rate} req/s from 20 client addresses, about ${Math.round((rate / capacity) * 100)}% of the upstreams' capacity; tenk with keepalive 64, algorithm switched through PUT /upstreams/api/algorithm between runs.`,
         `round-robin sends every ${servers}th request to each peer whatever is queued there, so a light request often waits behind one or more 50 ms requests; least_conn sees every queue (requests in flight) and goes around them; P2C looks at two peers per request, so it sometimes picks the lesser of two busy ones.`,
         'The heavy requests are 85% of the work: with more load, the moments when every upstream is serving a heavy request grow, and then no algorithm can keep a light request from waiting (try --busy 0.66).',

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { createScratchDatabases } from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
+import { interleaved, median, quote, roundsFor, summarize, type Row } from '../repeats';
 
 interface Settings {
   orders: number;
@@ -34,7 +35,10 @@ interface Phase {
  * newest orders") on a shard-shaped table of about a million orders, first without the index it
  * needs, then with it: per-query latency, the plan (a scan of the whole table vs an index
  * scan), rows thrown away, pages touched, and what the slow query log and pg_stat_statements
- * recorded. The table is in a scratch database; the shop's shards are not touched.
+ * recorded. The two phases are interleaved over `--rounds` rounds (3): the index is built
+ * (CREATE INDEX CONCURRENTLY, timed) before each "with index" phase and dropped after it; each
+ * figure is the median, with its spread. The table is in a scratch database; the shop's shards
+ * are not touched.
  */
 export const indexesExperiment: Experiment = {
   name: 'indexes',
@@ -68,13 +72,23 @@ export const indexesExperiment: Experiment = {
       context.log(`loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; orders is ${(Number(bytes) / 2 ** 20).toFixed(0)} MiB with its indexes`);
 
       const customers = Array.from({ length: settings.queries }, (_, i) => `customer-${(i * 7919) % settings.customers}`);
-      const before = await phase(context, client, stats, scratch.shards[0], 'no index', `${run}_before`, customers);
-      const indexStarted = Date.now();
-      await client.query('CREATE INDEX CONCURRENTLY orders_customer_recent_idx ON orders (customer_id, created_at DESC, id DESC)');
-      const indexSeconds = (Date.now() - indexStarted) / 1000;
-      context.log(`CREATE INDEX CONCURRENTLY took ${indexSeconds.toFixed(1)} s (writes keep going meanwhile)`);
-      const after = await phase(context, client, stats, scratch.shards[0], 'with index', `${run}_after`, customers);
-      return report(settings, before, after, indexSeconds, Number(bytes), context.config.postgres.slowQueryMs);
+      const indexSeconds: number[] = [];
+      const phases = await interleaved(
+        roundsFor(context),
+        ['no index', 'with index'] as const,
+        async (label, round) => {
+          if (label === 'no index') return phase(context, client, stats, scratch.shards[0], label, `${run}_before_${round}`, customers);
+          const indexStarted = Date.now();
+          await client.query('CREATE INDEX CONCURRENTLY orders_customer_recent_idx ON orders (customer_id, created_at DESC, id DESC)');
+          indexSeconds.push((Date.now() - indexStarted) / 1000);
+          context.log(`CREATE INDEX CONCURRENTLY took ${indexSeconds[indexSeconds.length - 1].toFixed(1)} s (writes keep going meanwhile)`);
+          const result = await phase(context, client, stats, scratch.shards[0], label, `${run}_after_${round}`, customers);
+          await client.query('DROP INDEX orders_customer_recent_idx');
+          return result;
+        },
+        context.log,
+      );
+      return report(settings, phases['no index'], phases['with index'], indexSeconds, Number(bytes), context.config.postgres.slowQueryMs);
     } finally {
       await Promise.all([client.end(), stats.end()]);
       await scratch.drop();
@@ -192,9 +206,8 @@ async function slowLogEntries(context: LabContext, tag: string, since: Date): Pr
   return { count, sample: slowest.line || '(none)' };
 }
 
-function report(settings: Settings, before: Phase, after: Phase, indexSeconds: number, tableBytes: number, slowQueryMs: number): LabResult {
-  const speedup = before.p50Ms / Math.max(0.001, after.p50Ms);
-  const row = (phase: Phase) => ({
+function report(settings: Settings, beforeRuns: Phase[], afterRuns: Phase[], indexSeconds: number[], tableBytes: number, slowQueryMs: number): LabResult {
+  const row = (phase: Phase): Row => ({
     p50_ms: phase.p50Ms,
     p95_ms: phase.p95Ms,
     max_ms: phase.maxMs,
@@ -205,18 +218,27 @@ function report(settings: Settings, before: Phase, after: Phase, indexSeconds: n
     slow_query_log_entries: phase.slowLogged,
     slow_query_log_slowest: phase.slowLogSample,
   });
+  // The slowest entry differs every round: keep the first round's, not a list of them.
+  const summary = (runs: Phase[]): Row => ({ ...summarize(runs.map(row)), slow_query_log_slowest: runs[0].slowLogSample });
+  const before = summary(beforeRuns);
+  const after = summary(afterRuns);
+  const speedups = summarize(afterRuns.map((phase, index) => ({ speedup_p50: Number((beforeRuns[index].p50Ms / Math.max(0.001, phase.p50Ms)).toFixed(1)) })));
+  const indexTimes = indexSeconds.map((seconds) => Number(seconds.toFixed(1)));
+  const num = (value: number | string | undefined) => Number(value ?? 0);
+  const rounds = afterRuns.length;
   return {
-    headline: `a customer's newest orders on ${settings.orders.toLocaleString('en-US')} rows: ${before.p50Ms} ms (${before.access}) -> ${after.p50Ms} ms (${after.access}), ${speedup.toFixed(0)}x faster; the slow query log caught ${before.slowLogged} -> ${after.slowLogged}`,
+    headline: `a customer's newest orders on ${settings.orders.toLocaleString('en-US')} rows: ${quote(before, 'p50_ms', 'ms')} (${before.plan}) -> ${quote(after, 'p50_ms', 'ms')} (${after.plan}), ${quote(speedups, 'speedup_p50')}x faster; the slow query log caught ${before.slow_query_log_entries} -> ${after.slow_query_log_entries} (median of ${rounds} round${rounds === 1 ? '' : 's'})`,
     measurements: {
-      'no index': row(before),
-      'with index': row(after),
+      'no index': before,
+      'with index': after,
       result: {
         orders: settings.orders,
         customers: settings.customers,
         queries_per_phase: settings.queries,
         table_mib_with_indexes: Number((tableBytes / 2 ** 20).toFixed(0)),
-        create_index_concurrently_s: Number(indexSeconds.toFixed(1)),
-        speedup_p50: Number(speedup.toFixed(1)),
+        create_index_concurrently_s: median(indexTimes),
+        ...(indexTimes.length > 1 ? { create_index_concurrently_s_min: Math.min(...indexTimes), create_index_concurrently_s_max: Math.max(...indexTimes) } : {}),
+        ...speedups,
         slow_query_threshold_ms: slowQueryMs,
       },
     },
@@ -226,10 +248,10 @@ function report(settings: Settings, before: Phase, after: Phase, indexSeconds: n
         unit: 'ms',
         lowerIsBetter: true,
         bars: [
-          { label: 'no index p50', value: before.p50Ms, series: 'p50' },
-          { label: 'with index p50', value: after.p50Ms, series: 'p50' },
-          { label: 'no index p95', value: before.p95Ms, series: 'p95' },
-          { label: 'with index p95', value: after.p95Ms, series: 'p95' },
+          { label: 'no index p50', value: num(before.p50_ms), series: 'p50' },
+          { label: 'with index p50', value: num(after.p50_ms), series: 'p50' },
+          { label: 'no index p95', value: num(before.p95_ms), series: 'p95' },
+          { label: 'with index p95', value: num(after.p95_ms), series: 'p95' },
         ],
       },
       {
@@ -237,8 +259,8 @@ function report(settings: Settings, before: Phase, after: Phase, indexSeconds: n
         unit: 'pages',
         lowerIsBetter: true,
         bars: [
-          { label: 'no index', value: before.buffers },
-          { label: 'with index', value: after.buffers },
+          { label: 'no index', value: num(before.pages_touched) },
+          { label: 'with index', value: num(after.pages_touched) },
         ],
       },
       {
@@ -246,8 +268,8 @@ function report(settings: Settings, before: Phase, after: Phase, indexSeconds: n
         unit: 'entries',
         lowerIsBetter: true,
         bars: [
-          { label: 'no index', value: before.slowLogged },
-          { label: 'with index', value: after.slowLogged },
+          { label: 'no index', value: num(before.slow_query_log_entries) },
+          { label: 'with index', value: num(after.slow_query_log_entries) },
         ],
       },
     ],
@@ -255,7 +277,7 @@ function report(settings: Settings, before: Phase, after: Phase, indexSeconds: n
       `A scratch shard database with the shop's orders table (migration Orders1795824000100) minus its customer index, loaded with ${settings.orders.toLocaleString('en-US')} orders of ${settings.customers.toLocaleString('en-US')} customers (${Math.round(settings.orders / settings.customers)} each), then VACUUM ANALYZE.`,
       `Each phase runs the query of GET /customers/:id/orders (newest 20 orders, with their lines) for ${settings.queries} customers, one at a time, after one warm-up query; latency is measured by the client. The index is orders_customer_recent_idx (customer_id, created_at DESC, id DESC), built with CREATE INDEX CONCURRENTLY.`,
       `The slow query log is the primary's (log_min_duration_statement = ${slowQueryMs} ms, TENK_PG_SLOW_QUERY_MS) in .tenk/logs/postgres-primary/; its entries are found by a comment tag in the statement.`,
-      'The machine is shared (2 cores, other engineers\' work): latencies wander between runs; the plans, rows and pages do not.',
+      `${rounds} round${rounds === 1 ? '' : 's'}: no index, then the index built, measured and dropped again, in each; every number is the median of the rounds, <key>_min and <key>_max its spread (slow_query_log_slowest is the first round's). Latencies wander between runs; the plans, rows and pages do not.`,
     ],
   };
 }

@@ -8,6 +8,7 @@ import { startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { percentile, runOpenLoop, statusCounts, type Sample } from './open-loop';
+import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 
 type Mode = 'in the request' | 'queued';
 
@@ -43,7 +44,8 @@ interface RunOutcome {
  * `async` switch off: "before queues") and queued for the media-worker (switch on), while
  * shoppers keep reading the catalog. Each run gets a fresh lab shop (2 api instances and a
  * media-worker, called directly) with its own queue Redis and storage folder, so no other
- * shop on this machine is touched.
+ * shop on this machine is touched. The two runs are interleaved over `--rounds` rounds (3);
+ * each figure is the median, with its spread.
  */
 export const queueExperiment: Experiment = {
   name: 'queue',
@@ -61,8 +63,7 @@ export const queueExperiment: Experiment = {
     try {
       context.log(`making a ${settings.videoSeconds} s 1280x720 test video (ffmpeg testsrc)`);
       const video = readFileSync(await makeTestVideo(path.join(work, 'upload.mp4'), { seconds: settings.videoSeconds, ffmpegPath: context.config.media.ffmpegPath }));
-      const runs = {} as Record<Mode, RunOutcome>;
-      for (const mode of ['in the request', 'queued'] as const) runs[mode] = await measure(context, mode, settings, video, work);
+      const runs = await interleaved(roundsFor(context), ['in the request', 'queued'] as const, (mode) => measure(context, mode, settings, video, work), context.log);
       return report(runs, settings, video.length);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -160,48 +161,55 @@ async function waitUntilReady(api: string, cookie: string, expected: number, tim
   }
 }
 
-function report(runs: Record<Mode, RunOutcome>, settings: Settings, videoBytes: number): LabResult {
+/** One run's figures, as the result keeps them (the median of the rounds). */
+function rowOf(run: RunOutcome, settings: Settings): Row {
+  const calm = run.reads.filter((s) => s.sentAtMs >= 1_000 && s.sentAtMs < run.busyFromMs);
+  const busy = run.reads.filter((s) => s.sentAtMs >= run.busyFromMs && s.sentAtMs < run.busyToMs);
+  const busySeconds = (Math.min(run.busyToMs, settings.loadS * 1000) - run.busyFromMs) / 1000;
+  const answered = (samples: Sample[]) => samples.filter((s) => s.status >= 200 && s.status < 400);
+  const latencies = run.uploads.map((u) => u.latencyMs);
+  return {
+    uploadP50Ms: round(percentile(latencies, 50)),
+    uploadP99Ms: round(percentile(latencies, 99)),
+    uploadStatuses: statusCounts(run.uploads),
+    uploadsPerSecond: round(run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000), 2),
+    allReadyS: round((run.busyToMs - run.busyFromMs) / 1000, 1),
+    videosReady: run.readyCount,
+    readsCalmP50Ms: round(percentile(calm.map((s) => s.latencyMs), 50), 1),
+    readsCalmP99Ms: round(percentile(calm.map((s) => s.latencyMs), 99), 1),
+    readsBusyP50Ms: round(percentile(busy.map((s) => s.latencyMs), 50), 1),
+    readsBusyP99Ms: round(percentile(busy.map((s) => s.latencyMs), 99), 1),
+    readsBusyPerSecond: round(answered(busy).length / Math.max(busySeconds, 0.001), 1),
+    readsBusyErrorPct: busy.length === 0 ? 0 : round((100 * (busy.length - answered(busy).length)) / busy.length, 2),
+    readsBusyCount: busy.length,
+    note: run.truncated ? 'work outlasted the read load: window truncated' : '',
+  };
+}
+
+function report(runs: Record<Mode, RunOutcome[]>, settings: Settings, videoBytes: number): LabResult {
   const measurements: LabResult['measurements'] = {};
   const charts: LabResult['charts'] = [
-    { title: 'Upload request: p99 (the shopper waits this long)', unit: 'ms', bars: [], lowerIsBetter: true },
-    { title: 'Catalog reads while videos are processed: p99', unit: 'ms', bars: [], lowerIsBetter: true },
-    { title: 'Catalog reads while videos are processed: answered per second', unit: 'req/s', bars: [] },
-    { title: `Time until all ${settings.uploads} videos are playable`, unit: 's', bars: [], lowerIsBetter: true },
+    { title: 'Upload request: p99 (the shopper waits this long), median', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads while videos are processed: p99, median', unit: 'ms', bars: [], lowerIsBetter: true },
+    { title: 'Catalog reads while videos are processed: answered per second, median', unit: 'req/s', bars: [] },
+    { title: `Time until all ${settings.uploads} videos are playable, median`, unit: 's', bars: [], lowerIsBetter: true },
   ];
-  for (const [mode, run] of Object.entries(runs) as Array<[Mode, RunOutcome]>) {
-    const calm = run.reads.filter((s) => s.sentAtMs >= 1_000 && s.sentAtMs < run.busyFromMs);
-    const busy = run.reads.filter((s) => s.sentAtMs >= run.busyFromMs && s.sentAtMs < run.busyToMs);
-    const busySeconds = (Math.min(run.busyToMs, settings.loadS * 1000) - run.busyFromMs) / 1000;
-    const answered = (samples: Sample[]) => samples.filter((s) => s.status >= 200 && s.status < 400);
-    const latencies = run.uploads.map((u) => u.latencyMs);
-    const row = {
-      uploadP50Ms: round(percentile(latencies, 50)),
-      uploadP99Ms: round(percentile(latencies, 99)),
-      uploadStatuses: statusCounts(run.uploads),
-      uploadsPerSecond: round(run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000), 2),
-      allReadyS: round((run.busyToMs - run.busyFromMs) / 1000, 1),
-      videosReady: run.readyCount,
-      readsCalmP50Ms: round(percentile(calm.map((s) => s.latencyMs), 50), 1),
-      readsCalmP99Ms: round(percentile(calm.map((s) => s.latencyMs), 99), 1),
-      readsBusyP50Ms: round(percentile(busy.map((s) => s.latencyMs), 50), 1),
-      readsBusyP99Ms: round(percentile(busy.map((s) => s.latencyMs), 99), 1),
-      readsBusyPerSecond: round(answered(busy).length / Math.max(busySeconds, 0.001), 1),
-      readsBusyErrorPct: busy.length === 0 ? 0 : round((100 * (busy.length - answered(busy).length)) / busy.length, 2),
-      readsBusyCount: busy.length,
-      ...(run.truncated ? { note: 'work outlasted the read load: window truncated' } : {}),
-    };
+  for (const mode of ['in the request', 'queued'] as const) {
+    const row = summarize(runs[mode].map((run) => rowOf(run, settings)));
+    if (row.note === '') delete row.note;
     measurements[mode] = row;
-    charts[0].bars.push({ label: mode, value: row.uploadP99Ms, series: mode });
-    charts[1].bars.push({ label: mode, value: row.readsBusyP99Ms, series: mode });
-    charts[2].bars.push({ label: mode, value: row.readsBusyPerSecond, series: mode });
-    charts[3].bars.push({ label: mode, value: row.allReadyS, series: mode });
+    charts[0].bars.push({ label: mode, value: Number(row.uploadP99Ms), series: mode });
+    charts[1].bars.push({ label: mode, value: Number(row.readsBusyP99Ms), series: mode });
+    charts[2].bars.push({ label: mode, value: Number(row.readsBusyPerSecond), series: mode });
+    charts[3].bars.push({ label: mode, value: Number(row.allReadyS), series: mode });
   }
+  const rounds = runs['queued'].length;
   const sync = measurements['in the request'];
   const queued = measurements['queued'];
   return {
     headline:
-      `queued, an upload is answered in ${queued.uploadP99Ms} ms p99 instead of ${sync.uploadP99Ms} ms; catalog p99 while videos are processed ` +
-      `${queued.readsBusyP99Ms} ms vs ${sync.readsBusyP99Ms} ms in the request; all ${settings.uploads} videos playable after ${queued.allReadyS} s vs ${sync.allReadyS} s`,
+      `queued, an upload is answered in ${quote(queued, 'uploadP99Ms', 'ms')} p99 instead of ${quote(sync, 'uploadP99Ms', 'ms')}; catalog p99 while videos are processed ` +
+      `${quote(queued, 'readsBusyP99Ms', 'ms')} vs ${quote(sync, 'readsBusyP99Ms', 'ms')} in the request; all ${settings.uploads} videos playable after ${quote(queued, 'allReadyS', 's')} vs ${quote(sync, 'allReadyS', 's')} (median of ${rounds} round${rounds === 1 ? '' : 's'})`,
     measurements,
     charts,
     notes: [
@@ -209,7 +217,7 @@ function report(runs: Record<Mode, RunOutcome>, settings: Settings, videoBytes: 
       `in the request: TENK_SWITCH_ASYNC=off, each upload request runs ffmpeg before answering (201); queued: TENK_SWITCH_ASYNC=on, the api answers 202 after the ffprobe check and one media-worker (TENK_VIDEO_CONCURRENCY=1) transcodes`,
       `meanwhile ${settings.readsPerSecond} catalog reads/s (open loop, list and product pages, 20 client addresses) straight to the 2 api instances; "while processed": from the first upload to the last video playable`,
       'the api, the media-worker and ffmpeg share one machine here, as the database and Redis do; with workers on their own machines the queued catalog numbers would not move at all',
-      'the machine is shared (2 cores, several engineers building and testing): compare the two runs, not the absolute numbers',
+      `${rounds} round${rounds === 1 ? '' : 's'}, the two runs interleaved in each, each on a fresh shop: every number is the median of the rounds, <key>_min and <key>_max its spread`,
     ],
   };
 }

@@ -1,6 +1,7 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { createLabCatalog, expectHealthyRun, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog } from './cache-lab-shop';
 import { percentile } from './open-loop';
+import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 
 interface Settings {
   rate: number;
@@ -30,6 +31,8 @@ const HOT_CACHE = 'GET /products';
  * guard (TENK_CACHE_STAMPEDE_GUARD=off: what Nest's stock CacheInterceptor does) every request
  * that arrives during a reload reloads it too; with it, one caller per expiry in the whole
  * shop refreshes it (a Redis lease) while everyone else is answered (stale-while-revalidate).
+ * The two runs are interleaved over `--rounds` rounds (3); each figure is the median, with its
+ * spread.
  */
 export const stampedeExperiment: Experiment = {
   name: 'stampede',
@@ -45,9 +48,8 @@ export const stampedeExperiment: Experiment = {
     context.log(`${settings.rate} req/s for ${settings.path}, its entry fresh for ${settings.ttlMs} ms; ${settings.seconds} s per run`);
     const catalog = await createLabCatalog(context, context.option('products', 5_000));
     try {
-      const without = await measure(context, catalog, false, settings);
-      const withGuard = await measure(context, catalog, true, settings);
-      return report(without, withGuard, settings);
+      const runs = await interleaved(roundsFor(context), ['without the guard', 'with the guard'] as const, (variant) => measure(context, catalog, variant === 'with the guard', settings), context.log);
+      return report(runs['without the guard'], runs['with the guard'], settings);
     } finally {
       await catalog.drop();
     }
@@ -93,10 +95,10 @@ async function measure(context: LabContext, catalog: LabCatalog, guard: boolean,
   }
 }
 
-function report(without: Run, withGuard: Run, settings: Settings): LabResult {
+function report(withoutRuns: Run[], withRuns: Run[], settings: Settings): LabResult {
   const expiries = Math.max(1, Math.floor((settings.seconds * 1000) / settings.ttlMs));
   const perExpiry = (run: Run) => Number((run.loads / expiries).toFixed(1));
-  const row = (run: Run) => ({
+  const row = (run: Run): Row => ({
     requests: run.requests,
     errors: run.errors,
     loads: run.loads,
@@ -106,12 +108,16 @@ function report(without: Run, withGuard: Run, settings: Settings): LabResult {
     p99_ms: run.p99Ms,
     max_ms: run.maxMs,
   });
+  const without = summarize(withoutRuns.map(row));
+  const withGuard = summarize(withRuns.map(row));
+  const rounds = withRuns.length;
+  const num = (value: number | string | undefined) => Number(value ?? 0);
   return {
-    headline: `a hot key expiring every ${settings.ttlMs / 1000} s under ${settings.rate} req/s: ${perExpiry(without)} database loads per expiry without the guard, ${perExpiry(withGuard)} with it (${without.databaseQueries} vs ${withGuard.databaseQueries} queries)`,
+    headline: `a hot key expiring every ${settings.ttlMs / 1000} s under ${settings.rate} req/s: ${quote(without, 'loads_per_expiry')} database loads per expiry without the guard, ${quote(withGuard, 'loads_per_expiry')} with it; p99 ${quote(without, 'p99_ms', 'ms')} vs ${quote(withGuard, 'p99_ms', 'ms')} (median of ${rounds} round${rounds === 1 ? '' : 's'})`,
     measurements: {
-      'without the guard': row(without),
-      'with the guard': row(withGuard),
-      settings: { rate: settings.rate, seconds: settings.seconds, ttl_ms: settings.ttlMs, expiries, path: settings.path },
+      'without the guard': without,
+      'with the guard': withGuard,
+      settings: { rate: settings.rate, seconds: settings.seconds, ttl_ms: settings.ttlMs, expiries, path: settings.path, rounds },
     },
     charts: [
       {
@@ -119,8 +125,8 @@ function report(without: Run, withGuard: Run, settings: Settings): LabResult {
         unit: 'loads',
         lowerIsBetter: true,
         bars: [
-          { label: 'without the guard', value: perExpiry(without) },
-          { label: 'with the guard', value: perExpiry(withGuard) },
+          { label: 'without the guard', value: num(without.loads_per_expiry) },
+          { label: 'with the guard', value: num(withGuard.loads_per_expiry) },
         ],
       },
       {
@@ -128,10 +134,10 @@ function report(without: Run, withGuard: Run, settings: Settings): LabResult {
         unit: 'ms',
         lowerIsBetter: true,
         bars: [
-          { label: 'without p50', value: without.p50Ms, series: 'p50' },
-          { label: 'with p50', value: withGuard.p50Ms, series: 'p50' },
-          { label: 'without p99', value: without.p99Ms, series: 'p99' },
-          { label: 'with p99', value: withGuard.p99Ms, series: 'p99' },
+          { label: 'without p50', value: num(without.p50_ms), series: 'p50' },
+          { label: 'with p50', value: num(withGuard.p50_ms), series: 'p50' },
+          { label: 'without p99', value: num(without.p99_ms), series: 'p99' },
+          { label: 'with p99', value: num(withGuard.p99_ms), series: 'p99' },
         ],
       },
     ],
@@ -139,6 +145,7 @@ function report(without: Run, withGuard: Run, settings: Settings): LabResult {
       `Open-loop load of ${settings.rate} req/s for ${settings.path} from 60 client addresses through the lab shop's balancer (2 api instances), ${settings.seconds} s measured after a ${settings.warmupS} s warm-up; the entry is fresh for ${settings.ttlMs} ms (TENK_CACHE_TTL), so it expires about ${expiries} times.`,
       'Without the guard: TENK_CACHE_STAMPEDE_GUARD=off, the stock behaviour (get, miss, load, set): every request arriving while the entry is being reloaded loads it too.',
       'With the guard: concurrent misses share one load per process and one per shop (a Redis lease), and a stale entry is served for up to 30 s while one caller refreshes it in the background.',
+      `${rounds} round${rounds === 1 ? '' : 's'}, the two runs interleaved in each, each on a fresh shop: every number is the median of the rounds, <key>_min and <key>_max its spread.`,
       'Loads are the route handler runs counted by tenk_cache_loads_total; database queries are SELECTs on products in pg_stat_statements (primary + replica) for the experiment\'s own catalog database. The in-process tier and TypeORM\'s query cache are off in both runs so only the guard differs.',
     ],
   };
