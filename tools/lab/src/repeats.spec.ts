@@ -1,4 +1,4 @@
-import { interleaved, median, quote, roundsFor, summarize } from './repeats';
+import { interleaved, median, quote, roundsFor, roundsNote, summarize } from './repeats';
 
 describe('repeats', () => {
   it('runs the variants interleaved, round after round', async () => {
@@ -48,6 +48,8 @@ describe('repeats', () => {
     const row = summarize([{ p99_ms: 2043 }, { p99_ms: 1950 }, { p99_ms: 2210 }]);
     expect(quote(row, 'p99_ms', 'ms')).toBe('2,043 ms (1,950-2,210)');
     expect(quote(summarize([{ x: 1 }]), 'x')).toBe('1');
+    expect(roundsNote(3)).toBe('median of 3 rounds, spread in brackets');
+    expect(roundsNote(1)).toBe('1 round');
   });
 
   it('asks for at least 3 rounds for a measurement, 1 in quick mode', () => {

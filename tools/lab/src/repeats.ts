@@ -87,6 +87,11 @@ export function quote(row: Row, key: string, unit = ''): string {
   return `${format(value)}${suffix} (${format(min)}-${format(max)})`;
 }
 
+/** What a headline says about its figures: `median of 3 rounds, spread in brackets`, or `1 round`. */
+export function roundsNote(rounds: number): string {
+  return rounds === 1 ? '1 round' : `median of ${rounds} rounds, spread in brackets`;
+}
+
 function format(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
-import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
+import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
 import { freePorts, nginxBinary, nginxConfig, pinned, pinning, startNginx, startTenk, startUpstreams, tenkConfig, WORKSPACE, type Child } from './balancer-processes';
 
 /** Connections for the light-load phase. */
@@ -229,7 +229,7 @@ function report(results: PinningResult[], settings: { tool: string; connections:
     }
   }
   return {
-    headline: `${headlines.join('; ')} (median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'}, spread in brackets)`,
+    headline: `${headlines.join('; ')} (${roundsNote(settings.rounds)})`,
     measurements,
     charts: charts.filter((chart) => chart.bars.length > 0),
     notes: [

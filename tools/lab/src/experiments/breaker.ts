@@ -7,7 +7,7 @@ import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { scrape, sum } from './cache-lab-shop';
 import { sampleProcess } from '../process-stats';
 import { percentile, runOpenLoop, statusCounts, type LoadRequest, type Sample } from './open-loop';
-import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
+import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
 
 const BUCKET_MS = 500;
 /** An order answered this fast during the hang was refused by an open breaker, not stuck. */
@@ -248,7 +248,7 @@ function report(runs: Record<Variant, RunOutcome[]>, seconds: { baselineS: numbe
   const headline = ordersAvailable
     ? `during a ${seconds.hangS} s payment hang, timeout + breaker vs timeout only: order p99 ${quote(withBreaker, 'ordersHangP99Ms', 'ms')} vs ${quote(timeoutOnly, 'ordersHangP99Ms', 'ms')}, ` +
       `orders failed ${quote(withBreaker, 'ordersHangErrorPct', '%')} vs ${quote(timeoutOnly, 'ordersHangErrorPct', '%')}, failing fast ${quote(withBreaker, 'timeToFailFastS', 's')} into the hang; ` +
-      `no protection: order p99 ${quote(none, 'ordersHangP99Ms', 'ms')} (median of ${rounds} round${rounds === 1 ? '' : 's'}, spread in brackets)`
+      `no protection: order p99 ${quote(none, 'ordersHangP99Ms', 'ms')} (${roundsNote(rounds)})`
     : `catalog p99 during a ${seconds.hangS} s payment hang: ${quote(withBreaker, 'readsHangP99Ms', 'ms')} with timeout + breaker vs ${quote(timeoutOnly, 'readsHangP99Ms', 'ms')} timeout only (POST /orders not available: no order load)`;
   return {
     headline,
