@@ -57,6 +57,16 @@ export class EnvReader {
     return parsed;
   }
 
+  /** A fraction from 0 to 1 (`0.05`, `1`, `5%`). */
+  ratio(name: string, fallback: number): number {
+    const raw = this.#raw(name);
+    if (raw === undefined) return fallback;
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(raw);
+    const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : NaN;
+    if (!(value >= 0 && value <= 1)) return this.#fail(name, raw, 'expected a fraction from 0 to 1 (0.05) or a percentage (5%)', fallback);
+    return value;
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const raw = this.#raw(name);
     if (raw === undefined) return fallback;

@@ -16,6 +16,7 @@ import { MediaConfig, readMedia } from './sections/media';
 import { StorageConfig, readStorage } from './sections/storage';
 import { MessagingConfig, readMessaging } from './sections/messaging';
 import { ReportsConfig, readReports } from './sections/reports';
+import { TracingConfig, readTracing } from './sections/tracing';
 
 export interface TenkConfig {
   runtime: RuntimeConfig;
@@ -34,6 +35,7 @@ export interface TenkConfig {
   dataRouting: DataRoutingConfig;
   orders: OrdersConfig;
   cache: CacheConfig;
+  tracing: TracingConfig;
 }
 
 /**
@@ -60,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataRouting: readDataRouting(reader, postgres.shardDatabases),
     orders: readOrders(reader),
     cache: readCache(reader),
+    tracing: readTracing(reader),
   };
   checkDistinctPorts(config, reader);
   reader.throwIfInvalid();
@@ -68,7 +71,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** Two services on one host and port is a typo; the same port on two hosts is fine (containers). */
 function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
-  const { postgres, redis, kafka, mail, services } = config;
+  const { postgres, redis, kafka, mail, services, tracing } = config;
   const local = '127.0.0.1';
   const ports: Array<[ServiceName, string, number]> = [
     ['postgresPrimary', postgres.primary.host, postgres.primary.port],
@@ -79,6 +82,9 @@ function checkDistinctPorts(config: TenkConfig, reader: EnvReader): void {
     ['kafkaController', local, kafka.controllerPort],
     ['smtp', mail.smtp.host, mail.smtp.port],
     ['smtpHttp', mail.smtp.host, mail.sinkHttpPort],
+    ['jaegerUi', local, tracing.jaeger.uiPort],
+    ['jaegerGrpc', local, tracing.jaeger.grpcPort],
+    ['jaegerOtlp', local, tracing.jaeger.otlpPort],
     ['balancer', local, services.balancerPort],
     ['balancerAdmin', local, services.balancerAdminPort],
   ];

@@ -6,3 +6,24 @@ export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSe
 export { startService, startMicroservices, type ServiceDefinition } from './start-service';
 export { PublicRoute, PUBLIC_ROUTE } from './public-route';
 export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage } from './direct-request';
+export {
+  startTracing,
+  stopTracing,
+  flushTracing,
+  tracingEnabled,
+  tracer,
+  inSpan,
+  markFailed,
+  annotateActiveSpan,
+  activeTraceIds,
+  injectTraceContext,
+  extractTraceContext,
+  currentTraceparent,
+  SpanKind,
+  SpanStatusCode,
+  type Span,
+  type Context,
+  type TraceCarrier,
+  type StartTracingOptions,
+} from './tracing/tracing';
+export { HttpTracingMiddleware } from './tracing/http-tracing.middleware';

@@ -1,5 +1,6 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import type { LogLevel } from '@tenk/config';
+import { activeTraceIds } from './tracing/tracing';
 
 /** Keys never written to logs, wherever they appear in a logged object. */
 export const REDACTED_PATHS = [
@@ -30,6 +31,9 @@ export function loggerOptions({ service, level }: LoggerSettings): LoggerOptions
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    // trace_id and span_id of the active span on every line written inside one (none when
+    // tracing is off: activeTraceIds() returns at once), so a log line leads to its trace.
+    mixin: () => activeTraceIds() ?? {},
   };
 }
 

@@ -10,12 +10,14 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { loggerOptions } from './logger';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
+import { HttpTracingMiddleware, requestTraceIds } from './tracing/http-tracing.middleware';
 import { OBSERVABILITY_OPTIONS_TYPE, ObservabilityConfigurableModule } from './observability.module-definition';
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 
 /**
- * Structured logs (pino, one JSON object per line, with the request id), Prometheus metrics
+ * Structured logs (pino, one JSON object per line, with the request id and trace ids), a
+ * span per HTTP request when tracing is on (startService starts it), Prometheus metrics
  * at /metrics, and /health/live + /health/ready fed by the HealthRegistry. Every tenk service
  * imports it once, in its root module.
  */
@@ -37,6 +39,8 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
             pinoHttp: {
               ...loggerOptions({ service: options.service, level: config.runtime.logLevel }),
               genReqId: requestId,
+              // The access line carries the request's trace (set by HttpTracingMiddleware).
+              customProps: (req: IncomingMessage) => requestTraceIds(req) ?? {},
               autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
                 error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
@@ -54,13 +58,13 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [...(base.providers ?? []), { provide: MetricsService, useValue: metrics }, HealthRegistry, HttpMetricsMiddleware],
+      providers: [...(base.providers ?? []), { provide: MetricsService, useValue: metrics }, HealthRegistry, HttpMetricsMiddleware, HttpTracingMiddleware],
       exports: [MetricsService, HealthRegistry, LoggerModule],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+    consumer.apply(HttpTracingMiddleware, HttpMetricsMiddleware).forRoutes('*');
   }
 }
 

@@ -4,6 +4,7 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
 import { createLogger } from './logger';
+import { startTracing, stopTracing } from './tracing/tracing';
 
 export interface ServiceDefinition {
   /** `api`, `mailer`, ...: the name on every log line and metric. */
@@ -40,6 +41,9 @@ export async function startService(definition: ServiceDefinition): Promise<INest
     throw error;
   }
   const bootLogger = createLogger({ service: definition.service, level: config.runtime.logLevel });
+  if (startTracing({ service: definition.service, config: config.tracing })) {
+    bootLogger.info({ endpoint: config.tracing.endpoint, sampleRatio: config.tracing.sampleRatio }, 'tracing on: spans exported over OTLP');
+  }
   process.on('unhandledRejection', (reason) => bootLogger.error({ err: reason }, 'unhandled promise rejection'));
 
   try {
@@ -87,6 +91,7 @@ function installGracefulExit(app: INestApplication, servers: CustomTransportStra
     // Transport servers first (they take no new message), then the app (it closes them again: a no-op).
     Promise.all(servers.map((server) => server.close()))
       .then(() => app.close())
+      .then(() => stopTracing()) // sends the last batch of spans
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'error while shutting down');
