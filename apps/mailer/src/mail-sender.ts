@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
-import { MetricsService } from '@tenk/observability';
+import { MetricsService, inSpan, SpanKind } from '@tenk/observability';
 import { MailTransport, type SentReceipt } from './mail-transport';
 import { SentMailLedger } from './sent-mail-ledger';
 import type { RenderedMail } from './templates/mail-template';
@@ -42,7 +42,7 @@ export class MailSender {
     if (claim.kind === 'in-progress') throw new MailInProgressError(mailKey);
     let receipt: SentReceipt;
     try {
-      receipt = await this.transport.send({ to, messageId, ...mail });
+      receipt = await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'tenk.mail.template': template, 'tenk.mail.key': mailKey } }, () => this.transport.send({ to, messageId, ...mail }));
     } catch (error) {
       // The server did not take it: free the claim so the retry sends it.
       this.#mails.inc({ template, outcome: 'failed' });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { MetricsService } from '@tenk/observability';
+import { annotateActiveSpan, MetricsService } from '@tenk/observability';
 
 /**
  * How a lookup ended:
@@ -36,6 +36,7 @@ export class CacheMetrics {
 
   lookup(cache: string, outcome: LookupOutcome, detail: LookupDetail = ''): void {
     this.#lookups.inc({ cache, outcome, detail });
+    annotateActiveSpan({ 'tenk.cache.name': cache, 'tenk.cache.outcome': outcome, 'tenk.cache.detail': detail || undefined });
   }
 
   load(cache: string, result: 'ok' | 'not_found' | 'error', seconds: number): void {

@@ -3,7 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { HealthRegistry, MetricsService } from '@tenk/observability';
+import { annotateActiveSpan, HealthRegistry, MetricsService } from '@tenk/observability';
 import { SwitchesService } from '@tenk/switches';
 import { createCatalogDataSource } from './data-source.factory';
 import { DATABASE_OPTIONS, type DatabaseOptions } from './database.module-definition';
@@ -181,5 +181,6 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
 
   #count(target: ReadTarget, reason: ReadReason): void {
     this.#reads.inc({ target, reason });
+    annotateActiveSpan({ 'tenk.db.read_target': target, 'tenk.db.read_reason': reason });
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobOptions } from 'bull';
 import type { Counter } from 'prom-client';
 import type { JobContract } from '@tenk/contracts';
-import { MetricsService } from '@tenk/observability';
+import { currentTraceparent, MetricsService } from '@tenk/observability';
 import { QueueUnavailableError } from './errors';
 import { Queues } from './queues';
 
@@ -16,6 +16,11 @@ export interface EnqueueOptions {
    */
   jobId: string;
   delayMs?: number;
+}
+
+/** Bull keeps a job's options as JSON: this field comes back on the worker's `job.opts`. */
+export interface TracedJobOptions extends JobOptions {
+  traceparent?: string;
 }
 
 /** Adds jobs by contract: the payload is checked against its contract before it is queued. */
@@ -34,7 +39,11 @@ export class JobProducer {
   async enqueue<T>(contract: JobContract<T>, payload: T, options: EnqueueOptions): Promise<{ jobId: string }> {
     const data = contract.parse(payload);
     const queue = this.queues.get(contract.queue);
-    const jobOptions: JobOptions = { jobId: options.jobId, ...(options.delayMs ? { delay: options.delayMs } : {}) };
+    const jobOptions: TracedJobOptions = { jobId: options.jobId, ...(options.delayMs ? { delay: options.delayMs } : {}) };
+    // The enqueuing request's trace travels in the job's options (Bull stores them whole), not
+    // in its data, which is the contract: the worker's span continues it.
+    const traceparent = currentTraceparent();
+    if (traceparent) jobOptions.traceparent = traceparent;
     let timer: NodeJS.Timeout | undefined;
     try {
       // Bull's client retries forever while Redis is away: bound the wait here instead.

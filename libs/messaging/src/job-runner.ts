@@ -5,7 +5,8 @@ import { PinoLogger } from 'nestjs-pino';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { isContractError, QUEUES, type JobContract, type QueueName } from '@tenk/contracts';
-import { MetricsService } from '@tenk/observability';
+import { extractTraceContext, inSpan, MetricsService, SpanKind, tracingEnabled } from '@tenk/observability';
+import type { TracedJobOptions } from './job-producer';
 import { isPermanentJobError, PermanentJobError } from './errors';
 import { DEAD_LETTER_QUEUE, queueSettingsOf } from './queue-registry';
 import { Queues } from './queues';
@@ -119,7 +120,27 @@ export class JobRunner {
    * handler knows) discards the job: no retries, straight to dead letters.
    */
   run(job: Job, handlers: JobHandlers): Promise<unknown> {
-    return this.#run(job.queue, job, handlers);
+    if (!tracingEnabled()) return this.#run(job.queue, job, handlers);
+    // A CONSUMER span continuing the trace of whoever enqueued the job (JobProducer put its
+    // traceparent in the job's options), with the wait in the queue and the attempt.
+    const traceparent = (job.opts as TracedJobOptions).traceparent;
+    return inSpan(
+      `${job.queue.name} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: extractTraceContext(traceparent ? { traceparent } : undefined),
+        attributes: {
+          'messaging.system': 'bull',
+          'messaging.destination.name': job.queue.name,
+          'messaging.operation.type': 'process',
+          'messaging.message.id': String(job.id),
+          'tenk.job.name': job.name,
+          'tenk.job.attempt': job.attemptsMade + 1,
+          'tenk.queue.wait_ms': job.processedOn !== undefined ? Math.max(0, job.processedOn - job.timestamp - (job.opts.delay ?? 0)) : undefined,
+        },
+      },
+      () => this.#run(job.queue, job, handlers),
+    );
   }
 
   /**

@@ -3,6 +3,7 @@ import type { KafkaContext } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { isContractError } from '@tenk/contracts';
+import { extractTraceContext, inSpan, SpanKind, tracingEnabled, type Span } from '@tenk/observability';
 import { KafkaEventMetrics } from './kafka-event-metrics';
 import { KafkaEventServer } from './kafka-event.server';
 import { commitAfter } from './kafka-offsets';
@@ -46,10 +47,33 @@ export class KafkaEventInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
-    return from(this.#handle(context.switchToRpc().getContext<KafkaContext>(), next));
+    const kafka = context.switchToRpc().getContext<KafkaContext>();
+    if (!tracingEnabled()) return from(this.#handle(kafka, next));
+    // A CONSUMER span continuing the producer's trace (the outbox relay's `traceparent` header):
+    // the handler's own spans and log lines join the order's trace.
+    const message = kafka.getMessage();
+    return from(
+      inSpan(
+        `${kafka.getTopic()} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: extractTraceContext(message.headers as Record<string, unknown> | undefined),
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': kafka.getTopic(),
+            'messaging.destination.partition.id': String(kafka.getPartition()),
+            'messaging.kafka.offset': Number(message.offset),
+            'messaging.consumer.group.name': KafkaEventServer.of(kafka.getConsumer()).group,
+            'tenk.kafka.lag_ms': message.timestamp ? Math.max(0, Date.now() - Number(message.timestamp)) : undefined,
+          },
+        },
+        (span) => this.#handle(kafka, next, span),
+      ),
+    );
   }
 
-  async #handle(context: KafkaContext, next: CallHandler): Promise<unknown> {
+  async #handle(context: KafkaContext, next: CallHandler, span?: Span): Promise<unknown> {
     const server = KafkaEventServer.of(context.getConsumer());
     const group = server.group;
     const topic = context.getTopic();
@@ -69,6 +93,7 @@ export class KafkaEventInterceptor implements NestInterceptor {
       } catch (error) {
         if (isContractError(error)) throw error;
         this.metrics.count(group, topic, 'retried');
+        span?.addEvent('retry', { attempt, 'retry_in_ms': delay, error: error instanceof Error ? error.message : String(error) });
         this.logger.warn({ err: error, group, topic, partition: context.getPartition(), offset: message.offset, attempt, retryInMs: delay }, 'handling a message failed; retrying it in place');
         await this.#waitHeartbeating(context, server, delay);
         delay = Math.min(RETRY_MAX_MS, delay * 2);
@@ -76,6 +101,7 @@ export class KafkaEventInterceptor implements NestInterceptor {
       }
       this.metrics.handleSeconds.observe({ group }, Number(process.hrtime.bigint() - started) / 1e9);
       this.metrics.count(group, topic, 'processed');
+      span?.setAttribute('tenk.retry.count', attempt - 1);
       await commitAfter(context);
       return result;
     }

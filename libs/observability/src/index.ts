@@ -19,6 +19,7 @@ export {
   injectTraceContext,
   extractTraceContext,
   currentTraceparent,
+  traceparentOf,
   SpanKind,
   SpanStatusCode,
   type Span,

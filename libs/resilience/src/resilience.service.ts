@@ -1,5 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { isBulkheadRejectedError, TaskCancelledError } from 'cockatiel';
+import { annotateActiveSpan, inSpan, tracingEnabled } from '@tenk/observability';
 import { SwitchesService } from '@tenk/switches';
 import type { BreakerSnapshot } from './breaker/managed-breaker';
 import { NEVER_ABORTED, runWithCallSignal } from './call-signal';
@@ -63,6 +64,14 @@ export class ResilienceService {
   }
 
   async execute<T>(key: string, work: (signal: AbortSignal) => T | Promise<T>, options: CallOptions<T> = {}): Promise<T> {
+    if (!tracingEnabled()) return this.#execute(key, work, options);
+    // A span per protected call: the breaker's state as the call found it, and (annotated by
+    // the retry layer) the attempt that settled it.
+    const breakerState = !this.enabled ? 'switched-off' : this.allows(key, 'breaker') ? this.registry.breaker(key).snapshot().state : 'not-used';
+    return inSpan(`resilience ${key}`, { attributes: { 'tenk.resilience.key': key, 'tenk.breaker.state': breakerState } }, () => this.#execute(key, work, options));
+  }
+
+  async #execute<T>(key: string, work: (signal: AbortSignal) => T | Promise<T>, options: CallOptions<T>): Promise<T> {
     const layers = this.#layers(key, options);
     const signal = options.signal ?? NEVER_ABORTED;
     if (!this.enabled) return work(signal);
@@ -127,6 +136,7 @@ export class ResilienceService {
       const inner = call;
       call = async (s) => {
         const result = await retry.execute(async (context) => {
+          annotateActiveSpan({ 'tenk.retry.count': context.attempt });
           try {
             return await inner(context.signal);
           } catch (error) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { parseOrderPlacedV1, type OrderPlacedV1 } from '@tenk/contracts';
+import { currentTraceparent } from '@tenk/observability';
 import type { OrderLineView, OrderView } from './orders.dto';
 import type { Quote } from './order-quote';
 
@@ -62,7 +63,14 @@ export class OrdersRepository {
       createdAt: row.created_at.toISOString(),
     };
     const event = orderPlaced(view, order.customerEmail);
-    await manager.query(`INSERT INTO outbox (event_id, topic, message_key, event_type, payload) VALUES ($1, $2, $3, 'OrderPlaced', $4)`, [event.eventId, topic, order.id, JSON.stringify(event)]);
+    // The request's trace goes with the row: the relay continues it when it publishes.
+    await manager.query(`INSERT INTO outbox (event_id, topic, message_key, event_type, payload, trace_parent) VALUES ($1, $2, $3, 'OrderPlaced', $4, $5)`, [
+      event.eventId,
+      topic,
+      order.id,
+      JSON.stringify(event),
+      currentTraceparent() ?? null,
+    ]);
     return view;
   }
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Counter } from 'prom-client';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { isBucketUnavailable, isConnectionFailure, newOrderId, ShardRouter, type ShardScope } from '@tenk/database';
-import { MetricsService } from '@tenk/observability';
+import { annotateActiveSpan, MetricsService } from '@tenk/observability';
 import { isPaymentRequestError, isPaymentUnavailableError, PaymentsService } from '../payments';
 import type { SessionUser } from '../auth/session-user';
 import { IdempotencyKeys } from './idempotency-keys';
@@ -86,6 +86,7 @@ export class PlaceOrderService {
   async #place(customer: SessionUser, key: string, lines: RequestedLine[]): Promise<PlacedOrder> {
     const fingerprint = requestFingerprint(lines);
     const scope = this.router.forCustomer(customer.id);
+    annotateActiveSpan({ 'tenk.shard': scope.shard, 'tenk.shard.bucket': scope.bucket });
     const deadline = Date.now() + this.config.orders.duplicateWaitMs;
     let pause = 50;
     for (;;) {

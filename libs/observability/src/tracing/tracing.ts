@@ -92,6 +92,11 @@ export function currentTraceparent(from: Context = context.active()): string | u
   return carrier.traceparent;
 }
 
+/** A span's own `traceparent` (what a message it sends carries), without making it active. */
+export function traceparentOf(span: Span): string | undefined {
+  return currentTraceparent(trace.setSpan(context.active(), span));
+}
+
 /** The context a carrier's `traceparent` continues (the active one when it has none). */
 export function extractTraceContext(carrier: TraceCarrier | undefined): Context {
   if (!active || !carrier) return context.active();

@@ -11,6 +11,8 @@ export interface OutboxMessage {
   key: string;
   eventType: string;
   payload: unknown;
+  /** The relay's PRODUCER span for this row, as a W3C traceparent: sent as the `traceparent` header. */
+  traceparent?: string;
 }
 
 /** Where the relay sends rows: Kafka in the shop, anything else in a test. */
@@ -59,7 +61,12 @@ export class KafkaOutboxPublisher implements OutboxPublisher, OnApplicationShutd
         messages: batch.map((message) => ({
           key: message.key,
           value: JSON.stringify(message.payload),
-          headers: { 'event-id': message.eventId, 'event-type': message.eventType, 'content-type': 'application/json' },
+          headers: {
+            'event-id': message.eventId,
+            'event-type': message.eventType,
+            'content-type': 'application/json',
+            ...(message.traceparent ? { traceparent: message.traceparent } : {}),
+          },
         })),
       })),
     });

@@ -6,6 +6,8 @@ import { loadConfig, type TenkConfig } from '@tenk/config';
 import { parseOrderPlacedV1 } from '@tenk/contracts';
 import { createScratchDatabases, createShardDataSource, type ScratchDatabases } from '@tenk/database';
 import { eventProducerClient } from '@tenk/messaging';
+import { startTracing, stopTracing } from '@tenk/observability';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { eventually, freePort, TestTopic, uniqueName } from '@tenk/testing';
 import { PaymentSimProcess } from '../../payments/testing/payment-sim-process';
 import { addProducts, isolatedEnv, ShopClient, startOrdersApp } from '../testing/orders-test-app';
@@ -102,6 +104,36 @@ describe('outbox relay', () => {
     const eventIds = messages.map((message) => message.headers?.['event-id']?.toString());
     expect(eventIds).toHaveLength(ids.length);
     expect(new Set(eventIds)).toEqual(new Set(ids));
+  });
+
+  it('continues the trace of the request that wrote a row: a PRODUCER span per row, its traceparent in the message headers', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'outbox-test', config: loadConfig().tracing, exporter });
+    const client = eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING });
+    try {
+      const traced = randomUUID();
+      const untraced = randomUUID();
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      await shards[1].query(
+        `INSERT INTO outbox (event_id, topic, message_key, event_type, payload, trace_parent)
+         VALUES ($1::uuid, $3, 'traced', 'Traced', jsonb_build_object('eventId', $1::text), $4), ($2::uuid, $3, 'untraced', 'Traced', jsonb_build_object('eventId', $2::text), NULL)`,
+        [traced, untraced, topic, traceparent],
+      );
+      await relay(new KafkaOutboxPublisher(client)).drainOnce(scratch.shards[1]);
+      const spans = exporter.getFinishedSpans();
+      expect(spans).toHaveLength(1); // the row without a trace gets no span
+      const [span] = spans;
+      expect(span.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      expect(span.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+      expect(span.attributes).toMatchObject({ 'messaging.destination.name': topic, 'tenk.outbox.shard': scratch.shards[1], 'tenk.outbox.attempt': 1 });
+      const messages = await readTopic('Traced', 2);
+      const header = (key: string) => messages.find((message) => message.key?.toString() === key)?.headers?.traceparent?.toString();
+      expect(header('traced')).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${span.spanContext().spanId}-01`);
+      expect(header('untraced')).toBeUndefined();
+    } finally {
+      await client.close();
+      await stopTracing();
+    }
   });
 
   describe('with the api', () => {

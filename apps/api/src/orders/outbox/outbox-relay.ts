@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { extractTraceContext, markFailed, SpanKind, traceparentOf, tracer, tracingEnabled, type Span } from '@tenk/observability';
 import type { OutboxMessage, OutboxPublisher } from './outbox-publisher';
 
 export interface OutboxShard {
@@ -31,6 +32,8 @@ interface Row {
   event_type: string;
   payload: unknown;
   age_ms: number;
+  attempts: number;
+  trace_parent: string | null;
 }
 
 /** Backlog gauges are refreshed at most this often per shard. */
@@ -142,16 +145,23 @@ class ShardLoop {
     let failure: PublishFailure | undefined;
     const count = await source.transaction(async (manager) => {
       const rows = (await manager.query(
-        `SELECT id, event_id, topic, message_key, event_type, payload, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
+        `SELECT id, event_id, topic, message_key, event_type, payload, attempts, trace_parent, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.#options.batchSize],
       )) as Row[];
       if (rows.length === 0) return 0;
       const ids = rows.map((row) => row.id);
+      const spans = tracingEnabled() ? rows.map((row) => publishSpan(row, this.#shard.name)) : undefined;
       try {
-        await this.#options.publisher.publish(rows.map(toMessage));
+        await this.#options.publisher.publish(rows.map((row, i) => toMessage(row, spans?.[i])));
+        spans?.forEach((span) => span?.end());
       } catch (error) {
         failure = new PublishFailure(rows.length, error);
+        spans?.forEach((span) => {
+          if (!span) return;
+          markFailed(span, error);
+          span.end();
+        });
         await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [ids, failure.message.slice(0, 1_000)]);
         return rows.length;
       }
@@ -199,6 +209,34 @@ export class PublishFailure extends Error {
   }
 }
 
-function toMessage(row: Row): OutboxMessage {
-  return { eventId: row.event_id, topic: row.topic, key: row.message_key, eventType: row.event_type, payload: row.payload };
+function toMessage(row: Row, span: Span | undefined): OutboxMessage {
+  const message: OutboxMessage = { eventId: row.event_id, topic: row.topic, key: row.message_key, eventType: row.event_type, payload: row.payload };
+  if (span) message.traceparent = traceparentOf(span);
+  return message;
+}
+
+/**
+ * A PRODUCER span for a row written by a traced request, continuing that request's trace: the
+ * time the row waited in the outbox and how many tries it took are the pattern's numbers. A
+ * row without a trace gets none (a relay round is not a trace of its own).
+ */
+function publishSpan(row: Row, shard: string): Span | undefined {
+  if (!row.trace_parent) return undefined;
+  return tracer().startSpan(
+    `${row.topic} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': row.topic,
+        'messaging.operation.type': 'send',
+        'messaging.kafka.message.key': row.message_key,
+        'tenk.event.type': row.event_type,
+        'tenk.outbox.shard': shard,
+        'tenk.outbox.wait_ms': Math.round(row.age_ms),
+        'tenk.outbox.attempt': row.attempts + 1,
+      },
+    },
+    extractTraceContext({ traceparent: row.trace_parent }),
+  );
 }
