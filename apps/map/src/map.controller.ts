@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Observable } from 'rxjs';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { CONTROL_TOKEN_PAGE_SCRIPT } from '@tenk/control-plane';
 import { ControlsService } from './controls.service';
 import { MapCollector } from './map-collector';
@@ -50,10 +51,16 @@ const PAGE = readFileSync(path.join(__dirname, 'page', 'map.html'), 'utf8').repl
  */
 @Controller()
 export class MapController {
+  readonly #page: string;
+
   constructor(
     private readonly collector: MapCollector,
     private readonly controls: ControlsService,
-  ) {}
+    @InjectConfig() config: TenkConfig,
+  ) {
+    // The traces link: tools/infra's Jaeger UI (its HTTP query API is on the same port).
+    this.#page = PAGE.replace('__JAEGER_UI__', `http://127.0.0.1:${config.tracing.jaeger.uiPort}/`);
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -61,7 +68,7 @@ export class MapController {
   // Opened with the token in its URL: no Referer carries it anywhere.
   @Header('Referrer-Policy', 'no-referrer')
   page(): string {
-    return PAGE;
+    return this.#page;
   }
 
   /** One snapshot, as JSON (what the page receives every second). */

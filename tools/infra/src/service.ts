@@ -17,6 +17,11 @@ export interface InfraService {
   extraPorts?(config: TenkConfig): number[];
   /** Debian packages it needs, with a command that proves each is there. */
   packages(): PackageNeed[];
+  /**
+   * The shop runs without it (Jaeger): when it cannot start, `up` says why and goes on, and
+   * `status` does not fail for it.
+   */
+  readonly optional?: boolean;
   /** Services that must run first. */
   readonly after: readonly string[];
   status(config: TenkConfig): Promise<ServiceStatus>;

@@ -3,13 +3,14 @@ import type { TenkConfig } from '@tenk/config';
 import { ensurePackages } from './packages';
 import type { InfraService, PackageNeed, ServiceStatus } from './service';
 import { commandExists } from './shell';
+import { jaeger } from './services/jaeger';
 import { kafka } from './services/kafka';
 import { postgresPrimary, postgresReplica } from './services/postgres';
 import { redisCache, redisQueue } from './services/redis';
 import { smtpSink } from './services/smtp-sink';
 
 /** The local stack, in start order. */
-export const SERVICES: readonly InfraService[] = [postgresPrimary, postgresReplica, redisCache, redisQueue, kafka, smtpSink];
+export const SERVICES: readonly InfraService[] = [postgresPrimary, postgresReplica, redisCache, redisQueue, kafka, smtpSink, jaeger];
 
 /** Tools the shop itself runs, installed with the stack: media-worker's ffmpeg and ffprobe. */
 const TOOL_PACKAGES: PackageNeed[] = [{ debian: 'ffmpeg', present: () => commandExists('ffmpeg') && commandExists('ffprobe') }];
@@ -41,7 +42,14 @@ export async function up(config: TenkConfig, names: string[], log: Log): Promise
       log(service.name, `already running (pid ${before.pid})`);
       continue;
     }
-    await service.start(config, (line) => log(service.name, line));
+    try {
+      await service.start(config, (line) => log(service.name, line));
+    } catch (error) {
+      if (!service.optional) throw error;
+      log(service.name, `NOT STARTED: ${error instanceof Error ? error.message : String(error)}`);
+      log(service.name, 'the rest of the stack starts without it');
+      continue;
+    }
     log(service.name, `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }
@@ -67,6 +75,7 @@ export async function reset(config: TenkConfig, log: Log): Promise<void> {
 
 export interface StatusRow extends ServiceStatus {
   name: string;
+  optional: boolean;
   ports: number[];
 }
 
@@ -74,6 +83,7 @@ export async function status(config: TenkConfig): Promise<StatusRow[]> {
   return Promise.all(
     SERVICES.map(async (service) => ({
       name: service.name,
+      optional: service.optional ?? false,
       ports: [service.port(config), ...(service.extraPorts?.(config) ?? [])],
       ...(await service.status(config)),
     })),

@@ -21,6 +21,9 @@ export const LAB_ENV: Record<string, string> = {
   TENK_SHOP_CONTROL_PORT: '28089',
   TENK_PUBLIC_URL: 'http://127.0.0.1:28080',
   TENK_QUEUE_PREFIX: 'tenk-lab',
+  // Numbers without tracing unless an experiment turns it on (its env wins): the shop
+  // otherwise traces to Jaeger whenever it runs.
+  TENK_OTLP_ENDPOINT: 'off',
   TENK_KAFKA_GROUP_PREFIX: 'tenk-lab',
   TENK_LOG_LEVEL: 'warn',
   // Load runs sign up thousands of users from a hundred or so loopback addresses (--client-ips):

@@ -35,6 +35,8 @@ export interface ShopUrls {
   mail: string;
   apis: string[];
   map: string;
+  /** tools/infra's Jaeger UI (the HTTP query API is under /api on the same port). */
+  traces: string;
 }
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -67,6 +69,7 @@ export class Shop {
   /** Starts the components (from dist/: run the build first) and waits until all are ready. */
   static async start(options: ShopOptions = {}): Promise<Shop> {
     const env = { ...(options.env ?? {}) };
+    await traceToLocalJaeger(env);
     const config = loadConfig({ ...process.env, ...env });
     const given = ({ ...process.env, ...env } as Record<string, string | undefined>)[CONTROL_TOKEN_VARIABLE]?.trim();
     const controlToken = given ? checkTokenFormat(given, CONTROL_TOKEN_VARIABLE) : createControlToken();
@@ -102,6 +105,11 @@ export class Shop {
     return shop;
   }
 
+  /** Whether the shop's processes send traces (TENK_OTLP_ENDPOINT set, or Jaeger found running). */
+  get tracing(): boolean {
+    return this.config.tracing.endpoint !== undefined;
+  }
+
   get urls(): ShopUrls {
     const { services, mail } = this.config;
     const shop = `http://127.0.0.1:${services.balancerPort}`;
@@ -113,6 +121,7 @@ export class Shop {
       balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
       mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,
       map: `http://127.0.0.1:${services.mapPort}/`,
+      traces: `http://127.0.0.1:${this.config.tracing.jaeger.uiPort}/`,
       apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => baseUrl(p.spec)),
     };
   }
@@ -209,4 +218,20 @@ function rank(name: string): number {
 /** Where a process answers: its readiness URL without the /health path. */
 function baseUrl(spec: ProcessSpec): string {
   return spec.readyUrl.replace(/\/health.*$/, '');
+}
+
+/**
+ * Sends the shop's traces to tools/infra's Jaeger when it runs and nothing chose otherwise
+ * (TENK_OTLP_ENDPOINT set, or `off`, wins): npm start and the e2e shop get traces with no
+ * setting, and a shop started without Jaeger runs with tracing off.
+ */
+async function traceToLocalJaeger(env: Record<string, string>): Promise<void> {
+  const merged = { ...process.env, ...env } as Record<string, string | undefined>;
+  if (merged.TENK_OTLP_ENDPOINT) return;
+  const { jaeger } = loadConfig(merged).tracing;
+  const answers = await fetch(`http://127.0.0.1:${jaeger.uiPort}/api/services`, { signal: AbortSignal.timeout(1_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (answers) env.TENK_OTLP_ENDPOINT = `http://127.0.0.1:${jaeger.otlpPort}`;
 }

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const commandStarted = commandStartedAt(started);
   const register = ['-r', path.join(ROOT, 'tools/register.cjs')];
   step('Build (swc + Vite)', [...register, 'tools/build/src/main.ts']);
-  step('Local stack: PostgreSQL primary + replica, Redis x2, Kafka, SMTP sink', [...register, 'tools/infra/src/main.ts', 'up']);
+  step('Local stack: PostgreSQL primary + replica, Redis x2, Kafka, SMTP sink, Jaeger', [...register, 'tools/infra/src/main.ts', 'up']);
   step('Migrations and seed data', [...register, 'tools/db/src/migrate.ts']);
 
   console.log('\n==> Starting the shop');
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     `  Balancer status               ${urls.balancerAdmin}`,
     `  Live architecture map         ${urls.map}?token=${shop.controlToken}`,
     `  Mail sent (SMTP sink)         ${urls.mail}`,
+    `  Traces (Jaeger)               ${shop.tracing ? urls.traces : 'off: Jaeger is not running (npm run infra -- up jaeger)'}`,
     `  api instances                 ${urls.apis.join('  ')}`,
     '',
     `  The map link carries this run's control token, new at every start (also in ${tokenFile}):`,
