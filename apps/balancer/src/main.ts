@@ -7,7 +7,8 @@
  */
 import { writeFileSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { EnvReader, readPaths } from '@tenk/config';
+import { EnvReader, readPaths, readTracing } from '@tenk/config';
+import { startTracing, stopTracing } from '@tenk/observability/tracing';
 import { controlTokenHint, resolveControlToken, type ResolvedControlToken } from '@tenk/control-plane';
 import { Balancer } from './balancer';
 import { parseCli, USAGE } from './cli';
@@ -56,6 +57,17 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Traces (TENK_OTLP_ENDPOINT): a span per proxied request; without it, no span work at all.
+  try {
+    const env = new EnvReader(process.env);
+    const tracing = readTracing(env);
+    env.throwIfInvalid();
+    if (startTracing({ service: 'balancer', config: tracing })) bootLogger.info('tracing on: a span per proxied request, exported over OTLP', { endpoint: tracing.endpoint, sampleRatio: tracing.sampleRatio });
+  } catch (error) {
+    bootLogger.error('cannot start: tracing configuration', { error: (error as Error).message });
+    process.exitCode = 1;
+    return;
+  }
   // The admin API's token: TENK_CONTROL_TOKEN (npm start sets it), else .tenk/control-token,
   // made (mode 0600) if there is none yet.
   let control: ResolvedControlToken;
@@ -74,7 +86,8 @@ async function main(): Promise<void> {
   const pidFile = config.pidFile;
   const exitAfterDrain = () => {
     if (pidFile) rmSync(pidFile, { force: true });
-    process.exit(0);
+    // The last spans go out before the process ends (a no-op when tracing is off).
+    void stopTracing().finally(() => process.exit(0));
   };
   process.on('SIGHUP', () => {
     const { balancer } = running;

@@ -21,4 +21,4 @@ export type { ReportsConfig } from './sections/reports';
 export { parseByteSize, formatByteSize } from './sections/byte-size';
 export type { DataRoutingConfig, ReplicaRoutingConfig, ShardingConfig } from './sections/data-routing';
 export type { OrdersConfig, OutboxRelayConfig } from './sections/orders';
-export type { TracingConfig } from './sections/tracing';
+export { readTracing, type TracingConfig } from './sections/tracing';

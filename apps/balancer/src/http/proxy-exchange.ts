@@ -3,6 +3,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
+import { tracingEnabled, type Span } from '@tenk/observability/tracing';
+import { endProxySpan, startProxySpan, withTraceparent } from '../observability/proxy-span';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
@@ -65,6 +67,8 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   #ended = false;
   #drainArmed = false;
   #onDrain: (() => void) | null = null;
+  /** This request's span when tracing is on (observability/proxy-span.ts), else null. */
+  #span: Span | null = null;
 
   constructor(req: IncomingMessage, res: TenkResponse, serverPort: number, stats: BalancerStats, location: RuntimeLocation, upstream: Upstream) {
     super(req, res, serverPort, stats);
@@ -91,6 +95,11 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const options = this.#options;
     options.path = path;
     options.headers = location.requestHeaders.build(req.rawHeaders, this);
+    if (tracingEnabled()) {
+      const span = startProxySpan(req, path, this.upstream.name, this.upstream.algorithm.name, this.requestId);
+      this.#span = span;
+      options.headers = withTraceparent(options.headers, span);
+    }
     if (this.tunnels !== null) {
       // Offered to the upstream only where the location allows it (header-plans.ts).
       const upgrade = location.requestHeaders.upgrade;
@@ -141,6 +150,13 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     }
     this.peer = peer;
     this.peerAddress = peer.address;
+    const span = this.#span;
+    if (span !== null) {
+      if (this.tries > 1) span.addEvent('retry', { 'tenk.balancer.peer': peer.address, 'tenk.balancer.attempt': this.tries });
+      span.setAttribute('tenk.balancer.peer', peer.address);
+      span.setAttribute('tenk.balancer.attempt', this.tries);
+      if (this.queuedAt !== 0) span.setAttribute('tenk.balancer.queue_wait_ms', Math.round(performance.now() - this.queuedAt));
+    }
     this.#peerStartedAt = performance.now();
     this.#sent = false;
     this.#discarding = false;
@@ -216,6 +232,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     peer.responses[1]++;
     stats.websocketsActive++;
     stats.websocketsTotal++;
+    this.#endSpan();
     // The response object never writes: the tunnel owns the socket from here on.
     this.res.owner = null;
     this.res.detachSocket(client);
@@ -322,7 +339,15 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   /** The client's response closed: stop the upstream request if it is still going. */
   override onResponseClose(): void {
     super.onResponseClose();
+    this.#endSpan();
     if (this.#inFlight && this.#abort !== null) this.#abort(CLIENT_CLOSED);
+  }
+
+  #endSpan(): void {
+    const span = this.#span;
+    if (span === null) return;
+    this.#span = null;
+    endProxySpan(span, this.status, this.upstreamStatus);
   }
 
   #releaseClient(): void {

@@ -1,0 +1,77 @@
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Agent, request } from 'undici';
+import { loadConfig } from '@tenk/config';
+import { startTracing, stopTracing } from '@tenk/observability/tracing';
+import { startBalancer, startUpstream, type RunningBalancer, type TestUpstream } from './testing/harness';
+
+const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_PARENT = `00-${CLIENT_TRACE}-00f067aa0ba902b7-01`;
+
+const running: Array<{ close(): Promise<void> }> = [];
+const agent = new Agent({ connections: 4 });
+
+async function setUp(method = 'least_conn;'): Promise<{ lb: RunningBalancer; a: TestUpstream; b: TestUpstream }> {
+  const [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
+  const lb = await startBalancer(`admin_listen 127.0.0.1:0;\naccess_log off;
+    upstream api { ${method} server ${a.address}; server ${b.address}; }
+    server { listen 127.0.0.1:0; location / { proxy_pass http://api; proxy_next_upstream error timeout http_502; } }`);
+  running.push(a, b, lb);
+  return { lb, a, b };
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((item) => item.close()));
+  await stopTracing();
+});
+afterAll(() => agent.close());
+
+describe('balancer tracing', () => {
+  it('gives each proxied request a span (peer, attempt, algorithm) that continues the client trace and is the upstream request parent', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'balancer', config: loadConfig({}).tracing, exporter });
+    const { lb, a, b } = await setUp();
+    const response = await request(`${lb.url}/products?page=2`, { dispatcher: agent, headers: { traceparent: CLIENT_PARENT, tracestate: 'vendor=1', 'x-request-id': 'req-7' } });
+    await response.body.text();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the span ends when the response closes
+    const [span] = exporter.getFinishedSpans();
+    expect(span).toBeDefined();
+    expect(span.name).toBe('GET api');
+    expect(span.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(span.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    const peer = a.requests.length === 1 ? a : b;
+    expect(span.attributes).toMatchObject({
+      'tenk.balancer.algorithm': 'least_conn',
+      'tenk.balancer.peer': peer.address,
+      'tenk.balancer.attempt': 1,
+      'url.path': '/products',
+      'tenk.request_id': 'req-7',
+      'http.response.status_code': 200,
+    });
+    // The peer continues the balancer's span, not the client's; the client's tracestate stays out.
+    expect(peer.requests[0].headers.traceparent).toBe(`00-${CLIENT_TRACE}-${span.spanContext().spanId}-01`);
+    expect(peer.requests[0].headers.tracestate).toBeUndefined();
+  });
+
+  it('starts a trace for a request without traceparent, and counts the attempts of a retried request', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'balancer', config: loadConfig({}).tracing, exporter });
+    const { lb, a, b } = await setUp(''); // round robin: the first pick is a
+    await a.close(); // which refuses connections: the request is retried on b
+    const response = await request(`${lb.url}/`, { dispatcher: agent });
+    await response.body.text();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const spans = exporter.getFinishedSpans();
+    const last = spans[spans.length - 1];
+    expect(last.parentSpanContext).toBeUndefined();
+    expect(b.requests.at(-1)?.headers.traceparent).toMatch(new RegExp(`^00-${last.spanContext().traceId}-${last.spanContext().spanId}-01$`));
+    expect(last.attributes).toMatchObject({ 'tenk.balancer.algorithm': 'round_robin', 'tenk.balancer.attempt': 2, 'tenk.balancer.peer': b.address, 'http.response.status_code': 200 });
+    expect(last.events.map((event) => event.name)).toEqual(['retry']);
+  });
+
+  it('with tracing off, makes no span and passes the client traceparent through untouched', async () => {
+    const { lb, a, b } = await setUp();
+    const response = await request(`${lb.url}/`, { dispatcher: agent, headers: { traceparent: CLIENT_PARENT } });
+    await response.body.text();
+    expect([...a.requests, ...b.requests][0].headers.traceparent).toBe(CLIENT_PARENT);
+  });
+});
