@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { Agent, request } from 'undici';
+import { createAccount, User } from '@tenk/accounts';
 import type { TenkConfig } from '@tenk/config';
 import { createScratchDatabases } from '@tenk/database';
 import type { Shop } from '@tenk/shop';
@@ -236,5 +238,37 @@ export function expectHealthyRun(label: string, samples: Array<{ status: number 
   const failed = samples.filter((sample) => sample.status !== 200).length;
   if (failed > samples.length * 0.01) {
     throw new Error(`${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/lab/balancer.log): run it again when it is quieter`);
+  }
+}
+
+/** An admin account in the experiment's catalog, to change products through the api. */
+export async function createLabAdmin(config: TenkConfig, catalog: LabCatalog): Promise<{ email: string; password: string }> {
+  const email = `${uniqueName('lab-admin')}@example.com`;
+  const password = 'a lab admin password';
+  const accounts = new DataSource({ type: 'postgres', host: config.postgres.primary.host, port: config.postgres.primary.port, username: config.postgres.user, password: config.postgres.password, database: catalog.database, entities: [User] });
+  await accounts.initialize();
+  await createAccount(accounts, { email, name: 'lab admin', password, role: 'admin' });
+  await accounts.destroy();
+  return { email, password };
+}
+
+/** Keeps the cookies the api sets (the session, and tenk_lsn: the position of the last write). */
+export class CookieClient {
+  readonly #cookies = new Map<string, string>();
+
+  constructor(readonly origin: string) {}
+
+  async send(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.origin}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, ...value] = pair.split('=');
+      this.#cookies.set(name.trim(), value.join('='));
+    }
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 }

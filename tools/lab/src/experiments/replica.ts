@@ -1,10 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { DataSource } from 'typeorm';
-import { createAccount, User } from '@tenk/accounts';
 import type { TenkConfig } from '@tenk/config';
-import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, pgClient, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import { CookieClient, createLabAdmin, createLabCatalog, pgClient, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
 import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
@@ -184,17 +181,6 @@ async function staleReadingTheReplica(context: LabContext, catalog: LabCatalog, 
   return stale;
 }
 
-/** An admin account in the experiment's catalog, to change prices through the api. */
-async function createLabAdmin(config: TenkConfig, catalog: LabCatalog): Promise<{ email: string; password: string }> {
-  const email = `${uniqueName('lab-admin')}@example.com`;
-  const password = 'a lab admin password';
-  const accounts = new DataSource({ type: 'postgres', host: config.postgres.primary.host, port: config.postgres.primary.port, username: config.postgres.user, password: config.postgres.password, database: catalog.database, entities: [User] });
-  await accounts.initialize();
-  await createAccount(accounts, { email, name: 'lab admin', password, role: 'admin' });
-  await accounts.destroy();
-  return { email, password };
-}
-
 /**
  * Through the api, replica reads on: an admin PATCH /products/3 then GET /products/3 at once,
  * with the cookies it was given (session, tenk_lsn), `tries` times. With routing, the api sends
@@ -234,27 +220,6 @@ async function readYourWritesThroughTheApi(context: LabContext, catalog: LabCata
     return freshness;
   } finally {
     await shop.stop();
-  }
-}
-
-/** Keeps the cookies the api sets (the session, and tenk_lsn: the position of the last write). */
-class CookieClient {
-  readonly #cookies = new Map<string, string>();
-
-  constructor(readonly origin: string) {}
-
-  async send(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.origin}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const [name, ...value] = pair.split('=');
-      this.#cookies.set(name.trim(), value.join('='));
-    }
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 }
 
