@@ -130,6 +130,29 @@ export class OrdersTopic {
     }
   }
 
+  /** Publishes `event` to one partition of `orders.events` (a drill that must reach every partition). */
+  async publishTo(partition: number, event: OrderPlacedV1): Promise<void> {
+    const [result] = await this.#producer.send({ topic: TOPICS.ordersEvents, messages: [{ partition, key: event.orderId, value: JSON.stringify(event) }] });
+    const offset = BigInt(result.baseOffset ?? '0');
+    if (offset > (this.#written.get(result.partition) ?? -1n)) this.#written.set(result.partition, offset);
+  }
+
+  /** The partitions of `orders.events`. */
+  async partitions(): Promise<number[]> {
+    return (await this.#admin.fetchTopicOffsets(TOPICS.ordersEvents)).map((offsets) => offsets.partition);
+  }
+
+  /** Deletes the shop's `group` (its service must be stopped): its next start is a new group's first. */
+  async deleteGroup(group: string, timeoutMs = 60_000): Promise<void> {
+    await eventually(async () => {
+      const [description] = (await this.#admin.describeGroups([group])).groups;
+      return description?.state === 'Empty' || description?.state === 'Dead';
+    }, `consumer group ${group} still has members`, timeoutMs, 250);
+    await this.#admin.deleteGroups([group]).catch((error: unknown) => {
+      if (!/does not exist|GROUP_ID_NOT_FOUND/i.test(String((error as Error).message) + JSON.stringify((error as { groups?: unknown }).groups ?? ''))) throw error;
+    });
+  }
+
   /**
    * Waits until the shop's `group` has members with partitions. A group seen for the first
    * time starts at the end of the log (the mailer's does): what is published before it joined

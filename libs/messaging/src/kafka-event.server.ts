@@ -51,8 +51,10 @@ const servers = new WeakMap<object, KafkaEventServer>();
  *   not a string;
  * - the start of a partition the group never committed on pinned at the first assignment
  *   (StartOffsets), so a member away while events were produced never skips them;
- * - no reply producer (these are events), joins and lag as metrics, a readiness entry per
- *   group, and close() telling a handler retrying in place to give the message back.
+ * - joins and lag as metrics, a readiness entry per group, and close() telling a handler
+ *   retrying in place to give the message back.
+ * It creates nothing by hand: ServerKafka.start makes and connects the consumer, then calls
+ * the hooks overridden here (registerConsumerEventListeners, bindEvents).
  */
 export class KafkaEventServer extends ServerKafka implements CustomTransportStrategy {
   readonly #settings: KafkaEventServerOptions;
@@ -78,6 +80,8 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
         allowAutoTopicCreation: false,
       },
       subscribe: { fromBeginning: settings.fromBeginning },
+      // ServerKafka connects a producer for replies; events get none, so it stays idle.
+      producer: { allowAutoTopicCreation: false },
       run: { autoCommit: false },
       parser: { keepBinary: true },
       deserializer: new RawValueDeserializer(),
@@ -115,11 +119,14 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
     return this.#ready;
   }
 
-  /** Like ServerKafka.start, without the producer (events get no replies), the starts read first. */
-  override async start(callback: () => void): Promise<void> {
-    // Nest types kafkajs objects with its own copy of their interfaces: these are kafkajs'.
-    const client = this.client as unknown as Kafka;
-    const admin = client.admin();
+  /**
+   * ServerKafka.start calls this with its consumer connected, before it subscribes and runs:
+   * the right moment to read where each partition starts (StartOffsets), and to move each
+   * handler from its pattern to the configured topic the broker delivers under.
+   */
+  override async bindEvents(consumer: NonNullable<typeof this.consumer>): Promise<void> {
+    // Nest types kafkajs objects with its own copy of their interfaces: this is kafkajs' Kafka.
+    const admin = (this.client as unknown as Kafka).admin();
     this.#admin = admin;
     await admin.connect();
     for (const topic of this.#topics()) {
@@ -127,18 +134,6 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
       await pins.recordStarts();
       this.#pins.set(topic, pins);
     }
-    const consumer = client.consumer({ ...(this.options.consumer as object), groupId: this.#settings.groupId });
-    const nestConsumer = consumer as unknown as NonNullable<typeof this.consumer>;
-    this.consumer = nestConsumer;
-    servers.set(consumer, this);
-    this.registerConsumerEventListeners();
-    await consumer.connect();
-    await this.bindEvents(nestConsumer);
-    callback();
-  }
-
-  /** Handlers are registered under their pattern; the broker delivers under the configured topic. */
-  override async bindEvents(consumer: NonNullable<typeof this.consumer>): Promise<void> {
     for (const [pattern, topic] of Object.entries(this.#settings.topics)) {
       const handler = this.messageHandlers.get(pattern);
       if (!handler || pattern === topic) continue;
@@ -151,6 +146,7 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
   protected override registerConsumerEventListeners(): void {
     super.registerConsumerEventListeners();
     const consumer = this.consumer as unknown as Consumer;
+    servers.set(consumer, this);
     const { groupId, logger, metrics } = this.#settings;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.#joined = true;
