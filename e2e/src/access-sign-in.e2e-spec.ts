@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { Agent, request } from 'undici';
 import { eventually } from '@tenk/testing';
 import { shopUrl } from '../support/e2e-env';
+import { redisConnection } from '@tenk/config';
 import { config, mailsTo } from './queues-support';
 import { newClientAddress, PASSWORD, ShopClient, uniqueEmail } from './access-support';
 
@@ -105,7 +106,7 @@ describe('sessions end when the account changes, and at their absolute lifetime'
 
   beforeAll(async () => {
     admin = await ShopClient.admin();
-    redis = new Redis({ host: config.redis.queue.host, port: config.redis.queue.port, keyPrefix: 'tenk:', lazyConnect: true });
+    redis = new Redis({ ...redisConnection(config.redis.queue), keyPrefix: 'tenk:', lazyConnect: true });
     await redis.connect();
   });
 

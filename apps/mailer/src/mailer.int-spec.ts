@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Queue from 'bull';
-import { loadConfig, type TenkConfig } from '@tenk/config';
+import { loadConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { MAIL_KEYS, QUEUES, WELCOME_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { startMicroservices } from '@tenk/observability';
@@ -82,7 +82,7 @@ beforeAll(async () => {
   await startMicroservices(app, [server]);
   await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.mail, config);
-  mailQueue = new Queue(QUEUES.mail, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  mailQueue = new Queue(QUEUES.mail, { prefix: queuePrefix(config), redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
 });
 
 afterAll(async () => {

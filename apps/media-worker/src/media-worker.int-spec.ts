@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import Queue from 'bull';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type TenkConfig } from '@tenk/config';
+import { loadConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1 } from '@tenk/contracts';
 import { createCatalogDataSource } from '@tenk/database';
 import { hostileUploads, makeTestVideo, probeVideo, Video, videoKeys, type VideoProbe } from '@tenk/media';
@@ -46,7 +46,7 @@ const workers: ChildProcess[] = [];
 /** A queue handle as the api opens it: same prefix, same default job options. */
 function openQueue(name: typeof QUEUES.video | typeof DEAD_LETTER_QUEUE): Queue.Queue {
   const { defaultJobOptions, settings } = queueOptions(name, config);
-  return new Queue(name, { prefix, redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  return new Queue(name, { prefix, redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
 }
 
 async function startWorker(): Promise<ChildProcess> {

@@ -11,7 +11,7 @@ import { text } from 'node:stream/consumers';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Queue from 'bull';
-import { loadConfig, type TenkConfig } from '@tenk/config';
+import { loadConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, QUEUES, type OrderPlacedV1, type ReportType } from '@tenk/contracts';
 import { CatalogDatabase } from '@tenk/database';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
@@ -91,7 +91,7 @@ beforeAll(async () => {
   await startMicroservices(app, [server]);
   await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.report, config);
-  reportQueue = new Queue(QUEUES.report, { prefix: queuePrefix(config), redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  reportQueue = new Queue(QUEUES.report, { prefix: queuePrefix(config), redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
  */
 import { Injectable, NotFoundException } from '@nestjs/common';
 import Redis from 'ioredis';
+import { redisConnection } from '@tenk/config';
 import type { Pool } from 'pg';
 import { eventually, startEphemeralRedis, TcpProxy, uniqueName } from '@tenk/testing';
 import { Cacheable } from './decorators/cacheable.decorator';
@@ -210,7 +211,7 @@ describe('invalidation', () => {
     const namespace = uniqueName('cache');
     const proxy = await new TcpProxy({ host: config.redis.cache.host, port: config.redis.cache.port }).start();
     try {
-      const a = await start({ namespace, redis: { host: '127.0.0.1', port: proxy.port }, settings: { breakerOpenMs: 300 } });
+      const a = await start({ namespace, redis: { ...config.redis.cache, host: '127.0.0.1', port: proxy.port }, settings: { breakerOpenMs: 300 } });
       const b = await start({ namespace });
       expect((await a.probe.get(2)).name).toBe('second');
       expect((await b.probe.get(2)).name).toBe('second');
@@ -233,7 +234,7 @@ describe('fail-open', () => {
   it('Redis stopped: every request is answered from the database without hanging, and caching resumes after the restart', async () => {
     const redis = await startEphemeralRedis();
     try {
-      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: { host: '127.0.0.1', port: redis.port }, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
+      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
       await probe.get(1);
       const cached = await table.selects();
       await probe.get(1);
@@ -258,7 +259,7 @@ describe('fail-open', () => {
     const redis = await startEphemeralRedis();
     await redis.stop();
     try {
-      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: { host: '127.0.0.1', port: redis.port }, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
+      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
       expect((await within(2_000, probe.get(2))).name).toBe('second');
       expect((await app.cache.lookup(probeLookup(2))).outcome).toBe('bypass');
       await redis.restart();
@@ -270,9 +271,9 @@ describe('fail-open', () => {
 
   it('Redis slow (paused): requests go to the database after the Redis timeout instead of waiting for it', async () => {
     const redis = await startEphemeralRedis();
-    const pauser = new Redis({ port: redis.port, lazyConnect: true });
+    const pauser = new Redis({ ...redisConnection(redis.endpoint), lazyConnect: true });
     try {
-      const { probe } = await start({ namespace: uniqueName('cache'), redis: { host: '127.0.0.1', port: redis.port }, settings: { redisTimeoutMs: 50, localMaxEntries: 0 } });
+      const { probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { redisTimeoutMs: 50, localMaxEntries: 0 } });
       await probe.get(2);
       await pauser.connect();
       await pauser.call('CLIENT', 'PAUSE', '6000', 'ALL');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigProblem } from './config-error';
 import { DEFAULT_PORTS, PORT_VARIABLES, type ServiceName } from './defaults';
 
@@ -115,6 +116,46 @@ export class EnvReader {
       return this.#fail(name, raw, `expected a comma-separated list of names matching ${pattern}`, fallback);
     }
     return items;
+  }
+
+  /**
+   * A secret: `NAME`, or the contents of the file `NAME_FILE` names (Docker and Kubernetes
+   * mount secrets as files), without a trailing newline. Both set is a mistake. Undefined when
+   * neither is set.
+   */
+  secret(name: string): string | undefined {
+    const raw = this.#raw(name);
+    const file = this.#raw(`${name}_FILE`);
+    if (raw !== undefined && file !== undefined) return this.#fail(`${name}_FILE`, file, `set ${name} or ${name}_FILE, not both`, raw);
+    if (file === undefined) return raw;
+    const contents = this.#readFile(`${name}_FILE`, file);
+    if (contents === undefined) return undefined;
+    const value = contents.replace(/\r?\n$/, '');
+    if (value === '') return this.#fail(`${name}_FILE`, file, 'the file is empty', undefined);
+    return value;
+  }
+
+  /** A PEM file (a CA bundle): its contents, or a problem when it is unreadable or not PEM. */
+  pemFile(name: string): string | undefined {
+    const file = this.#raw(name);
+    if (file === undefined) return undefined;
+    const contents = this.#readFile(name, file);
+    if (contents === undefined) return undefined;
+    if (!contents.includes('-----BEGIN CERTIFICATE-----')) return this.#fail(name, file, 'expected a PEM file with at least one "-----BEGIN CERTIFICATE-----"', undefined);
+    return contents;
+  }
+
+  /** True when the variable is set (and not empty): for checks between variables. */
+  has(name: string): boolean {
+    return this.#raw(name) !== undefined;
+  }
+
+  #readFile(name: string, file: string): string | undefined {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      return this.#fail(name, file, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, undefined);
+    }
   }
 
   /** Records a problem found by a cross-field check (e.g. two services on one port). */

@@ -17,6 +17,7 @@ import { StorageConfig, readStorage } from './sections/storage';
 import { MessagingConfig, readMessaging } from './sections/messaging';
 import { ReportsConfig, readReports } from './sections/reports';
 import { TracingConfig, readTracing } from './sections/tracing';
+import { withStackSecrets } from './stack-secrets';
 
 export interface TenkConfig {
   runtime: RuntimeConfig;
@@ -42,7 +43,9 @@ export interface TenkConfig {
  * Reads and validates the whole configuration from the environment. Throws a ConfigError
  * naming every bad variable; call it first thing in every main so a typo fails the start.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): TenkConfig {
+export function loadConfig(given: Record<string, string | undefined> = process.env): TenkConfig {
+  // The local stack's generated passwords (.tenk/secrets.env) fill in what the environment leaves unset.
+  const env = withStackSecrets(given, readPaths(new EnvReader(given)).state);
   const reader = new EnvReader(env);
   const postgres = readPostgres(reader);
   const config: TenkConfig = {

@@ -25,6 +25,8 @@ function build(config: TenkConfig, spec: DataSourceSpec): DataSource {
     port: spec.endpoint.port,
     username: config.postgres.user,
     password: config.postgres.password,
+    // TLS when TENK_PG_SSLMODE asks for it (false: plain TCP, as the local stack).
+    ssl: config.postgres.ssl,
     database: spec.database,
     entities: spec.entities,
     migrations: spec.migrations,

@@ -1,16 +1,17 @@
 import { logLevel, type KafkaConfig } from 'kafkajs';
 import type { PinoLogger } from 'nestjs-pino';
-import type { TenkConfig } from '@tenk/config';
+import { kafkaConnection, type TenkConfig } from '@tenk/config';
 
 /**
  * kafkajs client settings for every Kafka connection of a tenk process (the outbox's
- * producer, the consumers' servers): brokers and client id from the configuration, bounded
+ * producer, the consumers' servers): brokers and client id from the configuration (with TLS and
+ * SASL when TENK_KAFKA_TLS / TENK_KAFKA_SASL_* set them), bounded
  * connect and request times, and kafkajs' own log lines as JSON through pino.
  */
 export function kafkaClientConfig(config: TenkConfig, logger: PinoLogger): KafkaConfig {
   return {
     clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
+    ...kafkaConnection(config.kafka),
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     retry: { retries: 5, initialRetryTime: 200 },

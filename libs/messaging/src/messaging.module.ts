@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
-import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
+import { redisConnection, TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { JobProducer } from './job-producer';
 import { JobRunner } from './job-runner';
 import { KafkaClient } from './kafka-client';
@@ -33,7 +33,7 @@ export class MessagingModule extends MessagingConfigurableModule {
         BullModule.forRootAsync({
           inject: [TENK_CONFIG],
           useFactory: (config: TenkConfig) => ({
-            redis: { host: config.redis.queue.host, port: config.redis.queue.port, maxRetriesPerRequest: null, enableReadyCheck: false },
+            redis: { ...redisConnection(config.redis.queue), maxRetriesPerRequest: null, enableReadyCheck: false },
             prefix: queuePrefix(config),
           }),
         }),

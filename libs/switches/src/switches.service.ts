@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { InjectConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { MetricsService } from '@tenk/observability';
 import { defaultSwitches, SWITCH_NAMES, type SwitchName, type SwitchStates } from './switch-names';
 
@@ -30,7 +30,7 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
     const namespace = config.messaging.queuePrefix ?? 'tenk';
     this.#key = `${namespace}:switches`;
     this.#channel = `${namespace}:switches:changed`;
-    const options = { host: config.redis.queue.host, port: config.redis.queue.port, lazyConnect: true, maxRetriesPerRequest: 1 };
+    const options = { ...redisConnection(config.redis.queue), lazyConnect: true, maxRetriesPerRequest: 1 };
     this.#redis = new Redis(options);
     this.#subscriber = new Redis(options);
     const states = this.#states;

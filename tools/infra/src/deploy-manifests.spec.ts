@@ -54,6 +54,18 @@ describe('deploy/kubernetes', () => {
     expect(loaded.runtime.trustedProxies).not.toContain('loopback');
     expect(loaded.runtime.trustedProxies.length).toBeGreaterThan(0);
     expect(loaded.runtime.trustedProxies.every((range) => !/\/0$/.test(range))).toBe(true);
+    // Outside one machine: every client signs in and speaks TLS, the server's certificate checked.
+    expect(loaded.postgres.ssl).toEqual({ rejectUnauthorized: true });
+    expect(loaded.redis.queue).toMatchObject({ password: secret.stringData?.['TENK_REDIS_PASSWORD'], tls: {} });
+    expect(loaded.redis.cache).toMatchObject({ password: secret.stringData?.['TENK_REDIS_PASSWORD'], tls: {} });
+    expect(loaded.kafka.tls).toEqual({});
+    expect(loaded.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'tenk', password: secret.stringData?.['TENK_KAFKA_SASL_PASSWORD'] });
+  });
+
+  it('keeps every password in the secret, none in the ConfigMap', () => {
+    const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
+    expect(Object.keys(config.data ?? {}).filter((name) => /PASSWORD/.test(name))).toEqual([]);
+    expect(Object.keys(docs('secret.example.yaml')[0].stringData ?? {})).toEqual(expect.arrayContaining(['TENK_PG_PASSWORD', 'TENK_REDIS_PASSWORD', 'TENK_KAFKA_SASL_PASSWORD']));
   });
 
   const deployments = resources.filter((resource) => resource.kind === 'Deployment');

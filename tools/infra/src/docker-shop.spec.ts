@@ -14,6 +14,20 @@ const ROOT = path.resolve(__dirname, '../../..');
 const DOCKER = path.join(ROOT, 'docker');
 const read = (file: string) => readFileSync(path.join(DOCKER, file), 'utf8');
 
+/** A service's environment with the Docker secrets (/run/secrets/NAME) as files here, as the container would see them. */
+function withSecretFiles(environment: Record<string, string>): Record<string, string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-secrets-'));
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => {
+      const secret = /^\/run\/secrets\/(\w+)$/.exec(value);
+      if (!secret) return [name, value];
+      const file = path.join(dir, secret[1]);
+      writeFileSync(file, `${secret[1]}-value\n`);
+      return [name, file];
+    }),
+  );
+}
+
 describe('docker/ for the whole shop', () => {
   const stages = [...read('Dockerfile').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]);
   const shop = parse(read('docker-compose.shop.yml')) as { services: Record<string, { build?: { target?: string } }>; include: string[] };
@@ -35,12 +49,31 @@ describe('docker/ for the whole shop', () => {
       networks?: { default?: { ipv4_address?: string } };
     }
     const file = parse(read('docker-compose.shop.yml'), { merge: true }) as { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
-    const config = loadConfig(file.services['api'].environment);
+    const config = loadConfig(withSecretFiles(file.services['api'].environment ?? {}));
     const proxies = ['balancer', 'nginx'].map((name) => file.services[name].networks?.default?.ipv4_address);
     expect(config.runtime.trustedProxies).toEqual(proxies);
     const [subnet] = file.networks.default.ipam.config;
     expect(subnet.subnet).toBe('172.30.80.0/24');
     expect(proxies.every((address) => address?.startsWith('172.30.80.'))).toBe(true);
+  });
+
+  it('gives every tenk container the passwords as Docker secrets, never in the file', () => {
+    interface Service {
+      environment?: Record<string, string>;
+      secrets?: string[];
+    }
+    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as { services: Record<string, Service> };
+    const stack = parse(read('docker-compose.yml')) as { secrets: Record<string, { file: string }> };
+    expect(stack.secrets).toEqual({ pg_password: { file: './secrets/pg_password' }, redis_password: { file: './secrets/redis_password' } });
+    for (const [name, service] of Object.entries(file.services).filter(([, s]) => s.environment?.['TENK_PG_HOST'])) {
+      expect([name, service.environment?.['TENK_PG_PASSWORD_FILE'], service.environment?.['TENK_REDIS_PASSWORD_FILE']]).toEqual([name, '/run/secrets/pg_password', '/run/secrets/redis_password']);
+      expect([name, service.secrets]).toEqual([name, ['pg_password', 'redis_password']]);
+      expect([name, service.environment?.['TENK_PG_PASSWORD'], service.environment?.['TENK_REDIS_PASSWORD']]).toEqual([name, undefined, undefined]);
+      // The container reads them into its configuration.
+      const config = loadConfig(withSecretFiles(service.environment ?? {}));
+      expect([name, config.postgres.password, config.redis.queue.password]).toEqual([name, 'pg_password-value', 'redis_password-value']);
+    }
+    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8')).toMatch(/^docker\/secrets\/$/m);
   });
 
   it('gives nginx and tenk the same locations', () => {

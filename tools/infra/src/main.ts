@@ -10,6 +10,7 @@
  */
 import { isConfigError, loadConfig } from '@tenk/config';
 import { ensurePackages } from './packages';
+import { ensureStackSecrets } from './secrets';
 import { down, OPTIONAL_PACKAGES, reset, status, up, type Log } from './stack';
 
 const COMMANDS = ['up', 'down', 'status', 'reset', 'install'] as const;
@@ -22,8 +23,13 @@ async function main(): Promise<number> {
     process.stderr.write(`usage: npm run infra -- ${COMMANDS.join(' | ')} [service...]\n`);
     return 2;
   }
-  const config = loadConfig();
+  let config = loadConfig();
   const started = Date.now();
+  if (command === 'up' || command === 'reset') {
+    // The machine's passwords first (made once, .tenk/secrets.env): every client reads them from there.
+    ensureStackSecrets(config.paths.state, (line) => log('secrets', line));
+    config = loadConfig();
+  }
   switch (command) {
     case 'up':
       await up(config, names, log);

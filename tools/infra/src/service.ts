@@ -28,6 +28,13 @@ export interface InfraService {
   /** Starts it (installing data on first run); returns once it is healthy. Idempotent. */
   start(config: TenkConfig, log: (line: string) => void): Promise<void>;
   stop(config: TenkConfig, log: (line: string) => void): Promise<void>;
+  /**
+   * Makes a running service ask for the machine's password (.tenk/secrets.env) in place,
+   * keeping its data: how a stack from before passwords is upgraded by the next `up`. Runs on
+   * every `up` (before the health check for a running service, after start for a stopped
+   * one); does nothing when it already asks for it.
+   */
+  secure?(config: TenkConfig, log: (line: string) => void): Promise<void>;
   /** Its data, removed by `reset`. */
   dataDirs(config: TenkConfig): string[];
 }

@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import nodemailer from 'nodemailer';
-import { loadConfig } from '@tenk/config';
+import { loadConfig, redisConnection } from '@tenk/config';
 import { eventually, TestTopic, uniqueName } from '@tenk/testing';
 
 const config = loadConfig();
@@ -83,7 +83,7 @@ describe('Bull on the queue Redis', () => {
   it('processes in another process a job added by this one', async () => {
     const name = uniqueName('int_queue');
     const worker = spawn(process.execPath, ['-r', path.resolve(__dirname, '../../register.cjs'), path.join(__dirname, 'fixtures/bull-worker.ts'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const queue = new Queue(name, { redis: { host: config.redis.queue.host, port: config.redis.queue.port }, prefix: 'tenk-test' });
+    const queue = new Queue(name, { redis: redisConnection(config.redis.queue), prefix: 'tenk-test' });
     try {
       await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
       const job = await queue.add({ n: 21 });
@@ -99,7 +99,7 @@ describe('Bull on the queue Redis', () => {
   });
 
   it('runs with noeviction and AOF, as jobs need', async () => {
-    const redis = new Redis({ host: config.redis.queue.host, port: config.redis.queue.port });
+    const redis = new Redis(redisConnection(config.redis.queue));
     try {
       expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
       expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
@@ -111,7 +111,7 @@ describe('Bull on the queue Redis', () => {
 
 describe('the cache Redis', () => {
   it('reads back a value it was given, and is configured to evict by LRU', async () => {
-    const redis = new Redis({ host: config.redis.cache.host, port: config.redis.cache.port });
+    const redis = new Redis(redisConnection(config.redis.cache));
     const key = uniqueName('int:cache');
     try {
       await redis.set(key, 'cached', 'PX', 10_000);

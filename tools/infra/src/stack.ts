@@ -37,13 +37,21 @@ export async function up(config: TenkConfig, names: string[], log: Log): Promise
   await ensurePackages([...wanted.flatMap((service) => service.packages()), ...(names.length === 0 ? TOOL_PACKAGES : [])], (line) => log('packages', line));
   for (const service of wanted) {
     const started = Date.now();
-    const before = await service.status(config);
+    let before = await service.status(config);
+    if (before.running && service.secure) {
+      // Running from before: make it ask for this machine's password (in place, data kept).
+      await service.secure(config, (line) => log(service.name, line));
+      before = await service.status(config);
+    }
     if (before.healthy) {
       log(service.name, `already running (pid ${before.pid})`);
       continue;
     }
     try {
       await service.start(config, (line) => log(service.name, line));
+      // A stopped stack from before starts with its old settings in places start() keeps (the
+      // replica's primary_conninfo): bring those up to date too.
+      await service.secure?.(config, (line) => log(service.name, line));
     } catch (error) {
       if (!service.optional) throw error;
       log(service.name, `NOT STARTED: ${error instanceof Error ? error.message : String(error)}`);

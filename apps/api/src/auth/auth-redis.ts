@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { InjectConfig, redisConnection, type TenkConfig } from '@tenk/config';
 
 /**
  * The connection behind sessions and sign-in counters: the queue Redis (noeviction + AOF), so
@@ -16,8 +16,7 @@ export class AuthRedis implements OnModuleDestroy {
   constructor(@InjectConfig() config: TenkConfig, logger: PinoLogger) {
     logger.setContext(AuthRedis.name);
     this.client = new Redis({
-      host: config.redis.queue.host,
-      port: config.redis.queue.port,
+      ...redisConnection(config.redis.queue),
       keyPrefix: 'tenk:',
       maxRetriesPerRequest: 2,
       connectTimeout: 2_000,

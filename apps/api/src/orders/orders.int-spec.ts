@@ -76,7 +76,7 @@ describe('orders', () => {
     client.request('POST', '/orders', { body: { lines }, headers: key === null ? {} : { 'idempotency-key': key } });
 
   async function sql<T = Record<string, unknown>>(database: string, text: string, values: unknown[] = []): Promise<T[]> {
-    const client = new Client({ host: '127.0.0.1', port: config.postgres.primary.port, user: 'tenk', password: 'tenk', database });
+    const client = new Client({ host: '127.0.0.1', port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database });
     await client.connect();
     try {
       return (await client.query(text, values)).rows as T[];

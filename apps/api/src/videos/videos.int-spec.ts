@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { User } from '@tenk/accounts';
-import { ConfigModule, loadConfig, type TenkConfig } from '@tenk/config';
+import { ConfigModule, loadConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { createCatalogDataSource, DatabaseModule } from '@tenk/database';
 import { hostileUploads, makeTestVideo, Video } from '@tenk/media';
@@ -123,7 +123,7 @@ beforeAll(async () => {
   db = createCatalogDataSource(config, 'primary', [Video], 'videos-int-spec');
   await db.initialize();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.video, config);
-  videoQueue = new Queue(QUEUES.video, { prefix: config.messaging.queuePrefix, redis: { host: config.redis.queue.host, port: config.redis.queue.port }, defaultJobOptions, settings });
+  videoQueue = new Queue(QUEUES.video, { prefix: config.messaging.queuePrefix, redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
 });
 
 afterAll(async () => {
@@ -134,7 +134,7 @@ afterAll(async () => {
     await db.destroy();
   }
   // Sign-ups queued welcome mails under this test's prefix too.
-  const mailQueue = new Queue(QUEUES.mail, { prefix: config.messaging.queuePrefix, redis: { host: config.redis.queue.host, port: config.redis.queue.port } });
+  const mailQueue = new Queue(QUEUES.mail, { prefix: config.messaging.queuePrefix, redis: redisConnection(config.redis.queue) });
   for (const queue of [videoQueue, mailQueue]) {
     await queue.obliterate({ force: true });
     await queue.close();

@@ -33,7 +33,7 @@ interface Fixture {
 const open: Fixture[] = [];
 
 async function fixture(options: { namespace?: string; redis?: EphemeralRedis } = {}): Promise<Fixture> {
-  const app = await startCacheApp({ namespace: options.namespace ?? uniqueName('sql'), redis: options.redis ? { host: '127.0.0.1', port: options.redis.port } : undefined, settings: { breakerOpenMs: 300 } });
+  const app = await startCacheApp({ namespace: options.namespace ?? uniqueName('sql'), redis: options.redis?.endpoint, settings: { breakerOpenMs: 300 } });
   const source = dataSource();
   const queryCache = useQueryResultCache(source, app.cache, { tags: ['catalog'] });
   await source.initialize();

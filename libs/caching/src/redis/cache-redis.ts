@@ -35,11 +35,15 @@ export class CacheRedis implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.logger.setContext('cache-redis');
     this.#settings = settings;
-    const { host, port } = settings.redis;
+    const { host, port, username, password, tls } = settings.redis;
+    const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 50);
     this.client = createClient({
       name: 'tenk-cache',
       disableOfflineQueue: true,
-      socket: { host, port, connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) + Math.floor(Math.random() * 50) },
+      // The password and TLS only when configured (TENK_REDIS_PASSWORD, TENK_REDIS_TLS).
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      socket: tls ? { host, port, connectTimeout: 2_000, reconnectStrategy, tls: true, servername: host, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) } : { host, port, connectTimeout: 2_000, reconnectStrategy },
     });
     this.subscriber = this.client.duplicate({ name: 'tenk-cache-invalidations' });
     this.client.on('ready', () => this.#clientState(true));

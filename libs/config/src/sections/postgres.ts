@@ -1,6 +1,16 @@
 import { DEFAULT_SHARD_DATABASES } from '../defaults';
 import { EnvReader } from '../env-reader';
 
+export const PG_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export type PgSslMode = (typeof PG_SSL_MODES)[number];
+
+/**
+ * node-postgres' `ssl` (TypeORM passes it through): false, or TLS with the server's
+ * certificate checked (`verify-full`: against `ca` or the system's CAs, and its name) or not
+ * (`require`: encrypted, as libpq's sslmode=require, but not safe from a man in the middle).
+ */
+export type PgSsl = false | { rejectUnauthorized: boolean; ca?: string };
+
 export interface PostgresEndpoint {
   host: string;
   port: number;
@@ -10,7 +20,14 @@ export interface PostgresConfig {
   primary: PostgresEndpoint;
   replica: PostgresEndpoint;
   user: string;
+  /**
+   * TENK_PG_PASSWORD or TENK_PG_PASSWORD_FILE; the local stack's comes from
+   * `.tenk/secrets.env` (tools/infra), the same for the replication role. Default: `tenk`,
+   * the fixed password of stacks from before tools/infra generated one.
+   */
   password: string;
+  /** TLS to every PostgreSQL server (primary, replica, shards): TENK_PG_SSLMODE, TENK_PG_SSLROOTCERT. */
+  ssl: PgSsl;
   /** The catalog database: products, users, stock. */
   catalogDatabase: string;
   /** Physical shard databases for orders, in shard-number order. */
@@ -39,7 +56,8 @@ export function readPostgres(env: EnvReader): PostgresConfig {
       port: env.servicePort('postgresReplica'),
     },
     user: env.string('TENK_PG_USER', 'tenk'),
-    password: env.string('TENK_PG_PASSWORD', 'tenk'),
+    password: env.secret('TENK_PG_PASSWORD') ?? 'tenk',
+    ssl: readPgSsl(env),
     catalogDatabase: env.list('TENK_PG_DATABASE', ['shop'], DB_NAME)[0],
     shardDatabases,
     shardEndpoints: readShardEndpoints(env, shardDatabases, primary),
@@ -67,4 +85,13 @@ function readShardEndpoints(env: EnvReader, shardDatabases: string[], primary: P
     endpoints[database] = { host: shardHost, port: port ? Number(port) : primary.port };
   }
   return endpoints;
+}
+
+function readPgSsl(env: EnvReader): PgSsl {
+  const mode = env.oneOf('TENK_PG_SSLMODE', PG_SSL_MODES, 'disable');
+  const ca = env.pemFile('TENK_PG_SSLROOTCERT');
+  if (mode !== 'verify-full' && env.has('TENK_PG_SSLROOTCERT')) env.problem('TENK_PG_SSLROOTCERT', '(set)', 'only used with TENK_PG_SSLMODE=verify-full');
+  if (mode === 'disable') return false;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca };
 }

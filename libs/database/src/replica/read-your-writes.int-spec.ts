@@ -104,5 +104,6 @@ describe('catalog reads on the real replica', () => {
 });
 
 function pg(port: number) {
-  return { host: '127.0.0.1', port, user: 'tenk', password: 'tenk' };
+  const { user, password } = loadConfig().postgres;
+  return { host: '127.0.0.1', port, user, password };
 }

@@ -5,7 +5,7 @@ import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
 import { serviceDirs, socketDir } from '../layout';
 import { ensurePortFree } from '../ports';
 import type { InfraService, PackageNeed, ServiceStatus } from '../service';
-import { asUser, commandExists, isAlive, isRoot, runOrThrow } from '../shell';
+import { asUser, commandExists, isAlive, isRoot, run, runOrThrow } from '../shell';
 
 const OS_USER = 'postgres';
 const REPLICATION_USER = 'replicator';
@@ -129,6 +129,52 @@ export async function superuserQuery(config: TenkConfig, port: number, database:
   return (await runOrThrow(command, argv)).stdout.trim();
 }
 
+/**
+ * Runs SQL as the superuser with the statements on standard input, not the command line: the
+ * ones that carry a password stay out of `ps` and out of error messages.
+ */
+async function superuserScript(config: TenkConfig, port: number, database: string, sql: string): Promise<void> {
+  const [command, argv] = pgAs('psql', ['-h', socketDir(config), '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-f', '-']);
+  const result = await run(command, argv, { input: sql });
+  if (result.code !== 0) throw new Error(`psql on port ${port} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ').replace(/PASSWORD\s+'[^']*'/gi, "PASSWORD '...'")}`);
+}
+
+/** The shop's role and the replication role sign in with the configured password (.tenk/secrets.env). */
+async function applyRolePasswords(config: TenkConfig, port: number): Promise<void> {
+  const { user, password } = config.postgres;
+  await superuserScript(
+    config,
+    port,
+    'postgres',
+    // Never into the server log, however slow the statement.
+    `SET log_min_duration_statement = -1; SET log_statement = 'none';
+     ALTER ROLE ${identifier(user)} WITH PASSWORD ${literal(password)};
+     ALTER ROLE ${REPLICATION_USER} WITH PASSWORD ${literal(password)};`,
+  );
+}
+
+/** Can the shop's role sign in over TCP with the configured password? */
+async function signsIn(config: TenkConfig, port: number): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const CONNINFO_PASSWORD = /(^|\s)password=('(?:[^'\\]|\\.)*'|\S*)/g;
+
+/** primary_conninfo with `password=` set to `password` (unchanged when it already is). */
+export function withConninfoPassword(conninfo: string, password: string): string {
+  const current = [...conninfo.matchAll(CONNINFO_PASSWORD)].map((match) => match[2]);
+  if (current.length === 1 && current[0] === password) return conninfo;
+  return `${conninfo.replace(CONNINFO_PASSWORD, '').trim()} password=${password}`.trim();
+}
+
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
@@ -198,11 +244,21 @@ export const postgresPrimary: InfraService = {
     const dirs = serviceDirs(config, 'postgres-primary');
     if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
   },
+
+  async secure(config, log) {
+    const port = config.postgres.primary.port;
+    if (await signsIn(config, port)) return;
+    // A stack from before: the roles still have the old fixed password. The replica follows
+    // (roles replicate); its own replication connection is updated by its secure().
+    await applyRolePasswords(config, port);
+    if (!(await signsIn(config, port))) throw new Error(`postgres-primary: ${config.postgres.user} cannot sign in with the configured password even after setting it; see ${path.join(config.paths.logs, 'postgres-primary')}`);
+    log(`the ${config.postgres.user} and ${REPLICATION_USER} roles now sign in with this machine's password (data kept, no restart)`);
+  },
 };
 
 /** Roles, databases and extensions; safe to run again on every `up`. */
 async function provision(config: TenkConfig, port: number, log: (line: string) => void): Promise<void> {
-  const { user, password } = config.postgres;
+  const { user } = config.postgres;
   const sql = (database: string, statement: string) => superuserQuery(config, port, database, statement);
   await sql(
     'postgres',
@@ -210,10 +266,11 @@ async function provision(config: TenkConfig, port: number, log: (line: string) =
        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(user)}) THEN CREATE ROLE ${identifier(user)} LOGIN; END IF;
        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(REPLICATION_USER)}) THEN CREATE ROLE ${REPLICATION_USER} LOGIN REPLICATION; END IF;
      END $$;
-     ALTER ROLE ${identifier(user)} WITH LOGIN CREATEDB PASSWORD ${literal(password)};
-     ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD ${literal(password)};
+     ALTER ROLE ${identifier(user)} WITH LOGIN CREATEDB;
+     ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION;
      GRANT pg_monitor TO ${identifier(user)};`,
   );
+  await applyRolePasswords(config, port);
   const existing = new Set((await sql('postgres', 'SELECT datname FROM pg_database')).split('\n'));
   for (const database of [config.postgres.catalogDatabase, ...config.postgres.shardDatabases]) {
     if (!existing.has(database)) {
@@ -275,6 +332,17 @@ export const postgresReplica: InfraService = {
   async stop(config) {
     const dirs = serviceDirs(config, 'postgres-replica');
     if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
+  },
+
+  async secure(config, log) {
+    // pg_basebackup -R wrote the replication password into primary_conninfo: keep it the
+    // configured one, or the replica cannot reconnect once the primary's changes.
+    const port = config.postgres.replica.port;
+    const current = await superuserQuery(config, port, 'postgres', 'SHOW primary_conninfo');
+    const wanted = withConninfoPassword(current, config.postgres.password);
+    if (wanted === current) return;
+    await superuserScript(config, port, 'postgres', `ALTER SYSTEM SET primary_conninfo = ${literal(wanted)};\nSELECT pg_reload_conf();`);
+    log("the replication connection now signs in with this machine's password (reloaded: the replica reconnects with it)");
   },
 };
 

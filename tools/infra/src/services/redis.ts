@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
+import { PORT_VARIABLES, type RedisEndpoint, type TenkConfig } from '@tenk/config';
 import { serviceDirs } from '../layout';
 import { ensurePortFree } from '../ports';
 import type { InfraService, ServiceStatus } from '../service';
@@ -21,17 +21,60 @@ function roleSettings(config: TenkConfig, role: Role): string[] {
   return ['maxmemory-policy noeviction', 'appendonly yes', 'appendfsync everysec'];
 }
 
-async function ping(port: number): Promise<string> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** A short-lived client of the local server on `port`, signing in with `password` when given. */
+async function connect(port: number, password: string | undefined): Promise<Redis> {
+  const client = new Redis({ host: '127.0.0.1', port, ...(password !== undefined ? { password } : {}), lazyConnect: true, enableReadyCheck: false, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
   try {
     await client.connect();
+    return client;
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+}
+
+async function ping(endpoint: RedisEndpoint): Promise<string> {
+  const client = await connect(endpoint.port, endpoint.password);
+  try {
     await client.ping();
     const info = await client.info('memory');
     const used = /used_memory_human:(\S+)/.exec(info)?.[1] ?? '?';
     const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? '?';
-    return `${policy}, ${used} used`;
+    const [, requirepass] = (await client.config('GET', 'requirepass')) as string[];
+    const auth = requirepass ? 'password' : 'NO PASSWORD';
+    return `${policy}, ${used} used, ${auth}`;
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * Gives a running Redis the configured password in place (CONFIG SET requirepass: no restart,
+ * no data lost, connections already signed in stay so), when it has none yet: a stack from
+ * before tools/infra set passwords. A Redis that already asks for this password is left alone.
+ */
+async function applyPassword(name: string, endpoint: RedisEndpoint, log: (line: string) => void): Promise<void> {
+  if (endpoint.password === undefined) return;
+  let open: Redis;
+  try {
+    open = await connect(endpoint.port, undefined);
+    await open.ping();
+  } catch (error) {
+    if (/NOAUTH/.test((error as Error).message)) {
+      // It asks for a password already: it must be ours.
+      (await connect(endpoint.port, endpoint.password).catch((wrong: Error) => {
+        throw new Error(`${name} asks for a password, and not the one tools/infra has for it (${wrong.message}); set TENK_REDIS_PASSWORD to its password, or stop it and run up again`);
+      })).disconnect();
+      return;
+    }
+    throw error;
+  }
+  try {
+    await open.config('SET', 'requirepass', endpoint.password);
+    log('had no password: set one in place (CONFIG SET requirepass; data kept, no restart)');
+  } finally {
+    open.disconnect();
   }
 }
 
@@ -54,7 +97,7 @@ function redisService(role: Role): InfraService {
       const pid = livePid(files(config).pid);
       if (!pid) return { running: false, healthy: false };
       try {
-        return { running: true, healthy: true, pid, detail: await ping(portOf(config)) };
+        return { running: true, healthy: true, pid, detail: await ping(config.redis[role]) };
       } catch (error) {
         return { running: true, healthy: false, pid, detail: (error as Error).message };
       }
@@ -78,13 +121,21 @@ function redisService(role: Role): InfraService {
           `dir ${f.data}`,
           'save ""',
           'protected-mode yes',
+          // Sessions and jobs live here: clients sign in with the machine's password (.tenk/secrets.env).
+          ...(config.redis[role].password !== undefined ? [`requirepass ${config.redis[role].password}`] : []),
           ...roleSettings(config, role),
           '',
         ].join('\n'),
+        { mode: 0o600 },
       );
+      chmodSync(f.conf, 0o600);
       log(`starting on 127.0.0.1:${port}`);
       await runOrThrow('redis-server', [f.conf]);
-      if (!(await waitFor(async () => (await ping(port), true), 10_000))) throw new Error(`${name} did not answer PING within 10 s; see ${f.log}`);
+      if (!(await waitFor(async () => (await ping(config.redis[role]), true), 10_000))) throw new Error(`${name} did not answer PING within 10 s; see ${f.log}`);
+    },
+
+    async secure(config, log) {
+      await applyPassword(name, config.redis[role], log);
     },
 
     async stop(config) {

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Agent, request } from 'undici';
 import { createAccount, User } from '@tenk/accounts';
-import type { TenkConfig } from '@tenk/config';
+import { redisConnection, type TenkConfig } from '@tenk/config';
 import { createScratchDatabases } from '@tenk/database';
 import type { Shop } from '@tenk/shop';
 import { startEphemeralRedis, uniqueName, type EphemeralRedis } from '@tenk/testing';
@@ -82,7 +82,7 @@ export async function startCacheLabShop(context: LabContext, catalog: LabCatalog
       components: ['payment-sim', 'api', 'balancer'],
       env: { ...catalog.env, TENK_REDIS_CACHE_PORT: String(cacheRedis.port), TENK_REDIS_QUEUE_PORT: String(queueRedis.port), ...env },
     });
-    await expectOwnApis(cacheRedis.port, 2);
+    await expectOwnApis(cacheRedis, 2);
     const crashed = [...shop.processes.values()].filter((process) => process.state === 'crashed').map((process) => process.spec.name);
     if (crashed.length > 0) throw new Error(`${crashed.join(', ')} of the lab shop exited (a port taken by another run?); see .tenk/logs`);
     return { origin: shop.urls.shop, apis: shop.urls.apis, stop };
@@ -96,8 +96,8 @@ export async function startCacheLabShop(context: LabContext, catalog: LabCatalog
  * The lab ports are shared by every lab run on this machine: make sure the api instances that
  * answer are this run's (connected to this run's own cache Redis), not another run's.
  */
-async function expectOwnApis(cacheRedisPort: number, instances: number): Promise<void> {
-  const client = new Redis({ port: cacheRedisPort, lazyConnect: true, maxRetriesPerRequest: 1 });
+async function expectOwnApis(cacheRedis: EphemeralRedis, instances: number): Promise<void> {
+  const client = new Redis({ ...redisConnection(cacheRedis.endpoint), lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
     const list = (await client.call('CLIENT', 'LIST')) as string;

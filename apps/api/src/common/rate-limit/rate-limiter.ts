@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { InjectConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { queuePrefix } from '@tenk/messaging';
 
 /** One fixed window: at most `limit` events per `windowMs`, counted under `key`. */
@@ -36,8 +36,7 @@ export class RateLimiter implements OnModuleDestroy {
   constructor(@InjectConfig() config: TenkConfig, logger: PinoLogger) {
     logger.setContext(RateLimiter.name);
     this.#redis = new Redis({
-      host: config.redis.queue.host,
-      port: config.redis.queue.port,
+      ...redisConnection(config.redis.queue),
       keyPrefix: `${queuePrefix(config)}:rate:`,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
