@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import type { TenkConfig } from '@tenk/config';
+import { redisConnection, type TenkConfig } from '@tenk/config';
 import type { LoadSummary } from './machine-load';
 import { machineDescription, type MachineDescription } from './report';
 
@@ -67,7 +67,7 @@ export async function stackVersions(config: TenkConfig): Promise<Record<string, 
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = new Redis({ host: config.redis.cache.host, port: config.redis.cache.port, lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis({ ...redisConnection(config.redis.cache), lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await redis.connect();
     const match = /redis_version:(\S+)/.exec(await redis.info('server'));
