@@ -111,7 +111,7 @@ it('retries a failing handler in place past the session timeout without a rebala
   expect(await metric(app, 'tenk_kafka_messages_total', { group: groupId, outcome: 'processed' })).toBe(3);
   const registry = app.get(MetricsService).registry;
   const handleTimes = (await registry.getSingleMetric('tenk_kafka_handle_duration_seconds')!.get()).values;
-  expect(handleTimes.find((value) => value.metricName === 'tenk_kafka_handle_duration_seconds_count' && value.labels['group'] === groupId)?.value).toBe(3);
+  expect(handleTimes.find((value) => (value as { metricName?: string }).metricName === 'tenk_kafka_handle_duration_seconds_count' && value.labels['group'] === groupId)?.value).toBe(3);
   const lag = (await registry.getSingleMetric('tenk_kafka_consumer_lag')!.get()).values.filter((value) => value.labels['group'] === groupId);
   expect(lag.map((value) => [value.labels['partition'], value.value])).toEqual([['0', 0]]); // set after the last batch: nothing left behind
 });
