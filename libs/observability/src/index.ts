@@ -20,6 +20,7 @@ export {
   extractTraceContext,
   currentTraceparent,
   traceparentOf,
+  untraced,
   SpanKind,
   SpanStatusCode,
   type Span,

@@ -1,6 +1,6 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '@tenk/config';
-import { activeTraceIds, currentTraceparent, extractTraceContext, inSpan, injectTraceContext, startTracing, stopTracing, tracingEnabled, SpanKind } from './tracing';
+import { activeTraceIds, currentTraceparent, extractTraceContext, inSpan, injectTraceContext, startTracing, stopTracing, traceparentOf, tracer, tracingEnabled, untraced, SpanKind } from './tracing';
 
 const PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const UNSAMPLED_PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
@@ -42,6 +42,23 @@ describe('tracing', () => {
       expect(currentTraceparent()).toMatch(/-00$/);
     });
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('keeps background rounds out of every trace, except spans given a parent of their own', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'test', config: loadConfig({}).tracing, exporter });
+    let header: string | undefined;
+    await inSpan('request that nudged the loop', {}, () =>
+      untraced(async () => {
+        await inSpan('poll round', {}, () => undefined); // not recorded
+        const publish = tracer().startSpan('publish', {}, extractTraceContext({ traceparent: PARENT }));
+        header = traceparentOf(publish);
+        publish.end();
+      }),
+    );
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['publish', 'request that nudged the loop']);
+    expect(exporter.getFinishedSpans()[0].spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(header).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
   });
 
   it('records a failure on the span and rethrows it', async () => {

@@ -1,5 +1,5 @@
-import { context, propagation, trace, type Context, type Span, type SpanOptions, type Tracer, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, propagation, ROOT_CONTEXT, trace, type Context, type Span, type SpanOptions, type Tracer, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -94,13 +94,27 @@ export function currentTraceparent(from: Context = context.active()): string | u
 
 /** A span's own `traceparent` (what a message it sends carries), without making it active. */
 export function traceparentOf(span: Span): string | undefined {
-  return currentTraceparent(trace.setSpan(context.active(), span));
+  return currentTraceparent(trace.setSpan(ROOT_CONTEXT, span));
 }
 
-/** The context a carrier's `traceparent` continues (the active one when it has none). */
+/**
+ * The context a carrier's `traceparent` continues: a message or request names its own parent,
+ * so nothing of the ambient context is kept (a carrier without one starts a new trace). No
+ * carrier at all: the active context.
+ */
 export function extractTraceContext(carrier: TraceCarrier | undefined): Context {
   if (!active || !carrier) return context.active();
-  return propagation.extract(context.active(), carrier, HEADER_GETTER);
+  return propagation.extract(ROOT_CONTEXT, carrier, HEADER_GETTER);
+}
+
+/**
+ * Runs background work (a poll loop's round) outside every trace: spans started in it without
+ * an explicit parent are not recorded, and it does not hang under whichever request happened
+ * to schedule it (a timer keeps the context it was created in, round after round).
+ */
+export function untraced<T>(work: () => T): T {
+  if (!active) return work();
+  return context.with(suppressTracing(ROOT_CONTEXT), work);
 }
 
 /** Reads header values that may be strings, Buffers (Kafka) or arrays (Node's http). */

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PORT_VARIABLES, type TenkConfig } from '@tenk/config';
@@ -164,6 +164,12 @@ export class JaegerUnavailable extends Error {
   }
 }
 
+/** The last error Jaeger logged (its log is one line per event). */
+function lastError(log: string): string {
+  const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+  return [...lines].reverse().find((line) => /^Error: /.test(line))?.slice(7) ?? 'no error logged';
+}
+
 function lastLines(text: string): string {
   return text.trim().split('\n').slice(-10).join('\n');
 }
@@ -204,10 +210,11 @@ export const jaeger: InfraService = {
     const f = files(config);
     if (!livePid(f.pid)) {
       const { uiPort, grpcPort, otlpPort } = config.tracing.jaeger;
+      const binary = await ensureBinary(config, log);
+      // After the build (minutes): a port free before it may not be any more.
       await ensurePortFree('jaeger', uiPort, PORT_VARIABLES.jaegerUi);
       await ensurePortFree('jaeger', grpcPort, PORT_VARIABLES.jaegerGrpc);
       await ensurePortFree('jaeger', otlpPort, PORT_VARIABLES.jaegerOtlp);
-      const binary = await ensureBinary(config, log);
       writeFileSync(f.yaml, jaegerConfig(config));
       log(`starting on 127.0.0.1:${uiPort} (UI, query API), OTLP/HTTP :${otlpPort}`);
       const out = openSync(f.log, 'a');
@@ -217,7 +224,14 @@ export const jaeger: InfraService = {
       child.unref();
       writeFileSync(f.pid, String(child.pid));
     }
-    if (!(await waitFor(async () => (await this.status(config)).healthy, 30_000, 300))) throw new Error(`jaeger did not start within 30 s; see ${f.log}`);
+    let exited = false;
+    const ready = await waitFor(async () => {
+      const state = await this.status(config);
+      exited = !state.running;
+      return state.healthy || exited;
+    }, 30_000, 300);
+    if (exited) throw new Error(`jaeger exited at start: ${lastError(f.log)}; see ${f.log}`);
+    if (!ready) throw new Error(`jaeger did not start within 30 s; see ${f.log}`);
   },
 
   async stop(config) {

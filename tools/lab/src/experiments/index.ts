@@ -8,6 +8,7 @@ import { stampedeExperiment } from './stampede';
 import { shardsExperiment } from './shards';
 import { indexesExperiment } from './indexes';
 import { replicaExperiment } from './replica';
+import { tracingExperiment } from './tracing';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -22,4 +23,5 @@ export const EXPERIMENTS: Experiment[] = [
   shardsExperiment,
   indexesExperiment,
   replicaExperiment,
+  tracingExperiment,
 ];

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { extractTraceContext, markFailed, SpanKind, traceparentOf, tracer, tracingEnabled, type Span } from '@tenk/observability';
+import { extractTraceContext, markFailed, SpanKind, traceparentOf, tracer, tracingEnabled, untraced, type Span } from '@tenk/observability';
 import type { OutboxMessage, OutboxPublisher } from './outbox-publisher';
 
 export interface OutboxShard {
@@ -110,7 +110,9 @@ class ShardLoop {
 
   /** One batch; concurrent calls share it. */
   tick(): Promise<number> {
-    this.#running ??= this.#publishBatch().finally(() => {
+    // A round is no trace of its own (nor part of the request that nudged it): only the rows'
+    // publish spans are recorded, each under the request that wrote its row.
+    this.#running ??= untraced(() => this.#publishBatch()).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
