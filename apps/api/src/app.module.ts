@@ -16,6 +16,7 @@ import { AuthModule } from './auth/auth.module';
 import type { SessionUser } from './auth/session-user';
 import { CatalogModule } from './catalog/catalog.module';
 import { ErrorsModule } from './errors/errors.module';
+import { LoadSheddingModule } from './load-shedding/load-shedding.module';
 import { PaymentsModule } from './payments/payments.module';
 import { OrdersModule } from './orders/orders.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
@@ -41,6 +42,7 @@ export class AppModule {
         // The api only enqueues: without the queue Redis it still serves the catalog.
         MessagingModule.forRoot({ queues: [QUEUES.video, QUEUES.mail, QUEUES.report], kafka: true, queueRedisCritical: false }),
         ResilienceModule,
+        LoadSheddingModule,
         SwitchesModule,
         ErrorsModule,
         AuthModule,

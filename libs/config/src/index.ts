@@ -20,6 +20,7 @@ export { X264_PRESETS, type MediaConfig, type VideoLimits, type UploadQuotas, ty
 export { STORAGE_DRIVERS, type StorageConfig, type StorageDriver } from './sections/storage';
 export type { MessagingConfig, JobQueueSettings, KafkaConsumerSettings } from './sections/messaging';
 export type { ReportsConfig } from './sections/reports';
+export type { SheddingConfig } from './sections/shedding';
 export { parseByteSize, formatByteSize } from './sections/byte-size';
 export type { DataRoutingConfig, ReplicaRoutingConfig, ShardingConfig } from './sections/data-routing';
 export type { OrdersConfig, OutboxRelayConfig } from './sections/orders';

@@ -18,6 +18,7 @@ import { MessagingConfig, readMessaging } from './sections/messaging';
 import { ReportsConfig, readReports } from './sections/reports';
 import { TracingConfig, readTracing } from './sections/tracing';
 import { withStackSecrets } from './stack-secrets';
+import { SheddingConfig, readShedding } from './sections/shedding';
 
 export interface TenkConfig {
   runtime: RuntimeConfig;
@@ -37,6 +38,7 @@ export interface TenkConfig {
   orders: OrdersConfig;
   cache: CacheConfig;
   tracing: TracingConfig;
+  shedding: SheddingConfig;
 }
 
 /**
@@ -66,6 +68,7 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
     orders: readOrders(reader),
     cache: readCache(reader),
     tracing: readTracing(reader),
+    shedding: readShedding(reader),
   };
   checkDistinctPorts(config, reader);
   reader.throwIfInvalid();

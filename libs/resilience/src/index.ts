@@ -10,3 +10,6 @@ export { Bulkhead } from './decorators/bulkhead.decorator';
 export { CircuitOpenError, CallTimeoutError, BulkheadFullError, isCircuitOpenError, isCallTimeoutError, isBulkheadFullError, isRejection } from './errors';
 export type { BreakerState, BreakerTransition, WindowSnapshot } from './breaker/breaker-state';
 export type { BreakerSnapshot } from './breaker/managed-breaker';
+export { LoadShedder, SHED_PRIORITIES, boundsFor, type ShedPriority, type LoadShedderSettings, type ShedBounds } from './load-shedding/load-shedder';
+export { EventLoopPressure, type PressureSample, type PressureSource } from './load-shedding/event-loop-pressure';
+export { sheddingMiddleware } from './load-shedding/shedding.middleware';

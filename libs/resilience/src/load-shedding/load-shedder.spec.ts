@@ -1,0 +1,60 @@
+import { LoadShedder, type LoadShedderSettings } from './load-shedder';
+import type { PressureSample, PressureSource } from './event-loop-pressure';
+
+class ManualPressure implements PressureSource {
+  listener: ((sample: PressureSample) => void) | null = null;
+  start(onSample: (sample: PressureSample) => void): void {
+    this.listener = onSample;
+  }
+  stop(): void {
+    this.listener = null;
+  }
+  emit(delayMs: number, utilization: number): void {
+    this.listener?.({ delayMs, utilization });
+  }
+}
+
+const settings: LoadShedderSettings = { enabled: true, delayMs: 100, utilization: 0.99, intervalMs: 100, retryAfterSeconds: 1 };
+
+describe('LoadShedder', () => {
+  it('sheds low priority first, high priority last, never exempt, and only until the next calm sample', () => {
+    const pressure = new ManualPressure();
+    const shedder = new LoadShedder(settings, pressure);
+    shedder.start();
+    expect(shedder.bounds).toEqual({ low: { delayMs: 50, utilization: 0.94 }, normal: { delayMs: 100, utilization: 0.99 }, high: { delayMs: 400, utilization: Number.POSITIVE_INFINITY } });
+
+    pressure.emit(60, 0.5);
+    expect(['low', 'normal', 'high', 'exempt'].map((p) => shedder.shouldShed(p as 'low'))).toEqual([true, false, false, false]);
+    pressure.emit(150, 0.5);
+    expect(['low', 'normal', 'high'].map((p) => shedder.shouldShed(p as 'low'))).toEqual([true, true, false]);
+    // A loop busy all the time but still on time: browsing and the rest are shed, checkout never for that alone.
+    pressure.emit(5, 1);
+    expect(['low', 'normal', 'high'].map((p) => shedder.shouldShed(p as 'low'))).toEqual([true, true, false]);
+    pressure.emit(500, 0.2);
+    expect(shedder.shouldShed('high')).toBe(true);
+    expect(shedder.shouldShed('exempt')).toBe(false);
+    pressure.emit(2, 0.3);
+    expect(['low', 'normal', 'high'].map((p) => shedder.shouldShed(p as 'low'))).toEqual([false, false, false]);
+    expect(shedder.shed).toEqual([3, 2, 1]);
+  });
+
+  it('tells its listener when the set of shed priorities changes, and does nothing when disabled', () => {
+    const pressure = new ManualPressure();
+    const shedder = new LoadShedder(settings, pressure);
+    const changes: boolean[][] = [];
+    shedder.onChange((shedding) => changes.push([...shedding]));
+    shedder.start();
+    pressure.emit(60, 0);
+    pressure.emit(70, 0);
+    pressure.emit(1, 0);
+    expect(changes).toEqual([
+      [true, false, false],
+      [false, false, false],
+    ]);
+    const off = new ManualPressure();
+    new LoadShedder({ ...settings, enabled: false }, off).start();
+    expect(off.listener).toBeNull();
+    // Utilization 1 (100%): left out for every priority, only delay counts.
+    expect(new LoadShedder({ ...settings, utilization: 1 }, new ManualPressure()).bounds.low.utilization).toBe(Number.POSITIVE_INFINITY);
+  });
+});
