@@ -1,4 +1,4 @@
-import { ApiError, parseRetryAfter, problemsOf, withQuery } from './api';
+import { ApiError, parseRetryAfter, problemsOf, retryDelayMs, withQuery } from './api';
 
 describe('api helpers', () => {
   it('reads every problem from a Nest error body', () => {
@@ -28,5 +28,17 @@ describe('api helpers', () => {
     const error = new ApiError(429, ['too many failed sign-ins for this account; try again in 60 s'], 60);
     expect(error.message).toBe('too many failed sign-ins for this account; try again in 60 s');
     expect(error).toMatchObject({ status: 429, retryAfterSeconds: 60 });
+  });
+
+  it('retries a refused read after Retry-After with up to half again of jitter, twice at most; never a POST', () => {
+    const busy = new ApiError(503, ['busy'], 1);
+    expect(retryDelayMs('GET', busy, 0, () => 0)).toBe(1000);
+    expect(retryDelayMs('GET', busy, 1, () => 1)).toBe(1500);
+    expect(retryDelayMs('GET', busy, 2, () => 0)).toBeNull();
+    expect(retryDelayMs('POST', busy, 0, () => 0)).toBeNull();
+    expect(retryDelayMs('GET', new ApiError(429, ['slow down'], 2), 0, () => 0.5)).toBe(2500);
+    expect(retryDelayMs('GET', new ApiError(503, ['busy'], 60), 0, () => 0)).toBeNull();
+    expect(retryDelayMs('GET', new ApiError(502, ['bad gateway']), 0, () => 0)).toBeNull();
+    expect(retryDelayMs('GET', new ApiError(503, ['busy']), 0, () => 0)).toBe(1000);
   });
 });

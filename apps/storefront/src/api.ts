@@ -49,7 +49,54 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A refused read is tried again after the Retry-After the shop gave (503: busy; 429: too many),
+ * at most twice, each wait stretched by up to half again at random so the clients a busy
+ * moment refused together do not all come back in the same instant. Only GET and HEAD: a POST
+ * is never repeated here (a checkout is retried by the person, with the same idempotency key).
+ * A wait longer than MAX_RETRY_WAIT_SECONDS is left to the person.
+ */
+export const READ_RETRIES = 2;
+export const MAX_RETRY_WAIT_SECONDS = 10;
+
+/** How long to wait before retrying a refused read, in ms; null when it should not be retried. */
+export function retryDelayMs(method: string, error: ApiError, attempt: number, random: () => number = Math.random): number | null {
+  if (method !== 'GET' && method !== 'HEAD') return null;
+  if (error.status !== 503 && error.status !== 429) return null;
+  if (attempt >= READ_RETRIES) return null;
+  const seconds = error.retryAfterSeconds ?? 1;
+  if (seconds > MAX_RETRY_WAIT_SECONDS) return null;
+  return Math.round(Math.max(seconds, 0.1) * 1000 * (1 + random() / 2));
+}
+
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await requestOnce<T>(method, path, options);
+    } catch (error) {
+      const delay = error instanceof ApiError ? retryDelayMs(method, error, attempt) : null;
+      if (delay === null) throw error;
+      await sleep(delay, options.signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function requestOnce<T>(method: string, path: string, options: RequestOptions): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;

@@ -1,4 +1,4 @@
-import { isApiError, post } from '../api';
+import { isApiError, post, type ApiError } from '../api';
 import { cartFingerprint, cartTotal, EMPTY_CART, orderBody } from '../cart';
 import { cart, saveCart } from '../cart-store';
 import { h } from '../dom';
@@ -42,7 +42,7 @@ export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
       // a 503 may hide an order that was made; a 409 may mean it is still being made). Only a
       // 422 says the key belongs to another order; a changed cart gets a new key by itself.
       if (isApiError(error, 422)) forgetCheckoutKey(sessionStorage);
-      status.replaceChildren(errorBox(error));
+      status.replaceChildren(isApiError(error, 503) ? notPlaced(error) : errorBox(error));
     }
     pending = false;
     button.disabled = false;
@@ -73,3 +73,16 @@ export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
     status,
   );
 };
+
+/**
+ * A 503 at checkout (the shop at capacity, an instance shedding load, payments unavailable):
+ * the order was not made and nothing was charged. Said plainly, with when to try again; the
+ * cart and the idempotency key are kept, so pressing the button again cannot order twice.
+ */
+function notPlaced(error: ApiError): HTMLElement {
+  const when = error.retryAfterSeconds === undefined ? 'in a moment' : `in ${error.retryAfterSeconds} s`;
+  // The api says why (payments unavailable, ...); the balancer's own refusal is technical text.
+  const said = error.problems[0] ?? '';
+  const why = said === '' || said.startsWith('503 ') || said.startsWith('the shop had a problem') ? 'the shop is too busy to take it right now' : said.replace(/[.;]?\s*(retry|try again).*$/i, '');
+  return h('div', { class: 'notice notice-error', role: 'alert' }, `Your order was not placed (${why}). Nothing was charged and your cart is kept: please press "Place order" again ${when}.`);
+}
