@@ -43,6 +43,29 @@ describe('Upstream', () => {
     for (let i = 0; i < 3; i++) expect(api.pick(new Attempt(), 2000)).not.toBe(peer);
   });
 
+  it('resets every failure count when no peer is usable (nginx quick recovery): one null pick, then the peers again', () => {
+    const api = upstream([peerConfig('10.0.0.1:80', { maxFails: 1, failTimeoutMs: 60_000 }), peerConfig('10.0.0.2:80', { maxFails: 1, failTimeoutMs: 60_000 })]);
+    for (const peer of api.peers) {
+      api.pick(new Attempt(), 1000);
+      api.release(peer, true, 1000);
+    }
+    expect(api.pick(new Attempt(), 2000)).toBeNull();
+    expect(api.recoveries).toBe(1);
+    expect(api.peers.map((peer) => peer.fails)).toEqual([0, 0]);
+    expect(api.pick(new Attempt(), 2001)).not.toBeNull();
+  });
+
+  it('tells "at max_conns" (wait or 503) from "down or failing" (502)', () => {
+    const api = upstream([peerConfig('10.0.0.1:80', { maxConns: 1 }), peerConfig('10.0.0.2:80', { maxConns: 1 })]);
+    api.pick(new Attempt(), 0);
+    api.pick(new Attempt(), 0);
+    expect(api.pick(new Attempt(), 0)).toBeNull();
+    expect(api.isAtCapacity(0)).toBe(true);
+    expect(api.inFlight()).toEqual({ inFlight: 2, limit: 2 });
+    for (const peer of api.peers) peer.down = true;
+    expect(api.isAtCapacity(0)).toBe(false);
+  });
+
   it('never takes out a single peer for failures (nowhere else to go), as nginx', () => {
     const api = upstream([peerConfig('10.0.0.1:80', { maxFails: 1 })]);
     const peer = api.pick(new Attempt(), 0)!;
