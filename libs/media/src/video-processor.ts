@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter, Histogram } from 'prom-client';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { MetricsService } from '@tenk/observability';
+import { inSpan, MetricsService } from '@tenk/observability';
 import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 import { VideoNotFoundError } from './errors';
 import { probeVideo } from './ffmpeg/probe';
@@ -64,8 +64,12 @@ export class VideoProcessor {
       const result = await this.store.withLocalFile(video.sourceKey, async (file) => {
         // The api probed this file at upload; check it again rather than trust the row: the
         // container read and the limits hold here even for a file that never went through it.
-        const probe = await probeVideo(media.ffprobePath, file, media.limits);
-        return transcode(
+        const probe = await inSpan('ffprobe', { attributes: { 'tenk.video.id': videoId } }, async (span) => {
+          const probed = await probeVideo(media.ffprobePath, file, media.limits);
+          span.setAttributes({ 'tenk.video.container': probed.container.label, 'tenk.video.duration_s': probed.durationSeconds, 'tenk.video.width': probed.width, 'tenk.video.height': probed.height });
+          return probed;
+        });
+        return inSpan('ffmpeg transcode', { attributes: { 'tenk.video.id': videoId, 'tenk.ffmpeg.preset': media.x264Preset } }, () => transcode(
           { file, container: probe.container, durationSeconds: probe.durationSeconds, width: probe.width, height: probe.height, hasAudio: probe.hasAudio },
           work,
           {
@@ -79,7 +83,7 @@ export class VideoProcessor {
           },
           progress.report,
           options.signal,
-        );
+        ));
       });
       // Files of an earlier, failed run may linger (HLS segment counts differ): start clean.
       await this.store.deletePrefix(videoKeys.hlsPrefix(videoId));
@@ -88,7 +92,7 @@ export class VideoProcessor {
       const renditions: StoredRendition[] = [];
       for (const rendition of result.renditions) {
         const key = videoKeys.rendition(videoId, rendition.name);
-        const stored = await this.store.putFile(key, rendition.file);
+        const stored = await inSpan(`store rendition ${rendition.name}`, { attributes: { 'tenk.video.rendition': rendition.name, 'tenk.video.width': rendition.width, 'tenk.video.height': rendition.height } }, () => this.store.putFile(key, rendition.file));
         filesBytes += stored.size;
         renditions.push({ name: rendition.name, key, width: rendition.width, height: rendition.height, bytes: stored.size });
       }
