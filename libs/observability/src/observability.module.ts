@@ -10,7 +10,7 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { loggerOptions } from './logger';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { HttpTracingMiddleware, requestTraceIds } from './tracing/http-tracing.middleware';
+import { HttpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { OBSERVABILITY_OPTIONS_TYPE, ObservabilityConfigurableModule } from './observability.module-definition';
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
@@ -39,8 +39,6 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
             pinoHttp: {
               ...loggerOptions({ service: options.service, level: config.runtime.logLevel }),
               genReqId: requestId,
-              // The access line carries the request's trace (set by HttpTracingMiddleware).
-              customProps: (req: IncomingMessage) => requestTraceIds(req) ?? {},
               autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
                 error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',

@@ -4,13 +4,14 @@ import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { extractTraceContext, tracer, tracingEnabled } from './tracing';
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
-const SPAN_IDS = Symbol.for('tenk.traceIds');
 
 /**
  * One SERVER span per HTTP request (health and metrics probes left out): it continues the
  * caller's trace from `traceparent` (the balancer's span) or starts one, is active while the
  * route runs (so spans and log lines below it join the trace), and ends with the response's
- * status and the matched route template. Nothing at all when tracing is off.
+ * status and the matched route template. Nothing at all when tracing is off. The access log
+ * line is written when the response finishes, inside this context: the logger's mixin gives it
+ * the request's trace_id and span_id.
  */
 @Injectable()
 export class HttpTracingMiddleware implements NestMiddleware {
@@ -18,8 +19,6 @@ export class HttpTracingMiddleware implements NestMiddleware {
     if (!tracingEnabled() || QUIET_PATHS.test(req.originalUrl)) return next();
     const parent = extractTraceContext(req.headers);
     const span = tracer().startSpan(`${req.method} ${req.baseUrl}${req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.originalUrl.split('?')[0] } }, parent);
-    const ids = span.spanContext();
-    (req as unknown as Record<symbol, unknown>)[SPAN_IDS] = { trace_id: ids.traceId, span_id: ids.spanId };
     res.once('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path;
       if (route) {
@@ -38,9 +37,4 @@ export class HttpTracingMiddleware implements NestMiddleware {
     });
     context.with(trace.setSpan(parent, span), next);
   }
-}
-
-/** The trace ids the tracing middleware gave a request (for its access log line). */
-export function requestTraceIds(req: unknown): { trace_id: string; span_id: string } | undefined {
-  return (req as Record<symbol, { trace_id: string; span_id: string } | undefined>)[SPAN_IDS];
 }
