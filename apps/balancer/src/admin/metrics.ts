@@ -76,6 +76,9 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     { labels: { kind: 'timeout' }, value: stats.upstreamTimeouts },
   ]);
   add('tenk_balancer_retries_total', 'Attempts passed to another peer (proxy_next_upstream).', 'counter', () => one(stats.retries));
+  add('tenk_balancer_access_log_dropped_bytes_total', 'Access-log bytes dropped because the log\'s reader fell more than 8 MiB behind.', 'counter', () =>
+    one([...source.generation.sinks.values()].reduce((total, sink) => total + sink.droppedBytes, 0)),
+  );
   add('tenk_balancer_websockets_active', 'Open upgraded (WebSocket) connections.', 'gauge', () => one(stats.websocketsActive));
   add('tenk_balancer_websockets_total', 'Upgraded (WebSocket) connections opened.', 'counter', () => one(stats.websocketsTotal));
   add('tenk_balancer_config_reloads_total', 'Configuration reloads, by result.', 'counter', () => [
