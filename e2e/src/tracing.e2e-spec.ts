@@ -1,4 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeTestVideo } from '@tenk/media';
 import { loadConfig } from '@tenk/config';
 import { eventually } from '@tenk/testing';
 import { E2E_ENV } from '../support/e2e-env';
@@ -47,6 +51,30 @@ async function readTrace(traceId: string): Promise<Hop[]> {
   }));
 }
 
+/** A new sampled trace the client starts: the balancer continues it, so its id is known here. */
+function clientTrace(): { traceId: string; clientSpan: string; traceparent: string } {
+  const traceId = randomBytes(16).toString('hex');
+  const clientSpan = randomBytes(8).toString('hex');
+  return { traceId, clientSpan, traceparent: `00-${traceId}-${clientSpan}-01` };
+}
+
+/** Polls Jaeger until `complete` holds for the trace's spans; the error lists what it had. */
+async function waitForTrace(traceId: string, complete: (hops: Hop[]) => boolean, what: string): Promise<Hop[]> {
+  let hops: Hop[] = [];
+  await eventually(
+    async () => {
+      hops = await readTrace(traceId);
+      return complete(hops);
+    },
+    `trace ${traceId} never reached ${what}`,
+    120_000,
+    1_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; it has: ${hops.map((hop) => `${hop.service}:${hop.name}`).join(', ') || 'nothing'}`);
+  });
+  return hops;
+}
+
 const jaegerRuns = async () => (await fetch(`${JAEGER}/api/services`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true;
 
 /**
@@ -54,7 +82,7 @@ const jaegerRuns = async () => (await fetch(`${JAEGER}/api/services`, { signal: 
  * Jaeger's query API with every hop in it: the balancer's span, the api's POST /orders (shard,
  * the payment call's breaker state), the outbox relay's publish to orders.events, and the
  * mailer's consumer, its Bull job and the SMTP send, each under the one before it, and the
- * reports consumer beside the mailer's.
+ * reports consumer beside the mailer's. And a video upload: api -> Bull video -> media-worker.
  */
 describe('tracing: one order from the balancer to the confirmation mail', () => {
   beforeAll(async () => {
@@ -127,5 +155,37 @@ describe('tracing: one order from the balancer to the confirmation mail', () => 
     expect(job!.tags['tenk.queue.wait_ms']).toEqual(expect.any(Number));
     // The reports consumer reads the same event under the same producer span.
     expect(find('reports', 'orders.events process')!.parent).toBe(publish!.id);
+  });
+
+  it('follows a video upload: api -> Bull video -> media-worker (ffprobe, transcode, each rendition)', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tenk-e2e-tracing-'));
+    try {
+      const owner = await ShopClient.customer('tracing-video');
+      const source = readFileSync(await makeTestVideo(path.join(work, 'testsrc-2s.mp4'), { seconds: 2, width: 640, height: 360 }));
+      const { traceId, clientSpan, traceparent } = clientTrace();
+      const upload = await owner.request('POST', '/videos', { raw: { contentType: 'video/mp4', data: source }, headers: { traceparent } });
+      expect(upload.status).toBe(202);
+      // The job's span ends last (after its renditions are stored): once it is there, all are.
+      const done = (hops: Hop[]) => hops.some((hop) => hop.service === 'media-worker' && hop.name === 'video process');
+      const hops = await waitForTrace(traceId, done, 'the media-worker');
+      const one = (service: string, name: string | RegExp) => hops.find((hop) => hop.service === service && (typeof name === 'string' ? hop.name === name : name.test(hop.name)));
+      const balancer = one('balancer', /^POST /);
+      const api = one('api', 'POST /videos');
+      const job = one('media-worker', 'video process');
+      const probe = one('media-worker', 'ffprobe');
+      const transcode = one('media-worker', 'ffmpeg transcode');
+      expect(balancer?.parent).toBe(clientSpan);
+      expect(api?.parent).toBe(balancer?.id);
+      expect(job?.parent).toBe(api?.id);
+      expect(job?.tags['tenk.queue.wait_ms']).toEqual(expect.any(Number));
+      expect(probe?.parent).toBe(job?.id);
+      expect(probe?.tags['tenk.video.duration_s']).toEqual(expect.any(Number));
+      expect(transcode?.parent).toBe(job?.id);
+      const renditions = hops.filter((hop) => hop.name.startsWith('store rendition'));
+      expect(renditions.length).toBeGreaterThan(0);
+      expect(renditions.every((hop) => hop.parent === job?.id)).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
