@@ -45,6 +45,8 @@ describe('the docs-number check itself', () => {
 
   it('accepts the number as the docs round it, with separators and units', () => {
     expect(check('p99 [23 ms](results/x.json "measurements.cache on.p99_ms"), [0.45x](results/x.json "measurements.cache on.ratio"), [1,096 MiB](results/x.json "measurements.cache on.label"), [44.5](results/x.json "checks.0.actual")')).toEqual([null, null, null, null]);
+    // Prettier writes link titles in single quotes.
+    expect(check("[0.4](results/x.json 'measurements.cache on.ratio')")).toEqual([null]);
   });
 
   it('names a number that is not what the file says, a missing field and a missing file', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * A number the docs quote from a result names its file and field, as a Markdown link whose
- * title is the field's path in the JSON:
+ * title (in double or single quotes) is the field's path in the JSON:
  *
  *     [94.5%](../../tools/lab/results/cache.json "measurements.result.reduction_percent")
  *
@@ -23,13 +23,13 @@ export interface QuotedNumber {
   field: string;
 }
 
-const RESULT_LINK = /\[([^\]]+)\]\(((?:[^)\s]*\/)?results\/[^)\s]+\.json)\s+"([^"]+)"\)/g;
+const RESULT_LINK = /\[([^\]]+)\]\(((?:[^)\s]*\/)?results\/[^)\s]+\.json)\s+(?:"([^"]+)"|'([^']+)')\)/g;
 
 export function quotedNumbers(doc: string, markdown = readFileSync(doc, 'utf8')): QuotedNumber[] {
   const found: QuotedNumber[] = [];
   for (const [index, line] of markdown.split('\n').entries()) {
     for (const match of line.matchAll(RESULT_LINK)) {
-      found.push({ doc, line: index + 1, text: match[1], file: path.resolve(path.dirname(doc), match[2]), field: match[3] });
+      found.push({ doc, line: index + 1, text: match[1], file: path.resolve(path.dirname(doc), match[2]), field: match[3] ?? match[4] });
     }
   }
   return found;
