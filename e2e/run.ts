@@ -16,5 +16,9 @@ for (const [entry, args] of [
   const result = spawnSync(process.execPath, [...register, path.join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
-const jest = spawnSync(process.execPath, [path.join(root, 'node_modules/.bin/jest'), '-c', path.join(root, 'e2e/jest.config.cjs'), '--runInBand', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const jest = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules/.bin/jest'), '-c', path.join(root, 'e2e/jest.config.cjs'), '--runInBand', ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit' },
+);
 process.exit(jest.status ?? 1);

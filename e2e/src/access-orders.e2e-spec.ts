@@ -21,22 +21,38 @@ describeWhenLanded('orders')('orders: each customer sees only their own', () => 
   let order: Order;
 
   beforeAll(async () => {
-    [alice, bob, admin, product] = await Promise.all([ShopClient.customer('alice'), ShopClient.customer('bob'), ShopClient.admin(), someProduct()]);
-    const placed = await alice.request<Order>('POST', '/orders', { body: { lines: [{ productId: product.id, quantity: 1 }] }, headers: { 'Idempotency-Key': randomUUID() } });
+    [alice, bob, admin, product] = await Promise.all([
+      ShopClient.customer('alice'),
+      ShopClient.customer('bob'),
+      ShopClient.admin(),
+      someProduct(),
+    ]);
+    const placed = await alice.request<Order>('POST', '/orders', {
+      body: { lines: [{ productId: product.id, quantity: 1 }] },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
     expect(placed.status).toBe(201);
     order = placed.body;
   });
 
   it('refuses an order from someone not signed in (401)', async () => {
-    const reply = await new ShopClient().request('POST', '/orders', { body: { lines: [{ productId: product.id, quantity: 1 }] }, headers: { 'Idempotency-Key': randomUUID() } });
+    const reply = await new ShopClient().request('POST', '/orders', {
+      body: { lines: [{ productId: product.id, quantity: 1 }] },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
     expect(reply.status).toBe(401);
   });
 
   it('makes one order for one Idempotency-Key, however often it is sent (a double click)', async () => {
-    const list = async () => (await alice.request<{ items: Order[] }>('GET', `/customers/${alice.user!.id}/orders?limit=100`)).body.items.map((item) => item.id);
+    const list = async () =>
+      (await alice.request<{ items: Order[] }>('GET', `/customers/${alice.user!.id}/orders?limit=100`)).body.items.map((item) => item.id);
     const before = await list();
     const key = randomUUID();
-    const send = () => alice.request<Order>('POST', '/orders', { body: { lines: [{ productId: product.id, quantity: 2 }] }, headers: { 'Idempotency-Key': key } });
+    const send = () =>
+      alice.request<Order>('POST', '/orders', {
+        body: { lines: [{ productId: product.id, quantity: 2 }] },
+        headers: { 'Idempotency-Key': key },
+      });
     const both = await Promise.all([send(), send()]);
     // The second of two concurrent sends may find the first still in progress (409, retry later).
     for (const reply of both) expect([201, 409]).toContain(reply.status);

@@ -37,7 +37,10 @@ describe('cross-site request forgery', () => {
     const customer = await ShopClient.customer('csrf-form');
     const form = `email=${encodeURIComponent(customer.user!.email)}&password=${encodeURIComponent(PASSWORD)}`;
     const raw = { data: new TextEncoder().encode(form), contentType: 'application/x-www-form-urlencoded' };
-    const crossSite = await new ShopClient().request('POST', '/auth/login', { raw, headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await new ShopClient().request('POST', '/auth/login', {
+      raw,
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     expect(crossSite.status).toBe(403);
     expect(crossSite.body['message']).toContain('refused a request from another site');
     expect(crossSite.headers.getSetCookie()).toEqual([]);
@@ -48,7 +51,10 @@ describe('cross-site request forgery', () => {
 
   it("refuses cross-site JSON riding on the visitor's cookie (403), and lets the shop's own pages through", async () => {
     const customer = await ShopClient.customer('csrf-json');
-    const forged = await customer.request('POST', '/auth/logout', { body: {}, headers: { origin: 'http://127.0.0.1:18082', 'sec-fetch-site': 'same-site' } });
+    const forged = await customer.request('POST', '/auth/logout', {
+      body: {},
+      headers: { origin: 'http://127.0.0.1:18082', 'sec-fetch-site': 'same-site' },
+    });
     expect(forged.status).toBe(403);
     expect((await customer.request('GET', '/auth/me')).status).toBe(200);
     const own = await customer.request('POST', '/auth/logout', { headers: { origin: shopUrl(), 'sec-fetch-site': 'same-origin' } });
@@ -61,7 +67,10 @@ describe('a stranger guessing a password', () => {
   it('slows the stranger after 5 failures, and the owner still signs in from their own address', async () => {
     const victim = await ShopClient.customer('guessed');
     const stranger = new ShopClient(undefined, newClientAddress());
-    for (let i = 0; i < 5; i += 1) expect((await stranger.request('POST', '/auth/login', { body: { email: victim.user!.email, password: `guess number ${i}` } })).status).toBe(401);
+    for (let i = 0; i < 5; i += 1)
+      expect(
+        (await stranger.request('POST', '/auth/login', { body: { email: victim.user!.email, password: `guess number ${i}` } })).status,
+      ).toBe(401);
     const slowed = await stranger.request('POST', '/auth/login', { body: { email: victim.user!.email, password: PASSWORD } });
     expect(slowed.status).toBe(429);
     expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -74,28 +83,42 @@ describe('a stranger guessing a password', () => {
 describe('sign-up', () => {
   it('refuses a flood from one address with a 429 naming the limit', async () => {
     const flooder = new ShopClient(undefined, newClientAddress());
-    for (let i = 0; i < 10; i += 1) expect((await flooder.request('POST', '/users', { body: { email: uniqueEmail('flood'), name: 'Flood', password: PASSWORD } })).status).toBe(201);
+    for (let i = 0; i < 10; i += 1)
+      expect(
+        (await flooder.request('POST', '/users', { body: { email: uniqueEmail('flood'), name: 'Flood', password: PASSWORD } })).status,
+      ).toBe(201);
     const refused = await flooder.request('POST', '/users', { body: { email: uniqueEmail('flood'), name: 'Flood', password: PASSWORD } });
     expect(refused.status).toBe(429);
-    expect(refused.body['message']).toMatch(/too many sign-ups from your address: at most 10 in 1 h \(TENK_SIGNUP_MAX_PER_CLIENT\); try again in \d+ s/);
+    expect(refused.body['message']).toMatch(
+      /too many sign-ups from your address: at most 10 in 1 h \(TENK_SIGNUP_MAX_PER_CLIENT\); try again in \d+ s/,
+    );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('answers a taken email like a new one, signs nobody in, and mails the owner', async () => {
     const owner = await ShopClient.customer('taken');
     const probe = new ShopClient();
-    const fresh = await new ShopClient().request('POST', '/users', { body: { email: uniqueEmail('fresh'), name: 'Eve', password: PASSWORD } });
-    const taken = await probe.request('POST', '/users', { body: { email: owner.user!.email.toUpperCase(), name: 'Eve', password: PASSWORD } });
+    const fresh = await new ShopClient().request('POST', '/users', {
+      body: { email: uniqueEmail('fresh'), name: 'Eve', password: PASSWORD },
+    });
+    const taken = await probe.request('POST', '/users', {
+      body: { email: owner.user!.email.toUpperCase(), name: 'Eve', password: PASSWORD },
+    });
     expect(taken.status).toBe(fresh.status);
     expect(Object.keys(taken.body).sort()).toEqual(Object.keys(fresh.body).sort());
     expect(taken.body).toMatchObject({ email: owner.user!.email.toUpperCase(), name: 'Eve', role: 'customer' });
     expect(probe.cookie).toMatch(/^tenk_session=[A-Za-z0-9_-]{43}$/);
     expect((await probe.request('GET', '/auth/me')).status).toBe(401);
     const subject = 'Someone tried to sign up with your email at tenk';
-    const mails = await eventually(async () => {
-      const found = (await mailsTo(owner.user!.email)).filter((mail) => mail.subject === subject);
-      return found.length > 0 ? found : undefined;
-    }, 'no account-exists mail reached the SMTP sink', 60_000, 250);
+    const mails = await eventually(
+      async () => {
+        const found = (await mailsTo(owner.user!.email)).filter((mail) => mail.subject === subject);
+        return found.length > 0 ? found : undefined;
+      },
+      'no account-exists mail reached the SMTP sink',
+      60_000,
+      250,
+    );
     expect(mails).toHaveLength(1);
   });
 });
@@ -114,7 +137,7 @@ describe('sessions end when the account changes, and at their absolute lifetime'
     redis.disconnect();
   });
 
-  it('ends a demoted admin\'s sessions at once', async () => {
+  it("ends a demoted admin's sessions at once", async () => {
     const other = await ShopClient.admin();
     expect((await other.request('GET', '/admin/switches')).status).toBe(200);
     expect((await admin.request('PATCH', `/admin/users/${other.user!.id}`, { body: { role: 'customer' } })).status).toBe(200);
@@ -126,7 +149,9 @@ describe('sessions end when the account changes, and at their absolute lifetime'
     const customer = await ShopClient.customer('deleted');
     expect((await admin.request('DELETE', `/admin/users/${customer.user!.id}`)).status).toBe(204);
     expect((await customer.request('GET', '/auth/me')).status).toBe(401);
-    expect((await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status).toBe(401);
+    expect(
+      (await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status,
+    ).toBe(401);
   });
 
   it('ends a session in use once it is older than its absolute lifetime (30 days)', async () => {
@@ -134,7 +159,11 @@ describe('sessions end when the account changes, and at their absolute lifetime'
     const key = `session:${createHash('sha256').update(customer.cookie!.split('=')[1]).digest('hex')}`;
     const session = JSON.parse((await redis.get(key))!) as { createdAt: number };
     // Made 30 days and a minute ago, used a second ago: idle it is not, too old it is.
-    await redis.set(key, JSON.stringify({ ...session, createdAt: Date.now() - 30 * 86_400_000 - 60_000, touchedAt: Date.now() - 1_000 }), 'KEEPTTL');
+    await redis.set(
+      key,
+      JSON.stringify({ ...session, createdAt: Date.now() - 30 * 86_400_000 - 60_000, touchedAt: Date.now() - 1_000 }),
+      'KEEPTTL',
+    );
     expect((await customer.request('GET', '/auth/me')).status).toBe(401);
   });
 });

@@ -112,12 +112,20 @@ export function newClientAddress(): string {
  * Asynchronously: blocking the event loop for the seconds it takes would leave this process's
  * idle keep-alive connections to be closed by the server unnoticed, and the next request fail.
  */
-export function runAdminCli(args: string[], env: Record<string, string> = {}, input = ''): Promise<{ status: number; stdout: string; stderr: string }> {
+export function runAdminCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input = '',
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/admin/src/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, TENK_ADMIN_PASSWORD: '', ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/admin/src/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TENK_ADMIN_PASSWORD: '', ...env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -140,7 +148,10 @@ export const describeWhenLanded = (feature: 'orders' | 'videos' | 'reports'): je
 
 /** A product to order: the first in stock of the seeded catalog. */
 export async function someProduct(client = new ShopClient()): Promise<{ id: string; name: string; priceCents: number }> {
-  const reply = await client.request<{ items: Array<{ id: string; name: string; priceCents: number; stock: number }> }>('GET', '/products?limit=50&sort=price');
+  const reply = await client.request<{ items: Array<{ id: string; name: string; priceCents: number; stock: number }> }>(
+    'GET',
+    '/products?limit=50&sort=price',
+  );
   const product = reply.body.items.find((item) => item.stock > 100);
   if (!product) throw new Error('the seeded catalog has no product with stock; run npm run migrate');
   return product;
@@ -148,7 +159,9 @@ export async function someProduct(client = new ShopClient()): Promise<{ id: stri
 
 /** An error body must say what was wrong without showing how the code is built. */
 export function expectNoInternals(text: string): void {
-  expect(text).not.toMatch(/SELECT |INSERT INTO|UPDATE "|QueryFailedError|TypeError|ReferenceError|node_modules|\bat .+\.(js|ts):\d+|password_hash/);
+  expect(text).not.toMatch(
+    /SELECT |INSERT INTO|UPDATE "|QueryFailedError|TypeError|ReferenceError|node_modules|\bat .+\.(js|ts):\d+|password_hash/,
+  );
 }
 
 /**
@@ -161,7 +174,22 @@ export async function testVideo(seconds = 2): Promise<Buffer> {
     await mkdir(path.dirname(file), { recursive: true });
     const partial = `${file}.${process.pid}.tmp.mp4`;
     await new Promise<void>((resolve, reject) => {
-      const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=320x240:rate=15`, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', partial]);
+      const ffmpeg = spawn('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=duration=${seconds}:size=320x240:rate=15`,
+        '-pix_fmt',
+        'yuv420p',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-y',
+        partial,
+      ]);
       let stderr = '';
       ffmpeg.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       ffmpeg.on('error', reject);

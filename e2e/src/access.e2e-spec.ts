@@ -10,7 +10,11 @@ describe('accounts through the balancer', () => {
   it('signs up a customer with a session cookie scripts cannot read and other sites do not send', async () => {
     const client = new ShopClient();
     const email = uniqueEmail('signup');
-    const response = await fetch(`${client.base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Ada', password: PASSWORD }) });
+    const response = await fetch(`${client.base}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, name: 'Ada', password: PASSWORD }),
+    });
     expect(response.status).toBe(201);
     const cookie = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
     expect(cookie).toMatch(/HttpOnly/);
@@ -39,17 +43,27 @@ describe('accounts through the balancer', () => {
   it('names every problem of a bad sign-up in a 400', async () => {
     const reply = await new ShopClient().request('POST', '/users', { body: { email: 'nope', name: '', password: 'short', role: 'admin' } });
     expect(reply.status).toBe(400);
-    expect(reply.body['message']).toEqual(expect.arrayContaining(['property role should not exist', 'email must be an email address', 'password must be 10 to 72 characters long']));
+    expect(reply.body['message']).toEqual(
+      expect.arrayContaining([
+        'property role should not exist',
+        'email must be an email address',
+        'password must be 10 to 72 characters long',
+      ]),
+    );
   });
 
   it('makes no second account for an email in any letter case, and does not say so (201, no session)', async () => {
     const customer = await ShopClient.customer('dup');
     const eve = new ShopClient();
-    const reply = await eve.request('POST', '/users', { body: { email: customer.user!.email.toUpperCase(), name: 'Eve', password: PASSWORD } });
+    const reply = await eve.request('POST', '/users', {
+      body: { email: customer.user!.email.toUpperCase(), name: 'Eve', password: PASSWORD },
+    });
     expect(reply.status).toBe(201);
     expect((await eve.request('GET', '/auth/me')).status).toBe(401);
     // The owner's password still works; Eve's never did.
-    expect((await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status).toBe(200);
+    expect(
+      (await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status,
+    ).toBe(200);
   });
 });
 
@@ -58,7 +72,9 @@ describe('sign-in limits (429 with Retry-After)', () => {
     const victim = await ShopClient.customer('victim');
     const attacker = new ShopClient(undefined, newClientAddress());
     for (let i = 0; i < 5; i += 1) {
-      expect((await attacker.request('POST', '/auth/login', { body: { email: victim.user!.email, password: `guess number ${i}` } })).status).toBe(401);
+      expect(
+        (await attacker.request('POST', '/auth/login', { body: { email: victim.user!.email, password: `guess number ${i}` } })).status,
+      ).toBe(401);
     }
     const blocked = await attacker.request('POST', '/auth/login', { body: { email: victim.user!.email, password: PASSWORD } });
     expect(blocked.status).toBe(429);
@@ -66,19 +82,25 @@ describe('sign-in limits (429 with Retry-After)', () => {
     expect(blocked.body['message']).toMatch(/too many failed sign-ins for this account from your address; try again in \d+ s/);
     // The session the owner already had keeps working, and other addresses may sign in.
     expect((await victim.request('GET', '/auth/me')).status).toBe(200);
-    expect((await new ShopClient().request('POST', '/auth/login', { body: { email: victim.user!.email, password: PASSWORD } })).status).toBe(200);
+    expect(
+      (await new ShopClient().request('POST', '/auth/login', { body: { email: victim.user!.email, password: PASSWORD } })).status,
+    ).toBe(200);
   });
 
   it('blocks an address after 20 failed sign-ins over many accounts, and only that address', async () => {
     const attacker = new ShopClient(undefined, newClientAddress());
     for (let i = 0; i < 20; i += 1) {
-      expect((await attacker.request('POST', '/auth/login', { body: { email: uniqueEmail('spray'), password: 'password123!' } })).status).toBe(401);
+      expect(
+        (await attacker.request('POST', '/auth/login', { body: { email: uniqueEmail('spray'), password: 'password123!' } })).status,
+      ).toBe(401);
     }
     const customer = await ShopClient.customer('sprayed');
     const fromAttacker = await attacker.request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } });
     expect(fromAttacker.status).toBe(429);
     expect(fromAttacker.body['message']).toContain('from your address');
-    expect((await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status).toBe(200);
+    expect(
+      (await new ShopClient().request('POST', '/auth/login', { body: { email: customer.user!.email, password: PASSWORD } })).status,
+    ).toBe(200);
   });
 });
 
@@ -111,7 +133,11 @@ describe('roles: admin routes refuse customers (403) and anonymous callers (401)
     const doc = (await (await fetch(instanceUrl('/docs-json'))).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths)
       .filter(([route]) => route.startsWith('/admin'))
-      .flatMap(([route, operations]) => Object.keys(operations).filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method)).map((method) => [method.toUpperCase(), route.replace(/\{[^}]+\}/g, 'x')] as const));
+      .flatMap(([route, operations]) =>
+        Object.keys(operations)
+          .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+          .map((method) => [method.toUpperCase(), route.replace(/\{[^}]+\}/g, 'x')] as const),
+      );
     expect(routes.length).toBeGreaterThan(0);
     // Bull Board is Express middleware, not in the OpenAPI document.
     for (const [method, route] of [...routes, ['GET', '/admin/queues'] as const]) {
@@ -155,7 +181,9 @@ describe('the admin CLI (npm run admin)', () => {
     const email = uniqueEmail('stdin');
     const created = await runAdminCli(['create', '--email', email], {}, `${PASSWORD}\n`);
     expect(created.status).toBe(0);
-    expect((await new ShopClient().request('POST', '/auth/login', { body: { email, password: PASSWORD } })).body).toMatchObject({ role: 'admin' });
+    expect((await new ShopClient().request('POST', '/auth/login', { body: { email, password: PASSWORD } })).body).toMatchObject({
+      role: 'admin',
+    });
   });
 });
 

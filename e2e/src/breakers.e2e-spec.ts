@@ -19,11 +19,13 @@ interface Reply {
 }
 
 async function call(url: string, init: RequestInit = {}): Promise<Reply> {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+  const response = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
-
 
 async function paymentCallsReceived(): Promise<number> {
   const stats = (await call(paymentSimAdminUrl('/admin/stats'))).body as { received: Record<string, number> };
@@ -33,7 +35,9 @@ async function paymentCallsReceived(): Promise<number> {
 /** `tenk_breaker_state{breaker="payments"}` of one api instance: 0 closed, 1 open, 2 half-open (undefined before its first call). */
 async function paymentsBreaker(api: string): Promise<number | undefined> {
   const text = await (await fetch(`${api}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith('tenk_breaker_state{') && candidate.includes('breaker="payments"'));
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith('tenk_breaker_state{') && candidate.includes('breaker="payments"'));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -42,7 +46,9 @@ async function transitionsTo(api: string, state: string): Promise<number> {
   const text = await (await fetch(`${api}/metrics`)).text();
   return text
     .split('\n')
-    .filter((line) => line.startsWith('tenk_breaker_transitions_total{') && line.includes('breaker="payments"') && line.includes(`to="${state}"`))
+    .filter(
+      (line) => line.startsWith('tenk_breaker_transitions_total{') && line.includes('breaker="payments"') && line.includes(`to="${state}"`),
+    )
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
@@ -61,10 +67,17 @@ describe('circuit breakers: the payment provider', () => {
     const signup = await fetch(`${APIS[0]}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `e2e-breakers-${randomUUID()}@example.com`, name: 'Breaker Tester', password: 'a long enough password' }),
+      body: JSON.stringify({
+        email: `e2e-breakers-${randomUUID()}@example.com`,
+        name: 'Breaker Tester',
+        password: 'a long enough password',
+      }),
     });
     expect(signup.status).toBe(201);
-    cookie = signup.headers.getSetCookie().find((line) => line.startsWith('tenk_session='))!.split(';')[0];
+    cookie = signup.headers
+      .getSetCookie()
+      .find((line) => line.startsWith('tenk_session='))!
+      .split(';')[0];
     const products = (await call(`${APIS[0]}/products?limit=1`)).body as { items: Array<{ id: string | number }> };
     productId = String(products.items[0].id);
     await paymentFaults('none');
@@ -74,7 +87,11 @@ describe('circuit breakers: the payment provider', () => {
     // Leave the shop as found: provider healthy and every payments breaker closed.
     await paymentFaults('none');
     for (const api of APIS) {
-      await eventually(async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0), `${api}: the payments breaker closes`, 30_000);
+      await eventually(
+        async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0),
+        `${api}: the payments breaker closes`,
+        30_000,
+      );
     }
   });
 
@@ -92,30 +109,38 @@ describe('circuit breakers: the payment provider', () => {
     await paymentFaults({ hang: true });
     for (const api of APIS) {
       // Each order costs its timeout until the breaker has seen enough failures to open.
-      await eventually(async () => {
-        const replies = await Promise.all(Array.from({ length: 6 }, () => placeOrder(api)));
-        for (const reply of replies) expect(reply.status).toBe(503);
-        return (await paymentsBreaker(api)) === 1;
-      }, `${api}: the payments breaker opens`, 60_000);
+      await eventually(
+        async () => {
+          const replies = await Promise.all(Array.from({ length: 6 }, () => placeOrder(api)));
+          for (const reply of replies) expect(reply.status).toBe(503);
+          return (await paymentsBreaker(api)) === 1;
+        },
+        `${api}: the payments breaker opens`,
+        60_000,
+      );
     }
 
     for (const api of APIS) {
       // Ten orders while open reach the provider not once. (Should an open time run out during
       // the burst, a half-open probe of either instance may reach it: then measure again.)
       const probes = async () => (await Promise.all(APIS.map((each) => transitionsTo(each, 'half-open')))).reduce((a, b) => a + b, 0);
-      await eventually(async () => {
-        const probesBefore = await probes();
-        const before = await paymentCallsReceived();
-        for (let i = 0; i < 10; i++) {
-          const reply = await placeOrder(api);
-          expect(reply.status).toBe(503);
-          expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-        }
-        const reached = (await paymentCallsReceived()) - before;
-        if ((await probes()) !== probesBefore) return false;
-        expect(reached).toBe(0);
-        return true;
-      }, `${api}: ten orders refused while the breaker stayed open`, 60_000);
+      await eventually(
+        async () => {
+          const probesBefore = await probes();
+          const before = await paymentCallsReceived();
+          for (let i = 0; i < 10; i++) {
+            const reply = await placeOrder(api);
+            expect(reply.status).toBe(503);
+            expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+          }
+          const reached = (await paymentCallsReceived()) - before;
+          if ((await probes()) !== probesBefore) return false;
+          expect(reached).toBe(0);
+          return true;
+        },
+        `${api}: ten orders refused while the breaker stayed open`,
+        60_000,
+      );
       const ready = await call(`${api}/health/ready`);
       expect(ready.status).toBe(200);
       expect(ready.body.status).toBe('degraded');
@@ -128,7 +153,11 @@ describe('circuit breakers: the payment provider', () => {
     await paymentFaults('none');
     for (const api of APIS) {
       await eventually(async () => (await placeOrder(api)).status === 201, `${api}: a half-open probe places an order`, 30_000);
-      await eventually(async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0), `${api}: the probes close the breaker`, 30_000);
+      await eventually(
+        async () => (await placeOrder(api), (await paymentsBreaker(api)) === 0),
+        `${api}: the probes close the breaker`,
+        30_000,
+      );
       const ready = await call(`${api}/health/ready`);
       expect(ready.body.degraded ?? []).not.toContain('circuit-breakers');
     }

@@ -21,7 +21,11 @@ const apiPort = Number(E2E_ENV['TENK_API_PORT']);
 const instances = [`http://127.0.0.1:${apiPort}`, `http://127.0.0.1:${apiPort + 1}`];
 
 /** An anonymous read straight from one api instance (no cookies: no read-your-writes token). */
-async function read(instance: string, route: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: ProductView }> {
+async function read(
+  instance: string,
+  route: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: ProductView }> {
   const response = await fetch(`${instance}${route}`, { headers });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as ProductView };
@@ -34,7 +38,9 @@ describe('caching in the running shop', () => {
   beforeAll(async () => {
     admin = await ShopClient.admin();
     const sku = `CACHE-${randomBytes(4).toString('hex').toUpperCase()}`;
-    const created = await admin.request<ProductView>('POST', '/products', { body: { sku, name: 'Cache Probe Kettle', category: 'kitchen', priceCents: 1_999, stock: 7 } });
+    const created = await admin.request<ProductView>('POST', '/products', {
+      body: { sku, name: 'Cache Probe Kettle', category: 'kitchen', priceCents: 1_999, stock: 7 },
+    });
     expect(created.status).toBe(201);
     product = created.body;
   });
@@ -46,10 +52,15 @@ describe('caching in the running shop', () => {
     const etag = first.headers.get('etag');
     expect(etag).toMatch(/^W\/"/);
     // Any catalog write (this suite's product, for one) sends list reads to the database for the settle window.
-    const second = await eventually(async () => {
-      const response = await fetch(shopUrl(route));
-      return response.headers.get('x-cache') === 'HIT' ? response : undefined;
-    }, `${route} was never answered from the cache`, 15_000, 250);
+    const second = await eventually(
+      async () => {
+        const response = await fetch(shopUrl(route));
+        return response.headers.get('x-cache') === 'HIT' ? response : undefined;
+      },
+      `${route} was never answered from the cache`,
+      15_000,
+      250,
+    );
     // The page may have changed between the two reads (other writers share the catalog), so
     // revalidate the version the cache answered with.
     const cachedEtag = second.headers.get('etag');
@@ -77,7 +88,12 @@ describe('caching in the running shop', () => {
     const route = `/products/${product.id}`;
     // Both instances hold the product (once the settle window after its creation has passed).
     for (const instance of instances) {
-      await eventually(async () => (await read(instance, route)).headers.get('x-cache') === 'HIT', `${instance} never cached ${route}`, 15_000, 200);
+      await eventually(
+        async () => (await read(instance, route)).headers.get('x-cache') === 'HIT',
+        `${instance} never cached ${route}`,
+        15_000,
+        200,
+      );
     }
 
     const writer = new ShopClient(instances[0], admin.client);
@@ -112,7 +128,9 @@ describe('caching in the running shop', () => {
   });
 
   it('reports the cache Redis in readiness (not critical) and its counters in /metrics', async () => {
-    const ready = (await (await fetch(`${instances[0]}/health/ready`)).json()) as { info: Record<string, { status: string; enabled?: boolean }> };
+    const ready = (await (await fetch(`${instances[0]}/health/ready`)).json()) as {
+      info: Record<string, { status: string; enabled?: boolean }>;
+    };
     expect(ready.info['redis-cache']).toMatchObject({ status: 'up', enabled: true });
     const metrics = await (await fetch(`${instances[0]}/metrics`)).text();
     expect(metrics).toMatch(/tenk_cache_lookups_total\{cache="GET \/products\/:id",outcome="hit"/);

@@ -32,8 +32,32 @@ describe('npm run load (smoke run)', () => {
   });
 
   it('drives browsing and buying users through the balancer and writes JSON + HTML', async () => {
-    const args = ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/load/src/main.ts'), 'mixed', '--mix', 'browse=2,buy=1'];
-    args.push('--url', shopUrl(), '--vus', '30', '--ramp', '2s', '--duration', '5s', '--think', 'uniform:200ms-600ms', '--client-ips', '30', '--out', out, '--name', 'smoke');
+    const args = [
+      '-r',
+      path.join(ROOT, 'tools/register.cjs'),
+      path.join(ROOT, 'tools/load/src/main.ts'),
+      'mixed',
+      '--mix',
+      'browse=2,buy=1',
+    ];
+    args.push(
+      '--url',
+      shopUrl(),
+      '--vus',
+      '30',
+      '--ramp',
+      '2s',
+      '--duration',
+      '5s',
+      '--think',
+      'uniform:200ms-600ms',
+      '--client-ips',
+      '30',
+      '--out',
+      out,
+      '--name',
+      'smoke',
+    );
     const { stdout } = await run(process.execPath, args, { cwd: ROOT, timeout: 110_000 });
     expect(stdout).toContain('wrote');
 

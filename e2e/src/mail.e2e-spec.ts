@@ -22,7 +22,12 @@ describe('mail', () => {
 
   it('sends exactly one welcome mail after signup, with text and HTML parts', async () => {
     const customer = await Session.customer('welcome');
-    await eventually(async () => (await ledgerState(MAIL_KEYS.welcome(customer.user.id))) === 'sent', 'the welcome mail was not sent', 60_000, 250);
+    await eventually(
+      async () => (await ledgerState(MAIL_KEYS.welcome(customer.user.id))) === 'sent',
+      'the welcome mail was not sent',
+      60_000,
+      250,
+    );
     const mails = await mailsTo(customer.user.email);
     expect(mails).toHaveLength(1);
     expect(mails[0].subject).toBe(`Welcome to tenk, ${customer.user.name}`);
@@ -33,10 +38,17 @@ describe('mail', () => {
 
   it('sends one order confirmation for an OrderPlaced event delivered twice', async () => {
     const email = `${uniqueName('buyer')}@example.test`;
-    const event = orderPlaced({ id: uniqueName('customer'), email }, new Date().toISOString(), [{ productId: '7', sku: 'TEA-7', name: 'Green tea', quantity: 3, unitPriceCents: 450 }]);
+    const event = orderPlaced({ id: uniqueName('customer'), email }, new Date().toISOString(), [
+      { productId: '7', sku: 'TEA-7', name: 'Green tea', quantity: 3, unitPriceCents: 450 },
+    ]);
     await orders.publish(event, event);
     await orders.consumedBy(groupOf('mailer'));
-    await eventually(async () => (await ledgerState(MAIL_KEYS.orderConfirmation(event.eventId))) === 'sent', 'the confirmation was not sent', 60_000, 250);
+    await eventually(
+      async () => (await ledgerState(MAIL_KEYS.orderConfirmation(event.eventId))) === 'sent',
+      'the confirmation was not sent',
+      60_000,
+      250,
+    );
     const mails = await mailsTo(email);
     expect(mails).toHaveLength(1);
     expect(mails[0].subject).toBe(`Your tenk order ${event.orderId} is confirmed`);

@@ -37,14 +37,33 @@ describe('the live architecture map', () => {
     expect(await page.isHidden('#token-note')).toBe(true);
 
     // Every component is on the diagram.
-    for (const node of ['balancer', 'api-1', 'api-2', 'redis-cache', 'redis-queue', 'kafka', 'postgres-primary', 'postgres-replica', 'shard_0', 'shard_3', 'media-worker', 'mailer', 'reports', 'payment-sim', 'smtp-sink']) {
+    for (const node of [
+      'balancer',
+      'api-1',
+      'api-2',
+      'redis-cache',
+      'redis-queue',
+      'kafka',
+      'postgres-primary',
+      'postgres-replica',
+      'shard_0',
+      'shard_3',
+      'media-worker',
+      'mailer',
+      'reports',
+      'payment-sim',
+      'smtp-sink',
+    ]) {
       await page.waitForSelector(`[data-node="${node}"]`, { timeout: 15_000 });
     }
 
     // Traffic through the balancer shows up as requests per second on the page.
     let sending = true;
     const traffic = (async () => {
-      while (sending) await Promise.all(Array.from({ length: 5 }, (_, i) => fetch(shopUrl(`/products?limit=5&page=${1 + (i % 3)}`)).then((r) => r.arrayBuffer())));
+      while (sending)
+        await Promise.all(
+          Array.from({ length: 5 }, (_, i) => fetch(shopUrl(`/products?limit=5&page=${1 + (i % 3)}`)).then((r) => r.arrayBuffer())),
+        );
     })();
     await page.waitForFunction("Number(document.getElementById('t-rps')?.textContent) > 0", undefined, { timeout: 20_000 });
     const apiLine = await page.textContent('[data-node="api-1"] [data-line="0"]');
@@ -54,11 +73,19 @@ describe('the live architecture map', () => {
 
     // Turning the cache off from the page turns it off for the shop.
     await page.uncheck('[data-switch="cache"]');
-    await page.waitForFunction(`document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent === 'cache OFF'`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      `document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent === 'cache OFF'`,
+      undefined,
+      { timeout: 10_000 },
+    );
     expect((await snapshot()).switches['cache']).toBe(false);
     await screenshot(page, 'map-cache-off');
     await page.check('[data-switch="cache"]');
-    await page.waitForFunction(`document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent !== 'cache OFF'`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      `document.querySelector('[data-node="redis-cache"] [data-line="0"]')?.textContent !== 'cache OFF'`,
+      undefined,
+      { timeout: 10_000 },
+    );
     expect((await snapshot()).switches['cache']).toBe(true);
     await screenshot(page, 'map');
     // A reload keeps the token (sessionStorage) and the controls with it.
@@ -74,7 +101,7 @@ describe('the live architecture map', () => {
     await page.goto(mapUrl('/'));
     await page.waitForSelector('[data-node="redis-cache"]', { timeout: 15_000 });
     expect(await page.isVisible('#token-note')).toBe(true);
-    await page.waitForFunction("document.querySelector('[data-switch=\"cache\"]').checked === true", undefined, { timeout: 10_000 });
+    await page.waitForFunction('document.querySelector(\'[data-switch="cache"]\').checked === true', undefined, { timeout: 10_000 });
     await page.uncheck('[data-switch="cache"]');
     await page.waitForFunction("document.getElementById('message').className === 'error'", undefined, { timeout: 10_000 });
     expect(await page.textContent('#message')).toMatch(/needs the run's control token/);
@@ -88,23 +115,41 @@ describe('the live architecture map', () => {
     const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 900 } });
     try {
       await page.goto(mapUrl(`/?token=${controlToken()}`));
-      await page.waitForFunction(`document.getElementById('algorithm').value === ${JSON.stringify(before)}`, undefined, { timeout: 15_000 });
+      await page.waitForFunction(`document.getElementById('algorithm').value === ${JSON.stringify(before)}`, undefined, {
+        timeout: 15_000,
+      });
       const other = before === 'least_conn' ? 'ip_hash' : 'least_conn';
-      const switched = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: JSON.stringify({ algorithm: other }) });
+      const switched = await fetch(mapUrl('/controls/algorithm'), {
+        method: 'PUT',
+        headers: controlCallHeaders(),
+        body: JSON.stringify({ algorithm: other }),
+      });
       expect(switched.status).toBe(200);
       await page.waitForFunction(`document.getElementById('algorithm').value === '${other}'`, undefined, { timeout: 15_000 });
     } finally {
-      await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: JSON.stringify({ algorithm: before }) });
+      await fetch(mapUrl('/controls/algorithm'), {
+        method: 'PUT',
+        headers: controlCallHeaders(),
+        body: JSON.stringify({ algorithm: before }),
+      });
       await page.close();
     }
     expect(await inForce()).toBe(before);
   });
 
   it('names a bad control request', async () => {
-    const response = await fetch(mapUrl('/controls/switches/teleport'), { method: 'PUT', headers: controlCallHeaders(), body: '{"on":true}' });
+    const response = await fetch(mapUrl('/controls/switches/teleport'), {
+      method: 'PUT',
+      headers: controlCallHeaders(),
+      body: '{"on":true}',
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toContain('unknown switch "teleport"');
-    const algorithm = await fetch(mapUrl('/controls/algorithm'), { method: 'PUT', headers: controlCallHeaders(), body: '{"algorithm":"fastest"}' });
+    const algorithm = await fetch(mapUrl('/controls/algorithm'), {
+      method: 'PUT',
+      headers: controlCallHeaders(),
+      body: '{"algorithm":"fastest"}',
+    });
     expect(algorithm.status).toBe(400);
   });
 });

@@ -44,7 +44,10 @@ describe('orders through the shop', () => {
   });
 
   const place = (client: ShopClient, quantity: number, key = randomUUID(), headers: Record<string, string> = {}) =>
-    client.request<Order>('POST', '/orders', { body: { lines: [{ productId: product.id, quantity }] }, headers: { 'Idempotency-Key': key, ...headers } });
+    client.request<Order>('POST', '/orders', {
+      body: { lines: [{ productId: product.id, quantity }] },
+      headers: { 'Idempotency-Key': key, ...headers },
+    });
 
   it("places an order on the customer's shard and publishes its OrderPlaced to orders.events, keyed by the order id", async () => {
     const events = await OrdersEvents.open();
@@ -57,7 +60,14 @@ describe('orders through the shop', () => {
       expect(bucketOfOrderId(order.id)).toBe(bucketOfCustomer(alice.user!.id, config.dataRouting.sharding.buckets));
       const event = await events.find(order.id);
       expect(event.message.key).toBe(order.id);
-      expect(event.payload).toMatchObject({ type: 'OrderPlaced', version: 1, orderId: order.id, customerId: alice.user!.id, customerEmail: alice.user!.email, totalCents: order.totalCents });
+      expect(event.payload).toMatchObject({
+        type: 'OrderPlaced',
+        version: 1,
+        orderId: order.id,
+        customerId: alice.user!.id,
+        customerEmail: alice.user!.email,
+        totalCents: order.totalCents,
+      });
       expect(event.headers['event-id']).toBe(event.payload.eventId);
     } finally {
       await events.close();
@@ -94,7 +104,10 @@ describe('orders through the shop', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page: { status: number; body: { items: Order[]; next: string | null } } = await admin.request('GET', `/orders?since=${encodeURIComponent(started)}&limit=50${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+      const page: { status: number; body: { items: Order[]; next: string | null } } = await admin.request(
+        'GET',
+        `/orders?since=${encodeURIComponent(started)}&limit=50${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((item) => item.id));
       after = page.body.next;
@@ -115,12 +128,19 @@ describe('orders through the shop', () => {
     } finally {
       await paymentFaults('none');
     }
-    const ok = await eventually(async () => {
-      const reply = await place(alice, 1, key);
-      return reply.status === 201 ? reply : undefined;
-    }, 'the retried order was never placed (is the payments breaker still open?)', 30_000, 500);
+    const ok = await eventually(
+      async () => {
+        const reply = await place(alice, 1, key);
+        return reply.status === 201 ? reply : undefined;
+      },
+      'the retried order was never placed (is the payments breaker still open?)',
+      30_000,
+      500,
+    );
     expect(ok.body.lines).toEqual([expect.objectContaining({ productId: product.id, quantity: 1 })]);
-    const after = (await alice.request<Product>('GET', `/products/${product.id}`, { headers: { 'x-tenk-lsn': ok.headers.get('x-tenk-lsn')! } })).body.stock;
+    const after = (
+      await alice.request<Product>('GET', `/products/${product.id}`, { headers: { 'x-tenk-lsn': ok.headers.get('x-tenk-lsn')! } })
+    ).body.stock;
     expect(after).toBeLessThanOrEqual(before - 1);
   });
 });
@@ -149,7 +169,12 @@ class OrdersEvents {
   }
 
   find(orderId: string) {
-    return eventually(() => this.#seen.get(orderId), `OrderPlaced for ${orderId} never reached ${config.messaging.kafka.ordersTopic}`, 60_000, 100);
+    return eventually(
+      () => this.#seen.get(orderId),
+      `OrderPlaced for ${orderId} never reached ${config.messaging.kafka.ordersTopic}`,
+      60_000,
+      100,
+    );
   }
 
   async close(): Promise<void> {

@@ -38,8 +38,16 @@ export class Session {
 
   constructor(readonly base = shopUrl()) {}
 
-  async request<T = Record<string, unknown>>(method: string, route: string, init: { json?: unknown; body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
-    const headers: Record<string, string> = { 'x-forwarded-for': this.client, ...(this.cookie ? { cookie: this.cookie } : {}), ...init.headers };
+  async request<T = Record<string, unknown>>(
+    method: string,
+    route: string,
+    init: { json?: unknown; body?: Uint8Array | string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = {
+      'x-forwarded-for': this.client,
+      ...(this.cookie ? { cookie: this.cookie } : {}),
+      ...init.headers,
+    };
     let body: Uint8Array | string | undefined = init.body;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -124,7 +132,10 @@ export class OrdersTopic {
   /** One send per event, so each reply names exactly where that event landed. */
   async publish(...events: OrderPlacedV1[]): Promise<void> {
     for (const event of events) {
-      const [result] = await this.#producer.send({ topic: TOPICS.ordersEvents, messages: [{ key: event.orderId, value: JSON.stringify(event) }] });
+      const [result] = await this.#producer.send({
+        topic: TOPICS.ordersEvents,
+        messages: [{ key: event.orderId, value: JSON.stringify(event) }],
+      });
       const offset = BigInt(result.baseOffset ?? '0');
       if (offset > (this.#written.get(result.partition) ?? -1n)) this.#written.set(result.partition, offset);
     }
@@ -132,7 +143,10 @@ export class OrdersTopic {
 
   /** Publishes `event` to one partition of `orders.events` (a drill that must reach every partition). */
   async publishTo(partition: number, event: OrderPlacedV1): Promise<void> {
-    const [result] = await this.#producer.send({ topic: TOPICS.ordersEvents, messages: [{ partition, key: event.orderId, value: JSON.stringify(event) }] });
+    const [result] = await this.#producer.send({
+      topic: TOPICS.ordersEvents,
+      messages: [{ partition, key: event.orderId, value: JSON.stringify(event) }],
+    });
     const offset = BigInt(result.baseOffset ?? '0');
     if (offset > (this.#written.get(result.partition) ?? -1n)) this.#written.set(result.partition, offset);
   }
@@ -144,12 +158,22 @@ export class OrdersTopic {
 
   /** Deletes the shop's `group` (its service must be stopped): its next start is a new group's first. */
   async deleteGroup(group: string, timeoutMs = 60_000): Promise<void> {
-    await eventually(async () => {
-      const [description] = (await this.#admin.describeGroups([group])).groups;
-      return description?.state === 'Empty' || description?.state === 'Dead';
-    }, `consumer group ${group} still has members`, timeoutMs, 250);
+    await eventually(
+      async () => {
+        const [description] = (await this.#admin.describeGroups([group])).groups;
+        return description?.state === 'Empty' || description?.state === 'Dead';
+      },
+      `consumer group ${group} still has members`,
+      timeoutMs,
+      250,
+    );
     await this.#admin.deleteGroups([group]).catch((error: unknown) => {
-      if (!/does not exist|GROUP_ID_NOT_FOUND/i.test(String((error as Error).message) + JSON.stringify((error as { groups?: unknown }).groups ?? ''))) throw error;
+      if (
+        !/does not exist|GROUP_ID_NOT_FOUND/i.test(
+          String((error as Error).message) + JSON.stringify((error as { groups?: unknown }).groups ?? ''),
+        )
+      )
+        throw error;
     });
   }
 
@@ -159,18 +183,30 @@ export class OrdersTopic {
    * would never reach it.
    */
   async groupReady(group: string, timeoutMs = 60_000): Promise<void> {
-    await eventually(async () => {
-      const [description] = (await this.#admin.describeGroups([group])).groups;
-      return description?.state === 'Stable' && description.members.length > 0;
-    }, `consumer group ${group} has no members: is the shop's ${group.split('.').pop()} running?`, timeoutMs, 250);
+    await eventually(
+      async () => {
+        const [description] = (await this.#admin.describeGroups([group])).groups;
+        return description?.state === 'Stable' && description.members.length > 0;
+      },
+      `consumer group ${group} has no members: is the shop's ${group.split('.').pop()} running?`,
+      timeoutMs,
+      250,
+    );
   }
 
   /** Waits until `group` (e.g. tenk.mailer) has committed past everything this suite published. */
   async consumedBy(group: string, timeoutMs = 60_000): Promise<void> {
-    await eventually(async () => {
-      const [committed] = await this.#admin.fetchOffsets({ groupId: group, topics: [TOPICS.ordersEvents] });
-      return [...this.#written].every(([partition, offset]) => BigInt(committed.partitions.find((p) => p.partition === partition)?.offset ?? '-1') > offset);
-    }, `consumer group ${group} did not read what this suite published to ${TOPICS.ordersEvents}`, timeoutMs, 250);
+    await eventually(
+      async () => {
+        const [committed] = await this.#admin.fetchOffsets({ groupId: group, topics: [TOPICS.ordersEvents] });
+        return [...this.#written].every(
+          ([partition, offset]) => BigInt(committed.partitions.find((p) => p.partition === partition)?.offset ?? '-1') > offset,
+        );
+      },
+      `consumer group ${group} did not read what this suite published to ${TOPICS.ordersEvents}`,
+      timeoutMs,
+      250,
+    );
   }
 
   async close(): Promise<void> {

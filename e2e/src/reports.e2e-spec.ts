@@ -15,7 +15,11 @@ function parseCsv(body: string): string[][] {
   return body
     .trimEnd()
     .split('\r\n')
-    .map((line) => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)));
+    .map((line) =>
+      [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
+        .slice(0, -1)
+        .map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)),
+    );
 }
 
 async function readyReport(session: Session, body: { type: string; from: string; to: string }): Promise<string[][]> {
@@ -58,13 +62,19 @@ describe('reports', () => {
     await orders.groupReady(groupOf('reports'));
     const me = { id: customer.user.id, email: customer.user.email };
     placed = [
-      orderPlaced(me, '2003-04-02T10:00:00.000Z', [{ productId: products[0], sku: 'MUG-R', name: 'Report mug', quantity: 2, unitPriceCents: 1299 }]),
+      orderPlaced(me, '2003-04-02T10:00:00.000Z', [
+        { productId: products[0], sku: 'MUG-R', name: 'Report mug', quantity: 2, unitPriceCents: 1299 },
+      ]),
       orderPlaced(me, '2003-04-02T18:30:00.000Z', [
         { productId: products[0], sku: 'MUG-R', name: 'Report mug', quantity: 1, unitPriceCents: 1299 },
         { productId: products[1], sku: 'TEA-R', name: 'Report tea, "green"', quantity: 4, unitPriceCents: 450 },
       ]),
-      orderPlaced(me, '2003-04-20T08:00:00.000Z', [{ productId: products[1], sku: 'TEA-R', name: 'Report tea, "green"', quantity: 1, unitPriceCents: 450 }]),
-      orderPlaced(me, '2003-05-02T08:00:00.000Z', [{ productId: products[1], sku: 'TEA-R', name: 'Report tea, "green"', quantity: 9, unitPriceCents: 450 }]), // after the range
+      orderPlaced(me, '2003-04-20T08:00:00.000Z', [
+        { productId: products[1], sku: 'TEA-R', name: 'Report tea, "green"', quantity: 1, unitPriceCents: 450 },
+      ]),
+      orderPlaced(me, '2003-05-02T08:00:00.000Z', [
+        { productId: products[1], sku: 'TEA-R', name: 'Report tea, "green"', quantity: 9, unitPriceCents: 450 },
+      ]), // after the range
     ];
     await orders.publish(...placed, placed[1]); // the second one is delivered twice
     await orders.consumedBy(groupOf('reports'));
@@ -106,10 +116,19 @@ describe('reports', () => {
   });
 
   it('refuses a bad request, naming each problem', async () => {
-    const reply = await customer.request<{ message: string[] | string }>('POST', '/reports', { json: { type: 'everything', from: '2003-02-30', to: '2003-04-01' } });
+    const reply = await customer.request<{ message: string[] | string }>('POST', '/reports', {
+      json: { type: 'everything', from: '2003-02-30', to: '2003-04-01' },
+    });
     expect(reply.status).toBe(400);
-    expect(reply.body.message).toEqual(expect.arrayContaining(['type must be one of: my-orders, sales-by-day, sales-by-product', 'from must be a day written YYYY-MM-DD, such as 2026-11-28']));
-    const backwards = await customer.request<{ message: string }>('POST', '/reports', { json: { type: 'my-orders', from: '2003-04-30', to: '2003-04-01' } });
+    expect(reply.body.message).toEqual(
+      expect.arrayContaining([
+        'type must be one of: my-orders, sales-by-day, sales-by-product',
+        'from must be a day written YYYY-MM-DD, such as 2026-11-28',
+      ]),
+    );
+    const backwards = await customer.request<{ message: string }>('POST', '/reports', {
+      json: { type: 'my-orders', from: '2003-04-30', to: '2003-04-01' },
+    });
     expect(backwards.status).toBe(400);
     expect(backwards.body.message).toBe('from (2003-04-30) must not be after to (2003-04-01)');
   });

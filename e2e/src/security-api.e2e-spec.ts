@@ -46,13 +46,17 @@ describe('security: the api against a hostile client', () => {
   let aliceOrder: { id: string };
 
   /** Alice's orders as she sees them: "nothing stored" is counted here. */
-  const aliceOrders = async () => (await alice.request<{ items: unknown[] }>('GET', `/customers/${alice.user!.id}/orders`)).body.items.length;
+  const aliceOrders = async () =>
+    (await alice.request<{ items: unknown[] }>('GET', `/customers/${alice.user!.id}/orders`)).body.items.length;
 
   beforeAll(async () => {
     alice = await ShopClient.customer('alice-hostile');
     bob = await ShopClient.customer('bob-hostile');
     const product = await someProduct();
-    const placed = await alice.request<{ id: string }>('POST', '/orders', { body: { lines: [{ productId: product.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } });
+    const placed = await alice.request<{ id: string }>('POST', '/orders', {
+      body: { lines: [{ productId: product.id, quantity: 1 }] },
+      headers: { 'idempotency-key': randomUUID() },
+    });
     if (placed.status !== 201) throw new Error(`alice's order answered ${placed.status}: ${placed.text}`);
     aliceOrder = placed.body;
   });
@@ -72,7 +76,9 @@ describe('security: the api against a hostile client', () => {
     });
 
     it('a sign-up with wrong types: 400 naming every field', async () => {
-      const reply = await new ShopClient().request<{ message: string[] }>('POST', '/users', { body: { email: 5, name: [], password: true } });
+      const reply = await new ShopClient().request<{ message: string[] }>('POST', '/users', {
+        body: { email: 5, name: [], password: true },
+      });
       expect(reply.status).toBe(400);
       const named = reply.body.message.join('\n');
       for (const field of ['email', 'name', 'password']) expect(named).toMatch(new RegExp(`^${field} `, 'm'));
@@ -80,8 +86,16 @@ describe('security: the api against a hostile client', () => {
 
     it('an order with wrong types and impossible quantities: 400 naming the line and field, nothing stored', async () => {
       const before = await aliceOrders();
-      for (const line of [{ productId: 'x', quantity: 'lots' }, { productId: 12, quantity: -5 }, { productId: '12', quantity: 1e9 }, { productId: '12', quantity: 1.5 }]) {
-        const reply = await alice.request<{ message: string[] }>('POST', '/orders', { body: { lines: [line] }, headers: { 'idempotency-key': randomUUID() } });
+      for (const line of [
+        { productId: 'x', quantity: 'lots' },
+        { productId: 12, quantity: -5 },
+        { productId: '12', quantity: 1e9 },
+        { productId: '12', quantity: 1.5 },
+      ]) {
+        const reply = await alice.request<{ message: string[] }>('POST', '/orders', {
+          body: { lines: [line] },
+          headers: { 'idempotency-key': randomUUID() },
+        });
         expect(reply.status).toBe(400);
         expect(reply.body.message.join('\n')).toMatch(/^lines\.0\.(productId|quantity) /m);
       }
@@ -91,10 +105,17 @@ describe('security: the api against a hostile client', () => {
     it('fields nobody may set (a role, a prototype) are refused by name, and no account is made', async () => {
       const email = `mallory-${randomUUID()}@example.com`;
       const mallory = new ShopClient();
-      const asAdmin = await mallory.request<{ message: string[] }>('POST', '/users', { body: `{"email":"${email}","name":"M","password":"a long enough password","role":"admin"}` });
+      const asAdmin = await mallory.request<{ message: string[] }>('POST', '/users', {
+        body: `{"email":"${email}","name":"M","password":"a long enough password","role":"admin"}`,
+      });
       expect([asAdmin.status, asAdmin.body.message]).toEqual([400, ['property role should not exist']]);
-      const viaProto = await mallory.request<{ message: string[] }>('POST', '/users', { body: `{"email":"${email}","name":"M","password":"a long enough password","__proto__":{"role":"admin"}}` });
-      expect([viaProto.status, viaProto.body.message]).toEqual([400, 'the request body is not valid JSON: a "__proto__" key is not accepted']);
+      const viaProto = await mallory.request<{ message: string[] }>('POST', '/users', {
+        body: `{"email":"${email}","name":"M","password":"a long enough password","__proto__":{"role":"admin"}}`,
+      });
+      expect([viaProto.status, viaProto.body.message]).toEqual([
+        400,
+        'the request body is not valid JSON: a "__proto__" key is not accepted',
+      ]);
       const signIn = await mallory.request('POST', '/auth/login', { body: { email, password: 'a long enough password' } });
       expect(signIn.status).toBe(401);
     });
@@ -102,14 +123,20 @@ describe('security: the api against a hostile client', () => {
     it('a body over the limit: 413 naming the limit, nothing stored', async () => {
       const before = await aliceOrders();
       const huge = JSON.stringify({ lines: [{ productId: '1', quantity: 1, note: 'x'.repeat(3_000_000) }] });
-      const reply = await alice.request<{ message: string }>('POST', '/orders', { body: huge, headers: { 'idempotency-key': randomUUID() } });
+      const reply = await alice.request<{ message: string }>('POST', '/orders', {
+        body: huge,
+        headers: { 'idempotency-key': randomUUID() },
+      });
       expect(reply.status).toBe(413);
       expect(reply.text).toMatch(/at most \d+ bytes|too large/i);
       expect(await aliceOrders()).toBe(before);
     });
 
     it('a form post where JSON is expected: 415 naming the content type', async () => {
-      const reply = await alice.request<{ message: string }>('POST', '/orders', { raw: { data: Buffer.from('lines=1'), contentType: 'application/x-www-form-urlencoded' }, headers: { 'idempotency-key': randomUUID() } });
+      const reply = await alice.request<{ message: string }>('POST', '/orders', {
+        raw: { data: Buffer.from('lines=1'), contentType: 'application/x-www-form-urlencoded' },
+        headers: { 'idempotency-key': randomUUID() },
+      });
       expect([reply.status, reply.body.message]).toEqual([415, expect.stringContaining('application/x-www-form-urlencoded')]);
     });
   });
@@ -118,7 +145,11 @@ describe('security: the api against a hostile client', () => {
     const cases = PARAM_ROUTES.flatMap(([method, route]) => HOSTILE_PARAMS.map((param) => [method, route, param] as const));
 
     it.each(cases)('%s %s with %s: a 4xx, no file or row of anyone else', async (method, route, param) => {
-      const reply = await bob.request(method, route.replace('{}', param), method === 'GET' || method === 'DELETE' ? {} : { body: { enabled: false, role: 'admin' } });
+      const reply = await bob.request(
+        method,
+        route.replace('{}', param),
+        method === 'GET' || method === 'DELETE' ? {} : { body: { enabled: false, role: 'admin' } },
+      );
       expect(reply.status).toBeGreaterThanOrEqual(400);
       expect(reply.status).toBeLessThan(500);
       expect(reply.text).not.toMatch(/"name":\s*"tenk"|root:x:0:0|"devDependencies"/);
@@ -132,7 +163,15 @@ describe('security: the api against a hostile client', () => {
   });
 
   describe('sessions', () => {
-    const malformed = ['tenk_session=%', 'tenk_session=%E0%A4%A', 'tenk_session=', 'tenk_session="', `tenk_session=${'a'.repeat(4000)}`, 'tenk_session=x; tenk_session=y', 'tenk_session=../../etc/passwd'];
+    const malformed = [
+      'tenk_session=%',
+      'tenk_session=%E0%A4%A',
+      'tenk_session=',
+      'tenk_session="',
+      `tenk_session=${'a'.repeat(4000)}`,
+      'tenk_session=x; tenk_session=y',
+      'tenk_session=../../etc/passwd',
+    ];
 
     it.each(malformed)('cookie %s is no session: 401 on a private route, 200 on a public one', async (cookie) => {
       const visitor = new ShopClient();
@@ -150,7 +189,10 @@ describe('security: the api against a hostile client', () => {
     });
 
     it('an anonymous visitor may not order (401) and a customer may not list every order (403)', async () => {
-      const anonymous = await new ShopClient().request('POST', '/orders', { body: { lines: [{ productId: '1', quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } });
+      const anonymous = await new ShopClient().request('POST', '/orders', {
+        body: { lines: [{ productId: '1', quantity: 1 }] },
+        headers: { 'idempotency-key': randomUUID() },
+      });
       expect(anonymous.status).toBe(401);
       const everyone = await bob.request<{ message: string }>('GET', '/orders?since=2020-01-01T00:00:00Z');
       expect([everyone.status, everyone.body.message]).toEqual([403, 'this route needs the admin role']);

@@ -37,7 +37,10 @@ const PLANES: ControlPlane[] = [
   {
     name: "the launcher's control API",
     call: () => ({ method: 'POST', url: controlUrl('/processes/api-3/kill'), token: controlToken(), body: '{}' }),
-    state: async () => JSON.stringify((await read<Array<{ name: string; pid: number; state: string }>>(controlUrl('/processes'))).find((p) => p.name === 'api-3')),
+    state: async () =>
+      JSON.stringify(
+        (await read<Array<{ name: string; pid: number; state: string }>>(controlUrl('/processes'))).find((p) => p.name === 'api-3'),
+      ),
     readUrl: controlUrl('/processes'),
   },
   {
@@ -48,8 +51,16 @@ const PLANES: ControlPlane[] = [
   },
   {
     name: "the balancer's admin",
-    call: () => ({ method: 'PUT', url: balancerAdminUrl('/upstreams/api/algorithm'), token: controlToken(), body: '{"algorithm": "round_robin"}' }),
-    state: async () => (await read<{ upstreams: Array<{ name: string; algorithm: string }> }>(balancerAdminUrl('/status'))).upstreams.find((u) => u.name === 'api')?.algorithm ?? 'none',
+    call: () => ({
+      method: 'PUT',
+      url: balancerAdminUrl('/upstreams/api/algorithm'),
+      token: controlToken(),
+      body: '{"algorithm": "round_robin"}',
+    }),
+    state: async () =>
+      (await read<{ upstreams: Array<{ name: string; algorithm: string }> }>(balancerAdminUrl('/status'))).upstreams.find(
+        (u) => u.name === 'api',
+      )?.algorithm ?? 'none',
     readUrl: balancerAdminUrl('/status'),
   },
   {
@@ -78,7 +89,12 @@ describe('the control planes, against a hostile web page', () => {
 
     it('answers its read-only page on loopback, and refuses it under a foreign Host', async () => {
       expect((await controlRequest({ method: 'GET', url: plane.readUrl, contentType: null })).status).toBe(200);
-      const rebound = await controlRequest({ method: 'GET', url: plane.readUrl, contentType: null, host: `evil.example:${new URL(plane.readUrl).port}` });
+      const rebound = await controlRequest({
+        method: 'GET',
+        url: plane.readUrl,
+        contentType: null,
+        host: `evil.example:${new URL(plane.readUrl).port}`,
+      });
       expect(rebound.status).toBe(403);
       expect(messageOf(rebound.body)).toMatch(/Host "evil\.example:\d+" is not this server/);
     });
@@ -89,10 +105,20 @@ describe('the control planes, against a hostile web page', () => {
     const start = await controlRequest({ method: 'POST', url: controlUrl('/processes/api-3/start'), token: controlToken(), body: '{}' });
     expect(start.status).toBe(409);
     expect(start.body).toContain('api-3 is already ready');
-    const cacheOn = await controlRequest({ method: 'PUT', url: mapUrl('/controls/switches/cache'), token: controlToken(), body: '{"on":true}' });
+    const cacheOn = await controlRequest({
+      method: 'PUT',
+      url: mapUrl('/controls/switches/cache'),
+      token: controlToken(),
+      body: '{"on":true}',
+    });
     expect(cacheOn.status).toBe(200);
     const current = await PLANES[2].state();
-    const algorithm = await controlRequest({ method: 'PUT', url: balancerAdminUrl('/upstreams/api/algorithm'), token: controlToken(), body: JSON.stringify({ algorithm: current }) });
+    const algorithm = await controlRequest({
+      method: 'PUT',
+      url: balancerAdminUrl('/upstreams/api/algorithm'),
+      token: controlToken(),
+      body: JSON.stringify({ algorithm: current }),
+    });
     expect(algorithm.status).toBe(200);
     expect(await PLANES[2].state()).toBe(current);
     const noFaults = await controlRequest({ method: 'PUT', url: paymentSimAdminUrl('/admin/faults'), token: controlToken(), body: '{}' });

@@ -19,7 +19,9 @@ interface PeerCounts {
 
 /** What the balancer's api peers have been sent so far (its admin /status, read-only). */
 async function apiPeers(): Promise<PeerCounts> {
-  const status = (await (await fetch(balancerAdminUrl('/status'))).json()) as { upstreams: Array<{ name: string; peers: Array<{ requests: number; state: string }> }> };
+  const status = (await (await fetch(balancerAdminUrl('/status'))).json()) as {
+    upstreams: Array<{ name: string; peers: Array<{ requests: number; state: string }> }>;
+  };
   const peers = status.upstreams.find((upstream) => upstream.name === 'api')?.peers ?? [];
   return { requests: peers.reduce((sum, peer) => sum + peer.requests, 0), states: peers.map((peer) => peer.state) };
 }
@@ -29,17 +31,72 @@ const SMUGGLED = 'GET /auth/me HTTP/1.1\r\nHost: shop\r\n\r\n';
 const login = '{"email":"front-door@example.com","password":"x"}';
 
 const CASES: Array<[string, string, number, RegExp]> = [
-  ['Content-Length + Transfer-Encoding', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, /Content-Length and Transfer-Encoding together/],
-  ['Transfer-Encoding + Content-Length', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, /Content-Length and Transfer-Encoding together/],
-  ['two differing Content-Length', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\nContent-Length: ${login.length + SMUGGLED.length}\r\n\r\n${login}${SMUGGLED}`, 400, /more than one Content-Length/],
-  ['two equal Content-Length', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\nContent-Length: ${login.length}\r\n\r\n${login}`, 400, /more than one Content-Length/],
-  ['an invalid Transfer-Encoding (chunked, identity)', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, /invalid Transfer-Encoding/],
-  ['an obfuscated Transfer-Encoding (space before the colon)', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, /invalid character in a header/],
-  ['Transfer-Encoding in an HTTP/1.0 request', `POST /auth/login HTTP/1.0\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, /Transfer-Encoding in an HTTP\/1\.0 request/],
-  ['40 KiB of headers', `GET /products HTTP/1.1\r\nHost: shop\r\nX-Filler: ${'a'.repeat(40 * 1024)}\r\n\r\n`, 431, /larger than large_client_header_buffers/],
-  ['a 40 KiB cookie', `GET /auth/me HTTP/1.1\r\nHost: shop\r\nCookie: tenk_session=${'b'.repeat(40 * 1024)}\r\n\r\n`, 431, /larger than large_client_header_buffers/],
-  ['a 17 MB sign-in body (over client_max_body_size 16m)', `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${17 * 1024 * 1024}\r\n\r\n{"email":"`, 413, /larger than client_max_body_size/],
-  ['a 2 GiB upload (over /videos client_max_body_size 1g)', `POST /videos HTTP/1.1\r\nHost: shop\r\nContent-Type: video/mp4\r\nContent-Length: ${2 * 1024 * 1024 * 1024}\r\n\r\n`, 413, /larger than client_max_body_size/],
+  [
+    'Content-Length + Transfer-Encoding',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    400,
+    /Content-Length and Transfer-Encoding together/,
+  ],
+  [
+    'Transfer-Encoding + Content-Length',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    400,
+    /Content-Length and Transfer-Encoding together/,
+  ],
+  [
+    'two differing Content-Length',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\nContent-Length: ${login.length + SMUGGLED.length}\r\n\r\n${login}${SMUGGLED}`,
+    400,
+    /more than one Content-Length/,
+  ],
+  [
+    'two equal Content-Length',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\nContent-Length: ${login.length}\r\n\r\n${login}`,
+    400,
+    /more than one Content-Length/,
+  ],
+  [
+    'an invalid Transfer-Encoding (chunked, identity)',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    400,
+    /invalid Transfer-Encoding/,
+  ],
+  [
+    'an obfuscated Transfer-Encoding (space before the colon)',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    400,
+    /invalid character in a header/,
+  ],
+  [
+    'Transfer-Encoding in an HTTP/1.0 request',
+    `POST /auth/login HTTP/1.0\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    400,
+    /Transfer-Encoding in an HTTP\/1\.0 request/,
+  ],
+  [
+    '40 KiB of headers',
+    `GET /products HTTP/1.1\r\nHost: shop\r\nX-Filler: ${'a'.repeat(40 * 1024)}\r\n\r\n`,
+    431,
+    /larger than large_client_header_buffers/,
+  ],
+  [
+    'a 40 KiB cookie',
+    `GET /auth/me HTTP/1.1\r\nHost: shop\r\nCookie: tenk_session=${'b'.repeat(40 * 1024)}\r\n\r\n`,
+    431,
+    /larger than large_client_header_buffers/,
+  ],
+  [
+    'a 17 MB sign-in body (over client_max_body_size 16m)',
+    `POST /auth/login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${17 * 1024 * 1024}\r\n\r\n{"email":"`,
+    413,
+    /larger than client_max_body_size/,
+  ],
+  [
+    'a 2 GiB upload (over /videos client_max_body_size 1g)',
+    `POST /videos HTTP/1.1\r\nHost: shop\r\nContent-Type: video/mp4\r\nContent-Length: ${2 * 1024 * 1024 * 1024}\r\n\r\n`,
+    413,
+    /larger than client_max_body_size/,
+  ],
 ];
 
 describe('security: the front door', () => {
@@ -56,7 +113,9 @@ describe('security: the front door', () => {
   it('keeps parsing a connection whose upgrade the api answered 200: the next request goes through the balancer, not a tunnel', async () => {
     const connection = await Connection.open();
     try {
-      const first = await connection.exchange('GET /health/live HTTP/1.1\r\nHost: shop\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      const first = await connection.exchange(
+        'GET /health/live HTTP/1.1\r\nHost: shop\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      );
       expect(first.status).toBe(200);
       // No X-Request-Id: the balancer gives the request one (32 hex characters), which the api
       // echoes; a request tunnelled past the balancer would get the api's own (a UUID).
@@ -125,7 +184,8 @@ class Connection {
     for (;;) {
       const parsed = this.#parse();
       if (parsed !== null) return parsed;
-      if (this.#closed || Date.now() > deadline) throw new Error(`no whole response; received ${JSON.stringify(this.#buffer.toString('latin1').slice(0, 300))}`);
+      if (this.#closed || Date.now() > deadline)
+        throw new Error(`no whole response; received ${JSON.stringify(this.#buffer.toString('latin1').slice(0, 300))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 200);
         this.#wake = () => {

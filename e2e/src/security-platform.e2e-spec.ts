@@ -10,7 +10,21 @@ import { instanceUrl, mapUrl, shopUrl } from '../support/e2e-env';
 import { ShopClient } from './access-support';
 import { config } from './queues-support';
 
-const OPERATOR_PATHS = ['/metrics', '/metrics/', '/METRICS', '/%6detrics', '//metrics', '/docs', '/docs/', '/Docs/', '/docs/swagger-ui-init.js', '/docs-json', '/DOCS-JSON', '/docs-yaml', '/products/../docs-json'];
+const OPERATOR_PATHS = [
+  '/metrics',
+  '/metrics/',
+  '/METRICS',
+  '/%6detrics',
+  '//metrics',
+  '/docs',
+  '/docs/',
+  '/Docs/',
+  '/docs/swagger-ui-init.js',
+  '/docs-json',
+  '/DOCS-JSON',
+  '/docs-yaml',
+  '/products/../docs-json',
+];
 /** Words only the real pages have: a metric's TYPE line, the OpenAPI document, Swagger UI. */
 const LEAKS = /# TYPE|openapi|swagger|tenk shop api/i;
 /** Words only readiness details have. */

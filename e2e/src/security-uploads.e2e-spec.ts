@@ -29,10 +29,25 @@ describeWhenLanded('videos')('security: uploads', () => {
   });
 
   const cases: Array<[string, () => Promise<Uint8Array>, number, RegExp]> = [
-    ['an HLS playlist naming a file on the server (78 bytes in the issue)', async () => hostileUploads.hlsPlaylist(target), 415, /^not a video: ffprobe reads it as "hls", which is not a video container we accept/],
-    ['a concat list naming a file on the server', async () => hostileUploads.concatList(target), 415, /^not a video: ffprobe reads it as "concat"/],
+    [
+      'an HLS playlist naming a file on the server (78 bytes in the issue)',
+      async () => hostileUploads.hlsPlaylist(target),
+      415,
+      /^not a video: ffprobe reads it as "hls", which is not a video container we accept/,
+    ],
+    [
+      'a concat list naming a file on the server',
+      async () => hostileUploads.concatList(target),
+      415,
+      /^not a video: ffprobe reads it as "concat"/,
+    ],
     ['an animated GIF', async () => gif(), 415, /^not a video: ffprobe reads it as "gif"/],
-    ['a video over the frame rate limit', async () => fastVideo(), 422, /^this video cannot be accepted: it has 120 frames per second; the limit is 60 \(TENK_VIDEO_MAX_FPS\)$/],
+    [
+      'a video over the frame rate limit',
+      async () => fastVideo(),
+      422,
+      /^this video cannot be accepted: it has 120 frames per second; the limit is 60 \(TENK_VIDEO_MAX_FPS\)$/,
+    ],
   ];
 
   it.each(cases)('refuses %s, naming why, and keeps nothing', async (_label, bytes, status, message) => {
@@ -51,20 +66,30 @@ describeWhenLanded('videos')('security: uploads', () => {
     const notes = { data: Buffer.from('not a video\n'.repeat(100)), contentType: 'video/mp4' };
     for (let i = 0; i < uploadsPerClient; i++) expect((await mallory.request('POST', '/videos', { raw: notes })).status).toBe(415);
     const before = storedVideos();
-    const refused = await mallory.request<{ message: string }>('POST', '/videos', { raw: { data: await testVideo(), contentType: 'video/mp4' } });
+    const refused = await mallory.request<{ message: string }>('POST', '/videos', {
+      raw: { data: await testVideo(), contentType: 'video/mp4' },
+    });
     expect(refused.status).toBe(429);
-    expect(refused.body.message).toMatch(new RegExp(`^too many uploads from your address: the limit is ${uploadsPerClient} every .+ \\(TENK_VIDEO_UPLOADS_PER_CLIENT\\); try again in \\d+ s$`));
+    expect(refused.body.message).toMatch(
+      new RegExp(
+        `^too many uploads from your address: the limit is ${uploadsPerClient} every .+ \\(TENK_VIDEO_UPLOADS_PER_CLIENT\\); try again in \\d+ s$`,
+      ),
+    );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(storedVideos()).toBe(before);
     // The same customer from another address is not held back.
     const elsewhere = new ShopClient(mallory.base);
     elsewhere.cookie = mallory.cookie;
-    expect([201, 202]).toContain((await elsewhere.request('POST', '/videos', { raw: { data: await testVideo(), contentType: 'video/mp4' } })).status);
+    expect([201, 202]).toContain(
+      (await elsewhere.request('POST', '/videos', { raw: { data: await testVideo(), contentType: 'video/mp4' } })).status,
+    );
   });
 
   it('refuses an upload from someone not signed in (401), keeping nothing', async () => {
     const before = storedVideos();
-    const reply = await new ShopClient().request('POST', '/videos', { raw: { data: hostileUploads.hlsPlaylist(target), contentType: 'video/mp4' } });
+    const reply = await new ShopClient().request('POST', '/videos', {
+      raw: { data: hostileUploads.hlsPlaylist(target), contentType: 'video/mp4' },
+    });
     expect(reply.status).toBe(401);
     expect(storedVideos()).toBe(before);
   });
@@ -82,7 +107,9 @@ async function gif(): Promise<Uint8Array> {
 async function fastVideo(): Promise<Uint8Array> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tenk-e2e-fast-'));
   try {
-    return await readFile(await makeTestVideo(path.join(dir, 'fast.mp4'), { seconds: 1, width: 160, height: 120, frameRate: 120, audio: false }));
+    return await readFile(
+      await makeTestVideo(path.join(dir, 'fast.mp4'), { seconds: 1, width: 160, height: 120, frameRate: 120, audio: false }),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

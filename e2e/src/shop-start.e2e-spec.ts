@@ -5,7 +5,10 @@ describe('the shop, started as npm start starts it', () => {
     const response = await fetch(shopUrl('/health/ready'));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'up' });
-    const direct = (await (await fetch(instanceUrl('/health/ready'))).json()) as { status: string; info: Record<string, { status: string }> };
+    const direct = (await (await fetch(instanceUrl('/health/ready'))).json()) as {
+      status: string;
+      info: Record<string, { status: string }>;
+    };
     expect(['ok', 'degraded']).toContain(direct.status);
     expect(direct.info['postgres-primary']?.status).toBe('up');
     expect(direct.info['redis-queue']?.status).toBe('up');

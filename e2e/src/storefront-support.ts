@@ -61,7 +61,11 @@ export interface WatchedPage {
 export async function openPage(browser: Browser, options: typeof PHONE | typeof DESKTOP): Promise<WatchedPage> {
   // Each page is a visitor of its own to the api (X-Forwarded-For, which the balancer extends),
   // so per-client limits such as sign-ups count it on its own, whatever other suites do.
-  const context = await browser.newContext({ ...options, baseURL: process.env['TENK_E2E_SHOP_URL'] ?? 'http://127.0.0.1:18080', extraHTTPHeaders: { 'x-forwarded-for': newClientAddress() } });
+  const context = await browser.newContext({
+    ...options,
+    baseURL: process.env['TENK_E2E_SHOP_URL'] ?? 'http://127.0.0.1:18080',
+    extraHTTPHeaders: { 'x-forwarded-for': newClientAddress() },
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));

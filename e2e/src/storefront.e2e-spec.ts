@@ -159,7 +159,12 @@ describe('shopping in the browser (phone-sized)', () => {
         expect(await page.locator('ul.orders > li').count()).toBe(1);
         await screenshot(page, 'storefront-phone-6-my-orders');
         const listed = await context.request.get(`/customers/${(await (await context.request.get('/auth/me')).json()).id}/orders`);
-        expect(((await listed.json()) as { items: Array<{ id: string; lines: Array<{ quantity: number }> }> }).items.map((order) => [order.id, order.lines[0]!.quantity])).toEqual([[orderId, 2]]);
+        expect(
+          ((await listed.json()) as { items: Array<{ id: string; lines: Array<{ quantity: number }> }> }).items.map((order) => [
+            order.id,
+            order.lines[0]!.quantity,
+          ]),
+        ).toEqual([[orderId, 2]]);
         // The cart is empty after the order.
         expect(await page.getByTestId('nav-cart').textContent()).toBe('Cart');
 

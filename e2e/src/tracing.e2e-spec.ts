@@ -75,7 +75,8 @@ async function waitForTrace(traceId: string, complete: (hops: Hop[]) => boolean,
   return hops;
 }
 
-const jaegerRuns = async () => (await fetch(`${JAEGER}/api/services`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true;
+const jaegerRuns = async () =>
+  (await fetch(`${JAEGER}/api/services`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true;
 
 /**
  * One order, one trace (issue 18): an order placed through the balancer is read back from
@@ -86,7 +87,8 @@ const jaegerRuns = async () => (await fetch(`${JAEGER}/api/services`, { signal: 
  */
 describe('tracing: one order from the balancer to the confirmation mail', () => {
   beforeAll(async () => {
-    if (!(await jaegerRuns())) throw new Error(`Jaeger does not answer at ${JAEGER}: run \`npm run infra -- up jaeger\` (the e2e shop traces to it when it runs)`);
+    if (!(await jaegerRuns()))
+      throw new Error(`Jaeger does not answer at ${JAEGER}: run \`npm run infra -- up jaeger\` (the e2e shop traces to it when it runs)`);
   });
 
   it('finds every hop of an order in one trace, in order, with the patterns as attributes', async () => {
@@ -104,11 +106,16 @@ describe('tracing: one order from the balancer to the confirmation mail', () => 
     expect(reply.status).toBe(201);
 
     let hops: Hop[] = [];
-    const find = (service: string, name: string | RegExp) => hops.find((hop) => hop.service === service && (typeof name === 'string' ? hop.name === name : name.test(hop.name)));
+    const find = (service: string, name: string | RegExp) =>
+      hops.find((hop) => hop.service === service && (typeof name === 'string' ? hop.name === name : name.test(hop.name)));
     await eventually(
       async () => {
         hops = await readTrace(traceId);
-        return find('mailer', 'smtp send') !== undefined && find('api', 'orders.events publish') !== undefined && find('reports', 'orders.events process') !== undefined;
+        return (
+          find('mailer', 'smtp send') !== undefined &&
+          find('api', 'orders.events publish') !== undefined &&
+          find('reports', 'orders.events process') !== undefined
+        );
       },
       `trace ${traceId} never reached the confirmation mail and the reports consumer`,
       90_000,
@@ -124,7 +131,8 @@ describe('tracing: one order from the balancer to the confirmation mail', () => 
     const consume = find('mailer', 'orders.events process');
     const job = find('mailer', 'mail process');
     const smtp = find('mailer', 'smtp send');
-    for (const [name, hop] of Object.entries({ balancer, api, payment, publish, consume, job, smtp })) expect([name, hop]).toEqual([name, expect.anything()]);
+    for (const [name, hop] of Object.entries({ balancer, api, payment, publish, consume, job, smtp }))
+      expect([name, hop]).toEqual([name, expect.anything()]);
 
     // Each hop under the one before it: the parent links make one tree, not five traces.
     const ancestors = (hop: Hop): string[] => {
@@ -168,7 +176,8 @@ describe('tracing: one order from the balancer to the confirmation mail', () => 
       // The job's span ends last (after its renditions are stored): once it is there, all are.
       const done = (hops: Hop[]) => hops.some((hop) => hop.service === 'media-worker' && hop.name === 'video process');
       const hops = await waitForTrace(traceId, done, 'the media-worker');
-      const one = (service: string, name: string | RegExp) => hops.find((hop) => hop.service === service && (typeof name === 'string' ? hop.name === name : name.test(hop.name)));
+      const one = (service: string, name: string | RegExp) =>
+        hops.find((hop) => hop.service === service && (typeof name === 'string' ? hop.name === name : name.test(hop.name)));
       const balancer = one('balancer', /^POST /);
       const api = one('api', 'POST /videos');
       const job = one('media-worker', 'video process');

@@ -14,11 +14,15 @@ const commands = labCommands();
 
 function runLab(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/lab/src/main.ts'), ...args, '--quick'], {
-      cwd: ROOT,
-      env: { ...process.env, TENK_LAB_RESULTS_DIR: RESULTS },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/lab/src/main.ts'), ...args, '--quick'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TENK_LAB_RESULTS_DIR: RESULTS },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -31,15 +35,19 @@ describe("the tutorial's lab commands, in quick mode", () => {
     expect(new Set(commands.map((command) => command.chapter)).size).toBe(5);
   });
 
-  it.each(commands.map((command) => [`${command.chapter}:${command.line}`, command] as const))('%s runs and writes its results', async (_where, command) => {
-    const json = path.join(RESULTS, `${command.experiment}.json`);
-    rmSync(json, { force: true });
-    const { code, output } = await runLab([command.experiment, ...command.args]);
-    if (code !== 0) throw new Error(`npm run lab -- ${command.experiment} --quick exited with ${code}:\n${output.slice(-3000)}`);
-    expect(existsSync(json)).toBe(true);
-    const result = JSON.parse(readFileSync(json, 'utf8')) as { experiment: string; headline: string; notes: string[] };
-    expect(result.experiment).toBe(command.experiment);
-    expect(result.headline.length).toBeGreaterThan(10);
-    expect(result.notes).toContain('quick run: a smoke test, not a measurement');
-  }, 600_000);
+  it.each(commands.map((command) => [`${command.chapter}:${command.line}`, command] as const))(
+    '%s runs and writes its results',
+    async (_where, command) => {
+      const json = path.join(RESULTS, `${command.experiment}.json`);
+      rmSync(json, { force: true });
+      const { code, output } = await runLab([command.experiment, ...command.args]);
+      if (code !== 0) throw new Error(`npm run lab -- ${command.experiment} --quick exited with ${code}:\n${output.slice(-3000)}`);
+      expect(existsSync(json)).toBe(true);
+      const result = JSON.parse(readFileSync(json, 'utf8')) as { experiment: string; headline: string; notes: string[] };
+      expect(result.experiment).toBe(command.experiment);
+      expect(result.headline.length).toBeGreaterThan(10);
+      expect(result.notes).toContain('quick run: a smoke test, not a measurement');
+    },
+    600_000,
+  );
 });

@@ -21,7 +21,8 @@ interface VideoView {
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tenk-e2e-videos-'));
 /** Upload folders in the shop's storage: "nothing kept" is counted here. */
-const storedVideos = () => readdirSync(path.join(config.paths.storage, 'videos'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
+const storedVideos = () =>
+  readdirSync(path.join(config.paths.storage, 'videos'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
 
 afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
@@ -91,7 +92,11 @@ describe('videos: upload, queue, transcode, play', () => {
 
     const thumbnail = await fetch(`${owner.base}${video.thumbnail!.url}`, { headers: { cookie: owner.cookie } });
     expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
-    expect(Buffer.from(await thumbnail.arrayBuffer()).subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect(
+      Buffer.from(await thumbnail.arrayBuffer())
+        .subarray(0, 2)
+        .toString('hex'),
+    ).toBe('ffd8');
   });
 
   it('serves an HLS playlist whose variants and segments resolve', async () => {
@@ -121,7 +126,9 @@ describe('videos: upload, queue, transcode, play', () => {
     const notes = Buffer.from('these are my holiday notes, not a video\n'.repeat(200));
     const raw = await owner.request<{ message: string }>('POST', '/videos', { body: notes, headers: { 'content-type': 'video/mp4' } });
     expect(raw.status).toBe(415);
-    expect(raw.body.message).toMatch(/^not a video: ffprobe could not read it as media \(.*Invalid data found when processing input\); upload a video file/);
+    expect(raw.body.message).toMatch(
+      /^not a video: ffprobe could not read it as media \(.*Invalid data found when processing input\); upload a video file/,
+    );
     expect(raw.text).not.toContain(config.paths.storage);
 
     const form = new FormData();
@@ -137,11 +144,18 @@ describe('videos: upload, queue, transcode, play', () => {
   it('refuses an upload over the size limit with 413 naming the limit, before reading it', async () => {
     // Straight to an api instance: the balancer's own client_max_body_size would answer first.
     const reply = await new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
-      const request = http.request(`${API}/videos`, { method: 'POST', headers: { cookie: owner.cookie, 'content-type': 'video/mp4', 'content-length': String(config.media.maxUploadBytes + 1) } }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
-      });
+      const request = http.request(
+        `${API}/videos`,
+        {
+          method: 'POST',
+          headers: { cookie: owner.cookie, 'content-type': 'video/mp4', 'content-length': String(config.media.maxUploadBytes + 1) },
+        },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
+        },
+      );
       request.on('error', reject);
       request.write(Buffer.alloc(64 * 1024)); // a start of the body; the rest never comes
     });
@@ -186,6 +200,8 @@ describe('queue operations', () => {
     const api = await (await fetch(`${API}/metrics`)).text();
     expect(api).toMatch(/^tenk_queue_jobs\{queue="video",state="completed",service="api"\} \d+$/m);
     const worker = await (await fetch(`http://127.0.0.1:${config.services.mediaWorkerPort}/metrics`)).text();
-    expect(worker).toMatch(/^tenk_queue_job_duration_seconds_count\{service="media-worker",queue="video",job="video.transcode.v1",outcome="completed"\} [1-9]\d*$/m);
+    expect(worker).toMatch(
+      /^tenk_queue_job_duration_seconds_count\{service="media-worker",queue="video",job="video.transcode.v1",outcome="completed"\} [1-9]\d*$/m,
+    );
   });
 });

@@ -32,6 +32,11 @@ export function balancerAdminUrl(path = ''): string {
 
 /** Sets payment-sim's faults (`'none'` clears them); throws unless it took them. */
 export async function paymentFaults(faults: Record<string, unknown> | 'none'): Promise<void> {
-  const response = await fetch(paymentSimAdminUrl('/admin/faults'), { method: faults === 'none' ? 'DELETE' : 'PUT', headers: controlCallHeaders(), body: JSON.stringify(faults === 'none' ? {} : faults) });
-  if (response.status !== 200) throw new Error(`payment-sim refused the faults ${JSON.stringify(faults)}: ${response.status} ${await response.text()}`);
+  const response = await fetch(paymentSimAdminUrl('/admin/faults'), {
+    method: faults === 'none' ? 'DELETE' : 'PUT',
+    headers: controlCallHeaders(),
+    body: JSON.stringify(faults === 'none' ? {} : faults),
+  });
+  if (response.status !== 200)
+    throw new Error(`payment-sim refused the faults ${JSON.stringify(faults)}: ${response.status} ${await response.text()}`);
 }

@@ -25,7 +25,11 @@ export function ensureDependencies() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) return;
   const started = Date.now();
   console.log('==> Installing dependencies (npm ci; about 1-2 minutes the first time)');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=warn'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_NO_CLOUD: 'true' } });
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NX_NO_CLOUD: 'true' },
+  });
   if (result.status !== 0) {
     console.error('npm ci failed; see the output above.');
     process.exit(result.status ?? 1);
@@ -39,7 +43,10 @@ export function ensureDependencies() {
  * on, so Ctrl-C or a SIGTERM reach the child, which stops cleanly.
  */
 export function runTs(entry, args = []) {
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, entry), ...args], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, entry), ...args], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
 }

@@ -36,7 +36,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         // Readiness details (which dependency failed, and why) for admins, wherever they call from.
-        ObservabilityModule.forRoot({ service: 'api', showReadinessDetailsTo: (req) => (req as { user?: SessionUser }).user?.role === 'admin' }),
+        ObservabilityModule.forRoot({
+          service: 'api',
+          showReadinessDetailsTo: (req) => (req as { user?: SessionUser }).user?.role === 'admin',
+        }),
         DatabaseModule.forRoot({ processName: 'api', catalogEntities: CATALOG_ENTITIES, shardEntities: [] }),
         CachingModule.forRoot(),
         // The api only enqueues: without the queue Redis it still serves the catalog.

@@ -34,7 +34,9 @@ export function configureHttp(app: INestApplication, config: TenkConfig): void {
     app,
     new DocumentBuilder()
       .setTitle('tenk shop api')
-      .setDescription('The api behind the tenk shop: catalog, accounts, orders, videos, reports. Sessions are cookies: POST /auth/login first.')
+      .setDescription(
+        'The api behind the tenk shop: catalog, accounts, orders, videos, reports. Sessions are cookies: POST /auth/login first.',
+      )
       .setVersion('1')
       .addCookieAuth('tenk_session')
       .build(),

@@ -17,7 +17,10 @@ function client(): Agent {
   return agent;
 }
 
-async function get(url: string, dispatcher = client()): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+async function get(
+  url: string,
+  dispatcher = client(),
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const response = await request(url, { dispatcher });
   return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
 }

@@ -16,7 +16,10 @@ function client(): Agent {
   return agent;
 }
 
-async function get(url: string, init: Parameters<typeof request>[1] = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+async function get(
+  url: string,
+  init: Parameters<typeof request>[1] = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const response = await request(url, { dispatcher: client(), ...init });
   return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
 }
@@ -43,11 +46,18 @@ const server = (lines: string) => `admin_listen 127.0.0.1:0;\naccess_log off;\n$
 describe('proxying', () => {
   it('forwards requests with X-Forwarded-For/-Proto and X-Request-Id, and balances round-robin', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; server ${b.address}; keepalive 8; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } location /v1/ { proxy_pass http://api/internal/; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } location /v1/ { proxy_pass http://api/internal/; } }`),
+    );
     const seen = [];
-    for (let i = 0; i < 4; i++) seen.push((await get(`${lb.url}/products?i=${i}`, { headers: { 'x-forwarded-for': '203.0.113.5', 'x-request-id': 'trace-123' } })).headers['x-upstream']);
+    for (let i = 0; i < 4; i++)
+      seen.push(
+        (await get(`${lb.url}/products?i=${i}`, { headers: { 'x-forwarded-for': '203.0.113.5', 'x-request-id': 'trace-123' } })).headers[
+          'x-upstream'
+        ],
+      );
     expect(seen).toEqual(['a', 'b', 'a', 'b']);
     const forwarded = a.requests[0];
     expect(forwarded.url).toBe('/products?i=0');
@@ -66,18 +76,22 @@ describe('proxying', () => {
 
   it('gives $server_port the port the listener was bound to (listen port 0)', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; location / { proxy_set_header X-Server-Port $server_port; proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_set_header X-Server-Port $server_port; proxy_pass http://api; } }`),
+    );
     expect((await get(`${lb.url}/port`)).status).toBe(200);
     expect(a.requests[0].headers['x-server-port']).toBe(String(lb.balancer.port()));
   });
 
   it('evicts a peer killed mid-load; GETs keep succeeding', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address} max_fails=1 fail_timeout=30s; server ${b.address}; keepalive 16; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
     const statuses: number[] = [];
     const agent = client();
     let sent = 0;
@@ -103,9 +117,11 @@ describe('proxying', () => {
     const [a, b] = await upstreams('a', 'b');
     // Peer a accepts requests and then drops the connection.
     a.handle = (req) => req.socket.destroy();
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address} max_fails=0; server ${b.address} max_fails=0; keepalive 8; }
-      server { listen 127.0.0.1:0; location / { proxy_next_upstream error timeout http_502; proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_next_upstream error timeout http_502; proxy_pass http://api; } }`),
+    );
     // Round-robin starts at a: the POST fails there and must not reach b.
     const post = await get(`${lb.url}/orders`, { method: 'POST', body: '{"sku":1}', headers: { 'content-type': 'application/json' } });
     expect(post.status).toBe(502);
@@ -130,12 +146,14 @@ describe('proxying', () => {
     const closed = await startUpstream('gone');
     const refused = closed.address;
     await closed.close();
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${refused}; server ${b.address}; }
       upstream flaky { server ${c.address} max_fails=0; server ${b.address} max_fails=0; }
       server { listen 127.0.0.1:0;
         location / { proxy_pass http://api; }
-        location /idem/ { proxy_next_upstream error timeout non_idempotent; proxy_pass http://flaky; } }`));
+        location /idem/ { proxy_next_upstream error timeout non_idempotent; proxy_pass http://flaky; } }`),
+    );
     const post = await get(`${lb.url}/orders`, { method: 'POST', body: 'x' });
     expect(post.status).toBe(200);
     expect(post.headers['x-upstream']).toBe('b');
@@ -147,9 +165,11 @@ describe('proxying', () => {
 
   it('uses backup peers only when primaries are out, and answers 502 with a clear body when nothing is left', async () => {
     const [a, spare] = await upstreams('a', 'spare');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; server ${spare.address} backup; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('a');
     await a.close();
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('spare');
@@ -162,9 +182,11 @@ describe('proxying', () => {
 
   it('answers 504 when a peer does not answer within proxy_read_timeout', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; location / { proxy_read_timeout 200ms; proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_read_timeout 200ms; proxy_pass http://api; } }`),
+    );
     const slow = await get(`${lb.url}/slow?ms=3000`);
     expect(slow.status).toBe(504);
     expect(slow.body).toMatch(/504 Gateway Timeout/);
@@ -190,9 +212,11 @@ describe('proxying', () => {
       };
       pump();
     };
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; client_max_body_size 0; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; client_max_body_size 0; location / { proxy_pass http://api; } }`),
+    );
     const size = 64 * 1024 * 1024;
     const expected = createHash('sha256');
     let produced = 0;
@@ -216,9 +240,11 @@ describe('proxying', () => {
 
   it('answers 413 for bodies over client_max_body_size, by Content-Length or while streaming', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; client_max_body_size 1k; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; client_max_body_size 1k; location / { proxy_pass http://api; } }`),
+    );
     const declared = await get(`${lb.url}/upload`, { method: 'POST', body: Buffer.alloc(4096) });
     expect(declared.status).toBe(413);
     expect(declared.body).toMatch(/client_max_body_size/);
@@ -230,10 +256,18 @@ describe('proxying', () => {
 
   it('never serves the admin API on the public listener', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
-    for (const [method, url] of [['GET', '/status'], ['GET', '/metrics'], ['GET', '/'], ['PUT', '/upstreams/api/algorithm'], ['POST', '/reload']] as const) {
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
+    for (const [method, url] of [
+      ['GET', '/status'],
+      ['GET', '/metrics'],
+      ['GET', '/'],
+      ['PUT', '/upstreams/api/algorithm'],
+      ['POST', '/reload'],
+    ] as const) {
       const response = await get(`${lb.url}${url}`, { method, body: method === 'GET' ? undefined : 'least_conn' });
       // The request went to the upstream like any other path.
       expect(response.headers['x-upstream']).toBe('a');
@@ -245,9 +279,11 @@ describe('proxying', () => {
 
   it('refuses request headers larger than large_client_header_buffers with 431', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; large_client_header_buffers 2 1k; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; large_client_header_buffers 2 1k; location / { proxy_pass http://api; } }`),
+    );
     const answer = await rawRequest(lb.balancer.port(), `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(4000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431/);
     expect((await get(`${lb.url}/`)).status).toBe(200);
@@ -255,9 +291,11 @@ describe('proxying', () => {
 
   it('cuts slow clients (client_header_timeout: 408, client_body_timeout) and idle keep-alive connections (keepalive_timeout)', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; client_header_timeout 400ms; client_body_timeout 300ms; keepalive_timeout 300ms; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; client_header_timeout 400ms; client_body_timeout 300ms; keepalive_timeout 300ms; location / { proxy_pass http://api; } }`),
+    );
     // A body that stops half-way: the connection is closed, nothing reaches the upstream.
     const stalled = await rawRequest(lb.balancer.port(), 'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"half":', 5000);
     expect(stalled).toBe('');
@@ -278,32 +316,51 @@ describe('proxying', () => {
   it('moves to a new listen port on reload and closes the old one', async () => {
     const [a] = await upstreams('a');
     const [first, second] = await Promise.all([freePort(), freePort()]);
-    const text = (port: number) => server(`upstream api { server ${a.address}; }\nserver { listen 127.0.0.1:${port}; location / { proxy_pass http://api; } }`);
+    const text = (port: number) =>
+      server(`upstream api { server ${a.address}; }\nserver { listen 127.0.0.1:${port}; location / { proxy_pass http://api; } }`);
     const lb = await balancerWith(text(first));
     expect((await get(`http://127.0.0.1:${first}/`)).status).toBe(200);
     writeFileSync(lb.file, text(second));
     expect(await lb.balancer.reloadFromFile()).toBeNull();
     expect((await get(`http://127.0.0.1:${second}/`)).status).toBe(200);
-    await eventually(async () => (await get(`http://127.0.0.1:${first}/`).then(() => false, () => true)), 5000, 'old port closed');
+    await eventually(
+      async () =>
+        await get(`http://127.0.0.1:${first}/`).then(
+          () => false,
+          () => true,
+        ),
+      5000,
+      'old port closed',
+    );
   });
 
   it('lists each listener on /status with its own address after a reload reorders them', async () => {
     const [a] = await upstreams('a');
     const [one, two] = await Promise.all([freePort(), freePort()]);
-    const block = (name: string, port: number) => `server { listen 127.0.0.1:${port}; server_name ${name}; location / { proxy_pass http://api; } }`;
+    const block = (name: string, port: number) =>
+      `server { listen 127.0.0.1:${port}; server_name ${name}; location / { proxy_pass http://api; } }`;
     const lb = await balancerWith(server(`upstream api { server ${a.address}; }\n${block('one', one)}\n${block('two', two)}`));
     writeFileSync(lb.file, server(`upstream api { server ${a.address}; }\n${block('two', two)}\n${block('one', one)}`));
     expect(await lb.balancer.reloadFromFile()).toBeNull();
-    const status = JSON.parse((await get(`${lb.adminUrl}/status`)).body) as { listeners: Array<{ address: string; servers: Array<{ names: string[] }> }> };
-    expect(status.listeners.map((listener) => `${listener.address} ${listener.servers[0].names.join(',')}`)).toEqual([`127.0.0.1:${two} two`, `127.0.0.1:${one} one`]);
+    const status = JSON.parse((await get(`${lb.adminUrl}/status`)).body) as {
+      listeners: Array<{ address: string; servers: Array<{ names: string[] }> }>;
+    };
+    expect(status.listeners.map((listener) => `${listener.address} ${listener.servers[0].names.join(',')}`)).toEqual([
+      `127.0.0.1:${two} two`,
+      `127.0.0.1:${one} one`,
+    ]);
   });
 
   it('answers 400 for paths that climb above the root', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
-    expect(await rawRequest(lb.balancer.port(), 'GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
+    expect(await rawRequest(lb.balancer.port(), 'GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 400/,
+    );
     expect(a.requests).toHaveLength(0);
   });
 });
@@ -311,10 +368,12 @@ describe('proxying', () => {
 describe('limits and health', () => {
   it('limit_req answers 429 with Retry-After once the burst is used up', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       limit_req_zone $binary_remote_addr zone=per_client:1m rate=1r/m;
       upstream api { server ${a.address}; }
-      server { listen 127.0.0.1:0; location / { limit_req zone=per_client burst=2 nodelay; proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { limit_req zone=per_client burst=2 nodelay; proxy_pass http://api; } }`),
+    );
     const statuses = [];
     for (let i = 0; i < 5; i++) {
       const response = await get(`${lb.url}/`);
@@ -331,10 +390,15 @@ describe('limits and health', () => {
 
   it('active health_check takes a failing peer out and brings it back when it passes', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; server ${b.address}; health_check interval=100ms fails=2 passes=2 uri=/health/ready; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
-    const peerState = async () => JSON.parse((await get(`${lb.adminUrl}/status`)).body).upstreams[0].peers.map((p: { state: string }) => p.state).join(',');
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
+    const peerState = async () =>
+      JSON.parse((await get(`${lb.adminUrl}/status`)).body)
+        .upstreams[0].peers.map((p: { state: string }) => p.state)
+        .join(',');
     await eventually(async () => (await peerState()) === 'up,up', 5000, 'both up');
     b.healthy = false;
     await eventually(async () => (await peerState()) === 'up,unhealthy', 5000, 'b unhealthy');
@@ -348,11 +412,16 @@ describe('limits and health', () => {
 
   it('switches the algorithm at run time through the admin API', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; server ${b.address}; }
-      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`));
+      server { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`),
+    );
     const admin = { method: 'PUT' as const, headers: controlHeaders(lb.controlToken) };
-    const switched = await get(`${lb.adminUrl}/upstreams/api/algorithm`, { ...admin, body: '{"algorithm": "hash $request_uri consistent"}' });
+    const switched = await get(`${lb.adminUrl}/upstreams/api/algorithm`, {
+      ...admin,
+      body: '{"algorithm": "hash $request_uri consistent"}',
+    });
     expect(switched.status).toBe(200);
     expect(JSON.parse(switched.body).algorithm).toBe('hash $request_uri consistent');
     const first = (await get(`${lb.url}/cart/1`)).headers['x-upstream'];
@@ -368,7 +437,8 @@ describe('limits and health', () => {
 
   it('reloads on POST /reload and keeps the old configuration when the new one is bad', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const text = (peer: string) => server(`upstream api { server ${peer}; }\nserver { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`);
+    const text = (peer: string) =>
+      server(`upstream api { server ${peer}; }\nserver { listen 127.0.0.1:0; location / { proxy_pass http://api; } }`);
     const lb = await balancerWith(text(a.address));
     expect((await get(`${lb.url}/`)).headers['x-upstream']).toBe('a');
     writeFileSync(lb.file, text(b.address));
@@ -394,7 +464,8 @@ describe('static files', () => {
 
   it('serves hashed assets immutable, index.html revalidated, SPA fallback, with validators and ranges', async () => {
     const [a] = await upstreams('a');
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       upstream api { server ${a.address}; }
       server { listen 127.0.0.1:0;
         root ${site};
@@ -402,7 +473,8 @@ describe('static files', () => {
         location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; try_files $uri =404; }
         location = /index.html { add_header Cache-Control "no-cache"; }
         location / { try_files $uri /index.html; }
-      }`));
+      }`),
+    );
     const asset = await get(`${lb.url}/assets/app.3f9a1c.js`);
     expect(asset.status).toBe(200);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -436,12 +508,14 @@ describe('static files', () => {
   });
 
   it('decodes a try_files path once, as nginx: /assets/%252e%252e/index.html is not /index.html', async () => {
-    const lb = await balancerWith(server(`
+    const lb = await balancerWith(
+      server(`
       server { listen 127.0.0.1:0;
         root ${site};
         location /assets/ { try_files $uri =404; }
         location / { try_files $uri /index.html; }
-      }`));
+      }`),
+    );
     const doubled = await get(`${lb.url}/assets/%252e%252e/index.html`);
     expect(doubled.status).toBe(404);
     expect(doubled.body).not.toContain('<title>shop</title>');

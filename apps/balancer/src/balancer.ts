@@ -110,7 +110,11 @@ export class Balancer implements ListenerHost, AdminHost {
       this.stats.reloads++;
       this.stats.lastReloadAt = Date.now();
       this.stats.lastReloadError = '';
-      this.logger.info('configuration reloaded', { config: config.file, listen: this.listenerAddresses(), upstreams: config.upstreams.map((u) => u.name) });
+      this.logger.info('configuration reloaded', {
+        config: config.file,
+        listen: this.listenerAddresses(),
+        upstreams: config.upstreams.map((u) => u.name),
+      });
     });
   }
 
@@ -128,7 +132,10 @@ export class Balancer implements ListenerHost, AdminHost {
       const message = (error as Error).message;
       this.stats.reloadFailures++;
       this.stats.lastReloadError = message;
-      this.logger.error('configuration reload failed: still running the previous configuration', { config: this.#configFile, error: message });
+      this.logger.error('configuration reload failed: still running the previous configuration', {
+        config: this.#configFile,
+        error: message,
+      });
       return message;
     }
   }
@@ -190,7 +197,11 @@ export class Balancer implements ListenerHost, AdminHost {
     this.#draining = true;
     const listeners = [...this.#listeners.values()];
     const closed = Promise.all(listeners.map((listener) => listener.stopAccepting()));
-    this.logger.info('draining: stopped accepting connections; finishing requests in flight', { active: this.stats.active, connections: this.stats.connections, timeout_ms: timeoutMs });
+    this.logger.info('draining: stopped accepting connections; finishing requests in flight', {
+      active: this.stats.active,
+      connections: this.stats.connections,
+      timeout_ms: timeoutMs,
+    });
     const deadline = Date.now() + timeoutMs;
     let forced = false;
     await new Promise<void>((resolve) => {

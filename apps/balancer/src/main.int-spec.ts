@@ -37,7 +37,9 @@ function config(peers: string[], extra = ''): string {
 
 describe('command line', () => {
   it('-t checks a configuration like nginx -t: exit 0 when good, 1 with file:line when not', () => {
-    const good = spawnSync(process.execPath, [...MAIN, '-t', '-c', path.join(WORKSPACE, 'apps/balancer/conf/tenk.conf')], { encoding: 'utf8' });
+    const good = spawnSync(process.execPath, [...MAIN, '-t', '-c', path.join(WORKSPACE, 'apps/balancer/conf/tenk.conf')], {
+      encoding: 'utf8',
+    });
     expect(good.status).toBe(0);
     expect(good.stderr).toMatch(/syntax is ok/);
     expect(good.stderr).toMatch(/test is successful/);
@@ -68,14 +70,25 @@ describe('signals', () => {
       }
     };
     const load = Promise.all(Array.from({ length: 8 }, worker));
-    const versions = [config([a.address, b.address]), config([b.address]), config([a.address, b.address], ''), `${config([a.address])}\nnot_a_directive;\n`, config([b.address, a.address])];
+    const versions = [
+      config([a.address, b.address]),
+      config([b.address]),
+      config([a.address, b.address], ''),
+      `${config([a.address])}\nnot_a_directive;\n`,
+      config([b.address, a.address]),
+    ];
     let reloads = 0;
     for (let round = 0; round < 10; round++) {
       const text = versions[round % versions.length];
       writeFileSync(file, text);
       lb.child.kill('SIGHUP');
       const broken = text.includes('not_a_directive');
-      await lb.waitForLine((line) => (broken ? line.msg === 'configuration reload failed: still running the previous configuration' : line.msg === 'configuration reloaded') && !(line as { seen?: boolean }).seen);
+      await lb.waitForLine(
+        (line) =>
+          (broken
+            ? line.msg === 'configuration reload failed: still running the previous configuration'
+            : line.msg === 'configuration reloaded') && !(line as { seen?: boolean }).seen,
+      );
       for (const line of lb.lines) (line as { seen?: boolean }).seen = true;
       if (!broken) reloads++;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -95,7 +108,10 @@ describe('signals', () => {
   it('SIGTERM drains: in-flight requests finish, new connections are refused, the process exits 0', async () => {
     const a = await upstream('a');
     const lb = await balancer(writeConfig(config([a.address])));
-    const slow = request(`http://127.0.0.1:${lb.port}/slow?ms=1500`).then(async (response) => ({ status: response.statusCode, body: await response.body.text() }));
+    const slow = request(`http://127.0.0.1:${lb.port}/slow?ms=1500`).then(async (response) => ({
+      status: response.statusCode,
+      body: await response.body.text(),
+    }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     lb.child.kill('SIGTERM');
     await lb.waitForLine((line) => String(line.msg).startsWith('draining'));
@@ -131,7 +147,11 @@ describe('streaming', () => {
         }
       })(),
     );
-    const response = await request(`http://127.0.0.1:${lb.port}/upload`, { method: 'PUT', body, headers: { 'content-length': String(size) } });
+    const response = await request(`http://127.0.0.1:${lb.port}/upload`, {
+      method: 'PUT',
+      body,
+      headers: { 'content-length': String(size) },
+    });
     const result = JSON.parse(await response.body.text());
     clearInterval(sampler);
     expect(response.statusCode).toBe(200);

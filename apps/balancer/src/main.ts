@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     try {
       const config = loadConfig(cli.configFile, loadOptions);
       process.stderr.write(`tenk-balancer: the configuration file ${cli.configFile} syntax is ok\n`);
-      process.stderr.write(`tenk-balancer: configuration file ${cli.configFile} test is successful (${config.files.length} file${config.files.length === 1 ? '' : 's'}: ${config.files.join(', ')})\n`);
+      process.stderr.write(
+        `tenk-balancer: configuration file ${cli.configFile} test is successful (${config.files.length} file${config.files.length === 1 ? '' : 's'}: ${config.files.join(', ')})\n`,
+      );
       if (cli.dump) process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     } catch (error) {
       process.stderr.write(`tenk-balancer: [emerg] ${(error as Error).message}\n`);
@@ -62,7 +64,11 @@ async function main(): Promise<void> {
     const env = new EnvReader(process.env);
     const tracing = readTracing(env);
     env.throwIfInvalid();
-    if (startTracing({ service: 'balancer', config: tracing })) bootLogger.info('tracing on: a span per proxied request, exported over OTLP', { endpoint: tracing.endpoint, sampleRatio: tracing.sampleRatio });
+    if (startTracing({ service: 'balancer', config: tracing }))
+      bootLogger.info('tracing on: a span per proxied request, exported over OTLP', {
+        endpoint: tracing.endpoint,
+        sampleRatio: tracing.sampleRatio,
+      });
   } catch (error) {
     bootLogger.error('cannot start: tracing configuration', { error: (error as Error).message });
     process.exitCode = 1;
@@ -115,9 +121,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGQUIT', stop);
 
-  const balancer = await Balancer.start(config, { configFile: cli.configFile, loadOptions, logger: bootLogger, control: { token: control.token, tokenHint: controlTokenHint(control) } });
+  const balancer = await Balancer.start(config, {
+    configFile: cli.configFile,
+    loadOptions,
+    logger: bootLogger,
+    control: { token: control.token, tokenHint: controlTokenHint(control) },
+  });
   running.balancer = balancer;
-  balancer.logger.info('admin API: state changes (algorithm, reload) take the control token', { controlToken: control.source, created: control.created });
+  balancer.logger.info('admin API: state changes (algorithm, reload) take the control token', {
+    controlToken: control.source,
+    created: control.created,
+  });
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
   if (stopping) {
     void balancer.drain().then(exitAfterDrain);
@@ -128,6 +142,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: 'balancer', msg: 'cannot start', error: (error as Error).message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: 'balancer', msg: 'cannot start', error: (error as Error).message })}\n`,
+  );
   process.exit(1);
 });

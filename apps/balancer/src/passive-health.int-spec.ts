@@ -9,7 +9,10 @@ import { reply, startBalancer, startUpstream, type RunningBalancer, type TestUps
 const agents: Agent[] = [];
 const running: Array<{ close(): Promise<void> }> = [];
 
-async function get(url: string, init: Parameters<typeof request>[1] = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+async function get(
+  url: string,
+  init: Parameters<typeof request>[1] = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const agent = new Agent({ connections: 8, keepAliveTimeout: 1000 });
   agents.push(agent);
   const response = await request(url, { dispatcher: agent, ...init });
@@ -46,7 +49,15 @@ afterEach(async () => {
   await Promise.all(agents.splice(0).map((agent) => agent.close()));
 });
 
-const ALGORITHMS = ['', 'least_conn;', 'ip_hash;', 'hash $request_uri;', 'hash $request_uri consistent;', 'random;', 'random two least_conn;'];
+const ALGORITHMS = [
+  '',
+  'least_conn;',
+  'ip_hash;',
+  'hash $request_uri;',
+  'hash $request_uri consistent;',
+  'random;',
+  'random two least_conn;',
+];
 
 describe('every peer failed (nginx: "mark them as live for quick recovery")', () => {
   it.each(ALGORITHMS)('upstream { %s }: only the request that finds no peer gets a 502, the next one is served', async (method) => {
@@ -58,7 +69,8 @@ describe('every peer failed (nginx: "mark them as live for quick recovery")', ()
     const drop = (req: { socket: { destroy(): void } }) => req.socket.destroy();
     a.handle = drop;
     b.handle = drop;
-    for (let i = 0; i < 4 && (await peersOf(lb)).peers.some((peer) => peer.state !== 'failing'); i++) expect((await get(`${lb.url}/x`)).status).toBe(502);
+    for (let i = 0; i < 4 && (await peersOf(lb)).peers.some((peer) => peer.state !== 'failing'); i++)
+      expect((await get(`${lb.url}/x`)).status).toBe(502);
     expect((await peersOf(lb)).peers.map((peer) => peer.state)).toEqual(['failing', 'failing']);
 
     // The peers are fine again (they were only slow, say). Within fail_timeout (60 s), the
@@ -134,7 +146,9 @@ describe('slow is not dead', () => {
     const gets = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => get(`${lb.url}/products/${i}`)));
     expect(gets.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
     // A POST that reached a busy peer is not repeated: the client gets the 503 and its Retry-After.
-    const posts = await Promise.all([1, 2].map(() => get(`${lb.url}/orders`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })));
+    const posts = await Promise.all(
+      [1, 2].map(() => get(`${lb.url}/orders`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })),
+    );
     const refused = posts.find((response) => response.status === 503);
     expect(refused?.headers['retry-after']).toBe('1');
     const [peerA] = (await peersOf(lb)).peers;

@@ -30,7 +30,10 @@ describe('balancer tracing', () => {
     const exporter = new InMemorySpanExporter();
     startTracing({ service: 'balancer', config: loadConfig({}).tracing, exporter });
     const { lb, a, b } = await setUp();
-    const response = await request(`${lb.url}/products?page=2`, { dispatcher: agent, headers: { traceparent: CLIENT_PARENT, tracestate: 'vendor=1', 'x-request-id': 'req-7' } });
+    const response = await request(`${lb.url}/products?page=2`, {
+      dispatcher: agent,
+      headers: { traceparent: CLIENT_PARENT, tracestate: 'vendor=1', 'x-request-id': 'req-7' },
+    });
     await response.body.text();
     await new Promise((resolve) => setTimeout(resolve, 50)); // the span ends when the response closes
     const [span] = exporter.getFinishedSpans();
@@ -63,8 +66,15 @@ describe('balancer tracing', () => {
     const spans = exporter.getFinishedSpans();
     const last = spans[spans.length - 1];
     expect(last.parentSpanContext).toBeUndefined();
-    expect(b.requests.at(-1)?.headers.traceparent).toMatch(new RegExp(`^00-${last.spanContext().traceId}-${last.spanContext().spanId}-01$`));
-    expect(last.attributes).toMatchObject({ 'tenk.balancer.algorithm': 'round_robin', 'tenk.balancer.attempt': 2, 'tenk.balancer.peer': b.address, 'http.response.status_code': 200 });
+    expect(b.requests.at(-1)?.headers.traceparent).toMatch(
+      new RegExp(`^00-${last.spanContext().traceId}-${last.spanContext().spanId}-01$`),
+    );
+    expect(last.attributes).toMatchObject({
+      'tenk.balancer.algorithm': 'round_robin',
+      'tenk.balancer.attempt': 2,
+      'tenk.balancer.peer': b.address,
+      'http.response.status_code': 200,
+    });
     expect(last.events.map((event) => event.name)).toEqual(['retry']);
   });
 

@@ -119,7 +119,9 @@ describe('upgrades', () => {
       server { listen 127.0.0.1:0; location / { ${ALLOW_UPGRADES} proxy_pass http://api; } }`);
     const connection = await HttpConnection.open(lb.balancer.port());
     try {
-      const refused = await connection.exchange('GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      const refused = await connection.exchange(
+        'GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
       expect(refused.status).toBe(status);
       expect(JSON.parse(refused.body)).toEqual({ upstream: 'api', refused: true });
       // The upstream offered the upgrade (it got the Upgrade header) and declined it.
@@ -173,7 +175,9 @@ describe('upgrades', () => {
     const connection = await HttpConnection.open(lb.balancer.port());
     try {
       // The echo server upgrades anything that asks; as a plain GET it answers 426.
-      const answer = await connection.exchange('GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      const answer = await connection.exchange(
+        'GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
       expect(answer.status).toBe(426);
       const next = await connection.exchange('GET /socket/again HTTP/1.1\r\nHost: x\r\n\r\n');
       expect(next.status).toBe(426);
@@ -206,7 +210,9 @@ describe('upgrades', () => {
       server { listen 127.0.0.1:0; location /socket { ${ALLOW_UPGRADES} proxy_pass http://ws; } }`);
     const connection = await HttpConnection.open(lb.balancer.port());
     try {
-      const answer = await connection.exchange('GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: trace-ws\r\n\r\n');
+      const answer = await connection.exchange(
+        'GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: trace-ws\r\n\r\n',
+      );
       expect(answer.status).toBe(502);
       expect(answer.headers['x-request-id']).toBe('trace-ws');
       expect(answer.body).toMatch(/^502 Bad Gateway: upstream "ws" failed \(connection refused/);
@@ -221,7 +227,10 @@ describe('upgrades', () => {
       upstream api { server ${api.address}; }
       server { listen 127.0.0.1:0; location / { ${ALLOW_UPGRADES} proxy_pass http://api; } }`);
     const hidden = 'GET /hidden HTTP/1.1\r\nHost: x\r\n\r\n';
-    const answer = await rawRequest(lb.balancer.port(), `POST /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`);
+    const answer = await rawRequest(
+      lb.balancer.port(),
+      `POST /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('upgrade request cannot carry a body');
     expect(answer.match(/HTTP\/1\.1/g)).toHaveLength(1);
@@ -269,7 +278,8 @@ class HttpConnection {
       if (parsed !== null) return parsed;
       if (this.#closed) throw new Error(`connection closed; received: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no whole response within ${timeoutMs} ms; received: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+      if (left <= 0)
+        throw new Error(`no whole response within ${timeoutMs} ms; received: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiter = () => {

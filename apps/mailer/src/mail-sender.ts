@@ -28,7 +28,10 @@ export class MailSender {
     metrics: MetricsService,
   ) {
     this.logger.setContext('mail-sender');
-    this.#mails = metrics.counter('tenk_mail_total', 'Mail by template and outcome: sent, duplicate (already sent: skipped), failed', ['template', 'outcome']);
+    this.#mails = metrics.counter('tenk_mail_total', 'Mail by template and outcome: sent, duplicate (already sent: skipped), failed', [
+      'template',
+      'outcome',
+    ]);
   }
 
   async sendOnce(mailKey: string, template: string, to: string, mail: RenderedMail): Promise<SendOutcome> {
@@ -42,7 +45,11 @@ export class MailSender {
     if (claim.kind === 'in-progress') throw new MailInProgressError(mailKey);
     let receipt: SentReceipt;
     try {
-      receipt = await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'tenk.mail.template': template, 'tenk.mail.key': mailKey } }, () => this.transport.send({ to, messageId, ...mail }));
+      receipt = await inSpan(
+        'smtp send',
+        { kind: SpanKind.CLIENT, attributes: { 'tenk.mail.template': template, 'tenk.mail.key': mailKey } },
+        () => this.transport.send({ to, messageId, ...mail }),
+      );
     } catch (error) {
       // The server did not take it: free the claim so the retry sends it.
       this.#mails.inc({ template, outcome: 'failed' });

@@ -68,7 +68,14 @@ export class MailTransport implements OnModuleInit, OnModuleDestroy {
   @CircuitBreaker('smtp', { isFailure: isSmtpServerFailure })
   @Timeout('smtp')
   async send(mail: OutgoingMail): Promise<SentReceipt> {
-    const info = (await this.#transport.sendMail({ from: this.#from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId })) as { messageId: string; response: string };
+    const info = (await this.#transport.sendMail({
+      from: this.#from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId: mail.messageId,
+    })) as { messageId: string; response: string };
     return { messageId: info.messageId, response: info.response };
   }
 

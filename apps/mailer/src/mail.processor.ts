@@ -31,10 +31,20 @@ export class MailProcessor implements OnModuleDestroy {
         outcome: await sender.sendOnce(MAIL_KEYS.welcome(job.userId), 'welcome', job.email, renderWelcome(job, context)),
       })),
       jobHandler(ACCOUNT_EXISTS_MAIL_V1, async (job) => ({
-        outcome: await sender.sendOnce(MAIL_KEYS.accountExists(job.userId, new Date(job.attemptedAt)), 'account-exists', job.email, renderAccountExists(job, context)),
+        outcome: await sender.sendOnce(
+          MAIL_KEYS.accountExists(job.userId, new Date(job.attemptedAt)),
+          'account-exists',
+          job.email,
+          renderAccountExists(job, context),
+        ),
       })),
       jobHandler(ORDER_CONFIRMATION_MAIL_V1, async ({ event }) => ({
-        outcome: await sender.sendOnce(MAIL_KEYS.orderConfirmation(event.eventId), 'order-confirmation', event.customerEmail, renderOrderConfirmation(event, context)),
+        outcome: await sender.sendOnce(
+          MAIL_KEYS.orderConfirmation(event.eventId),
+          'order-confirmation',
+          event.customerEmail,
+          renderOrderConfirmation(event, context),
+        ),
       })),
     );
   }

@@ -57,10 +57,15 @@ async function consumedEverything(): Promise<void> {
 }
 
 async function jobFinished(jobId: string): Promise<string> {
-  return eventually(async () => {
-    const state = await (await mailQueue.getJob(jobId))?.getState();
-    return state === 'completed' || state === 'failed' ? state : undefined;
-  }, `mail job ${jobId} never finished`, 60_000, 100);
+  return eventually(
+    async () => {
+      const state = await (await mailQueue.getJob(jobId))?.getState();
+      return state === 'completed' || state === 'failed' ? state : undefined;
+    },
+    `mail job ${jobId} never finished`,
+    60_000,
+    100,
+  );
 }
 
 beforeAll(async () => {
@@ -82,7 +87,12 @@ beforeAll(async () => {
   await startMicroservices(app, [server]);
   await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.mail, config);
-  mailQueue = new Queue(QUEUES.mail, { prefix: queuePrefix(config), redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
+  mailQueue = new Queue(QUEUES.mail, {
+    prefix: queuePrefix(config),
+    redis: redisConnection(config.redis.queue),
+    defaultJobOptions,
+    settings,
+  });
 });
 
 afterAll(async () => {
@@ -161,7 +171,9 @@ describe('mail jobs', () => {
   it('sends one mail when two workers race on the same mail', async () => {
     const userId = randomUUID();
     const email = `${uniqueName('race')}@example.test`;
-    const jobs = await Promise.all([1, 2, 3].map((n) => mailQueue.add(WELCOME_MAIL_V1.name, welcome(userId, email), { jobId: `${MAIL_KEYS.welcome(userId)}:${n}` })));
+    const jobs = await Promise.all(
+      [1, 2, 3].map((n) => mailQueue.add(WELCOME_MAIL_V1.name, welcome(userId, email), { jobId: `${MAIL_KEYS.welcome(userId)}:${n}` })),
+    );
     const outcomes = (await Promise.all(jobs.map((job) => job.finished()))) as Array<{ outcome: string }>;
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['already-sent', 'already-sent', 'sent']);
     expect(await mailsTo(email)).toHaveLength(1);

@@ -32,5 +32,7 @@ export class OrderEventsController {
  * produced while the mailer is away are never skipped.
  */
 export function orderEventsServer(app: INestApplication, config: TenkConfig): KafkaEventServer {
-  return app.get(KafkaTransport).server({ service: 'mailer', topics: { [TOPICS.ordersEvents]: config.messaging.kafka.ordersTopic }, fromBeginning: false });
+  return app
+    .get(KafkaTransport)
+    .server({ service: 'mailer', topics: { [TOPICS.ordersEvents]: config.messaging.kafka.ordersTopic }, fromBeginning: false });
 }

@@ -32,7 +32,10 @@ export class SentMailLedger {
       [mailKey, template, recipient, messageId, STALE_CLAIM_MS / 1000],
     )) as unknown[];
     if (claimed.length > 0) return { kind: 'claimed' };
-    const [existing] = (await this.db.primary.query(`SELECT state, sent_at FROM sent_mail WHERE mail_key = $1`, [mailKey])) as Array<{ state: string; sent_at: Date | null }>;
+    const [existing] = (await this.db.primary.query(`SELECT state, sent_at FROM sent_mail WHERE mail_key = $1`, [mailKey])) as Array<{
+      state: string;
+      sent_at: Date | null;
+    }>;
     if (existing?.state === 'sent') return { kind: 'already-sent', sentAt: existing.sent_at ?? new Date(0) };
     if (!existing) return this.claim(mailKey, template, recipient, messageId); // released between our two statements
     return { kind: 'in-progress' };

@@ -17,7 +17,12 @@ export class AppModule {
   static forRoot(config: TenkConfig, control: ControlPlaneOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot({ service: 'map' }), SwitchesModule, ControlPlaneModule.forRoot(control)],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: 'map' }),
+        SwitchesModule,
+        ControlPlaneModule.forRoot(control),
+      ],
       controllers: [MapController],
       providers: [MapCollector, ControlsService],
     };

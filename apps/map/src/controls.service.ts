@@ -21,12 +21,15 @@ export class ControlsService {
   ) {}
 
   setSwitch(name: string, on: boolean): Promise<SwitchStates> {
-    if (!(SWITCH_NAMES as readonly string[]).includes(name)) throw new BadRequestException(`unknown switch "${name}"; switches: ${SWITCH_NAMES.join(', ')}`);
+    if (!(SWITCH_NAMES as readonly string[]).includes(name))
+      throw new BadRequestException(`unknown switch "${name}"; switches: ${SWITCH_NAMES.join(', ')}`);
     return this.switches.set(name as SwitchName, on);
   }
 
   setAlgorithm(algorithm: string): Promise<unknown> {
-    return this.#call('balancer', `http://127.0.0.1:${this.config.services.balancerAdminPort}/upstreams/api/algorithm`, 'PUT', { algorithm });
+    return this.#call('balancer', `http://127.0.0.1:${this.config.services.balancerAdminPort}/upstreams/api/algorithm`, 'PUT', {
+      algorithm,
+    });
   }
 
   setPaymentFaults(faults: Record<string, unknown> | undefined): Promise<unknown> {
@@ -35,7 +38,8 @@ export class ControlsService {
   }
 
   process(name: string, action: string): Promise<unknown> {
-    if (!(PROCESS_ACTIONS as readonly string[]).includes(action)) throw new BadRequestException(`unknown action "${action}": ${PROCESS_ACTIONS.join(', ')}`);
+    if (!(PROCESS_ACTIONS as readonly string[]).includes(action))
+      throw new BadRequestException(`unknown action "${action}": ${PROCESS_ACTIONS.join(', ')}`);
     if (!/^[a-z0-9-]+$/.test(name)) throw new BadRequestException(`"${name}" is not a process name`);
     return this.#call('launcher', `http://127.0.0.1:${this.config.services.shopControlPort}/processes/${name}/${action}`, 'POST', {});
   }
@@ -44,7 +48,12 @@ export class ControlsService {
     if (this.control.token === null) throw new BadGatewayException(`the map has no control token to call ${target} with`);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers: controlHeaders(this.control.token), body: JSON.stringify(body), signal: AbortSignal.timeout(70_000) });
+      response = await fetch(url, {
+        method,
+        headers: controlHeaders(this.control.token),
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(70_000),
+      });
     } catch (error) {
       throw new BadGatewayException(`${target} did not answer (${url}): ${(error as Error).message}`);
     }
@@ -56,10 +65,12 @@ export class ControlsService {
       // Plain text answers (the balancer's errors) are passed on as they are.
     }
     if (response.status >= 400) {
-      const message = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed as { error: unknown }).error) : text.trim();
+      const message =
+        typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed as { error: unknown }).error) : text.trim();
       // Refused for its token or headers: the map's own call was wrong (e.g. a map started with
       // another run's token), not the request the page made.
-      if (response.status === 401 || response.status === 403 || response.status === 415) throw new BadGatewayException(`${target} refused the map's call: ${message}`);
+      if (response.status === 401 || response.status === 403 || response.status === 415)
+        throw new BadGatewayException(`${target} refused the map's call: ${message}`);
       throw response.status < 500 ? new BadRequestException(`${target}: ${message}`) : new BadGatewayException(`${target}: ${message}`);
     }
     return parsed;

@@ -8,7 +8,10 @@ void startService({
   // The run's control token: TENK_CONTROL_TOKEN from the launcher, else .tenk/control-token.
   module: (config) => {
     const control = resolveControlToken({ stateDir: config.paths.state });
-    return AppModule.forRoot(config, { token: control.token, tokenHint: `open the map from the link npm start printed (/?token=...); ${controlTokenHint(control)}` });
+    return AppModule.forRoot(config, {
+      token: control.token,
+      tokenHint: `open the map from the link npm start printed (/?token=...); ${controlTokenHint(control)}`,
+    });
   },
   port: (config) => config.services.mapPort,
   configure: (app) => {

@@ -70,7 +70,9 @@ export class MapCollector implements OnModuleDestroy {
 
   async #read(): Promise<Snapshot> {
     const processes = await listProcesses(this.config);
-    const scraped = processes.filter((process) => process.name.startsWith('api-') || ['media-worker', 'mailer', 'reports'].includes(process.name));
+    const scraped = processes.filter(
+      (process) => process.name.startsWith('api-') || ['media-worker', 'mailer', 'reports'].includes(process.name),
+    );
     const [metrics, balancer, payment, infra] = await Promise.all([
       Promise.all(scraped.map((process) => getText(`${process.url}/metrics`))),
       readBalancer(this.config),

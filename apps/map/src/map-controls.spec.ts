@@ -105,7 +105,11 @@ describe("the map's controls, against calls any web page can make", () => {
     const stale = await startMap(staleToken);
     try {
       const port = (stale.getHttpServer().address() as AddressInfo).port;
-      const forwarded = await controlRequest({ ...killApi(), url: `http://127.0.0.1:${port}/controls/processes/api-1/kill`, token: staleToken });
+      const forwarded = await controlRequest({
+        ...killApi(),
+        url: `http://127.0.0.1:${port}/controls/processes/api-1/kill`,
+        token: staleToken,
+      });
       expect(forwarded.status).toBe(502);
       expect((JSON.parse(forwarded.body) as { message: string }).message).toMatch(/^launcher refused the map's call: wrong control token/);
     } finally {

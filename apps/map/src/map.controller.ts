@@ -16,7 +16,9 @@ class SwitchBody {
 
 class AlgorithmBody {
   @IsString()
-  @Matches(/^(round_robin|least_conn|ip_hash|random( two)?( least_conn)?|hash \S+( consistent)?)$/, { message: 'algorithm must be round_robin, least_conn, ip_hash, random two [least_conn] or hash KEY [consistent]' })
+  @Matches(/^(round_robin|least_conn|ip_hash|random( two)?( least_conn)?|hash \S+( consistent)?)$/, {
+    message: 'algorithm must be round_robin, least_conn, ip_hash, random two [least_conn] or hash KEY [consistent]',
+  })
   algorithm!: string;
 }
 
@@ -42,7 +44,10 @@ class FaultsBody {
   errorRate?: number;
 }
 
-const PAGE = readFileSync(path.join(__dirname, 'page', 'map.html'), 'utf8').replace('/* control token script */', () => CONTROL_TOKEN_PAGE_SCRIPT);
+const PAGE = readFileSync(path.join(__dirname, 'page', 'map.html'), 'utf8').replace(
+  '/* control token script */',
+  () => CONTROL_TOKEN_PAGE_SCRIPT,
+);
 
 /**
  * The live architecture map: the page, its data stream, and its controls. The page and the

@@ -17,7 +17,11 @@ describe('parsePrometheusText', () => {
   it('reads names, labels (with escapes) and values, skipping comments', () => {
     const samples = parsePrometheusText(text);
     expect(samples).toHaveLength(7);
-    expect(samples[3]).toEqual({ name: 'tenk_cache_lookups_total', labels: { cache: 'http', outcome: 'miss', detail: 'a "quoted" word' }, value: 10 });
+    expect(samples[3]).toEqual({
+      name: 'tenk_cache_lookups_total',
+      labels: { cache: 'http', outcome: 'miss', detail: 'a "quoted" word' },
+      value: 10,
+    });
     expect(samples[5].value).toBe(1.7e9);
     expect(samples[6].value).toBe(Infinity);
   });

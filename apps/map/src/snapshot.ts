@@ -46,7 +46,14 @@ export interface Snapshot {
   algorithm: string | null;
   paymentFaults: Record<string, unknown> | null;
   processes: Array<{ name: string; state: string }>;
-  totals: { requestsPerSecond: number; cacheHitRatio: number | null; replicaLagSeconds: number | null; kafkaLag: number; queueDepth: number; openBreakers: string[] };
+  totals: {
+    requestsPerSecond: number;
+    cacheHitRatio: number | null;
+    replicaLagSeconds: number | null;
+    kafkaLag: number;
+    queueDepth: number;
+    openBreakers: string[];
+  };
 }
 
 const BREAKER_STATE = ['closed', 'open', 'half-open'];
@@ -72,10 +79,12 @@ export class SnapshotBuilder {
     const edges: EdgeView[] = [];
     const apis = readings.processes.filter((process) => process.name.startsWith('api-'));
     const scrapes = apis.map((api) => api.metrics).filter((scrape): scrape is Scrape => scrape !== undefined);
-    const sumApis = (name: string, where: Parameters<Scrape['sum']>[1] = {}) => scrapes.reduce((total, scrape) => total + scrape.sum(name, where), 0);
+    const sumApis = (name: string, where: Parameters<Scrape['sum']>[1] = {}) =>
+      scrapes.reduce((total, scrape) => total + scrape.sum(name, where), 0);
     const byApis = (name: string, label: string, where: Parameters<Scrape['by']>[2] = {}) => {
       const groups: Record<string, number> = {};
-      for (const scrape of scrapes) for (const [key, value] of Object.entries(scrape.by(name, label, where))) groups[key] = (groups[key] ?? 0) + value;
+      for (const scrape of scrapes)
+        for (const [key, value] of Object.entries(scrape.by(name, label, where))) groups[key] = (groups[key] ?? 0) + value;
       return groups;
     };
 
@@ -86,19 +95,43 @@ export class SnapshotBuilder {
     nodes.push({
       id: 'balancer',
       health: balancer ? (balancer.peers.some((peer) => peer.state !== 'up') ? 'degraded' : 'up') : 'down',
-      lines: balancer ? [`${balancer.algorithm}`, `${fmt(totalRps)} req/s, ${balancer.active} active`] : [balancerProcess ? balancerProcess.state : 'not running'],
+      lines: balancer
+        ? [`${balancer.algorithm}`, `${fmt(totalRps)} req/s, ${balancer.active} active`]
+        : [balancerProcess ? balancerProcess.state : 'not running'],
     });
     let requestsPerSecond = 0;
     for (const api of apis) {
       const port = api.url.split(':').pop() ?? '';
       const peer = balancer?.peers.find((candidate) => candidate.address.endsWith(`:${port}`));
-      const served = api.metrics ? rate(`${api.name}:http`, api.metrics.sum('http_server_request_duration_seconds_count', { route: (route) => !route.startsWith('/health') && route !== '/metrics' })) : 0;
-      const errors = api.metrics ? rate(`${api.name}:5xx`, api.metrics.sum('http_server_request_duration_seconds_count', { status: (status) => status.startsWith('5') })) : 0;
+      const served = api.metrics
+        ? rate(
+            `${api.name}:http`,
+            api.metrics.sum('http_server_request_duration_seconds_count', {
+              route: (route) => !route.startsWith('/health') && route !== '/metrics',
+            }),
+          )
+        : 0;
+      const errors = api.metrics
+        ? rate(
+            `${api.name}:5xx`,
+            api.metrics.sum('http_server_request_duration_seconds_count', { status: (status) => status.startsWith('5') }),
+          )
+        : 0;
       requestsPerSecond += served;
       const health: Health = !api.metrics ? 'down' : peer && peer.state !== 'up' ? 'degraded' : 'up';
-      nodes.push({ id: api.name, health, lines: api.metrics ? [`${fmt(served)} req/s`, `${fmt(errors)} 5xx/s${peer ? `, ${peer.state}` : ''}`] : [api.state] });
+      nodes.push({
+        id: api.name,
+        health,
+        lines: api.metrics ? [`${fmt(served)} req/s`, `${fmt(errors)} 5xx/s${peer ? `, ${peer.state}` : ''}`] : [api.state],
+      });
       const peerRps = peer ? rate(`${api.name}:peer`, peer.requests) : 0;
-      edges.push({ id: `balancer->${api.name}`, from: 'balancer', to: api.name, rate: peerRps, label: `${fmt(peerRps)}/s${peer?.p99 != null ? ` p99 ${Math.round(peer.p99)} ms` : ''}` });
+      edges.push({
+        id: `balancer->${api.name}`,
+        from: 'balancer',
+        to: api.name,
+        rate: peerRps,
+        label: `${fmt(peerRps)}/s${peer?.p99 != null ? ` p99 ${Math.round(peer.p99)} ms` : ''}`,
+      });
     }
 
     // The cache.
@@ -110,7 +143,10 @@ export class SnapshotBuilder {
     nodes.push({
       id: 'redis-cache',
       health: !readings.infra['redis-cache'] ? 'down' : cacheBreakerOpen || !readings.switches.cache ? 'degraded' : 'up',
-      lines: [readings.switches.cache ? (cacheHitRatio === null ? 'no lookups' : `hit ratio ${(cacheHitRatio * 100).toFixed(0)}%`) : 'cache OFF', `${fmt(hits + misses)} lookups/s`],
+      lines: [
+        readings.switches.cache ? (cacheHitRatio === null ? 'no lookups' : `hit ratio ${(cacheHitRatio * 100).toFixed(0)}%`) : 'cache OFF',
+        `${fmt(hits + misses)} lookups/s`,
+      ],
     });
     for (const api of apis) edges.push({ id: `${api.name}->redis-cache`, from: api.name, to: 'redis-cache', rate: 0, label: '' });
 
@@ -118,21 +154,38 @@ export class SnapshotBuilder {
     const reads = byApis('tenk_catalog_reads_total', 'target');
     const primaryReads = rate('reads:primary', reads['primary'] ?? 0);
     const replicaReads = rate('reads:replica', reads['replica'] ?? 0);
-    const lagValues = scrapes.filter((scrape) => scrape.has('tenk_replica_lag_seconds')).map((scrape) => scrape.sum('tenk_replica_lag_seconds'));
+    const lagValues = scrapes
+      .filter((scrape) => scrape.has('tenk_replica_lag_seconds'))
+      .map((scrape) => scrape.sum('tenk_replica_lag_seconds'));
     const replicaLagSeconds = lagValues.length > 0 ? Math.max(...lagValues) : null;
-    nodes.push({ id: 'postgres-primary', health: readings.infra['postgres-primary'] ? 'up' : 'down', lines: [`${fmt(primaryReads)} catalog reads/s`] });
+    nodes.push({
+      id: 'postgres-primary',
+      health: readings.infra['postgres-primary'] ? 'up' : 'down',
+      lines: [`${fmt(primaryReads)} catalog reads/s`],
+    });
     nodes.push({
       id: 'postgres-replica',
       health: !readings.infra['postgres-replica'] ? 'down' : !readings.switches.replicaReads ? 'degraded' : 'up',
-      lines: [readings.switches.replicaReads ? `${fmt(replicaReads)} reads/s` : 'replica reads OFF', `lag ${replicaLagSeconds === null ? '?' : `${(replicaLagSeconds * 1000).toFixed(0)} ms`}`],
+      lines: [
+        readings.switches.replicaReads ? `${fmt(replicaReads)} reads/s` : 'replica reads OFF',
+        `lag ${replicaLagSeconds === null ? '?' : `${(replicaLagSeconds * 1000).toFixed(0)} ms`}`,
+      ],
     });
     edges.push({ id: 'apis->postgres-primary', from: 'apis', to: 'postgres-primary', rate: primaryReads, label: `${fmt(primaryReads)}/s` });
     edges.push({ id: 'apis->postgres-replica', from: 'apis', to: 'postgres-replica', rate: replicaReads, label: `${fmt(replicaReads)}/s` });
-    edges.push({ id: 'postgres-primary->postgres-replica', from: 'postgres-primary', to: 'postgres-replica', rate: 0, label: 'WAL stream' });
+    edges.push({
+      id: 'postgres-primary->postgres-replica',
+      from: 'postgres-primary',
+      to: 'postgres-replica',
+      rate: 0,
+      label: 'WAL stream',
+    });
 
     // The order shards, each with its breaker.
     const breakers: Record<string, number> = {};
-    for (const scrape of scrapes) for (const [name, value] of Object.entries(scrape.by('tenk_breaker_state', 'breaker'))) breakers[name] = Math.max(breakers[name] ?? 0, value);
+    for (const scrape of scrapes)
+      for (const [name, value] of Object.entries(scrape.by('tenk_breaker_state', 'breaker')))
+        breakers[name] = Math.max(breakers[name] ?? 0, value);
     const shardCalls = byApis('tenk_shard_calls_total', 'shard');
     const shardFailures = byApis('tenk_shard_calls_total', 'shard', { outcome: (outcome) => outcome !== 'ok' && outcome !== 'success' });
     const shardNames = Object.keys(shardCalls).length > 0 ? Object.keys(shardCalls).sort() : ['shard_0', 'shard_1', 'shard_2', 'shard_3'];
@@ -140,20 +193,27 @@ export class SnapshotBuilder {
       const calls = rate(`shard:${shard}`, shardCalls[shard] ?? 0);
       const failed = rate(`shard:${shard}:failed`, shardFailures[shard] ?? 0);
       const breaker = Object.entries(breakers).find(([name]) => name.includes(shard));
-      const state = breaker ? BREAKER_STATE[breaker[1]] ?? 'closed' : 'closed';
-      nodes.push({ id: shard, health: !readings.infra['postgres-primary'] ? 'down' : state !== 'closed' || failed > 0 ? 'degraded' : 'up', lines: [`${fmt(calls)} calls/s`, `breaker ${state}`] });
+      const state = breaker ? (BREAKER_STATE[breaker[1]] ?? 'closed') : 'closed';
+      nodes.push({
+        id: shard,
+        health: !readings.infra['postgres-primary'] ? 'down' : state !== 'closed' || failed > 0 ? 'degraded' : 'up',
+        lines: [`${fmt(calls)} calls/s`, `breaker ${state}`],
+      });
       edges.push({ id: `apis->${shard}`, from: 'apis', to: shard, rate: calls, label: `${fmt(calls)}/s` });
     }
 
     // Payments.
     const paymentsBreaker = Object.entries(breakers).find(([name]) => name === 'payments' || name.startsWith('payment'));
-    const paymentsState = paymentsBreaker ? BREAKER_STATE[paymentsBreaker[1]] ?? 'closed' : 'closed';
+    const paymentsState = paymentsBreaker ? (BREAKER_STATE[paymentsBreaker[1]] ?? 'closed') : 'closed';
     const faults = readings.payment?.faults ?? null;
     const faulty = faults ? Object.entries(faults).some(([, value]) => value === true || (typeof value === 'number' && value > 0)) : false;
     nodes.push({
       id: 'payment-sim',
       health: !readings.payment?.up ? 'down' : faulty || paymentsState !== 'closed' ? 'degraded' : 'up',
-      lines: [`breaker ${paymentsState}${readings.switches.breakers ? '' : ' (breakers OFF)'}`, faults ? describeFaults(faults) : 'no faults'],
+      lines: [
+        `breaker ${paymentsState}${readings.switches.breakers ? '' : ' (breakers OFF)'}`,
+        faults ? describeFaults(faults) : 'no faults',
+      ],
     });
     edges.push({ id: 'apis->payment-sim', from: 'apis', to: 'payment-sim', rate: 0, label: `breaker ${paymentsState}` });
 
@@ -162,14 +222,24 @@ export class SnapshotBuilder {
     const depth: Record<string, number> = {};
     for (const process of [...apis, ...workerScrapes]) {
       if (!process.metrics) continue;
-      for (const [queue, value] of Object.entries(process.metrics.by('tenk_queue_jobs', 'queue', { state: (state) => state === 'waiting' || state === 'delayed' }))) depth[queue] = Math.max(depth[queue] ?? 0, value);
+      for (const [queue, value] of Object.entries(
+        process.metrics.by('tenk_queue_jobs', 'queue', { state: (state) => state === 'waiting' || state === 'delayed' }),
+      ))
+        depth[queue] = Math.max(depth[queue] ?? 0, value);
     }
     const queueDepth = Object.values(depth).reduce((total, value) => total + value, 0);
     const enqueued = rate('queue:enqueued', sumApis('tenk_queue_jobs_enqueued_total'));
     nodes.push({
       id: 'redis-queue',
       health: readings.infra['redis-queue'] ? (readings.switches.async ? 'up' : 'degraded') : 'down',
-      lines: [Object.keys(depth).length > 0 ? Object.entries(depth).map(([queue, value]) => `${queue} ${value}`).join(', ') : 'queues empty', readings.switches.async ? `${fmt(enqueued)} jobs/s in` : 'async OFF (in-request)'],
+      lines: [
+        Object.keys(depth).length > 0
+          ? Object.entries(depth)
+              .map(([queue, value]) => `${queue} ${value}`)
+              .join(', ')
+          : 'queues empty',
+        readings.switches.async ? `${fmt(enqueued)} jobs/s in` : 'async OFF (in-request)',
+      ],
     });
     edges.push({ id: 'apis->redis-queue', from: 'apis', to: 'redis-queue', rate: enqueued, label: `${fmt(enqueued)}/s` });
 
@@ -179,14 +249,28 @@ export class SnapshotBuilder {
       const done = scrape ? rate(`${worker.name}:jobs`, scrape.sum('tenk_queue_job_duration_seconds_count')) : 0;
       const lag = scrape ? scrape.sum('tenk_kafka_consumer_lag') : 0;
       kafkaLag += lag;
-      nodes.push({ id: worker.name, health: scrape ? 'up' : 'down', lines: scrape ? [`${fmt(done)} jobs/s`, worker.name === 'media-worker' ? `${scrape.sum('tenk_queue_jobs_running')} running` : `kafka lag ${lag}`] : [worker.state] });
+      nodes.push({
+        id: worker.name,
+        health: scrape ? 'up' : 'down',
+        lines: scrape
+          ? [
+              `${fmt(done)} jobs/s`,
+              worker.name === 'media-worker' ? `${scrape.sum('tenk_queue_jobs_running')} running` : `kafka lag ${lag}`,
+            ]
+          : [worker.state],
+      });
       edges.push({ id: `redis-queue->${worker.name}`, from: 'redis-queue', to: worker.name, rate: done, label: `${fmt(done)}/s` });
-      if (worker.name !== 'media-worker') edges.push({ id: `kafka->${worker.name}`, from: 'kafka', to: worker.name, rate: 0, label: `lag ${lag}` });
+      if (worker.name !== 'media-worker')
+        edges.push({ id: `kafka->${worker.name}`, from: 'kafka', to: worker.name, rate: 0, label: `lag ${lag}` });
     }
 
     const published = rate('outbox:published', sumApis('tenk_outbox_published_total'));
     const backlog = scrapes.length > 0 ? Math.max(...scrapes.map((scrape) => scrape.sum('tenk_outbox_backlog'))) : 0;
-    nodes.push({ id: 'kafka', health: readings.infra.kafka ? (backlog > 0 ? 'degraded' : 'up') : 'down', lines: [`${fmt(published)} events/s`, `outbox backlog ${backlog}`] });
+    nodes.push({
+      id: 'kafka',
+      health: readings.infra.kafka ? (backlog > 0 ? 'degraded' : 'up') : 'down',
+      lines: [`${fmt(published)} events/s`, `outbox backlog ${backlog}`],
+    });
     edges.push({ id: 'apis->kafka', from: 'apis', to: 'kafka', rate: published, label: `${fmt(published)}/s` });
 
     const mailer = workerScrapes.find((worker) => worker.name === 'mailer')?.metrics;
@@ -194,7 +278,9 @@ export class SnapshotBuilder {
     nodes.push({ id: 'smtp-sink', health: readings.infra['smtp-sink'] ? 'up' : 'down', lines: [`${fmt(mailed)} mails/s`] });
     edges.push({ id: 'mailer->smtp-sink', from: 'mailer', to: 'smtp-sink', rate: mailed, label: `${fmt(mailed)}/s` });
 
-    const openBreakers = Object.entries(breakers).filter(([, value]) => value !== 0).map(([name]) => name);
+    const openBreakers = Object.entries(breakers)
+      .filter(([, value]) => value !== 0)
+      .map(([name]) => name);
     return {
       at: new Date(readings.at).toISOString(),
       nodes,
@@ -203,7 +289,14 @@ export class SnapshotBuilder {
       algorithm: balancer?.algorithm ?? null,
       paymentFaults: faults,
       processes: readings.processes.map(({ name, state }) => ({ name, state })),
-      totals: { requestsPerSecond: Math.round(requestsPerSecond * 10) / 10, cacheHitRatio, replicaLagSeconds, kafkaLag, queueDepth, openBreakers },
+      totals: {
+        requestsPerSecond: Math.round(requestsPerSecond * 10) / 10,
+        cacheHitRatio,
+        replicaLagSeconds,
+        kafkaLag,
+        queueDepth,
+        openBreakers,
+      },
     };
   }
 }

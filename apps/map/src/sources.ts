@@ -43,7 +43,11 @@ export async function listProcesses(config: TenkConfig): Promise<ProcessInfo[]> 
   const { services } = config;
   const local = (port: number) => `http://127.0.0.1:${port}`;
   return [
-    ...Array.from({ length: services.apiInstances }, (_, i) => ({ name: `api-${i + 1}`, state: 'unknown', url: local(services.apiPort + i) })),
+    ...Array.from({ length: services.apiInstances }, (_, i) => ({
+      name: `api-${i + 1}`,
+      state: 'unknown',
+      url: local(services.apiPort + i),
+    })),
     { name: 'media-worker', state: 'unknown', url: local(services.mediaWorkerPort) },
     { name: 'mailer', state: 'unknown', url: local(services.mailerPort) },
     { name: 'reports', state: 'unknown', url: local(services.reportsPort) },
@@ -54,7 +58,12 @@ export async function listProcesses(config: TenkConfig): Promise<ProcessInfo[]> 
 
 interface BalancerStatusJson {
   requests: { total: number; active: number };
-  upstreams: Array<{ name: string; algorithmName: string; algorithm: string; peers: Array<{ address: string; state: string; activeRequests: number; requests: number; latencyMs: { p99: number | null } }> }>;
+  upstreams: Array<{
+    name: string;
+    algorithmName: string;
+    algorithm: string;
+    peers: Array<{ address: string; state: string; activeRequests: number; requests: number; latencyMs: { p99: number | null } }>;
+  }>;
 }
 
 /** The balancer's admin /status, reduced to what the map draws (the `api` upstream). */
@@ -66,7 +75,13 @@ export async function readBalancer(config: TenkConfig): Promise<BalancerReading 
     algorithm: upstream.algorithm || upstream.algorithmName,
     requests: status.requests.total,
     active: status.requests.active,
-    peers: upstream.peers.map((peer) => ({ address: peer.address, state: peer.state, activeRequests: peer.activeRequests, requests: peer.requests, p99: peer.latencyMs.p99 })),
+    peers: upstream.peers.map((peer) => ({
+      address: peer.address,
+      state: peer.state,
+      activeRequests: peer.activeRequests,
+      requests: peer.requests,
+      p99: peer.latencyMs.p99,
+    })),
   };
 }
 

@@ -56,7 +56,12 @@ async function startWorker(): Promise<ChildProcess> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   workers.push(child);
-  await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 'the media-worker never became ready', 60_000, 250);
+  await eventually(
+    async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200,
+    'the media-worker never became ready',
+    60_000,
+    250,
+  );
   return child;
 }
 
@@ -110,7 +115,10 @@ function videoRow(id: string): Promise<Video | null> {
 
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when there are none
   }
@@ -171,7 +179,8 @@ describe('media-worker', () => {
     expect(result.renditions).toEqual(['360p', '720p']);
     const video = await videoRow(videoId);
     expect(video).toMatchObject({ state: 'ready', progress: 100, attempts: 1, error: null });
-    for (const key of [...video!.renditions.map((r) => r.key), video!.thumbnailKey!, video!.hlsKey!]) expect(await store.stat(key)).toBeDefined();
+    for (const key of [...video!.renditions.map((r) => r.key), video!.thumbnailKey!, video!.hlsKey!])
+      expect(await store.stat(key)).toBeDefined();
     await eventually(() => progress.at(-1) === 100, 'the job never reported 100%');
     expect(progress.length).toBeGreaterThan(3);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
@@ -183,9 +192,19 @@ describe('media-worker', () => {
     const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
     await expect(job.finished()).rejects.toThrow(/^ffmpeg failed/);
 
-    const dead = await eventually(async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined, 'no dead letter was written');
+    const dead = await eventually(
+      async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined,
+      'no dead letter was written',
+    );
     expect(dead.name).toBe(`${QUEUES.video}:${VIDEO_TRANSCODE_V1.name}`);
-    expect(dead.data).toMatchObject({ queue: QUEUES.video, jobName: VIDEO_TRANSCODE_V1.name, jobId: videoId, payload: { videoId }, attempts: 2, reason: expect.stringMatching(/^ffmpeg failed \(exit \d+\): .+/) });
+    expect(dead.data).toMatchObject({
+      queue: QUEUES.video,
+      jobName: VIDEO_TRANSCODE_V1.name,
+      jobId: videoId,
+      payload: { videoId },
+      attempts: 2,
+      reason: expect.stringMatching(/^ffmpeg failed \(exit \d+\): .+/),
+    });
     expect(await (await videoQueue.getJob(videoId))!.getState()).toBe('failed');
     const video = await eventually(async () => {
       const row = await videoRow(videoId);
@@ -204,14 +223,18 @@ describe('media-worker', () => {
     const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
     await expect(job.finished()).rejects.toThrow(/^not a video: ffprobe reads it as "hls", which is not a video container we accept/);
 
-    const dead = await eventually(async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined, 'no dead letter was written');
+    const dead = await eventually(
+      async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined,
+      'no dead letter was written',
+    );
     expect(dead.data).toMatchObject({ attempts: 1 });
     const video = await eventually(async () => {
       const row = await videoRow(videoId);
       return row?.state === 'failed' ? row : undefined;
     }, 'the video was never marked failed');
     expect(video).toMatchObject({ attempts: 1, renditions: [], thumbnailKey: null });
-    for (const key of [videoKeys.rendition(videoId, '360p'), videoKeys.thumbnail(videoId), videoKeys.hlsFile(videoId, 'master.m3u8')]) expect(await store.stat(key)).toBeUndefined();
+    for (const key of [videoKeys.rendition(videoId, '360p'), videoKeys.thumbnail(videoId), videoKeys.hlsFile(videoId, 'master.m3u8')])
+      expect(await store.stat(key)).toBeUndefined();
     expect(statSync(secret).atimeMs).toBe(past.getTime());
   });
 
@@ -219,7 +242,10 @@ describe('media-worker', () => {
     const videoId = randomUUID();
     const job = await videoQueue.add(VIDEO_TRANSCODE_V1.name, { videoId }, { jobId: videoId });
     await expect(job.finished()).rejects.toThrow(`video ${videoId} does not exist`);
-    const dead = await eventually(async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined, 'no dead letter was written');
+    const dead = await eventually(
+      async () => (await deadLetters.getJob(`${QUEUES.video}:${videoId}`)) ?? undefined,
+      'no dead letter was written',
+    );
     expect(dead.data).toMatchObject({ attempts: 1 });
   });
 });

@@ -5,7 +5,16 @@ import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { QUEUES, VIDEO_TRANSCODE_V1, type VideoTranscodeJobV1 } from '@tenk/contracts';
 import { isPermanentMediaError, VideoProcessor, VideoRepository } from '@tenk/media';
-import { everyJobOf, gaveUpReason, jobHandler, jobHandlers, JobRunner, PermanentJobError, type DeadJob, type JobContext } from '@tenk/messaging';
+import {
+  everyJobOf,
+  gaveUpReason,
+  jobHandler,
+  jobHandlers,
+  JobRunner,
+  PermanentJobError,
+  type DeadJob,
+  type JobContext,
+} from '@tenk/messaging';
 
 /**
  * Consumes the Bull `video` queue: each job transcodes one uploaded video with libs/media's
@@ -58,7 +67,9 @@ export class TranscodeProcessor implements OnModuleDestroy {
     try {
       const video = await this.processor.process(videoId, 'queued', {
         onProgress: (percent) => {
-          context.progress(percent).catch((error: unknown) => this.logger.warn({ err: error, videoId }, 'could not report progress on the job'));
+          context
+            .progress(percent)
+            .catch((error: unknown) => this.logger.warn({ err: error, videoId }, 'could not report progress on the job'));
         },
       });
       return { videoId, renditions: video.renditions.map((rendition) => rendition.name) };
@@ -66,9 +77,11 @@ export class TranscodeProcessor implements OnModuleDestroy {
       if (isPermanentMediaError(error)) throw new PermanentJobError(error.message, { cause: error });
       const reason = error instanceof Error ? error.message : String(error);
       const next = context.attempt < context.maxAttempts ? '; retrying' : '';
-      await this.videos.markRetrying(videoId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}${next}`).catch((markError: unknown) => {
-        this.logger.warn({ err: markError, videoId }, 'could not record the failed attempt');
-      });
+      await this.videos
+        .markRetrying(videoId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}${next}`)
+        .catch((markError: unknown) => {
+          this.logger.warn({ err: markError, videoId }, 'could not record the failed attempt');
+        });
       throw error;
     }
   }

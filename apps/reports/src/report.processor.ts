@@ -4,7 +4,17 @@ import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, EXPIRE_REPORTS_V1, QUEUES, type BuildReportJobV1 } from '@tenk/contracts';
-import { everyJobOf, gaveUpReason, jobHandler, jobHandlers, JobProducer, JobRunner, PermanentJobError, type DeadJob, type JobContext } from '@tenk/messaging';
+import {
+  everyJobOf,
+  gaveUpReason,
+  jobHandler,
+  jobHandlers,
+  JobProducer,
+  JobRunner,
+  PermanentJobError,
+  type DeadJob,
+  type JobContext,
+} from '@tenk/messaging';
 import { ReportBuilder, ReportRequests } from '@tenk/reporting';
 import { InjectObjectStore, type ObjectStore } from '@tenk/storage';
 
@@ -88,9 +98,11 @@ export class ReportProcessor implements OnApplicationBootstrap, OnModuleDestroy 
       return { reportId, rows: built.rowCount };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      await this.requests.markRetrying(reportId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}`).catch((markError: unknown) => {
-        this.logger.warn({ err: markError, reportId }, 'could not record the failed attempt');
-      });
+      await this.requests
+        .markRetrying(reportId, `attempt ${context.attempt} of ${context.maxAttempts} failed: ${reason}`)
+        .catch((markError: unknown) => {
+          this.logger.warn({ err: markError, reportId }, 'could not record the failed attempt');
+        });
       throw error;
     }
   }

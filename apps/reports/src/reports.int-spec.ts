@@ -36,7 +36,11 @@ let ordersTopic: TestTopic;
 let reportQueue: Queue.Queue;
 const eventIds: string[] = [];
 
-function event(customer: string, occurredAt: string, lines: Array<[productIndex: number, quantity: number, unitPriceCents: number]>): OrderPlacedV1 {
+function event(
+  customer: string,
+  occurredAt: string,
+  lines: Array<[productIndex: number, quantity: number, unitPriceCents: number]>,
+): OrderPlacedV1 {
   const eventId = randomUUID();
   eventIds.push(eventId);
   return {
@@ -49,7 +53,13 @@ function event(customer: string, occurredAt: string, lines: Array<[productIndex:
     customerEmail: 'buyer@example.test',
     currency: 'EUR',
     totalCents: lines.reduce((sum, [, quantity, price]) => sum + quantity * price, 0),
-    lines: lines.map(([index, quantity, unitPriceCents]) => ({ productId: products[index], sku: `SKU-${index}`, name: index === 0 ? 'Mug, "large"' : 'Tea', quantity, unitPriceCents })),
+    lines: lines.map(([index, quantity, unitPriceCents]) => ({
+      productId: products[index],
+      sku: `SKU-${index}`,
+      name: index === 0 ? 'Mug, "large"' : 'Tea',
+      quantity,
+      unitPriceCents,
+    })),
   };
 }
 
@@ -72,7 +82,11 @@ function parseCsv(body: string): string[][] {
   return body
     .trimEnd()
     .split('\r\n')
-    .map((line) => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)));
+    .map((line) =>
+      [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
+        .slice(0, -1)
+        .map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)),
+    );
 }
 
 beforeAll(async () => {
@@ -91,7 +105,12 @@ beforeAll(async () => {
   await startMicroservices(app, [server]);
   await server.ready();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.report, config);
-  reportQueue = new Queue(QUEUES.report, { prefix: queuePrefix(config), redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
+  reportQueue = new Queue(QUEUES.report, {
+    prefix: queuePrefix(config),
+    redis: redisConnection(config.redis.queue),
+    defaultJobOptions,
+    settings,
+  });
 });
 
 afterAll(async () => {
@@ -112,7 +131,10 @@ afterAll(async () => {
 describe('sales aggregates and reports', () => {
   const placed = [
     event(customerId, '2001-02-03T09:00:00.000Z', [[0, 2, 1299]]),
-    event(customerId, '2001-02-03T23:59:59.000Z', [[0, 1, 1299], [1, 3, 450]]),
+    event(customerId, '2001-02-03T23:59:59.000Z', [
+      [0, 1, 1299],
+      [1, 3, 450],
+    ]),
     event(customerId, '2001-02-05T00:00:00.000Z', [[1, 1, 450]]),
     event(otherCustomerId, '2001-02-04T12:00:00.000Z', [[0, 5, 1299]]),
     // Outside the report's range.
@@ -128,7 +150,10 @@ describe('sales aggregates and reports', () => {
 
   it('counts each event once however often it arrives', async () => {
     const db = app.get(CatalogDatabase).primary;
-    const rows = (await db.query(`SELECT to_char(day, 'YYYY-MM-DD') AS day, orders, items, total_cents FROM sales_daily_customers WHERE customer_id = $1 ORDER BY day`, [customerId])) as Array<Record<string, string | number>>;
+    const rows = (await db.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, orders, items, total_cents FROM sales_daily_customers WHERE customer_id = $1 ORDER BY day`,
+      [customerId],
+    )) as Array<Record<string, string | number>>;
     expect(rows.map((r) => [r['day'], Number(r['orders']), Number(r['items']), Number(r['total_cents'])])).toEqual([
       ['2001-02-03', 2, 6, 2 * 1299 + 1299 + 3 * 450],
       ['2001-02-05', 1, 1, 450],

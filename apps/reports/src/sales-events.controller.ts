@@ -25,7 +25,11 @@ export class SalesEventsController {
     metrics: MetricsService,
   ) {
     this.logger.setContext('sales-events');
-    this.#events = metrics.counter('tenk_sales_events_total', 'OrderPlaced events seen by the reports service: applied, duplicate (already counted) or ignored (another event type)', ['outcome']);
+    this.#events = metrics.counter(
+      'tenk_sales_events_total',
+      'OrderPlaced events seen by the reports service: applied, duplicate (already counted) or ignored (another event type)',
+      ['outcome'],
+    );
   }
 
   @EventPattern(TOPICS.ordersEvents)
@@ -36,7 +40,8 @@ export class SalesEventsController {
     }
     const outcome = await this.aggregates.apply(event);
     this.#events.inc({ outcome });
-    if (outcome === 'duplicate') this.logger.info({ eventId: event.eventId, orderId: event.orderId }, 'OrderPlaced already counted: redelivery ignored');
+    if (outcome === 'duplicate')
+      this.logger.info({ eventId: event.eventId, orderId: event.orderId }, 'OrderPlaced already counted: redelivery ignored');
   }
 }
 
@@ -46,5 +51,7 @@ export class SalesEventsController {
  * aggregates can be rebuilt from history.
  */
 export function salesEventsServer(app: INestApplication, config: TenkConfig): KafkaEventServer {
-  return app.get(KafkaTransport).server({ service: 'reports', topics: { [TOPICS.ordersEvents]: config.messaging.kafka.ordersTopic }, fromBeginning: true });
+  return app
+    .get(KafkaTransport)
+    .server({ service: 'reports', topics: { [TOPICS.ordersEvents]: config.messaging.kafka.ordersTopic }, fromBeginning: true });
 }

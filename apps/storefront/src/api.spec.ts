@@ -2,7 +2,10 @@ import { ApiError, parseRetryAfter, problemsOf, retryDelayMs, withQuery } from '
 
 describe('api helpers', () => {
   it('reads every problem from a Nest error body', () => {
-    expect(problemsOf({ statusCode: 400, message: ['email must be an email address', 'password must not be empty'] }, 400)).toEqual(['email must be an email address', 'password must not be empty']);
+    expect(problemsOf({ statusCode: 400, message: ['email must be an email address', 'password must not be empty'] }, 400)).toEqual([
+      'email must be an email address',
+      'password must not be empty',
+    ]);
     expect(problemsOf({ statusCode: 401, message: 'email or password is wrong' }, 401)).toEqual(['email or password is wrong']);
   });
 

@@ -121,17 +121,20 @@ async function requestOnce<T>(method: string, path: string, options: RequestOpti
       body = text;
     }
   }
-  if (!response.ok) throw new ApiError(response.status, problemsOf(body, response.status), parseRetryAfter(response.headers.get('retry-after')));
+  if (!response.ok)
+    throw new ApiError(response.status, problemsOf(body, response.status), parseRetryAfter(response.headers.get('retry-after')));
   return body as T;
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal });
-export const post = <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) => request<T>('POST', path, { ...options, body });
+export const post = <T>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) =>
+  request<T>('POST', path, { ...options, body });
 
 /** `/products` + {search: 'mug', page: 2} -> `/products?search=mug&page=2` (empty values left out). */
 export function withQuery(path: string, query: Record<string, string | number | undefined | null>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   const search = params.toString();
   return search ? `${path}?${search}` : path;
 }

@@ -32,7 +32,12 @@ export class App {
     replace(
       this.root,
       h('a', { class: 'skip', href: '#main', onclick: (event: Event) => (event.preventDefault(), this.#main.focus()) }, 'Skip to content'),
-      h('header', { class: 'top' }, h('a', { class: 'brand', href: href('/') }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '10k'), 'tenk shop'), this.#nav),
+      h(
+        'header',
+        { class: 'top' },
+        h('a', { class: 'brand', href: href('/') }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '10k'), 'tenk shop'),
+        this.#nav,
+      ),
       this.#banner,
       this.#main,
       h('footer', { class: 'foot' }, h('span', null, 'tenk: a shop built to stay up past 10K users.')),
@@ -46,7 +51,13 @@ export class App {
     } catch (error) {
       // The shop is slow or unreachable: go on as signed out, and say so.
       session.set(null);
-      this.#banner.replaceChildren(errorBox(isAbort(error) || (error instanceof DOMException && error.name === 'TimeoutError') ? new Error('the shop is slow to answer right now: you may need to sign in again, or reload in a moment') : error));
+      this.#banner.replaceChildren(
+        errorBox(
+          isAbort(error) || (error instanceof DOMException && error.name === 'TimeoutError')
+            ? new Error('the shop is slow to answer right now: you may need to sign in again, or reload in a moment')
+            : error,
+        ),
+      );
     }
     await this.render();
   }
@@ -68,7 +79,17 @@ export class App {
 
     if (definition.access !== 'public' && !user) return this.navigate('/signin', { next: nextOf(route) });
     if (definition.access === 'admin' && user?.role !== 'admin') {
-      replace(this.#main, h('h1', null, 'Admins only'), h('p', null, 'This page needs an admin account. Ask an admin, or create one with ', h('code', null, 'npm run admin -- create'), '.'));
+      replace(
+        this.#main,
+        h('h1', null, 'Admins only'),
+        h(
+          'p',
+          null,
+          'This page needs an admin account. Ask an admin, or create one with ',
+          h('code', null, 'npm run admin -- create'),
+          '.',
+        ),
+      );
       return;
     }
     const context: PageContext = {
@@ -106,7 +127,11 @@ export class App {
       user ? link('/orders', 'My orders', 'orders') : null,
       user ? link('/videos', 'Videos', 'videos') : null,
       user ? link('/reports', 'Reports', 'reports') : null,
-      user === undefined ? null : user ? this.#userMenu(user) : [link('/signin', 'Sign in', 'signin'), link('/signup', 'Sign up', 'signup')],
+      user === undefined
+        ? null
+        : user
+          ? this.#userMenu(user)
+          : [link('/signin', 'Sign in', 'signin'), link('/signup', 'Sign up', 'signup')],
     );
   }
 

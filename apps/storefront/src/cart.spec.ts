@@ -26,13 +26,24 @@ describe('cart', () => {
   it('gives the POST /orders body and a fingerprint that ignores line order', () => {
     const a = addToCart(addToCart(EMPTY_CART, mug, 2), tea);
     const b = addToCart(addToCart(EMPTY_CART, tea), mug, 2);
-    expect(orderBody(a)).toEqual({ lines: [{ productId: '12', quantity: 2 }, { productId: '7', quantity: 1 }] });
+    expect(orderBody(a)).toEqual({
+      lines: [
+        { productId: '12', quantity: 2 },
+        { productId: '7', quantity: 1 },
+      ],
+    });
     expect(cartFingerprint(a)).toBe(cartFingerprint(b));
     expect(cartFingerprint(setQuantity(a, '7', 2))).not.toBe(cartFingerprint(a));
   });
 
   it('reads a stored cart, dropping malformed lines and anything that is not JSON', () => {
-    const stored = JSON.stringify({ lines: [{ productId: '12', name: 'Mug', priceCents: 1250, currency: 'EUR', quantity: 2 }, { productId: '../x', name: 'bad', priceCents: 1, currency: 'EUR', quantity: 1 }, { productId: '3' }] });
+    const stored = JSON.stringify({
+      lines: [
+        { productId: '12', name: 'Mug', priceCents: 1250, currency: 'EUR', quantity: 2 },
+        { productId: '../x', name: 'bad', priceCents: 1, currency: 'EUR', quantity: 1 },
+        { productId: '3' },
+      ],
+    });
     expect(parseCart(stored).lines.map((line) => line.productId)).toEqual(['12']);
     expect(parseCart('{not json')).toEqual(EMPTY_CART);
     expect(parseCart(null)).toEqual(EMPTY_CART);

@@ -22,7 +22,13 @@ export function addToCart(cart: Cart, product: Pick<Product, 'id' | 'name' | 'pr
   const existing = cart.lines.find((line) => line.productId === product.id);
   if (existing) return setQuantity(cart, product.id, existing.quantity + quantity);
   if (cart.lines.length >= MAX_LINES) throw new RangeError(`a cart holds at most ${MAX_LINES} different products`);
-  const line: CartLine = { productId: product.id, name: product.name, priceCents: product.priceCents, currency: product.currency, quantity: clampQuantity(quantity) };
+  const line: CartLine = {
+    productId: product.id,
+    name: product.name,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    quantity: clampQuantity(quantity),
+  };
   return { lines: [...cart.lines, line] };
 }
 
@@ -59,7 +65,10 @@ export function parseCart(raw: string | null): Cart {
   try {
     const value = JSON.parse(raw) as { lines?: unknown };
     if (!Array.isArray(value.lines)) return EMPTY_CART;
-    const lines = value.lines.filter(isCartLine).slice(0, MAX_LINES).map((line) => ({ ...line, quantity: clampQuantity(line.quantity) }));
+    const lines = value.lines
+      .filter(isCartLine)
+      .slice(0, MAX_LINES)
+      .map((line) => ({ ...line, quantity: clampQuantity(line.quantity) }));
     return { lines };
   } catch {
     return EMPTY_CART;

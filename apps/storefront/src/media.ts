@@ -1,5 +1,11 @@
 /** Videos and reports as the api describes them: the shared API contract (libs/contracts/src/api). */
-import type { RenditionView, ReportState as ContractReportState, ReportView, VideoState as ContractVideoState, VideoView } from '@tenk/contracts/api';
+import type {
+  RenditionView,
+  ReportState as ContractReportState,
+  ReportView,
+  VideoState as ContractVideoState,
+  VideoView,
+} from '@tenk/contracts/api';
 
 export type VideoState = ContractVideoState;
 export type Rendition = RenditionView;

@@ -55,7 +55,8 @@ export function parseHash(hash: string): Route {
 /** A link to a route: href('/products/12') -> '#/products/12'; empty query values are left out. */
 export function href(path: string, query: Record<string, string | number | undefined | null> = {}): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   const search = params.toString();
   return `#${path}${search ? `?${search}` : ''}`;
 }

@@ -29,7 +29,10 @@ export async function signIn(email: string, password: string): Promise<User> {
 export async function signUp(name: string, email: string, password: string): Promise<User> {
   await post<User>('/users', { name, email, password });
   const user = await refreshSession();
-  if (!user) throw new Error(`we could not create an account for ${email}: if it has one already, its owner just got a mail from us; sign in instead`);
+  if (!user)
+    throw new Error(
+      `we could not create an account for ${email}: if it has one already, its owner just got a mail from us; sign in instead`,
+    );
   return user;
 }
 

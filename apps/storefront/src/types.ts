@@ -3,7 +3,15 @@
  * the same types the api's handlers return, so neither side can change one alone. Type-only:
  * nothing of it reaches the browser bundle.
  */
-import type { OrderLineView, OrderPage as ContractOrderPage, OrderView, ProductPage as ContractProductPage, ProductView, Role as ContractRole, UserView } from '@tenk/contracts/api';
+import type {
+  OrderLineView,
+  OrderPage as ContractOrderPage,
+  OrderView,
+  ProductPage as ContractProductPage,
+  ProductView,
+  Role as ContractRole,
+  UserView,
+} from '@tenk/contracts/api';
 
 export type Role = ContractRole;
 export type User = UserView;

@@ -5,11 +5,21 @@ import { h, type Child } from './dom';
 export function errorBox(error: unknown): HTMLElement {
   const problems = error instanceof ApiError ? error.problems : [error instanceof Error ? error.message : String(error)];
   const saysWhen = problems.some((problem) => /try again/i.test(problem));
-  const retry = error instanceof ApiError && error.retryAfterSeconds !== undefined && !saysWhen ? ` Try again in ${error.retryAfterSeconds} s.` : '';
+  const retry =
+    error instanceof ApiError && error.retryAfterSeconds !== undefined && !saysWhen ? ` Try again in ${error.retryAfterSeconds} s.` : '';
   return h(
     'div',
     { class: 'notice notice-error', role: 'alert' },
-    problems.length === 1 ? `${capitalize(problems[0] ?? '')}.${retry}`.replace(/\.\./g, '.') : [h('ul', null, problems.map((problem) => h('li', null, capitalize(problem)))), retry],
+    problems.length === 1
+      ? `${capitalize(problems[0] ?? '')}.${retry}`.replace(/\.\./g, '.')
+      : [
+          h(
+            'ul',
+            null,
+            problems.map((problem) => h('li', null, capitalize(problem))),
+          ),
+          retry,
+        ],
   );
 }
 
@@ -23,7 +33,13 @@ export function loading(label = 'Loading…'): HTMLElement {
 
 /** A labelled form field. */
 export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), input, hint ? h('small', { class: 'field-hint' }, hint) : null);
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label' }, label),
+    input,
+    hint ? h('small', { class: 'field-hint' }, hint) : null,
+  );
 }
 
 export function formatDate(iso: string): string {

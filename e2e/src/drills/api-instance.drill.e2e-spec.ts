@@ -26,7 +26,9 @@ describe('drill: kill 1 of 3 api instances under load', () => {
     // active check (fails=3 every 2 s) is what keeps it out until it answers again.
     const admin = `http://127.0.0.1:${E2E_ENV['TENK_BALANCER_ADMIN_PORT']}/status`;
     const peerState = async () => {
-      const status = (await (await fetch(admin)).json()) as { upstreams: Array<{ name: string; peers: Array<{ address: string; state: string }> }> };
+      const status = (await (await fetch(admin)).json()) as {
+        upstreams: Array<{ name: string; peers: Array<{ address: string; state: string }> }>;
+      };
       return status.upstreams.find((u) => u.name === 'api')?.peers.find((p) => p.address.endsWith(':4003'))?.state;
     };
     await eventually(async () => (await peerState()) === 'unhealthy', 'the active health check never marked api-3 unhealthy', 20_000, 250);

@@ -15,7 +15,11 @@ const ROOT = path.resolve(__dirname, '../../..');
 /** `npm run infra -- <action> <service>`: the real service stops or starts. */
 export function infra(action: 'up' | 'down', service: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/infra/src/main.ts'), action, service], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/infra/src/main.ts'), action, service],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -25,7 +29,12 @@ export function infra(action: 'up' | 'down', service: string): Promise<void> {
 
 /** Stops, kills or starts a process of the e2e shop (api-1, media-worker, ...), with the run's control token. */
 export async function control(name: string, action: 'stop' | 'start' | 'kill'): Promise<void> {
-  const response = await fetch(controlUrl(`/processes/${name}/${action}`), { method: 'POST', headers: controlCallHeaders(), body: '{}', signal: AbortSignal.timeout(90_000) });
+  const response = await fetch(controlUrl(`/processes/${name}/${action}`), {
+    method: 'POST',
+    headers: controlCallHeaders(),
+    body: '{}',
+    signal: AbortSignal.timeout(90_000),
+  });
   if (!response.ok) throw new Error(`control ${action} ${name}: ${response.status} ${await response.text()}`);
 }
 
@@ -66,7 +75,11 @@ export function getFrom(source: Agent, route: string): Promise<Answer> {
  */
 export function keepLoading(
   request: (source: Agent, i: number) => Promise<Answer>,
-  { concurrency = 6, pauseMs = 20, isOk = (a: Answer) => a.status === 200 }: { concurrency?: number; pauseMs?: number; isOk?: (answer: Answer) => boolean } = {},
+  {
+    concurrency = 6,
+    pauseMs = 20,
+    isOk = (a: Answer) => a.status === 200,
+  }: { concurrency?: number; pauseMs?: number; isOk?: (answer: Answer) => boolean } = {},
 ): { tally: LoadTally; stop(): Promise<LoadTally> } {
   const tally: LoadTally = { ok: 0, failed: 0, failures: [], statuses: {} };
   let running = true;
@@ -102,7 +115,8 @@ export function keepLoading(
   };
 }
 
-export const get = (route: string, init: RequestInit = {}): Promise<Response> => fetch(shopUrl(route), { ...init, signal: AbortSignal.timeout(10_000) });
+export const get = (route: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(shopUrl(route), { ...init, signal: AbortSignal.timeout(10_000) });
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -35,7 +35,9 @@ describe('drill: the mailer away while orders are placed, on a new consumer grou
     await control('mailer', 'stop');
 
     const events = (await orders.partitions()).map((partition) => {
-      const event = orderPlaced({ id: uniqueName('customer'), email: `${uniqueName('away')}@example.test` }, new Date().toISOString(), [{ productId: '7', sku: 'TEA-7', name: 'Green tea', quantity: 1, unitPriceCents: 450 }]);
+      const event = orderPlaced({ id: uniqueName('customer'), email: `${uniqueName('away')}@example.test` }, new Date().toISOString(), [
+        { productId: '7', sku: 'TEA-7', name: 'Green tea', quantity: 1, unitPriceCents: 450 },
+      ]);
       return { partition, event };
     });
     for (const { partition, event } of events) await orders.publishTo(partition, event);
@@ -43,7 +45,12 @@ describe('drill: the mailer away while orders are placed, on a new consumer grou
     await control('mailer', 'start');
     await orders.consumedBy(group, 60_000); // fails here when the group skipped them
     for (const { event } of events) {
-      await eventually(async () => (await mailsTo(event.customerEmail)).length > 0, `no confirmation for the event on its partition (order ${event.orderId}): the mailer skipped it`, 60_000, 500);
+      await eventually(
+        async () => (await mailsTo(event.customerEmail)).length > 0,
+        `no confirmation for the event on its partition (order ${event.orderId}): the mailer skipped it`,
+        60_000,
+        500,
+      );
     }
     await sleep(3_000); // a second copy would have arrived by now
     for (const { event } of events) {

@@ -26,12 +26,14 @@ describe('drill: stop Kafka during orders', () => {
     }
     // Down for a while: the relay keeps trying, the events wait in the outbox.
     await sleep(3_000);
-    for (const { customer, id } of orders) expect((await mailsTo(customer.user.email)).some((mail) => mail.subject.includes(id))).toBe(false);
+    for (const { customer, id } of orders)
+      expect((await mailsTo(customer.user.email)).some((mail) => mail.subject.includes(id))).toBe(false);
 
     await infra('up', 'kafka');
     for (const { customer, id } of orders) expect(await confirmationsFor(customer, id, 120_000)).toBe(1);
     // And no second copy arrives a little later.
     await sleep(3_000);
-    for (const { customer, id } of orders) expect((await mailsTo(customer.user.email)).filter((mail) => mail.subject.includes(id))).toHaveLength(1);
+    for (const { customer, id } of orders)
+      expect((await mailsTo(customer.user.email)).filter((mail) => mail.subject.includes(id))).toHaveLength(1);
   });
 });

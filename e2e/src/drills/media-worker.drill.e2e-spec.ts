@@ -16,7 +16,22 @@ async function longClip(): Promise<Buffer> {
   const file = path.join(ROOT, '.tenk/test-results', 'drill-720p-20s.mp4');
   await mkdir(path.dirname(file), { recursive: true });
   await new Promise<void>((resolve, reject) => {
-    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=20:size=1280x720:rate=25', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', file]);
+    const ffmpeg = spawn('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=duration=20:size=1280x720:rate=25',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      file,
+    ]);
     ffmpeg.on('error', reject);
     ffmpeg.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
   });
@@ -41,20 +56,30 @@ describe('drill: kill the media-worker mid-transcode', () => {
     expect(upload.status).toBe(202);
     const id = upload.body.id;
 
-    await eventually(async () => {
-      const video = (await owner.request<VideoView>('GET', `/videos/${id}`)).body;
-      return video.state === 'processing' && video.progress > 0;
-    }, 'the transcode never started', 120_000, 200);
+    await eventually(
+      async () => {
+        const video = (await owner.request<VideoView>('GET', `/videos/${id}`)).body;
+        return video.state === 'processing' && video.progress > 0;
+      },
+      'the transcode never started',
+      120_000,
+      200,
+    );
     await control('media-worker', 'kill');
     const interrupted = (await owner.request<VideoView>('GET', `/videos/${id}`)).body;
     expect(interrupted.state).not.toBe('ready');
 
     await control('media-worker', 'start');
-    const done = await eventually(async () => {
-      const video = (await owner.request<VideoView>('GET', `/videos/${id}`)).body;
-      if (video.state === 'failed') throw new Error(`the video failed: ${JSON.stringify(video)}`);
-      return video.state === 'ready' ? video : undefined;
-    }, 'the video never became ready after the worker restarted', 300_000, 1_000);
+    const done = await eventually(
+      async () => {
+        const video = (await owner.request<VideoView>('GET', `/videos/${id}`)).body;
+        if (video.state === 'failed') throw new Error(`the video failed: ${JSON.stringify(video)}`);
+        return video.state === 'ready' ? video : undefined;
+      },
+      'the video never became ready after the worker restarted',
+      300_000,
+      1_000,
+    );
     expect(done.progress).toBe(100);
     expect(done.renditions?.length).toBeGreaterThanOrEqual(2);
   });

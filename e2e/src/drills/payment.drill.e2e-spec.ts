@@ -19,10 +19,15 @@ describe('drill: hang the payment provider', () => {
 
     await paymentFaults({ hang: true });
     // Timeouts first, then the breaker opens: an order is refused at once with Retry-After.
-    const refused = await eventually(async () => {
-      const placed = await placeOrder(customer);
-      return placed.status === 503 && placed.retryAfter ? placed : undefined;
-    }, 'orders never failed fast while the provider hung', 60_000, 200);
+    const refused = await eventually(
+      async () => {
+        const placed = await placeOrder(customer);
+        return placed.status === 503 && placed.retryAfter ? placed : undefined;
+      },
+      'orders never failed fast while the provider hung',
+      60_000,
+      200,
+    );
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     expect((await get('/products?limit=5')).status).toBe(200);
 
@@ -32,6 +37,11 @@ describe('drill: hang the payment provider', () => {
     expect(mine.body.items).toHaveLength(1);
 
     await paymentFaults('none');
-    await eventually(async () => (await placeOrder(customer)).status === 201, 'orders never went through again after the provider recovered', 60_000, 500);
+    await eventually(
+      async () => (await placeOrder(customer)).status === 201,
+      'orders never went through again after the provider recovered',
+      60_000,
+      500,
+    );
   });
 });

@@ -13,7 +13,8 @@ async function replicaReads(): Promise<number> {
   let total = 0;
   for (const port of API_PORTS) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => '');
-    for (const line of text.split('\n')) if (line.startsWith('tenk_catalog_reads_total{') && line.includes('target="replica"')) total += Number(line.split(' ').pop());
+    for (const line of text.split('\n'))
+      if (line.startsWith('tenk_catalog_reads_total{') && line.includes('target="replica"')) total += Number(line.split(' ').pop());
   }
   return total;
 }
@@ -37,7 +38,9 @@ describe('drill: stop the read replica', () => {
     const before = await replicaReads();
     await eventually(
       async () => {
-        await Promise.all(Array.from({ length: 5 }, (_, i) => get(`/products?limit=3&search=back-${Date.now()}-${i}`).then((r) => r.arrayBuffer())));
+        await Promise.all(
+          Array.from({ length: 5 }, (_, i) => get(`/products?limit=3&search=back-${Date.now()}-${i}`).then((r) => r.arrayBuffer())),
+        );
         return (await replicaReads()) > before;
       },
       'catalog reads never went back to the replica',

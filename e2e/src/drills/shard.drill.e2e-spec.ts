@@ -15,7 +15,13 @@ const TARGET = 'shard_2';
 
 async function superuserOfShard(sql: string): Promise<void> {
   // As the owner of the shard database (tenk), from the maintenance database.
-  const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database: 'postgres' });
+  const client = new Client({
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     await client.query(sql);
@@ -51,7 +57,9 @@ describe('drill: one shard down', () => {
     const elsewhere = await customerOn(map, (shard) => shard !== TARGET, 'shard-up');
 
     await superuserOfShard(`ALTER DATABASE ${TARGET} WITH ALLOW_CONNECTIONS false`);
-    await superuserOfShard(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${TARGET}' AND pid <> pg_backend_pid()`);
+    await superuserOfShard(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${TARGET}' AND pid <> pg_backend_pid()`,
+    );
 
     const refused = await placeOrder(onTarget);
     expect(refused.status).toBe(503);

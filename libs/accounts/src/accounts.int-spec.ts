@@ -3,7 +3,16 @@ import type { DataSource } from 'typeorm';
 import { loadConfig } from '@tenk/config';
 import { createCatalogDataSource } from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
-import { createAccount, deleteAccount, EmailTakenError, findAccountForLogin, findAccountRole, listAccounts, setAccountRole, setAccountRoleById } from './accounts';
+import {
+  createAccount,
+  deleteAccount,
+  EmailTakenError,
+  findAccountForLogin,
+  findAccountRole,
+  listAccounts,
+  setAccountRole,
+  setAccountRoleById,
+} from './accounts';
 import { verifyPassword } from './passwords';
 import { User } from './user.entity';
 
@@ -34,7 +43,9 @@ describe('accounts in the catalog database (real PostgreSQL)', () => {
   it('refuses a second account for the same email in another case', async () => {
     const email = newEmail();
     await createAccount(db, { email, name: 'Ada', password: 'a long enough password', role: 'customer' });
-    await expect(createAccount(db, { email: email.toLowerCase(), name: 'Eve', password: 'a long enough password', role: 'customer' })).rejects.toBeInstanceOf(EmailTakenError);
+    await expect(
+      createAccount(db, { email: email.toLowerCase(), name: 'Eve', password: 'a long enough password', role: 'customer' }),
+    ).rejects.toBeInstanceOf(EmailTakenError);
   });
 
   it('promotes an existing account to admin and lists it among the admins', async () => {
@@ -80,6 +91,8 @@ describe('role changes and deletion by id (real PostgreSQL)', () => {
     await expect(deleteAccount(db, account.id)).resolves.toBeNull();
     await expect(findAccountRole(db, account.id)).resolves.toBeNull();
     await expect(findAccountForLogin(db, email)).resolves.toBeNull();
-    await expect(createAccount(db, { email, name: 'Eve again', password: 'a long enough password', role: 'customer' })).resolves.toMatchObject({ email });
+    await expect(
+      createAccount(db, { email, name: 'Eve again', password: 'a long enough password', role: 'customer' }),
+    ).resolves.toMatchObject({ email });
   });
 });

@@ -48,7 +48,12 @@ export async function createAccount(db: DataSource, input: NewAccount): Promise<
 
 /** The user with their password hash, for login only. Emails match case-insensitively. */
 export function findAccountForLogin(db: DataSource, email: string): Promise<User | null> {
-  return db.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('lower(u.email) = lower(:email)', { email: email.trim() }).getOne();
+  return db
+    .getRepository(User)
+    .createQueryBuilder('u')
+    .addSelect('u.passwordHash')
+    .where('lower(u.email) = lower(:email)', { email: email.trim() })
+    .getOne();
 }
 
 /** Gives an existing account another role; returns it, or null when no account has the email. */
@@ -77,7 +82,13 @@ export async function setAccountRoleById(db: DataSource, id: string, role: Role)
 
 /** Deletes the account with this id; returns what it was, or null when there was none. */
 export async function deleteAccount(db: DataSource, id: string): Promise<AccountView | null> {
-  const result = await db.getRepository(User).createQueryBuilder().delete().where('id = :id', { id }).returning(['id', 'email', 'name', 'role']).execute();
+  const result = await db
+    .getRepository(User)
+    .createQueryBuilder()
+    .delete()
+    .where('id = :id', { id })
+    .returning(['id', 'email', 'name', 'role'])
+    .execute();
   const [row] = result.raw as AccountView[];
   return row ? { id: row.id, email: row.email, name: row.name, role: row.role } : null;
 }

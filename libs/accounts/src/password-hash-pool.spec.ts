@@ -39,7 +39,9 @@ describe('PasswordHashPool (bcrypt on worker threads)', () => {
   it('reports a bcrypt error as a rejected task and keeps working', async () => {
     pool = new PasswordHashPool(1, 2);
     // bcryptjs takes a string there as a ready salt, and refuses this one.
-    await expect(pool.hash('a long enough password', 'not a salt' as unknown as number)).rejects.toThrow('password hashing failed: Invalid salt version');
+    await expect(pool.hash('a long enough password', 'not a salt' as unknown as number)).rejects.toThrow(
+      'password hashing failed: Invalid salt version',
+    );
     await expect(pool.compare('x', await pool.hash('x', 4))).resolves.toBe(true);
   });
 });

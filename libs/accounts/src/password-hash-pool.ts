@@ -113,7 +113,11 @@ export class PasswordHashPool {
   #give(entry: PoolWorker, task: Task): void {
     entry.task = task;
     entry.worker.ref();
-    entry.worker.postMessage(task.op === 'hash' ? { op: task.op, password: task.password, cost: task.cost } : { op: task.op, password: task.password, hash: task.hash });
+    entry.worker.postMessage(
+      task.op === 'hash'
+        ? { op: task.op, password: task.password, cost: task.cost }
+        : { op: task.op, password: task.password, hash: task.hash },
+    );
   }
 
   #next(entry: PoolWorker): void {

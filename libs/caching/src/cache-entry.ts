@@ -38,6 +38,7 @@ export function withJitter(ttlMs: number, percent: number, random: () => number 
 export function asCacheEntry<T>(raw: unknown): CacheEntry<T> | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const entry = raw as Partial<CacheEntry<T>>;
-  if ((entry.kind !== 'value' && entry.kind !== 'not-found') || typeof entry.freshUntil !== 'number' || typeof entry.storedAt !== 'number') return undefined;
+  if ((entry.kind !== 'value' && entry.kind !== 'not-found') || typeof entry.freshUntil !== 'number' || typeof entry.storedAt !== 'number')
+    return undefined;
   return entry as CacheEntry<T>;
 }

@@ -11,7 +11,15 @@ import type { Pool } from 'pg';
 import { eventually, startEphemeralRedis, TcpProxy, uniqueName } from '@tenk/testing';
 import { Cacheable } from './decorators/cacheable.decorator';
 import { InvalidatesCache } from './decorators/invalidates-cache.decorator';
-import { adminPool, config, ProbeDatabase, ProbeTable, startCacheApp, type CacheTestApp, type CacheTestAppOptions } from './testing/cache-test-app';
+import {
+  adminPool,
+  config,
+  ProbeDatabase,
+  ProbeTable,
+  startCacheApp,
+  type CacheTestApp,
+  type CacheTestAppOptions,
+} from './testing/cache-test-app';
 
 let table: ProbeTable;
 
@@ -112,11 +120,23 @@ describe('read-through', () => {
     const { probe } = await start({ namespace, settings: { notFoundTtlMs: 400, jitterPercent: 0 } });
     const before = await table.selects();
     const answers = await Promise.allSettled(Array.from({ length: 50 }, () => probe.get(404)));
-    expect(answers.every((answer) => answer.status === 'rejected' && answer.reason instanceof Error && /probe 404 does not exist/.test(answer.reason.message))).toBe(true);
-    expect(answers.every((answer) => answer.status === 'rejected' && (answer.reason as { getStatus(): number }).getStatus() === 404)).toBe(true);
+    expect(
+      answers.every(
+        (answer) =>
+          answer.status === 'rejected' && answer.reason instanceof Error && /probe 404 does not exist/.test(answer.reason.message),
+      ),
+    ).toBe(true);
+    expect(answers.every((answer) => answer.status === 'rejected' && (answer.reason as { getStatus(): number }).getStatus() === 404)).toBe(
+      true,
+    );
     expect(await table.selects()).toBe(before + 1);
     // Short-lived: once it expires, the next request asks the database again.
-    await eventually(async () => (await probe.get(404).catch(() => undefined), (await table.selects()) > before + 1), 'the not-found entry never expired', 5_000, 100);
+    await eventually(
+      async () => (await probe.get(404).catch(() => undefined), (await table.selects()) > before + 1),
+      'the not-found entry never expired',
+      5_000,
+      100,
+    );
   });
 
   it('serves a stale entry while one caller refreshes it in the background', async () => {
@@ -126,10 +146,15 @@ describe('read-through', () => {
     await probe.get(1);
     await admin.query(`UPDATE ${table.name} SET name = 'renamed behind the cache' WHERE id = 1`);
     try {
-      const stale = await eventually(async () => {
-        const result = await app.cache.lookup(lookup);
-        return result.outcome === 'stale' ? result : undefined;
-      }, 'the entry never went stale', 5_000, 50);
+      const stale = await eventually(
+        async () => {
+          const result = await app.cache.lookup(lookup);
+          return result.outcome === 'stale' ? result : undefined;
+        },
+        'the entry never went stale',
+        5_000,
+        50,
+      );
       expect(stale.entry).toMatchObject({ kind: 'value', value: { name: 'first' } });
       // The refresh ran in the background; the next lookups get its result, fresh.
       await eventually(async () => {
@@ -158,13 +183,23 @@ describe('stampedes', () => {
     const instances = await Promise.all([1, 2, 3].map(() => start({ namespace, settings })));
     await instances[0].probe.get(1);
     // reserve() reads without side effects: no refresh starts before the burst.
-    await eventually(async () => (await instances[0].app.cache.reserve('ProbeService.get', '1', ['probe:1'])).entry === undefined, 'the entry never went stale', 5_000, 50);
+    await eventually(
+      async () => (await instances[0].app.cache.reserve('ProbeService.get', '1', ['probe:1'])).entry === undefined,
+      'the entry never went stale',
+      5_000,
+      50,
+    );
     const before = await table.selects();
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => instances[i % 3].app.cache.lookup(probeLookup(1))));
     expect(results.every((result) => result.entry.kind === 'value' && result.entry.value.name === 'first')).toBe(true);
     expect(results.some((result) => result.outcome === 'stale')).toBe(true);
     // The refresh runs in the background: wait until a fresh entry is there, then count.
-    await eventually(async () => (await instances[1].app.cache.lookup(probeLookup(1))).outcome === 'hit', 'the refresh never landed', 5_000, 20);
+    await eventually(
+      async () => (await instances[1].app.cache.lookup(probeLookup(1))).outcome === 'hit',
+      'the refresh never landed',
+      5_000,
+      20,
+    );
     expect(await table.selects()).toBe(before + 1);
   });
 
@@ -204,14 +239,23 @@ describe('invalidation', () => {
     expect([settling.outcome, settling.detail]).toEqual(['bypass', 'settling']);
     await probe.get(2);
     expect(await table.selects()).toBe(before + 2);
-    await eventually(async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit', 'the cache never filled again after the settle window', 5_000, 100);
+    await eventually(
+      async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit',
+      'the cache never filled again after the settle window',
+      5_000,
+      100,
+    );
   });
 
   it('an invalidation that cannot reach Redis is kept, read around in its process, and delivered when Redis is back', async () => {
     const namespace = uniqueName('cache');
     const proxy = await new TcpProxy({ host: config.redis.cache.host, port: config.redis.cache.port }).start();
     try {
-      const a = await start({ namespace, redis: { ...config.redis.cache, host: '127.0.0.1', port: proxy.port }, settings: { breakerOpenMs: 300 } });
+      const a = await start({
+        namespace,
+        redis: { ...config.redis.cache, host: '127.0.0.1', port: proxy.port },
+        settings: { breakerOpenMs: 300 },
+      });
       const b = await start({ namespace });
       expect((await a.probe.get(2)).name).toBe('second');
       expect((await b.probe.get(2)).name).toBe('second');
@@ -222,7 +266,11 @@ describe('invalidation', () => {
       expect((await within(2_000, a.probe.get(2))).name).toBe('renamed while cut off');
       // ...and tells everyone once its path to Redis is back.
       proxy.restore();
-      await eventually(async () => (await b.probe.get(2)).name === 'renamed while cut off', 'the pending invalidation never reached the other process', 10_000);
+      await eventually(
+        async () => (await b.probe.get(2)).name === 'renamed while cut off',
+        'the pending invalidation never reached the other process',
+        10_000,
+      );
     } finally {
       await admin.query(`UPDATE ${table.name} SET name = 'second' WHERE id = 2`);
       await proxy.stop();
@@ -234,7 +282,11 @@ describe('fail-open', () => {
   it('Redis stopped: every request is answered from the database without hanging, and caching resumes after the restart', async () => {
     const redis = await startEphemeralRedis();
     try {
-      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
+      const { app, probe } = await start({
+        namespace: uniqueName('cache'),
+        redis: redis.endpoint,
+        settings: { breakerOpenMs: 300, localMaxEntries: 0 },
+      });
       await probe.get(1);
       const cached = await table.selects();
       await probe.get(1);
@@ -246,7 +298,12 @@ describe('fail-open', () => {
 
       await redis.restart();
       const lookup = probeLookup(1);
-      await eventually(async () => (await app.cache.lookup(lookup)).outcome === 'hit', 'caching never resumed after Redis came back', 15_000, 100);
+      await eventually(
+        async () => (await app.cache.lookup(lookup)).outcome === 'hit',
+        'caching never resumed after Redis came back',
+        15_000,
+        100,
+      );
       const resumed = await table.selects();
       await probe.get(1);
       expect(await table.selects()).toBe(resumed);
@@ -259,11 +316,20 @@ describe('fail-open', () => {
     const redis = await startEphemeralRedis();
     await redis.stop();
     try {
-      const { app, probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { breakerOpenMs: 300, localMaxEntries: 0 } });
+      const { app, probe } = await start({
+        namespace: uniqueName('cache'),
+        redis: redis.endpoint,
+        settings: { breakerOpenMs: 300, localMaxEntries: 0 },
+      });
       expect((await within(2_000, probe.get(2))).name).toBe('second');
       expect((await app.cache.lookup(probeLookup(2))).outcome).toBe('bypass');
       await redis.restart();
-      await eventually(async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit', 'caching never started once Redis was up', 15_000, 100);
+      await eventually(
+        async () => (await app.cache.lookup(probeLookup(2))).outcome === 'hit',
+        'caching never started once Redis was up',
+        15_000,
+        100,
+      );
     } finally {
       await redis.stop();
     }
@@ -273,7 +339,11 @@ describe('fail-open', () => {
     const redis = await startEphemeralRedis();
     const pauser = new Redis({ ...redisConnection(redis.endpoint), lazyConnect: true });
     try {
-      const { probe } = await start({ namespace: uniqueName('cache'), redis: redis.endpoint, settings: { redisTimeoutMs: 50, localMaxEntries: 0 } });
+      const { probe } = await start({
+        namespace: uniqueName('cache'),
+        redis: redis.endpoint,
+        settings: { redisTimeoutMs: 50, localMaxEntries: 0 },
+      });
       await probe.get(2);
       await pauser.connect();
       await pauser.call('CLIENT', 'PAUSE', '6000', 'ALL');

@@ -206,7 +206,10 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
         return { entry, outcome: 'miss', detail: '' };
       }
       if (Date.now() >= deadline) {
-        this.logger.warn({ cache: lookup.name, key }, `the instance loading this entry did not finish within ${this.#settings.leaseMs} ms: loading it here`);
+        this.logger.warn(
+          { cache: lookup.name, key },
+          `the instance loading this entry did not finish within ${this.#settings.leaseMs} ms: loading it here`,
+        );
         return this.#loadAndStore(lookup, key);
       }
       // Another instance holds the lease: its entry should appear shortly.
@@ -248,7 +251,9 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     };
     this.#inBackground(
       refresh()
-        .catch((error: unknown) => this.logger.warn({ err: error, cache: lookup.name, key }, 'background refresh failed: the stale entry stays until it expires'))
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, cache: lookup.name, key }, 'background refresh failed: the stale entry stays until it expires'),
+        )
         .finally(() => this.#refreshing.delete(key)),
     );
   }
@@ -341,7 +346,10 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       return true;
     }
     this.metrics.invalidation('failed', tags.length);
-    this.logger.warn({ tags, reason: bumped.reason }, 'cache invalidation could not reach Redis: this process reads these tags from the database, retrying until Redis takes it');
+    this.logger.warn(
+      { tags, reason: bumped.reason },
+      'cache invalidation could not reach Redis: this process reads these tags from the database, retrying until Redis takes it',
+    );
     this.#scheduleRetry();
     return false;
   }

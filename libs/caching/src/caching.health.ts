@@ -22,7 +22,11 @@ export class CachingHealth implements OnModuleInit {
       critical: false,
       check: async () => {
         await this.redis.client.ping();
-        const details = { enabled: this.cache.enabled, invalidations: this.redis.subscriberLive ? 'live' : 'interrupted', localEntries: this.local.size };
+        const details = {
+          enabled: this.cache.enabled,
+          invalidations: this.redis.subscriberLive ? 'live' : 'interrupted',
+          localEntries: this.local.size,
+        };
         if (this.guard.isOpen) return { degraded: true, details: { ...details, breaker: 'open: bypassing the cache' } };
         if (!this.redis.subscriberLive) return { degraded: true, details };
         return { details };

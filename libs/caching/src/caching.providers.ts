@@ -27,9 +27,21 @@ export function createSharedCache(redis: CacheRedis, guard: RedisGuard): Cache {
 }
 
 export const CACHING_PROVIDERS: Provider[] = [
-  { provide: CACHE_SETTINGS, inject: [TENK_CONFIG, CACHING_OPTIONS], useFactory: (config: TenkConfig, options: CachingModuleOptions) => resolveCacheSettings(config, options) },
-  { provide: CacheKeys, inject: [CACHE_SETTINGS], useFactory: (settings: CacheSettings) => new CacheKeys(settings.namespace, settings.version) },
-  { provide: LocalTier, inject: [CACHE_SETTINGS], useFactory: (settings: CacheSettings) => new LocalTier(settings.localMaxEntries, settings.localTtlMs) },
+  {
+    provide: CACHE_SETTINGS,
+    inject: [TENK_CONFIG, CACHING_OPTIONS],
+    useFactory: (config: TenkConfig, options: CachingModuleOptions) => resolveCacheSettings(config, options),
+  },
+  {
+    provide: CacheKeys,
+    inject: [CACHE_SETTINGS],
+    useFactory: (settings: CacheSettings) => new CacheKeys(settings.namespace, settings.version),
+  },
+  {
+    provide: LocalTier,
+    inject: [CACHE_SETTINGS],
+    useFactory: (settings: CacheSettings) => new LocalTier(settings.localMaxEntries, settings.localTtlMs),
+  },
   { provide: SHARED_CACHE, inject: [CacheRedis, RedisGuard], useFactory: createSharedCache },
   CacheRedis,
   RedisGuard,

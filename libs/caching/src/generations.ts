@@ -28,7 +28,10 @@ for i, key in ipairs(KEYS) do
 end
 return out`);
 
-/** Bumps each tag past both now and its current generation (odd: an invalidation), then tells every process: ARGV[1] channel, ARGV[2] the tags joined by ','. */
+/**
+ * Bumps each tag past both now and its current generation (odd: an invalidation), then tells
+ * every process: ARGV[1] channel, ARGV[2] the tags joined by ','.
+ */
 const BUMP = new RedisScript(`${NOW}
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -75,7 +78,10 @@ export class Generations implements OnModuleInit {
   onModuleInit(): void {
     this.redis.onSubscriberChange((live) => {
       this.forget();
-      if (!live) this.logger.warn('cache invalidation messages interrupted: in-process cache cleared, generations read from Redis until they flow again');
+      if (!live)
+        this.logger.warn(
+          'cache invalidation messages interrupted: in-process cache cleared, generations read from Redis until they flow again',
+        );
     });
     this.redis.listen((message) => this.#apply(message));
   }
@@ -99,7 +105,13 @@ export class Generations implements OnModuleInit {
 
   async #fetch(tags: readonly string[]): Promise<RedisOutcome<number[]>> {
     const epoch = this.#epoch;
-    const fetched = await this.guard.run('generations', () => FETCH.run(this.redis.client, tags.map((tag) => this.keys.generation(tag)), []));
+    const fetched = await this.guard.run('generations', () =>
+      FETCH.run(
+        this.redis.client,
+        tags.map((tag) => this.keys.generation(tag)),
+        [],
+      ),
+    );
     if (!fetched.ok) return fetched;
     const values = (fetched.value as string[]).map(Number);
     return { ok: true, value: epoch === this.#epoch ? tags.map((tag, i) => this.#remember(tag, values[i])) : values };

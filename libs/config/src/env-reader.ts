@@ -102,7 +102,10 @@ export class EnvReader {
   hostPorts(name: string, fallback: string[]): string[] {
     const raw = this.#raw(name);
     if (raw === undefined) return fallback;
-    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
     const valid = items.length > 0 && items.every((item) => /^[A-Za-z0-9._-]+:\d{1,5}$/.test(item) && Number(item.split(':')[1]) <= 65535);
     if (!valid) return this.#fail(name, raw, 'expected host:port[,host:port...]', fallback);
     return items;
@@ -111,7 +114,10 @@ export class EnvReader {
   list(name: string, fallback: string[], pattern = /^[A-Za-z0-9._-]+$/): string[] {
     const raw = this.#raw(name);
     if (raw === undefined) return fallback;
-    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
     if (items.length === 0 || !items.every((item) => pattern.test(item))) {
       return this.#fail(name, raw, `expected a comma-separated list of names matching ${pattern}`, fallback);
     }
@@ -141,7 +147,8 @@ export class EnvReader {
     if (file === undefined) return undefined;
     const contents = this.#readFile(name, file);
     if (contents === undefined) return undefined;
-    if (!contents.includes('-----BEGIN CERTIFICATE-----')) return this.#fail(name, file, 'expected a PEM file with at least one "-----BEGIN CERTIFICATE-----"', undefined);
+    if (!contents.includes('-----BEGIN CERTIFICATE-----'))
+      return this.#fail(name, file, 'expected a PEM file with at least one "-----BEGIN CERTIFICATE-----"', undefined);
     return contents;
   }
 

@@ -9,13 +9,30 @@ export { PG_SSL_MODES, type PostgresConfig, type PostgresEndpoint, type PgSsl, t
 export { redisConnection, type RedisConfig, type RedisEndpoint } from './sections/redis';
 export { kafkaConnection, KAFKA_SASL_MECHANISMS, type KafkaConfig, type KafkaSasl, type KafkaSaslMechanism } from './sections/kafka';
 export type { TlsSettings } from './sections/tls';
-export { STACK_SECRETS_FILE, STACK_SECRET_VARIABLES, stackSecretsPath, readStackSecrets, parseStackSecrets, formatStackSecrets, withStackSecrets, type StackSecretVariable } from './stack-secrets';
+export {
+  STACK_SECRETS_FILE,
+  STACK_SECRET_VARIABLES,
+  stackSecretsPath,
+  readStackSecrets,
+  parseStackSecrets,
+  formatStackSecrets,
+  withStackSecrets,
+  type StackSecretVariable,
+} from './stack-secrets';
 export type { MailConfig } from './sections/mail';
 export type { ServicesConfig } from './sections/services';
 export type { RuntimeConfig, LogLevel } from './sections/runtime';
 export type { CacheConfig } from './sections/cache';
 export type { AccountsConfig } from './sections/accounts';
-export { RESILIENCE_POLICY_NAMES, type ResilienceConfig, type ResiliencePolicyName, type ResiliencePolicySettings, type BreakerSettings, type RetrySettings, type BulkheadSettings } from './sections/resilience';
+export {
+  RESILIENCE_POLICY_NAMES,
+  type ResilienceConfig,
+  type ResiliencePolicyName,
+  type ResiliencePolicySettings,
+  type BreakerSettings,
+  type RetrySettings,
+  type BulkheadSettings,
+} from './sections/resilience';
 export { X264_PRESETS, type MediaConfig, type VideoLimits, type UploadQuotas, type X264Preset } from './sections/media';
 export { STORAGE_DRIVERS, type StorageConfig, type StorageDriver } from './sections/storage';
 export type { MessagingConfig, JobQueueSettings, KafkaConsumerSettings } from './sections/messaging';

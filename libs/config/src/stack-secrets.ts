@@ -39,7 +39,7 @@ export function parseStackSecrets(text: string): Partial<Record<StackSecretVaria
 
 export function formatStackSecrets(values: Record<StackSecretVariable, string>): string {
   return [
-    '# This machine\'s stack passwords, written once by tools/infra (npm run infra -- up). Mode 0600.',
+    "# This machine's stack passwords, written once by tools/infra (npm run infra -- up). Mode 0600.",
     '# Every tenk process reads them through libs/config; a TENK_* variable set in the environment wins.',
     ...STACK_SECRET_VARIABLES.map((name) => `${name}=${values[name]}`),
     '',

@@ -51,7 +51,12 @@ describe('loadConfig', () => {
   });
 
   it('allows one port on two hosts (containers)', () => {
-    const config = loadConfig({ TENK_REDIS_CACHE_HOST: 'redis-cache', TENK_REDIS_CACHE_PORT: '6379', TENK_REDIS_QUEUE_HOST: 'redis-queue', TENK_REDIS_QUEUE_PORT: '6379' });
+    const config = loadConfig({
+      TENK_REDIS_CACHE_HOST: 'redis-cache',
+      TENK_REDIS_CACHE_PORT: '6379',
+      TENK_REDIS_QUEUE_HOST: 'redis-queue',
+      TENK_REDIS_QUEUE_PORT: '6379',
+    });
     expect(config.redis.queue).toMatchObject({ host: 'redis-queue', port: 6379 });
   });
 

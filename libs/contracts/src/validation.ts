@@ -38,7 +38,8 @@ export function expectTimestamp(value: unknown, field: string): string {
 }
 
 export function expectInteger(value: unknown, field: string, min = Number.MIN_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ContractError(`${field}: expected a whole number >= ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new ContractError(`${field}: expected a whole number >= ${min}`);
   return value;
 }
 

@@ -32,7 +32,10 @@ describe('ControlPlaneModule (a Nest control server)', () => {
   let lamp: LampController;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ControlPlaneModule.forRoot({ token })], controllers: [LampController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ControlPlaneModule.forRoot({ token })],
+      controllers: [LampController],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

@@ -23,7 +23,8 @@ export interface ControlRefusal {
   headers: Record<string, string>;
 }
 
-export const DEFAULT_TOKEN_HINT = 'npm start prints it in the map link and writes it to .tenk/control-token; TENK_CONTROL_TOKEN sets it for a server started on its own';
+export const DEFAULT_TOKEN_HINT =
+  'npm start prints it in the map link and writes it to .tenk/control-token; TENK_CONTROL_TOKEN sets it for a server started on its own';
 
 /** The hint for a server that resolved its own token: the file it read, or the default one. */
 export function controlTokenHint(resolved: ResolvedControlToken): string {
@@ -53,29 +54,48 @@ export function checkControlRequest(req: ControlRequestLike, policy: ControlPoli
   if (host === undefined || host === '') return refuse(403, `the request has no Host header; send Host: ${served}`);
   const target = parseHost(host);
   if (target === null || !isThisServer(target, req.socket)) {
-    return refuse(403, `Host "${host}" is not this server: a control port answers only to its loopback address (${served}), which keeps DNS-rebinding pages out`);
+    return refuse(
+      403,
+      `Host "${host}" is not this server: a control port answers only to its loopback address (${served}), which keeps DNS-rebinding pages out`,
+    );
   }
   if (!isStateChanging(req.method)) return null;
 
   const origin = single(req.headers.origin);
   if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`) {
-    return refuse(403, `cross-site request refused: Origin "${origin}" is not this server (http://${host}); control calls come from this server's own page or from a program`);
+    return refuse(
+      403,
+      `cross-site request refused: Origin "${origin}" is not this server (http://${host}); control calls come from this server's own page or from a program`,
+    );
   }
 
   const hint = policy.tokenHint ?? DEFAULT_TOKEN_HINT;
-  if (policy.token === null) return refuse(401, 'this server was started without a control token, so it takes no state-changing calls; start it with TENK_CONTROL_TOKEN set', bearerChallenge());
+  if (policy.token === null)
+    return refuse(
+      401,
+      'this server was started without a control token, so it takes no state-changing calls; start it with TENK_CONTROL_TOKEN set',
+      bearerChallenge(),
+    );
   const authorization = single(req.headers.authorization);
   if (authorization === undefined || authorization.trim() === '') {
-    return refuse(401, `this call changes the running shop and needs the run's control token: send "Authorization: Bearer <token>" (${hint})`, bearerChallenge());
+    return refuse(
+      401,
+      `this call changes the running shop and needs the run's control token: send "Authorization: Bearer <token>" (${hint})`,
+      bearerChallenge(),
+    );
   }
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!bearer) return refuse(401, `the Authorization header must be "Bearer <token>" (${hint})`, bearerChallenge('invalid_request'));
-  if (!tokenMatches(policy.token, bearer[1])) return refuse(401, `wrong control token; it changes at every npm start (${hint})`, bearerChallenge('invalid_token'));
+  if (!tokenMatches(policy.token, bearer[1]))
+    return refuse(401, `wrong control token; it changes at every npm start (${hint})`, bearerChallenge('invalid_token'));
 
   const contentType = single(req.headers['content-type']);
   const mediaType = contentType?.split(';')[0].trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    return refuse(415, `a control call takes a JSON body: send Content-Type: application/json (got ${contentType === undefined ? 'no Content-Type' : `"${contentType}"`}), with {} when there is nothing to say`);
+    return refuse(
+      415,
+      `a control call takes a JSON body: send Content-Type: application/json (got ${contentType === undefined ? 'no Content-Type' : `"${contentType}"`}), with {} when there is nothing to say`,
+    );
   }
   return null;
 }

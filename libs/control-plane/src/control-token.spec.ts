@@ -1,7 +1,15 @@
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkTokenFormat, controlTokenFile, createControlToken, readControlTokenFile, resolveControlToken, tokenMatches, writeControlTokenFile } from './control-token';
+import {
+  checkTokenFormat,
+  controlTokenFile,
+  createControlToken,
+  readControlTokenFile,
+  resolveControlToken,
+  tokenMatches,
+  writeControlTokenFile,
+} from './control-token';
 
 const scratch = () => mkdtempSync(path.join(os.tmpdir(), 'tenk-control-token-'));
 
@@ -21,7 +29,9 @@ describe('control tokens', () => {
   });
 
   it('name a token too short or unfit for a header', () => {
-    expect(() => checkTokenFormat('short', 'TENK_CONTROL_TOKEN')).toThrow('TENK_CONTROL_TOKEN: the control token is 5 characters long; use at least 24');
+    expect(() => checkTokenFormat('short', 'TENK_CONTROL_TOKEN')).toThrow(
+      'TENK_CONTROL_TOKEN: the control token is 5 characters long; use at least 24',
+    );
     expect(() => checkTokenFormat(`${'a'.repeat(30)} b`, 'TENK_CONTROL_TOKEN')).toThrow('may hold only letters, digits');
   });
 
@@ -49,8 +59,14 @@ describe('control tokens', () => {
 describe('resolveControlToken (a control server started on its own)', () => {
   it('takes TENK_CONTROL_TOKEN first', () => {
     const token = createControlToken();
-    expect(resolveControlToken({ env: { TENK_CONTROL_TOKEN: token }, stateDir: scratch() })).toEqual({ token, source: 'TENK_CONTROL_TOKEN', created: false });
-    expect(() => resolveControlToken({ env: { TENK_CONTROL_TOKEN: 'secret' }, stateDir: scratch() })).toThrow('TENK_CONTROL_TOKEN: the control token is 6 characters long');
+    expect(resolveControlToken({ env: { TENK_CONTROL_TOKEN: token }, stateDir: scratch() })).toEqual({
+      token,
+      source: 'TENK_CONTROL_TOKEN',
+      created: false,
+    });
+    expect(() => resolveControlToken({ env: { TENK_CONTROL_TOKEN: 'secret' }, stateDir: scratch() })).toThrow(
+      'TENK_CONTROL_TOKEN: the control token is 6 characters long',
+    );
   });
 
   it("then npm start's token file, else makes one there (0600) that the next server shares", () => {

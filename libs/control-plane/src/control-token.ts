@@ -26,9 +26,13 @@ export function createControlToken(): string {
 
 /** The token itself, checked; throws naming `source` when it is too short or cannot be sent in a header. */
 export function checkTokenFormat(token: string, source: string): string {
-  if (token.length < MIN_LENGTH) throw new Error(`${source}: the control token is ${token.length} characters long; use at least ${MIN_LENGTH} (e.g. \`openssl rand -hex 24\`)`);
+  if (token.length < MIN_LENGTH)
+    throw new Error(
+      `${source}: the control token is ${token.length} characters long; use at least ${MIN_LENGTH} (e.g. \`openssl rand -hex 24\`)`,
+    );
   if (token.length > MAX_LENGTH) throw new Error(`${source}: the control token is longer than ${MAX_LENGTH} characters`);
-  if (!TOKEN_CHARACTERS.test(token)) throw new Error(`${source}: the control token may hold only letters, digits and - . _ ~ + / (then = padding)`);
+  if (!TOKEN_CHARACTERS.test(token))
+    throw new Error(`${source}: the control token may hold only letters, digits and - . _ ~ + / (then = padding)`);
   return token;
 }
 
@@ -54,7 +58,10 @@ export function writeControlTokenFile(file: string, token: string): void {
 /** Reads a token file; refuses one that other users can read (a secret they could use). */
 export function readControlTokenFile(file: string): string {
   const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new Error(`${file} can be read by other users (mode ${mode.toString(8)}): \`chmod 600 ${file}\`, or delete it and a new token is made`);
+  if ((mode & 0o077) !== 0)
+    throw new Error(
+      `${file} can be read by other users (mode ${mode.toString(8)}): \`chmod 600 ${file}\`, or delete it and a new token is made`,
+    );
   return checkTokenFormat(readFileSync(file, 'utf8').trim(), file);
 }
 

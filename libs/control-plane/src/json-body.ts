@@ -28,7 +28,8 @@ export function readJsonBody(req: IncomingMessage, maxBytes = 16 * 1024): Promis
       if (done) return;
       done = true;
       const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (text === '') return resolve({ ok: false, status: 400, message: 'the body is empty: send a JSON object ({} when there is nothing to say)' });
+      if (text === '')
+        return resolve({ ok: false, status: 400, message: 'the body is empty: send a JSON object ({} when there is nothing to say)' });
       try {
         resolve({ ok: true, value: JSON.parse(text) as unknown });
       } catch (error) {

@@ -46,15 +46,24 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger.setContext('catalog-database');
     this.primary = createCatalogDataSource(config, 'primary', options.catalogEntities, options.processName);
-    this.replica = new LazyDataSource('catalog-replica', createCatalogDataSource(config, 'replica', options.catalogEntities, options.processName));
+    this.replica = new LazyDataSource(
+      'catalog-replica',
+      createCatalogDataSource(config, 'replica', options.catalogEntities, options.processName),
+    );
     const routing = config.dataRouting.replica;
     this.#maxLagMs = routing.maxLagMs;
     this.#readYourWrites = routing.readYourWrites;
     // A probe may be late by one interval plus its own connect timeout before it is distrusted.
     this.#staleAfterMs = Math.max(1_000, routing.pollIntervalMs * 5);
-    this.#reads = metrics.counter('tenk_catalog_reads_total', 'Catalog reads by the database that served them and why it was chosen', ['target', 'reason']);
+    this.#reads = metrics.counter('tenk_catalog_reads_total', 'Catalog reads by the database that served them and why it was chosen', [
+      'target',
+      'reason',
+    ]);
     const up = metrics.gauge('tenk_replica_up', '1 when the catalog replica answered its last probe as a standby, else 0');
-    const lagSeconds = metrics.gauge('tenk_replica_lag_seconds', 'How long ago the primary wrote the oldest WAL the replica has not replayed (0 = caught up)');
+    const lagSeconds = metrics.gauge(
+      'tenk_replica_lag_seconds',
+      'How long ago the primary wrote the oldest WAL the replica has not replayed (0 = caught up)',
+    );
     const lagBytes = metrics.gauge('tenk_replica_lag_bytes', 'WAL bytes the replica is behind the primary position sampled with it');
     this.#monitor = new ReplicaMonitor(this.primary, this.replica, {
       pollIntervalMs: routing.pollIntervalMs,
@@ -167,7 +176,8 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
         const state = await this.#monitor.probe();
         if (!state.up) throw new Error(`${state.error ?? 'replica unavailable'}; catalog reads are served by the primary`);
         const details = { replayLsn: state.replayLsn === undefined ? null : formatLsn(state.replayLsn), lagMs: state.lagMs ?? null };
-        if ((state.lagMs ?? 0) > this.#maxLagMs) return { degraded: true, details: { ...details, message: `lagging more than ${this.#maxLagMs} ms: reads go to the primary` } };
+        if ((state.lagMs ?? 0) > this.#maxLagMs)
+          return { degraded: true, details: { ...details, message: `lagging more than ${this.#maxLagMs} ms: reads go to the primary` } };
         return { details };
       },
     });

@@ -60,7 +60,9 @@ export function createCatalogDataSource(config: TenkConfig, role: CatalogRole, e
 export function createShardDataSource(config: TenkConfig, shard: number, entities: EntityList, process = 'tenk'): DataSource {
   const database = config.postgres.shardDatabases[shard];
   if (database === undefined) {
-    throw new Error(`No shard ${shard}: TENK_SHARD_DATABASES has ${config.postgres.shardDatabases.length} shards (0..${config.postgres.shardDatabases.length - 1})`);
+    throw new Error(
+      `No shard ${shard}: TENK_SHARD_DATABASES has ${config.postgres.shardDatabases.length} shards (0..${config.postgres.shardDatabases.length - 1})`,
+    );
   }
   return build(config, {
     name: database,

@@ -27,7 +27,11 @@ export class DatabaseModule extends DatabaseConfigurableModule implements NestMo
         ShardRouter,
         ReadYourWritesMiddleware,
         // One circuit breaker per shard, where the app imports ResilienceModule; calls run as is otherwise.
-        { provide: SHARD_CALL_POLICY, useFactory: (resilience?: ResilienceService) => (resilience ? shardBreakers(resilience) : undefined), inject: [{ token: ResilienceService, optional: true }] },
+        {
+          provide: SHARD_CALL_POLICY,
+          useFactory: (resilience?: ResilienceService) => (resilience ? shardBreakers(resilience) : undefined),
+          inject: [{ token: ResilienceService, optional: true }],
+        },
       ],
       exports: [CatalogDatabase, ShardDatabases, ShardRouter],
     };

@@ -11,7 +11,17 @@ export { chooseReadTarget, type ReadDecision, type ReadReason, type ReadTarget }
 export type { ReplicaState } from './replica/replica-state';
 export { parseLsn, formatLsn, type Lsn } from './replica/wal-lsn';
 export { isConnectionFailure } from './replica/connection-failure';
-export { ShardRouter, ShardScope, SHARD_CALL_POLICY, BucketUnavailableError, isBucketUnavailable, type ShardCall, type ShardCallPolicy, type ShardOperation, type ScatterResult } from './sharding/shard-router';
+export {
+  ShardRouter,
+  ShardScope,
+  SHARD_CALL_POLICY,
+  BucketUnavailableError,
+  isBucketUnavailable,
+  type ShardCall,
+  type ShardCallPolicy,
+  type ShardOperation,
+  type ScatterResult,
+} from './sharding/shard-router';
 export { ShardMap, compressRanges, byShardName, type BucketMove } from './sharding/shard-map';
 export { loadShardMap, publishShardMap, shardMapHistory, ShardMapConflictError, isShardMapConflict } from './sharding/shard-map.store';
 export { BucketNotOwnedError, isBucketNotOwned, type BucketState } from './sharding/bucket-fence';

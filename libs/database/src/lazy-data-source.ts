@@ -9,7 +9,10 @@ export class LazyDataSource {
   #connecting: Promise<DataSource> | undefined;
 
   /** @param name what this database is, for errors and metrics (`catalog-replica`, `shard_2`). */
-  constructor(readonly name: string, source: DataSource) {
+  constructor(
+    readonly name: string,
+    source: DataSource,
+  ) {
     this.#source = source;
   }
 

@@ -14,7 +14,10 @@ export interface MigrationReport {
  * catches up by itself. Then makes sure the shard map exists (version 1 from the
  * configuration) and that every shard knows which buckets it owns. Returns what was applied where.
  */
-export async function runAllMigrations(config: TenkConfig, onProgress: (line: string) => void = () => undefined): Promise<MigrationReport[]> {
+export async function runAllMigrations(
+  config: TenkConfig,
+  onProgress: (line: string) => void = () => undefined,
+): Promise<MigrationReport[]> {
   const targets = [
     { database: config.postgres.catalogDatabase, source: createCatalogDataSource(config, 'primary', [], 'migrate') },
     ...config.postgres.shardDatabases.map((database, shard) => ({ database, source: createShardDataSource(config, shard, [], 'migrate') })),
@@ -56,7 +59,9 @@ export async function bootstrapShardMap(config: TenkConfig, onProgress: (line: s
     await catalog.destroy();
   }
   if (map.buckets !== config.dataRouting.sharding.buckets) {
-    throw new Error(`the stored shard map has ${map.buckets} buckets but TENK_SHARD_BUCKETS is ${config.dataRouting.sharding.buckets}; buckets are fixed for the life of the data: set it back`);
+    throw new Error(
+      `the stored shard map has ${map.buckets} buckets but TENK_SHARD_BUCKETS is ${config.dataRouting.sharding.buckets}; buckets are fixed for the life of the data: set it back`,
+    );
   }
   for (const [index, database] of config.postgres.shardDatabases.entries()) {
     const shard = createShardDataSource(config, index, [], 'migrate');
@@ -65,7 +70,10 @@ export async function bootstrapShardMap(config: TenkConfig, onProgress: (line: s
       const [{ count }] = (await shard.query('SELECT count(*)::int AS count FROM shard_buckets')) as Array<{ count: number }>;
       const buckets = map.bucketsOf(database);
       if (count === 0 && buckets.length > 0) {
-        await shard.query(`INSERT INTO shard_buckets (bucket, state, map_version) SELECT unnest($1::smallint[]), 'owned', $2`, [buckets, map.version]);
+        await shard.query(`INSERT INTO shard_buckets (bucket, state, map_version) SELECT unnest($1::smallint[]), 'owned', $2`, [
+          buckets,
+          map.version,
+        ]);
         onProgress(`${database}: owns buckets ${map.describe(database)} (map version ${map.version})`);
       }
     } finally {

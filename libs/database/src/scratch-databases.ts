@@ -50,7 +50,14 @@ export async function createScratchDatabases(base: TenkConfig, options: ScratchO
 }
 
 async function admin(config: TenkConfig, work: (client: Client) => Promise<void>): Promise<void> {
-  const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, ssl: config.postgres.ssl, database: config.postgres.catalogDatabase });
+  const client = new Client({
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    ssl: config.postgres.ssl,
+    database: config.postgres.catalogDatabase,
+  });
   await client.connect();
   try {
     await work(client);

@@ -14,9 +14,15 @@ export class ShardDatabases implements OnModuleInit, OnModuleDestroy {
   readonly #shards: LazyDataSource[];
   readonly #names: string[];
 
-  constructor(@InjectConfig() config: TenkConfig, @Inject(DATABASE_OPTIONS) options: DatabaseOptions, private readonly health: HealthRegistry) {
+  constructor(
+    @InjectConfig() config: TenkConfig,
+    @Inject(DATABASE_OPTIONS) options: DatabaseOptions,
+    private readonly health: HealthRegistry,
+  ) {
     this.#names = config.postgres.shardDatabases;
-    this.#shards = this.#names.map((name, shard) => new LazyDataSource(name, createShardDataSource(config, shard, options.shardEntities ?? [], options.processName)));
+    this.#shards = this.#names.map(
+      (name, shard) => new LazyDataSource(name, createShardDataSource(config, shard, options.shardEntities ?? [], options.processName)),
+    );
   }
 
   get count(): number {

@@ -34,7 +34,10 @@ export class UnusableVideoError extends MediaError {
 
 /** ffmpeg or ffprobe failed; the message carries the last line it wrote to stderr. */
 export class FfmpegError extends MediaError {
-  constructor(message: string, readonly stderrTail: string) {
+  constructor(
+    message: string,
+    readonly stderrTail: string,
+  ) {
     super('ffmpeg-failed', message);
     this.name = 'FfmpegError';
   }

@@ -8,6 +8,14 @@ export { probeVideo, type VideoProbe } from './ffmpeg/probe';
 export { VIDEO_CONTAINERS, ALLOWED_CONTAINER_LABELS, containerOf, type VideoContainer } from './ffmpeg/containers';
 export { transcode, type TranscodeResult, type TranscodeSettings, type TranscodeSource } from './ffmpeg/transcoder';
 export { planRenditions, RENDITION_LADDER, type RenditionSpec } from './ffmpeg/rendition-plan';
-export { MediaError, NotAVideoError, UnusableVideoError, FfmpegError, VideoNotFoundError, isMediaError, isPermanentMediaError } from './errors';
+export {
+  MediaError,
+  NotAVideoError,
+  UnusableVideoError,
+  FfmpegError,
+  VideoNotFoundError,
+  isMediaError,
+  isPermanentMediaError,
+} from './errors';
 export { makeTestVideo, type TestVideoOptions } from './ffmpeg/test-video';
 export { hostileUploads } from './testing/hostile-uploads';

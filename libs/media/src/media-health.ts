@@ -27,7 +27,10 @@ export class MediaHealth implements OnModuleInit {
   #version(): Promise<string> {
     this.#versions ??= (async () => {
       const { ffmpegPath, ffprobePath } = this.config.media;
-      const [ffmpeg] = await Promise.all([runTool(ffmpegPath, ['-hide_banner', '-version'], { timeoutMs: 5_000 }), runTool(ffprobePath, ['-hide_banner', '-version'], { timeoutMs: 5_000 })]);
+      const [ffmpeg] = await Promise.all([
+        runTool(ffmpegPath, ['-hide_banner', '-version'], { timeoutMs: 5_000 }),
+        runTool(ffprobePath, ['-hide_banner', '-version'], { timeoutMs: 5_000 }),
+      ]);
       return /version (\S+)/.exec(ffmpeg)?.[1] ?? 'unknown';
     })().catch((error: unknown) => {
       this.#versions = undefined;

@@ -15,8 +15,17 @@ import { transcode, type TranscodeSettings } from './ffmpeg/transcoder';
 import { hostileUploads } from './testing/hostile-uploads';
 
 const limits: VideoLimits = { maxDurationSeconds: 600, maxPicture: { width: 4096, height: 2160 }, maxFrameRate: 60, maxStreams: 16 };
-const settings: TranscodeSettings = { ffmpegPath: 'ffmpeg', threads: 1, preset: 'ultrafast', hls: false, timeoutMs: 60_000, maxDurationSeconds: 600, maxFrameRate: 60 };
-const REFUSED_CONTAINER = /^not a video: ffprobe reads it as "(\w+)", which is not a video container we accept \(MP4\/MOV, WebM\/Matroska or MPEG-TS\)/;
+const settings: TranscodeSettings = {
+  ffmpegPath: 'ffmpeg',
+  threads: 1,
+  preset: 'ultrafast',
+  hls: false,
+  timeoutMs: 60_000,
+  maxDurationSeconds: 600,
+  maxFrameRate: 60,
+};
+const REFUSED_CONTAINER =
+  /^not a video: ffprobe reads it as "(\w+)", which is not a video container we accept \(MP4\/MOV, WebM\/Matroska or MPEG-TS\)/;
 let dir: string;
 /** A file on the "server" that an upload must never get read: a real video, so ffmpeg would happily transcode it. */
 let secret: string;
@@ -36,7 +45,9 @@ interface ProbedStream {
 }
 
 async function streamsOf(file: string): Promise<ProbedStream[]> {
-  return (JSON.parse(await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', file])) as { streams: ProbedStream[] }).streams;
+  return (
+    JSON.parse(await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', file])) as { streams: ProbedStream[] }
+  ).streams;
 }
 
 async function durationOf(file: string): Promise<number> {
@@ -77,17 +88,34 @@ describe('ffprobe upload check', () => {
 
   it('accepts WebM and MPEG-TS too, each read as itself', async () => {
     const webm = path.join(dir, 'clip.webm');
-    await runTool('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=1', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', webm]);
-    expect(await probeVideo('ffprobe', webm, limits)).toMatchObject({ formatName: 'matroska,webm', videoCodec: 'vp9', container: containerOf('matroska,webm') });
+    await runTool('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=25:duration=1',
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      webm,
+    ]);
+    expect(await probeVideo('ffprobe', webm, limits)).toMatchObject({
+      formatName: 'matroska,webm',
+      videoCodec: 'vp9',
+      container: containerOf('matroska,webm'),
+    });
     expect(await probeVideo('ffprobe', secret, limits)).toMatchObject({ formatName: 'mpegts', container: containerOf('mpegts') });
   });
 
-  it('refuses an HLS playlist naming a local file (the issue\'s 78-byte upload), before reading that file', async () => {
+  it("refuses an HLS playlist naming a local file (the issue's 78-byte upload), before reading that file", async () => {
     const playlist = write('playlist.mp4', hostileUploads.hlsPlaylist(secret));
     // Without the allow-list, ffprobe reads it as a 2-second video: the secret file's.
     expect(await reads(secret, () => runTool('ffprobe', ['-v', 'error', '-show_format', playlist]))).toBe(true);
     expect(await reads(secret, () => probeVideo('ffprobe', playlist, limits))).toBe(false);
-    expect((await refusal(playlist))).toMatchObject({ code: 'not-a-video', message: expect.stringMatching(REFUSED_CONTAINER) });
+    expect(await refusal(playlist)).toMatchObject({ code: 'not-a-video', message: expect.stringMatching(REFUSED_CONTAINER) });
     expect((await refusal(playlist)).message).toContain('"hls"');
     expect((await refusal(playlist)).message).not.toContain(dir);
     const original = write('issue.mp4', hostileUploads.hlsPlaylist('/some/local/file.ts'));
@@ -106,7 +134,22 @@ describe('ffprobe upload check', () => {
 
   it('refuses images, an animated GIF included (it has frames and a duration)', async () => {
     const png = path.join(dir, 'picture.mp4');
-    await runTool('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240', '-frames:v', '1', '-f', 'image2', '-c:v', 'png', png]);
+    await runTool('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240',
+      '-frames:v',
+      '1',
+      '-f',
+      'image2',
+      '-c:v',
+      'png',
+      png,
+    ]);
     expect((await refusal(png)).message).toContain('"png_pipe"');
     const gif = path.join(dir, 'animation.mp4');
     await runTool('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=2', '-f', 'gif', gif]);
@@ -124,7 +167,10 @@ describe('ffprobe upload check', () => {
 
   it('refuses a video over each cost limit with 422 material naming the limit and the value', async () => {
     const long = await makeTestVideo(path.join(dir, 'long.mp4'), { seconds: 3, width: 160, height: 120, audio: false });
-    expect(await refusal(long, { ...limits, maxDurationSeconds: 2 })).toEqual({ code: 'unusable-video', message: 'it is 3 s long; the limit is 2 s (TENK_VIDEO_MAX_DURATION)' });
+    expect(await refusal(long, { ...limits, maxDurationSeconds: 2 })).toEqual({
+      code: 'unusable-video',
+      message: 'it is 3 s long; the limit is 2 s (TENK_VIDEO_MAX_DURATION)',
+    });
 
     const large = await makeTestVideo(path.join(dir, 'large.mp4'), { seconds: 1, width: 480, height: 640, audio: false });
     expect(await refusal(large, { ...limits, maxPicture: { width: 320, height: 240 } })).toEqual({
@@ -133,12 +179,40 @@ describe('ffprobe upload check', () => {
     });
 
     const fast = await makeTestVideo(path.join(dir, 'fast.mp4'), { seconds: 1, width: 160, height: 120, frameRate: 120, audio: false });
-    expect(await refusal(fast)).toEqual({ code: 'unusable-video', message: 'it has 120 frames per second; the limit is 60 (TENK_VIDEO_MAX_FPS)' });
+    expect(await refusal(fast)).toEqual({
+      code: 'unusable-video',
+      message: 'it has 120 frames per second; the limit is 60 (TENK_VIDEO_MAX_FPS)',
+    });
 
     const crowded = path.join(dir, 'crowded.mkv');
     const tracks = Array.from({ length: 5 }, () => ['-map', '1:a']).flat();
-    await runTool('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1', '-map', '0:v', ...tracks, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'libopus', crowded]);
-    expect(await refusal(crowded, { ...limits, maxStreams: 4 })).toEqual({ code: 'unusable-video', message: 'it has 6 streams; the limit is 4 (TENK_VIDEO_MAX_STREAMS)' });
+    await runTool('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=25:duration=1',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1',
+      '-map',
+      '0:v',
+      ...tracks,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'libopus',
+      crowded,
+    ]);
+    expect(await refusal(crowded, { ...limits, maxStreams: 4 })).toEqual({
+      code: 'unusable-video',
+      message: 'it has 6 streams; the limit is 4 (TENK_VIDEO_MAX_STREAMS)',
+    });
   });
 });
 
@@ -160,7 +234,11 @@ describe('transcode', () => {
     ]);
     for (const rendition of result.renditions) {
       const streams = await streamsOf(rendition.file);
-      expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264', width: rendition.width, height: rendition.height });
+      expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({
+        codec_name: 'h264',
+        width: rendition.width,
+        height: rendition.height,
+      });
       expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac' });
     }
     expect(result.hls?.files).toEqual(expect.arrayContaining(['master.m3u8', '360p.m3u8', '720p.m3u8', '360p_00000.ts', '720p_00000.ts']));
@@ -177,25 +255,43 @@ describe('transcode', () => {
   it('makes only 360p from a small, silent source, and no HLS when switched off', async () => {
     const source = await makeTestVideo(path.join(dir, 'small.mp4'), { seconds: 2, width: 320, height: 240, audio: false });
     const work = mkdtempSync(path.join(dir, 'work-'));
-    const result = await transcode({ file: source, container: MP4_CONTAINER, durationSeconds: 2, width: 320, height: 240, hasAudio: false }, work, settings, () => undefined);
+    const result = await transcode(
+      { file: source, container: MP4_CONTAINER, durationSeconds: 2, width: 320, height: 240, hasAudio: false },
+      work,
+      settings,
+      () => undefined,
+    );
     expect(result.renditions.map((r) => [r.name, r.width, r.height])).toEqual([['360p', 480, 360]]);
     expect(result.hls).toBeUndefined();
     expect((await streamsOf(result.renditions[0].file)).map((s) => s.codec_type)).toEqual(['video']);
   });
 
-  it('fails with ffmpeg\'s own reason on a broken source, and stops when aborted', async () => {
+  it("fails with ffmpeg's own reason on a broken source, and stops when aborted", async () => {
     const broken = path.join(dir, 'broken.mp4');
     writeFileSync(broken, Buffer.alloc(10_000, 7));
     const work = mkdtempSync(path.join(dir, 'work-'));
-    await expect(transcode({ file: broken, container: MP4_CONTAINER, durationSeconds: 5, width: 1280, height: 720, hasAudio: false }, work, settings, () => undefined)).rejects.toMatchObject({
+    await expect(
+      transcode(
+        { file: broken, container: MP4_CONTAINER, durationSeconds: 5, width: 1280, height: 720, hasAudio: false },
+        work,
+        settings,
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({
       code: 'ffmpeg-failed',
       message: expect.stringMatching(/^ffmpeg failed \(exit \d+\): .+/),
     });
     const source = await makeTestVideo(path.join(dir, 'abort.mp4'), { seconds: 20, audio: false });
     const controller = new AbortController();
-    const running = transcode({ file: source, container: MP4_CONTAINER, durationSeconds: 20, width: 1280, height: 720, hasAudio: false }, work, settings, (percent) => {
-      if (percent >= 1) controller.abort(new Error('worker shutting down'));
-    }, controller.signal);
+    const running = transcode(
+      { file: source, container: MP4_CONTAINER, durationSeconds: 20, width: 1280, height: 720, hasAudio: false },
+      work,
+      settings,
+      (percent) => {
+        if (percent >= 1) controller.abort(new Error('worker shutting down'));
+      },
+      controller.signal,
+    );
     await expect(running).rejects.toThrow('ffmpeg stopped: worker shutting down');
   });
 
@@ -210,7 +306,13 @@ describe('transcode', () => {
   });
 
   it('bounds the work whatever the headers claim: at most maxDurationSeconds read, maxFrameRate written', async () => {
-    const fast = await makeTestVideo(path.join(dir, 'fast-long.mp4'), { seconds: 3, width: 160, height: 120, frameRate: 120, audio: false });
+    const fast = await makeTestVideo(path.join(dir, 'fast-long.mp4'), {
+      seconds: 3,
+      width: 160,
+      height: 120,
+      frameRate: 120,
+      audio: false,
+    });
     const work = mkdtempSync(path.join(dir, 'work-'));
     const source = { file: fast, container: MP4_CONTAINER, durationSeconds: 3, width: 160, height: 120, hasAudio: false };
     const result = await transcode(source, work, { ...settings, maxDurationSeconds: 1, maxFrameRate: 30 }, () => undefined);

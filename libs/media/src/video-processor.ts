@@ -42,8 +42,16 @@ export class VideoProcessor {
     metrics: MetricsService,
   ) {
     this.logger.setContext('video-processor');
-    this.#seconds = metrics.histogram('tenk_video_processing_seconds', 'Time to transcode and store one video, by where it ran and outcome', ['mode', 'outcome'], [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600]);
-    this.#processed = metrics.counter('tenk_videos_processed_total', 'Video processing runs, by where they ran and outcome', ['mode', 'outcome']);
+    this.#seconds = metrics.histogram(
+      'tenk_video_processing_seconds',
+      'Time to transcode and store one video, by where it ran and outcome',
+      ['mode', 'outcome'],
+      [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    );
+    this.#processed = metrics.counter('tenk_videos_processed_total', 'Video processing runs, by where they ran and outcome', [
+      'mode',
+      'outcome',
+    ]);
   }
 
   /**
@@ -66,24 +74,38 @@ export class VideoProcessor {
         // container read and the limits hold here even for a file that never went through it.
         const probe = await inSpan('ffprobe', { attributes: { 'tenk.video.id': videoId } }, async (span) => {
           const probed = await probeVideo(media.ffprobePath, file, media.limits);
-          span.setAttributes({ 'tenk.video.container': probed.container.label, 'tenk.video.duration_s': probed.durationSeconds, 'tenk.video.width': probed.width, 'tenk.video.height': probed.height });
+          span.setAttributes({
+            'tenk.video.container': probed.container.label,
+            'tenk.video.duration_s': probed.durationSeconds,
+            'tenk.video.width': probed.width,
+            'tenk.video.height': probed.height,
+          });
           return probed;
         });
-        return inSpan('ffmpeg transcode', { attributes: { 'tenk.video.id': videoId, 'tenk.ffmpeg.preset': media.x264Preset } }, () => transcode(
-          { file, container: probe.container, durationSeconds: probe.durationSeconds, width: probe.width, height: probe.height, hasAudio: probe.hasAudio },
-          work,
-          {
-            ffmpegPath: media.ffmpegPath,
-            threads: media.ffmpegThreads,
-            preset: media.x264Preset,
-            hls: media.hls,
-            timeoutMs: media.transcodeTimeoutMs,
-            maxDurationSeconds: media.limits.maxDurationSeconds,
-            maxFrameRate: media.limits.maxFrameRate,
-          },
-          progress.report,
-          options.signal,
-        ));
+        return inSpan('ffmpeg transcode', { attributes: { 'tenk.video.id': videoId, 'tenk.ffmpeg.preset': media.x264Preset } }, () =>
+          transcode(
+            {
+              file,
+              container: probe.container,
+              durationSeconds: probe.durationSeconds,
+              width: probe.width,
+              height: probe.height,
+              hasAudio: probe.hasAudio,
+            },
+            work,
+            {
+              ffmpegPath: media.ffmpegPath,
+              threads: media.ffmpegThreads,
+              preset: media.x264Preset,
+              hls: media.hls,
+              timeoutMs: media.transcodeTimeoutMs,
+              maxDurationSeconds: media.limits.maxDurationSeconds,
+              maxFrameRate: media.limits.maxFrameRate,
+            },
+            progress.report,
+            options.signal,
+          ),
+        );
       });
       // Files of an earlier, failed run may linger (HLS segment counts differ): start clean.
       await this.store.deletePrefix(videoKeys.hlsPrefix(videoId));
@@ -92,13 +114,24 @@ export class VideoProcessor {
       const renditions: StoredRendition[] = [];
       for (const rendition of result.renditions) {
         const key = videoKeys.rendition(videoId, rendition.name);
-        const stored = await inSpan(`store rendition ${rendition.name}`, { attributes: { 'tenk.video.rendition': rendition.name, 'tenk.video.width': rendition.width, 'tenk.video.height': rendition.height } }, () => this.store.putFile(key, rendition.file));
+        const stored = await inSpan(
+          `store rendition ${rendition.name}`,
+          {
+            attributes: {
+              'tenk.video.rendition': rendition.name,
+              'tenk.video.width': rendition.width,
+              'tenk.video.height': rendition.height,
+            },
+          },
+          () => this.store.putFile(key, rendition.file),
+        );
         filesBytes += stored.size;
         renditions.push({ name: rendition.name, key, width: rendition.width, height: rendition.height, bytes: stored.size });
       }
       let hlsKey: string | null = null;
       if (result.hls) {
-        for (const file of result.hls.files) filesBytes += (await this.store.putFile(videoKeys.hlsFile(videoId, file), path.join(result.hls.dir, file))).size;
+        for (const file of result.hls.files)
+          filesBytes += (await this.store.putFile(videoKeys.hlsFile(videoId, file), path.join(result.hls.dir, file))).size;
         hlsKey = videoKeys.hlsFile(videoId, 'master.m3u8');
       }
       const thumbnailKey = videoKeys.thumbnail(videoId);
@@ -108,7 +141,10 @@ export class VideoProcessor {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.#seconds.observe({ mode, outcome: 'ready' }, seconds);
       this.#processed.inc({ mode, outcome: 'ready' });
-      this.logger.info({ videoId, mode, durationMs: Math.round(seconds * 1000), renditions: renditions.map((r) => r.name), hls: hlsKey !== null }, 'video ready');
+      this.logger.info(
+        { videoId, mode, durationMs: Math.round(seconds * 1000), renditions: renditions.map((r) => r.name), hls: hlsKey !== null },
+        'video ready',
+      );
       return (await this.videos.find(videoId)) ?? video;
     } catch (error) {
       this.#seconds.observe({ mode, outcome: 'failed' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -121,13 +157,18 @@ export class VideoProcessor {
   }
 
   /** Forwards every percentage to the listener; writes the database at most every PROGRESS_WRITE_MS. */
-  #progressWriter(videoId: string, listener: ((percent: number) => void) | undefined): { report: (percent: number) => void; stop: () => void } {
+  #progressWriter(
+    videoId: string,
+    listener: ((percent: number) => void) | undefined,
+  ): { report: (percent: number) => void; stop: () => void } {
     let written = 0;
     let pending: number | undefined;
     let timer: NodeJS.Timeout | undefined;
     const write = (percent: number) => {
       written = Date.now();
-      this.videos.updateProgress(videoId, percent).catch((error: unknown) => this.logger.warn({ err: error, videoId }, 'could not record progress'));
+      this.videos
+        .updateProgress(videoId, percent)
+        .catch((error: unknown) => this.logger.warn({ err: error, videoId }, 'could not record progress'));
     };
     return {
       report: (percent) => {

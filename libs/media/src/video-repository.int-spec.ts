@@ -11,7 +11,16 @@ import type { VideoProbe } from './ffmpeg/probe';
 import { VideoRepository, type NewVideo } from './video-repository';
 import { Video } from './video.entity';
 
-const probe: VideoProbe = { formatName: MP4_CONTAINER.formatName, container: MP4_CONTAINER, videoCodec: 'h264', durationSeconds: 2, width: 320, height: 240, frameRate: 25, hasAudio: false };
+const probe: VideoProbe = {
+  formatName: MP4_CONTAINER.formatName,
+  container: MP4_CONTAINER,
+  videoCodec: 'h264',
+  durationSeconds: 2,
+  width: 320,
+  height: 240,
+  frameRate: 25,
+  hasAudio: false,
+};
 let db: DataSource;
 let videos: VideoRepository;
 const owners: string[] = [];
@@ -53,7 +62,9 @@ describe('VideoRepository', () => {
 
   it('records, of many uploads finishing at once, only as many as fit the quota', async () => {
     const owner = newOwner();
-    const outcomes = await Promise.all(Array.from({ length: 8 }, () => videos.createWithin(newVideo(owner, 1_000), { storedBytes: 2_500, inFlight: 100 })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () => videos.createWithin(newVideo(owner, 1_000), { storedBytes: 2_500, inFlight: 100 })),
+    );
     expect(outcomes.filter((outcome) => 'created' in outcome)).toHaveLength(2);
     expect(outcomes.filter((outcome) => 'refused' in outcome && outcome.refused === 'stored-bytes')).toHaveLength(6);
     expect(await videos.usage(owner)).toEqual({ storedBytes: 2_000, inFlight: 2 });
@@ -61,7 +72,9 @@ describe('VideoRepository', () => {
 
   it('records, of many uploads finishing at once, only as many as the videos in flight limit allows', async () => {
     const owner = newOwner();
-    const outcomes = await Promise.all(Array.from({ length: 8 }, () => videos.createWithin(newVideo(owner, 1_000), { storedBytes: 1_000_000, inFlight: 3 })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () => videos.createWithin(newVideo(owner, 1_000), { storedBytes: 1_000_000, inFlight: 3 })),
+    );
     expect(outcomes.filter((outcome) => 'created' in outcome)).toHaveLength(3);
     const refused = outcomes.find((outcome) => 'refused' in outcome);
     expect(refused).toEqual({ refused: 'in-flight', usage: { storedBytes: 3_000, inFlight: 3 } });

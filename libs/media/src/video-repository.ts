@@ -106,15 +106,28 @@ export class VideoRepository {
   }
 
   async markProcessing(id: string): Promise<void> {
-    await this.#videos.createQueryBuilder().update().set({ state: 'processing', attempts: () => 'attempts + 1', progress: 0 }).where('id = :id', { id }).execute();
+    await this.#videos
+      .createQueryBuilder()
+      .update()
+      .set({ state: 'processing', attempts: () => 'attempts + 1', progress: 0 })
+      .where('id = :id', { id })
+      .execute();
   }
 
   /** Raises the progress; never lowers it (updates may arrive out of order). */
   async updateProgress(id: string, percent: number): Promise<void> {
-    await this.#videos.createQueryBuilder().update().set({ progress: percent }).where('id = :id AND progress < :percent AND state = :state', { id, percent, state: 'processing' }).execute();
+    await this.#videos
+      .createQueryBuilder()
+      .update()
+      .set({ progress: percent })
+      .where('id = :id AND progress < :percent AND state = :state', { id, percent, state: 'processing' })
+      .execute();
   }
 
-  async markReady(id: string, files: { renditions: StoredRendition[]; thumbnailKey: string; hlsKey: string | null; filesBytes: number }): Promise<void> {
+  async markReady(
+    id: string,
+    files: { renditions: StoredRendition[]; thumbnailKey: string; hlsKey: string | null; filesBytes: number },
+  ): Promise<void> {
     await this.#videos.update({ id }, { state: 'ready', progress: 100, error: null, readyAt: new Date(), ...files });
   }
 
@@ -125,7 +138,12 @@ export class VideoRepository {
 
   /** Failed for good (dead-lettered, or a failure inside the request). */
   async markFailed(id: string, reason: string): Promise<void> {
-    await this.#videos.createQueryBuilder().update().set({ state: 'failed', error: reason }).where('id = :id AND state <> :ready', { id, ready: 'ready' }).execute();
+    await this.#videos
+      .createQueryBuilder()
+      .update()
+      .set({ state: 'failed', error: reason })
+      .where('id = :id AND state <> :ready', { id, ready: 'ready' })
+      .execute();
   }
 
   async delete(id: string): Promise<void> {
@@ -134,7 +152,11 @@ export class VideoRepository {
 
   /** Deletes the row if no processing run is queued or under way for it; says whether it did. */
   async deleteSettled(id: string): Promise<boolean> {
-    const result = await this.#videos.createQueryBuilder().delete().where('id = :id AND state IN (:...states)', { id, states: ['ready', 'failed'] }).execute();
+    const result = await this.#videos
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND state IN (:...states)', { id, states: ['ready', 'failed'] })
+      .execute();
     return (result.affected ?? 0) > 0;
   }
 }

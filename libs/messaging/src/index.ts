@@ -13,7 +13,18 @@ export { commitAfter } from './kafka-offsets';
 export { StartOffsets, type StartOffsetsOptions } from './start-offsets';
 export { Queues } from './queues';
 export { JobProducer, type EnqueueOptions, type TracedJobOptions } from './job-producer';
-export { JobRunner, jobHandler, jobHandlers, everyJobOf, gaveUpReason, type JobHandler, type JobHandlers, type JobContext, type DeadJob, type DrainOutcome } from './job-runner';
+export {
+  JobRunner,
+  jobHandler,
+  jobHandlers,
+  everyJobOf,
+  gaveUpReason,
+  type JobHandler,
+  type JobHandlers,
+  type JobContext,
+  type DeadJob,
+  type DrainOutcome,
+} from './job-runner';
 export { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
 export { MailJobs } from './mail-jobs';

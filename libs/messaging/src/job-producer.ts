@@ -32,7 +32,10 @@ export class JobProducer {
     private readonly queues: Queues,
     metrics: MetricsService,
   ) {
-    this.#enqueued = metrics.counter('tenk_queue_jobs_enqueued_total', 'Jobs added to Bull queues, by queue and job name', ['queue', 'job']);
+    this.#enqueued = metrics.counter('tenk_queue_jobs_enqueued_total', 'Jobs added to Bull queues, by queue and job name', [
+      'queue',
+      'job',
+    ]);
   }
 
   /** Throws QueueUnavailableError when the queue Redis does not take the job in time. */
@@ -69,8 +72,14 @@ export class JobProducer {
     const data = contract.parse(payload);
     // An earlier interval's schedule would keep running beside the new one: drop it first.
     for (const repeatable of await queue.getRepeatableJobs()) {
-      if (repeatable.name === contract.name && repeatable.id === options.jobId && repeatable.every !== options.everyMs) await queue.removeRepeatableByKey(repeatable.key);
+      if (repeatable.name === contract.name && repeatable.id === options.jobId && repeatable.every !== options.everyMs)
+        await queue.removeRepeatableByKey(repeatable.key);
     }
-    await queue.add(contract.name, data, { jobId: options.jobId, repeat: { every: options.everyMs }, removeOnComplete: 10, removeOnFail: 50 });
+    await queue.add(contract.name, data, {
+      jobId: options.jobId,
+      repeat: { every: options.everyMs },
+      removeOnComplete: 10,
+      removeOnFail: 50,
+    });
   }
 }

@@ -54,7 +54,8 @@ export function everyJobOf(queue: QueueName): ProcessOptions {
     name: '*',
     get concurrency(): number {
       const concurrency = concurrencyByQueue.get(queue);
-      if (concurrency === undefined) throw new Error(`no concurrency known for queue ${queue}: import MessagingModule so JobRunner reads it from the configuration`);
+      if (concurrency === undefined)
+        throw new Error(`no concurrency known for queue ${queue}: import MessagingModule so JobRunner reads it from the configuration`);
       return concurrency;
     },
   };
@@ -106,11 +107,30 @@ export class JobRunner {
   ) {
     this.logger.setContext('jobs');
     for (const queue of Object.values(QUEUES)) concurrencyByQueue.set(queue, queueSettingsOf(queue, config).concurrency);
-    this.#duration = metrics.histogram('tenk_queue_job_duration_seconds', 'Time a worker spent on a job, by queue, job name and outcome', ['queue', 'job', 'outcome'], DURATION_BUCKETS);
-    this.#wait = metrics.histogram('tenk_queue_job_wait_seconds', 'Time a job waited in its queue before a worker took it', ['queue', 'job'], DURATION_BUCKETS);
-    this.#failures = metrics.counter('tenk_queue_job_failures_total', 'Failed job runs; final="true" when the job will not be retried', ['queue', 'job', 'final']);
-    this.#deadLetters = metrics.counter('tenk_queue_dead_letters_total', 'Jobs moved to the dead-letter queue after failing for good', ['queue', 'job']);
-    this.#stalled = metrics.counter('tenk_queue_stalled_jobs_total', 'Jobs whose worker died mid-run and that were put back in the queue', ['queue']);
+    this.#duration = metrics.histogram(
+      'tenk_queue_job_duration_seconds',
+      'Time a worker spent on a job, by queue, job name and outcome',
+      ['queue', 'job', 'outcome'],
+      DURATION_BUCKETS,
+    );
+    this.#wait = metrics.histogram(
+      'tenk_queue_job_wait_seconds',
+      'Time a job waited in its queue before a worker took it',
+      ['queue', 'job'],
+      DURATION_BUCKETS,
+    );
+    this.#failures = metrics.counter('tenk_queue_job_failures_total', 'Failed job runs; final="true" when the job will not be retried', [
+      'queue',
+      'job',
+      'final',
+    ]);
+    this.#deadLetters = metrics.counter('tenk_queue_dead_letters_total', 'Jobs moved to the dead-letter queue after failing for good', [
+      'queue',
+      'job',
+    ]);
+    this.#stalled = metrics.counter('tenk_queue_stalled_jobs_total', 'Jobs whose worker died mid-run and that were put back in the queue', [
+      'queue',
+    ]);
     this.#active = metrics.gauge('tenk_queue_jobs_running', 'Jobs this process is running now', ['queue']);
   }
 
@@ -136,7 +156,8 @@ export class JobRunner {
           'messaging.message.id': String(job.id),
           'tenk.job.name': job.name,
           'tenk.job.attempt': job.attemptsMade + 1,
-          'tenk.queue.wait_ms': job.processedOn !== undefined ? Math.max(0, job.processedOn - job.timestamp - (job.opts.delay ?? 0)) : undefined,
+          'tenk.queue.wait_ms':
+            job.processedOn !== undefined ? Math.max(0, job.processedOn - job.timestamp - (job.opts.delay ?? 0)) : undefined,
         },
       },
       () => this.#run(job.queue, job, handlers),
@@ -156,7 +177,10 @@ export class JobRunner {
   /** The `@OnQueueStalled` handler's body: its worker died mid-run; the job is back in the queue. */
   stalled(job: Job): void {
     this.#stalled.inc({ queue: job.queue.name });
-    this.logger.warn({ queue: job.queue.name, jobId: job.id, jobName: job.name }, 'job stalled (its worker stopped mid-run): back in the queue');
+    this.logger.warn(
+      { queue: job.queue.name, jobId: job.id, jobName: job.name },
+      'job stalled (its worker stopped mid-run): back in the queue',
+    );
   }
 
   /** The `@OnQueueError` handler's body. */
@@ -177,7 +201,11 @@ export class JobRunner {
     });
     const outcome = await Promise.race([queue.pause(true, false).then(() => 'drained' as const), timeout]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.logger.warn({ queue: queue.name, timeoutMs }, 'jobs still running at shutdown: another worker takes them over once their lock lapses');
+    if (outcome === 'timeout')
+      this.logger.warn(
+        { queue: queue.name, timeoutMs },
+        'jobs still running at shutdown: another worker takes them over once their lock lapses',
+      );
     return outcome;
   }
 
@@ -186,12 +214,16 @@ export class JobRunner {
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const log = { queue: queue.name, jobId: job.id, jobName: job.name, attempt, maxAttempts };
-    if (attempt === 1 && job.processedOn !== undefined) this.#wait.observe(labels, Math.max(0, job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+    if (attempt === 1 && job.processedOn !== undefined)
+      this.#wait.observe(labels, Math.max(0, job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     const started = process.hrtime.bigint();
     this.#active.inc({ queue: queue.name });
     try {
       const handler = handlers.get(job.name);
-      if (!handler) throw new PermanentJobError(`no handler for job "${job.name}" in this worker (it handles ${[...handlers.keys()].join(', ')}); deploy a worker that knows it`);
+      if (!handler)
+        throw new PermanentJobError(
+          `no handler for job "${job.name}" in this worker (it handles ${[...handlers.keys()].join(', ')}); deploy a worker that knows it`,
+        );
       let payload: unknown;
       try {
         payload = handler.contract.parse(job.data);
@@ -240,7 +272,10 @@ export class JobRunner {
       };
       await this.queues.get(DEAD_LETTER_QUEUE).add(`${queue.name}:${job.name}`, dead, { jobId: `${queue.name}:${job.id}` });
       this.#deadLetters.inc({ queue: queue.name, job: job.name });
-      this.logger.error({ queue: queue.name, jobId: job.id, jobName: job.name, attempts: job.attemptsMade, reason: error.message }, 'job dead-lettered: it will not be retried');
+      this.logger.error(
+        { queue: queue.name, jobId: job.id, jobName: job.name, attempts: job.attemptsMade, reason: error.message },
+        'job dead-lettered: it will not be retried',
+      );
       await onDeadLetter?.(dead);
     } catch (recordError) {
       this.logger.error({ err: recordError, queue: queue.name, jobId: job.id }, 'could not record a failed job');

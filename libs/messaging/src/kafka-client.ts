@@ -13,7 +13,10 @@ export class KafkaClient implements OnModuleDestroy {
   readonly kafka: Kafka;
   #admin: Admin | undefined;
 
-  constructor(@InjectConfig() config: TenkConfig, private readonly logger: PinoLogger) {
+  constructor(
+    @InjectConfig() config: TenkConfig,
+    private readonly logger: PinoLogger,
+  ) {
     this.logger.setContext('kafka');
     this.kafka = new Kafka(kafkaClientConfig(config, this.logger));
   }

@@ -7,4 +7,5 @@ import { KafkaEventInterceptor } from './kafka-event.interceptor';
  * retry in place with heartbeats (KafkaEventInterceptor), contract violations skipped and
  * counted (KafkaEventExceptionFilter).
  */
-export const KafkaEventController = (): ClassDecorator => applyDecorators(Controller(), UseInterceptors(KafkaEventInterceptor), UseFilters(KafkaEventExceptionFilter));
+export const KafkaEventController = (): ClassDecorator =>
+  applyDecorators(Controller(), UseInterceptors(KafkaEventInterceptor), UseFilters(KafkaEventExceptionFilter));

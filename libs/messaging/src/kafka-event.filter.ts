@@ -33,7 +33,17 @@ export class KafkaEventExceptionFilter implements RpcExceptionFilter<unknown> {
     const group = KafkaEventServer.of(context.getConsumer()).group;
     const message = context.getMessage();
     this.metrics.count(group, context.getTopic(), 'invalid');
-    this.logger.error({ group, topic: context.getTopic(), partition: context.getPartition(), offset: message.offset, key: message.key?.toString(), problem }, 'invalid message skipped (it breaks its contract; fix the producer)');
+    this.logger.error(
+      {
+        group,
+        topic: context.getTopic(),
+        partition: context.getPartition(),
+        offset: message.offset,
+        key: message.key?.toString(),
+        problem,
+      },
+      'invalid message skipped (it breaks its contract; fix the producer)',
+    );
     await commitAfter(context);
     return undefined;
   }

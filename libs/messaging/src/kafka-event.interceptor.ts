@@ -93,8 +93,11 @@ export class KafkaEventInterceptor implements NestInterceptor {
       } catch (error) {
         if (isContractError(error)) throw error;
         this.metrics.count(group, topic, 'retried');
-        span?.addEvent('retry', { attempt, 'retry_in_ms': delay, error: error instanceof Error ? error.message : String(error) });
-        this.logger.warn({ err: error, group, topic, partition: context.getPartition(), offset: message.offset, attempt, retryInMs: delay }, 'handling a message failed; retrying it in place');
+        span?.addEvent('retry', { attempt, retry_in_ms: delay, error: error instanceof Error ? error.message : String(error) });
+        this.logger.warn(
+          { err: error, group, topic, partition: context.getPartition(), offset: message.offset, attempt, retryInMs: delay },
+          'handling a message failed; retrying it in place',
+        );
         await this.#waitHeartbeating(context, server, delay);
         delay = Math.min(RETRY_MAX_MS, delay * 2);
         continue;

@@ -57,7 +57,11 @@ class TestEventsController {
 }
 
 @Module({
-  imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot({ service: 'consumer-int' }), MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: true, queueRedisCritical: false })],
+  imports: [
+    ConfigModule.forRoot(config),
+    ObservabilityModule.forRoot({ service: 'consumer-int' }),
+    MessagingModule.forRoot({ queues: [QUEUES.mail], kafka: true, queueRedisCritical: false }),
+  ],
   controllers: [TestEventsController],
 })
 class ConsumerTestModule {}
@@ -66,13 +70,22 @@ const apps: INestApplication[] = [];
 const topics: TestTopic[] = [];
 
 async function topicOf(partitions: number): Promise<TestTopic> {
-  const topic = await TestTopic.create({ brokers: config.kafka.brokers, name: uniqueName('tenk_test_consumer'), partitions, clientId: 'consumer-int' });
+  const topic = await TestTopic.create({
+    brokers: config.kafka.brokers,
+    name: uniqueName('tenk_test_consumer'),
+    partitions,
+    clientId: 'consumer-int',
+  });
   topics.push(topic);
   return topic;
 }
 
 /** A process consuming `topic` in group `<prefix>.<service>`, joined and its starts pinned. */
-async function consume(topic: TestTopic, service: string, fromBeginning: boolean): Promise<{ app: INestApplication; server: KafkaEventServer; groupId: string }> {
+async function consume(
+  topic: TestTopic,
+  service: string,
+  fromBeginning: boolean,
+): Promise<{ app: INestApplication; server: KafkaEventServer; groupId: string }> {
   const app = await NestFactory.create(ConsumerTestModule, { logger: false });
   apps.push(app);
   const server = app.get(KafkaTransport).server({ service, topics: { [TEST_EVENTS]: topic.name }, fromBeginning });
@@ -83,7 +96,9 @@ async function consume(topic: TestTopic, service: string, fromBeginning: boolean
 
 async function metric(app: INestApplication, name: string, labels: Record<string, string> = {}): Promise<number> {
   const values = (await app.get(MetricsService).registry.getSingleMetric(name)!.get()).values;
-  return values.filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted)).reduce((sum, value) => sum + value.value, 0);
+  return values
+    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
+    .reduce((sum, value) => sum + value.value, 0);
 }
 
 afterAll(async () => {
@@ -111,8 +126,15 @@ it('retries a failing handler in place past the session timeout without a rebala
   expect(await metric(app, 'tenk_kafka_messages_total', { group: groupId, outcome: 'processed' })).toBe(3);
   const registry = app.get(MetricsService).registry;
   const handleTimes = (await registry.getSingleMetric('tenk_kafka_handle_duration_seconds')!.get()).values;
-  expect(handleTimes.find((value) => (value as { metricName?: string }).metricName === 'tenk_kafka_handle_duration_seconds_count' && value.labels['group'] === groupId)?.value).toBe(3);
-  const lag = (await registry.getSingleMetric('tenk_kafka_consumer_lag')!.get()).values.filter((value) => value.labels['group'] === groupId);
+  expect(
+    handleTimes.find(
+      (value) =>
+        (value as { metricName?: string }).metricName === 'tenk_kafka_handle_duration_seconds_count' && value.labels['group'] === groupId,
+    )?.value,
+  ).toBe(3);
+  const lag = (await registry.getSingleMetric('tenk_kafka_consumer_lag')!.get()).values.filter(
+    (value) => value.labels['group'] === groupId,
+  );
   expect(lag.map((value) => [value.labels['partition'], value.value])).toEqual([['0', 0]]); // set after the last batch: nothing left behind
 });
 

@@ -91,7 +91,8 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
       name: `kafka-consumer:${settings.groupId}`,
       critical: false,
       check: async () => {
-        if (!this.#joined) return { degraded: true, details: { message: `not a member of group ${settings.groupId} yet (joining or rebalancing)` } };
+        if (!this.#joined)
+          return { degraded: true, details: { message: `not a member of group ${settings.groupId} yet (joining or rebalancing)` } };
         return { details: { partitions: this.#partitions } };
       },
     });
@@ -100,7 +101,8 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
   /** The server whose consumer delivered a message (for the interceptor and the filter). */
   static of(consumer: object): KafkaEventServer {
     const server = servers.get(consumer);
-    if (!server) throw new Error('this Kafka message was not delivered by a KafkaEventServer: connect the microservice with KafkaTransport.server()');
+    if (!server)
+      throw new Error('this Kafka message was not delivered by a KafkaEventServer: connect the microservice with KafkaTransport.server()');
     return server;
   }
 
@@ -130,7 +132,11 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
     this.#admin = admin;
     await admin.connect();
     for (const topic of this.#topics()) {
-      const pins = new StartOffsets(admin, { groupId: this.#settings.groupId, topic, fromBeginning: this.#settings.fromBeginning }, this.#settings.logger);
+      const pins = new StartOffsets(
+        admin,
+        { groupId: this.#settings.groupId, topic, fromBeginning: this.#settings.fromBeginning },
+        this.#settings.logger,
+      );
       await pins.recordStarts();
       this.#pins.set(topic, pins);
     }
@@ -166,7 +172,10 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
       logger.error({ err: event.payload.error, group: groupId, restart: event.payload.restart }, 'consumer crashed');
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-      metrics.lag.set({ group: groupId, topic: event.payload.topic, partition: String(event.payload.partition) }, Number(event.payload.offsetLag));
+      metrics.lag.set(
+        { group: groupId, topic: event.payload.topic, partition: String(event.payload.partition) },
+        Number(event.payload.offsetLag),
+      );
     });
   }
 

@@ -20,7 +20,11 @@ export class MailJobs {
    */
   async welcome(user: { id: string; email: string; name: string }): Promise<void> {
     try {
-      await this.jobs.enqueue(WELCOME_MAIL_V1, { userId: user.id, email: user.email, name: user.name }, { jobId: MAIL_KEYS.welcome(user.id) });
+      await this.jobs.enqueue(
+        WELCOME_MAIL_V1,
+        { userId: user.id, email: user.email, name: user.name },
+        { jobId: MAIL_KEYS.welcome(user.id) },
+      );
     } catch (error) {
       this.logger.error({ err: error, userId: user.id }, 'could not queue the welcome mail');
     }
@@ -33,7 +37,11 @@ export class MailJobs {
    */
   async accountExists(user: { id: string; email: string; name: string }, at = new Date()): Promise<void> {
     try {
-      await this.jobs.enqueue(ACCOUNT_EXISTS_MAIL_V1, { userId: user.id, email: user.email, name: user.name, attemptedAt: at.toISOString() }, { jobId: MAIL_KEYS.accountExists(user.id, at) });
+      await this.jobs.enqueue(
+        ACCOUNT_EXISTS_MAIL_V1,
+        { userId: user.id, email: user.email, name: user.name, attemptedAt: at.toISOString() },
+        { jobId: MAIL_KEYS.accountExists(user.id, at) },
+      );
     } catch (error) {
       this.logger.error({ err: error, userId: user.id }, 'could not queue the account-exists mail');
     }

@@ -25,7 +25,9 @@ export class MessagingModule extends MessagingConfigurableModule {
   static override forRoot(options: typeof MESSAGING_OPTIONS_TYPE): DynamicModule {
     const base = super.forRoot(options);
     const names: RegisteredQueueName[] = [...options.queues, DEAD_LETTER_QUEUE];
-    const queues = BullModule.registerQueueAsync(...names.map((name) => ({ name, inject: [TENK_CONFIG], useFactory: (config: TenkConfig) => queueOptions(name, config) })));
+    const queues = BullModule.registerQueueAsync(
+      ...names.map((name) => ({ name, inject: [TENK_CONFIG], useFactory: (config: TenkConfig) => queueOptions(name, config) })),
+    );
     return {
       ...base,
       global: true,
@@ -39,7 +41,18 @@ export class MessagingModule extends MessagingConfigurableModule {
         }),
         queues,
       ],
-      providers: [...(base.providers ?? []), KafkaClient, KafkaEventMetrics, KafkaTransport, MessagingHealth, Queues, JobProducer, JobRunner, QueueMetrics, MailJobs],
+      providers: [
+        ...(base.providers ?? []),
+        KafkaClient,
+        KafkaEventMetrics,
+        KafkaTransport,
+        MessagingHealth,
+        Queues,
+        JobProducer,
+        JobRunner,
+        QueueMetrics,
+        MailJobs,
+      ],
       exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobRunner, MailJobs, queues],
     };
   }

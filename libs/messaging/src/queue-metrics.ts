@@ -23,19 +23,24 @@ export class QueueMetrics implements OnModuleInit {
   onModuleInit(): void {
     const queues = this.queues;
     const logger = this.logger;
-    this.metrics.gauge('tenk_queue_jobs', 'Jobs in each Bull queue, by state (read at scrape time)', ['queue', 'state'], async function collect() {
-      this.reset();
-      await Promise.all(
-        queues.names.map(async (name) => {
-          try {
-            const counts = await withTimeout(queues.get(name).getJobCounts(), COUNT_TIMEOUT_MS);
-            for (const state of STATES) this.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
-          } catch (error) {
-            logger.debug({ err: error, queue: name }, 'queue depth unavailable');
-          }
-        }),
-      );
-    });
+    this.metrics.gauge(
+      'tenk_queue_jobs',
+      'Jobs in each Bull queue, by state (read at scrape time)',
+      ['queue', 'state'],
+      async function collect() {
+        this.reset();
+        await Promise.all(
+          queues.names.map(async (name) => {
+            try {
+              const counts = await withTimeout(queues.get(name).getJobCounts(), COUNT_TIMEOUT_MS);
+              for (const state of STATES) this.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
+            } catch (error) {
+              logger.debug({ err: error, queue: name }, 'queue depth unavailable');
+            }
+          }),
+        );
+      },
+    );
   }
 }
 

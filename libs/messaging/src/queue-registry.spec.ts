@@ -3,11 +3,22 @@ import { QUEUES } from '@tenk/contracts';
 import { DEAD_LETTER_QUEUE, queueOptions, queuePrefix } from './queue-registry';
 
 describe('queue registry', () => {
-  const config = loadConfig({ TENK_VIDEO_ATTEMPTS: '4', TENK_VIDEO_BACKOFF: '2s', TENK_QUEUE_LOCK_DURATION: '10s', TENK_QUEUE_STALLED_INTERVAL: '5s' });
+  const config = loadConfig({
+    TENK_VIDEO_ATTEMPTS: '4',
+    TENK_VIDEO_BACKOFF: '2s',
+    TENK_QUEUE_LOCK_DURATION: '10s',
+    TENK_QUEUE_STALLED_INTERVAL: '5s',
+  });
 
   it('gives each queue its attempts and exponential backoff from the configuration', () => {
-    expect(queueOptions(QUEUES.video, config).defaultJobOptions).toMatchObject({ attempts: 4, backoff: { type: 'exponential', delay: 2_000 } });
-    expect(queueOptions(QUEUES.mail, config).defaultJobOptions).toMatchObject({ attempts: 8, backoff: { type: 'exponential', delay: 2_000 } });
+    expect(queueOptions(QUEUES.video, config).defaultJobOptions).toMatchObject({
+      attempts: 4,
+      backoff: { type: 'exponential', delay: 2_000 },
+    });
+    expect(queueOptions(QUEUES.mail, config).defaultJobOptions).toMatchObject({
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2_000 },
+    });
   });
 
   it('keeps finished jobs for a while and failed ones longer', () => {
@@ -17,7 +28,12 @@ describe('queue registry', () => {
   });
 
   it('renews a running job lock at half its duration and looks for stalled jobs as configured', () => {
-    expect(queueOptions(QUEUES.video, config).settings).toEqual({ lockDuration: 10_000, lockRenewTime: 5_000, stalledInterval: 5_000, maxStalledCount: 2 });
+    expect(queueOptions(QUEUES.video, config).settings).toEqual({
+      lockDuration: 10_000,
+      lockRenewTime: 5_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 2,
+    });
   });
 
   it('never retries in the dead-letter queue', () => {

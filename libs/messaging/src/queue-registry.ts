@@ -56,7 +56,12 @@ export function queueSettingsOf(queue: QueueName, config: TenkConfig): JobQueueS
 /** Everything Bull needs to open a queue of ours, from the configuration. */
 export function queueOptions(name: RegisteredQueueName, config: TenkConfig): BullModuleOptions {
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.messaging;
-  const settings = { lockDuration: lockDurationMs, lockRenewTime: Math.floor(lockDurationMs / 2), stalledInterval: stalledIntervalMs, maxStalledCount };
+  const settings = {
+    lockDuration: lockDurationMs,
+    lockRenewTime: Math.floor(lockDurationMs / 2),
+    stalledInterval: stalledIntervalMs,
+    maxStalledCount,
+  };
   if (name === DEAD_LETTER_QUEUE) {
     // Nothing consumes it: jobs wait there until someone looks. Kept 90 days.
     return { name, settings, defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 90 * DAY_SECONDS } } };

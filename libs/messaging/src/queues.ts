@@ -23,7 +23,9 @@ export class Queues {
 
   get(name: RegisteredQueueName): Queue {
     if (!this.#names.includes(name)) {
-      throw new Error(`queue "${name}" is not open in this process; add it to MessagingModule.forRoot({ queues }) (open: ${this.#names.join(', ')})`);
+      throw new Error(
+        `queue "${name}" is not open in this process; add it to MessagingModule.forRoot({ queues }) (open: ${this.#names.join(', ')})`,
+      );
     }
     return this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
   }

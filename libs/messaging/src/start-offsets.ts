@@ -72,18 +72,27 @@ export class StartOffsets {
     while (current()) {
       try {
         const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
-        const unpinned = partitions.filter((partition) => (committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1') === '-1');
+        const unpinned = partitions.filter(
+          (partition) => (committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1') === '-1',
+        );
         if (unpinned.length === 0) return;
         // A partition added since we started listening: its start is its start now.
-        if (unpinned.some((partition) => !this.#starts.has(partition))) this.#starts = new Map([...(await this.#readStarts()), ...this.#starts]);
+        if (unpinned.some((partition) => !this.#starts.has(partition)))
+          this.#starts = new Map([...(await this.#readStarts()), ...this.#starts]);
         if (!current()) return;
         const offsets = unpinned.map((partition) => ({ topic, partition, offset: this.#starts.get(partition) ?? '0' }));
         await consumer.commitOffsets(offsets);
-        this.#logger.info({ group: groupId, topic, pinned: offsets.map(({ partition, offset }) => ({ partition, offset })) }, 'pinned the start of partitions this group had never committed on');
+        this.#logger.info(
+          { group: groupId, topic, pinned: offsets.map(({ partition, offset }) => ({ partition, offset })) },
+          'pinned the start of partitions this group had never committed on',
+        );
         return;
       } catch (error) {
         if (!current()) return;
-        this.#logger.warn({ err: error, group: groupId, topic, retryInMs: delay }, 'could not pin the start of new partitions; partitions stay paused, retrying');
+        this.#logger.warn(
+          { err: error, group: groupId, topic, retryInMs: delay },
+          'could not pin the start of new partitions; partitions stay paused, retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(RETRY_MAX_MS, delay * 2);
       }

@@ -21,7 +21,12 @@ export class MetricsService {
     return this.#getOrCreate(name, () => new Counter({ name, help, labelNames, registers: [this.registry] })) as Counter<L>;
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Gauge<L>) => void | Promise<void>): Gauge<L> {
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
     return this.#getOrCreate(name, () => new Gauge({ name, help, labelNames, registers: [this.registry], collect })) as Gauge<L>;
   }
 

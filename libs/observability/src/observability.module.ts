@@ -56,7 +56,13 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [...(base.providers ?? []), { provide: MetricsService, useValue: metrics }, HealthRegistry, HttpMetricsMiddleware, HttpTracingMiddleware],
+      providers: [
+        ...(base.providers ?? []),
+        { provide: MetricsService, useValue: metrics },
+        HealthRegistry,
+        HttpMetricsMiddleware,
+        HttpTracingMiddleware,
+      ],
       exports: [MetricsService, HealthRegistry, LoggerModule],
     };
   }

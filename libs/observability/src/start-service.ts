@@ -77,7 +77,12 @@ export async function startMicroservices(app: INestApplication, servers: CustomT
   await app.startAllMicroservices();
 }
 
-function installGracefulExit(app: INestApplication, servers: CustomTransportStrategy[], graceMs: number, logger: ReturnType<typeof createLogger>): void {
+function installGracefulExit(
+  app: INestApplication,
+  servers: CustomTransportStrategy[],
+  graceMs: number,
+  logger: ReturnType<typeof createLogger>,
+): void {
   let closing = false;
   const close = (signal: string) => {
     if (closing) return;

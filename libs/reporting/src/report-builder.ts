@@ -40,7 +40,15 @@ const QUERIES: Record<ReportType, ReportQuery> = {
     sql: `SELECT product_id, max(sku) AS sku, max(name) AS name, currency, sum(orders) AS orders, sum(quantity) AS quantity, sum(revenue_cents) AS revenue_cents
             FROM sales_daily_products WHERE day BETWEEN $1 AND $2 GROUP BY product_id, currency ORDER BY sum(revenue_cents) DESC, product_id, currency`,
     params: (request) => [request.fromDay, request.toDay],
-    row: (r) => [r['product_id'], r['sku'], r['name'], r['currency'], Number(r['orders']), Number(r['quantity']), ...money(r['revenue_cents'])],
+    row: (r) => [
+      r['product_id'],
+      r['sku'],
+      r['name'],
+      r['currency'],
+      Number(r['orders']),
+      Number(r['quantity']),
+      ...money(r['revenue_cents']),
+    ],
   },
 };
 

@@ -28,7 +28,17 @@ export class ReportRequests {
   }
 
   async create(input: NewReportRequest): Promise<ReportRequest> {
-    const request = this.#requests.create({ ...input, state: 'queued', error: null, fileKey: null, rowCount: null, bytes: null, attempts: 0, completedAt: null, expiresAt: null });
+    const request = this.#requests.create({
+      ...input,
+      state: 'queued',
+      error: null,
+      fileKey: null,
+      rowCount: null,
+      bytes: null,
+      attempts: 0,
+      completedAt: null,
+      expiresAt: null,
+    });
     await this.#requests.insert(request);
     return request;
   }
@@ -42,7 +52,12 @@ export class ReportRequests {
   }
 
   async markBuilding(id: string): Promise<void> {
-    await this.#requests.createQueryBuilder().update().set({ state: 'building', attempts: () => 'attempts + 1' }).where('id = :id', { id }).execute();
+    await this.#requests
+      .createQueryBuilder()
+      .update()
+      .set({ state: 'building', attempts: () => 'attempts + 1' })
+      .where('id = :id', { id })
+      .execute();
   }
 
   async markReady(id: string, file: { fileKey: string; rowCount: number; bytes: number; expiresAt: Date }): Promise<void> {
@@ -54,7 +69,12 @@ export class ReportRequests {
   }
 
   async markFailed(id: string, reason: string): Promise<void> {
-    await this.#requests.createQueryBuilder().update().set({ state: 'failed', error: reason }).where('id = :id AND state <> :ready', { id, ready: 'ready' }).execute();
+    await this.#requests
+      .createQueryBuilder()
+      .update()
+      .set({ state: 'failed', error: reason })
+      .where('id = :id AND state <> :ready', { id, ready: 'ready' })
+      .execute();
   }
 
   /** Ready reports whose files are past their time to live, oldest first. */

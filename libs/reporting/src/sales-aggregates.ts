@@ -59,7 +59,13 @@ function mergeLines(event: OrderPlacedV1): Array<{ productId: string; sku: strin
       existing.quantity += line.quantity;
       existing.revenueCents += revenue;
     } else {
-      merged.set(line.productId, { productId: line.productId, sku: line.sku, name: line.name, quantity: line.quantity, revenueCents: revenue });
+      merged.set(line.productId, {
+        productId: line.productId,
+        sku: line.sku,
+        name: line.name,
+        quantity: line.quantity,
+        revenueCents: revenue,
+      });
     }
   }
   return [...merged.values()];

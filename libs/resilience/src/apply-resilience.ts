@@ -16,7 +16,11 @@ export function applyResilience(instance: object, resilience: ResilienceService)
     const method = (instance as Record<string, unknown>)[name];
     const metadata = readResilienceMetadata(method);
     if (!metadata || Object.prototype.hasOwnProperty.call(instance, name)) continue;
-    Object.defineProperty(instance, name, { value: wrap(instance, name, method as Method, metadata, resilience), configurable: true, writable: true });
+    Object.defineProperty(instance, name, {
+      value: wrap(instance, name, method as Method, metadata, resilience),
+      configurable: true,
+      writable: true,
+    });
     wrapped.push(name);
   }
   return wrapped;
@@ -41,7 +45,9 @@ function wrap(instance: object, name: string, original: Method, metadata: Resili
     if (idempotencyKey) {
       const value = (idempotencyKey as (...a: unknown[]) => string | undefined)(...args);
       if (typeof value !== 'string' || value.length === 0) {
-        return Promise.reject(new TypeError(`${where}: @Retry('${policy}') needs an idempotency key to retry safely, and this call has none`));
+        return Promise.reject(
+          new TypeError(`${where}: @Retry('${policy}') needs an idempotency key to retry safely, and this call has none`),
+        );
       }
     }
     return resilience.execute(callKey, () => original.apply(instance, args), {

@@ -51,4 +51,5 @@ export const isCallTimeoutError = (error: unknown): error is CallTimeoutError =>
 export const isBulkheadFullError = (error: unknown): error is BulkheadFullError => error instanceof BulkheadFullError;
 
 /** Refused by a resilience policy itself (open breaker, full bulkhead): never retried. */
-export const isRejection = (error: unknown): error is CircuitOpenError | BulkheadFullError => isCircuitOpenError(error) || isBulkheadFullError(error);
+export const isRejection = (error: unknown): error is CircuitOpenError | BulkheadFullError =>
+  isCircuitOpenError(error) || isBulkheadFullError(error);

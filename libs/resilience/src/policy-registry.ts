@@ -1,6 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { BulkheadPolicy, ExponentialBackoff, handleAll, retry, timeout, TimeoutStrategy, type RetryPolicy, type TimeoutPolicy } from 'cockatiel';
-import { InjectConfig, RESILIENCE_POLICY_NAMES, type ResiliencePolicyName, type ResiliencePolicySettings, type TenkConfig } from '@tenk/config';
+import {
+  BulkheadPolicy,
+  ExponentialBackoff,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  type RetryPolicy,
+  type TimeoutPolicy,
+} from 'cockatiel';
+import {
+  InjectConfig,
+  RESILIENCE_POLICY_NAMES,
+  type ResiliencePolicyName,
+  type ResiliencePolicySettings,
+  type TenkConfig,
+} from '@tenk/config';
 import { ManagedBreaker } from './breaker/managed-breaker';
 import { ResilienceObserver } from './resilience-observer';
 
@@ -28,7 +43,9 @@ export class PolicyRegistry {
   policyOf(key: string): ResiliencePolicyName {
     const name = key.split(':', 1)[0];
     if (!(RESILIENCE_POLICY_NAMES as readonly string[]).includes(name)) {
-      throw new Error(`unknown resilience policy "${name}" (key "${key}"): the policies are ${RESILIENCE_POLICY_NAMES.join(', ')}; add one in libs/config/src/sections/resilience.ts`);
+      throw new Error(
+        `unknown resilience policy "${name}" (key "${key}"): the policies are ${RESILIENCE_POLICY_NAMES.join(', ')}; add one in libs/config/src/sections/resilience.ts`,
+      );
     }
     return name as ResiliencePolicyName;
   }
@@ -80,7 +97,10 @@ export class PolicyRegistry {
     if (retries === 0) return undefined;
     let policyRetry = this.#retries.get(policy);
     if (!policyRetry) {
-      policyRetry = retry(handleAll, { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }) });
+      policyRetry = retry(handleAll, {
+        maxAttempts: retries,
+        backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }),
+      });
       policyRetry.onRetry((event) => this.observer.retried(policy, event.attempt, event.delay, 'error' in event ? event.error : undefined));
       this.#retries.set(policy, policyRetry);
     }

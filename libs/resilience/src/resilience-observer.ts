@@ -29,10 +29,23 @@ export class ResilienceObserver implements BreakerListener {
     this.logger.setContext('resilience');
     this.#state = metrics.gauge('tenk_breaker_state', 'Circuit breaker state: 0 closed, 1 open, 2 half-open', ['breaker']);
     this.#transitions = metrics.counter('tenk_breaker_transitions_total', 'Circuit breaker state changes', ['breaker', 'from', 'to']);
-    this.#rejections = metrics.counter('tenk_breaker_rejections_total', 'Calls refused by an open (or half-open, probe slots taken) breaker without reaching the downstream', ['breaker', 'state']);
-    this.#successes = metrics.counter('tenk_breaker_successes_total', 'Calls through a breaker that the downstream answered in time', ['breaker']);
-    this.#failures = metrics.counter('tenk_breaker_failures_total', 'Calls through a breaker that failed (kind: timeout or error)', ['breaker', 'kind']);
-    this.#slowCalls = metrics.counter('tenk_breaker_slow_calls_total', 'Calls through a breaker that answered slower than the slow-call threshold', ['breaker']);
+    this.#rejections = metrics.counter(
+      'tenk_breaker_rejections_total',
+      'Calls refused by an open (or half-open, probe slots taken) breaker without reaching the downstream',
+      ['breaker', 'state'],
+    );
+    this.#successes = metrics.counter('tenk_breaker_successes_total', 'Calls through a breaker that the downstream answered in time', [
+      'breaker',
+    ]);
+    this.#failures = metrics.counter('tenk_breaker_failures_total', 'Calls through a breaker that failed (kind: timeout or error)', [
+      'breaker',
+      'kind',
+    ]);
+    this.#slowCalls = metrics.counter(
+      'tenk_breaker_slow_calls_total',
+      'Calls through a breaker that answered slower than the slow-call threshold',
+      ['breaker'],
+    );
     this.#retries = metrics.counter('tenk_retries_total', 'Retries of idempotent calls, after a backoff', ['policy']);
     this.#timeouts = metrics.counter('tenk_call_timeouts_total', 'Tries abandoned by a timeout policy', ['policy']);
     this.#bulkheadRejections = metrics.counter('tenk_bulkhead_rejections_total', 'Calls refused by a full bulkhead', ['policy']);
@@ -71,7 +84,10 @@ export class ResilienceObserver implements BreakerListener {
 
   retried(policy: string, attempt: number, delayMs: number, error: unknown): void {
     this.#retries.inc({ policy });
-    this.logger.debug({ policy, attempt, delayMs: Math.round(delayMs), err: error }, `${policy}: retry ${attempt} in ${Math.round(delayMs)} ms`);
+    this.logger.debug(
+      { policy, attempt, delayMs: Math.round(delayMs), err: error },
+      `${policy}: retry ${attempt} in ${Math.round(delayMs)} ms`,
+    );
   }
 
   timedOut(policy: string): void {

@@ -99,7 +99,9 @@ describe('ResilienceService', () => {
     expect(resilience.breaker('payments').state).toBe('half-open');
     await succeed();
     expect(resilience.breaker('payments').state).toBe('closed');
-    expect(await metric('tenk_breaker_transitions_total{breaker="payments",from="half-open",to="closed",service="resilience-spec"} 1')).toBe(true);
+    expect(
+      await metric('tenk_breaker_transitions_total{breaker="payments",from="half-open",to="closed",service="resilience-spec"} 1'),
+    ).toBe(true);
   });
 
   it('reopens when a probe fails, and admits only as many probes as remain', async () => {
@@ -110,7 +112,10 @@ describe('ResilienceService', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const breakerOnly = { layers: ['breaker'] } as const;
     const slow = [0, 1].map(() => resilience.execute('payments', () => gate.then(() => 'ok'), breakerOnly));
-    await expect(resilience.execute('payments', () => 'ok', breakerOnly)).rejects.toMatchObject({ name: 'CircuitOpenError', state: 'half-open' });
+    await expect(resilience.execute('payments', () => 'ok', breakerOnly)).rejects.toMatchObject({
+      name: 'CircuitOpenError',
+      state: 'half-open',
+    });
     release();
     await Promise.all(slow);
     expect(resilience.breaker('payments').state).toBe('closed');
@@ -149,7 +154,9 @@ describe('ResilienceService', () => {
 
   it('does not retry a try that timed out: it spent the whole budget', async () => {
     let tries = 0;
-    await expect(resilience.execute('payments', () => (tries++, new Promise(() => undefined)), { idempotent: true })).rejects.toBeInstanceOf(CallTimeoutError);
+    await expect(
+      resilience.execute('payments', () => (tries++, new Promise(() => undefined)), { idempotent: true }),
+    ).rejects.toBeInstanceOf(CallTimeoutError);
     expect(tries).toBe(1);
   });
 
@@ -163,11 +170,16 @@ describe('ResilienceService', () => {
   });
 
   it('names the known policies when given an unknown one', async () => {
-    await expect(resilience.execute('nope:1', () => 1)).rejects.toThrow('unknown resilience policy "nope" (key "nope:1"): the policies are payments, shard, kafka, smtp');
+    await expect(resilience.execute('nope:1', () => 1)).rejects.toThrow(
+      'unknown resilience policy "nope" (key "nope:1"): the policies are payments, shard, kafka, smtp',
+    );
   });
 
   it('shows degraded in readiness while a breaker is open', async () => {
-    const check = moduleRef.get(HealthRegistry).list().find((candidate) => candidate.name === 'circuit-breakers')!;
+    const check = moduleRef
+      .get(HealthRegistry)
+      .list()
+      .find((candidate) => candidate.name === 'circuit-breakers')!;
     expect(check.critical).toBe(false);
     // FlakyProvider.charge has a fixed-key breaker: it exists from the start.
     expect(await check.check()).toEqual({ details: { enabled: true, breakers: { payments: 'closed' } } });
@@ -177,14 +189,23 @@ describe('ResilienceService', () => {
 
   it('runs work straight against the downstream while the breakers switch is off', async () => {
     @Global()
-    @Module({ providers: [{ provide: SwitchesService, useValue: { isOn: (name: string) => name !== 'breakers' } }], exports: [SwitchesService] })
+    @Module({
+      providers: [{ provide: SwitchesService, useValue: { isOn: (name: string) => name !== 'breakers' } }],
+      exports: [SwitchesService],
+    })
     class BreakersSwitchedOff {}
     const switchedOff = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(loadConfig(ENV)), ObservabilityModule.forRoot({ service: 'resilience-spec' }), BreakersSwitchedOff, ResilienceModule],
+      imports: [
+        ConfigModule.forRoot(loadConfig(ENV)),
+        ObservabilityModule.forRoot({ service: 'resilience-spec' }),
+        BreakersSwitchedOff,
+        ResilienceModule,
+      ],
     }).compile();
     const direct = switchedOff.get(ResilienceService);
     let tries = 0;
-    for (let i = 0; i < 10; i++) await direct.execute('payments', () => (tries++, Promise.reject(new Error('down')))).catch(() => undefined);
+    for (let i = 0; i < 10; i++)
+      await direct.execute('payments', () => (tries++, Promise.reject(new Error('down')))).catch(() => undefined);
     expect(tries).toBe(10);
     expect(direct.breakers()).toEqual([]);
     await switchedOff.close();
@@ -192,11 +213,16 @@ describe('ResilienceService', () => {
 
   it('uses only the layers the policy config allows: timeout only keeps the timeout and never opens a breaker', async () => {
     const timeoutOnly = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(loadConfig({ ...ENV, TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' })), ObservabilityModule.forRoot({ service: 'resilience-spec' }), ResilienceModule],
+      imports: [
+        ConfigModule.forRoot(loadConfig({ ...ENV, TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' })),
+        ObservabilityModule.forRoot({ service: 'resilience-spec' }),
+        ResilienceModule,
+      ],
     }).compile();
     const service = timeoutOnly.get(ResilienceService);
     let tries = 0;
-    for (let i = 0; i < 10; i++) await service.execute('payments', () => (tries++, Promise.reject(new Error('down'))), { idempotent: true }).catch(() => undefined);
+    for (let i = 0; i < 10; i++)
+      await service.execute('payments', () => (tries++, Promise.reject(new Error('down'))), { idempotent: true }).catch(() => undefined);
     expect(tries).toBe(10);
     expect(service.breakers()).toEqual([]);
     await expect(service.execute('payments', () => new Promise(() => undefined))).rejects.toBeInstanceOf(CallTimeoutError);
@@ -225,7 +251,9 @@ describe('ResilienceService', () => {
     });
 
     it('refuse a retry without an idempotency key', async () => {
-      await expect(moduleRef.get(FlakyProvider).charge({})).rejects.toThrow("FlakyProvider.charge: @Retry('payments') needs an idempotency key");
+      await expect(moduleRef.get(FlakyProvider).charge({})).rejects.toThrow(
+        "FlakyProvider.charge: @Retry('payments') needs an idempotency key",
+      );
     });
 
     it('keep one breaker per key, so one failing shard leaves the others closed', async () => {

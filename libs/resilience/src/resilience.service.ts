@@ -67,8 +67,14 @@ export class ResilienceService {
     if (!tracingEnabled()) return this.#execute(key, work, options);
     // A span per protected call: the breaker's state as the call found it, and (annotated by
     // the retry layer) the attempt that settled it.
-    const breakerState = !this.enabled ? 'switched-off' : this.allows(key, 'breaker') ? this.registry.breaker(key).snapshot().state : 'not-used';
-    return inSpan(`resilience ${key}`, { attributes: { 'tenk.resilience.key': key, 'tenk.breaker.state': breakerState } }, () => this.#execute(key, work, options));
+    const breakerState = !this.enabled
+      ? 'switched-off'
+      : this.allows(key, 'breaker')
+        ? this.registry.breaker(key).snapshot().state
+        : 'not-used';
+    return inSpan(`resilience ${key}`, { attributes: { 'tenk.resilience.key': key, 'tenk.breaker.state': breakerState } }, () =>
+      this.#execute(key, work, options),
+    );
   }
 
   async #execute<T>(key: string, work: (signal: AbortSignal) => T | Promise<T>, options: CallOptions<T>): Promise<T> {
@@ -100,9 +106,13 @@ export class ResilienceService {
 
   #layers(key: string, options: CallOptions<unknown>): ReadonlySet<Layer> {
     this.registry.policyOf(key);
-    const layers = new Set<Layer>(options.layers ?? ['bulkhead', 'breaker', 'timeout', ...(options.idempotent ? (['retry'] as const) : [])]);
+    const layers = new Set<Layer>(
+      options.layers ?? ['bulkhead', 'breaker', 'timeout', ...(options.idempotent ? (['retry'] as const) : [])],
+    );
     if (layers.has('retry') && !options.idempotent) {
-      throw new TypeError(`${key}: retry asked for work not marked idempotent; retry only reads, or writes that carry an idempotency key, and say so with { idempotent: true }`);
+      throw new TypeError(
+        `${key}: retry asked for work not marked idempotent; retry only reads, or writes that carry an idempotency key, and say so with { idempotent: true }`,
+      );
     }
     // The policy's config may narrow them (TENK_RESILIENCE_<POLICY>_LAYERS), e.g. timeout only.
     const allowed = this.registry.settings(key).layers;
@@ -110,7 +120,13 @@ export class ResilienceService {
     return layers;
   }
 
-  #run<T>(key: string, layers: ReadonlySet<Layer>, work: (signal: AbortSignal) => T | Promise<T>, isFailure: (error: unknown) => boolean, signal: AbortSignal): Promise<T> {
+  #run<T>(
+    key: string,
+    layers: ReadonlySet<Layer>,
+    work: (signal: AbortSignal) => T | Promise<T>,
+    isFailure: (error: unknown) => boolean,
+    signal: AbortSignal,
+  ): Promise<T> {
     const policy = this.registry.policyOf(key);
     let call = (s: AbortSignal): Promise<T> => runWithCallSignal(s, async () => work(s));
 
@@ -119,10 +135,12 @@ export class ResilienceService {
       const timeout = this.registry.timeout(policy);
       const timeoutMs = this.registry.settings(key).timeoutMs;
       call = (s) =>
-        timeout.execute((context) => inner(context.signal), s).catch((error: unknown) => {
-          // (cockatiel 3.2.1's isTaskCancelledError() tests for the wrong marker: use instanceof.)
-          throw error instanceof TaskCancelledError && !s.aborted ? new CallTimeoutError(key, timeoutMs) : error;
-        });
+        timeout
+          .execute((context) => inner(context.signal), s)
+          .catch((error: unknown) => {
+            // (cockatiel 3.2.1's isTaskCancelledError() tests for the wrong marker: use instanceof.)
+            throw error instanceof TaskCancelledError && !s.aborted ? new CallTimeoutError(key, timeoutMs) : error;
+          });
     }
 
     if (layers.has('breaker')) {
@@ -154,11 +172,13 @@ export class ResilienceService {
       const inner = call;
       const { limit, queue } = this.registry.settings(key).bulkhead;
       call = (s) =>
-        bulkhead.execute((context) => inner(context.signal), s).catch((error: unknown) => {
-          if (!isBulkheadRejectedError(error)) throw error;
-          this.observer.bulkheadRejected(key);
-          throw new BulkheadFullError(key, limit, queue);
-        });
+        bulkhead
+          .execute((context) => inner(context.signal), s)
+          .catch((error: unknown) => {
+            if (!isBulkheadRejectedError(error)) throw error;
+            this.observer.bulkheadRejected(key);
+            throw new BulkheadFullError(key, limit, queue);
+          });
     }
 
     return call(signal);

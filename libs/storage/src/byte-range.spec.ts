@@ -14,9 +14,12 @@ describe('parseRange', () => {
     expect(parseRange(header, size)).toEqual({ kind: 'partial', range });
   });
 
-  it.each([[undefined], [''], ['bytes=0-1,5-9'], ['items=0-5'], ['bytes=-'], ['bytes=20-10']])('answers %j with the whole object', (header) => {
-    expect(parseRange(header, size)).toEqual({ kind: 'full' });
-  });
+  it.each([[undefined], [''], ['bytes=0-1,5-9'], ['items=0-5'], ['bytes=-'], ['bytes=20-10']])(
+    'answers %j with the whole object',
+    (header) => {
+      expect(parseRange(header, size)).toEqual({ kind: 'full' });
+    },
+  );
 
   it.each([['bytes=1000-'], ['bytes=5000-6000'], ['bytes=-0']])('refuses %s as unsatisfiable', (header) => {
     expect(parseRange(header, size)).toEqual({ kind: 'unsatisfiable' });

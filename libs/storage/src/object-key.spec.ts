@@ -3,11 +3,25 @@ import { assertObjectKey, contentTypeOf, objectKey } from './object-key';
 
 describe('object keys', () => {
   it('accepts the keys tenk builds', () => {
-    expect(objectKey('videos', '7f0c4c3e-9b1d-4c1a-9a57-0c1b5f9f2d10', '720p.mp4')).toBe('videos/7f0c4c3e-9b1d-4c1a-9a57-0c1b5f9f2d10/720p.mp4');
+    expect(objectKey('videos', '7f0c4c3e-9b1d-4c1a-9a57-0c1b5f9f2d10', '720p.mp4')).toBe(
+      'videos/7f0c4c3e-9b1d-4c1a-9a57-0c1b5f9f2d10/720p.mp4',
+    );
     expect(assertObjectKey('reports/abc.csv')).toBe('reports/abc.csv');
   });
 
-  it.each(['', '../etc/passwd', 'videos/../../etc', 'videos/./x', '/abs', 'trailing/', 'a//b', '.hidden', 'sp ace', 'back\\slash', 'x'.repeat(513)])('refuses %j', (key) => {
+  it.each([
+    '',
+    '../etc/passwd',
+    'videos/../../etc',
+    'videos/./x',
+    '/abs',
+    'trailing/',
+    'a//b',
+    '.hidden',
+    'sp ace',
+    'back\\slash',
+    'x'.repeat(513),
+  ])('refuses %j', (key) => {
     let caught: unknown;
     try {
       assertObjectKey(key);

@@ -19,7 +19,13 @@ export interface SendObjectOptions {
  * past the end, `304` when the client's ETag still matches. Throws ObjectNotFoundError before
  * writing anything when the object is missing.
  */
-export async function sendObject(req: IncomingMessage, res: ServerResponse, store: ObjectStore, key: string, options: SendObjectOptions = {}): Promise<void> {
+export async function sendObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ObjectStore,
+  key: string,
+  options: SendObjectOptions = {},
+): Promise<void> {
   const object = await store.stat(key);
   if (!object) throw new ObjectNotFoundError(key);
   const etag = `"${object.size.toString(16)}-${object.modifiedAt.getTime().toString(16)}"`;
@@ -28,7 +34,8 @@ export async function sendObject(req: IncomingMessage, res: ServerResponse, stor
   res.setHeader('Last-Modified', object.modifiedAt.toUTCString());
   res.setHeader('Content-Type', options.contentType ?? contentTypeOf(key));
   if (options.cacheControl) res.setHeader('Cache-Control', options.cacheControl);
-  if (options.downloadName) res.setHeader('Content-Disposition', `attachment; filename="${options.downloadName.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+  if (options.downloadName)
+    res.setHeader('Content-Disposition', `attachment; filename="${options.downloadName.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
 
   if (req.headers['if-none-match'] === etag) {
     res.statusCode = 304;

@@ -6,7 +6,12 @@ describe('defaultSwitches', () => {
   });
 
   it('reads TENK_SWITCH_<NAME>', () => {
-    expect(defaultSwitches({ TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: 'no' })).toEqual({ cache: false, breakers: true, async: true, replicaReads: false });
+    expect(defaultSwitches({ TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: 'no' })).toEqual({
+      cache: false,
+      breakers: true,
+      async: true,
+      replicaReads: false,
+    });
   });
 
   it('names a bad value', () => {

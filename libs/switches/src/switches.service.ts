@@ -5,7 +5,6 @@ import { InjectConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { MetricsService } from '@tenk/observability';
 import { defaultSwitches, SWITCH_NAMES, type SwitchName, type SwitchStates } from './switch-names';
 
-
 /**
  * The pattern switches, shared by every process of the shop: stored in the queue Redis (a
  * hash), changes broadcast with pub/sub, read from memory (`isOn` costs nothing on the hot

@@ -23,7 +23,10 @@ export interface EphemeralRedis {
  * this machine's Redis password (TENK_REDIS_PASSWORD, or the stack's in .tenk/secrets.env) when
  * there is one, like the stack's: a configuration pointed at it by port alone connects.
  */
-export async function startEphemeralRedis(settings: string[] = ['--maxmemory-policy', 'allkeys-lru'], options: { password?: string } = { password: loadConfig().redis.queue.password }): Promise<EphemeralRedis> {
+export async function startEphemeralRedis(
+  settings: string[] = ['--maxmemory-policy', 'allkeys-lru'],
+  options: { password?: string } = { password: loadConfig().redis.queue.password },
+): Promise<EphemeralRedis> {
   const port = await freePort();
   const endpoint: RedisEndpoint = { host: '127.0.0.1', port, ...(options.password !== undefined ? { password: options.password } : {}) };
   const auth = options.password !== undefined ? ['--requirepass', options.password] : [];
@@ -31,18 +34,26 @@ export async function startEphemeralRedis(settings: string[] = ['--maxmemory-pol
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...auth, ...settings], { stdio: 'ignore' });
-    await eventually(async () => {
-      const client = new Redis({ ...redisConnection(endpoint), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      // Refused connections while the server starts are expected: the probe just tries again.
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } finally {
-        client.disconnect();
-      }
-    }, `redis-server on :${port} did not start`, 10_000);
+    child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...auth, ...settings],
+      { stdio: 'ignore' },
+    );
+    await eventually(
+      async () => {
+        const client = new Redis({ ...redisConnection(endpoint), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        // Refused connections while the server starts are expected: the probe just tries again.
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      },
+      `redis-server on :${port} did not start`,
+      10_000,
+    );
   };
   const stop = async () => {
     const running = child;
@@ -63,4 +74,3 @@ export async function startEphemeralRedis(settings: string[] = ['--maxmemory-pol
     restart: start,
   };
 }
-

@@ -41,7 +41,9 @@ export class TestTopic {
       async () => {
         const ends = await this.admin.fetchTopicOffsets(this.name);
         const [committed] = await this.admin.fetchOffsets({ groupId, topics: [this.name] });
-        return ends.every((end) => end.offset === '0' || committed.partitions.find((p) => p.partition === end.partition)?.offset === end.offset);
+        return ends.every(
+          (end) => end.offset === '0' || committed.partitions.find((p) => p.partition === end.partition)?.offset === end.offset,
+        );
       },
       `consumer group ${groupId} did not handle every message in ${this.name}`,
       timeoutMs,

@@ -2,7 +2,12 @@
  * Polls until `probe` returns a value that is not undefined/false, or fails with `message`
  * after `timeoutMs`. Tests wait for a condition, never for a fixed time.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, message: string, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  message: string,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -2,7 +2,11 @@ import { parseAdminArgs, requireEmail, UsageError } from './args';
 
 describe('npm run admin -- arguments', () => {
   it('reads the command, --email and --name, in either spelling', () => {
-    expect(parseAdminArgs(['create', '--email', 'a@b.io', '--name', 'Ada L'])).toEqual({ command: 'create', email: 'a@b.io', name: 'Ada L' });
+    expect(parseAdminArgs(['create', '--email', 'a@b.io', '--name', 'Ada L'])).toEqual({
+      command: 'create',
+      email: 'a@b.io',
+      name: 'Ada L',
+    });
     expect(parseAdminArgs(['promote', '--email=a@b.io'])).toEqual({ command: 'promote', email: 'a@b.io', name: undefined });
     expect(parseAdminArgs(['list'])).toEqual({ command: 'list', email: undefined, name: undefined });
   });

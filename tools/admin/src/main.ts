@@ -73,7 +73,9 @@ async function promote(config: TenkConfig, args: AdminArgs): Promise<number> {
       return 1;
     }
     // Sessions carry the role they were created with: the new role applies from the next sign-in.
-    process.stdout.write(`${account.email} is an admin now (id ${account.id}); sign out and in again at ${config.services.publicUrl}/#/signin\n`);
+    process.stdout.write(
+      `${account.email} is an admin now (id ${account.id}); sign out and in again at ${config.services.publicUrl}/#/signin\n`,
+    );
     return 0;
   });
 }
@@ -81,8 +83,10 @@ async function promote(config: TenkConfig, args: AdminArgs): Promise<number> {
 async function list(config: TenkConfig): Promise<number> {
   return withCatalog(config, async (db) => {
     const admins = await listAccounts(db, 'admin');
-    if (admins.length === 0) process.stdout.write('no admin accounts yet; create one with: npm run admin -- create --email you@example.com\n');
-    for (const admin of admins) process.stdout.write(`${admin.email}\t${admin.name}\t${admin.id}\tsince ${admin.createdAt.toISOString()}\n`);
+    if (admins.length === 0)
+      process.stdout.write('no admin accounts yet; create one with: npm run admin -- create --email you@example.com\n');
+    for (const admin of admins)
+      process.stdout.write(`${admin.email}\t${admin.name}\t${admin.id}\tsince ${admin.createdAt.toISOString()}\n`);
     return 0;
   });
 }

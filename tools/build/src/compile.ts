@@ -3,7 +3,21 @@ import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Files under a source folder that are not code but ship with it (templates, configs, pages). */
-const ASSET_EXTENSIONS = new Set(['.json', '.html', '.css', '.svg', '.hbs', '.txt', '.conf', '.sql', '.js', '.mjs', '.cjs', '.ico', '.png']);
+const ASSET_EXTENSIONS = new Set([
+  '.json',
+  '.html',
+  '.css',
+  '.svg',
+  '.hbs',
+  '.txt',
+  '.conf',
+  '.sql',
+  '.js',
+  '.mjs',
+  '.cjs',
+  '.ico',
+  '.png',
+]);
 const TEST_FILE = /\.(spec|int-spec|e2e-spec)\.ts$/;
 
 export interface CompileResult {

@@ -43,13 +43,19 @@ async function main(): Promise<void> {
       return;
     }
     const result = await compileTree(root, path.join(root, projectRoot, 'src'), outRoot, options);
-    console.log(`build: ${result.files} files, ${result.assets} assets from ${projectRoot} -> dist/${projectRoot} in ${Date.now() - started} ms`);
+    console.log(
+      `build: ${result.files} files, ${result.assets} assets from ${projectRoot} -> dist/${projectRoot} in ${Date.now() - started} ms`,
+    );
     return;
   }
 
-  const allApps = readdirSync(path.join(root, 'apps')).filter((name) => !NON_NODE_APPS.has(name) && existsSync(path.join(root, 'apps', name, 'src')));
+  const allApps = readdirSync(path.join(root, 'apps')).filter(
+    (name) => !NON_NODE_APPS.has(name) && existsSync(path.join(root, 'apps', name, 'src')),
+  );
   const requested = positionals;
-  const webApps = [...NON_NODE_APPS].filter((name) => existsSync(path.join(root, 'apps', name, 'vite.config.mts')) && (requested.length === 0 || requested.includes(name)));
+  const webApps = [...NON_NODE_APPS].filter(
+    (name) => existsSync(path.join(root, 'apps', name, 'vite.config.mts')) && (requested.length === 0 || requested.includes(name)),
+  );
   const unknown = requested.filter((name) => !allApps.includes(name) && !NON_NODE_APPS.has(name));
   if (unknown.length > 0) throw new Error(`Unknown app(s): ${unknown.join(', ')}. Apps: ${[...allApps, ...NON_NODE_APPS].join(', ')}`);
   const apps = requested.length > 0 ? requested.filter((name) => !NON_NODE_APPS.has(name)) : allApps;

@@ -41,7 +41,12 @@ beforeAll(() => {
   // The rule reads Nx's cached project graph; compute it as `npm run lint` does.
   const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
   execFileSync(process.execPath, [require.resolve('nx/bin/nx'), 'show', 'projects'], { cwd: ROOT, env, stdio: 'ignore' });
-  const output = execFileSync(process.execPath, ['-e', LINT_SCRIPT], { cwd: ROOT, env, input: JSON.stringify([...cases]), encoding: 'utf8' });
+  const output = execFileSync(process.execPath, ['-e', LINT_SCRIPT], {
+    cwd: ROOT,
+    env,
+    input: JSON.stringify([...cases]),
+    encoding: 'utf8',
+  });
   for (const [key, messages] of Object.entries(JSON.parse(output) as Record<string, string[]>)) errors.set(key, messages);
 }, 60_000);
 

@@ -24,12 +24,23 @@ function realTargets(kind: 'apps' | 'libs', realName: string, fixtureName: strin
   const project = JSON.parse(readFileSync(path.join(ROOT, kind, realName, 'project.json'), 'utf8')) as ProjectJson;
   const build = project.targets?.['build'];
   if (build === undefined) return {};
-  return { build: JSON.parse(JSON.stringify(build).replaceAll(`/${realName}`, `/${fixtureName}`).replaceAll(` ${realName}"`, ` ${fixtureName}"`)) as unknown };
+  return {
+    build: JSON.parse(
+      JSON.stringify(build).replaceAll(`/${realName}`, `/${fixtureName}`).replaceAll(` ${realName}"`, ` ${fixtureName}"`),
+    ) as unknown,
+  };
 }
 
 describe('nx build cache in a fixture workspace', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-nx-cache-'));
-  const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: undefined, NX_WORKSPACE_ROOT_PATH: undefined };
+  const env = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NX_SKIP_NX_CACHE: undefined,
+    NX_WORKSPACE_ROOT_PATH: undefined,
+  };
   const nx = (...args: string[]): string => execFileSync(process.execPath, [NX, ...args], { cwd: dir, env, encoding: 'utf8' });
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -42,18 +53,32 @@ describe('nx build cache in a fixture workspace', () => {
     delete nxJson.plugins; // no jest or eslint targets needed here
     write('nx.json', JSON.stringify(nxJson));
     write('package.json', JSON.stringify({ name: 'fixture', private: true }));
-    const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+    const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.base.json'), 'utf8')) as {
+      compilerOptions: Record<string, unknown>;
+    };
     tsconfig.compilerOptions['paths'] = { '@tenk/a': ['libs/a/src/index.ts'], '@tenk/b': ['libs/b/src/index.ts'] };
     write('tsconfig.base.json', JSON.stringify(tsconfig));
     cpSync(path.join(ROOT, 'tools/register.cjs'), path.join(dir, 'tools/register.cjs'));
-    cpSync(path.join(ROOT, 'tools/build/src'), path.join(dir, 'tools/build/src'), { recursive: true, filter: (file) => !/\.(spec|int-spec)\.ts$/.test(file) });
-    for (const [name, realName] of [['a', 'config'], ['b', 'contracts']]) {
+    cpSync(path.join(ROOT, 'tools/build/src'), path.join(dir, 'tools/build/src'), {
+      recursive: true,
+      filter: (file) => !/\.(spec|int-spec)\.ts$/.test(file),
+    });
+    for (const [name, realName] of [
+      ['a', 'config'],
+      ['b', 'contracts'],
+    ]) {
       write(`libs/${name}/project.json`, JSON.stringify({ name, projectType: 'library', targets: realTargets('libs', realName, name) }));
     }
     write('libs/a/src/index.ts', `export const version: string = 'a-1';\n`);
     write('libs/b/src/index.ts', `export const greeting: string = 'b';\n`);
-    for (const [name, lib, realName] of [['one', 'b', 'mailer'], ['two', 'a', 'reports']]) {
-      write(`apps/${name}/project.json`, JSON.stringify({ name, projectType: 'application', targets: realTargets('apps', realName, name) }));
+    for (const [name, lib, realName] of [
+      ['one', 'b', 'mailer'],
+      ['two', 'a', 'reports'],
+    ]) {
+      write(
+        `apps/${name}/project.json`,
+        JSON.stringify({ name, projectType: 'application', targets: realTargets('apps', realName, name) }),
+      );
       write(`apps/${name}/src/main.ts`, `import * as lib from '@tenk/${lib}';\nconsole.log(JSON.stringify(lib));\n`);
     }
   }, 60_000);

@@ -15,7 +15,19 @@ describe('the storefront production build', () => {
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
   it('emits no source maps and names none', () => {
-    const vite = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(ROOT, 'apps/storefront/vite.config.mts'), '--outDir', outDir, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8' });
+    const vite = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        path.join(ROOT, 'apps/storefront/vite.config.mts'),
+        '--outDir',
+        outDir,
+        '--emptyOutDir',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(vite.stderr).not.toMatch(/error/i);
     expect(vite.status).toBe(0);
     const files = readdirSync(outDir, { recursive: true, encoding: 'utf8' });

@@ -14,6 +14,8 @@ export function viteBuild(root: string, name: string): Promise<void> {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build of ${name} exited with ${code}; see its output above`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`vite build of ${name} exited with ${code}; see its output above`)),
+    );
   });
 }

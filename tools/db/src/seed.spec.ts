@@ -9,6 +9,8 @@ describe('seedProductCount (TENK_SEED_PRODUCTS)', () => {
   });
 
   it.each(['lots', '-3', '2.5'])('refuses %j, naming the variable', (value) => {
-    expect(() => seedProductCount({ TENK_SEED_PRODUCTS: value })).toThrow(`TENK_SEED_PRODUCTS: expected a whole number >= 0, got "${value}"`);
+    expect(() => seedProductCount({ TENK_SEED_PRODUCTS: value })).toThrow(
+      `TENK_SEED_PRODUCTS: expected a whole number >= 0, got "${value}"`,
+    );
   });
 });

@@ -32,7 +32,8 @@ export function seedProductCount(env: NodeJS.ProcessEnv): number {
   const raw = env['TENK_SEED_PRODUCTS'];
   if (raw === undefined || raw === '') return 5_000;
   const count = Number(raw);
-  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`TENK_SEED_PRODUCTS: expected a whole number >= 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new Error(`TENK_SEED_PRODUCTS: expected a whole number >= 0, got ${JSON.stringify(raw)}`);
   return count;
 }
 
@@ -41,7 +42,14 @@ export function seedProductCount(env: NodeJS.ProcessEnv): number {
  * change). Returns how many it inserted: 0 when the catalog already has products.
  */
 export async function seedCatalog(config: TenkConfig, count = seedProductCount(process.env)): Promise<number> {
-  const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, ssl: config.postgres.ssl, database: config.postgres.catalogDatabase });
+  const client = new Client({
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    ssl: config.postgres.ssl,
+    database: config.postgres.catalogDatabase,
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM products');
@@ -57,7 +65,14 @@ export async function seedCatalog(config: TenkConfig, count = seedProductCount(p
         const name = `${ADJECTIVES[Math.floor(random() * ADJECTIVES.length)]} ${nouns[Math.floor(random() * nouns.length)]} ${i + 1}`;
         const base = values.length;
         tuples.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`);
-        values.push(`SKU-${String(i + 1).padStart(6, '0')}`, name, `A ${name.toLowerCase()} for your ${category} needs.`, category, 199 + Math.floor(random() * 20_000), 20 + Math.floor(random() * 500));
+        values.push(
+          `SKU-${String(i + 1).padStart(6, '0')}`,
+          name,
+          `A ${name.toLowerCase()} for your ${category} needs.`,
+          category,
+          199 + Math.floor(random() * 20_000),
+          20 + Math.floor(random() * 500),
+        );
       }
       await client.query(`INSERT INTO products (sku, name, description, category, price_cents, stock) VALUES ${tuples.join(', ')}`, values);
     }

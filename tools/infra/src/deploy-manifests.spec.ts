@@ -20,7 +20,8 @@ interface Resource {
   spec?: Record<string, unknown>;
 }
 
-const docs = (file: string): Resource[] => parseAllDocuments(readFileSync(path.join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Resource);
+const docs = (file: string): Resource[] =>
+  parseAllDocuments(readFileSync(path.join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Resource);
 const kustomization = docs('kustomization.yaml')[0] as unknown as { resources: string[]; images: Array<{ name: string }> };
 const resources = kustomization.resources.flatMap(docs);
 const stages = [...readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]);
@@ -33,7 +34,8 @@ interface Container {
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
 }
 
-const containersOf = (resource: Resource): Container[] => ((resource.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers);
+const containersOf = (resource: Resource): Container[] =>
+  (resource.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
 
 describe('deploy/kubernetes', () => {
   it('lists resources that parse', () => {
@@ -59,27 +61,44 @@ describe('deploy/kubernetes', () => {
     expect(loaded.redis.queue).toMatchObject({ password: secret.stringData?.['TENK_REDIS_PASSWORD'], tls: {} });
     expect(loaded.redis.cache).toMatchObject({ password: secret.stringData?.['TENK_REDIS_PASSWORD'], tls: {} });
     expect(loaded.kafka.tls).toEqual({});
-    expect(loaded.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'tenk', password: secret.stringData?.['TENK_KAFKA_SASL_PASSWORD'] });
+    expect(loaded.kafka.sasl).toEqual({
+      mechanism: 'scram-sha-512',
+      username: 'tenk',
+      password: secret.stringData?.['TENK_KAFKA_SASL_PASSWORD'],
+    });
   });
 
   it('keeps every password in the secret, none in the ConfigMap', () => {
     const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
     expect(Object.keys(config.data ?? {}).filter((name) => /PASSWORD/.test(name))).toEqual([]);
-    expect(Object.keys(docs('secret.example.yaml')[0].stringData ?? {})).toEqual(expect.arrayContaining(['TENK_PG_PASSWORD', 'TENK_REDIS_PASSWORD', 'TENK_KAFKA_SASL_PASSWORD']));
+    expect(Object.keys(docs('secret.example.yaml')[0].stringData ?? {})).toEqual(
+      expect.arrayContaining(['TENK_PG_PASSWORD', 'TENK_REDIS_PASSWORD', 'TENK_KAFKA_SASL_PASSWORD']),
+    );
   });
 
   const deployments = resources.filter((resource) => resource.kind === 'Deployment');
-  const ports: Record<string, number> = { api: DEFAULT_PORTS.api, 'media-worker': DEFAULT_PORTS.mediaWorker, mailer: DEFAULT_PORTS.mailer, reports: DEFAULT_PORTS.reports };
+  const ports: Record<string, number> = {
+    api: DEFAULT_PORTS.api,
+    'media-worker': DEFAULT_PORTS.mediaWorker,
+    mailer: DEFAULT_PORTS.mailer,
+    reports: DEFAULT_PORTS.reports,
+  };
 
-  it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))('%s: probes, port, configuration and image', (name, deployment) => {
-    const [container] = containersOf(deployment);
-    expect(container.readinessProbe?.httpGet.path).toBe('/health/ready');
-    expect(container.livenessProbe?.httpGet.path).toBe('/health/live');
-    expect(container.ports?.[0].containerPort).toBe(ports[name]);
-    expect(container.envFrom?.map((source) => source.configMapRef?.name ?? source.secretRef?.name)).toEqual(['tenk-config', 'tenk-secrets']);
-    expect(kustomization.images.map((image) => image.name)).toContain(container.image);
-    expect(stages).toContain(container.image.replace('tenk/', ''));
-  });
+  it.each(deployments.map((deployment) => [deployment.metadata.name, deployment] as const))(
+    '%s: probes, port, configuration and image',
+    (name, deployment) => {
+      const [container] = containersOf(deployment);
+      expect(container.readinessProbe?.httpGet.path).toBe('/health/ready');
+      expect(container.livenessProbe?.httpGet.path).toBe('/health/live');
+      expect(container.ports?.[0].containerPort).toBe(ports[name]);
+      expect(container.envFrom?.map((source) => source.configMapRef?.name ?? source.secretRef?.name)).toEqual([
+        'tenk-config',
+        'tenk-secrets',
+      ]);
+      expect(kustomization.images.map((image) => image.name)).toContain(container.image);
+      expect(stages).toContain(container.image.replace('tenk/', ''));
+    },
+  );
 
   it('runs the migrations with the runtime image', () => {
     const job = resources.find((resource) => resource.kind === 'Job')!;

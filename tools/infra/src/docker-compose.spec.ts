@@ -30,14 +30,20 @@ describe('docker/docker-compose.yml', () => {
   );
 
   it('asks for passwords from Docker secrets: PostgreSQL (tenk and replicator) and both Redis servers', () => {
-    const { services } = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, string>; secrets?: string[]; command?: string[] }> };
+    const { services } = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string>; secrets?: string[]; command?: string[] }>;
+    };
     expect(services['postgres-primary'].environment?.['POSTGRES_PASSWORD_FILE']).toBe('/run/secrets/pg_password');
     expect(services['postgres-primary'].environment?.['POSTGRES_PASSWORD']).toBeUndefined();
     expect(services['postgres-replica'].secrets).toEqual(['pg_password']);
-    expect(readFileSync(path.resolve(composeFile, '../postgres/replica-entrypoint.sh'), 'utf8')).toContain('PGPASSWORD="$(cat /run/secrets/pg_password)"');
+    expect(readFileSync(path.resolve(composeFile, '../postgres/replica-entrypoint.sh'), 'utf8')).toContain(
+      'PGPASSWORD="$(cat /run/secrets/pg_password)"',
+    );
     for (const name of ['redis-cache', 'redis-queue']) {
       expect(services[name].secrets).toEqual(['redis_password']);
-      expect(services[name].command?.join(' ')).toMatch(/printf 'requirepass %s\\n' "\$\$\(cat \/run\/secrets\/redis_password\)" > \/tmp\/auth\.conf .* redis-server \/tmp\/auth\.conf /);
+      expect(services[name].command?.join(' ')).toMatch(
+        /printf 'requirepass %s\\n' "\$\$\(cat \/run\/secrets\/redis_password\)" > \/tmp\/auth\.conf .* redis-server \/tmp\/auth\.conf /,
+      );
     }
     expect(readFileSync(composeFile, 'utf8')).not.toMatch(/PASSWORD: tenk|requirepass \w/);
   });

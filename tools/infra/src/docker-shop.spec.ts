@@ -48,7 +48,10 @@ describe('docker/ for the whole shop', () => {
       environment?: Record<string, string>;
       networks?: { default?: { ipv4_address?: string } };
     }
-    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
+    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as {
+      services: Record<string, Service>;
+      networks: { default: { ipam: { config: Array<{ subnet: string }> } } };
+    };
     const config = loadConfig(withSecretFiles(file.services['api'].environment ?? {}));
     const proxies = ['balancer', 'nginx'].map((name) => file.services[name].networks?.default?.ipv4_address);
     expect(config.runtime.trustedProxies).toEqual(proxies);
@@ -66,9 +69,17 @@ describe('docker/ for the whole shop', () => {
     const stack = parse(read('docker-compose.yml')) as { secrets: Record<string, { file: string }> };
     expect(stack.secrets).toEqual({ pg_password: { file: './secrets/pg_password' }, redis_password: { file: './secrets/redis_password' } });
     for (const [name, service] of Object.entries(file.services).filter(([, s]) => s.environment?.['TENK_PG_HOST'])) {
-      expect([name, service.environment?.['TENK_PG_PASSWORD_FILE'], service.environment?.['TENK_REDIS_PASSWORD_FILE']]).toEqual([name, '/run/secrets/pg_password', '/run/secrets/redis_password']);
+      expect([name, service.environment?.['TENK_PG_PASSWORD_FILE'], service.environment?.['TENK_REDIS_PASSWORD_FILE']]).toEqual([
+        name,
+        '/run/secrets/pg_password',
+        '/run/secrets/redis_password',
+      ]);
       expect([name, service.secrets]).toEqual([name, ['pg_password', 'redis_password']]);
-      expect([name, service.environment?.['TENK_PG_PASSWORD'], service.environment?.['TENK_REDIS_PASSWORD']]).toEqual([name, undefined, undefined]);
+      expect([name, service.environment?.['TENK_PG_PASSWORD'], service.environment?.['TENK_REDIS_PASSWORD']]).toEqual([
+        name,
+        undefined,
+        undefined,
+      ]);
       // The container reads them into its configuration.
       const config = loadConfig(withSecretFiles(service.environment ?? {}));
       expect([name, config.postgres.password, config.redis.queue.password]).toEqual([name, 'pg_password-value', 'redis_password-value']);
@@ -95,7 +106,11 @@ describe('docker/ for the whole shop', () => {
       .replace(/\/dev\/stdout|\/dev\/stderr/g, path.join(prefix, 'logs/nginx.log'));
     writeFileSync(path.join(prefix, 'mime.types'), 'types { text/html html; }\n');
     writeFileSync(path.join(prefix, 'nginx.conf'), `pid ${path.join(prefix, 'nginx.pid')};\n${conf}`);
-    const result = spawnSync('nginx', ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'logs/error.log')], { encoding: 'utf8' });
+    const result = spawnSync(
+      'nginx',
+      ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'logs/error.log')],
+      { encoding: 'utf8' },
+    );
     expect(result.error).toBeUndefined();
     expect(result.stderr).toContain('test is successful');
     expect(result.status).toBe(0);
@@ -105,7 +120,11 @@ describe('docker/ for the whole shop', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-balancer-'));
     copyFileSync(path.join(ROOT, 'apps/balancer/conf/tenk.conf'), path.join(dir, 'tenk.conf'));
     copyFileSync(path.join(DOCKER, 'balancer/api-servers.conf'), path.join(dir, 'api-servers.conf'));
-    const result = spawnSync(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'apps/balancer/src/main.ts'), '-t', '-c', path.join(dir, 'tenk.conf')], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'apps/balancer/src/main.ts'), '-t', '-c', path.join(dir, 'tenk.conf')],
+      { encoding: 'utf8' },
+    );
     expect(`${result.stdout}${result.stderr}`).toContain('test is successful');
     expect(result.status).toBe(0);
   });

@@ -34,7 +34,9 @@ async function main(): Promise<number> {
     case 'up':
       await up(config, names, log);
       await printStatus();
-      process.stdout.write(`[infra] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s; data and logs in ${config.paths.state}\n`);
+      process.stdout.write(
+        `[infra] stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s; data and logs in ${config.paths.state}\n`,
+      );
       return 0;
     case 'down':
       await down(config, names, log);
@@ -50,7 +52,10 @@ async function main(): Promise<number> {
         process.stderr.write(`install takes one or more of: ${Object.keys(OPTIONAL_PACKAGES).join(', ')}\n`);
         return 2;
       }
-      await ensurePackages(names.map((name) => OPTIONAL_PACKAGES[name]), (line) => log('packages', line));
+      await ensurePackages(
+        names.map((name) => OPTIONAL_PACKAGES[name]),
+        (line) => log('packages', line),
+      );
       return 0;
     }
     default:
@@ -61,10 +66,22 @@ async function main(): Promise<number> {
     const rows = await status(config);
     const table = [
       ['SERVICE', 'PORTS', 'PID', 'STATE', 'DETAIL'],
-      ...rows.map((row) => [row.name, row.ports.join(','), row.pid ? String(row.pid) : '-', row.healthy ? 'healthy' : row.running ? 'UNHEALTHY' : row.optional ? 'stopped (optional)' : 'stopped', row.detail ?? '']),
+      ...rows.map((row) => [
+        row.name,
+        row.ports.join(','),
+        row.pid ? String(row.pid) : '-',
+        row.healthy ? 'healthy' : row.running ? 'UNHEALTHY' : row.optional ? 'stopped (optional)' : 'stopped',
+        row.detail ?? '',
+      ]),
     ];
     const widths = table[0].map((_, column) => Math.max(...table.map((line) => line[column].length)));
-    for (const line of table) process.stdout.write(`${line.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()}\n`);
+    for (const line of table)
+      process.stdout.write(
+        `${line
+          .map((cell, column) => cell.padEnd(widths[column]))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     return rows.every((row) => row.healthy || row.optional);
   }
 }

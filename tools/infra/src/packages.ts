@@ -14,7 +14,9 @@ export async function ensurePackages(needs: PackageNeed[], log: (line: string) =
     throw new Error(`Missing system packages: ${missing.join(', ')}.\nInstall them with:\n  sudo ${command}\nthen run this command again.`);
   }
   if (!(await hasApt())) {
-    throw new Error(`Missing system packages: ${missing.join(', ')}, and this machine has no apt-get. Install their equivalents with your package manager (or use docker/).`);
+    throw new Error(
+      `Missing system packages: ${missing.join(', ')}, and this machine has no apt-get. Install their equivalents with your package manager (or use docker/).`,
+    );
   }
   log(`installing ${missing.join(', ')} with apt-get (first run only)`);
   let result = await aptInstall(missing, log);

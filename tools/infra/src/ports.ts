@@ -21,7 +21,9 @@ export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): 
  */
 export async function ensurePortFree(service: string, port: number, variable: string): Promise<void> {
   if (await isListening(port)) {
-    throw new Error(`port ${port} (${service}) is already in use by ${describeListener(port)}. Stop it, or set ${variable} to a free port.`);
+    throw new Error(
+      `port ${port} (${service}) is already in use by ${describeListener(port)}. Stop it, or set ${variable} to a free port.`,
+    );
   }
 }
 

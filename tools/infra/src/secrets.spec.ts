@@ -17,7 +17,9 @@ describe("the machine's stack passwords (.tenk/secrets.env)", () => {
     expect(first.TENK_REDIS_PASSWORD).toMatch(/^[0-9a-f]{48}$/);
     expect(first.TENK_PG_PASSWORD).not.toBe(first.TENK_REDIS_PASSWORD);
     expect(statSync(stackSecretsPath(dir)).mode & 0o777).toBe(0o600);
-    expect(lines).toEqual([expect.stringMatching(/^generated TENK_PG_PASSWORD and TENK_REDIS_PASSWORD for this machine into .*secrets\.env \(mode 0600\)$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^generated TENK_PG_PASSWORD and TENK_REDIS_PASSWORD for this machine into .*secrets\.env \(mode 0600\)$/),
+    ]);
     ensureStackSecrets(dir, (line) => lines.push(line));
     expect(readStackSecrets(dir)).toEqual(first);
     expect(lines).toHaveLength(1);
@@ -38,10 +40,12 @@ describe("the machine's stack passwords (.tenk/secrets.env)", () => {
 });
 
 describe('withConninfoPassword (the replica streams with primary_conninfo)', () => {
-  const written = "user=replicator password=tenk channel_binding=prefer host=127.0.0.1 port=55432 sslmode=prefer";
+  const written = 'user=replicator password=tenk channel_binding=prefer host=127.0.0.1 port=55432 sslmode=prefer';
 
   it('replaces the password pg_basebackup -R wrote, keeping the rest', () => {
-    expect(withConninfoPassword(written, 'abc123')).toBe('user=replicator channel_binding=prefer host=127.0.0.1 port=55432 sslmode=prefer password=abc123');
+    expect(withConninfoPassword(written, 'abc123')).toBe(
+      'user=replicator channel_binding=prefer host=127.0.0.1 port=55432 sslmode=prefer password=abc123',
+    );
     expect(withConninfoPassword("user=replicator password='it\\'s quoted' host=h", 'n')).toBe('user=replicator host=h password=n');
   });
 

@@ -13,7 +13,10 @@ export function ensureStackSecrets(stateDir: string, log: (line: string) => void
   const missing = STACK_SECRET_VARIABLES.filter((name) => existing[name] === undefined);
   if (missing.length > 0) {
     mkdirSync(stateDir, { recursive: true });
-    const values = Object.fromEntries(STACK_SECRET_VARIABLES.map((name) => [name, existing[name] ?? newPassword()])) as Record<StackSecretVariable, string>;
+    const values = Object.fromEntries(STACK_SECRET_VARIABLES.map((name) => [name, existing[name] ?? newPassword()])) as Record<
+      StackSecretVariable,
+      string
+    >;
     writeFileSync(file, formatStackSecrets(values), { mode: 0o600 });
     log(`generated ${missing.join(' and ')} for this machine into ${file} (mode 0600)`);
   }

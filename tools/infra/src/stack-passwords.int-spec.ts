@@ -29,10 +29,23 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
   const log = (service: string, line: string) => lines.push(`${service}: ${line}`);
 
   const pg = (config: TenkConfig, role: 'primary' | 'replica', password = config.postgres.password) =>
-    new Client({ host: '127.0.0.1', port: config.postgres[role].port, user: config.postgres.user, password, database: config.postgres.catalogDatabase, connectionTimeoutMillis: 5_000 });
+    new Client({
+      host: '127.0.0.1',
+      port: config.postgres[role].port,
+      user: config.postgres.user,
+      password,
+      database: config.postgres.catalogDatabase,
+      connectionTimeoutMillis: 5_000,
+    });
   const redis = (options: RedisOptions) => {
     // No ready check: the refusal comes back on the command itself.
-    const client = new Redis({ ...options, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      ...options,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     return client;
   };
@@ -86,7 +99,11 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
     // In place: the same processes, no restart.
     // (The replica's walreceiver restarts with its new conninfo: healthy again within moments.)
     let rows = await status(after);
-    await eventually(async () => (rows = await status(after)).filter((row) => SERVICES.includes(row.name)).every((row) => row.healthy), 'the upgraded stack never became healthy', 30_000);
+    await eventually(
+      async () => (rows = await status(after)).filter((row) => SERVICES.includes(row.name)).every((row) => row.healthy),
+      'the upgraded stack never became healthy',
+      30_000,
+    );
     for (const row of rows.filter((r) => SERVICES.includes(r.name))) expect([row.name, row.pid]).toEqual([row.name, pids[row.name]]);
     expect(rows.find((row) => row.name === 'redis-queue')?.detail).toMatch(/, password$/);
 
@@ -121,7 +138,13 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
 
   it('refuses a PostgreSQL client without the password or with the old one, on the primary and the replica', async () => {
     for (const role of ['primary', 'replica'] as const) {
-      const none = new Client({ host: '127.0.0.1', port: after.postgres[role].port, user: 'tenk', database: after.postgres.catalogDatabase, connectionTimeoutMillis: 5_000 });
+      const none = new Client({
+        host: '127.0.0.1',
+        port: after.postgres[role].port,
+        user: 'tenk',
+        database: after.postgres.catalogDatabase,
+        connectionTimeoutMillis: 5_000,
+      });
       // The server asks for SCRAM; a client with no password cannot answer it.
       await expect(none.connect()).rejects.toThrow(/password/);
       await none.end().catch(() => undefined);
@@ -134,12 +157,18 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
   it('keeps the data and the streaming replica, which signs in with the new replication password', async () => {
     const primary = pg(after, 'primary');
     await primary.connect();
-    expect((await primary.query<{ note: string }>('SELECT note FROM upgrade_probe')).rows).toEqual([{ note: 'written before the upgrade' }]);
+    expect((await primary.query<{ note: string }>('SELECT note FROM upgrade_probe')).rows).toEqual([
+      { note: 'written before the upgrade' },
+    ]);
     await primary.query("INSERT INTO upgrade_probe VALUES ('written after')");
     // The walreceiver reconnected with the new primary_conninfo: a write after the upgrade arrives.
     const replica = pg(after, 'replica');
     await replica.connect();
-    await eventually(async () => (await replica.query('SELECT 1 FROM upgrade_probe WHERE note = $1', ['written after'])).rowCount === 1, 'the replica never received the write made after the upgrade', 30_000);
+    await eventually(
+      async () => (await replica.query('SELECT 1 FROM upgrade_probe WHERE note = $1', ['written after'])).rowCount === 1,
+      'the replica never received the write made after the upgrade',
+      30_000,
+    );
     const streaming = await primary.query<{ usename: string; state: string }>('SELECT usename, state FROM pg_stat_replication');
     expect(streaming.rows).toEqual([{ usename: 'replicator', state: 'streaming' }]);
     await Promise.all([primary.end(), replica.end()]);
@@ -148,9 +177,19 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
   it('upgrades a stack from before that was stopped, on its next up', async () => {
     // Back to how an older tools/infra left it (old role password, Redis without one, the
     // replica streaming with the old password, no secrets file), then stopped.
-    await superuserQuery(after, after.postgres.primary.port, 'postgres', "ALTER ROLE tenk WITH PASSWORD 'tenk'; ALTER ROLE replicator WITH PASSWORD 'tenk'");
+    await superuserQuery(
+      after,
+      after.postgres.primary.port,
+      'postgres',
+      "ALTER ROLE tenk WITH PASSWORD 'tenk'; ALTER ROLE replicator WITH PASSWORD 'tenk'",
+    );
     const conninfo = await superuserQuery(after, after.postgres.replica.port, 'postgres', 'SHOW primary_conninfo');
-    await superuserQuery(after, after.postgres.replica.port, 'postgres', `ALTER SYSTEM SET primary_conninfo = '${conninfo.replace(/password=\S+/, 'password=tenk')}'`);
+    await superuserQuery(
+      after,
+      after.postgres.replica.port,
+      'postgres',
+      `ALTER SYSTEM SET primary_conninfo = '${conninfo.replace(/password=\S+/, 'password=tenk')}'`,
+    );
     const queue = redis(redisConnection(after.redis.queue));
     await queue.connect();
     await queue.config('SET', 'requirepass', '');
@@ -164,7 +203,11 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
     const upgraded = loadConfig(env);
     expect(upgraded.postgres.password).not.toBe(after.postgres.password);
     await up(upgraded, SERVICES, log);
-    await eventually(async () => (await status(upgraded)).filter((row) => SERVICES.includes(row.name)).every((row) => row.healthy), 'the restarted stack never became healthy', 30_000);
+    await eventually(
+      async () => (await status(upgraded)).filter((row) => SERVICES.includes(row.name)).every((row) => row.healthy),
+      'the restarted stack never became healthy',
+      30_000,
+    );
 
     const anonymous = redis({ host: '127.0.0.1', port: upgraded.redis.queue.port });
     await anonymous.connect();
@@ -180,7 +223,11 @@ describe('stack passwords: an existing password-less stack upgraded in place by 
     await primary.query("INSERT INTO upgrade_probe VALUES ('after the restart')");
     const replica = pg(upgraded, 'replica');
     await replica.connect();
-    await eventually(async () => (await replica.query('SELECT 1 FROM upgrade_probe WHERE note = $1', ['after the restart'])).rowCount === 1, 'the restarted replica never streamed', 30_000);
+    await eventually(
+      async () => (await replica.query('SELECT 1 FROM upgrade_probe WHERE note = $1', ['after the restart'])).rowCount === 1,
+      'the restarted replica never streamed',
+      30_000,
+    );
     await Promise.all([primary.end(), replica.end()]);
     await expect(pg(upgraded, 'primary', 'tenk').connect()).rejects.toThrow(/password authentication failed/);
   }, 120_000);

@@ -39,7 +39,9 @@ describe('PostgreSQL primary + streaming replica', () => {
     const writeLsn = rows[0].lsn;
     // Wait for replay past the write (not a sleep): the replica reports how far it has replayed.
     await eventually(async () => {
-      const replayed = await replica.query<{ caught_up: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught_up', [writeLsn]);
+      const replayed = await replica.query<{ caught_up: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught_up', [
+        writeLsn,
+      ]);
       return replayed.rows[0].caught_up;
     }, 'the replica never replayed the write');
     const read = await replica.query<{ note: string }>(`SELECT note FROM ${table} WHERE id = 1`);
@@ -54,7 +56,9 @@ describe('PostgreSQL primary + streaming replica', () => {
 
   it('has every shard database and pg_stat_statements', async () => {
     const { rows } = await primary.query<{ datname: string }>('SELECT datname FROM pg_database');
-    expect(rows.map((row) => row.datname)).toEqual(expect.arrayContaining([config.postgres.catalogDatabase, ...config.postgres.shardDatabases]));
+    expect(rows.map((row) => row.datname)).toEqual(
+      expect.arrayContaining([config.postgres.catalogDatabase, ...config.postgres.shardDatabases]),
+    );
     const statements = await primary.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_statements');
     expect(Number(statements.rows[0].n)).toBeGreaterThan(0);
   });
@@ -63,13 +67,20 @@ describe('PostgreSQL primary + streaming replica', () => {
 describe('Kafka (one KRaft node)', () => {
   it('delivers a produced message to a consumer group', async () => {
     const topic = await TestTopic.create({ brokers: config.kafka.brokers, name: uniqueName('int_probe'), clientId: 'tenk-int-test' });
-    const consumer = new Kafka({ clientId: 'tenk-int-test', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('int_group') });
+    const consumer = new Kafka({ clientId: 'tenk-int-test', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: uniqueName('int_group'),
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: topic.name, fromBeginning: true });
       const received: string[] = [];
-      await consumer.run({ eachMessage: async ({ message }) => void received.push(`${message.key?.toString()}=${message.value?.toString()}`) });
-      await topic.send([{ key: 'order-1', value: 'placed' }, { key: 'order-2', value: 'placed' }]);
+      await consumer.run({
+        eachMessage: async ({ message }) => void received.push(`${message.key?.toString()}=${message.value?.toString()}`),
+      });
+      await topic.send([
+        { key: 'order-1', value: 'placed' },
+        { key: 'order-2', value: 'placed' },
+      ]);
       await eventually(() => received.length === 2, 'the consumer group did not receive both messages', 30_000);
       expect(received.sort()).toEqual(['order-1=placed', 'order-2=placed']);
     } finally {
@@ -82,7 +93,11 @@ describe('Kafka (one KRaft node)', () => {
 describe('Bull on the queue Redis', () => {
   it('processes in another process a job added by this one', async () => {
     const name = uniqueName('int_queue');
-    const worker = spawn(process.execPath, ['-r', path.resolve(__dirname, '../../register.cjs'), path.join(__dirname, 'fixtures/bull-worker.ts'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const worker = spawn(
+      process.execPath,
+      ['-r', path.resolve(__dirname, '../../register.cjs'), path.join(__dirname, 'fixtures/bull-worker.ts'), name],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const queue = new Queue(name, { redis: redisConnection(config.redis.queue), prefix: 'tenk-test' });
     try {
       await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
@@ -127,11 +142,19 @@ describe('the cache Redis', () => {
 describe('the SMTP sink', () => {
   it('keeps a mail sent over SMTP and shows it over HTTP', async () => {
     const to = `${uniqueName('rcpt')}@example.test`;
-    const transport = nodemailer.createTransport({ host: config.mail.smtp.host, port: config.mail.smtp.port, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({
+      host: config.mail.smtp.host,
+      port: config.mail.smtp.port,
+      secure: false,
+      ignoreTLS: true,
+    });
     await transport.sendMail({ from: config.mail.from, to, subject: 'Integration probe', text: 'plain part', html: '<p>html part</p>' });
     const sinkUrl = `http://127.0.0.1:${config.mail.sinkHttpPort}`;
     const [summary] = await eventually(async () => {
-      const list = (await (await fetch(`${sinkUrl}/messages?to=${encodeURIComponent(to)}`)).json()) as Array<{ id: string; subject: string }>;
+      const list = (await (await fetch(`${sinkUrl}/messages?to=${encodeURIComponent(to)}`)).json()) as Array<{
+        id: string;
+        subject: string;
+      }>;
       return list.length > 0 ? list : undefined;
     }, 'the sink never listed the mail');
     expect(summary.subject).toBe('Integration probe');

@@ -34,7 +34,9 @@ export function selectServices(names: string[]): InfraService[] {
 /** Installs what is missing, then starts each service (and what it needs) in order. */
 export async function up(config: TenkConfig, names: string[], log: Log): Promise<void> {
   const wanted = withDependencies(selectServices(names));
-  await ensurePackages([...wanted.flatMap((service) => service.packages()), ...(names.length === 0 ? TOOL_PACKAGES : [])], (line) => log('packages', line));
+  await ensurePackages([...wanted.flatMap((service) => service.packages()), ...(names.length === 0 ? TOOL_PACKAGES : [])], (line) =>
+    log('packages', line),
+  );
   for (const service of wanted) {
     const started = Date.now();
     let before = await service.status(config);

@@ -27,8 +27,23 @@ describe('numbers the docs quote from results', () => {
   });
 
   it('include the headline of every pattern in the README', () => {
-    const inReadme = new Set(quotes.filter((quote) => quote.doc.endsWith('README.md') && path.dirname(quote.doc) === ROOT).map((quote) => path.basename(quote.file)));
-    for (const file of ['balancer.json', 'balancer-algorithms.json', 'cache.json', 'stampede.json', 'queue.json', 'indexes.json', 'replica.json', 'shards.json', 'breaker.json', 'browse-10000vu.json']) {
+    const inReadme = new Set(
+      quotes
+        .filter((quote) => quote.doc.endsWith('README.md') && path.dirname(quote.doc) === ROOT)
+        .map((quote) => path.basename(quote.file)),
+    );
+    for (const file of [
+      'balancer.json',
+      'balancer-algorithms.json',
+      'cache.json',
+      'stampede.json',
+      'queue.json',
+      'indexes.json',
+      'replica.json',
+      'shards.json',
+      'breaker.json',
+      'browse-10000vu.json',
+    ]) {
       expect(inReadme).toContain(file);
     }
   });
@@ -39,18 +54,30 @@ describe('the docs-number check itself', () => {
   const result = path.join(dir, 'results', 'x.json');
   beforeAll(() => {
     mkdirSync(path.dirname(result));
-    writeFileSync(result, JSON.stringify({ measurements: { 'cache on': { p99_ms: 23.01, ratio: 0.447, label: '1,096 MiB' } }, checks: [{ actual: '44.5 ms' }] }));
+    writeFileSync(
+      result,
+      JSON.stringify({
+        measurements: { 'cache on': { p99_ms: 23.01, ratio: 0.447, label: '1,096 MiB' } },
+        checks: [{ actual: '44.5 ms' }],
+      }),
+    );
   });
   const check = (markdown: string) => quotedNumbers(path.join(dir, 'doc.md'), markdown).map(checkQuotedNumber);
 
   it('accepts the number as the docs round it, with separators and units', () => {
-    expect(check('p99 [23 ms](results/x.json "measurements.cache on.p99_ms"), [0.45x](results/x.json "measurements.cache on.ratio"), [1,096 MiB](results/x.json "measurements.cache on.label"), [44.5](results/x.json "checks.0.actual")')).toEqual([null, null, null, null]);
+    expect(
+      check(
+        'p99 [23 ms](results/x.json "measurements.cache on.p99_ms"), [0.45x](results/x.json "measurements.cache on.ratio"), [1,096 MiB](results/x.json "measurements.cache on.label"), [44.5](results/x.json "checks.0.actual")',
+      ),
+    ).toEqual([null, null, null, null]);
     // Prettier writes link titles in single quotes.
     expect(check("[0.4](results/x.json 'measurements.cache on.ratio')")).toEqual([null]);
   });
 
   it('names a number that is not what the file says, a missing field and a missing file', () => {
-    const [wrong, missing, absent] = check('[24 ms](results/x.json "measurements.cache on.p99_ms") [1](results/x.json "measurements.nope") [1](results/y.json "a")');
+    const [wrong, missing, absent] = check(
+      '[24 ms](results/x.json "measurements.cache on.p99_ms") [1](results/x.json "measurements.nope") [1](results/y.json "a")',
+    );
     expect(wrong).toMatch(/says measurements\.cache on\.p99_ms = 23\.01, which the docs would show as 23$/);
     expect(missing).toMatch(/has no field "measurements\.nope"/);
     expect(absent).toMatch(/y\.json does not exist/);

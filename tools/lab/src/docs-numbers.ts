@@ -47,7 +47,9 @@ export function checkQuotedNumber(quote: QuotedNumber): string | null {
   if (actual === null) return `${where}: "${quote.field}" in ${path.basename(quote.file)} is not a number (${JSON.stringify(value)})`;
   // The docs round: a number shown with d decimals matches the file's value rounded to d.
   const rounded = Number(actual.toFixed(shown.decimals));
-  return rounded === shown.value ? null : `${where}: ${path.basename(quote.file)} says ${quote.field} = ${actual}, which the docs would show as ${rounded.toFixed(shown.decimals)}`;
+  return rounded === shown.value
+    ? null
+    : `${where}: ${path.basename(quote.file)} says ${quote.field} = ${actual}, which the docs would show as ${rounded.toFixed(shown.decimals)}`;
 }
 
 /** The value at a dotted path; a key may itself contain dots only if no shorter key matches. */

@@ -4,4 +4,15 @@ export { machineDescription, type MachineDescription } from './report';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';
 export { MachineLoadMonitor, type LoadSummary } from './machine-load';
 export { commandLine, gitState, QUIET_CORES, stackVersions } from './run-stamp';
-export { renderCharts, renderLineChart, niceTicks, escapeXml, formatValue, PALETTE, type Chart, type Bar, type LineChart, type LineSeries } from './svg-chart';
+export {
+  renderCharts,
+  renderLineChart,
+  niceTicks,
+  escapeXml,
+  formatValue,
+  PALETTE,
+  type Chart,
+  type Bar,
+  type LineChart,
+  type LineSeries,
+} from './svg-chart';

@@ -64,7 +64,8 @@ export async function waitForFreeLabPorts(context: Pick<LabContext, 'log'>, quie
     if (busy) freeSince = undefined;
     else freeSince ??= Date.now();
     if (freeSince !== undefined && Date.now() - freeSince >= quietMs) return;
-    if (Date.now() > deadline) throw new Error(`the lab ports (${LAB_PORTS.join(', ')}) stayed busy for 20 minutes: another lab run is still going`);
+    if (Date.now() > deadline)
+      throw new Error(`the lab ports (${LAB_PORTS.join(', ')}) stayed busy for 20 minutes: another lab run is still going`);
     if (busy && !logged) {
       context.log(`the lab ports (${LAB_PORTS.join(', ')}) are busy: another lab run is going; waiting for it`);
       logged = true;
@@ -88,6 +89,7 @@ function listening(port: number): Promise<boolean> {
 export async function labProductIds(origin: string): Promise<string[]> {
   const response = await request(`${origin}/products?limit=100`);
   const body = (await response.body.json()) as { items: Array<{ id: string | number }> };
-  if (response.statusCode !== 200 || body.items.length === 0) throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
+  if (response.statusCode !== 200 || body.items.length === 0)
+    throw new Error(`GET /products answered ${response.statusCode}: is the catalog seeded (npm run migrate)?`);
   return body.items.map((item) => String(item.id));
 }

@@ -55,9 +55,7 @@ export class MachineLoadMonitor {
   private experimentTicks = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly options: { root: string; stateDir: string },
-  ) {}
+  constructor(private readonly options: { root: string; stateDir: string }) {}
 
   /** Measures the machine for `baselineSeconds` (the "before"), then keeps sampling until stop(). */
   async start(baselineSeconds = 3): Promise<void> {

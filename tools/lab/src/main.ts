@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick') || process.env['TENK_LAB_QUICK'] === '1';
   const config = loadConfig();
   // Quick runs and test runs write elsewhere, so the committed (quoted) results stay as measured.
-  const resultsDir = process.env['TENK_LAB_RESULTS_DIR'] ?? (quick ? path.join(config.paths.state, 'lab-quick') : path.join(__dirname, '..', 'results'));
+  const resultsDir =
+    process.env['TENK_LAB_RESULTS_DIR'] ?? (quick ? path.join(config.paths.state, 'lab-quick') : path.join(__dirname, '..', 'results'));
   if (name === 'all') {
     await runAll(config, args, quick, resultsDir);
     return;
@@ -39,14 +40,19 @@ async function main(): Promise<void> {
 async function runAll(config: TenkConfig, args: string[], quick: boolean, resultsDir: string): Promise<void> {
   const durations = EXPERIMENTS.map((experiment) => recordedSeconds(path.join(resultsDir, `${experiment.name}.json`)));
   const known = durations.filter((seconds): seconds is number => seconds !== null);
-  const estimate = known.length > 0 ? `about ${Math.ceil(known.reduce((a, b) => a + b, 0) / 60)} minutes${known.length < durations.length ? ` for ${known.length} of them (the others have no recorded duration yet)` : ''}` : 'no recorded durations yet';
+  const estimate =
+    known.length > 0
+      ? `about ${Math.ceil(known.reduce((a, b) => a + b, 0) / 60)} minutes${known.length < durations.length ? ` for ${known.length} of them (the others have no recorded duration yet)` : ''}`
+      : 'no recorded durations yet';
   console.log(`running ${EXPERIMENTS.length} experiments${quick ? ' (quick)' : ''}: ${estimate}`);
   const started = Date.now();
   const failed: string[] = [];
   for (const [index, experiment] of EXPERIMENTS.entries()) {
     const elapsed = Math.round((Date.now() - started) / 60_000);
     const recorded = durations[index];
-    console.log(`\n== [${index + 1}/${EXPERIMENTS.length}] ${experiment.name}${recorded != null ? ` (about ${Math.ceil(recorded / 60)} min)` : ''}; ${elapsed} min so far`);
+    console.log(
+      `\n== [${index + 1}/${EXPERIMENTS.length}] ${experiment.name}${recorded != null ? ` (about ${Math.ceil(recorded / 60)} min)` : ''}; ${elapsed} min so far`,
+    );
     try {
       await runOne(experiment, { config, args, quick, resultsDir, command: ['all', ...args] });
     } catch (error) {
@@ -68,7 +74,10 @@ function recordedSeconds(file: string): number | null {
   }
 }
 
-async function runOne(experiment: Experiment, input: { config: TenkConfig; args: string[]; quick: boolean; resultsDir: string; command: string[] }): Promise<void> {
+async function runOne(
+  experiment: Experiment,
+  input: { config: TenkConfig; args: string[]; quick: boolean; resultsDir: string; command: string[] },
+): Promise<void> {
   const { args, quick } = input;
   const context: LabContext = {
     config: input.config,
@@ -92,16 +101,34 @@ async function runOne(experiment: Experiment, input: { config: TenkConfig; args:
   context.log(`measuring how busy the machine is for ${quick ? 1 : 3} s before starting`);
   await machineLoad.start(quick ? 1 : 3);
   const result = await experiment.run(context);
-  const stamp = await runStamp({ config: context.config, script: 'lab', args: input.command, git, load: machineLoad.stop(), seconds: (Date.now() - started) / 1_000 });
+  const stamp = await runStamp({
+    config: context.config,
+    script: 'lab',
+    args: input.command,
+    git,
+    load: machineLoad.stop(),
+    seconds: (Date.now() - started) / 1_000,
+  });
   const busy = stamp.quiet ? [] : [busyNote(stamp.load)];
   if (git.dirty) busy.push(`measured with uncommitted changes on top of ${git.commit?.slice(0, 12) ?? 'an unknown commit'}`);
-  const saved = await saveReport(input.resultsDir, experiment.name, { ...result, notes: [...(result.notes ?? []), ...busy, ...(quick ? ['quick run: a smoke test, not a measurement'] : [])] }, stamp);
+  const saved = await saveReport(
+    input.resultsDir,
+    experiment.name,
+    { ...result, notes: [...(result.notes ?? []), ...busy, ...(quick ? ['quick run: a smoke test, not a measurement'] : [])] },
+    stamp,
+  );
   console.log(`\n${result.headline}\n`);
   for (const [label, values] of Object.entries(result.measurements)) {
-    console.log(`${label}: ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join('  ')}`);
+    console.log(
+      `${label}: ${Object.entries(values)
+        .map(([key, value]) => `${key}=${value}`)
+        .join('  ')}`,
+    );
   }
   for (const note of busy) console.log(`\nnote: ${note}`);
-  console.log(`\nwrote ${path.relative(process.cwd(), saved.json)} and ${path.relative(process.cwd(), saved.svg)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `\nwrote ${path.relative(process.cwd(), saved.json)} and ${path.relative(process.cwd(), saved.svg)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 /** The sentence a result from a busy machine carries, in its notes and on the console. */

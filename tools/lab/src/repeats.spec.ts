@@ -31,7 +31,16 @@ describe('repeats', () => {
 
   it('adds no spread for a single run, and only to the keys asked for', () => {
     expect(summarize([{ p99_ms: 12.5, label: 'x' }])).toEqual({ p99_ms: 12.5, label: 'x', rounds: 1 });
-    expect(summarize([{ a: 1, b: 1 }, { a: 3, b: 5 }, { a: 2, b: 9 }], { spreadOf: ['a'] })).toEqual({ a: 2, a_min: 1, a_max: 3, b: 5, rounds: 3 });
+    expect(
+      summarize(
+        [
+          { a: 1, b: 1 },
+          { a: 3, b: 5 },
+          { a: 2, b: 9 },
+        ],
+        { spreadOf: ['a'] },
+      ),
+    ).toEqual({ a: 2, a_min: 1, a_max: 3, b: 5, rounds: 3 });
   });
 
   it('treats a field that is sometimes text (e.g. "never") as text', () => {

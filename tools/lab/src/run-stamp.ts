@@ -35,7 +35,11 @@ export const QUIET_CORES = 0.1;
 export function gitState(root = ROOT): { commit: string | null; dirty: boolean | null } {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const changes = execFileSync('git', ['status', '--porcelain', '--', '.', ':!tools/lab/results', ':!tools/load/results'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const changes = execFileSync('git', ['status', '--porcelain', '--', '.', ':!tools/lab/results', ':!tools/load/results'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return { commit, dirty: changes.trim() !== '' };
   } catch {
     return { commit: null, dirty: null };
@@ -58,16 +62,31 @@ function quoteArg(arg: string): string {
 export async function stackVersions(config: TenkConfig): Promise<Record<string, string>> {
   const versions: Record<string, string> = { node: process.version.replace(/^v/, '') };
   const { primary, user, password, catalogDatabase } = config.postgres;
-  const pg = new Client({ host: primary.host, port: primary.port, user, password, database: catalogDatabase, connectionTimeoutMillis: 2_000 });
+  const pg = new Client({
+    host: primary.host,
+    port: primary.port,
+    user,
+    password,
+    database: catalogDatabase,
+    connectionTimeoutMillis: 2_000,
+  });
   try {
     await pg.connect();
-    versions['postgresql'] = String((await pg.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '').split(' ')[0];
+    versions['postgresql'] = String(
+      (await pg.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '',
+    ).split(' ')[0];
   } catch {
     // Not running: the result says nothing about it.
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = new Redis({ ...redisConnection(config.redis.cache), lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis({
+    ...redisConnection(config.redis.cache),
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect();
     const match = /redis_version:(\S+)/.exec(await redis.info('server'));
@@ -92,7 +111,14 @@ function kafkaVersion(cacheDir: string): string | null {
   return found.at(-1) ?? null;
 }
 
-export async function runStamp(input: { config: TenkConfig; script: string; args?: string[]; git: ReturnType<typeof gitState>; load: LoadSummary; seconds: number }): Promise<RunStamp> {
+export async function runStamp(input: {
+  config: TenkConfig;
+  script: string;
+  args?: string[];
+  git: ReturnType<typeof gitState>;
+  load: LoadSummary;
+  seconds: number;
+}): Promise<RunStamp> {
   return {
     ...input.git,
     command: commandLine(input.script, input.args),

@@ -67,7 +67,10 @@ function renderChart(chart: Chart, top: number): { svg: string; height: number }
   if (series.length > 1) {
     let x = LABEL_WIDTH;
     for (const [index, name] of series.entries()) {
-      parts.push(`<rect x="${x}" y="${y + 2}" width="10" height="10" fill="${PALETTE[index % PALETTE.length]}"/>`, `<text x="${x + 14}" y="${y + 11}">${escapeXml(name)}</text>`);
+      parts.push(
+        `<rect x="${x}" y="${y + 2}" width="10" height="10" fill="${PALETTE[index % PALETTE.length]}"/>`,
+        `<text x="${x + 14}" y="${y + 11}">${escapeXml(name)}</text>`,
+      );
       x += 24 + name.length * 7;
     }
     y += 18;
@@ -138,26 +141,39 @@ export function renderLineChart(chart: LineChart): string {
     parts.push(`<text x="${fixed(x(from) + 4)}" y="${MARGIN.top + 12}" fill="#888">${escapeXml(band.label)}</text>`);
   }
   for (const tick of yTicks) {
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${fixed(y(tick))}" y2="${fixed(y(tick))}" stroke="#e5e5e5"/>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${fixed(y(tick))}" y2="${fixed(y(tick))}" stroke="#e5e5e5"/>`,
+    );
     parts.push(`<text x="${MARGIN.left - 6}" y="${fixed(y(tick) + 4)}" text-anchor="end">${formatTick(tick)}</text>`);
   }
   for (const tick of xTicks) {
     if (tick < xMin || tick > xMax) continue;
-    parts.push(`<line x1="${fixed(x(tick))}" x2="${fixed(x(tick))}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight + 4}" stroke="#999"/>`);
+    parts.push(
+      `<line x1="${fixed(x(tick))}" x2="${fixed(x(tick))}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight + 4}" stroke="#999"/>`,
+    );
     parts.push(`<text x="${fixed(x(tick))}" y="${MARGIN.top + plotHeight + 16}" text-anchor="middle">${formatTick(tick)}</text>`);
   }
-  parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}" stroke="#999"/>`);
-  parts.push(`<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight + 30}" text-anchor="middle" fill="#555">${escapeXml(chart.xLabel ?? 'seconds since the start')}</text>`);
-  parts.push(`<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" fill="#555">${escapeXml(chart.unit)}</text>`);
+  parts.push(
+    `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}" stroke="#999"/>`,
+  );
+  parts.push(
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight + 30}" text-anchor="middle" fill="#555">${escapeXml(chart.xLabel ?? 'seconds since the start')}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" fill="#555">${escapeXml(chart.unit)}</text>`,
+  );
   if (chart.reference) {
     const ry = fixed(y(chart.reference.y));
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${ry}" y2="${ry}" stroke="#d62728" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${MARGIN.left + plotWidth - 4}" y="${fixed(y(chart.reference.y) - 4)}" text-anchor="end" fill="#d62728">${escapeXml(chart.reference.label)}</text>`);
+    parts.push(
+      `<text x="${MARGIN.left + plotWidth - 4}" y="${fixed(y(chart.reference.y) - 4)}" text-anchor="end" fill="#d62728">${escapeXml(chart.reference.label)}</text>`,
+    );
   }
   chart.series.forEach((series, index) => {
     const colour = series.colour ?? PALETTE[index % PALETTE.length];
     const path = linePath(series.points, x, y);
-    if (path !== '') parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+    if (path !== '')
+      parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
   });
   // Legend under the x axis label, left to right.
   let legendX = MARGIN.left;
@@ -167,7 +183,10 @@ export function renderLineChart(chart: LineChart): string {
     parts.push(`<text x="${legendX + 16}" y="${height - 9}">${escapeXml(series.name)}</text>`);
     legendX += 28 + series.name.length * 6.2;
   });
-  if (points.length === 0) parts.push(`<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight / 2}" text-anchor="middle" fill="#888">no data</text>`);
+  if (points.length === 0)
+    parts.push(
+      `<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight / 2}" text-anchor="middle" fill="#888">no data</text>`,
+    );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -16,11 +16,27 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { loadConfig } from '@tenk/config';
-import { activeTraceIds, annotateActiveSpan, extractTraceContext, HttpTracingMiddleware, SpanKind, startTracing, stopTracing, traceparentOf, tracer, tracingEnabled, type Span } from '@tenk/observability';
+import {
+  activeTraceIds,
+  annotateActiveSpan,
+  extractTraceContext,
+  HttpTracingMiddleware,
+  SpanKind,
+  startTracing,
+  stopTracing,
+  traceparentOf,
+  tracer,
+  tracingEnabled,
+  type Span,
+} from '@tenk/observability';
 
 const [ratioArg = '1', requestsArg = '100000'] = process.argv.slice(2);
 const requests = Number(requestsArg);
-const config = loadConfig({ ...process.env, TENK_OTLP_ENDPOINT: ratioArg === 'off' ? 'off' : `http://127.0.0.1:${loadConfig().tracing.jaeger.otlpPort}`, TENK_TRACE_SAMPLE_RATIO: ratioArg === 'off' ? '1' : ratioArg });
+const config = loadConfig({
+  ...process.env,
+  TENK_OTLP_ENDPOINT: ratioArg === 'off' ? 'off' : `http://127.0.0.1:${loadConfig().tracing.jaeger.otlpPort}`,
+  TENK_TRACE_SAMPLE_RATIO: ratioArg === 'off' ? '1' : ratioArg,
+});
 startTracing({ service: 'tracing-cost', config: config.tracing });
 
 const middleware = new HttpTracingMiddleware();
@@ -30,7 +46,16 @@ const middleware = new HttpTracingMiddleware();
 function startProxySpan(req: IncomingMessage, path: string, upstream: string, algorithm: string, requestId: string): Span {
   return tracer().startSpan(
     `${req.method} ${upstream}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path.slice(0, path.indexOf('?')), 'tenk.balancer.upstream': upstream, 'tenk.balancer.algorithm': algorithm, 'tenk.request_id': requestId } },
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': req.method,
+        'url.path': path.slice(0, path.indexOf('?')),
+        'tenk.balancer.upstream': upstream,
+        'tenk.balancer.algorithm': algorithm,
+        'tenk.request_id': requestId,
+      },
+    },
     extractTraceContext(req.headers),
   );
 }

@@ -10,9 +10,12 @@ describe('the tutorial and the lab agree', () => {
     expect(commands.length).toBeGreaterThan(0);
   });
 
-  it.each(commands.map((command) => [`${command.chapter}:${command.line}`, command.experiment] as const))('%s runs a real experiment (%s)', (_where, experiment) => {
-    expect(EXPERIMENTS.map((e) => e.name)).toContain(experiment);
-  });
+  it.each(commands.map((command) => [`${command.chapter}:${command.line}`, command.experiment] as const))(
+    '%s runs a real experiment (%s)',
+    (_where, experiment) => {
+      expect(EXPERIMENTS.map((e) => e.name)).toContain(experiment);
+    },
+  );
 
   it('explains every experiment in some chapter', () => {
     const explained = new Set(commands.map((command) => command.experiment));

@@ -13,7 +13,9 @@ export interface TutorialCommand {
 /** Every `npm run lab -- <experiment> [args]` line inside a chapter's fenced code blocks. */
 export function labCommands(dir = TUTORIAL_DIR): TutorialCommand[] {
   const commands: TutorialCommand[] = [];
-  for (const chapter of readdirSync(dir).filter((name) => /^\d\d-.*\.md$/.test(name)).sort()) {
+  for (const chapter of readdirSync(dir)
+    .filter((name) => /^\d\d-.*\.md$/.test(name))
+    .sort()) {
     let fenced = false;
     readFileSync(path.join(dir, chapter), 'utf8')
       .split('\n')

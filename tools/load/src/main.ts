@@ -32,7 +32,9 @@ async function main(): Promise<number> {
       });
     },
   });
-  process.stdout.write(`\n${output.summary}\n\nwrote ${path.relative(process.cwd(), output.json)} and ${path.relative(process.cwd(), output.html)}\n`);
+  process.stdout.write(
+    `\n${output.summary}\n\nwrote ${path.relative(process.cwd(), output.json)} and ${path.relative(process.cwd(), output.html)}\n`,
+  );
   const missed = output.result.verdict.checks.filter((check) => !check.met);
   return options.failOnTarget && missed.length > 0 ? 1 : 0;
 }

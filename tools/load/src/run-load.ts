@@ -14,7 +14,16 @@ import { describeThinkTime, meanThinkTime } from './engine/think-time';
 import { MonitorClient } from './monitor/monitor-client';
 import type { MemorySnapshot } from './monitor/process-monitor';
 import { infraGroups, launchedGroups, scannedShopGroups, type ProcessGroup } from './monitor/shop-processes';
-import { cpuDuringHold, describeQuietWindows, explainErrors, findLimit, latencySummary, machineCpuDuringHold, quietWindows, targetChecks } from './report/analysis';
+import {
+  cpuDuringHold,
+  describeQuietWindows,
+  explainErrors,
+  findLimit,
+  latencySummary,
+  machineCpuDuringHold,
+  quietWindows,
+  targetChecks,
+} from './report/analysis';
 import { formatSummary } from './report/console-summary';
 import { renderHtmlReport } from './report/html-report';
 import type { EndpointResult, LoadResult, TimelinePoint } from './report/load-result';
@@ -52,15 +61,26 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
   const log = (line: string) => io.stream.write(`${line}\n`);
   const config = loadConfig();
   const git = gitState();
-  const shop = options.startShop ? await LaunchedShop.start({ apiInstances: options.apiInstances, env: options.shopEnv }, (line) => log(line)) : null;
+  const shop = options.startShop
+    ? await LaunchedShop.start({ apiInstances: options.apiInstances, env: options.shopEnv }, (line) => log(line))
+    : null;
   const url = shop?.url ?? options.url;
-  const target = new Target({ url, clientIps: options.clientIps, connectionsPerIp: options.connectionsPerIp, timeoutMs: options.timeoutMs });
+  const target = new Target({
+    url,
+    clientIps: options.clientIps,
+    connectionsPerIp: options.connectionsPerIp,
+    timeoutMs: options.timeoutMs,
+  });
   let monitor: MonitorClient | null = null;
   try {
     const notes: string[] = [];
-    if (options.clientIps > 1 && target.clientIps === 1) notes.push(`${url} is not this machine: all users share one client address (--client-ips applies to loopback targets only).`);
+    if (options.clientIps > 1 && target.clientIps === 1)
+      notes.push(`${url} is not this machine: all users share one client address (--client-ips applies to loopback targets only).`);
     const getJson = async (pathname: string): Promise<unknown> => {
-      const response = await request(new URL(target.path(pathname), target.url), { dispatcher: target.dispatcherFor(Math.floor(Math.random() * target.clientIps)), headersTimeout: 30_000 });
+      const response = await request(new URL(target.path(pathname), target.url), {
+        dispatcher: target.dispatcherFor(Math.floor(Math.random() * target.clientIps)),
+        headersTimeout: 30_000,
+      });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`GET ${pathname} answered ${response.statusCode}: ${text.slice(0, 200)}`);
       return JSON.parse(text) as unknown;
@@ -69,21 +89,32 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
     try {
       products = await discoverCatalog(getJson, options.maxProducts);
     } catch (error) {
-      throw new Error(`cannot read the catalog at ${url} (${error instanceof Error ? error.message : String(error)}): is the shop running? Start one with --start-shop, or npm start and --url http://127.0.0.1:8080`);
+      throw new Error(
+        `cannot read the catalog at ${url} (${error instanceof Error ? error.message : String(error)}): is the shop running? Start one with --start-shop, or npm start and --url http://127.0.0.1:8080`,
+      );
     }
     const random = new Random(options.seed);
     const catalog = new Catalog(products, random, options.zipfExponent);
     const needsUpload = options.mix.some((entry) => entry.scenario.needsUpload);
     const upload = needsUpload ? testUpload(path.join(config.paths.cache, 'load'), options.uploadEncoding) : null;
-    log(`catalog: ${catalog.size.toLocaleString('en-US')} products, ${catalog.categories.length} categories, ${catalog.searchTerms} search terms${upload ? `; test upload ${upload.videoBytes.toLocaleString('en-US')} bytes of video` : ''}`);
+    log(
+      `catalog: ${catalog.size.toLocaleString('en-US')} products, ${catalog.categories.length} categories, ${catalog.searchTerms} search terms${upload ? `; test upload ${upload.videoBytes.toLocaleString('en-US')} bytes of video` : ''}`,
+    );
 
     const kinds = new Map<string, 'shop' | 'harness'>();
     let idle: MemorySnapshot | null = null;
     if (options.monitor) {
-      const apps = shop ? launchedGroups(shop.pids) : Target.spreadsFor(url) ? scannedShopGroups(config.paths.root, Number(target.url.port || 80), DEFAULT_PORTS.balancer) : [];
+      const apps = shop
+        ? launchedGroups(shop.pids)
+        : Target.spreadsFor(url)
+          ? scannedShopGroups(config.paths.root, Number(target.url.port || 80), DEFAULT_PORTS.balancer)
+          : [];
       const groups: ProcessGroup[] = [...infraGroups(config), ...apps, { name: 'load generator', kind: 'harness', rootPid: process.pid }];
       if (shop) groups.push({ name: 'lab shop launcher', kind: 'harness', rootPid: shop.hostPid });
-      if (apps.length === 0) notes.push(`No shop processes (api, balancer, workers) were found for ${url}: memory and CPU cover the local stack only, with every client's database backends.`);
+      if (apps.length === 0)
+        notes.push(
+          `No shop processes (api, balancer, workers) were found for ${url}: memory and CPU cover the local stack only, with every client's database backends.`,
+        );
       monitor = await MonitorClient.start(groups, { attributeBackends: apps.length > 0 });
       for (const group of monitor.groups) kinds.set(group.name, group.kind);
       log(`watching ${monitor.groups.length} process groups: ${monitor.groups.map((group) => group.name).join(', ')}`);
@@ -92,7 +123,9 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
     }
 
     const expected = Math.round(options.vus / (meanThinkTime(options.think) / 1_000 + 0.01));
-    log(`running ${options.scenario}: ${options.vus.toLocaleString('en-US')} users over ${target.clientIps} client addresses, ramp ${options.rampMs / 1_000} s, hold ${options.holdMs / 1_000} s; think ${describeThinkTime(options.think)}: about ${expected.toLocaleString('en-US')} requests/s at full load if the shop keeps up`);
+    log(
+      `running ${options.scenario}: ${options.vus.toLocaleString('en-US')} users over ${target.clientIps} client addresses, ramp ${options.rampMs / 1_000} s, hold ${options.holdMs / 1_000} s; think ${describeThinkTime(options.think)}: about ${expected.toLocaleString('en-US')} requests/s at full load if the shop keeps up`,
+    );
 
     const stats = new RunStats();
     const started = performance.now();
@@ -125,7 +158,12 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
         const point: TimelinePoint = { ...window };
         const sample = monitor?.latest;
         if (sample) {
-          Object.assign(point, { cpu: sample.groups, machineCpu: sample.machine, otherCpu: sample.other, shopRssBytes: sample.shopRssBytes });
+          Object.assign(point, {
+            cpu: sample.groups,
+            machineCpu: sample.machine,
+            otherCpu: sample.other,
+            shopRssBytes: sample.shopRssBytes,
+          });
           peakRss = Math.max(peakRss ?? 0, sample.shopRssBytes);
         }
         peakVus = Math.max(peakVus, window.vus);
@@ -134,7 +172,10 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
       },
       onPhase: (phase: Phase) => {
         if (phase === 'drain' && monitor) load = monitor.snapshot('load');
-        if (phase !== 'ramp') progress.log(`-- ${phase === 'hold' ? `all ${options.vus.toLocaleString('en-US')} users in: holding for ${options.holdMs / 1_000} s` : 'stopping: waiting for the last responses'}`);
+        if (phase !== 'ramp')
+          progress.log(
+            `-- ${phase === 'hold' ? `all ${options.vus.toLocaleString('en-US')} users in: holding for ${options.holdMs / 1_000} s` : 'stopping: waiting for the last responses'}`,
+          );
       },
     });
     io.onStopRequest?.(() => runner.stop());
@@ -143,10 +184,35 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
     const loadSnapshot = load === null ? null : await (load as Promise<MemorySnapshot>);
     const loadAfter = os.loadavg().map((value) => Math.round(value * 100) / 100);
 
-    const result = buildResult({ options, url, shop, stats, timing, timeline, catalog, uploadBytes: upload?.videoBytes ?? null, idle, load: loadSnapshot, peakRss, peakVus, kinds, notes, loadBefore, loadAfter });
+    const result = buildResult({
+      options,
+      url,
+      shop,
+      stats,
+      timing,
+      timeline,
+      catalog,
+      uploadBytes: upload?.videoBytes ?? null,
+      idle,
+      load: loadSnapshot,
+      peakRss,
+      peakVus,
+      kinds,
+      notes,
+      loadBefore,
+      loadAfter,
+    });
     const other = result.conditions.otherCpuDuringHold;
-    result.run = { ...git, command: commandLine('load'), versions: await stackVersions(config), quiet: other === null ? null : other <= QUIET_CORES * 100 };
-    if (result.run.quiet === false) result.notes.push(`Not a quiet machine: other work used ${other}% of a core on average during the hold (quiet is <= ${QUIET_CORES * 100}%); rerun on a quiet machine before quoting these numbers.`);
+    result.run = {
+      ...git,
+      command: commandLine('load'),
+      versions: await stackVersions(config),
+      quiet: other === null ? null : other <= QUIET_CORES * 100,
+    };
+    if (result.run.quiet === false)
+      result.notes.push(
+        `Not a quiet machine: other work used ${other}% of a core on average during the hold (quiet is <= ${QUIET_CORES * 100}%); rerun on a quiet machine before quoting these numbers.`,
+      );
     if (git.dirty) result.notes.push(`Measured with uncommitted changes on top of ${git.commit?.slice(0, 12) ?? 'an unknown commit'}.`);
     await mkdir(options.outDir, { recursive: true });
     const json = path.join(options.outDir, `${result.name}.json`);
@@ -224,8 +290,13 @@ export function buildResult(input: ResultInput): LoadResult {
   const eventLoopP99Max = Math.round(Math.max(0, ...timeline.map((point) => point.eventLoopP99)) * 10) / 10;
   const notes = [...input.notes];
   if (timing.stoppedEarly) notes.push('The run was stopped early (Ctrl-C): the hold is shorter than asked.');
-  if (timing.abandoned > 0) notes.push(`${timing.abandoned} requests were still unanswered when the drain ended; they are not in the numbers.`);
-  for (const endpoint of endpoints) if (!endpoint.deployed) notes.push(`${endpoint.name} is not deployed on this shop yet (404 for the route): its ${endpoint.notDeployed} calls are listed apart, not as errors.`);
+  if (timing.abandoned > 0)
+    notes.push(`${timing.abandoned} requests were still unanswered when the drain ended; they are not in the numbers.`);
+  for (const endpoint of endpoints)
+    if (!endpoint.deployed)
+      notes.push(
+        `${endpoint.name} is not deployed on this shop yet (404 for the route): its ${endpoint.notDeployed} calls are listed apart, not as errors.`,
+      );
   const started = timing.startedAt;
   const stamp = `${started.getFullYear()}${pad(started.getMonth() + 1)}${pad(started.getDate())}-${pad(started.getHours())}${pad(started.getMinutes())}${pad(started.getSeconds())}`;
   return {
@@ -236,7 +307,12 @@ export function buildResult(input: ResultInput): LoadResult {
     mix: options.mix.map((entry) => ({ scenario: entry.scenario.name, weight: entry.weight })),
     startedAt: timing.startedAt.toISOString(),
     finishedAt: timing.finishedAt.toISOString(),
-    target: { url: input.url, startedByTool: input.shop !== null, apiInstances: input.shop ? options.apiInstances : null, shopEnv: options.shopEnv },
+    target: {
+      url: input.url,
+      startedByTool: input.shop !== null,
+      apiInstances: input.shop ? options.apiInstances : null,
+      shopEnv: options.shopEnv,
+    },
     settings: {
       vus: options.vus,
       rampSeconds: options.rampMs / 1_000,
@@ -283,7 +359,16 @@ export function buildResult(input: ResultInput): LoadResult {
     cpu,
     verdict: {
       checks,
-      limit: [...findLimit({ cpu, machineCpu, cores: machine.cpus, generatorEventLoopP99Max: eventLoopP99Max, checksMet: checks.every((check) => check.met) }), ...(quiet ? [describeQuietWindows(quiet)] : [])],
+      limit: [
+        ...findLimit({
+          cpu,
+          machineCpu,
+          cores: machine.cpus,
+          generatorEventLoopP99Max: eventLoopP99Max,
+          checksMet: checks.every((check) => check.met),
+        }),
+        ...(quiet ? [describeQuietWindows(quiet)] : []),
+      ],
       errors: explainErrors(endpoints),
       quiet,
     },

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const gone = [...shop.processes.values()].filter((process) => process.state !== 'ready' || process.pid === undefined);
   if (gone.length > 0) {
     await shop.stop();
-    throw new Error(`${gone.map((process) => process.spec.name).join(', ')} did not stay up (a lab port taken by another lab run?); see .tenk/logs/lab/`);
+    throw new Error(
+      `${gone.map((process) => process.spec.name).join(', ')} did not stay up (a lab port taken by another lab run?); see .tenk/logs/lab/`,
+    );
   }
   const pids: Record<string, number> = {};
   for (const [name, process] of shop.processes) if (process.pid !== undefined) pids[name] = process.pid;

@@ -26,9 +26,15 @@ export class LaunchedShop {
   /** Builds the workspace, checks the lab ports are free, starts the shop and waits until it is ready. */
   static async start(request: ShopHostRequest, log: (line: string) => void): Promise<LaunchedShop> {
     const [busy] = await busyLabPorts();
-    if (busy !== undefined) throw new Error(`port ${busy} is in use: another lab run (or lab shop) is going on; wait for it and retry, or point --url at a running shop`);
+    if (busy !== undefined)
+      throw new Error(
+        `port ${busy} is in use: another lab run (or lab shop) is going on; wait for it and retry, or point --url at a running shop`,
+      );
     log('building (npm run build) for the lab shop');
-    const build = spawnSync(process.execPath, ['-r', REGISTER, path.join(ROOT, 'tools/build/src/main.ts')], { cwd: ROOT, encoding: 'utf8' });
+    const build = spawnSync(process.execPath, ['-r', REGISTER, path.join(ROOT, 'tools/build/src/main.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
     // Its own process group, so a Ctrl-C at the terminal reaches the load tool only, which
     // then stops the shop in order once the report is written.
@@ -41,7 +47,10 @@ export class LaunchedShop {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') log(line);
     });
     const ready = await new Promise<ShopHostReady>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the lab shop was not ready within ${START_TIMEOUT_MS / 1_000} s`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`the lab shop was not ready within ${START_TIMEOUT_MS / 1_000} s`)),
+        START_TIMEOUT_MS,
+      );
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       lines.once('line', (line) => {
         clearTimeout(timer);

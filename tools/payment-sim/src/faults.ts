@@ -21,7 +21,8 @@ export function mergeFaults(current: Faults, input: unknown): { faults: Faults }
   for (const [key, value] of Object.entries(update)) {
     switch (key) {
       case 'latencyMs':
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 600_000) problems.push('latencyMs must be a whole number from 0 to 600000');
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 600_000)
+          problems.push('latencyMs must be a whole number from 0 to 600000');
         else next.latencyMs = value;
         break;
       case 'errorRate':

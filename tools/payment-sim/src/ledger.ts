@@ -36,7 +36,9 @@ export class Ledger {
   readonly #keys = new Map<string, Remembered>();
 
   authorize(key: string, request: AuthorizeRequest): { authorization: Authorization; replayed: boolean } | { conflict: string } {
-    const fingerprint = createHash('sha256').update(JSON.stringify([request.amountCents, request.currency, request.reference])).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([request.amountCents, request.currency, request.reference]))
+      .digest('hex');
     const remembered = this.#keys.get(key);
     if (remembered) {
       if (remembered.fingerprint !== fingerprint) return { conflict: `Idempotency-Key ${key} was first used with a different request` };
@@ -67,7 +69,8 @@ export class Ledger {
     const authorization = this.#authorizations.get(id);
     if (!authorization) return { error: `no authorization ${id}`, status: 404 };
     if (authorization.status === to) return authorization;
-    if (authorization.status !== 'authorized') return { error: `authorization ${id} is ${authorization.status}; only an authorized payment can be ${to}`, status: 409 };
+    if (authorization.status !== 'authorized')
+      return { error: `authorization ${id} is ${authorization.status}; only an authorized payment can be ${to}`, status: 409 };
     authorization.status = to;
     return authorization;
   }

@@ -10,7 +10,11 @@ describe('PaymentSim', () => {
   const api = (path: string) => `http://127.0.0.1:${sim.port}${path}`;
   const admin = (path: string) => `http://127.0.0.1:${sim.adminPort}${path}`;
   const authorize = (key: string, body: unknown) =>
-    fetch(api('/v1/authorizations'), { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+    fetch(api('/v1/authorizations'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
 
   beforeEach(async () => {
     sim = new PaymentSim({ port: 0, adminPort: 0, controlToken: token, logger: createLogger({ service: 'payment-sim', level: 'silent' }) });
@@ -35,7 +39,9 @@ describe('PaymentSim', () => {
   });
 
   it('declines amounts over the limit and validates input', async () => {
-    const declined = (await (await authorize('order-key-2', { amountCents: DECLINE_ABOVE_CENTS + 1, currency: 'EUR', reference: 'o2' })).json()) as { status: string };
+    const declined = (await (
+      await authorize('order-key-2', { amountCents: DECLINE_ABOVE_CENTS + 1, currency: 'EUR', reference: 'o2' })
+    ).json()) as { status: string };
     expect(declined.status).toBe('declined');
     const bad = await authorize('order-key-3', { amountCents: -5, currency: 'EUR', reference: 'o3' });
     expect(bad.status).toBe(422);
@@ -45,14 +51,17 @@ describe('PaymentSim', () => {
   });
 
   it('captures an authorization once and refuses to void it afterwards', async () => {
-    const { id } = (await (await authorize('order-key-4', { amountCents: 500, currency: 'EUR', reference: 'o4' })).json()) as { id: string };
+    const { id } = (await (await authorize('order-key-4', { amountCents: 500, currency: 'EUR', reference: 'o4' })).json()) as {
+      id: string;
+    };
     expect((await fetch(api(`/v1/authorizations/${id}/capture`), { method: 'POST' })).status).toBe(200);
     expect((await fetch(api(`/v1/authorizations/${id}/capture`), { method: 'POST' })).status).toBe(200);
     expect((await fetch(api(`/v1/authorizations/${id}/void`), { method: 'POST' })).status).toBe(409);
   });
 
   it('injects errors, refuses connections and counts what reached it', async () => {
-    const setFaults = (faults: unknown) => fetch(admin('/admin/faults'), { method: 'PUT', headers: controlHeaders(token), body: JSON.stringify(faults) });
+    const setFaults = (faults: unknown) =>
+      fetch(admin('/admin/faults'), { method: 'PUT', headers: controlHeaders(token), body: JSON.stringify(faults) });
     expect((await setFaults({ errorRate: 1 })).status).toBe(200);
     expect((await authorize('order-key-5', { amountCents: 100, currency: 'EUR', reference: 'o5' })).status).toBe(503);
 
@@ -68,16 +77,28 @@ describe('PaymentSim', () => {
   it('hangs when told to, until the fault is lifted', async () => {
     await fetch(admin('/admin/faults'), { method: 'PUT', headers: controlHeaders(token), body: JSON.stringify({ hang: true }) });
     const pending = authorize('order-key-8', { amountCents: 100, currency: 'EUR', reference: 'o8' });
-    const outcome = await Promise.race([pending.then(() => 'answered', () => 'failed'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300))]);
+    const outcome = await Promise.race([
+      pending.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300)),
+    ]);
     expect(outcome).toBe('still waiting');
     await fetch(admin('/admin/faults'), { method: 'DELETE', headers: controlHeaders(token), body: '{}' });
     await expect(pending).rejects.toThrow();
   });
 
   it('names bad fault settings', async () => {
-    const response = await fetch(admin('/admin/faults'), { method: 'PUT', headers: controlHeaders(token), body: JSON.stringify({ errorRate: 2, wobble: true }) });
+    const response = await fetch(admin('/admin/faults'), {
+      method: 'PUT',
+      headers: controlHeaders(token),
+      body: JSON.stringify({ errorRate: 2, wobble: true }),
+    });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: string }).error).toBe('errorRate must be a number from 0 to 1; unknown fault "wobble"; faults: latencyMs, errorRate, hang, refuseConnections');
+    expect(((await response.json()) as { error: string }).error).toBe(
+      'errorRate must be a number from 0 to 1; unknown fault "wobble"; faults: latencyMs, errorRate, hang, refuseConnections',
+    );
   });
 
   describe('its admin API, against calls any web page can make', () => {
@@ -106,11 +127,18 @@ describe('PaymentSim', () => {
 
     it('serves its reads on loopback without the token, never under a foreign Host', async () => {
       expect((await controlRequest({ method: 'GET', url: admin('/admin/faults'), contentType: null })).status).toBe(200);
-      expect((await controlRequest({ method: 'GET', url: admin('/health'), contentType: null, host: `evil.example:${sim.adminPort}` })).status).toBe(403);
+      expect(
+        (await controlRequest({ method: 'GET', url: admin('/health'), contentType: null, host: `evil.example:${sim.adminPort}` })).status,
+      ).toBe(403);
     });
 
     it('takes no state change at all when it was given no token', async () => {
-      const locked = new PaymentSim({ port: 0, adminPort: 0, controlToken: null, logger: createLogger({ service: 'payment-sim', level: 'silent' }) });
+      const locked = new PaymentSim({
+        port: 0,
+        adminPort: 0,
+        controlToken: null,
+        logger: createLogger({ service: 'payment-sim', level: 'silent' }),
+      });
       await locked.start();
       try {
         const answer = await controlRequest({ ...hang(), url: `http://127.0.0.1:${locked.adminPort}/admin/faults` });

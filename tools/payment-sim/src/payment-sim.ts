@@ -51,7 +51,12 @@ export class PaymentSim {
     this.#options = options;
     this.#registry.setDefaultLabels({ service: 'payment-sim' });
     collectDefaultMetrics({ register: this.#registry });
-    this.#requests = new Counter({ name: 'payment_sim_requests_total', help: 'Payment requests by route and outcome', labelNames: ['route', 'outcome'], registers: [this.#registry] });
+    this.#requests = new Counter({
+      name: 'payment_sim_requests_total',
+      help: 'Payment requests by route and outcome',
+      labelNames: ['route', 'outcome'],
+      registers: [this.#registry],
+    });
     const currentFaults = () => this.#faults;
     new Gauge({
       name: 'payment_sim_fault',
@@ -152,7 +157,8 @@ export class PaymentSim {
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'POST' && path === '/v1/authorizations') {
       const key = req.headers['idempotency-key'];
-      if (typeof key !== 'string' || !/^[\w.:-]{8,128}$/.test(key)) return [400, { error: 'Idempotency-Key header is required (8-128 characters of A-Z a-z 0-9 _ . : -)' }];
+      if (typeof key !== 'string' || !/^[\w.:-]{8,128}$/.test(key))
+        return [400, { error: 'Idempotency-Key header is required (8-128 characters of A-Z a-z 0-9 _ . : -)' }];
       const problems = validateAuthorize(body);
       if (typeof problems === 'string') return [422, { error: problems }];
       const result = this.#ledger.authorize(key, problems);
@@ -163,7 +169,13 @@ export class PaymentSim {
       const authorization = this.#ledger.get(parts[2]);
       return authorization ? [200, authorization] : [404, { error: `no authorization ${parts[2]}` }];
     }
-    if (parts[0] === 'v1' && parts[1] === 'authorizations' && parts.length === 4 && req.method === 'POST' && (parts[3] === 'capture' || parts[3] === 'void')) {
+    if (
+      parts[0] === 'v1' &&
+      parts[1] === 'authorizations' &&
+      parts.length === 4 &&
+      req.method === 'POST' &&
+      (parts[3] === 'capture' || parts[3] === 'void')
+    ) {
       const result = this.#ledger.transition(parts[2], parts[3] === 'capture' ? 'captured' : 'voided');
       return 'error' in result ? [result.status, { error: result.error }] : [200, result];
     }
@@ -174,7 +186,8 @@ export class PaymentSim {
     const refusal = checkControlRequest(req, { token: this.#options.controlToken, tokenHint: this.#options.controlTokenHint });
     if (refusal) return send(res, refusal.status, { error: refusal.message }, refusal.headers);
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
-    if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', refusingConnections: this.#faults.refuseConnections });
+    if (req.method === 'GET' && path === '/health')
+      return send(res, 200, { status: 'ok', refusingConnections: this.#faults.refuseConnections });
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': this.#registry.contentType });
       res.end(await this.#registry.metrics());
@@ -182,7 +195,8 @@ export class PaymentSim {
     }
     if (req.method === 'GET' && path === '/admin/stats') return send(res, 200, this.stats());
     if (req.method === 'GET' && path === '/admin/faults') return send(res, 200, this.#faults);
-    if (!isStateChanging(req.method)) return send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, GET /admin/stats, /health, /metrics` });
+    if (!isStateChanging(req.method))
+      return send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, GET /admin/stats, /health, /metrics` });
     // Every change carries a JSON body (a DELETE's is {}): checked before anything changes.
     const body = await readJsonBody(req, MAX_BODY_BYTES);
     if (!body.ok) return send(res, body.status, { error: body.message });
@@ -200,16 +214,20 @@ export class PaymentSim {
       this.#received.clear();
       return send(res, 200, this.stats());
     }
-    send(res, 404, { error: `no route ${req.method} ${path}; see GET /admin/faults, PUT|PATCH|DELETE /admin/faults, GET|DELETE /admin/stats` });
+    send(res, 404, {
+      error: `no route ${req.method} ${path}; see GET /admin/faults, PUT|PATCH|DELETE /admin/faults, GET|DELETE /admin/stats`,
+    });
   }
 }
 
 function validateAuthorize(body: unknown): AuthorizeRequest | string {
   if (typeof body !== 'object' || body === null) return 'body must be a JSON object with amountCents, currency and reference';
   const { amountCents, currency, reference } = body as Record<string, unknown>;
-  if (typeof amountCents !== 'number' || !Number.isInteger(amountCents) || amountCents <= 0) return 'amountCents must be a whole number > 0';
+  if (typeof amountCents !== 'number' || !Number.isInteger(amountCents) || amountCents <= 0)
+    return 'amountCents must be a whole number > 0';
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return 'currency must be a 3-letter ISO code such as EUR';
-  if (typeof reference !== 'string' || reference.length === 0 || reference.length > 200) return 'reference must be a string of 1-200 characters';
+  if (typeof reference !== 'string' || reference.length === 0 || reference.length > 200)
+    return 'reference must be a string of 1-200 characters';
   return { amountCents, currency, reference };
 }
 

@@ -8,7 +8,10 @@ describe('npm run shards -- arguments', () => {
     expect(parseShardsArgs(['locate', 'o_42'])).toEqual({ command: 'locate', id: 'o_42' });
     expect(parseShardsArgs(['rebalance', '--bucket', '7', '--to', 'shard_3'])).toEqual({ command: 'rebalance', bucket: 7, to: 'shard_3' });
     expect(parseShardsArgs(['rebalance', '--bucket=0', '--to=shard_1'])).toEqual({ command: 'rebalance', bucket: 0, to: 'shard_1' });
-    expect(parseShardsArgs(['plan', '--shards', 'shard_0, shard_1,,shard_2'])).toEqual({ command: 'plan', shards: ['shard_0', 'shard_1', 'shard_2'] });
+    expect(parseShardsArgs(['plan', '--shards', 'shard_0, shard_1,,shard_2'])).toEqual({
+      command: 'plan',
+      shards: ['shard_0', 'shard_1', 'shard_2'],
+    });
   });
 
   it.each([

@@ -45,7 +45,11 @@ export function parseShardsArgs(argv: string[]): ShardsCommand {
       return { command, bucket, to: values.to };
     }
     case 'plan': {
-      const shards = values.shards?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+      const shards =
+        values.shards
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean) ?? [];
       if (shards.length === 0) throw new UsageError('plan needs --shards a,b,... (the shard databases to spread over)');
       return { command, shards };
     }

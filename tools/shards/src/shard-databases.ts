@@ -21,13 +21,16 @@ export class CliDatabases {
 
   shard(name: string): Promise<DataSource> {
     const index = this.#config.postgres.shardDatabases.indexOf(name);
-    if (index === -1) throw new Error(`no shard database "${name}": TENK_SHARD_DATABASES lists ${this.#config.postgres.shardDatabases.join(', ')}`);
+    if (index === -1)
+      throw new Error(`no shard database "${name}": TENK_SHARD_DATABASES lists ${this.#config.postgres.shardDatabases.join(', ')}`);
     return this.#get(name, () => createShardDataSource(this.#config, index, [], 'shards-cli'));
   }
 
   async close(): Promise<void> {
     const sources = await Promise.allSettled(this.#open.values());
-    await Promise.all(sources.map((result) => (result.status === 'fulfilled' && result.value.isInitialized ? result.value.destroy() : undefined)));
+    await Promise.all(
+      sources.map((result) => (result.status === 'fulfilled' && result.value.isInitialized ? result.value.destroy() : undefined)),
+    );
   }
 
   #get(key: string, create: () => DataSource): Promise<DataSource> {

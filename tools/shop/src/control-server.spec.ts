@@ -40,7 +40,8 @@ describe("the launcher's control API", () => {
     const processes = new Map([['api-1', child]]);
     const shop: ControlledShop = {
       processes,
-      describe: () => [...processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: p.spec.readyUrl })),
+      describe: () =>
+        [...processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: p.spec.readyUrl })),
       controlToken: token,
       controlTokenFile: path.join(logs, 'control-token'),
     };
@@ -71,7 +72,9 @@ describe("the launcher's control API", () => {
   });
 
   it('refuses an empty or non-object JSON body', async () => {
-    expect(JSON.parse((await controlRequest({ ...kill(), body: '' })).body)).toEqual({ error: 'the body is empty: send a JSON object ({} when there is nothing to say)' });
+    expect(JSON.parse((await controlRequest({ ...kill(), body: '' })).body)).toEqual({
+      error: 'the body is empty: send a JSON object ({} when there is nothing to say)',
+    });
     expect((await controlRequest({ ...kill(), body: '[]' })).status).toBe(400);
     expect(child.state).toBe('ready');
   });

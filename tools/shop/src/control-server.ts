@@ -27,7 +27,10 @@ export function startControlServer(shop: ControlledShop, port: number): Promise<
 }
 
 async function handle(shop: ControlledShop, req: http.IncomingMessage): Promise<[number, unknown, Record<string, string>?]> {
-  const refusal = checkControlRequest(req, { token: shop.controlToken, tokenHint: `it is in ${shop.controlTokenFile}, and in the map link npm start printed` });
+  const refusal = checkControlRequest(req, {
+    token: shop.controlToken,
+    tokenHint: `it is in ${shop.controlTokenFile}, and in the map link npm start printed`,
+  });
   if (refusal) return [refusal.status, { error: refusal.message }, refusal.headers];
   const parts = new URL(req.url ?? '/', 'http://control').pathname.split('/').filter(Boolean);
   if (parts[0] !== 'processes') return [404, { error: 'see GET /processes' }];
@@ -38,7 +41,8 @@ async function handle(shop: ControlledShop, req: http.IncomingMessage): Promise<
   if (parts.length !== 3 || req.method !== 'POST') return [405, { error: 'use POST /processes/:name/stop|start|kill|restart' }];
   const body = await readJsonBody(req);
   if (!body.ok) return [body.status, { error: body.message }];
-  if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) return [400, { error: 'the body must be a JSON object ({})' }];
+  if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value))
+    return [400, { error: 'the body must be a JSON object ({})' }];
   switch (parts[2]) {
     case 'stop':
       await process.stop();

@@ -54,7 +54,10 @@ export class ShopProcess {
   start(): void {
     clearTimeout(this.#restartTimer);
     this.#log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
-    const child = spawn(this.spec.command, this.spec.args, { env: { ...process.env, ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.spec.command, this.spec.args, {
+      env: { ...process.env, ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     this.#state = 'starting';
     child.stdout?.pipe(this.#log, { end: false });
@@ -90,7 +93,9 @@ export class ShopProcess {
         // Another process on the same port (another shop's) must not pass for ours.
         const answeredBy = response.headers.get('x-process-id');
         if (this.spec.answersItself !== false && answeredBy !== null && Number(answeredBy) !== this.#child?.pid) {
-          throw new Error(`${this.spec.readyUrl} is answered by process ${answeredBy}, not by ${this.spec.name} (pid ${this.#child?.pid}): is another shop using its port?`);
+          throw new Error(
+            `${this.spec.readyUrl} is answered by process ${answeredBy}, not by ${this.spec.name} (pid ${this.#child?.pid}): is another shop using its port?`,
+          );
         }
         if (response.status === 200) {
           this.#state = 'ready';

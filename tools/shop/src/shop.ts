@@ -78,7 +78,8 @@ export class Shop {
     const shop = new Shop(config, options.log ?? (() => undefined), controlToken, tokenFile);
     const instances = options.apiInstances ?? config.services.apiInstances;
     const components = options.components ?? ALL_COMPONENTS;
-    const specs = shop.#specs(env, instances, options.name)
+    const specs = shop
+      .#specs(env, instances, options.name)
       .filter((spec) => components.includes(componentOf(spec.name)))
       .map((spec) => (CONTROL_SERVERS.has(spec.name) ? { ...spec, env: { ...spec.env, [CONTROL_TOKEN_VARIABLE]: controlToken } } : spec));
     try {
@@ -128,7 +129,13 @@ export class Shop {
 
   /** Each process: name, pid, state, restarts, and the URL it answers on. */
   describe(): Array<{ name: string; pid: number | undefined; state: string; restarts: number; url: string }> {
-    return [...this.processes.values()].map((p) => ({ name: p.spec.name, pid: p.pid, state: p.state, restarts: p.restarts, url: baseUrl(p.spec) }));
+    return [...this.processes.values()].map((p) => ({
+      name: p.spec.name,
+      pid: p.pid,
+      state: p.state,
+      restarts: p.restarts,
+      url: baseUrl(p.spec),
+    }));
   }
 
   process(name: string): ShopProcess {
@@ -171,9 +178,27 @@ export class Shop {
         readyUrl: `http://127.0.0.1:${port}/health/ready`,
         logFile: logFile(`api-${i + 1}`),
       })),
-      { name: 'media-worker', ...node('dist/apps/media-worker/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mediaWorkerPort}/health/ready`, logFile: logFile('media-worker') },
-      { name: 'mailer', ...node('dist/apps/mailer/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mailerPort}/health/ready`, logFile: logFile('mailer') },
-      { name: 'reports', ...node('dist/apps/reports/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.reportsPort}/health/ready`, logFile: logFile('reports') },
+      {
+        name: 'media-worker',
+        ...node('dist/apps/media-worker/src/main.js'),
+        env,
+        readyUrl: `http://127.0.0.1:${services.mediaWorkerPort}/health/ready`,
+        logFile: logFile('media-worker'),
+      },
+      {
+        name: 'mailer',
+        ...node('dist/apps/mailer/src/main.js'),
+        env,
+        readyUrl: `http://127.0.0.1:${services.mailerPort}/health/ready`,
+        logFile: logFile('mailer'),
+      },
+      {
+        name: 'reports',
+        ...node('dist/apps/reports/src/main.js'),
+        env,
+        readyUrl: `http://127.0.0.1:${services.reportsPort}/health/ready`,
+        logFile: logFile('reports'),
+      },
       {
         name: 'balancer',
         ...node('dist/apps/balancer/src/main.js'),
@@ -185,7 +210,13 @@ export class Shop {
         answersItself: false,
         logFile: logFile('balancer'),
       },
-      { name: 'map', ...node('dist/apps/map/src/main.js'), env, readyUrl: `http://127.0.0.1:${services.mapPort}/health/live`, logFile: logFile('map') },
+      {
+        name: 'map',
+        ...node('dist/apps/map/src/main.js'),
+        env,
+        readyUrl: `http://127.0.0.1:${services.mapPort}/health/live`,
+        logFile: logFile('map'),
+      },
     ];
     return specs;
   }
@@ -199,10 +230,14 @@ export class Shop {
     const dir = path.join(this.config.paths.run, name ? `balancer-${name}` : 'balancer');
     mkdirSync(dir, { recursive: true });
     const shipped = path.join(ROOT, 'apps/balancer/conf');
-    for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf')) copyFileSync(path.join(shipped, file), path.join(dir, file));
+    for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf'))
+      copyFileSync(path.join(shipped, file), path.join(dir, file));
     // The same server parameters (max_fails, fail_timeout, max_conns) as the shipped list's.
     const parameters = /^server\s+\S+((?:\s+[^\s;]+)*)\s*;/m.exec(readFileSync(path.join(shipped, 'api-servers.conf'), 'utf8'))?.[1] ?? '';
-    writeFileSync(path.join(dir, 'api-servers.conf'), `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port}${parameters};`).join('\n')}\n`);
+    writeFileSync(
+      path.join(dir, 'api-servers.conf'),
+      `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port}${parameters};`).join('\n')}\n`,
+    );
     return path.join(dir, 'tenk.conf');
   }
 }

@@ -30,7 +30,13 @@ export const bin = (name: string): string => path.join(ROOT, 'node_modules', '.b
 export async function setupStage(name: string, entry: string, args: string[] = []): Promise<StageResult> {
   const started = Date.now();
   const code = await exec(process.execPath, [...REGISTER, entry, ...args]);
-  return { name, passed: 0, failed: code === 0 ? 0 : 1, seconds: (Date.now() - started) / 1000, ...(code === 0 ? {} : { error: `exit ${code}` }) };
+  return {
+    name,
+    passed: 0,
+    failed: code === 0 ? 0 : 1,
+    seconds: (Date.now() - started) / 1000,
+    ...(code === 0 ? {} : { error: `exit ${code}` }),
+  };
 }
 
 /** A whole-repo check that passes or fails as one test (lint, type-check). */
@@ -51,11 +57,17 @@ export function nx(args: string[]): Promise<number> {
 /** The projects that have an Nx target (`nx show projects --with-target <target>`). */
 export async function projectsWithTarget(target: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin('nx'), ['show', 'projects', '--with-target', target, '--json'], { cwd: ROOT, env: { ...process.env, ...NX_ENV }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(bin('nx'), ['show', 'projects', '--with-target', target, '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, ...NX_ENV },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out) as string[]).sort()) : reject(new Error(`nx show projects exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve((JSON.parse(out) as string[]).sort()) : reject(new Error(`nx show projects exited with ${code}`)),
+    );
   });
 }
 
@@ -63,7 +75,13 @@ export async function projectsWithTarget(target: string): Promise<string[]> {
 export async function nxCheckStage(name: string, args: string[], { setup = false } = {}): Promise<StageResult> {
   const started = Date.now();
   const code = await nx(args);
-  return { name, passed: code === 0 && !setup ? 1 : 0, failed: code === 0 ? 0 : 1, seconds: (Date.now() - started) / 1000, ...(code === 0 ? {} : { error: `nx exited with ${code}` }) };
+  return {
+    name,
+    passed: code === 0 && !setup ? 1 : 0,
+    failed: code === 0 ? 0 : 1,
+    seconds: (Date.now() - started) / 1000,
+    ...(code === 0 ? {} : { error: `nx exited with ${code}` }),
+  };
 }
 
 interface TaskReport {

@@ -23,7 +23,8 @@ export class SwitchesController {
 
   @Put(':name')
   set(@Param('name') name: string, @Body() body: SwitchBody): Promise<SwitchStates> {
-    if (!(SWITCH_NAMES as readonly string[]).includes(name)) throw new BadRequestException(`unknown switch "${name}"; switches: ${SWITCH_NAMES.join(', ')}`);
+    if (!(SWITCH_NAMES as readonly string[]).includes(name))
+      throw new BadRequestException(`unknown switch "${name}"; switches: ${SWITCH_NAMES.join(', ')}`);
     return this.switches.set(name as SwitchName, body.on);
   }
 }

@@ -44,7 +44,10 @@ export function renderProductImage(subject: ImageSubject): string {
     `<rect width="480" height="480" fill="${background}"/>`,
     `<circle cx="240" cy="190" r="120" fill="${ink}" fill-opacity="0.12"/>`,
     `<text x="240" y="235" text-anchor="middle" font-family="Georgia, serif" font-size="128" fill="${ink}">${escapeXml(initials || '?')}</text>`,
-    ...lines.map((line, i) => `<text x="240" y="${360 + i * 34}" text-anchor="middle" font-family="system-ui, sans-serif" font-size="28" fill="${ink}">${escapeXml(line)}</text>`),
+    ...lines.map(
+      (line, i) =>
+        `<text x="240" y="${360 + i * 34}" text-anchor="middle" font-family="system-ui, sans-serif" font-size="28" fill="${ink}">${escapeXml(line)}</text>`,
+    ),
     `<text x="240" y="452" text-anchor="middle" font-family="monospace" font-size="18" fill="${ink}" fill-opacity="0.7">${escapeXml(`${subject.category} · ${subject.sku}`)}</text>`,
     '</svg>',
     '',

@@ -22,7 +22,9 @@ export class ProductImagesBackfill implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    void this.run().catch((error: unknown) => this.logger.warn({ err: error }, 'product picture backfill failed; it runs again at the next start'));
+    void this.run().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'product picture backfill failed; it runs again at the next start'),
+    );
   }
 
   /** Fills missing picture URLs; returns how many products it gave one. */
@@ -30,7 +32,10 @@ export class ProductImagesBackfill implements OnApplicationBootstrap {
     let filled = 0;
     let after = '0';
     for (;;) {
-      const rows = (await this.db.primary.query('SELECT id, sku, name, category FROM products WHERE image IS NULL AND id > $1 ORDER BY id LIMIT $2', [after, BATCH])) as Array<{
+      const rows = (await this.db.primary.query(
+        'SELECT id, sku, name, category FROM products WHERE image IS NULL AND id > $1 ORDER BY id LIMIT $2',
+        [after, BATCH],
+      )) as Array<{
         id: string;
         sku: string;
         name: string;
@@ -40,7 +45,12 @@ export class ProductImagesBackfill implements OnApplicationBootstrap {
       after = rows[rows.length - 1].id;
       const values = rows.map((_, i) => `($${i * 2 + 1}::bigint, $${i * 2 + 2}::text)`).join(', ');
       const params = rows.flatMap((row) => [row.id, productImage(row).url]);
-      await this.db.write((manager) => manager.query(`UPDATE products p SET image = v.image FROM (VALUES ${values}) AS v(id, image) WHERE p.id = v.id AND p.image IS NULL`, params));
+      await this.db.write((manager) =>
+        manager.query(
+          `UPDATE products p SET image = v.image FROM (VALUES ${values}) AS v(id, image) WHERE p.id = v.id AND p.image IS NULL`,
+          params,
+        ),
+      );
       await this.cache.invalidate(['catalog', ...rows.map((row) => `product:${row.id}`)]);
       filled += rows.length;
     }

@@ -17,7 +17,12 @@ export class ProductImagesService {
 
   /** The SVG at /images/products/<sku>.<hash>.svg; 404 when no product has that sku, or its picture is not that one (any more). */
   svg(sku: string, hash: string): Promise<string> {
-    return this.cache.getOrLoad({ name: 'ProductImages.svg', id: `${sku}.${hash}`, ttlMs: IMAGE_TTL_MS, load: () => this.#render(sku, hash) });
+    return this.cache.getOrLoad({
+      name: 'ProductImages.svg',
+      id: `${sku}.${hash}`,
+      ttlMs: IMAGE_TTL_MS,
+      load: () => this.#render(sku, hash),
+    });
   }
 
   async #render(sku: string, hash: string): Promise<string> {

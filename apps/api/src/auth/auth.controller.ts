@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
@@ -36,17 +48,28 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiResponse({ status: 401, description: 'email or password is wrong' })
-  @ApiResponse({ status: 429, description: 'too many failed sign-ins for this account from this address, or from this address; see Retry-After' })
+  @ApiResponse({
+    status: 429,
+    description: 'too many failed sign-ins for this account from this address, or from this address; see Retry-After',
+  })
   async login(@Body() body: LoginBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UserView> {
     const client = clientAddress(req);
     const verdict = await this.#countAttempt(body.email, client, res);
     if (verdict.throttled) {
       this.metrics.login(verdict.scope === 'account' ? 'throttled_account' : 'throttled_client');
       // Who was targeted stays out of the log (no email); where the guesses come from is in.
-      this.logger.warn({ scope: verdict.scope, client, retryAfterSeconds: verdict.retryAfterSeconds }, 'sign-in refused: too many failures');
+      this.logger.warn(
+        { scope: verdict.scope, client, retryAfterSeconds: verdict.retryAfterSeconds },
+        'sign-in refused: too many failures',
+      );
       const who = verdict.scope === 'account' ? 'for this account from your address' : 'from your address';
       throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `too many failed sign-ins ${who}; try again in ${verdict.retryAfterSeconds} s`, retryAfterSeconds: verdict.retryAfterSeconds },
+        {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `too many failed sign-ins ${who}; try again in ${verdict.retryAfterSeconds} s`,
+          retryAfterSeconds: verdict.retryAfterSeconds,
+        },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
@@ -54,7 +77,9 @@ export class AuthController {
     if (!account) {
       this.metrics.login('failure');
       // Counted already; this starts the wait of a client past its free failures from now.
-      await this.throttle.failed(body.email, client).catch((error: unknown) => this.logger.warn({ err: error }, 'could not restart the sign-in wait'));
+      await this.throttle
+        .failed(body.email, client)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not restart the sign-in wait'));
       throw new UnauthorizedException('email or password is wrong');
     }
     await this.throttle.succeeded(body.email, client);

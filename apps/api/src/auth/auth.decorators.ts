@@ -16,7 +16,8 @@ export const Roles = (...roles: Role[]): ClassDecorator & MethodDecorator => Set
  * The request bodies a state-changing route takes besides none (`video/*` for any video type);
  * without it, JSON only (CsrfGuard answers anything else with 415). Also documents them.
  */
-export const AcceptsBody = (...mediaTypes: string[]): MethodDecorator => applyDecorators(SetMetadata(BODY_TYPES, mediaTypes), ApiConsumes(...mediaTypes));
+export const AcceptsBody = (...mediaTypes: string[]): MethodDecorator =>
+  applyDecorators(SetMetadata(BODY_TYPES, mediaTypes), ApiConsumes(...mediaTypes));
 
 /** The signed-in user (routes that are not @Public() always have one). */
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): SessionUser => {

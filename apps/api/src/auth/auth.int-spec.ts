@@ -19,7 +19,8 @@ const LIMITS = {
 describe('accounts over HTTP (real PostgreSQL and Redis)', () => {
   let api: AuthApp;
   const config = loadConfig({ ...process.env, ...LIMITS, ...isolatedEnv() });
-  const login = (email: string, password: string, client: string) => api.request('POST', '/auth/login', { body: { email, password }, client });
+  const login = (email: string, password: string, client: string) =>
+    api.request('POST', '/auth/login', { body: { email, password }, client });
 
   beforeAll(async () => {
     api = await AuthApp.start(config);
@@ -51,14 +52,29 @@ describe('accounts over HTTP (real PostgreSQL and Redis)', () => {
 
   it('answers a sign-up with a taken email (any letter case) as a new one, without a session, and mails the owner', async () => {
     const owner = await api.signup();
-    const fresh = await api.request('POST', '/users', { body: { email: newEmail(), name: 'Someone', password: PASSWORD }, client: newClient() });
-    const again = await api.request('POST', '/users', { body: { email: owner.email.toUpperCase(), name: 'Someone', password: 'another long password' }, client: newClient() });
+    const fresh = await api.request('POST', '/users', {
+      body: { email: newEmail(), name: 'Someone', password: PASSWORD },
+      client: newClient(),
+    });
+    const again = await api.request('POST', '/users', {
+      body: { email: owner.email.toUpperCase(), name: 'Someone', password: 'another long password' },
+      client: newClient(),
+    });
     expect(again.status).toBe(fresh.status);
     expect(Object.keys(again.body).sort()).toEqual(Object.keys(fresh.body).sort());
-    expect(again.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: owner.email.toUpperCase(), name: 'Someone', role: 'customer' });
+    expect(again.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      email: owner.email.toUpperCase(),
+      name: 'Someone',
+      role: 'customer',
+    });
     expect(again.body['id']).not.toBe(owner.id);
     expect(again.cookie).toMatch(/^tenk_session=[A-Za-z0-9_-]{43}$/);
-    const attributes = (reply: typeof fresh) => reply.headers.getSetCookie()[0].replace(/^tenk_session=[^;]+/, '').replace(/; Expires=[^;]+/, '');
+    const attributes = (reply: typeof fresh) =>
+      reply.headers
+        .getSetCookie()[0]
+        .replace(/^tenk_session=[^;]+/, '')
+        .replace(/; Expires=[^;]+/, '');
     expect(attributes(again)).toBe(attributes(fresh));
     // The cookie opens nothing, and the owner's account and password are as they were.
     expect((await api.request('GET', '/auth/me', { cookie: again.cookie })).status).toBe(401);
@@ -72,7 +88,10 @@ describe('accounts over HTTP (real PostgreSQL and Redis)', () => {
   });
 
   it('names every problem of a bad sign-up in one 400, and stores nothing', async () => {
-    const reply = await api.request('POST', '/users', { body: { email: 'not-an-email', name: 'a\u0000b', password: 'short', role: 'admin' }, client: newClient() });
+    const reply = await api.request('POST', '/users', {
+      body: { email: 'not-an-email', name: 'a\u0000b', password: 'short', role: 'admin' },
+      client: newClient(),
+    });
     expect(reply.status).toBe(400);
     expect(reply.body['message']).toEqual(
       expect.arrayContaining([
@@ -91,34 +110,52 @@ describe('accounts over HTTP (real PostgreSQL and Redis)', () => {
   });
 
   it('refuses a password bcrypt would cut (over 72 bytes in UTF-8)', async () => {
-    const reply = await api.request('POST', '/users', { body: { email: newEmail(), name: 'Ada', password: 'é'.repeat(40) }, client: newClient() });
+    const reply = await api.request('POST', '/users', {
+      body: { email: newEmail(), name: 'Ada', password: 'é'.repeat(40) },
+      client: newClient(),
+    });
     expect(reply.status).toBe(400);
     expect(reply.body['message']).toContain('password must be at most 72 bytes in UTF-8');
   });
 
   it('limits sign-ups per client address (429 naming the limit), not other addresses', async () => {
     const client = newClient();
-    for (let i = 0; i < 3; i += 1) expect((await api.request('POST', '/users', { body: { email: newEmail(), name: 'Flood', password: PASSWORD }, client })).status).toBe(201);
+    for (let i = 0; i < 3; i += 1)
+      expect((await api.request('POST', '/users', { body: { email: newEmail(), name: 'Flood', password: PASSWORD }, client })).status).toBe(
+        201,
+      );
     const email = newEmail();
     const refused = await api.request('POST', '/users', { body: { email, name: 'Flood', password: PASSWORD }, client });
     expect(refused.status).toBe(429);
-    expect(refused.body['message']).toMatch(/^too many sign-ups from your address: at most 3 in 10 min \(TENK_SIGNUP_MAX_PER_CLIENT\); try again in \d+ s$/);
+    expect(refused.body['message']).toMatch(
+      /^too many sign-ups from your address: at most 3 in 10 min \(TENK_SIGNUP_MAX_PER_CLIENT\); try again in \d+ s$/,
+    );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refused.cookie).toBeUndefined();
     // Nothing was made: the email is free, and another address signs it up.
-    expect((await api.request('POST', '/users', { body: { email, name: 'Flood', password: PASSWORD }, client: newClient() })).status).toBe(201);
+    expect((await api.request('POST', '/users', { body: { email, name: 'Flood', password: PASSWORD }, client: newClient() })).status).toBe(
+      201,
+    );
   });
 
   it('counts parallel sign-ups from one address before hashing: no more than the limit get through', async () => {
     const client = newClient();
-    const replies = await Promise.all(Array.from({ length: 8 }, () => api.request('POST', '/users', { body: { email: newEmail(), name: 'Burst', password: PASSWORD }, client })));
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.request('POST', '/users', { body: { email: newEmail(), name: 'Burst', password: PASSWORD }, client }),
+      ),
+    );
     const statuses = replies.map((reply) => reply.status).sort();
     expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429]);
   });
 
   it('signs in with the right password (any letter case of the email) and gives a new session each time', async () => {
     const { email, cookie: first } = await api.signup();
-    const reply = await api.request('POST', '/auth/login', { body: { email: email.toUpperCase(), password: PASSWORD }, cookie: first, client: newClient() });
+    const reply = await api.request('POST', '/auth/login', {
+      body: { email: email.toUpperCase(), password: PASSWORD },
+      cookie: first,
+      client: newClient(),
+    });
     expect(reply.status).toBe(200);
     expect(reply.cookie).toBeDefined();
     expect(reply.cookie).not.toBe(first);
@@ -194,7 +231,10 @@ describe('accounts over HTTP (real PostgreSQL and Redis)', () => {
   it('says who is signed in without an error for anonymous callers (GET /auth/session)', async () => {
     expect(await api.request('GET', '/auth/session')).toMatchObject({ status: 200, body: { user: null } });
     const { email, cookie } = await api.signup();
-    expect(await api.request('GET', '/auth/session', { cookie })).toMatchObject({ status: 200, body: { user: { email, role: 'customer' } } });
+    expect(await api.request('GET', '/auth/session', { cookie })).toMatchObject({
+      status: 200,
+      body: { user: { email, role: 'customer' } },
+    });
   });
 
   it('ends the session on logout', async () => {
@@ -234,13 +274,19 @@ describe('accounts when the sessions Redis is unreachable', () => {
     expect(login.status).toBe(503);
     expect(login.headers.get('retry-after')).toBe('5');
     expect(login.body['message']).toContain('try again shortly');
-    const signup = await api.request('POST', '/users', { body: { email: newEmail(), name: 'Ada', password: PASSWORD }, client: newClient() });
+    const signup = await api.request('POST', '/users', {
+      body: { email: newEmail(), name: 'Ada', password: PASSWORD },
+      client: newClient(),
+    });
     expect(signup.status).toBe(503);
     expect(signup.body['message']).toContain('sign-up is unavailable right now');
     const me = await api.request('GET', '/auth/me', { cookie });
     expect(me.status).toBe(503);
     expect((await api.request('GET', '/auth/session', { cookie })).body).toEqual({ user: null });
     proxy.restore();
-    await eventually(async () => (await api.request('GET', '/auth/me', { cookie })).status === 200, 'sessions did not come back after Redis did');
+    await eventually(
+      async () => (await api.request('GET', '/auth/me', { cookie })).status === 200,
+      'sessions did not come back after Redis did',
+    );
   });
 });

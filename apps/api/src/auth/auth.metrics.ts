@@ -17,7 +17,11 @@ export class AuthMetrics {
   constructor(metrics: MetricsService) {
     this.#logins = metrics.counter('tenk_auth_logins_total', 'Sign-in attempts by outcome', ['outcome']);
     this.#signups = metrics.counter('tenk_auth_signups_total', 'Sign-ups by outcome', ['outcome']);
-    this.#sessionsEnded = metrics.counter('tenk_auth_sessions_ended_total', 'Sessions ended by an admin, by reason (role changed, account deleted)', ['reason']);
+    this.#sessionsEnded = metrics.counter(
+      'tenk_auth_sessions_ended_total',
+      'Sessions ended by an admin, by reason (role changed, account deleted)',
+      ['reason'],
+    );
   }
 
   login(outcome: LoginOutcome): void {

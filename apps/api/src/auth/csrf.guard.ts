@@ -32,12 +32,17 @@ export class CsrfGuard implements CanActivate {
     if (!STATE_CHANGING_METHODS.has(req.method)) return true;
     const refusal = crossSiteRefusal(req.headers, this.#publicOrigin);
     if (refusal) throw new ForbiddenException(refusal);
-    const accepted = this.reflector.getAllAndOverride<string[] | undefined>(BODY_TYPES, [context.getHandler(), context.getClass()]) ?? JSON_ONLY;
+    const accepted =
+      this.reflector.getAllAndOverride<string[] | undefined>(BODY_TYPES, [context.getHandler(), context.getClass()]) ?? JSON_ONLY;
     const type = mediaTypeOf(req.headers);
     if (type === undefined ? hasBody(req.headers) : !acceptsMediaType(accepted, type)) {
       const wanted = accepted === JSON_ONLY ? 'a JSON body (Content-Type: application/json)' : `a body of type ${accepted.join(', ')}`;
       throw new HttpException(
-        { statusCode: 415, error: 'Unsupported Media Type', message: `${req.method} ${req.path} takes ${wanted}; got ${type ? `Content-Type ${type}` : 'a body without Content-Type'}` },
+        {
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: `${req.method} ${req.path} takes ${wanted}; got ${type ? `Content-Type ${type}` : 'a body without Content-Type'}`,
+        },
         HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       );
     }

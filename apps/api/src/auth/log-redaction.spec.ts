@@ -39,7 +39,11 @@ describe('log redaction of account secrets', () => {
   });
 
   it('logs a failed query with its SQL but without its bind values (a signup insert holds the hash)', () => {
-    const error = new QueryFailedError('INSERT INTO "users"("email", "password_hash") VALUES ($1, $2)', ['ada@example.com', HASH], new Error('invalid byte sequence'));
+    const error = new QueryFailedError(
+      'INSERT INTO "users"("email", "password_hash") VALUES ($1, $2)',
+      ['ada@example.com', HASH],
+      new Error('invalid byte sequence'),
+    );
     const output = logged((logger) => logger.error({ err: error }, 'unexpected error'));
     expect(output).toContain('INSERT INTO');
     expect(output).toContain('invalid byte sequence');
@@ -47,7 +51,9 @@ describe('log redaction of account secrets', () => {
   });
 
   it('redacts cookies and authorization headers on a logged request', () => {
-    const output = logged((logger) => logger.info({ req: { headers: { cookie: 'tenk_session=secret-token', authorization: 'Bearer secret-token' } } }, 'request'));
+    const output = logged((logger) =>
+      logger.info({ req: { headers: { cookie: 'tenk_session=secret-token', authorization: 'Bearer secret-token' } } }, 'request'),
+    );
     expect(output).not.toContain('secret-token');
   });
 });

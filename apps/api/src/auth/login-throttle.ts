@@ -50,7 +50,15 @@ return failures
 
 interface ThrottleCommands {
   tenkLoginFailed(pair: string, wait: string, perPair: number, firstDelayMs: number, windowMs: number): Promise<number>;
-  tenkLoginAttempt(pair: string, wait: string, client: string, windowMs: number, perPair: number, perClient: number, firstDelayMs: number): Promise<[number, number]>;
+  tenkLoginAttempt(
+    pair: string,
+    wait: string,
+    client: string,
+    windowMs: number,
+    perPair: number,
+    perClient: number,
+    firstDelayMs: number,
+  ): Promise<[number, number]>;
 }
 
 /**
@@ -81,9 +89,21 @@ export class LoginThrottle {
   async attempt(email: string, client: string): Promise<ThrottleVerdict> {
     const pair = pairKeys(email, client);
     const { windowMs, maxFailuresPerAccount, maxFailuresPerClient } = this.#limits;
-    const [verdict, ttlMs] = await this.#redis.tenkLoginAttempt(pair.failures, pair.wait, clientKey(client), windowMs, maxFailuresPerAccount, maxFailuresPerClient, FIRST_DELAY_MS);
+    const [verdict, ttlMs] = await this.#redis.tenkLoginAttempt(
+      pair.failures,
+      pair.wait,
+      clientKey(client),
+      windowMs,
+      maxFailuresPerAccount,
+      maxFailuresPerClient,
+      FIRST_DELAY_MS,
+    );
     if (verdict === 0) return { throttled: false };
-    return { throttled: true, scope: verdict === 1 ? 'account' : 'client', retryAfterSeconds: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : windowMs) / 1000)) };
+    return {
+      throttled: true,
+      scope: verdict === 1 ? 'account' : 'client',
+      retryAfterSeconds: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : windowMs) / 1000)),
+    };
   }
 
   /** The password was wrong: a client past its free failures on the account waits from now on. */
@@ -108,7 +128,10 @@ export class LoginThrottle {
 
 /** Emails are case-insensitive; keys hold a hash, so Redis never holds who tried. */
 function pairKeys(email: string, client: string): { failures: string; wait: string } {
-  const id = createHash('sha256').update(`${email.trim().toLowerCase()}\n${normalizeAddress(client)}`).digest('hex').slice(0, 32);
+  const id = createHash('sha256')
+    .update(`${email.trim().toLowerCase()}\n${normalizeAddress(client)}`)
+    .digest('hex')
+    .slice(0, 32);
   return { failures: `login:failures:account-client:${id}`, wait: `login:wait:account-client:${id}` };
 }
 

@@ -57,15 +57,29 @@ describe('cross-site request forgery (CsrfGuard)', () => {
 
   it('refuses a sign-in posted as a form (415): it needs JSON, which other sites cannot send', async () => {
     const { email } = await api.signup();
-    const form = await api.request('POST', '/auth/login', { raw: { text: `email=${encodeURIComponent(email)}&password=${encodeURIComponent(PASSWORD)}`, contentType: 'application/x-www-form-urlencoded' }, client: newClient() });
+    const form = await api.request('POST', '/auth/login', {
+      raw: {
+        text: `email=${encodeURIComponent(email)}&password=${encodeURIComponent(PASSWORD)}`,
+        contentType: 'application/x-www-form-urlencoded',
+      },
+      client: newClient(),
+    });
     expect(form.status).toBe(415);
-    expect(form.body['message']).toBe('POST /auth/login takes a JSON body (Content-Type: application/json); got Content-Type application/x-www-form-urlencoded');
+    expect(form.body['message']).toBe(
+      'POST /auth/login takes a JSON body (Content-Type: application/json); got Content-Type application/x-www-form-urlencoded',
+    );
     expect(form.cookie).toBeUndefined();
     // JSON smuggled in a text/plain form (enctype="text/plain") is refused too.
-    const plain = await api.request('POST', '/auth/login', { raw: { text: JSON.stringify({ email, password: PASSWORD }), contentType: 'text/plain' }, client: newClient() });
+    const plain = await api.request('POST', '/auth/login', {
+      raw: { text: JSON.stringify({ email, password: PASSWORD }), contentType: 'text/plain' },
+      client: newClient(),
+    });
     expect(plain.status).toBe(415);
     expect(plain.body['message']).toContain('got Content-Type text/plain');
-    const untyped = await api.request('POST', '/users', { raw: { text: JSON.stringify({ email: newEmail(), name: 'Eve', password: PASSWORD }) }, client: newClient() });
+    const untyped = await api.request('POST', '/users', {
+      raw: { text: JSON.stringify({ email: newEmail(), name: 'Eve', password: PASSWORD }) },
+      client: newClient(),
+    });
     expect(untyped.status).toBe(415);
     expect(untyped.body['message']).toContain('got a body without Content-Type');
   });
@@ -73,18 +87,27 @@ describe('cross-site request forgery (CsrfGuard)', () => {
   it("refuses a cross-site form sign-in (403): the browser's Origin names another site", async () => {
     const { email } = await api.signup();
     const reply = await api.request('POST', '/auth/login', {
-      raw: { text: `email=${encodeURIComponent(email)}&password=${encodeURIComponent(PASSWORD)}`, contentType: 'application/x-www-form-urlencoded' },
+      raw: {
+        text: `email=${encodeURIComponent(email)}&password=${encodeURIComponent(PASSWORD)}`,
+        contentType: 'application/x-www-form-urlencoded',
+      },
       headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
       client: newClient(),
     });
     expect(reply.status).toBe(403);
-    expect(reply.body['message']).toContain('refused a request from another site (Sec-Fetch-Site: cross-site, Origin: https://evil.example)');
+    expect(reply.body['message']).toContain(
+      'refused a request from another site (Sec-Fetch-Site: cross-site, Origin: https://evil.example)',
+    );
     expect(reply.cookie).toBeUndefined();
   });
 
-  it('refuses cross-site JSON that rides on the visitor\'s cookie (403), from another site or another port of this host', async () => {
+  it("refuses cross-site JSON that rides on the visitor's cookie (403), from another site or another port of this host", async () => {
     const { cookie } = await api.signup();
-    const forged: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { origin: 'http://127.0.0.1:8082', 'sec-fetch-site': 'same-site' }, { origin: 'null' }];
+    const forged: Array<Record<string, string>> = [
+      { origin: 'https://evil.example' },
+      { origin: 'http://127.0.0.1:8082', 'sec-fetch-site': 'same-site' },
+      { origin: 'null' },
+    ];
     for (const headers of forged) {
       const reply = await api.request('POST', '/auth/logout', { body: {}, cookie, headers });
       expect([headers.origin, reply.status]).toEqual([headers.origin, 403]);
@@ -95,16 +118,25 @@ describe('cross-site request forgery (CsrfGuard)', () => {
 
   it("lets the shop's own pages through: its public origin, or what the browser calls same-origin", async () => {
     const { email } = await api.signup();
-    const own = await api.request('POST', '/auth/login', { body: { email, password: PASSWORD }, headers: { origin: shop, 'sec-fetch-site': 'same-origin' }, client: newClient() });
+    const own = await api.request('POST', '/auth/login', {
+      body: { email, password: PASSWORD },
+      headers: { origin: shop, 'sec-fetch-site': 'same-origin' },
+      client: newClient(),
+    });
     expect(own.status).toBe(200);
-    const localhost = await api.request('POST', '/auth/logout', { cookie: own.cookie, headers: { origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' } });
+    const localhost = await api.request('POST', '/auth/logout', {
+      cookie: own.cookie,
+      headers: { origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' },
+    });
     expect(localhost.status).toBe(204);
     // curl and other clients that are not browsers send neither header.
     expect((await api.request('POST', '/auth/login', { body: { email, password: PASSWORD }, client: newClient() })).status).toBe(200);
   });
 
   it('checks GET requests for neither (they change nothing)', async () => {
-    const reply = await api.request('GET', '/auth/session', { headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const reply = await api.request('GET', '/auth/session', {
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     expect(reply.status).toBe(200);
   });
 });
@@ -117,7 +149,9 @@ describe('X-Forwarded-For from peers that are not trusted proxies (TENK_TRUSTED_
   const trusted = new Agent({ localAddress: '127.0.0.1' });
 
   beforeAll(async () => {
-    api = await AuthApp.start(loadConfig({ ...process.env, ...isolatedEnv(), TENK_TRUSTED_PROXIES: '127.0.0.1', TENK_LOGIN_MAX_FAILURES_PER_CLIENT: '4' }));
+    api = await AuthApp.start(
+      loadConfig({ ...process.env, ...isolatedEnv(), TENK_TRUSTED_PROXIES: '127.0.0.1', TENK_LOGIN_MAX_FAILURES_PER_CLIENT: '4' }),
+    );
   });
 
   afterAll(async () => {

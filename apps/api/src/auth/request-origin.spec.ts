@@ -7,13 +7,19 @@ describe('cross-site requests (crossSiteRefusal)', () => {
   it("lets the shop's own pages through: its public origin, or what the browser calls same-origin", () => {
     expect(crossSiteRefusal({ host, origin: shop, 'sec-fetch-site': 'same-origin' }, shop)).toBeUndefined();
     // Opened as localhost: not the public origin, but the browser says the page is the api's own.
-    expect(crossSiteRefusal({ host: 'localhost:8080', origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' }, shop)).toBeUndefined();
+    expect(
+      crossSiteRefusal({ host: 'localhost:8080', origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' }, shop),
+    ).toBeUndefined();
     expect(crossSiteRefusal({ host, 'sec-fetch-site': 'none' }, shop)).toBeUndefined();
   });
 
   it('refuses what the browser says came from another site, or from another port of the same host', () => {
-    expect(crossSiteRefusal({ host, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, shop)).toContain('Sec-Fetch-Site: cross-site, Origin: https://evil.example');
-    expect(crossSiteRefusal({ host, origin: 'http://127.0.0.1:8082', 'sec-fetch-site': 'same-site' }, shop)).toContain('only the shop\'s own pages (http://127.0.0.1:8080)');
+    expect(crossSiteRefusal({ host, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, shop)).toContain(
+      'Sec-Fetch-Site: cross-site, Origin: https://evil.example',
+    );
+    expect(crossSiteRefusal({ host, origin: 'http://127.0.0.1:8082', 'sec-fetch-site': 'same-site' }, shop)).toContain(
+      "only the shop's own pages (http://127.0.0.1:8080)",
+    );
   });
 
   it('without Sec-Fetch-Site, wants Origin to name the host the request was sent to', () => {

@@ -15,7 +15,9 @@ describe('session lifetimes and endings', () => {
   let redis: AuthRedis;
 
   beforeAll(async () => {
-    api = await AuthApp.start(loadConfig({ ...process.env, ...isolatedEnv(), TENK_SESSION_IDLE_TIMEOUT: '1h', TENK_SESSION_MAX_AGE: '4h' }));
+    api = await AuthApp.start(
+      loadConfig({ ...process.env, ...isolatedEnv(), TENK_SESSION_IDLE_TIMEOUT: '1h', TENK_SESSION_MAX_AGE: '4h' }),
+    );
     redis = api.app.get(AuthRedis);
   });
 
@@ -38,7 +40,11 @@ describe('session lifetimes and endings', () => {
     const ttl = await redis.client.pttl(keyOf(cookie));
     expect(ttl).toBeGreaterThan(IDLE_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(IDLE_MS);
-    const login = await fetch(`${api.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': newClient() }, body: JSON.stringify({ email: account.email, password: PASSWORD }) });
+    const login = await fetch(`${api.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': newClient() },
+      body: JSON.stringify({ email: account.email, password: PASSWORD }),
+    });
     expect(login.headers.getSetCookie()[0]).toContain(`Max-Age=${MAX_AGE_MS / 1000};`);
   });
 
@@ -79,7 +85,9 @@ describe('session lifetimes and endings', () => {
     const customer = await api.signup();
     expect((await api.request('DELETE', `/admin/users/${customer.id}`, { cookie: adminCookie })).status).toBe(204);
     expect((await api.request('GET', '/auth/me', { cookie: customer.cookie })).status).toBe(401);
-    expect((await api.request('POST', '/auth/login', { body: { email: customer.email, password: PASSWORD }, client: newClient() })).status).toBe(401);
+    expect(
+      (await api.request('POST', '/auth/login', { body: { email: customer.email, password: PASSWORD }, client: newClient() })).status,
+    ).toBe(401);
     // Again: 404, and safe to repeat.
     expect((await api.request('DELETE', `/admin/users/${customer.id}`, { cookie: adminCookie })).status).toBe(404);
   });
@@ -102,11 +110,13 @@ describe('session lifetimes and endings', () => {
     expect((await api.request('GET', '/auth/me', { cookie: customer.cookie })).body).toMatchObject({ role: 'customer' });
   });
 
-  it('ends a promoted customer\'s sessions too: the next sign-in carries the new role', async () => {
+  it("ends a promoted customer's sessions too: the next sign-in carries the new role", async () => {
     const { cookie: adminCookie } = await api.signedIn('admin');
     const customer = await api.signup();
     expect((await api.request('PATCH', `/admin/users/${customer.id}`, { body: { role: 'admin' }, cookie: adminCookie })).status).toBe(200);
     expect((await api.request('GET', '/auth/me', { cookie: customer.cookie })).status).toBe(401);
-    expect((await api.request('POST', '/auth/login', { body: { email: customer.email, password: PASSWORD }, client: newClient() })).body).toMatchObject({ role: 'admin' });
+    expect(
+      (await api.request('POST', '/auth/login', { body: { email: customer.email, password: PASSWORD }, client: newClient() })).body,
+    ).toMatchObject({ role: 'admin' });
   });
 });

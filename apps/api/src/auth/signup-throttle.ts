@@ -32,6 +32,11 @@ export class SignupThrottle {
       return Number(value);
     });
     if (count <= maxPerClient) return { throttled: false };
-    return { throttled: true, retryAfterSeconds: Math.max(1, Math.ceil((ttl > 0 ? ttl : windowMs) / 1000)), limit: maxPerClient, windowSeconds: Math.round(windowMs / 1000) };
+    return {
+      throttled: true,
+      retryAfterSeconds: Math.max(1, Math.ceil((ttl > 0 ? ttl : windowMs) / 1000)),
+      limit: maxPerClient,
+      windowSeconds: Math.round(windowMs / 1000),
+    };
   }
 }

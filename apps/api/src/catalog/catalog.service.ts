@@ -51,13 +51,16 @@ export class CatalogService {
     try {
       const saved = await this.db.write((manager) => {
         const products = this.#products(manager);
-        return products.save(products.create({ ...body, description: body.description ?? '', currency: 'EUR', image: productImage(body).url }));
+        return products.save(
+          products.create({ ...body, description: body.description ?? '', currency: 'EUR', image: productImage(body).url }),
+        );
       });
       // `product:<id>` too: a "not found" for this id may be cached from before it existed.
       await this.cache.invalidate(['catalog', `product:${saved.id}`]);
       return toView(saved);
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`a product with sku ${body.sku} already exists`);
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION)
+        throw new ConflictException(`a product with sku ${body.sku} already exists`);
       throw error;
     }
   }

@@ -41,7 +41,10 @@ export function namedBodyError(error: unknown): unknown {
   const { status, expose, type, limit, length, message } = error as BodyParserError;
   if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true || typeof type !== 'string') return error;
   const text = typeof message === 'string' ? message : 'bad request';
-  return new HttpException({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: describe(type, text, limit, length) }, status);
+  return new HttpException(
+    { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: describe(type, text, limit, length) },
+    status,
+  );
 }
 
 function describe(type: string, message: string, limit: unknown, length: unknown): string {

@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Get, HttpException, HttpStatus, INestApplication, Post, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpException,
+  HttpStatus,
+  INestApplication,
+  Post,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
@@ -16,7 +27,11 @@ const SECRET_HASH = '$2b$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 class BoomController {
   @Get('sql')
   sql(): never {
-    throw new QueryFailedError('SELECT "password_hash" FROM "users" WHERE "email" = $1', [SECRET_HASH], new Error('relation "users" does not exist'));
+    throw new QueryFailedError(
+      'SELECT "password_hash" FROM "users" WHERE "email" = $1',
+      [SECRET_HASH],
+      new Error('relation "users" does not exist'),
+    );
   }
 
   @Get('bug')
@@ -94,7 +109,9 @@ describe('ErrorResponsesFilter', () => {
   }
 
   function expectNoInternals(text: string): void {
-    expect(text).not.toMatch(/SELECT|password_hash|relation "users"|QueryFailedError|TypeError|Cannot read properties|\bat .+\.(js|ts):\d+/);
+    expect(text).not.toMatch(
+      /SELECT|password_hash|relation "users"|QueryFailedError|TypeError|Cannot read properties|\bat .+\.(js|ts):\d+/,
+    );
     expect(text).not.toContain(SECRET_HASH);
   }
 
@@ -123,7 +140,11 @@ describe('ErrorResponsesFilter', () => {
     const { status, headers, text } = await get('/boom/breaker-open');
     expect(status).toBe(503);
     expect(headers.get('retry-after')).toBe('3');
-    expect(JSON.parse(text)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('try again in 3 s') });
+    expect(JSON.parse(text)).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: expect.stringContaining('try again in 3 s'),
+    });
     expect(text).not.toContain('shard_2');
     const bulkhead = await get('/boom/bulkhead-full');
     expect(bulkhead.status).toBe(503);
@@ -139,7 +160,11 @@ describe('ErrorResponsesFilter', () => {
   it('keeps an HTTP error as it was thrown: status, every message', async () => {
     const { status, text } = await get('/boom/validation');
     expect(status).toBe(400);
-    expect(JSON.parse(text)).toEqual({ statusCode: 400, error: 'Bad Request', message: ['email must be an email address', 'password must not be empty'] });
+    expect(JSON.parse(text)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: ['email must be an email address', 'password must not be empty'],
+    });
   });
 
   it('keeps headers set before the error (Retry-After on a 429)', async () => {
@@ -157,26 +182,50 @@ describe('ErrorResponsesFilter', () => {
   });
 
   it('answers malformed JSON with a 400 that says so', async () => {
-    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": ' });
+    const { status, text } = await get('/boom/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"email": ',
+    });
     expect(status).toBe(400);
-    expect(JSON.parse(text)).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^the request body is not valid JSON: /) });
+    expect(JSON.parse(text)).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringMatching(/^the request body is not valid JSON: /),
+    });
     expectNoInternals(text);
   });
 
   it('refuses a "__proto__" key anywhere in a JSON body (400 naming it)', async () => {
-    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": {"b": [{"__proto__": {"admin": true}}]}}' });
+    const { status, text } = await get('/boom/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a": {"b": [{"__proto__": {"admin": true}}]}}',
+    });
     expect([status, JSON.parse(text).message]).toEqual([400, 'the request body is not valid JSON: a "__proto__" key is not accepted']);
   });
 
   it("names a body's unsupported charset (415)", async () => {
-    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json; charset=klingon' }, body: '{}' });
+    const { status, text } = await get('/boom/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=klingon' },
+      body: '{}',
+    });
     expect(status).toBe(415);
     expect(JSON.parse(text)).toMatchObject({ statusCode: 415, message: 'the request body\'s unsupported charset "KLINGON"' });
   });
 
   it('answers a body over the limit with 413', async () => {
-    const { status, text } = await get('/boom/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ big: 'x'.repeat(200_000) }) });
+    const { status, text } = await get('/boom/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ big: 'x'.repeat(200_000) }),
+    });
     expect(status).toBe(413);
-    expect(JSON.parse(text)).toMatchObject({ statusCode: 413, error: 'Payload Too Large', message: expect.stringMatching(/^the request body is 200010 bytes; this route takes at most \d+ bytes$/) });
+    expect(JSON.parse(text)).toMatchObject({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: expect.stringMatching(/^the request body is 200010 bytes; this route takes at most \d+ bytes$/),
+    });
   });
 });

@@ -79,7 +79,8 @@ export class ErrorResponsesFilter implements ExceptionFilter {
   protected retryAfterSeconds(exception: unknown): number | undefined {
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
-      const seconds = typeof response === 'object' && response !== null ? (response as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
+      const seconds =
+        typeof response === 'object' && response !== null ? (response as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
       return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
     }
     if (isCircuitOpenError(exception)) return Math.max(1, Math.ceil(exception.retryAfterMs / 1000));
@@ -102,8 +103,17 @@ function fromHttpException(exception: HttpException): ErrorBody {
  */
 function asClientError(exception: unknown): ErrorBody | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, statusCode, expose, message } = exception as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const { status, statusCode, expose, message } = exception as {
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
   const code = typeof status === 'number' ? status : statusCode;
   if (typeof code !== 'number' || code < 400 || code > 499 || expose !== true) return undefined;
-  return { statusCode: code, error: STATUS_CODES[code] ?? 'Error', message: typeof message === 'string' ? message : (STATUS_CODES[code] ?? 'bad request') };
+  return {
+    statusCode: code,
+    error: STATUS_CODES[code] ?? 'Error',
+    message: typeof message === 'string' ? message : (STATUS_CODES[code] ?? 'bad request'),
+  };
 }

@@ -63,8 +63,13 @@ export class LoadSheddingLifecycle implements OnModuleInit, OnApplicationShutdow
     }
     shedder.onChange((shedding, sample) => {
       const shed = SHED_PRIORITIES.filter((_, i) => shedding[i]);
-      const detail = { delay_ms: Math.round(sample.delayMs * 10) / 10, utilization: Math.round(sample.utilization * 1000) / 1000, shedding: shed };
-      if (shed.length > 0) this.logger.warn(detail, `event loop past its bounds: shedding ${shed.join(', ')} priority requests (503 + Retry-After)`);
+      const detail = {
+        delay_ms: Math.round(sample.delayMs * 10) / 10,
+        utilization: Math.round(sample.utilization * 1000) / 1000,
+        shedding: shed,
+      };
+      if (shed.length > 0)
+        this.logger.warn(detail, `event loop past its bounds: shedding ${shed.join(', ')} priority requests (503 + Retry-After)`);
       else this.logger.info(detail, 'event loop back within its bounds: shedding stopped');
     });
     shedder.start();
@@ -78,7 +83,10 @@ export class LoadSheddingLifecycle implements OnModuleInit, OnApplicationShutdow
 /** The api's load shedding (TENK_SHED*), global so configureHttp can find it. */
 @Global()
 @Module({
-  providers: [{ provide: LoadShedder, inject: [TENK_CONFIG], useFactory: (config: TenkConfig) => new LoadShedder(config.shedding) }, LoadSheddingLifecycle],
+  providers: [
+    { provide: LoadShedder, inject: [TENK_CONFIG], useFactory: (config: TenkConfig) => new LoadShedder(config.shedding) },
+    LoadSheddingLifecycle,
+  ],
   exports: [LoadShedder],
 })
 export class LoadSheddingModule {}

@@ -51,7 +51,11 @@ describe('load shedding with a blocked event loop', () => {
   });
 
   async function send(method: string, path: string): Promise<{ status: number; retryAfter: unknown; body: string }> {
-    const response = await request(`${origin}${path}`, { method: method as 'GET', dispatcher: agent, body: method === 'POST' ? '{}' : undefined });
+    const response = await request(`${origin}${path}`, {
+      method: method as 'GET',
+      dispatcher: agent,
+      body: method === 'POST' ? '{}' : undefined,
+    });
     return { status: response.statusCode, retryAfter: response.headers['retry-after'], body: await response.body.text() };
   }
 

@@ -43,17 +43,31 @@ const COLUMNS = 'customer_id, key, request_hash, order_id, state, attempt, lease
 @Injectable()
 export class IdempotencyKeys {
   async find(scope: ShardScope, customerId: string, key: string): Promise<KeyRecord | undefined> {
-    return scope.read(async (manager) => toRecord(await one(manager, `SELECT ${COLUMNS} FROM idempotency_keys WHERE customer_id = $1 AND key = $2`, [customerId, key])));
+    return scope.read(async (manager) =>
+      toRecord(await one(manager, `SELECT ${COLUMNS} FROM idempotency_keys WHERE customer_id = $1 AND key = $2`, [customerId, key])),
+    );
   }
 
   /** Records a new key owned by `attempt`; false when the key exists already (a duplicate won). */
-  async claim(scope: ShardScope, claim: { customerId: string; key: string; requestHash: string; orderId: string; quote: Quote; attempt: string; leaseMs: number }): Promise<boolean> {
+  async claim(
+    scope: ShardScope,
+    claim: { customerId: string; key: string; requestHash: string; orderId: string; quote: Quote; attempt: string; leaseMs: number },
+  ): Promise<boolean> {
     return scope.write(async (manager) => {
       const rows = (await manager.query(
         `INSERT INTO idempotency_keys (customer_id, key, bucket, request_hash, order_id, state, attempt, lease_until, quote)
          VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, now() + $7 * interval '1 millisecond', $8)
          ON CONFLICT (customer_id, key) DO NOTHING RETURNING key`,
-        [claim.customerId, claim.key, scope.bucket, claim.requestHash, claim.orderId, claim.attempt, claim.leaseMs, JSON.stringify(claim.quote)],
+        [
+          claim.customerId,
+          claim.key,
+          scope.bucket,
+          claim.requestHash,
+          claim.orderId,
+          claim.attempt,
+          claim.leaseMs,
+          JSON.stringify(claim.quote),
+        ],
       )) as unknown[];
       return rows.length === 1;
     });
@@ -63,7 +77,14 @@ export class IdempotencyKeys {
    * Takes over a key whose lease lapsed, if it still belongs to `previous` (compare-and-set:
    * of two requests taking over at once, one wins). Returns the record as taken over.
    */
-  async takeOver(scope: ShardScope, customerId: string, key: string, previous: string | null, attempt: string, leaseMs: number): Promise<KeyRecord | undefined> {
+  async takeOver(
+    scope: ShardScope,
+    customerId: string,
+    key: string,
+    previous: string | null,
+    attempt: string,
+    leaseMs: number,
+  ): Promise<KeyRecord | undefined> {
     return scope.write(async (manager) =>
       toRecord(
         await one(
@@ -84,13 +105,22 @@ export class IdempotencyKeys {
    */
   async release(scope: ShardScope, customerId: string, key: string, attempt: string): Promise<void> {
     await scope.write((manager) =>
-      manager.query(`UPDATE idempotency_keys SET attempt = NULL, lease_until = now(), updated_at = now() WHERE customer_id = $1 AND key = $2 AND attempt = $3 AND state = 'in_progress'`, [customerId, key, attempt]),
+      manager.query(
+        `UPDATE idempotency_keys SET attempt = NULL, lease_until = now(), updated_at = now() WHERE customer_id = $1 AND key = $2 AND attempt = $3 AND state = 'in_progress'`,
+        [customerId, key, attempt],
+      ),
     );
   }
 
   /** The request failed for good (out of stock, declined): nothing of it is kept, the key is free again. */
   async forget(scope: ShardScope, customerId: string, key: string, attempt: string): Promise<void> {
-    await scope.write((manager) => manager.query(`DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2 AND attempt = $3 AND state = 'in_progress'`, [customerId, key, attempt]));
+    await scope.write((manager) =>
+      manager.query(`DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2 AND attempt = $3 AND state = 'in_progress'`, [
+        customerId,
+        key,
+        attempt,
+      ]),
+    );
   }
 
   /**
@@ -98,8 +128,16 @@ export class IdempotencyKeys {
    * the order ('mine'), another request already did ('completed'), or the attempt lost its
    * claim ('lost').
    */
-  async lockForWrite(manager: EntityManager, customerId: string, key: string, attempt: string): Promise<{ status: 'mine' } | { status: 'completed'; response: OrderView } | { status: 'lost' }> {
-    const row = await one(manager, `SELECT ${COLUMNS} FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE`, [customerId, key]);
+  async lockForWrite(
+    manager: EntityManager,
+    customerId: string,
+    key: string,
+    attempt: string,
+  ): Promise<{ status: 'mine' } | { status: 'completed'; response: OrderView } | { status: 'lost' }> {
+    const row = await one(manager, `SELECT ${COLUMNS} FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE`, [
+      customerId,
+      key,
+    ]);
     if (row?.state === 'completed' && row.response_body) return { status: 'completed', response: row.response_body };
     if (row?.state === 'in_progress' && row.attempt === attempt) return { status: 'mine' };
     return { status: 'lost' };
@@ -107,7 +145,10 @@ export class IdempotencyKeys {
 
   /** Inside the order's write transaction: the key now answers with `response` forever. */
   async complete(manager: EntityManager, customerId: string, key: string, response: OrderView): Promise<void> {
-    await manager.query(`UPDATE idempotency_keys SET state = 'completed', attempt = NULL, response_status = 201, response_body = $3, updated_at = now() WHERE customer_id = $1 AND key = $2`, [customerId, key, JSON.stringify(response)]);
+    await manager.query(
+      `UPDATE idempotency_keys SET state = 'completed', attempt = NULL, response_status = 201, response_body = $3, updated_at = now() WHERE customer_id = $1 AND key = $2`,
+      [customerId, key, JSON.stringify(response)],
+    );
   }
 }
 

@@ -25,7 +25,17 @@ describe('order lines', () => {
   });
 
   it('refuse a product named on two lines', () => {
-    expect(() => normalizeLines([{ productId: '3', quantity: 1 }, { productId: '3', quantity: 4 }])).toThrow(BadRequestException);
-    expect(() => normalizeLines([{ productId: '3', quantity: 1 }, { productId: '3', quantity: 4 }])).toThrow(/product 3 appears in more than one line/);
+    expect(() =>
+      normalizeLines([
+        { productId: '3', quantity: 1 },
+        { productId: '3', quantity: 4 },
+      ]),
+    ).toThrow(BadRequestException);
+    expect(() =>
+      normalizeLines([
+        { productId: '3', quantity: 1 },
+        { productId: '3', quantity: 4 },
+      ]),
+    ).toThrow(/product 3 appears in more than one line/);
   });
 });

@@ -56,7 +56,10 @@ export class OrderQuoter {
   constructor(private readonly catalog: CatalogDatabase) {}
 
   async quote(lines: ReadonlyArray<RequestedLine>): Promise<Quote> {
-    const rows = (await this.catalog.primary.query('SELECT id::text AS id, sku, name, price_cents, currency FROM products WHERE id = ANY($1::bigint[])', [lines.map((line) => line.productId)])) as Array<{
+    const rows = (await this.catalog.primary.query(
+      'SELECT id::text AS id, sku, name, price_cents, currency FROM products WHERE id = ANY($1::bigint[])',
+      [lines.map((line) => line.productId)],
+    )) as Array<{
       id: string;
       sku: string;
       name: string;
@@ -67,10 +70,21 @@ export class OrderQuoter {
     const unknown = lines.filter((line) => !byId.has(line.productId)).map((line) => line.productId);
     if (unknown.length > 0) throw new BadRequestException(`no product with id ${unknown.join(', ')}; pick products from GET /products`);
     const currencies = new Set(rows.map((row) => row.currency.trim()));
-    if (currencies.size > 1) throw new UnprocessableEntityException(`the products are priced in ${[...currencies].join(' and ')}; one order takes one currency`);
+    if (currencies.size > 1)
+      throw new UnprocessableEntityException(`the products are priced in ${[...currencies].join(' and ')}; one order takes one currency`);
     const quoted = lines.flatMap((line) => {
       const product = byId.get(line.productId);
-      return product ? [{ productId: line.productId, quantity: line.quantity, sku: product.sku, name: product.name, unitPriceCents: product.price_cents }] : [];
+      return product
+        ? [
+            {
+              productId: line.productId,
+              quantity: line.quantity,
+              sku: product.sku,
+              name: product.name,
+              unitPriceCents: product.price_cents,
+            },
+          ]
+        : [];
     });
     return {
       currency: [...currencies][0],

@@ -20,14 +20,18 @@ export class OrdersQueryService {
   async get(viewer: SessionUser, orderId: string): Promise<OrderView> {
     const scope = this.router.forOrder(orderId);
     const order = scope ? await unavailableAs503(scope.read((manager) => this.orders.get(manager, orderId))) : undefined;
-    if (!order || (order.customerId !== viewer.id && viewer.role !== 'admin')) throw new NotFoundException(`order ${orderId} does not exist`);
+    if (!order || (order.customerId !== viewer.id && viewer.role !== 'admin'))
+      throw new NotFoundException(`order ${orderId} does not exist`);
     return order;
   }
 
   async listForCustomer(viewer: SessionUser, customerId: string, limit: number, after?: string): Promise<OrderPage> {
-    if ((customerId !== viewer.id && viewer.role !== 'admin') || !isUuid(customerId)) throw new NotFoundException(`customer ${customerId} does not exist`);
+    if ((customerId !== viewer.id && viewer.role !== 'admin') || !isUuid(customerId))
+      throw new NotFoundException(`customer ${customerId} does not exist`);
     const key = after === undefined ? undefined : parseKey(after);
-    const items = await unavailableAs503(this.router.forCustomer(customerId).read((manager) => this.orders.listByCustomer(manager, customerId, limit + 1, key)));
+    const items = await unavailableAs503(
+      this.router.forCustomer(customerId).read((manager) => this.orders.listByCustomer(manager, customerId, limit + 1, key)),
+    );
     return page(items, limit);
   }
 
@@ -39,7 +43,9 @@ export class OrdersQueryService {
    */
   async listAll(since: string, limit: number, after?: string): Promise<OrderPage> {
     const key = after === undefined ? undefined : parseKey(after);
-    const result = await unavailableAs503(this.router.all((manager, { owned }) => this.orders.listSince(manager, owned, since, limit + 1, key)));
+    const result = await unavailableAs503(
+      this.router.all((manager, { owned }) => this.orders.listSince(manager, owned, since, limit + 1, key)),
+    );
     if (result.failed.length > 0) {
       throw new ServiceUnavailableException({
         message: `shard ${result.failed.map((f) => `${f.shard} (${f.error.message})`).join(', ')} did not answer; the listing would be incomplete, retry shortly`,
@@ -47,7 +53,12 @@ export class OrdersQueryService {
       });
     }
     const lists = result.outcomes.map((outcome) => (outcome.ok ? outcome.value : []));
-    const merged = mergeSorted(lists, (a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id), limit + 1, (order) => order.id);
+    const merged = mergeSorted(
+      lists,
+      (a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id),
+      limit + 1,
+      (order) => order.id,
+    );
     return page(merged, limit);
   }
 }
@@ -60,7 +71,8 @@ function page(items: OrderView[], limit: number): OrderPage {
 
 function parseKey(cursor: string): OrderKey {
   const key = decodeCursor(cursor, ['string', 'string']);
-  if (!key || Number.isNaN(Date.parse(String(key[0])))) throw new BadRequestException('after is not a cursor from this listing; pass the `next` value of the previous page');
+  if (!key || Number.isNaN(Date.parse(String(key[0]))))
+    throw new BadRequestException('after is not a cursor from this listing; pass the `next` value of the previous page');
   return [String(key[0]), String(key[1])];
 }
 
@@ -72,8 +84,13 @@ async function unavailableAs503<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (isBucketUnavailable(error)) throw new ServiceUnavailableException({ message: error.message, retryAfterSeconds: error.retryAfterSeconds });
-    if (!(error instanceof HttpException) && isConnectionFailure(error)) throw new ServiceUnavailableException({ message: 'an orders database cannot be reached right now; retry shortly', retryAfterSeconds: 5 });
+    if (isBucketUnavailable(error))
+      throw new ServiceUnavailableException({ message: error.message, retryAfterSeconds: error.retryAfterSeconds });
+    if (!(error instanceof HttpException) && isConnectionFailure(error))
+      throw new ServiceUnavailableException({
+        message: 'an orders database cannot be reached right now; retry shortly',
+        retryAfterSeconds: 5,
+      });
     throw error;
   }
 }

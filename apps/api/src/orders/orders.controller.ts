@@ -21,16 +21,37 @@ export class OrdersController {
   @Post('orders')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Place an order (exactly once per Idempotency-Key)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A new random value (e.g. a UUID) per order; send the same one when retrying the same order' })
-  @ApiResponse({ status: 201, type: OrderView, description: 'placed; a repeat of the same request answers the same order with Idempotent-Replayed: true' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: 'A new random value (e.g. a UUID) per order; send the same one when retrying the same order',
+  })
+  @ApiResponse({
+    status: 201,
+    type: OrderView,
+    description: 'placed; a repeat of the same request answers the same order with Idempotent-Replayed: true',
+  })
   @ApiResponse({ status: 400, description: 'bad lines, unknown product, or no Idempotency-Key; nothing was stored' })
   @ApiResponse({ status: 402, description: 'the payment was declined; nothing was stored' })
-  @ApiResponse({ status: 409, description: 'not enough stock (nothing stored), or the same key is still being processed (see Retry-After)' })
+  @ApiResponse({
+    status: 409,
+    description: 'not enough stock (nothing stored), or the same key is still being processed (see Retry-After)',
+  })
   @ApiResponse({ status: 422, description: 'the Idempotency-Key was used before with a different order' })
-  @ApiResponse({ status: 503, description: 'payments (or the shard) are unavailable; nothing was charged; retry with the same key after Retry-After' })
-  async place(@CurrentUser() user: SessionUser, @Headers('idempotency-key') key: string | undefined, @Body() body: PlaceOrderBody, @Res({ passthrough: true }) res: Response): Promise<OrderView> {
+  @ApiResponse({
+    status: 503,
+    description: 'payments (or the shard) are unavailable; nothing was charged; retry with the same key after Retry-After',
+  })
+  async place(
+    @CurrentUser() user: SessionUser,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: PlaceOrderBody,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OrderView> {
     if (!key || !IDEMPOTENCY_KEY.test(key)) {
-      throw new BadRequestException('send an Idempotency-Key header: 8 to 255 printable characters (a UUID is a good choice), the same one when retrying this order');
+      throw new BadRequestException(
+        'send an Idempotency-Key header: 8 to 255 printable characters (a UUID is a good choice), the same one when retrying this order',
+      );
     }
     const placed = await this.placing.place(user, key, body.lines);
     if (placed.replayed) res.setHeader('Idempotent-Replayed', 'true');

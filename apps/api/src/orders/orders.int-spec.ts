@@ -76,7 +76,13 @@ describe('orders', () => {
     client.request('POST', '/orders', { body: { lines }, headers: key === null ? {} : { 'idempotency-key': key } });
 
   async function sql<T = Record<string, unknown>>(database: string, text: string, values: unknown[] = []): Promise<T[]> {
-    const client = new Client({ host: '127.0.0.1', port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database });
+    const client = new Client({
+      host: '127.0.0.1',
+      port: config.postgres.primary.port,
+      user: config.postgres.user,
+      password: config.postgres.password,
+      database,
+    });
     await client.connect();
     try {
       return (await client.query(text, values)).rows as T[];
@@ -85,7 +91,8 @@ describe('orders', () => {
     }
   }
   const catalogSql = <T = Record<string, unknown>>(text: string, values: unknown[] = []) => sql<T>(scratch.catalog, text, values);
-  const stockOf = async (id: string) => Number((await catalogSql<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id]))[0].stock);
+  const stockOf = async (id: string) =>
+    Number((await catalogSql<{ stock: number }>('SELECT stock FROM products WHERE id = $1', [id]))[0].stock);
   /** Rows of `table` for a customer summed over every shard. */
   async function countOnShards(table: 'orders' | 'idempotency_keys' | 'outbox', customerId: string): Promise<number> {
     let total = 0;
@@ -95,7 +102,8 @@ describe('orders', () => {
     }
     return total;
   }
-  const shardOf = (customerId: string) => app.get(ShardRouter).map.shardOf(bucketOfCustomer(customerId, config.dataRouting.sharding.buckets));
+  const shardOf = (customerId: string) =>
+    app.get(ShardRouter).map.shardOf(bucketOfCustomer(customerId, config.dataRouting.sharding.buckets));
 
   it('places an order on the customer shard, with its lines, a committed stock hold and an OrderPlaced event', async () => {
     const before = await stockOf(mug);
@@ -121,13 +129,26 @@ describe('orders', () => {
 
     const [row] = await sql<{ bucket: number }>(shardOf(aliceId), 'SELECT bucket FROM orders WHERE id = $1', [order['id']]);
     expect(row.bucket).toBe(bucketOfCustomer(aliceId, config.dataRouting.sharding.buckets));
-    const [hold] = await catalogSql<{ state: string; payment_authorization_id: string }>('SELECT state, payment_authorization_id FROM stock_reservations WHERE order_id = $1', [order['id']]);
+    const [hold] = await catalogSql<{ state: string; payment_authorization_id: string }>(
+      'SELECT state, payment_authorization_id FROM stock_reservations WHERE order_id = $1',
+      [order['id']],
+    );
     expect(hold.state).toBe('committed');
     expect(hold.payment_authorization_id).toMatch(/^auth_/);
-    const [event] = await sql<{ payload: unknown; message_key: string; topic: string; published_at: Date | null }>(shardOf(aliceId), 'SELECT payload, message_key, topic, published_at FROM outbox WHERE message_key = $1', [order['id']]);
+    const [event] = await sql<{ payload: unknown; message_key: string; topic: string; published_at: Date | null }>(
+      shardOf(aliceId),
+      'SELECT payload, message_key, topic, published_at FROM outbox WHERE message_key = $1',
+      [order['id']],
+    );
     expect(event.topic).toBe(config.messaging.kafka.ordersTopic);
     const placed = parseOrderPlacedV1(event.payload);
-    expect(placed).toMatchObject({ orderId: order['id'], customerId: aliceId, customerEmail: expect.stringContaining('@example.com'), totalCents: 7_499, currency: 'EUR' });
+    expect(placed).toMatchObject({
+      orderId: order['id'],
+      customerId: aliceId,
+      customerEmail: expect.stringContaining('@example.com'),
+      totalCents: 7_499,
+      currency: 'EUR',
+    });
     expect(placed.lines).toHaveLength(2);
 
     const read = await alice.request('GET', `/orders/${String(order['id'])}`);
@@ -181,11 +202,22 @@ describe('orders', () => {
       ['a negative quantity', () => [{ productId: mug, quantity: -3 }], /quantity must be at least 1/],
       ['a fractional quantity', () => [{ productId: mug, quantity: 1.5 }], /quantity must be an integer/],
       ['a quantity over the limit', () => [{ productId: mug, quantity: 101 }], /quantity must be at most 100/],
-      ['too many lines', () => Array.from({ length: MAX_ORDER_LINES + 1 }, (_, i) => ({ productId: String(1_000 + i), quantity: 1 })), /at most 50 lines/],
+      [
+        'too many lines',
+        () => Array.from({ length: MAX_ORDER_LINES + 1 }, (_, i) => ({ productId: String(1_000 + i), quantity: 1 })),
+        /at most 50 lines/,
+      ],
       ['no lines', () => [], /at least one line/],
       ['an unknown product', () => [{ productId: '999999999', quantity: 1 }], /no product with id 999999999/],
       ['a malformed product id', () => [{ productId: 'mug', quantity: 1 }], /productId must be a product id/],
-      ['the same product twice', () => [{ productId: mug, quantity: 1 }, { productId: mug, quantity: 2 }], /appears in more than one line/],
+      [
+        'the same product twice',
+        () => [
+          { productId: mug, quantity: 1 },
+          { productId: mug, quantity: 2 },
+        ],
+        /appears in more than one line/,
+      ],
       ['an unknown field', () => [{ productId: mug, quantity: 1, discount: 50 }], /property discount should not exist/],
     ];
 
@@ -326,10 +358,17 @@ describe('orders', () => {
     const dead = await place(bob, [{ productId: lamp, quantity: 2 }], key);
     await sim.faults('none');
     expect(dead.status).toBe(503);
-    const [hold] = await catalogSql<{ id: string }>(`SELECT id FROM stock_reservations WHERE customer_id = $1 AND idempotency_key = $2`, [bobId, key]);
+    const [hold] = await catalogSql<{ id: string }>(`SELECT id FROM stock_reservations WHERE customer_id = $1 AND idempotency_key = $2`, [
+      bobId,
+      key,
+    ]);
     await catalogSql(`UPDATE stock_reservations SET state = 'held', expires_at = now() - interval '1 second' WHERE id = $1`, [hold.id]);
     await catalogSql('UPDATE products SET stock = stock - 2 WHERE id = $1', [lamp]);
-    await sql(shardOf(bobId), `UPDATE idempotency_keys SET attempt = $3, lease_until = now() + interval '1 hour' WHERE customer_id = $1 AND key = $2`, [bobId, key, hold.id]);
+    await sql(
+      shardOf(bobId),
+      `UPDATE idempotency_keys SET attempt = $3, lease_until = now() + interval '1 hour' WHERE customer_id = $1 AND key = $2`,
+      [bobId, key, hold.id],
+    );
     expect(await stockOf(lamp)).toBe(before - 2);
 
     expect(await app.get(ReservationSweeper).sweep()).toBeGreaterThanOrEqual(1);
@@ -346,7 +385,9 @@ describe('orders', () => {
   it('commits the hold of an order whose request died after writing it', async () => {
     const response = await place(bob, [{ productId: mug, quantity: 1 }]);
     const before = await stockOf(mug);
-    await catalogSql(`UPDATE stock_reservations SET state = 'held', expires_at = now() - interval '1 second' WHERE order_id = $1`, [response.body['id']]);
+    await catalogSql(`UPDATE stock_reservations SET state = 'held', expires_at = now() - interval '1 second' WHERE order_id = $1`, [
+      response.body['id'],
+    ]);
     await app.get(ReservationSweeper).sweep();
     const [hold] = await catalogSql<{ state: string }>('SELECT state FROM stock_reservations WHERE order_id = $1', [response.body['id']]);
     expect(hold.state).toBe('committed');

@@ -29,7 +29,11 @@ import { StockReservations } from './stock-reservations';
     StockReservations,
     ReservationSweeper,
     OutboxRelayService,
-    { provide: OUTBOX_PUBLISHER, inject: [KafkaTransport], useFactory: (kafka: KafkaTransport) => new KafkaOutboxPublisher(kafka.producerClient()) },
+    {
+      provide: OUTBOX_PUBLISHER,
+      inject: [KafkaTransport],
+      useFactory: (kafka: KafkaTransport) => new KafkaOutboxPublisher(kafka.producerClient()),
+    },
   ],
   exports: [PlaceOrderService, OrdersQueryService, ReservationSweeper, OutboxRelayService],
 })

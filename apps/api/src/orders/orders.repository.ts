@@ -44,14 +44,30 @@ export class OrdersRepository {
     const [row] = (await manager.query(
       `INSERT INTO orders (id, bucket, customer_id, status, currency, total_cents, payment_authorization_id, reservation_id)
        VALUES ($1, $2, $3, 'placed', $4, $5, $6, $7) RETURNING created_at`,
-      [order.id, order.bucket, order.customerId, order.quote.currency, order.quote.totalCents, order.paymentAuthorizationId, order.reservationId],
+      [
+        order.id,
+        order.bucket,
+        order.customerId,
+        order.quote.currency,
+        order.quote.totalCents,
+        order.paymentAuthorizationId,
+        order.reservationId,
+      ],
     )) as Array<{ created_at: Date }>;
     const lines = order.quote.lines;
     await manager.query(
       `INSERT INTO order_lines (order_id, line_no, bucket, product_id, sku, name, quantity, unit_price_cents)
        SELECT $1, ordinality, $2, product_id, sku, name, quantity, unit_price_cents
        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::int[]) WITH ORDINALITY AS l(product_id, sku, name, quantity, unit_price_cents, ordinality)`,
-      [order.id, order.bucket, lines.map((l) => l.productId), lines.map((l) => l.sku), lines.map((l) => l.name), lines.map((l) => l.quantity), lines.map((l) => l.unitPriceCents)],
+      [
+        order.id,
+        order.bucket,
+        lines.map((l) => l.productId),
+        lines.map((l) => l.sku),
+        lines.map((l) => l.name),
+        lines.map((l) => l.quantity),
+        lines.map((l) => l.unitPriceCents),
+      ],
     );
     const view: OrderView = {
       id: order.id,
@@ -59,18 +75,22 @@ export class OrdersRepository {
       customerId: order.customerId,
       totalCents: order.quote.totalCents,
       currency: order.quote.currency,
-      lines: lines.map((line) => ({ productId: line.productId, sku: line.sku, name: line.name, quantity: line.quantity, unitPriceCents: line.unitPriceCents, lineTotalCents: line.quantity * line.unitPriceCents })),
+      lines: lines.map((line) => ({
+        productId: line.productId,
+        sku: line.sku,
+        name: line.name,
+        quantity: line.quantity,
+        unitPriceCents: line.unitPriceCents,
+        lineTotalCents: line.quantity * line.unitPriceCents,
+      })),
       createdAt: row.created_at.toISOString(),
     };
     const event = orderPlaced(view, order.customerEmail);
     // The request's trace goes with the row: the relay continues it when it publishes.
-    await manager.query(`INSERT INTO outbox (event_id, topic, message_key, event_type, payload, trace_parent) VALUES ($1, $2, $3, 'OrderPlaced', $4, $5)`, [
-      event.eventId,
-      topic,
-      order.id,
-      JSON.stringify(event),
-      currentTraceparent() ?? null,
-    ]);
+    await manager.query(
+      `INSERT INTO outbox (event_id, topic, message_key, event_type, payload, trace_parent) VALUES ($1, $2, $3, 'OrderPlaced', $4, $5)`,
+      [event.eventId, topic, order.id, JSON.stringify(event), currentTraceparent() ?? null],
+    );
     return view;
   }
 
@@ -117,7 +137,13 @@ export function orderPlaced(order: OrderView, customerEmail: string): OrderPlace
     customerEmail,
     currency: order.currency,
     totalCents: order.totalCents,
-    lines: order.lines.map((line) => ({ productId: line.productId, sku: line.sku, name: line.name, quantity: line.quantity, unitPriceCents: line.unitPriceCents })),
+    lines: order.lines.map((line) => ({
+      productId: line.productId,
+      sku: line.sku,
+      name: line.name,
+      quantity: line.quantity,
+      unitPriceCents: line.unitPriceCents,
+    })),
   });
 }
 

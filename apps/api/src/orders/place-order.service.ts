@@ -1,4 +1,11 @@
-import { ConflictException, HttpException, HttpStatus, Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,7 +85,11 @@ export class PlaceOrderService {
     } catch (error) {
       this.#outcomes.inc({ outcome: outcomeOf(error) });
       if (isBucketUnavailable(error)) throw retryLater(error.message, error.retryAfterSeconds);
-      if (!(error instanceof HttpException) && isConnectionFailure(error)) throw retryLater(`the orders database for your account (${this.router.forCustomer(customer.id).shard}) cannot be reached right now; no order was placed, retry with the same Idempotency-Key`, SHARD_RETRY_AFTER_SECONDS);
+      if (!(error instanceof HttpException) && isConnectionFailure(error))
+        throw retryLater(
+          `the orders database for your account (${this.router.forCustomer(customer.id).shard}) cannot be reached right now; no order was placed, retry with the same Idempotency-Key`,
+          SHARD_RETRY_AFTER_SECONDS,
+        );
       throw error;
     }
   }
@@ -93,7 +104,9 @@ export class PlaceOrderService {
       const existing = await this.keys.find(scope, customer.id, key);
       if (existing) {
         if (existing.requestHash !== fingerprint) {
-          throw new UnprocessableEntityException('this Idempotency-Key was already used with a different order; use a new key for a new order');
+          throw new UnprocessableEntityException(
+            'this Idempotency-Key was already used with a different order; use a new key for a new order',
+          );
         }
         if (existing.state === 'completed' && existing.response) return { order: existing.response, replayed: true };
         if (!existing.leased) {
@@ -109,7 +122,10 @@ export class PlaceOrderService {
           continue;
         }
         if (Date.now() + pause > deadline) {
-          throw new HttpException({ message: 'a request with this Idempotency-Key is still being processed; retry shortly', retryAfterSeconds: 1 }, HttpStatus.CONFLICT);
+          throw new HttpException(
+            { message: 'a request with this Idempotency-Key is still being processed; retry shortly', retryAfterSeconds: 1 },
+            HttpStatus.CONFLICT,
+          );
         }
         await sleep(pause);
         pause = Math.min(pause * 2, 400);
@@ -119,7 +135,15 @@ export class PlaceOrderService {
       const quote = await this.quoter.quote(lines);
       const attempt = randomUUID();
       const orderId = newOrderId(scope.bucket);
-      const claimed = await this.keys.claim(scope, { customerId: customer.id, key, requestHash: fingerprint, orderId, quote, attempt, leaseMs: this.config.orders.leaseMs });
+      const claimed = await this.keys.claim(scope, {
+        customerId: customer.id,
+        key,
+        requestHash: fingerprint,
+        orderId,
+        quote,
+        attempt,
+        leaseMs: this.config.orders.leaseMs,
+      });
       if (claimed) return this.#attempt({ scope, customer, key, attempt, orderId, quote });
       // Another request with the same key claimed it first: answer as it does.
     }
@@ -128,7 +152,14 @@ export class PlaceOrderService {
   async #attempt(attempt: Attempt): Promise<PlacedOrder> {
     const { scope, customer, key, quote, orderId } = attempt;
     try {
-      await this.stock.hold({ id: attempt.attempt, orderId, customerId: customer.id, idempotencyKey: key, lines: quote.lines, holdMs: this.config.orders.stockHoldMs });
+      await this.stock.hold({
+        id: attempt.attempt,
+        orderId,
+        customerId: customer.id,
+        idempotencyKey: key,
+        lines: quote.lines,
+        holdMs: this.config.orders.stockHoldMs,
+      });
     } catch (error) {
       if (error instanceof OutOfStockException) await this.keys.forget(scope, customer.id, key, attempt.attempt);
       else await this.keys.release(scope, customer.id, key, attempt.attempt);
@@ -137,10 +168,21 @@ export class PlaceOrderService {
 
     let authorizationId: string;
     try {
-      const authorization = await this.payments.authorize({ idempotencyKey: `order-${orderId}`, amountCents: quote.totalCents, currency: quote.currency, reference: orderId });
+      const authorization = await this.payments.authorize({
+        idempotencyKey: `order-${orderId}`,
+        amountCents: quote.totalCents,
+        currency: quote.currency,
+        reference: orderId,
+      });
       if (authorization.status === 'declined') {
         await this.#giveUp(attempt, 'forget');
-        throw new HttpException({ message: `the payment was declined: ${authorization.declineReason ?? 'no reason given'}`, declineReason: authorization.declineReason ?? null }, HttpStatus.PAYMENT_REQUIRED);
+        throw new HttpException(
+          {
+            message: `the payment was declined: ${authorization.declineReason ?? 'no reason given'}`,
+            declineReason: authorization.declineReason ?? null,
+          },
+          HttpStatus.PAYMENT_REQUIRED,
+        );
       }
       authorizationId = authorization.authorizationId;
     } catch (error) {
@@ -149,7 +191,10 @@ export class PlaceOrderService {
         // The provider may have authorized and lost the answer: keep the key (and so the order
         // id the payment is keyed by), so the client's retry gets the same authorization back.
         await this.#giveUp(attempt, 'release');
-        throw retryLater(`payments are unavailable right now (${error.message}); nothing was charged, retry with the same Idempotency-Key`, error.retryAfterSeconds);
+        throw retryLater(
+          `payments are unavailable right now (${error.message}); nothing was charged, retry with the same Idempotency-Key`,
+          error.retryAfterSeconds,
+        );
       }
       await this.#giveUp(attempt, isPaymentRequestError(error) ? 'forget' : 'release');
       if (isPaymentRequestError(error)) {
@@ -165,7 +210,19 @@ export class PlaceOrderService {
       written = await scope.write(async (manager) => {
         const claim = await this.keys.lockForWrite(manager, customer.id, key, attempt.attempt);
         if (claim.status !== 'mine') return claim;
-        const order = await this.orders.insert(manager, { id: orderId, bucket: scope.bucket, customerId: customer.id, customerEmail: customer.email, quote, paymentAuthorizationId: authorizationId, reservationId: attempt.attempt }, this.#topic);
+        const order = await this.orders.insert(
+          manager,
+          {
+            id: orderId,
+            bucket: scope.bucket,
+            customerId: customer.id,
+            customerEmail: customer.email,
+            quote,
+            paymentAuthorizationId: authorizationId,
+            reservationId: attempt.attempt,
+          },
+          this.#topic,
+        );
         await this.keys.complete(manager, customer.id, key, order);
         return { status: 'placed' as const, order };
       });
@@ -174,13 +231,19 @@ export class PlaceOrderService {
       // written, so the stock goes back and the retry may start at once. Any other failure may
       // have happened after the commit (a connection lost during COMMIT): only the lease ends;
       // the hold stays for the sweeper, which looks at the shard before it gives stock back.
-      const cleanup = isBucketUnavailable(error) ? this.#giveUp(attempt, 'release') : this.keys.release(scope, customer.id, key, attempt.attempt);
-      await cleanup.catch((cause: unknown) => this.logger.warn({ err: cause, orderId }, 'could not undo a failed order write; the sweeper settles its stock hold'));
+      const cleanup = isBucketUnavailable(error)
+        ? this.#giveUp(attempt, 'release')
+        : this.keys.release(scope, customer.id, key, attempt.attempt);
+      await cleanup.catch((cause: unknown) =>
+        this.logger.warn({ err: cause, orderId }, 'could not undo a failed order write; the sweeper settles its stock hold'),
+      );
       throw error;
     }
 
     if (written.status === 'placed') {
-      await this.stock.commit(attempt.attempt).catch((error: unknown) => this.logger.warn({ err: error, orderId }, 'could not mark the stock hold committed; the sweeper will'));
+      await this.stock
+        .commit(attempt.attempt)
+        .catch((error: unknown) => this.logger.warn({ err: error, orderId }, 'could not mark the stock hold committed; the sweeper will'));
       this.relay.nudge(scope.shard);
       this.logger.info({ orderId, customerId: customer.id, totalCents: quote.totalCents, shard: scope.shard }, 'order placed');
       return { order: written.order, replayed: false };
@@ -189,7 +252,10 @@ export class PlaceOrderService {
     // stands, this attempt's stock goes back, and the client gets the same answer as it.
     await this.stock.release(attempt.attempt);
     if (written.status === 'completed') return { order: written.response, replayed: true };
-    throw new HttpException({ message: 'a newer request with this Idempotency-Key took over; retry to get its answer', retryAfterSeconds: 1 }, HttpStatus.CONFLICT);
+    throw new HttpException(
+      { message: 'a newer request with this Idempotency-Key took over; retry to get its answer', retryAfterSeconds: 1 },
+      HttpStatus.CONFLICT,
+    );
   }
 
   /** Gives the stock back, then frees the key ('forget') or only ends the lease ('release'). */
@@ -212,7 +278,8 @@ function outcomeOf(error: unknown): Outcome {
   if (error instanceof OutOfStockException) return 'out_of_stock';
   if (error instanceof ServiceUnavailableException) return 'payment_unavailable';
   if (isBucketUnavailable(error)) return 'busy';
-  if (error instanceof ConflictException || (error instanceof HttpException && error.getStatus() === HttpStatus.CONFLICT)) return 'conflict';
+  if (error instanceof ConflictException || (error instanceof HttpException && error.getStatus() === HttpStatus.CONFLICT))
+    return 'conflict';
   if (error instanceof HttpException && error.getStatus() === HttpStatus.PAYMENT_REQUIRED) return 'declined';
   if (error instanceof HttpException && error.getStatus() < 500) return 'rejected';
   return 'error';

@@ -27,7 +27,11 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnModuleDestr
     metrics: MetricsService,
   ) {
     this.logger.setContext('reservation-sweeper');
-    this.#settled = metrics.counter('tenk_stock_holds_settled_total', 'Expired stock holds settled by the sweeper: committed (the order exists) or released', ['decision']);
+    this.#settled = metrics.counter(
+      'tenk_stock_holds_settled_total',
+      'Expired stock holds settled by the sweeper: committed (the order exists) or released',
+      ['decision'],
+    );
   }
 
   /** Settles every expired hold now (up to `limit`); returns how many. */
@@ -63,19 +67,30 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnModuleDestr
     }
     const decision = await scope.write(async (shard) => {
       // The key first: a request writing the order holds it, so we wait for it and then see its order.
-      const [key] = (await shard.query('SELECT state, attempt FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE', [hold.customerId, hold.idempotencyKey])) as Array<{ state: string; attempt: string | null }>;
-      const [order] = (await shard.query('SELECT reservation_id FROM orders WHERE id = $1', [hold.orderId])) as Array<{ reservation_id: string }>;
+      const [key] = (await shard.query('SELECT state, attempt FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE', [
+        hold.customerId,
+        hold.idempotencyKey,
+      ])) as Array<{ state: string; attempt: string | null }>;
+      const [order] = (await shard.query('SELECT reservation_id FROM orders WHERE id = $1', [hold.orderId])) as Array<{
+        reservation_id: string;
+      }>;
       if (order?.reservation_id === hold.id) return 'commit' as const;
       if (key?.state === 'in_progress' && key.attempt === hold.id) {
         // Revoked: the dead attempt can no longer write; a retry of the request starts a new one.
-        await shard.query(`UPDATE idempotency_keys SET attempt = NULL, lease_until = LEAST(lease_until, now()), updated_at = now() WHERE customer_id = $1 AND key = $2`, [hold.customerId, hold.idempotencyKey]);
+        await shard.query(
+          `UPDATE idempotency_keys SET attempt = NULL, lease_until = LEAST(lease_until, now()), updated_at = now() WHERE customer_id = $1 AND key = $2`,
+          [hold.customerId, hold.idempotencyKey],
+        );
       }
       return 'release' as const;
     });
     if (decision === 'commit') await this.stock.commit(hold.id, catalog);
     else await this.stock.release(hold.id, catalog);
     this.#settled.inc({ decision: decision === 'commit' ? 'committed' : 'released' });
-    this.logger.info({ holdId: hold.id, orderId: hold.orderId, decision }, `expired stock hold ${decision === 'commit' ? 'committed: its order exists' : 'released: its order was never written'}`);
+    this.logger.info(
+      { holdId: hold.id, orderId: hold.orderId, decision },
+      `expired stock hold ${decision === 'commit' ? 'committed: its order exists' : 'released: its order was never written'}`,
+    );
   }
 
   onApplicationBootstrap(): void {

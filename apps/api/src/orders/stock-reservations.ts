@@ -54,9 +54,14 @@ export class StockReservations {
       // Product rows are locked in id order (the lines are sorted), so two orders sharing
       // products cannot deadlock.
       for (const line of hold.lines) {
-        const taken = affected(await manager.query('UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2', [line.productId, line.quantity]));
+        const taken = affected(
+          await manager.query('UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2', [line.productId, line.quantity]),
+        );
         if (taken === 0) {
-          const [product] = (await manager.query('SELECT name, stock FROM products WHERE id = $1', [line.productId])) as Array<{ name: string; stock: number }>;
+          const [product] = (await manager.query('SELECT name, stock FROM products WHERE id = $1', [line.productId])) as Array<{
+            name: string;
+            stock: number;
+          }>;
           throw new OutOfStockException(line.productId, product?.name ?? 'unknown', product?.stock ?? 0, line.quantity);
         }
       }
@@ -76,20 +81,31 @@ export class StockReservations {
 
   /** Notes the payment authorization taken for the hold (for whoever reconciles payments). */
   async noteAuthorization(id: string, authorizationId: string): Promise<void> {
-    await this.catalog.primary.query('UPDATE stock_reservations SET payment_authorization_id = $2, updated_at = now() WHERE id = $1', [id, authorizationId]);
+    await this.catalog.primary.query('UPDATE stock_reservations SET payment_authorization_id = $2, updated_at = now() WHERE id = $1', [
+      id,
+      authorizationId,
+    ]);
   }
 
   /** The order exists: the stock is sold. Idempotent. */
   async commit(id: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.catalog.primary).query(`UPDATE stock_reservations SET state = 'committed', updated_at = now() WHERE id = $1 AND state = 'held'`, [id]);
+    await (manager ?? this.catalog.primary).query(
+      `UPDATE stock_reservations SET state = 'committed', updated_at = now() WHERE id = $1 AND state = 'held'`,
+      [id],
+    );
   }
 
   /** The order will never exist: the stock goes back. Idempotent (only a held hold gives back). */
   async release(id: string, manager?: EntityManager): Promise<boolean> {
     const work = async (tx: EntityManager) => {
-      const released = affected(await tx.query(`UPDATE stock_reservations SET state = 'released', updated_at = now() WHERE id = $1 AND state = 'held'`, [id]));
+      const released = affected(
+        await tx.query(`UPDATE stock_reservations SET state = 'released', updated_at = now() WHERE id = $1 AND state = 'held'`, [id]),
+      );
       if (released === 0) return [];
-      const rows = (await tx.query('UPDATE products p SET stock = p.stock + l.quantity FROM stock_reservation_lines l WHERE l.reservation_id = $1 AND p.id = l.product_id RETURNING p.id::text AS id', [id])) as [Array<{ id: string }>, number];
+      const rows = (await tx.query(
+        'UPDATE products p SET stock = p.stock + l.quantity FROM stock_reservation_lines l WHERE l.reservation_id = $1 AND p.id = l.product_id RETURNING p.id::text AS id',
+        [id],
+      )) as [Array<{ id: string }>, number];
       return rows[0].map((row) => row.id);
     };
     const products = manager ? await work(manager) : await this.catalog.write(work);
@@ -102,7 +118,9 @@ export class StockReservations {
   /** Product pages show stock: drop their cached copies (the cache fails open; so does this). */
   async #stockChanged(productIds: readonly string[]): Promise<void> {
     if (!this.cache || productIds.length === 0) return;
-    await this.cache.invalidate(productIds.map((id) => `product:${id}`)).catch((error: unknown) => this.logger.warn({ err: error, productIds }, 'could not invalidate cached products after a stock change'));
+    await this.cache
+      .invalidate(productIds.map((id) => `product:${id}`))
+      .catch((error: unknown) => this.logger.warn({ err: error, productIds }, 'could not invalidate cached products after a stock change'));
   }
 
   /**

@@ -31,8 +31,13 @@ describe('PaymentsService against payment-sim', () => {
   let resilience: ResilienceService;
   let keys = 0;
   const key = () => `int-spec-${process.pid}-${Date.now()}-${++keys}`;
-  const authorize = (amountCents = 1_250) => payments.authorize({ idempotencyKey: key(), amountCents, currency: 'EUR', reference: 'order-int-spec' });
-  const unavailable = () => authorize().then(() => undefined, (error: unknown) => (isPaymentUnavailableError(error) ? error : Promise.reject(error)));
+  const authorize = (amountCents = 1_250) =>
+    payments.authorize({ idempotencyKey: key(), amountCents, currency: 'EUR', reference: 'order-int-spec' });
+  const unavailable = () =>
+    authorize().then(
+      () => undefined,
+      (error: unknown) => (isPaymentUnavailableError(error) ? error : Promise.reject(error)),
+    );
 
   beforeAll(async () => {
     sim = await PaymentSimProcess.start();
@@ -45,7 +50,12 @@ describe('PaymentsService against payment-sim', () => {
     await sim.resetStats();
     const config = loadConfig({ ...process.env, ...POLICY, TENK_LOG_LEVEL: 'silent', TENK_PAYMENT_URL: sim.url });
     moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot({ service: 'payments-int-spec' }), ResilienceModule, PaymentsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: 'payments-int-spec' }),
+        ResilienceModule,
+        PaymentsModule,
+      ],
     }).compile();
     await moduleRef.init();
     payments = moduleRef.get(PaymentsService);
@@ -57,10 +67,20 @@ describe('PaymentsService against payment-sim', () => {
   it('authorizes, declines, captures and voids', async () => {
     const authorized = await authorize();
     expect(authorized).toEqual({ authorizationId: expect.stringMatching(/^auth_/), status: 'authorized' });
-    await expect(payments.capture(authorized.authorizationId, key())).resolves.toEqual({ authorizationId: authorized.authorizationId, status: 'captured' });
-    expect(await authorize(2_000_000)).toEqual({ authorizationId: expect.stringMatching(/^auth_/), status: 'declined', declineReason: 'amount over the card limit' });
+    await expect(payments.capture(authorized.authorizationId, key())).resolves.toEqual({
+      authorizationId: authorized.authorizationId,
+      status: 'captured',
+    });
+    expect(await authorize(2_000_000)).toEqual({
+      authorizationId: expect.stringMatching(/^auth_/),
+      status: 'declined',
+      declineReason: 'amount over the card limit',
+    });
     const toVoid = await authorize();
-    await expect(payments.void(toVoid.authorizationId, key())).resolves.toEqual({ authorizationId: toVoid.authorizationId, status: 'voided' });
+    await expect(payments.void(toVoid.authorizationId, key())).resolves.toEqual({
+      authorizationId: toVoid.authorizationId,
+      status: 'voided',
+    });
   });
 
   it('answers a repeated idempotency key with the first authorization', async () => {
@@ -74,7 +94,9 @@ describe('PaymentsService against payment-sim', () => {
     await payments.authorize({ idempotencyKey, amountCents: 100, currency: 'EUR', reference: 'first' });
     await sim.resetStats();
     for (let i = 0; i < 8; i++) {
-      const refused = await payments.authorize({ idempotencyKey, amountCents: 200, currency: 'EUR', reference: 'another body' }).catch((error: unknown) => error);
+      const refused = await payments
+        .authorize({ idempotencyKey, amountCents: 200, currency: 'EUR', reference: 'another body' })
+        .catch((error: unknown) => error);
       expect(isPaymentRequestError(refused)).toBe(true);
     }
     expect(await sim.received()).toBe(8); // not retried
@@ -105,7 +127,10 @@ describe('PaymentsService against payment-sim', () => {
     expect(metrics).toContain('tenk_breaker_state{breaker="payments",service="payments-int-spec"} 1');
     expect(metrics).toMatch(/tenk_breaker_rejections_total\{breaker="payments",state="open",service="payments-int-spec"\} 2\d/);
     expect(metrics).toMatch(/tenk_breaker_failures_total\{breaker="payments",kind="timeout",service="payments-int-spec"\} \d+/);
-    const readiness = moduleRef.get(HealthRegistry).list().find((check) => check.name === 'circuit-breakers')!;
+    const readiness = moduleRef
+      .get(HealthRegistry)
+      .list()
+      .find((check) => check.name === 'circuit-breakers')!;
     await expect(readiness.check()).resolves.toMatchObject({ degraded: true, details: { open: ['payments'] } });
 
     await sim.faults('none');
@@ -117,9 +142,16 @@ describe('PaymentsService against payment-sim', () => {
 
   it('reopens when the provider is still down at the probe', async () => {
     await sim.faults({ refuseConnections: true });
-    await eventually(async () => (await unavailable(), resilience.breaker('payments').state === 'open'), 'the breaker opens on refused connections');
+    await eventually(
+      async () => (await unavailable(), resilience.breaker('payments').state === 'open'),
+      'the breaker opens on refused connections',
+    );
     const metrics = () => moduleRef.get(MetricsService).registry.metrics();
-    await eventually(async () => (await unavailable(), (await metrics()).includes('from="half-open",to="open"')), 'a probe fails and the breaker reopens', 10_000);
+    await eventually(
+      async () => (await unavailable(), (await metrics()).includes('from="half-open",to="open"')),
+      'a probe fails and the breaker reopens',
+      10_000,
+    );
     expect(resilience.breaker('payments').state).toBe('open');
     expect(await sim.received()).toBe(0);
   });

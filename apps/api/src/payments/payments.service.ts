@@ -54,7 +54,9 @@ export class PaymentsService {
     } catch (error) {
       if (isPaymentRequestError(error)) throw error;
       if (isCircuitOpenError(error)) {
-        throw new PaymentUnavailableError(`payments are paused: ${error.message}`, Math.max(1, Math.ceil(error.retryAfterMs / 1000)), { cause: error });
+        throw new PaymentUnavailableError(`payments are paused: ${error.message}`, Math.max(1, Math.ceil(error.retryAfterMs / 1000)), {
+          cause: error,
+        });
       }
       const breaker = this.resilience.enabled ? this.resilience.breaker('payments') : undefined;
       const retryAfterSeconds = breaker?.state === 'open' ? Math.max(1, Math.ceil(breaker.retryAfterMs / 1000)) : RETRY_SOON_SECONDS;

@@ -16,12 +16,21 @@ export const QUEUE_BOARD_ROUTE = '/admin/queues';
  */
 @Module({
   imports: [
-    BullBoardModule.forRoot({ route: QUEUE_BOARD_ROUTE, adapter: ExpressAdapter, middleware: QueueBoardAccess, boardOptions: { uiConfig: { boardTitle: 'tenk queues' } } }),
+    BullBoardModule.forRoot({
+      route: QUEUE_BOARD_ROUTE,
+      adapter: ExpressAdapter,
+      middleware: QueueBoardAccess,
+      boardOptions: { uiConfig: { boardTitle: 'tenk queues' } },
+    }),
     BullBoardModule.forFeature(
       { name: QUEUES.video, adapter: BullAdapter, options: { description: 'Uploaded videos to transcode (apps/media-worker)' } },
       { name: QUEUES.mail, adapter: BullAdapter, options: { description: 'Mail to send (apps/mailer)' } },
       { name: QUEUES.report, adapter: BullAdapter, options: { description: 'Report files to build (apps/reports)' } },
-      { name: DEAD_LETTER_QUEUE, adapter: BullAdapter, options: { readOnlyMode: true, description: 'Jobs that failed for good, with the reason' } },
+      {
+        name: DEAD_LETTER_QUEUE,
+        adapter: BullAdapter,
+        options: { readOnlyMode: true, description: 'Jobs that failed for good, with the reason' },
+      },
     ),
   ],
 })

@@ -1,4 +1,20 @@
-import { BadRequestException, Body, Controller, ForbiddenException, Get, GoneException, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  GoneException,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
@@ -30,12 +46,18 @@ export class ReportsController {
   @ApiOperation({ summary: 'Request a CSV report over a date range; it is built by the reports worker (poll the URL)' })
   @ApiResponse({ status: 202, description: 'Queued; poll body.url (also in Location)' })
   @ApiResponse({ status: 403, description: 'Sales reports over every customer need the admin role' })
-  async create(@CurrentUser() user: SessionUser, @Body() body: ReportRequestBody, @Res({ passthrough: true }) res: Response): Promise<ReportView> {
+  async create(
+    @CurrentUser() user: SessionUser,
+    @Body() body: ReportRequestBody,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ReportView> {
     const days = (Date.parse(`${body.to}T00:00:00Z`) - Date.parse(`${body.from}T00:00:00Z`)) / DAY_MS + 1;
     if (days < 1) throw new BadRequestException(`from (${body.from}) must not be after to (${body.to})`);
     const maxDays = this.config.reports.maxRangeDays;
-    if (days > maxDays) throw new BadRequestException(`the range covers ${days} days; a report covers at most ${maxDays} (TENK_REPORT_MAX_RANGE_DAYS)`);
-    if (reportNeedsAdmin(body.type) && user.role !== 'admin') throw new ForbiddenException(`the ${body.type} report covers every customer's sales: it needs the admin role`);
+    if (days > maxDays)
+      throw new BadRequestException(`the range covers ${days} days; a report covers at most ${maxDays} (TENK_REPORT_MAX_RANGE_DAYS)`);
+    if (reportNeedsAdmin(body.type) && user.role !== 'admin')
+      throw new ForbiddenException(`the ${body.type} report covers every customer's sales: it needs the admin role`);
     const request = await this.requests.create({ id: randomUUID(), ownerId: user.id, type: body.type, fromDay: body.from, toDay: body.to });
     try {
       await this.jobs.enqueue(BUILD_REPORT_V1, { reportId: request.id }, { jobId: request.id });
@@ -67,12 +89,18 @@ export class ReportsController {
   @ApiOperation({ summary: 'The report as CSV (410 once expired)' })
   async download(@CurrentUser() user: SessionUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const request = await this.#own(user, id);
-    if (request.state === 'expired') throw new GoneException(`report ${id} expired at ${request.expiresAt?.toISOString() ?? 'an earlier time'}; request it again`);
-    if (request.state !== 'ready' || !request.fileKey) throw new NotFoundException(`report ${id} is ${request.state}, not ready yet; poll /reports/${id}`);
+    if (request.state === 'expired')
+      throw new GoneException(`report ${id} expired at ${request.expiresAt?.toISOString() ?? 'an earlier time'}; request it again`);
+    if (request.state !== 'ready' || !request.fileKey)
+      throw new NotFoundException(`report ${id} is ${request.state}, not ready yet; poll /reports/${id}`);
     try {
-      await sendObject(req, res, this.store, request.fileKey, { cacheControl: 'private, no-cache', downloadName: `tenk-${request.type}-${request.fromDay}-to-${request.toDay}.csv` });
+      await sendObject(req, res, this.store, request.fileKey, {
+        cacheControl: 'private, no-cache',
+        downloadName: `tenk-${request.type}-${request.fromDay}-to-${request.toDay}.csv`,
+      });
     } catch (error) {
-      if (isStorageError(error, 'not-found') && !res.headersSent) throw new GoneException(`the file of report ${id} is gone; request it again`);
+      if (isStorageError(error, 'not-found') && !res.headersSent)
+        throw new GoneException(`the file of report ${id} is gone; request it again`);
       throw error;
     }
   }

@@ -19,7 +19,10 @@ export function isCalendarDay(value: string): boolean {
 }
 
 export class ReportRequestBody {
-  @ApiProperty({ enum: REPORT_TYPES, description: 'my-orders: your own orders per day. sales-by-day, sales-by-product: every customer (admin only).' })
+  @ApiProperty({
+    enum: REPORT_TYPES,
+    description: 'my-orders: your own orders per day. sales-by-day, sales-by-product: every customer (admin only).',
+  })
   @IsIn(REPORT_TYPES, { message: `type must be one of: ${REPORT_TYPES.join(', ')}` })
   type!: ReportType;
 

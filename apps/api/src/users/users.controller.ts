@@ -36,8 +36,14 @@ export class UsersController {
    */
   @Public()
   @Post()
-  @ApiCreatedResponse({ description: 'the new account, signed in (Set-Cookie: tenk_session); the same answer, without a session, when the email has an account already (its owner gets a mail)' })
-  @ApiResponse({ status: 429, description: 'too many sign-ups from this address (TENK_SIGNUP_MAX_PER_CLIENT per TENK_SIGNUP_WINDOW); see Retry-After' })
+  @ApiCreatedResponse({
+    description:
+      'the new account, signed in (Set-Cookie: tenk_session); the same answer, without a session, when the email has an account already (its owner gets a mail)',
+  })
+  @ApiResponse({
+    status: 429,
+    description: 'too many sign-ups from this address (TENK_SIGNUP_MAX_PER_CLIENT per TENK_SIGNUP_WINDOW); see Retry-After',
+  })
   async signup(@Body() body: SignupBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UserView> {
     const client = clientAddress(req);
     const verdict = await this.#countSignup(client, res);

@@ -75,7 +75,12 @@ async function hashing<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!isPasswordHashPoolBusyError(error)) throw error;
     throw new HttpException(
-      { statusCode: 503, error: 'Service Unavailable', message: `too many sign-ins and sign-ups at once (${error.message}); try again in ${HASHING_BUSY_RETRY_SECONDS} s`, retryAfterSeconds: HASHING_BUSY_RETRY_SECONDS },
+      {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: `too many sign-ins and sign-ups at once (${error.message}); try again in ${HASHING_BUSY_RETRY_SECONDS} s`,
+        retryAfterSeconds: HASHING_BUSY_RETRY_SECONDS,
+      },
       HttpStatus.SERVICE_UNAVAILABLE,
     );
   }

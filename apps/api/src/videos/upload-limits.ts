@@ -17,7 +17,15 @@ export class UploadLimitError extends HttpException {
     message: string,
     retryAfterSeconds?: number,
   ) {
-    super({ statusCode: status, error: status === HttpStatus.PAYLOAD_TOO_LARGE ? 'Payload Too Large' : 'Too Many Requests', message, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }, status);
+    super(
+      {
+        statusCode: status,
+        error: status === HttpStatus.PAYLOAD_TOO_LARGE ? 'Payload Too Large' : 'Too Many Requests',
+        message,
+        ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+      },
+      status,
+    );
   }
 }
 
@@ -80,10 +88,16 @@ export class UploadLimits {
       [count] = await this.rates.hit({ key: `video-uploads:client:${client}`, limit: uploadsPerClient, windowMs });
     } catch (error) {
       this.logger.error({ err: error }, 'could not count an upload against its client rate: upload refused');
-      throw new ServiceUnavailableException({ message: 'uploads are paused: the upload rate counters (Redis) cannot be reached; try again in a minute', retryAfterSeconds: 30 });
+      throw new ServiceUnavailableException({
+        message: 'uploads are paused: the upload rate counters (Redis) cannot be reached; try again in a minute',
+        retryAfterSeconds: 30,
+      });
     }
     if (!count.over) return;
-    this.logger.warn({ client, count: count.count, retryAfterSeconds: count.retryAfterSeconds }, 'upload refused: too many from this client');
+    this.logger.warn(
+      { client, count: count.count, retryAfterSeconds: count.retryAfterSeconds },
+      'upload refused: too many from this client',
+    );
     throw new UploadLimitError(
       'rate_limited',
       HttpStatus.TOO_MANY_REQUESTS,

@@ -1,11 +1,30 @@
-import { BadRequestException, ConflictException, HttpException, Injectable, PayloadTooLargeException, ServiceUnavailableException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  Injectable,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
 import { formatByteSize, InjectConfig, type TenkConfig } from '@tenk/config';
 import { VIDEO_TRANSCODE_V1 } from '@tenk/contracts';
-import { isMediaError, VideoInspector, videoKeys, VideoProcessor, VideoRepository, type NewVideo, type ProcessingMode, type Video, type VideoProbe } from '@tenk/media';
+import {
+  isMediaError,
+  VideoInspector,
+  videoKeys,
+  VideoProcessor,
+  VideoRepository,
+  type NewVideo,
+  type ProcessingMode,
+  type Video,
+  type VideoProbe,
+} from '@tenk/media';
 import { isQueueUnavailableError, JobProducer } from '@tenk/messaging';
 import { MetricsService } from '@tenk/observability';
 import { InjectObjectStore, isStorageError, type ObjectStore } from '@tenk/storage';
@@ -37,7 +56,11 @@ export class VideoUploads {
     metrics: MetricsService,
   ) {
     this.logger.setContext('video-uploads');
-    this.#uploads = metrics.counter('tenk_video_uploads_total', 'Video uploads, by outcome (queued, processed in the request, refused and why)', ['outcome']);
+    this.#uploads = metrics.counter(
+      'tenk_video_uploads_total',
+      'Video uploads, by outcome (queued, processed in the request, refused and why)',
+      ['outcome'],
+    );
   }
 
   /** The size limit, as users read it (in error messages and the API docs). */
@@ -53,7 +76,9 @@ export class VideoUploads {
       this.#uploads.inc({ outcome: 'too_large' });
       throw this.#tooLarge();
     }
-    const { usage, roomBytes } = await this.#limited(() => this.limits.admit(req, ownerId, Number.isFinite(declared) && !multipart ? declared : null));
+    const { usage, roomBytes } = await this.#limited(() =>
+      this.limits.admit(req, ownerId, Number.isFinite(declared) && !multipart ? declared : null),
+    );
     // Past the room left in the quota, the write fails as if past the size limit.
     const cap = Math.min(maxBytes, roomBytes);
     const id = randomUUID();
@@ -69,7 +94,8 @@ export class VideoUploads {
         throw refusal;
       }
       if (error instanceof HttpException) throw error;
-      if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') throw new BadRequestException('the upload was cut off before it ended');
+      if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')
+        throw new BadRequestException('the upload was cut off before it ended');
       throw error;
     }
     if (received.object.size === 0) {
@@ -94,8 +120,26 @@ export class VideoUploads {
     }
 
     const mode: ProcessingMode = this.switches.isOn('async') ? 'queued' : 'in-request';
-    const video = await this.#record({ id, ownerId, originalName: received.originalName, sourceKey, sourceBytes: received.object.size, probe, processingMode: mode });
-    this.logger.info({ videoId: id, ownerId, bytes: received.object.size, durationSeconds: probe.durationSeconds, size: `${probe.width}x${probe.height}`, mode }, 'video uploaded');
+    const video = await this.#record({
+      id,
+      ownerId,
+      originalName: received.originalName,
+      sourceKey,
+      sourceBytes: received.object.size,
+      probe,
+      processingMode: mode,
+    });
+    this.logger.info(
+      {
+        videoId: id,
+        ownerId,
+        bytes: received.object.size,
+        durationSeconds: probe.durationSeconds,
+        size: `${probe.width}x${probe.height}`,
+        mode,
+      },
+      'video uploaded',
+    );
     return mode === 'queued' ? this.#enqueue(video) : this.#processNow(video);
   }
 
@@ -126,7 +170,10 @@ export class VideoUploads {
       await this.#forget(video);
       if (isQueueUnavailableError(error)) {
         this.logger.error({ err: error, videoId: video.id }, 'could not queue a video: upload refused');
-        throw new ServiceUnavailableException({ message: `uploads are paused: ${error.message}; try again in a minute`, retryAfterSeconds: 30 });
+        throw new ServiceUnavailableException({
+          message: `uploads are paused: ${error.message}; try again in a minute`,
+          retryAfterSeconds: 30,
+        });
       }
       throw error;
     }
@@ -158,7 +205,10 @@ export class VideoUploads {
     // Files first: if the row delete then fails, a retry finds the row and finishes the job.
     const files = await this.store.deletePrefix(videoKeys.prefix(video.id));
     if (!(await this.videos.deleteSettled(video.id))) throw busy();
-    this.logger.info({ videoId: video.id, ownerId: video.ownerId, files, freedBytes: video.sourceBytes + video.filesBytes }, 'video deleted');
+    this.logger.info(
+      { videoId: video.id, ownerId: video.ownerId, files, freedBytes: video.sourceBytes + video.filesBytes },
+      'video deleted',
+    );
   }
 
   async #forget(video: Video): Promise<void> {

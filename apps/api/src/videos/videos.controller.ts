@@ -31,10 +31,21 @@ export class VideosController {
   @AcceptsBody('video/*', 'application/octet-stream', 'multipart/form-data')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiResponse({ status: 202, description: 'Accepted and queued; poll the URL in Location / body.url' })
-  @ApiResponse({ status: 413, description: 'Larger than the upload limit (TENK_VIDEO_MAX_BYTES), or than the room left in your storage quota (TENK_VIDEO_QUOTA_BYTES)' })
-  @ApiResponse({ status: 415, description: 'Not a video in a container we read (MP4/MOV, WebM/Matroska, MPEG-TS): a playlist, an image, text, audio only' })
+  @ApiResponse({
+    status: 413,
+    description:
+      'Larger than the upload limit (TENK_VIDEO_MAX_BYTES), or than the room left in your storage quota (TENK_VIDEO_QUOTA_BYTES)',
+  })
+  @ApiResponse({
+    status: 415,
+    description: 'Not a video in a container we read (MP4/MOV, WebM/Matroska, MPEG-TS): a playlist, an image, text, audio only',
+  })
   @ApiResponse({ status: 422, description: 'A video over a limit: duration, resolution, frame rate, streams (TENK_VIDEO_MAX_*)' })
-  @ApiResponse({ status: 429, description: 'Too many uploads from your address (TENK_VIDEO_UPLOADS_PER_CLIENT; see Retry-After), or too many of your videos still processing (TENK_VIDEO_MAX_IN_FLIGHT)' })
+  @ApiResponse({
+    status: 429,
+    description:
+      'Too many uploads from your address (TENK_VIDEO_UPLOADS_PER_CLIENT; see Retry-After), or too many of your videos still processing (TENK_VIDEO_MAX_IN_FLIGHT)',
+  })
   async upload(@CurrentUser() user: SessionUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
     try {
       const { video, mode } = await this.uploads.accept(req, user.id);
@@ -74,7 +85,13 @@ export class VideosController {
   // Express answers HEAD with the GET route (sendObject then sends headers only).
   @Get(':id/files/:file')
   @ApiOperation({ summary: 'A rendition (360p.mp4, 720p.mp4) or thumbnail.jpg; supports Range requests (seeking)' })
-  async file(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async file(
+    @CurrentUser() user: SessionUser,
+    @Param('id') id: string,
+    @Param('file') file: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const video = await this.#visible(user, id);
     const key = this.#fileKey(video, file);
     await this.#send(req, res, key, `${id}/${file}`);
@@ -82,9 +99,16 @@ export class VideosController {
 
   @Get(':id/hls/:file')
   @ApiOperation({ summary: 'HLS: master.m3u8, a rendition playlist, or a segment' })
-  async hls(@CurrentUser() user: SessionUser, @Param('id') id: string, @Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async hls(
+    @CurrentUser() user: SessionUser,
+    @Param('id') id: string,
+    @Param('file') file: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const video = await this.#visible(user, id);
-    if (video.state !== 'ready' || !video.hlsKey || !HLS_FILE.test(file)) throw new NotFoundException(`no HLS file ${file} for video ${id}`);
+    if (video.state !== 'ready' || !video.hlsKey || !HLS_FILE.test(file))
+      throw new NotFoundException(`no HLS file ${file} for video ${id}`);
     await this.#send(req, res, videoKeys.hlsFile(video.id, file), `${id}/hls/${file}`);
   }
 

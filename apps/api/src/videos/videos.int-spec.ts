@@ -84,7 +84,11 @@ async function customer(url = urls[0]): Promise<{ client: ShopClient; id: string
 function upload(who: { client: ShopClient }, raw: Uint8Array | FormData, address = newClient()) {
   const headers: Record<string, string> = { 'x-forwarded-for': address };
   if (!(raw instanceof FormData)) headers['content-type'] = 'video/mp4';
-  return who.client.request('POST', '/videos', { raw, headers }) as Promise<{ status: number; headers: Headers; body: VideoView & Record<string, unknown> }>;
+  return who.client.request('POST', '/videos', { raw, headers }) as Promise<{
+    status: number;
+    headers: Headers;
+    body: VideoView & Record<string, unknown>;
+  }>;
 }
 
 /** Upload folders in storage, rows and queued jobs: what "nothing kept" is checked against. */
@@ -123,7 +127,12 @@ beforeAll(async () => {
   db = createCatalogDataSource(config, 'primary', [Video], 'videos-int-spec');
   await db.initialize();
   const { defaultJobOptions, settings } = queueOptions(QUEUES.video, config);
-  videoQueue = new Queue(QUEUES.video, { prefix: config.messaging.queuePrefix, redis: redisConnection(config.redis.queue), defaultJobOptions, settings });
+  videoQueue = new Queue(QUEUES.video, {
+    prefix: config.messaging.queuePrefix,
+    redis: redisConnection(config.redis.queue),
+    defaultJobOptions,
+    settings,
+  });
 });
 
 afterAll(async () => {
@@ -162,10 +171,25 @@ describe('POST /videos', () => {
     });
 
     const cases: Array<[string, () => Promise<Buffer>, number, RegExp]> = [
-      ['the issue\'s HLS playlist naming a local file', async () => hostileUploads.hlsPlaylist(secret), 415, /^not a video: ffprobe reads it as "hls", which is not a video container we accept/],
-      ['a concat list naming a local file', async () => hostileUploads.concatList(secret), 415, /^not a video: ffprobe reads it as "concat", which is not a video container we accept/],
+      [
+        "the issue's HLS playlist naming a local file",
+        async () => hostileUploads.hlsPlaylist(secret),
+        415,
+        /^not a video: ffprobe reads it as "hls", which is not a video container we accept/,
+      ],
+      [
+        'a concat list naming a local file',
+        async () => hostileUploads.concatList(secret),
+        415,
+        /^not a video: ffprobe reads it as "concat", which is not a video container we accept/,
+      ],
       ['an animated GIF', async () => readFileSync(await gif()), 415, /^not a video: ffprobe reads it as "gif"/],
-      ['a video longer than the limit', async () => readFileSync(await makeTestVideo(path.join(work, 'long.mp4'), { seconds: 5, width: 160, height: 120, audio: false })), 422, /^this video cannot be accepted: it is 5 s long; the limit is 4 s \(TENK_VIDEO_MAX_DURATION\)$/],
+      [
+        'a video longer than the limit',
+        async () => readFileSync(await makeTestVideo(path.join(work, 'long.mp4'), { seconds: 5, width: 160, height: 120, audio: false })),
+        422,
+        /^this video cannot be accepted: it is 5 s long; the limit is 4 s \(TENK_VIDEO_MAX_DURATION\)$/,
+      ],
       [
         'a picture larger than the limit',
         async () => readFileSync(await makeTestVideo(path.join(work, 'large.mp4'), { seconds: 1, width: 800, height: 600, audio: false })),
@@ -193,7 +217,7 @@ describe('POST /videos', () => {
     }
   });
 
-  it('refuses a customer\'s upload past the videos in flight limit (429), keeping nothing; one finished frees a slot', async () => {
+  it("refuses a customer's upload past the videos in flight limit (429), keeping nothing; one finished frees a slot", async () => {
     const carol = await customer();
     const first = await upload(carol, small);
     const second = await upload(carol, small);
@@ -202,7 +226,9 @@ describe('POST /videos', () => {
 
     const third = await upload(carol, small);
     expect(third.status).toBe(429);
-    expect(third.body.message).toBe('2 of your videos are still being processed; the limit is 2 at a time (TENK_VIDEO_MAX_IN_FLIGHT): upload this one when one of them is ready');
+    expect(third.body.message).toBe(
+      '2 of your videos are still being processed; the limit is 2 at a time (TENK_VIDEO_MAX_IN_FLIGHT): upload this one when one of them is ready',
+    );
     expect(await kept(carol.id)).toEqual(before);
 
     await setState(first.body.id, 'ready');
@@ -225,7 +251,9 @@ describe('POST /videos', () => {
     const declared = await upload(dave, clip);
     expect(declared.status).toBe(413);
     expect(declared.body.message).toMatch(quota);
-    expect(declared.body.message).toMatch(/^your videos take \d+(\.\d)? KiB of your .*; this upload \(\d+(\.\d)? KiB\) does not fit: delete videos you no longer need \(DELETE \/videos\/:id\)$/);
+    expect(declared.body.message).toMatch(
+      /^your videos take \d+(\.\d)? KiB of your .*; this upload \(\d+(\.\d)? KiB\) does not fit: delete videos you no longer need \(DELETE \/videos\/:id\)$/,
+    );
 
     // Streamed with no size up front (multipart): cut where the room ends.
     const form = new FormData();
@@ -265,7 +293,9 @@ describe('POST /videos', () => {
     const before = await kept(frank.id);
     const fifth = await upload(frank, clip, address);
     expect(fifth.status).toBe(429);
-    expect(fifth.body.message).toMatch(/^too many uploads from your address: the limit is 4 every 10 min \(TENK_VIDEO_UPLOADS_PER_CLIENT\); try again in \d+ s$/);
+    expect(fifth.body.message).toMatch(
+      /^too many uploads from your address: the limit is 4 every 10 min \(TENK_VIDEO_UPLOADS_PER_CLIENT\); try again in \d+ s$/,
+    );
     expect(Number(fifth.headers.get('retry-after'))).toBeGreaterThan(500);
     expect(await kept(frank.id)).toEqual(before);
     // Another address is not held back.
@@ -279,7 +309,10 @@ describe('DELETE /videos/:id', () => {
     const reply = await upload(henry, clip);
     expect((await ivy.client.request('DELETE', `/videos/${reply.body.id}`)).status).toBe(404);
     const busy = await henry.client.request('DELETE', `/videos/${reply.body.id}`);
-    expect([busy.status, busy.body['message']]).toEqual([409, `video ${reply.body.id} is being processed; delete it once it is ready or failed`]);
+    expect([busy.status, busy.body['message']]).toEqual([
+      409,
+      `video ${reply.body.id} is being processed; delete it once it is ready or failed`,
+    ]);
     expect(existsSync(path.join(storageDir, 'videos', reply.body.id, 'source'))).toBe(true);
     expect((await new ShopClient(urls[0]).request('DELETE', `/videos/${reply.body.id}`)).status).toBe(401);
   });

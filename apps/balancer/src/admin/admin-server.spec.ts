@@ -21,7 +21,12 @@ describe("the balancer's admin API, against calls any web page can make", () => 
   afterEach(() => lb.close());
 
   const algorithm = () => lb.balancer.generation.upstreams.get('api')?.balancer.description;
-  const switchAlgorithm = (): ControlCall => ({ method: 'PUT', url: `${lb.adminUrl}/upstreams/api/algorithm`, token: lb.controlToken, body: '{"algorithm": "least_conn"}' });
+  const switchAlgorithm = (): ControlCall => ({
+    method: 'PUT',
+    url: `${lb.adminUrl}/upstreams/api/algorithm`,
+    token: lb.controlToken,
+    body: '{"algorithm": "least_conn"}',
+  });
   const reload = (): ControlCall => ({ method: 'POST', url: `${lb.adminUrl}/reload`, token: lb.controlToken, body: '{}' });
 
   it.each(HOSTILE_CONTROL_CALLS)('refuses $name to switch the algorithm', async (hostile) => {
@@ -52,21 +57,34 @@ describe("the balancer's admin API, against calls any web page can make", () => 
     const answer = await controlRequest({ ...switchAlgorithm(), contentType: 'text/plain', body: 'least_conn' });
     expect(answer.status).toBe(415);
     expect(algorithm()).toBe('round_robin');
-    expect((await controlRequest({ ...reload(), body: '' })).body).toBe('the body is empty: send a JSON object ({} when there is nothing to say)\n');
+    expect((await controlRequest({ ...reload(), body: '' })).body).toBe(
+      'the body is empty: send a JSON object ({} when there is nothing to say)\n',
+    );
   });
 
   it('serves its status, page and metrics on loopback without the token, never under a foreign Host', async () => {
     for (const path of ['/status', '/', '/metrics', '/health']) {
       expect((await controlRequest({ method: 'GET', url: `${lb.adminUrl}${path}`, contentType: null })).status).toBe(200);
-      expect((await controlRequest({ method: 'GET', url: `${lb.adminUrl}${path}`, contentType: null, host: `evil.example:${new URL(lb.adminUrl).port}` })).status).toBe(403);
+      expect(
+        (
+          await controlRequest({
+            method: 'GET',
+            url: `${lb.adminUrl}${path}`,
+            contentType: null,
+            host: `evil.example:${new URL(lb.adminUrl).port}`,
+          })
+        ).status,
+      ).toBe(403);
     }
     const page = await controlRequest({ method: 'GET', url: `${lb.adminUrl}/`, contentType: null });
     expect(page.headers['referrer-policy']).toBe('no-referrer');
-    expect(page.body).toContain("sessionStorage.setItem(KEY, fromUrl)");
+    expect(page.body).toContain('sessionStorage.setItem(KEY, fromUrl)');
   });
 
   it('takes no state change at all when started without a token', async () => {
-    const locked = await Balancer.start(loadConfig(lb.file, { env: {} }), { logger: new Logger(new LogSink({ kind: 'off' }), 'info', true) });
+    const locked = await Balancer.start(loadConfig(lb.file, { env: {} }), {
+      logger: new Logger(new LogSink({ kind: 'off' }), 'info', true),
+    });
     try {
       const answer = await controlRequest({ ...switchAlgorithm(), url: `http://127.0.0.1:${locked.adminPort}/upstreams/api/algorithm` });
       expect(answer.status).toBe(401);

@@ -38,7 +38,9 @@ export class AdminServer {
     this.#host = host;
     this.#registry = createMetricsRegistry(host);
     this.server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
-      this.#handle(req, res).catch((error: unknown) => send(res, 500, 'text/plain; charset=utf-8', `admin error: ${(error as Error).message}\n`));
+      this.#handle(req, res).catch((error: unknown) =>
+        send(res, 500, 'text/plain; charset=utf-8', `admin error: ${(error as Error).message}\n`),
+      );
     });
   }
 
@@ -92,14 +94,23 @@ export class AdminServer {
       const body = await readJsonBody(req, MAX_BODY);
       if (!body.ok) return send(res, body.status, 'text/plain; charset=utf-8', `${body.message}\n`);
       const problem = await this.#host.reloadFromFile();
-      return problem === null ? send(res, 200, 'text/plain; charset=utf-8', 'reloaded\n') : send(res, 400, 'text/plain; charset=utf-8', `reload refused, still running the previous configuration:\n${problem}\n`);
+      return problem === null
+        ? send(res, 200, 'text/plain; charset=utf-8', 'reloaded\n')
+        : send(res, 400, 'text/plain; charset=utf-8', `reload refused, still running the previous configuration:\n${problem}\n`);
     }
     const algorithm = /^\/upstreams\/([^/]+)\/algorithm$/.exec(path);
     if (algorithm) {
       const name = decodeURIComponent(algorithm[1]);
       const upstream = this.#host.generation.upstreams.get(name);
-      if (!upstream) return send(res, 404, 'text/plain; charset=utf-8', `no upstream named "${name}" (have: ${[...this.#host.generation.upstreams.keys()].join(', ')})\n`);
-      if (method === 'GET') return send(res, 200, 'application/json', `${JSON.stringify({ upstream: name, algorithm: upstream.balancer.description })}\n`);
+      if (!upstream)
+        return send(
+          res,
+          404,
+          'text/plain; charset=utf-8',
+          `no upstream named "${name}" (have: ${[...this.#host.generation.upstreams.keys()].join(', ')})\n`,
+        );
+      if (method === 'GET')
+        return send(res, 200, 'application/json', `${JSON.stringify({ upstream: name, algorithm: upstream.balancer.description })}\n`);
       if (method !== 'PUT') return notAllowed(res, 'GET, PUT');
       const body = await readJsonBody(req, MAX_BODY);
       if (!body.ok) return send(res, body.status, 'text/plain; charset=utf-8', `${body.message}\n`);
@@ -119,9 +130,11 @@ export class AdminServer {
  */
 export function parseAlgorithm(body: unknown): { name: string; args: string[] } | string {
   const value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { algorithm?: unknown }).algorithm : undefined;
-  if (typeof value !== 'string') return 'the body needs {"algorithm": "least_conn"} (or round_robin, ip_hash, "hash $request_uri consistent", "random two")';
+  if (typeof value !== 'string')
+    return 'the body needs {"algorithm": "least_conn"} (or round_robin, ip_hash, "hash $request_uri consistent", "random two")';
   const text = value.trim();
-  if (text === '') return 'empty algorithm: send one such as least_conn, round_robin, ip_hash, "hash $request_uri consistent" or "random two"';
+  if (text === '')
+    return 'empty algorithm: send one such as least_conn, round_robin, ip_hash, "hash $request_uri consistent" or "random two"';
   try {
     const directives = parseConfigText(text.endsWith(';') ? text : `${text};`, '<admin>');
     if (directives.length !== 1 || directives[0].block !== null) return 'send exactly one algorithm, e.g. least_conn';
@@ -136,7 +149,12 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(body);
 }
 

@@ -54,7 +54,10 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     registry.registerMetric(new ScrapedMetric(name, help, type, read) as unknown as Metric);
   const one = (value: number): Sample[] => [{ labels: {}, value }];
   const stats = source.stats;
-  const peers = () => [...source.generation.upstreams.values()].flatMap((upstream) => upstream.peers.map((peer) => ({ upstream, peer, labels: { upstream: upstream.name, peer: peer.address } })));
+  const peers = () =>
+    [...source.generation.upstreams.values()].flatMap((upstream) =>
+      upstream.peers.map((peer) => ({ upstream, peer, labels: { upstream: upstream.name, peer: peer.address } })),
+    );
 
   add('tenk_balancer_requests_total', 'Requests received on public listeners.', 'counter', () => one(stats.requests));
   add('tenk_balancer_responses_total', 'Responses sent, by status class (499: client closed first).', 'counter', () =>
@@ -70,14 +73,19 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     { labels: { reason: 'no_live_peer' }, value: stats.noLivePeers },
     { labels: { reason: 'at_capacity' }, value: stats.atCapacity },
   ]);
-  add('tenk_balancer_client_aborts_total', 'Requests whose client closed the connection before the response was complete.', 'counter', () => one(stats.clientAborts));
+  add('tenk_balancer_client_aborts_total', 'Requests whose client closed the connection before the response was complete.', 'counter', () =>
+    one(stats.clientAborts),
+  );
   add('tenk_balancer_upstream_errors_total', 'Failed upstream attempts, by kind.', 'counter', () => [
     { labels: { kind: 'error' }, value: stats.upstreamErrors },
     { labels: { kind: 'timeout' }, value: stats.upstreamTimeouts },
   ]);
   add('tenk_balancer_retries_total', 'Attempts passed to another peer (proxy_next_upstream).', 'counter', () => one(stats.retries));
-  add('tenk_balancer_access_log_dropped_bytes_total', 'Access-log bytes dropped because the log\'s reader fell more than 8 MiB behind.', 'counter', () =>
-    one([...source.generation.sinks.values()].reduce((total, sink) => total + sink.droppedBytes, 0)),
+  add(
+    'tenk_balancer_access_log_dropped_bytes_total',
+    "Access-log bytes dropped because the log's reader fell more than 8 MiB behind.",
+    'counter',
+    () => one([...source.generation.sinks.values()].reduce((total, sink) => total + sink.droppedBytes, 0)),
   );
   add('tenk_balancer_websockets_active', 'Open upgraded (WebSocket) connections.', 'gauge', () => one(stats.websocketsActive));
   add('tenk_balancer_websockets_total', 'Upgraded (WebSocket) connections opened.', 'counter', () => one(stats.websocketsTotal));
@@ -85,7 +93,9 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     { labels: { result: 'success' }, value: stats.reloads },
     { labels: { result: 'failure' }, value: stats.reloadFailures },
   ]);
-  add('tenk_balancer_config_last_reload_timestamp_seconds', 'When the running configuration was loaded.', 'gauge', () => one(Math.floor((stats.lastReloadAt || stats.startedAt) / 1000)));
+  add('tenk_balancer_config_last_reload_timestamp_seconds', 'When the running configuration was loaded.', 'gauge', () =>
+    one(Math.floor((stats.lastReloadAt || stats.startedAt) / 1000)),
+  );
 
   add('tenk_balancer_peer_up', 'Whether the peer can take requests now (1) or not (0).', 'gauge', () =>
     peers().map(({ upstream, peer, labels }) => ({ labels, value: upstream.isPeerAvailable(peer, Date.now()) ? 1 : 0 })),
@@ -93,36 +103,55 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   add('tenk_balancer_peer_healthy', 'The active health check verdict (1 passing, 0 failing; 1 without a check).', 'gauge', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.healthy ? 1 : 0 })),
   );
-  add('tenk_balancer_peer_active_requests', 'Requests (and tunnels) in flight to the peer.', 'gauge', () => peers().map(({ peer, labels }) => ({ labels, value: peer.conns })));
-  add('tenk_balancer_peer_requests_total', 'Attempts sent to the peer.', 'counter', () => peers().map(({ peer, labels }) => ({ labels, value: peer.requests })));
-  add('tenk_balancer_peer_failures_total', 'Failed attempts (errors, timeouts, failing statuses).', 'counter', () => peers().map(({ peer, labels }) => ({ labels, value: peer.failures })));
+  add('tenk_balancer_peer_active_requests', 'Requests (and tunnels) in flight to the peer.', 'gauge', () =>
+    peers().map(({ peer, labels }) => ({ labels, value: peer.conns })),
+  );
+  add('tenk_balancer_peer_requests_total', 'Attempts sent to the peer.', 'counter', () =>
+    peers().map(({ peer, labels }) => ({ labels, value: peer.requests })),
+  );
+  add('tenk_balancer_peer_failures_total', 'Failed attempts (errors, timeouts, failing statuses).', 'counter', () =>
+    peers().map(({ peer, labels }) => ({ labels, value: peer.failures })),
+  );
   add('tenk_balancer_peer_ejections_total', 'Times passive health took the peer out (max_fails reached).', 'counter', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.ejections })),
   );
-  add('tenk_balancer_peer_busy_total', 'Answers of 503 with Retry-After from the peer: busy, retried elsewhere where allowed, never counted as failures.', 'counter', () =>
-    peers().map(({ peer, labels }) => ({ labels, value: peer.busyAnswers })),
+  add(
+    'tenk_balancer_peer_busy_total',
+    'Answers of 503 with Retry-After from the peer: busy, retried elsewhere where allowed, never counted as failures.',
+    'counter',
+    () => peers().map(({ peer, labels }) => ({ labels, value: peer.busyAnswers })),
   );
   add('tenk_balancer_peer_read_timeouts_total', 'Requests the peer did not answer within proxy_read_timeout.', 'counter', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.readTimeouts })),
   );
-  add('tenk_balancer_upstream_recoveries_total', 'Times every peer of the upstream was unusable and their failure counts were reset (nginx quick recovery).', 'counter', () =>
-    [...source.generation.upstreams.values()].map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.recoveries })),
+  add(
+    'tenk_balancer_upstream_recoveries_total',
+    'Times every peer of the upstream was unusable and their failure counts were reset (nginx quick recovery).',
+    'counter',
+    () =>
+      [...source.generation.upstreams.values()].map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.recoveries })),
   );
   const upstreams = () => [...source.generation.upstreams.values()];
-  add('tenk_balancer_upstream_in_flight', 'Requests in flight to the upstream\'s peers.', 'gauge', () =>
+  add('tenk_balancer_upstream_in_flight', "Requests in flight to the upstream's peers.", 'gauge', () =>
     upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().inFlight })),
   );
-  add('tenk_balancer_upstream_max_conns', 'Sum of the peers\' max_conns (0: some peer is unlimited).', 'gauge', () =>
+  add('tenk_balancer_upstream_max_conns', "Sum of the peers' max_conns (0: some peer is unlimited).", 'gauge', () =>
     upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().limit })),
   );
-  add('tenk_balancer_upstream_queued', 'Requests waiting in the upstream\'s queue for a peer below max_conns.', 'gauge', () =>
-    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.length }])),
+  add('tenk_balancer_upstream_queued', "Requests waiting in the upstream's queue for a peer below max_conns.", 'gauge', () =>
+    upstreams().flatMap((upstream) =>
+      upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.length }],
+    ),
   );
   add('tenk_balancer_upstream_queue_admitted_total', 'Requests that waited in the queue and then got a peer.', 'counter', () =>
-    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.admitted }])),
+    upstreams().flatMap((upstream) =>
+      upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.admitted }],
+    ),
   );
   add('tenk_balancer_upstream_queue_wait_seconds_total', 'Time requests that got a peer spent in the queue.', 'counter', () =>
-    upstreams().flatMap((upstream) => (upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.waitMsTotal / 1000 }])),
+    upstreams().flatMap((upstream) =>
+      upstream.queue === null ? [] : [{ labels: { upstream: upstream.name }, value: upstream.queue.waitMsTotal / 1000 }],
+    ),
   );
   add('tenk_balancer_upstream_refused_total', 'Requests refused with 503 + Retry-After by admission control, by reason.', 'counter', () =>
     upstreams().flatMap((upstream) => [
@@ -138,8 +167,16 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     peers().flatMap(({ peer, labels }) => {
       const cumulative = peer.latency.cumulative();
       return [
-        ...LATENCY_BUCKETS_SECONDS.map((le, i) => ({ metricName: 'tenk_balancer_peer_response_seconds_bucket', labels: { ...labels, le: String(le) }, value: cumulative[i] })),
-        { metricName: 'tenk_balancer_peer_response_seconds_bucket', labels: { ...labels, le: '+Inf' }, value: cumulative[cumulative.length - 1] },
+        ...LATENCY_BUCKETS_SECONDS.map((le, i) => ({
+          metricName: 'tenk_balancer_peer_response_seconds_bucket',
+          labels: { ...labels, le: String(le) },
+          value: cumulative[i],
+        })),
+        {
+          metricName: 'tenk_balancer_peer_response_seconds_bucket',
+          labels: { ...labels, le: '+Inf' },
+          value: cumulative[cumulative.length - 1],
+        },
         { metricName: 'tenk_balancer_peer_response_seconds_sum', labels, value: peer.latency.sumSeconds },
         { metricName: 'tenk_balancer_peer_response_seconds_count', labels, value: peer.latency.count },
       ];

@@ -118,7 +118,10 @@ function renderAdmission(upstream: UpstreamStatus): string {
 }
 
 function renderPeer(peer: PeerStatus): string {
-  const health = peer.health === null ? '-' : `${peer.health.healthy ? 'passing' : 'failing'}${peer.health.lastCheckError ? `: ${esc(peer.health.lastCheckError)}` : peer.health.lastCheckStatus ? ` (${peer.health.lastCheckStatus})` : ''}`;
+  const health =
+    peer.health === null
+      ? '-'
+      : `${peer.health.healthy ? 'passing' : 'failing'}${peer.health.lastCheckError ? `: ${esc(peer.health.lastCheckError)}` : peer.health.lastCheckStatus ? ` (${peer.health.lastCheckStatus})` : ''}`;
   return `<tr class="${peer.state}${peer.backup ? ' backup' : ''}"><td class="l">${esc(peer.address)}${peer.backup ? ' <i>backup</i>' : ''}</td><td class="l"><span class="pill ${peer.state}">${peer.state}</span>${
     peer.reason ? ` <small>${esc(peer.reason)}</small>` : ''
   }</td><td class="l">${health}</td><td>${peer.weight}</td><td>${peer.effectiveWeight}</td><td>${fmt(peer.activeRequests)}</td><td>${peer.maxConns || '-'}</td><td>${fmt(peer.requests)}</td><td>${fmt(peer.failures)}</td><td>${peer.consecutiveFails}/${peer.maxFails}</td><td>${fmt(peer.ejections)}</td><td>${fmt(peer.busyAnswers)}</td><td>${fmt(peer.readTimeouts)}</td><td>${fmt(peer.responses['2xx'])}</td><td>${fmt(peer.responses['4xx'])}</td><td>${fmt(peer.responses['5xx'])}</td><td>${ms(peer.latencyMs.p50)}</td><td>${ms(peer.latencyMs.p90)}</td><td>${ms(peer.latencyMs.p99)}</td></tr>`;

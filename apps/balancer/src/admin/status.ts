@@ -40,7 +40,14 @@ export interface PeerStatus {
   responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
   bytesSent: number;
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; samples: number };
-  health: { healthy: boolean; lastCheckAt: string | null; lastCheckStatus: number; lastCheckError: string; checkFails: number; checkPasses: number } | null;
+  health: {
+    healthy: boolean;
+    lastCheckAt: string | null;
+    lastCheckStatus: number;
+    lastCheckError: string;
+    checkFails: number;
+    checkPasses: number;
+  } | null;
 }
 
 /** Admission control of one upstream: max_conns, the queue, what was refused. */
@@ -50,7 +57,17 @@ export interface AdmissionStatus {
   /** Sum of the peers' max_conns; 0 when some peer is unlimited. */
   limit: number;
   /** Waiting for a peer (`queue`); null without a queue. */
-  queue: { size: number; timeoutMs: number; waiting: number; joined: number; admitted: number; full: number; timedOut: number; abandoned: number; meanWaitMs: number | null } | null;
+  queue: {
+    size: number;
+    timeoutMs: number;
+    waiting: number;
+    joined: number;
+    admitted: number;
+    full: number;
+    timedOut: number;
+    abandoned: number;
+    meanWaitMs: number | null;
+  } | null;
   /** Refused with 503 at once: every usable peer at max_conns and no queue. */
   refusedAtCapacity: number;
 }
@@ -80,7 +97,10 @@ export interface BalancerStatus {
   uptimeSeconds: number;
   draining: boolean;
   config: { file: string; files: string[]; loadedAt: string; reloads: number; reloadFailures: number; lastReloadError: string };
-  listeners: Array<{ address: string; servers: Array<{ names: string[]; locations: Array<{ location: string; handler: string; nextUpstream: string | null }> }> }>;
+  listeners: Array<{
+    address: string;
+    servers: Array<{ names: string[]; locations: Array<{ location: string; handler: string; nextUpstream: string | null }> }>;
+  }>;
   admin: string | null;
   requests: {
     total: number;
@@ -150,7 +170,12 @@ export function buildStatus(source: StatusSource): BalancerStatus {
       upstreamTimeouts: stats.upstreamTimeouts,
       retries: stats.retries,
     },
-    connections: { open: stats.connections, total: stats.connectionsTotal, websocketsActive: stats.websocketsActive, websocketsTotal: stats.websocketsTotal },
+    connections: {
+      open: stats.connections,
+      total: stats.connectionsTotal,
+      websocketsActive: stats.websocketsActive,
+      websocketsTotal: stats.websocketsTotal,
+    },
     upstreams: [...generation.upstreams.values()].map((upstream) => upstreamStatus(upstream, now)),
     zones: [...generation.zones.values()].map((zone) => ({
       name: zone.name,
@@ -173,7 +198,10 @@ export function upstreamStatus(upstream: Upstream, now = Date.now()): UpstreamSt
     algorithmName: upstream.balancer.name,
     declaredAt: `${upstream.config.file}:${upstream.config.line}`,
     keepalive: upstream.config.keepalive,
-    healthCheck: check === null ? null : { uri: check.uri, intervalMs: check.intervalMs, fails: check.fails, passes: check.passes, timeoutMs: check.timeoutMs },
+    healthCheck:
+      check === null
+        ? null
+        : { uri: check.uri, intervalMs: check.intervalMs, fails: check.fails, passes: check.passes, timeoutMs: check.timeoutMs },
     available: upstream.hasAvailablePeer(now),
     noLivePeers: upstream.noLivePeers,
     retries: upstream.retries,

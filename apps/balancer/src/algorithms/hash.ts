@@ -27,7 +27,8 @@ export class Hash implements LoadBalancer {
 
   pick(group: PeerGroup, attempt: Attempt, now: number): Peer | null {
     const key = attempt.keyFor(this.#key);
-    if (attempt.hashTries > MAX_TRIES || group.single || key === '' || group.totalWeight === 0) return pickSmoothWeighted(group, attempt, now);
+    if (attempt.hashTries > MAX_TRIES || group.single || key === '' || group.totalWeight === 0)
+      return pickSmoothWeighted(group, attempt, now);
     const peers = group.peers;
     for (;;) {
       const crc = attempt.rehash > 0 ? crc32(key, crc32(String(attempt.rehash))) : crc32(key);

@@ -42,8 +42,9 @@ describe('ip_hash', () => {
     const peers = makePeers([1, 1, 1]);
     const balancer = new IpHash();
     const counts = [0, 0, 0];
-    for (let i = 0; i < 3000; i++) counts[balancer.pick(group(peers), attemptFor('/', `10.${i % 250}.${Math.floor(i / 250)}.1`), 0)!.index]++;
-    for (const count of counts) expect(count).toBeGreaterThan(3000 / 3 * 0.7);
+    for (let i = 0; i < 3000; i++)
+      counts[balancer.pick(group(peers), attemptFor('/', `10.${i % 250}.${Math.floor(i / 250)}.1`), 0)!.index]++;
+    for (const count of counts) expect(count).toBeGreaterThan((3000 / 3) * 0.7);
   });
 
   it('moves a client to another peer when its peer is down, and back when it returns', () => {
@@ -86,13 +87,14 @@ describe('hash KEY consistent (ketama)', () => {
     for (const count of counts) expect(Math.abs(count - 2500)).toBeLessThan(2500 * 0.15);
   });
 
-  it('moves only the removed peer\'s keys (about 1/N) when a peer leaves, unlike plain hash', () => {
+  it("moves only the removed peer's keys (about 1/N) when a peer leaves, unlike plain hash", () => {
     const assign = (make: (peers: ReturnType<typeof makePeers>) => LoadBalancer, count: number) => {
       const peers = makePeers(new Array<number>(count).fill(1));
       const balancer = make(peers);
       return new Map(KEYS.map((key) => [key, balancer.pick(group(peers), attemptFor(key), 0)!.address]));
     };
-    const moved = (before: Map<string, string>, after: Map<string, string>) => KEYS.filter((key) => before.get(key) !== after.get(key)).length / KEYS.length;
+    const moved = (before: Map<string, string>, after: Map<string, string>) =>
+      KEYS.filter((key) => before.get(key) !== after.get(key)).length / KEYS.length;
 
     const consistent = (peers: ReturnType<typeof makePeers>) => new ConsistentHash(new Template('$request_uri'), group(peers));
     const consistentMoved = moved(assign(consistent, 5), assign(consistent, 4));

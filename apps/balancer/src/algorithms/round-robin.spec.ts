@@ -11,7 +11,7 @@ describe('smooth weighted round-robin', () => {
     return Array.from({ length: count }, () => letter(balancer.pick(peerGroup, new Attempt(), 0))).join(' ');
   };
 
-  it('gives nginx\'s sequence for weights 5,1,1: a a b a c a a', () => {
+  it("gives nginx's sequence for weights 5,1,1: a a b a c a a", () => {
     expect(pickSequence([5, 1, 1], 7)).toBe('a a b a c a a');
     // ...and repeats it.
     expect(pickSequence([5, 1, 1], 14)).toBe('a a b a c a a a a b a c a a');

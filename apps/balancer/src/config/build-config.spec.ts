@@ -60,7 +60,9 @@ describe('buildConfig: a valid configuration', () => {
   });
 
   it('accepts the nginx layout with events { } and http { }', () => {
-    const config = build('worker_processes 1;\nevents { worker_connections 512; }\nhttp { upstream u { server a.example:80; } server { listen 80; location / { proxy_pass http://u; } } }');
+    const config = build(
+      'worker_processes 1;\nevents { worker_connections 512; }\nhttp { upstream u { server a.example:80; } server { listen 80; location / { proxy_pass http://u; } } }',
+    );
     expect(config.workerConnections).toBe(512);
     expect(config.upstreams[0].servers[0]).toMatchObject({ host: 'a.example', port: 80 });
   });
@@ -79,7 +81,13 @@ describe('buildConfig: a valid configuration', () => {
 
   it('makes a one-peer upstream for proxy_pass http://HOST:PORT', () => {
     const config = build('server { listen 80; location / { proxy_pass http://127.0.0.1:9000; } }');
-    expect(config.upstreams).toEqual([expect.objectContaining({ name: '127.0.0.1:9000', implicit: true, servers: [expect.objectContaining({ host: '127.0.0.1', port: 9000 })] })]);
+    expect(config.upstreams).toEqual([
+      expect.objectContaining({
+        name: '127.0.0.1:9000',
+        implicit: true,
+        servers: [expect.objectContaining({ host: '127.0.0.1', port: 9000 })],
+      }),
+    ]);
   });
 
   it('reads every balancing method', () => {
@@ -122,11 +130,17 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     ['use epoll;\nserver { listen 80; location / { return 200; } }', /t\.conf:1: "use" is not allowed in the top level/],
     [withParts({ server: 'ssl_certificate x.pem;' }), /t\.conf:8: "ssl_certificate" is not supported: TLS is not supported/],
     [withParts({ location: 'proxy_pas http://api;' }), /t\.conf:11: "proxy_pas" unknown directive \(did you mean "proxy_pass"\?\)/],
-    [withParts({ upstream: 'proxy_pass http://x;' }), /t\.conf:4: "proxy_pass" is not allowed in upstream \{ \} \(it belongs in location \{ \}\)/],
+    [
+      withParts({ upstream: 'proxy_pass http://x;' }),
+      /t\.conf:4: "proxy_pass" is not allowed in upstream \{ \} \(it belongs in location \{ \}\)/,
+    ],
     [withParts({ server: 'listen;' }), /t\.conf:8: "listen" takes at least 1 arguments, got 0/],
     [withParts({ upstream: 'keepalive 1 2;' }), /t\.conf:4: "keepalive" takes 1 argument, got 2/],
     [withParts({ upstream: 'queue 100 timeout=2s;' }), /t\.conf:4: "queue" upstream "api" has a queue but no server with max_conns=N/],
-    [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 0;' }), /t\.conf:4: "queue" "0" must be a whole number greater than 0/],
+    [
+      withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 0;' }),
+      /t\.conf:4: "queue" "0" must be a whole number greater than 0/,
+    ],
     [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 10 wait=2s;' }), /t\.conf:4: "queue" unknown parameter "wait=2s"/],
     [withParts({ upstream: 'fail_on_read_timeout maybe;' }), /t\.conf:4: "fail_on_read_timeout" "maybe" must be on or off/],
     ['upstream api;', /t\.conf:1: "upstream" needs a block/],
@@ -148,10 +162,19 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ server: 'location ! /x { }' }), /t\.conf:8: "location" unknown modifier "!"/],
     [withParts({ server: 'location ~ "(" { return 200; }' }), /t\.conf:8: "location" "\(" is not a valid regular expression/],
     [withParts({ location: 'proxy_pass http://api;' }), /t\.conf:11: "proxy_pass" is duplicate/],
-    [withParts({ server: 'location /v { proxy_pass http://$host; }' }), /t\.conf:8: "proxy_pass" variables in proxy_pass are not supported/],
-    [withParts({ server: 'location /v { proxy_pass https://api; }' }), /t\.conf:8: "proxy_pass" "https:\/\/api": TLS to upstreams is not supported/],
+    [
+      withParts({ server: 'location /v { proxy_pass http://$host; }' }),
+      /t\.conf:8: "proxy_pass" variables in proxy_pass are not supported/,
+    ],
+    [
+      withParts({ server: 'location /v { proxy_pass https://api; }' }),
+      /t\.conf:8: "proxy_pass" "https:\/\/api": TLS to upstreams is not supported/,
+    ],
     [withParts({ server: 'location /v { proxy_pass api; }' }), /t\.conf:8: "proxy_pass" "api" is not an upstream/],
-    [withParts({ server: 'location ~ ^/v { proxy_pass http://api/x; }' }), /t\.conf:8: "proxy_pass" cannot have a URI part in a regex location/],
+    [
+      withParts({ server: 'location ~ ^/v { proxy_pass http://api/x; }' }),
+      /t\.conf:8: "proxy_pass" cannot have a URI part in a regex location/,
+    ],
     [withParts({ server: 'location /r { return 200; return 201; }' }), /t\.conf:8: "return" is duplicate/],
     [withParts({ server: 'return 301 https://a; return 302 https://b;' }), /t\.conf:8: "return" is duplicate/],
     [withParts({ server: 'location /r { return abc; }' }), /t\.conf:8: "return" "abc" is not a status code/],
@@ -168,30 +191,62 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ upstream: 'health_check fails=0;' }), /t\.conf:4: "health_check" fails="0" must be a whole number greater than 0/],
     [withParts({ upstream: 'health_check interval=soon;' }), /t\.conf:4: "health_check" interval="soon" is not a time/],
     [withParts({ http: 'upstream api { server a:1; }' }), /t\.conf:2: "upstream" upstream "api" is duplicate \(first at t\.conf:1\)/],
-    ['upstream api { least_conn; }\nserver { listen 80; location / { proxy_pass http://api; } }', /t\.conf:1: "upstream" upstream "api" has no servers/],
-    ['upstream api { hash $request_uri; server a:1; server b:1 backup; }\nserver { listen 80; location / { proxy_pass http://api; } }', /t\.conf:1: "server" "backup" cannot be used with hash in upstream "api"/],
-    ['upstream api { server b:1 backup; }\nserver { listen 80; location / { proxy_pass http://api; } }', /t\.conf:1: "upstream" upstream "api" has only backup servers/],
+    [
+      'upstream api { least_conn; }\nserver { listen 80; location / { proxy_pass http://api; } }',
+      /t\.conf:1: "upstream" upstream "api" has no servers/,
+    ],
+    [
+      'upstream api { hash $request_uri; server a:1; server b:1 backup; }\nserver { listen 80; location / { proxy_pass http://api; } }',
+      /t\.conf:1: "server" "backup" cannot be used with hash in upstream "api"/,
+    ],
+    [
+      'upstream api { server b:1 backup; }\nserver { listen 80; location / { proxy_pass http://api; } }',
+      /t\.conf:1: "upstream" upstream "api" has only backup servers/,
+    ],
     [withParts({ upstream: 'server a:2 { }' }), /t\.conf:4: "server" in upstream \{ \} is a peer and takes no block/],
     [withParts({ upstream: 'server;' }), /t\.conf:4: "server" needs an address/],
-    [withParts({ upstream: 'server unix:/tmp/api.sock;' }), /t\.conf:4: "server" "unix:\/tmp\/api\.sock" is not a HOST:PORT address \(unix sockets are not supported\)/],
+    [
+      withParts({ upstream: 'server unix:/tmp/api.sock;' }),
+      /t\.conf:4: "server" "unix:\/tmp\/api\.sock" is not a HOST:PORT address \(unix sockets are not supported\)/,
+    ],
     [withParts({ upstream: 'server a_b:1;' }), /t\.conf:4: "server" "a_b:1" is not a HOST:PORT address/],
     [withParts({ upstream: 'server a:2 weight=0;' }), /t\.conf:4: "server" weight="0" must be a whole number greater than 0/],
     [withParts({ upstream: 'server a:2 wieght=2;' }), /t\.conf:4: "server" unknown parameter "wieght=2"/],
     [withParts({ upstream: 'server a:2 slow_start=30s;' }), /t\.conf:4: "server" "slow_start" is an NGINX Plus parameter/],
     [withParts({ upstream: 'server 127.0.0.1:3001;' }), /t\.conf:4: "server" "127\.0\.0\.1:3001" is already in upstream "api" \(line 3\)/],
-    [withParts({ upstream: 'least_conn; ip_hash;' }), /t\.conf:4: "ip_hash" upstream "api" already balances with "least_conn" \(line 4\): choose one/],
+    [
+      withParts({ upstream: 'least_conn; ip_hash;' }),
+      /t\.conf:4: "ip_hash" upstream "api" already balances with "least_conn" \(line 4\): choose one/,
+    ],
     [withParts({ upstream: 'least_conn now;' }), /t\.conf:4: "least_conn" takes at most 0 arguments, got 1/],
     [withParts({ upstream: 'hash;' }), /t\.conf:4: "hash" needs a key/],
     [withParts({ upstream: 'random three;' }), /t\.conf:4: "random" unknown parameter "three"/],
     [withParts({ upstream: 'keepalive 8; keepalive 9;' }), /t\.conf:4: "keepalive" is duplicate/],
     [withParts({ upstream: 'keepalive 0;' }), /t\.conf:4: "keepalive" "0" must be a whole number greater than 0/],
-    [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one rate=1r/s;' }), /t\.conf:1: "limit_req_zone" zone=one must be NAME:SIZE/],
-    [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=fast;' }), /t\.conf:1: "limit_req_zone" rate=fast must be like 10r\/s/],
-    [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s sync;' }), /t\.conf:1: "limit_req_zone" "sync" is an NGINX Plus parameter/],
-    [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s nodelay;' }), /t\.conf:1: "limit_req_zone" unknown parameter "nodelay"/],
+    [
+      withParts({ http: 'limit_req_zone $binary_remote_addr zone=one rate=1r/s;' }),
+      /t\.conf:1: "limit_req_zone" zone=one must be NAME:SIZE/,
+    ],
+    [
+      withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=fast;' }),
+      /t\.conf:1: "limit_req_zone" rate=fast must be like 10r\/s/,
+    ],
+    [
+      withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s sync;' }),
+      /t\.conf:1: "limit_req_zone" "sync" is an NGINX Plus parameter/,
+    ],
+    [
+      withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s nodelay;' }),
+      /t\.conf:1: "limit_req_zone" unknown parameter "nodelay"/,
+    ],
     [withParts({ http: 'limit_req_zone $binary_remote_addr rate=1r/s key=x;' }), /t\.conf:1: "limit_req_zone" unknown parameter "key=x"/],
     [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s x=1;' }), /unknown parameter "x=1"/],
-    [withParts({ http: 'limit_req_zone $binary_remote_addr rate=1r/s zone=a:1m zone=b:1m;\nlimit_req_zone $remote_addr zone=b:1m rate=1r/s;' }), /t\.conf:2: "limit_req_zone" zone "b" is duplicate/],
+    [
+      withParts({
+        http: 'limit_req_zone $binary_remote_addr rate=1r/s zone=a:1m zone=b:1m;\nlimit_req_zone $remote_addr zone=b:1m rate=1r/s;',
+      }),
+      /t\.conf:2: "limit_req_zone" zone "b" is duplicate/,
+    ],
     [withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m x;' }), /unknown parameter "x"/],
     [withParts({ http: 'limit_req_zone $nope zone=one:1m rate=1r/s;' }), /t\.conf:1: "limit_req_zone" unknown variable "\$nope"/],
     [withParts({ location: 'client_max_body_size 1m; client_max_body_size 2m;' }), /t\.conf:11: "client_max_body_size" is duplicate/],
@@ -200,7 +255,10 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ location: 'proxy_read_timeout 0;' }), /t\.conf:11: "proxy_read_timeout" must be greater than 0/],
     [withParts({ location: 'proxy_next_upstream error http_418;' }), /t\.conf:11: "proxy_next_upstream" unknown value "http_418"/],
     [withParts({ location: 'proxy_next_upstream error off;' }), /t\.conf:11: "proxy_next_upstream" "off" cannot be combined/],
-    [withParts({ location: 'proxy_set_header X-A 1; proxy_set_header x-a 2;' }), /t\.conf:11: "proxy_set_header" "x-a" is already set at this level/],
+    [
+      withParts({ location: 'proxy_set_header X-A 1; proxy_set_header x-a 2;' }),
+      /t\.conf:11: "proxy_set_header" "x-a" is already set at this level/,
+    ],
     [withParts({ location: 'proxy_set_header "X A" 1;' }), /t\.conf:11: "proxy_set_header" "X A" is not a valid header name/],
     [withParts({ location: 'proxy_set_header X-A $nope;' }), /t\.conf:11: "proxy_set_header" unknown variable "\$nope"/],
     [withParts({ location: 'add_header X-A 1 sometimes;' }), /t\.conf:11: "add_header" unknown parameter "sometimes"/],
@@ -209,17 +267,32 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ location: 'limit_req zone=z;' }), /t\.conf:11: "limit_req" zone "z" is not declared/],
     [withParts({ location: 'limit_req_status 302;' }), /t\.conf:11: "limit_req_status" must be between 400 and 599/],
     [withParts({ location: 'limit_req_dry_run maybe;' }), /t\.conf:11: "limit_req_dry_run" "maybe" must be on or off/],
-    [withParts({ server: 'location /s { root /x; try_files $uri @app; }' }), /t\.conf:8: "try_files" the last argument "@app" must be =CODE/],
+    [
+      withParts({ server: 'location /s { root /x; try_files $uri @app; }' }),
+      /t\.conf:8: "try_files" the last argument "@app" must be =CODE/,
+    ],
     [withParts({ location: 'access_log off json;' }), /t\.conf:11: "access_log" "off" takes no other arguments/],
     [withParts({ location: 'access_log stdout pretty;' }), /t\.conf:11: "access_log" unknown parameter "pretty"/],
     [withParts({ location: 'access_log syslog:server=x;' }), /t\.conf:11: "access_log" syslog is not supported/],
     [withParts({ location: 'return 200;' }), /t\.conf:9: "location" "location \/" has both proxy_pass and return/],
-    [withParts({ server: 'location /x { health_check; return 200; }' }), /t\.conf:8: "location" "location \/x" has health_check but no proxy_pass/],
+    [
+      withParts({ server: 'location /x { health_check; return 200; }' }),
+      /t\.conf:8: "location" "location \/x" has health_check but no proxy_pass/,
+    ],
     [withParts({ server: 'location /x { client_max_body_size 1m; }' }), /t\.conf:8: "location" "location \/x" has nothing to serve/],
-    [withParts({ server: 'location /x { proxy_pass http://apx; }' }), /t\.conf:8: "proxy_pass" no upstream named "apx" \(did you mean "api"\?\)/],
-    [withParts({ upstream: 'health_check;', location: 'health_check;' }), /t\.conf:10: "proxy_pass" upstream "api" already has a health_check \(t\.conf:4\)/],
+    [
+      withParts({ server: 'location /x { proxy_pass http://apx; }' }),
+      /t\.conf:8: "proxy_pass" no upstream named "apx" \(did you mean "api"\?\)/,
+    ],
+    [
+      withParts({ upstream: 'health_check;', location: 'health_check;' }),
+      /t\.conf:10: "proxy_pass" upstream "api" already has a health_check \(t\.conf:4\)/,
+    ],
     [withParts({ server: 'listen 8080;' }), /t\.conf:8: "listen" 0\.0\.0\.0:8080 is listed twice in this server/],
-    [withParts({ server: 'listen 9000 default_server;' }) + 'server { listen 9000 default_server; location / { return 200; } }', /t\.conf:14: "listen" a default_server for 0\.0\.0\.0:9000 is already defined at t\.conf:8/],
+    [
+      withParts({ server: 'listen 9000 default_server;' }) + 'server { listen 9000 default_server; location / { return 200; } }',
+      /t\.conf:14: "listen" a default_server for 0\.0\.0\.0:9000 is already defined at t\.conf:8/,
+    ],
     [withParts({ http: 'admin_listen 127.0.0.1:8080;' }), /t\.conf:7: "listen" port 8080 is also the admin listener's/],
   ])('%#: %j', (text, message) => {
     expect(() => build(text)).toThrow(message);
@@ -237,9 +310,13 @@ describe('environment port overrides', () => {
   });
 
   it('refuses a bad port, a multi-port config, and a clash with the admin port', () => {
-    expect(() => applyPortOverrides(config, { TENK_BALANCER_PORT: 'eighty' })).toThrow(/TENK_BALANCER_PORT="eighty": expected a TCP port number/);
+    expect(() => applyPortOverrides(config, { TENK_BALANCER_PORT: 'eighty' })).toThrow(
+      /TENK_BALANCER_PORT="eighty": expected a TCP port number/,
+    );
     const twoPorts = build(withParts({ server: 'listen 8443;' }));
-    expect(() => applyPortOverrides(twoPorts, { TENK_BALANCER_PORT: '9000' })).toThrow(/the configuration listens on 2 ports \(8080, 8443\)/);
+    expect(() => applyPortOverrides(twoPorts, { TENK_BALANCER_PORT: '9000' })).toThrow(
+      /the configuration listens on 2 ports \(8080, 8443\)/,
+    );
     expect(() => applyPortOverrides(config, { TENK_BALANCER_PORT: '8081' })).toThrow(/would share port 8081/);
   });
 });

@@ -149,7 +149,13 @@ const UNSUPPORTED: Record<string, string> = {
   user: 'tenk runs as the user that starts it',
 };
 
-const ALL_DIRECTIVES = [...Object.keys(SPECS), 'server', 'include', ...Object.keys(IGNORED), ...ALGORITHMS.flatMap((a) => (a.directive ? [a.directive] : []))];
+const ALL_DIRECTIVES = [
+  ...Object.keys(SPECS),
+  'server',
+  'include',
+  ...Object.keys(IGNORED),
+  ...ALGORITHMS.flatMap((a) => (a.directive ? [a.directive] : [])),
+];
 
 interface UpstreamDraft {
   name: string;
@@ -217,13 +223,26 @@ class ConfigBuilder {
   build(): BalancerConfig {
     this.#walk(this.#parsed.directives, 'main');
     if (this.#servers.length === 0) {
-      throw new ConfigError({ file: this.#parsed.file, line: 1 }, 'no "server" block: nothing to listen on (see apps/balancer/conf/tenk.conf for a start)');
+      throw new ConfigError(
+        { file: this.#parsed.file, line: 1 },
+        'no "server" block: nothing to listen on (see apps/balancer/conf/tenk.conf for a start)',
+      );
     }
     const httpSettings = merge(DEFAULT_SETTINGS, this.#http);
     const servers = this.#servers.map((server) => this.#finishServer(server, httpSettings));
     this.#checkListeners(servers);
     const upstreams = this.#finishUpstreams(servers);
-    const admin = this.#admin === undefined ? { ...DEFAULT_ADMIN, text: `${DEFAULT_ADMIN.host}:${DEFAULT_ADMIN.port}`, defaultServer: false, backlog: 511, file: this.#parsed.file, line: 0 } : this.#admin;
+    const admin =
+      this.#admin === undefined
+        ? {
+            ...DEFAULT_ADMIN,
+            text: `${DEFAULT_ADMIN.host}:${DEFAULT_ADMIN.port}`,
+            defaultServer: false,
+            backlog: 511,
+            file: this.#parsed.file,
+            line: 0,
+          }
+        : this.#admin;
     if (admin) {
       for (const server of servers) {
         for (const listen of server.listens) {
@@ -259,7 +278,8 @@ class ConfigBuilder {
   #directive(d: Directive, context: Context, target?: ServerDraft | LocationDraft | UpstreamDraft): void {
     const name = d.name;
     // tenk lets a file leave out `http { }`: http directives may sit at the top level.
-    const effective: Context = context === 'main' && !SPECS[name]?.contexts.includes('main') && this.#allowedIn(name, 'http') ? 'http' : context;
+    const effective: Context =
+      context === 'main' && !SPECS[name]?.contexts.includes('main') && this.#allowedIn(name, 'http') ? 'http' : context;
 
     if (name === 'server') {
       if (effective === 'http') return this.#server(d);
@@ -322,7 +342,10 @@ class ConfigBuilder {
         return this.#walk(d.block ?? [], 'events');
       case 'worker_processes':
         if (d.args[0] !== '1') {
-          throw fail(d, `"${d.args[0]}": tenk runs one worker per process (cluster mode is not implemented); run one balancer per core behind the kernel's SO_REUSEPORT or a front load balancer`);
+          throw fail(
+            d,
+            `"${d.args[0]}": tenk runs one worker per process (cluster mode is not implemented); run one balancer per core behind the kernel's SO_REUSEPORT or a front load balancer`,
+          );
         }
         return;
       case 'worker_shutdown_timeout':
@@ -403,7 +426,8 @@ class ConfigBuilder {
     for (const parameter of args.slice(1)) {
       if (parameter === 'default_server' || parameter === 'default') listen.defaultServer = true;
       else if (parameter.startsWith('backlog=')) listen.backlog = positiveInt(d, parameter.slice(8));
-      else if (parameter === 'ssl' || parameter === 'http2' || parameter === 'quic') throw fail(d, `"${parameter}" is not supported: ${UNSUPPORTED.ssl_certificate}`);
+      else if (parameter === 'ssl' || parameter === 'http2' || parameter === 'quic')
+        throw fail(d, `"${parameter}" is not supported: ${UNSUPPORTED.ssl_certificate}`);
       else throw fail(d, `unknown parameter "${parameter}" (supported: default_server, backlog=N)`);
     }
     return listen;
@@ -461,7 +485,8 @@ class ConfigBuilder {
 
   #return(d: Directive): ReturnConfig {
     const [first, second] = d.args;
-    if (d.args.length === 1 && /^(https?:\/\/|\$scheme)/.test(first)) return { kind: 'return', code: 302, text: this.#template(d, first).text };
+    if (d.args.length === 1 && /^(https?:\/\/|\$scheme)/.test(first))
+      return { kind: 'return', code: 302, text: this.#template(d, first).text };
     const code = parseNonNegativeInt(first);
     if (code === undefined || code > 999) throw fail(d, `"${first}" is not a status code (write return CODE [TEXT]; or return URL;)`);
     if (second !== undefined) this.#template(d, second);
@@ -489,27 +514,37 @@ class ConfigBuilder {
       implicit: false,
     };
     this.#walk(d.block ?? [], 'upstream', upstream);
-    if (upstream.servers.length === 0) throw fail(d, `upstream "${name}" has no servers: add server HOST:PORT; lines (or include a file that has them)`);
+    if (upstream.servers.length === 0)
+      throw fail(d, `upstream "${name}" has no servers: add server HOST:PORT; lines (or include a file that has them)`);
     const method = upstream.method;
     if (method) {
       const algorithm = findAlgorithm(method.name);
       const backup = upstream.servers.find((server) => server.backup);
       if (algorithm && !algorithm.supportsBackup && backup) {
-        throw new ConfigError({ file: backup.file, line: backup.line, directive: 'server' }, `"backup" cannot be used with ${method.name} in upstream "${name}" (nginx refuses it too): remove "backup" or balance with round-robin or least_conn`);
+        throw new ConfigError(
+          { file: backup.file, line: backup.line, directive: 'server' },
+          `"backup" cannot be used with ${method.name} in upstream "${name}" (nginx refuses it too): remove "backup" or balance with round-robin or least_conn`,
+        );
       }
     }
-    if (upstream.servers.every((server) => server.backup)) throw fail(d, `upstream "${name}" has only backup servers: at least one must be primary`);
+    if (upstream.servers.every((server) => server.backup))
+      throw fail(d, `upstream "${name}" has only backup servers: at least one must be primary`);
     if (upstream.queue && upstream.servers.every((server) => server.maxConns === 0)) {
-      throw new ConfigError({ file: upstream.queue.file, line: upstream.queue.line, directive: 'queue' }, `upstream "${name}" has a queue but no server with max_conns=N: without a limit no request ever waits; add max_conns to the server lines`);
+      throw new ConfigError(
+        { file: upstream.queue.file, line: upstream.queue.line, directive: 'queue' },
+        `upstream "${name}" has a queue but no server with max_conns=N: without a limit no request ever waits; add max_conns to the server lines`,
+      );
     }
     this.#upstreams.set(name, upstream);
   }
 
   #upstreamServer(d: Directive, upstream: UpstreamDraft): void {
     if (d.block !== null) throw fail(d, 'in upstream { } is a peer and takes no block: server HOST:PORT [weight=N] ...;');
-    if (d.args.length === 0) throw fail(d, 'needs an address: server HOST:PORT [weight=N] [max_fails=N] [fail_timeout=T] [backup] [down] [max_conns=N];');
+    if (d.args.length === 0)
+      throw fail(d, 'needs an address: server HOST:PORT [weight=N] [max_fails=N] [fail_timeout=T] [backup] [down] [max_conns=N];');
     const address = parseServerAddress(d.args[0]);
-    if (!address) throw fail(d, `"${d.args[0]}" is not a HOST:PORT address${d.args[0].startsWith('unix:') ? ' (unix sockets are not supported)' : ''}`);
+    if (!address)
+      throw fail(d, `"${d.args[0]}" is not a HOST:PORT address${d.args[0].startsWith('unix:') ? ' (unix sockets are not supported)' : ''}`);
     const peer: PeerConfig = {
       ...address,
       address: d.args[0],
@@ -554,14 +589,20 @@ class ConfigBuilder {
       }
     }
     const duplicate = upstream.servers.find((other) => other.address === peer.address);
-    if (duplicate) throw fail(d, `"${peer.address}" is already in upstream "${upstream.name}" (line ${duplicate.line}): raise its weight instead`);
+    if (duplicate)
+      throw fail(d, `"${peer.address}" is already in upstream "${upstream.name}" (line ${duplicate.line}): raise its weight instead`);
     upstream.servers.push(peer);
   }
 
   #method(d: Directive, upstream: UpstreamDraft, algorithm: AlgorithmDefinition): void {
-    if (upstream.method) throw fail(d, `upstream "${upstream.name}" already balances with "${upstream.method.name}" (line ${upstream.method.line}): choose one`);
+    if (upstream.method)
+      throw fail(
+        d,
+        `upstream "${upstream.name}" already balances with "${upstream.method.name}" (line ${upstream.method.line}): choose one`,
+      );
     if (d.block !== null) throw fail(d, 'takes no block');
-    if (d.args.length > algorithm.maxArgs) throw fail(d, `takes at most ${algorithm.maxArgs} argument${algorithm.maxArgs === 1 ? '' : 's'}, got ${d.args.length}`);
+    if (d.args.length > algorithm.maxArgs)
+      throw fail(d, `takes at most ${algorithm.maxArgs} argument${algorithm.maxArgs === 1 ? '' : 's'}, got ${d.args.length}`);
     const problem = algorithm.validate(d.args);
     if (problem) throw fail(d, problem);
     upstream.method = { name: algorithm.name, args: d.args, file: d.file, line: d.line };
@@ -599,7 +640,18 @@ class ConfigBuilder {
   }
 
   #healthCheck(d: Directive): HealthCheckConfig {
-    const check: HealthCheckConfig = { intervalMs: 5000, jitterMs: 0, fails: 1, passes: 1, uri: '/', port: 0, timeoutMs: 0, mandatory: false, file: d.file, line: d.line };
+    const check: HealthCheckConfig = {
+      intervalMs: 5000,
+      jitterMs: 0,
+      fails: 1,
+      passes: 1,
+      uri: '/',
+      port: 0,
+      timeoutMs: 0,
+      mandatory: false,
+      file: d.file,
+      line: d.line,
+    };
     for (const parameter of d.args) {
       const [key, value] = splitParameter(parameter);
       switch (key) {
@@ -635,7 +687,10 @@ class ConfigBuilder {
         case 'match':
           throw fail(d, 'match= blocks are not supported: a check passes on any 2xx or 3xx status');
         default:
-          throw fail(d, `unknown parameter "${parameter}" (supported: interval=T jitter=T fails=N passes=N uri=PATH port=N timeout=T mandatory)`);
+          throw fail(
+            d,
+            `unknown parameter "${parameter}" (supported: interval=T jitter=T fails=N passes=N uri=PATH port=N timeout=T mandatory)`,
+          );
       }
     }
     // NGINX Plus bounds checks by the proxy timeouts (60 s by default); tenk by timeout= or 5 s.
@@ -730,7 +785,12 @@ class ConfigBuilder {
         return;
       case 'add_header': {
         if (a[2] !== undefined && a[2] !== 'always') throw fail(d, `unknown parameter "${a[2]}" (only "always")`);
-        (settings.addHeaders ??= []).push({ name: a[0], key: headerName(d, a[0]), value: this.#template(d, a[1]).text, always: a[2] === 'always' });
+        (settings.addHeaders ??= []).push({
+          name: a[0],
+          key: headerName(d, a[0]),
+          value: this.#template(d, a[1]).text,
+          always: a[2] === 'always',
+        });
         return;
       }
       case 'limit_req':
@@ -751,7 +811,11 @@ class ConfigBuilder {
       case 'try_files': {
         const fallback = a[a.length - 1];
         const code = /^=(\d{3})$/.exec(fallback);
-        if (!code && !fallback.startsWith('/')) throw fail(d, `the last argument "${fallback}" must be =CODE (e.g. =404) or a URI such as /index.html (named @locations are not supported)`);
+        if (!code && !fallback.startsWith('/'))
+          throw fail(
+            d,
+            `the last argument "${fallback}" must be =CODE (e.g. =404) or a URI such as /index.html (named @locations are not supported)`,
+          );
         for (const file of a.slice(0, -1)) this.#template(d, file);
         return once('tryFiles', { files: a.slice(0, -1), fallback: code ? { code: Number(code[1]) } : { uri: fallback } });
       }
@@ -836,7 +900,10 @@ class ConfigBuilder {
       const settings = merge(serverSettings, location.settings);
       for (const rule of settings.limitReq) {
         if (!this.#zones.has(rule.zone)) {
-          throw new ConfigError({ file: rule.file, line: rule.line, directive: 'limit_req' }, `zone "${rule.zone}" is not declared: add limit_req_zone KEY zone=${rule.zone}:10m rate=R; in http { }`);
+          throw new ConfigError(
+            { file: rule.file, line: rule.line, directive: 'limit_req' },
+            `zone "${rule.zone}" is not declared: add limit_req_zone KEY zone=${rule.zone}:10m rate=R; in http { }`,
+          );
         }
       }
       return {
@@ -870,7 +937,10 @@ class ConfigBuilder {
       return proxy;
     }
     if (settings.root === null && settings.alias === null) {
-      throw fail(d, `"${location.label}" has nothing to serve: add proxy_pass http://UPSTREAM;, return CODE;, or root/alias for static files`);
+      throw fail(
+        d,
+        `"${location.label}" has nothing to serve: add proxy_pass http://UPSTREAM;, return CODE;, or root/alias for static files`,
+      );
     }
     return { kind: 'static' };
   }
@@ -882,14 +952,30 @@ class ConfigBuilder {
       const address = parseServerAddress(proxy.upstream);
       if (!address || (!proxy.upstream.includes(':') && !proxy.upstream.includes('.'))) {
         const guess = closest(proxy.upstream, [...this.#upstreams.keys()]);
-        throw fail(d, `no upstream named "${proxy.upstream}"${guess ? ` (did you mean "${guess}"?)` : ''}: declare upstream ${proxy.upstream} { server HOST:PORT; } or write http://HOST:PORT`);
+        throw fail(
+          d,
+          `no upstream named "${proxy.upstream}"${guess ? ` (did you mean "${guess}"?)` : ''}: declare upstream ${proxy.upstream} { server HOST:PORT; } or write http://HOST:PORT`,
+        );
       }
       upstream = {
         name: proxy.upstream,
         file: d.file,
         line: d.line,
         method: null,
-        servers: [{ ...address, address: proxy.upstream, weight: 1, maxFails: 1, failTimeoutMs: 10_000, maxConns: 0, backup: false, down: false, file: d.file, line: d.line }],
+        servers: [
+          {
+            ...address,
+            address: proxy.upstream,
+            weight: 1,
+            maxFails: 1,
+            failTimeoutMs: 10_000,
+            maxConns: 0,
+            backup: false,
+            down: false,
+            file: d.file,
+            line: d.line,
+          },
+        ],
         keepalive: null,
         keepaliveTimeoutMs: null,
         keepaliveRequests: null,
@@ -941,14 +1027,19 @@ class ConfigBuilder {
         const key = formatHostPort(listen);
         if (listen.defaultServer) {
           const other = defaults.get(key);
-          if (other) throw new ConfigError({ file: listen.file, line: listen.line, directive: 'listen' }, `a default_server for ${key} is already defined at ${other.file}:${other.line}`);
+          if (other)
+            throw new ConfigError(
+              { file: listen.file, line: listen.line, directive: 'listen' },
+              `a default_server for ${key} is already defined at ${other.file}:${other.line}`,
+            );
           defaults.set(key, listen);
         }
       }
       const seen = new Set<string>();
       for (const listen of server.listens) {
         const key = formatHostPort(listen);
-        if (seen.has(key)) throw new ConfigError({ file: listen.file, line: listen.line, directive: 'listen' }, `${key} is listed twice in this server`);
+        if (seen.has(key))
+          throw new ConfigError({ file: listen.file, line: listen.line, directive: 'listen' }, `${key} is listed twice in this server`);
         seen.add(key);
       }
     }

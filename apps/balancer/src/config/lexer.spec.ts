@@ -5,7 +5,15 @@ const words = (source: string) => tokenize(source, 't.conf').map((token) => (tok
 
 describe('tokenize', () => {
   it('splits words and punctuation, dropping comments', () => {
-    expect(words('server 127.0.0.1:3001 weight=2; # a peer\nkeepalive 8;')).toEqual(['server', '127.0.0.1:3001', 'weight=2', ';', 'keepalive', '8', ';']);
+    expect(words('server 127.0.0.1:3001 weight=2; # a peer\nkeepalive 8;')).toEqual([
+      'server',
+      '127.0.0.1:3001',
+      'weight=2',
+      ';',
+      'keepalive',
+      '8',
+      ';',
+    ]);
     expect(words('location /api{proxy_pass http://api;}')).toEqual(['location', '/api', '{', 'proxy_pass', 'http://api', ';', '}']);
   });
 

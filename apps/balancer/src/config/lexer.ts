@@ -50,7 +50,8 @@ export function tokenize(source: string, file: string): Token[] {
       let text = '';
       i++;
       for (;;) {
-        if (i >= length) throw new ConfigError({ file, line: startLine }, `unexpected end of file: the string opened here with ${char} is never closed`);
+        if (i >= length)
+          throw new ConfigError({ file, line: startLine }, `unexpected end of file: the string opened here with ${char} is never closed`);
         const c = source[i];
         if (c === '\\' && i + 1 < length && ESCAPES[source[i + 1]] !== undefined) {
           text += ESCAPES[source[i + 1]];
@@ -66,7 +67,10 @@ export function tokenize(source: string, file: string): Token[] {
         i++;
       }
       if (i < length && !SPACE.has(source[i]) && source[i] !== ';' && source[i] !== '{' && source[i] !== '}') {
-        throw new ConfigError({ file, line }, `unexpected "${source[i]}" after the quoted string ${char}${text}${char}: put a space or ";" after it`);
+        throw new ConfigError(
+          { file, line },
+          `unexpected "${source[i]}" after the quoted string ${char}${text}${char}: put a space or ";" after it`,
+        );
       }
       tokens.push({ kind: 'word', text, quoted: true, line: startLine });
       continue;

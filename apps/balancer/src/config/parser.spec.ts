@@ -17,7 +17,13 @@ describe('parseConfigText', () => {
           { name: 'least_conn', args: [], block: null, file: 't.conf', line: 3 },
         ],
       },
-      { name: 'server', args: [], file: 't.conf', line: 5, block: [{ name: 'listen', args: ['80'], block: null, file: 't.conf', line: 6 }] },
+      {
+        name: 'server',
+        args: [],
+        file: 't.conf',
+        line: 5,
+        block: [{ name: 'listen', args: ['80'], block: null, file: 't.conf', line: 6 }],
+      },
     ]);
   });
 
@@ -52,7 +58,9 @@ describe('parseConfigFile with include', () => {
   it('splices included directives where the include was, with their own file and line', () => {
     const parsed = parseConfigFile(path.join(dir, 'main.conf'));
     const upstream = parsed.directives[0];
-    expect(upstream.block).toEqual([{ name: 'server', args: ['127.0.0.1:3001'], block: null, file: expect.stringMatching(/peers\.conf$/), line: 1 }]);
+    expect(upstream.block).toEqual([
+      { name: 'server', args: ['127.0.0.1:3001'], block: null, file: expect.stringMatching(/peers\.conf$/), line: 1 },
+    ]);
     // Globs expand in name order; hidden files are skipped; a glob matching nothing is fine.
     expect(parsed.directives.slice(1).map((d) => d.args[1])).toEqual(['zone=a:1m', 'zone=b:1m']);
     expect(parsed.files).toHaveLength(4);
@@ -64,11 +72,15 @@ describe('parseConfigFile with include', () => {
   });
 
   it('names a missing include and where it was looked for', () => {
-    expect(() => parseConfigFile(path.join(dir, 'missing.conf'))).toThrow(/missing\.conf:3: "include" "not-there\.conf" not found \(looked in /);
+    expect(() => parseConfigFile(path.join(dir, 'missing.conf'))).toThrow(
+      /missing\.conf:3: "include" "not-there\.conf" not found \(looked in /,
+    );
   });
 
   it('detects include cycles', () => {
-    expect(() => parseConfigFile(path.join(dir, 'loop-a.conf'))).toThrow(/"include" include cycle: loop-a\.conf -> loop-b\.conf -> loop-a\.conf/);
+    expect(() => parseConfigFile(path.join(dir, 'loop-a.conf'))).toThrow(
+      /"include" include cycle: loop-a\.conf -> loop-b\.conf -> loop-a\.conf/,
+    );
   });
 
   it('refuses wildcards in folder names', () => {

@@ -96,7 +96,8 @@ function parseTokens(tokens: Token[], file: string, context: IncludeContext): Di
     for (;;) {
       const token = tokens[position];
       if (token === undefined) {
-        if (opened) throw new ConfigError({ file, line: opened.line }, 'unexpected end of file: the "{" opened here is never closed with "}"');
+        if (opened)
+          throw new ConfigError({ file, line: opened.line }, 'unexpected end of file: the "{" opened here is never closed with "}"');
         return directives;
       }
       if (token.kind === '}') {
@@ -128,7 +129,8 @@ function parseTokens(tokens: Token[], file: string, context: IncludeContext): Di
         }
         if (next.kind === '{') {
           position++;
-          if (name === 'include') throw new ConfigError({ file, line: token.line, directive: name }, 'takes a file name and ";", not a block');
+          if (name === 'include')
+            throw new ConfigError({ file, line: token.line, directive: name }, 'takes a file name and ";", not a block');
           const block = parseBlock(depth + 1, next);
           directives.push({ name, args, block, file, line: token.line });
           break;
@@ -155,7 +157,10 @@ const GLOB = /[*?[]/;
 function resolveInclude(pattern: string, context: IncludeContext, where: { file: string; line: number }): string[] {
   const isGlob = GLOB.test(pattern);
   if (isGlob && GLOB.test(path.dirname(pattern))) {
-    throw new ConfigError({ ...where, directive: 'include' }, `"${pattern}": wildcards are supported in the file name only, not in folder names`);
+    throw new ConfigError(
+      { ...where, directive: 'include' },
+      `"${pattern}": wildcards are supported in the file name only, not in folder names`,
+    );
   }
   const candidates = path.isAbsolute(pattern) ? [pattern] : [...context.includeDirs, context.baseDir].map((dir) => path.join(dir, pattern));
   if (!isGlob) {
@@ -194,7 +199,10 @@ function globToRegExp(glob: string): RegExp {
       const close = glob.indexOf(']', i + 1);
       if (close === -1) source += '\\[';
       else {
-        source += `[${glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        source += `[${glob
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = close;
       }
     } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');

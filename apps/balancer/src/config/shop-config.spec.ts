@@ -36,7 +36,17 @@ describe("tenk.conf's public door", () => {
     expect(handlerFor(target)).toEqual({ kind: 'return', code: 404, text: null });
   });
 
-  it.each(['/products', '/products?limit=1', '/health/ready', '/health/live', '/videos', '/auth/login', '/documents', '/metricsfoo', '/admin/queues'])('proxies %s to the api', (target) => {
+  it.each([
+    '/products',
+    '/products?limit=1',
+    '/health/ready',
+    '/health/live',
+    '/videos',
+    '/auth/login',
+    '/documents',
+    '/metricsfoo',
+    '/admin/queues',
+  ])('proxies %s to the api', (target) => {
     expect(handlerFor(target.replace(/\?.*$/, ''))).toMatchObject({ kind: 'proxy', upstream: 'api' });
   });
 

@@ -6,7 +6,17 @@ import { Template, type VariableContext } from './variables';
  * the client to the upstream. `expect` is dropped because Node has already answered
  * 100-continue to the client.
  */
-const REQUEST_DROP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings'];
+const REQUEST_DROP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'http2-settings',
+];
 
 /** What tenk adds to every proxied request unless proxy_set_header says otherwise. */
 const DEFAULT_REQUEST_HEADERS: HeaderSetting[] = [
@@ -54,7 +64,9 @@ export class RequestHeaderPlan {
     byKey.delete('upgrade');
     if (connectionUpgrades) byKey.delete('connection');
     this.#drop = new Set([...REQUEST_DROP, ...byKey.keys()]);
-    this.#set = [...byKey.values()].filter((header) => header.value !== '').map((header) => ({ name: header.name, template: new Template(header.value) }));
+    this.#set = [...byKey.values()]
+      .filter((header) => header.value !== '')
+      .map((header) => ({ name: header.name, template: new Template(header.value) }));
   }
 
   /** The upstream request's headers as a flat [name, value, ...] list (undici's format). */

@@ -19,6 +19,7 @@ describe('mediaType', () => {
   });
 
   it('gives the fallback to no extension, a dot file and an unknown extension', () => {
-    for (const file of ['a/README', 'a/.env', 'a/b.tenkunknown', 'a.b/c']) expect(mediaType(file, {}, 'application/octet-stream')).toBe('application/octet-stream');
+    for (const file of ['a/README', 'a/.env', 'a/b.tenkunknown', 'a.b/c'])
+      expect(mediaType(file, {}, 'application/octet-stream')).toBe('application/octet-stream');
   });
 });

@@ -32,7 +32,8 @@ const STATUS_FLAGS: Record<number, number> = {
 };
 
 /** As nginx: 403 and 404 can be retried elsewhere but never count against the peer's health. */
-const FAILURE_STATUS_MASK = NextUpstream.http_500 | NextUpstream.http_502 | NextUpstream.http_503 | NextUpstream.http_504 | NextUpstream.http_429;
+const FAILURE_STATUS_MASK =
+  NextUpstream.http_500 | NextUpstream.http_502 | NextUpstream.http_503 | NextUpstream.http_504 | NextUpstream.http_429;
 
 /** Parses the directive's arguments into a bit set, or returns what is wrong. */
 export function parseNextUpstream(args: readonly string[]): number | string {

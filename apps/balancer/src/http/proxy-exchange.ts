@@ -70,7 +70,14 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   /** This request's span when tracing is on (observability/proxy-span.ts), else null. */
   #span: Span | null = null;
 
-  constructor(req: IncomingMessage, res: TenkResponse, serverPort: number, stats: BalancerStats, location: RuntimeLocation, upstream: Upstream) {
+  constructor(
+    req: IncomingMessage,
+    res: TenkResponse,
+    serverPort: number,
+    stats: BalancerStats,
+    location: RuntimeLocation,
+    upstream: Upstream,
+  ) {
     super(req, res, serverPort, stats);
     this.location = location;
     this.upstream = upstream;
@@ -144,7 +151,11 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       this.stats.retries++;
       if (this.#body !== null) {
         // The previous relay never read a byte (#canRetry checked); undici destroyed it.
-        this.#body = new RequestBodyRelay(this.req, (this.location as RuntimeLocation).maxBodySize, (this.location as RuntimeLocation).clientBodyTimeoutMs);
+        this.#body = new RequestBodyRelay(
+          this.req,
+          (this.location as RuntimeLocation).maxBodySize,
+          (this.location as RuntimeLocation).clientBodyTimeoutMs,
+        );
         this.#options.body = this.#body;
       }
     }
@@ -236,7 +247,14 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     // The response object never writes: the tunnel owns the socket from here on.
     this.res.owner = null;
     this.res.detachSocket(client);
-    new UpgradeTunnel(this, client as Socket, socket, location.responseHeaders.switchingHead(rawHeaders, this), location.readTimeoutMs, this.tunnels);
+    new UpgradeTunnel(
+      this,
+      client as Socket,
+      socket,
+      location.responseHeaders.switchingHead(rawHeaders, this),
+      location.readTimeoutMs,
+      this.tunnels,
+    );
   }
 
   onTunnelClose(bytesSent: number): void {
@@ -330,9 +348,15 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       return;
     }
     if (flag === NextUpstream.timeout) {
-      this.respond(504, `504 Gateway Timeout: upstream "${this.upstream.name}" did not answer in time (tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`);
+      this.respond(
+        504,
+        `504 Gateway Timeout: upstream "${this.upstream.name}" did not answer in time (tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`,
+      );
     } else {
-      this.respond(502, `502 Bad Gateway: upstream "${this.upstream.name}" failed (${describeError(error)}; tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`);
+      this.respond(
+        502,
+        `502 Bad Gateway: upstream "${this.upstream.name}" failed (${describeError(error)}; tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`,
+      );
     }
   }
 
@@ -380,7 +404,9 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
 
   /** Waited the queue's timeout. */
   expire(): void {
-    this.#refuseBusy(`no server of upstream "${this.upstream.name}" became free within the queue's timeout (${this.upstream.queue?.timeoutMs ?? 0} ms)`);
+    this.#refuseBusy(
+      `no server of upstream "${this.upstream.name}" became free within the queue's timeout (${this.upstream.queue?.timeoutMs ?? 0} ms)`,
+    );
   }
 
   #atCapacity(): void {
@@ -405,9 +431,15 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (this.tries === 0) {
       this.upstream.noLivePeers++;
       this.stats.noLivePeers++;
-      this.respond(502, `502 Bad Gateway: no live peer in upstream "${this.upstream.name}" (every server is down, failing its health check or at max_conns)\n`);
+      this.respond(
+        502,
+        `502 Bad Gateway: no live peer in upstream "${this.upstream.name}" (every server is down, failing its health check or at max_conns)\n`,
+      );
     } else {
-      this.respond(502, `502 Bad Gateway: upstream "${this.upstream.name}" failed on ${this.tries} peer${this.tries === 1 ? '' : 's'} and no other is available\n`);
+      this.respond(
+        502,
+        `502 Bad Gateway: upstream "${this.upstream.name}" failed on ${this.tries} peer${this.tries === 1 ? '' : 's'} and no other is available\n`,
+      );
     }
   }
 
@@ -415,7 +447,13 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     this.stats.bodyTooLarge++;
     const limit = (this.location as RuntimeLocation).maxBodySize;
     // The body was not read: answer and close, rather than read it all to keep the connection.
-    this.respond(413, `413 Request Entity Too Large: the body is larger than client_max_body_size (${limit} bytes)\n`, undefined, null, true);
+    this.respond(
+      413,
+      `413 Request Entity Too Large: the body is larger than client_max_body_size (${limit} bytes)\n`,
+      undefined,
+      null,
+      true,
+    );
   }
 
   #waitForDrain(): void {
@@ -465,7 +503,8 @@ function bodyLength(req: IncomingMessage): number {
 
 function classify(error: Error): number {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return NextUpstream.timeout;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT')
+    return NextUpstream.timeout;
   if (code.startsWith('HPE_') || code === 'UND_ERR_INVALID_ARG' || error.name === 'HTTPParserError') return NextUpstream.invalid_header;
   return NextUpstream.error;
 }

@@ -1,7 +1,8 @@
 import type { LimitReqRule } from '../config/schema';
 import { RateLimitZone } from './rate-limit';
 
-const zone = (rate: number, capacity = 1000) => new RateLimitZone({ name: 'z', key: '$binary_remote_addr', rate, capacity, file: 't', line: 1 });
+const zone = (rate: number, capacity = 1000) =>
+  new RateLimitZone({ name: 'z', key: '$binary_remote_addr', rate, capacity, file: 't', line: 1 });
 const rule = (burst: number, delay = 0): LimitReqRule => ({ zone: 'z', burst, delay, file: 't', line: 1 });
 
 describe('RateLimitZone (nginx leaky bucket)', () => {

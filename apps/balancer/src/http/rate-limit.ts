@@ -7,7 +7,6 @@ interface KeyState {
   lastMs: number;
 }
 
-
 /**
  * One limit_req_zone: nginx's leaky bucket per key. Each request adds one to the key's
  * "excess", which drains at `rate` per second; a request that would push excess above

@@ -9,7 +9,9 @@ import type { Duplex } from 'node:stream';
 export function rawReply(socket: Duplex, status: number, reason: string, extra = ''): void {
   const body = `${status} ${STATUS_CODES[status] ?? ''}: ${reason}\n`;
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+    );
   } else {
     socket.destroy();
   }

@@ -45,7 +45,13 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
    * Answers with a short text body written by tenk (errors, limits, `return`).
    * `close` ends the connection afterwards (used when the request body was not read).
    */
-  respond(status: number, body: string, contentType = 'text/plain; charset=utf-8', extra: readonly string[] | null = null, close = false): void {
+  respond(
+    status: number,
+    body: string,
+    contentType = 'text/plain; charset=utf-8',
+    extra: readonly string[] | null = null,
+    close = false,
+  ): void {
     const res = this.res;
     if (res.headersSent || this.closed) {
       if (!res.writableEnded) res.destroy();

@@ -9,7 +9,8 @@ import { resolveSegments } from './uri';
 import type { Template, VariableContext } from './variables';
 
 /** What a static lookup found: a file to send, a redirect to another URI, or a status. */
-export type StaticOutcome = { kind: 'file'; file: string } | { kind: 'internal'; uri: string } | { kind: 'status'; code: number } | { kind: 'slash' };
+export type StaticOutcome =
+  { kind: 'file'; file: string } | { kind: 'internal'; uri: string } | { kind: 'status'; code: number } | { kind: 'slash' };
 
 const EXPIRES_MAX = 'Thu, 31 Dec 2037 23:55:55 GMT';
 const EXPIRES_EPOCH = 'Thu, 01 Jan 1970 00:00:01 GMT';
@@ -42,7 +43,9 @@ export async function resolveStatic(context: RequestContext, location: RuntimeLo
       const file = filePath(base, uri, settings, location.prefix);
       if (file !== null && (await isFile(file))) return { kind: 'file', file };
     }
-    return 'code' in tryFiles.fallback ? { kind: 'status', code: tryFiles.fallback.code } : { kind: 'internal', uri: tryFiles.fallback.uri };
+    return 'code' in tryFiles.fallback
+      ? { kind: 'status', code: tryFiles.fallback.code }
+      : { kind: 'internal', uri: tryFiles.fallback.uri };
   }
   const file = filePath(base, context.uri, settings, location.prefix);
   if (file === null) return { kind: 'status', code: 404 };
@@ -148,7 +151,12 @@ function appendExpires(headers: string[], expires: HttpSettings['expires']): voi
 }
 
 /** If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2). */
-export function notModified(ifNoneMatch: string | undefined, ifModifiedSince: string | undefined, etag: string | null, mtimeSeconds: number): boolean {
+export function notModified(
+  ifNoneMatch: string | undefined,
+  ifModifiedSince: string | undefined,
+  etag: string | null,
+  mtimeSeconds: number,
+): boolean {
   if (ifNoneMatch !== undefined) {
     if (etag === null) return false;
     const bare = etag.replace(/^W\//, '');

@@ -14,11 +14,24 @@ function context(url: string, rawHeaders: string[]): VariableContext {
 }
 
 describe('Template', () => {
-  const ctx = context('/cart?item=42&qty=2', ['Host', 'Shop.Example:8080', 'X-Forwarded-For', '10.0.0.1', 'Cookie', 'session=abc; theme=dark', 'X-Api-Key', 'k1']);
+  const ctx = context('/cart?item=42&qty=2', [
+    'Host',
+    'Shop.Example:8080',
+    'X-Forwarded-For',
+    '10.0.0.1',
+    'Cookie',
+    'session=abc; theme=dark',
+    'X-Api-Key',
+    'k1',
+  ]);
 
   it('evaluates nginx variables', () => {
-    expect(new Template('$remote_addr $scheme://$host:$server_port$request_uri').evaluate(ctx)).toBe('203.0.113.7 http://shop.example:8080/cart?item=42&qty=2');
-    expect(new Template('${uri}|$args|$is_args|$request_method|$request_id|$proxy_host').evaluate(ctx)).toBe('/cart|item=42&qty=2|?|GET|rid|api');
+    expect(new Template('$remote_addr $scheme://$host:$server_port$request_uri').evaluate(ctx)).toBe(
+      '203.0.113.7 http://shop.example:8080/cart?item=42&qty=2',
+    );
+    expect(new Template('${uri}|$args|$is_args|$request_method|$request_id|$proxy_host').evaluate(ctx)).toBe(
+      '/cart|item=42&qty=2|?|GET|rid|api',
+    );
     expect(new Template('$http_x_api_key $cookie_session $arg_qty $arg_missing.').evaluate(ctx)).toBe('k1 abc 2 .');
     expect(new Template('$proxy_add_x_forwarded_for').evaluate(ctx)).toBe('10.0.0.1, 203.0.113.7');
     expect(new Template('$proxy_add_x_forwarded_for').evaluate(context('/', []))).toBe('203.0.113.7');

@@ -34,17 +34,33 @@ describe('access log lines', () => {
     const { sink, lines } = capture();
     new AccessLog(sink, { target: { kind: 'stdout' }, format: 'json', bufferBytes: 0, flushMs: 1000 }).write(record);
     const line = JSON.parse(lines[0]);
-    expect(line).toMatchObject({ level: 'info', service: 'balancer', msg: 'access', request_id: 'abc123', uri: '/products?q="shoes"', status: 200, upstream_addr: '127.0.0.1:3001', upstream_tries: 1, user_agent: 'curl/8 "quoted"' });
+    expect(line).toMatchObject({
+      level: 'info',
+      service: 'balancer',
+      msg: 'access',
+      request_id: 'abc123',
+      uri: '/products?q="shoes"',
+      status: 200,
+      upstream_addr: '127.0.0.1:3001',
+      upstream_tries: 1,
+      user_agent: 'curl/8 "quoted"',
+    });
     expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(lines[0].endsWith('\n')).toBe(true);
   });
 
   it('leaves out upstream fields for answers tenk wrote itself, and writes nginx combined on request', () => {
     const { sink, lines } = capture();
-    new AccessLog(sink, { target: { kind: 'stdout' }, format: 'json', bufferBytes: 0, flushMs: 1000 }).write({ ...record, upstreamName: '', status: 429 });
+    new AccessLog(sink, { target: { kind: 'stdout' }, format: 'json', bufferBytes: 0, flushMs: 1000 }).write({
+      ...record,
+      upstreamName: '',
+      status: 429,
+    });
     expect(JSON.parse(lines[0])).not.toHaveProperty('upstream');
     new AccessLog(sink, { target: { kind: 'stdout' }, format: 'combined', bufferBytes: 0, flushMs: 1000 }).write(record);
-    expect(lines[1]).toMatch(/^203\.0\.113\.9 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/products\?q="shoes" HTTP\/1\.1" 200 512 "-" "curl\/8 \\"quoted\\""\n$/);
+    expect(lines[1]).toMatch(
+      /^203\.0\.113\.9 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/products\?q="shoes" HTTP\/1\.1" 200 512 "-" "curl\/8 \\"quoted\\""\n$/,
+    );
   });
 });
 

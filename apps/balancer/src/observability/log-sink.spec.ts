@@ -29,7 +29,11 @@ describe('LogSink', () => {
     expect(sink.droppedBytes).toBe(142);
     // One warning line, not the access lines.
     expect(written).toHaveLength(2);
-    expect(JSON.parse(written[1])).toMatchObject({ level: 'warn', msg: 'the access log cannot keep up: lines dropped while its reader catches up', dropped_bytes: 71 });
+    expect(JSON.parse(written[1])).toMatchObject({
+      level: 'warn',
+      msg: 'the access log cannot keep up: lines dropped while its reader catches up',
+      dropped_bytes: 71,
+    });
     // Events are always written.
     sink.immediate('{"msg":"event"}\n');
     expect(written[2]).toBe('{"msg":"event"}\n');

@@ -21,7 +21,7 @@ export class LogSink {
   readonly #write: (text: string) => void;
   readonly #stream: WriteStream | null;
   /** What the writes go to, to see how much is still waiting (null: off). */
-  readonly #out: NodeJS.WritableStream & { writableLength: number } | null;
+  readonly #out: (NodeJS.WritableStream & { writableLength: number }) | null;
   #pending = '';
   /** Access-log bytes dropped because the reader fell behind. */
   droppedBytes = 0;
@@ -46,7 +46,11 @@ export class LogSink {
         break;
       case 'file': {
         const stream = createWriteStream(target.path, { flags: 'a' });
-        stream.on('error', (error) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: 'balancer', msg: `cannot write log file ${target.path}: ${error.message}` })}\n`));
+        stream.on('error', (error) =>
+          process.stderr.write(
+            `${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: 'balancer', msg: `cannot write log file ${target.path}: ${error.message}` })}\n`,
+          ),
+        );
         this.#stream = stream;
         this.#out = stream;
         this.#write = (text) => stream.write(text);
@@ -98,7 +102,9 @@ export class LogSink {
       const now = Date.now();
       if (now - this.#lastDropReport >= DROP_REPORT_INTERVAL_MS) {
         this.#lastDropReport = now;
-        this.#write(`${JSON.stringify({ time: new Date(now).toISOString(), level: 'warn', service: 'balancer', msg: 'the access log cannot keep up: lines dropped while its reader catches up', dropped_bytes: this.#droppedSinceReport, backlog_bytes: out.writableLength })}\n`);
+        this.#write(
+          `${JSON.stringify({ time: new Date(now).toISOString(), level: 'warn', service: 'balancer', msg: 'the access log cannot keep up: lines dropped while its reader catches up', dropped_bytes: this.#droppedSinceReport, backlog_bytes: out.writableLength })}\n`,
+        );
         this.#droppedSinceReport = 0;
       }
       return;

@@ -46,6 +46,7 @@ export function withTraceparent(headers: string[], span: Span): string[] {
 export function endProxySpan(span: Span, status: number, upstreamStatus: number): void {
   span.setAttribute('http.response.status_code', status);
   if (upstreamStatus !== 0) span.setAttribute('tenk.balancer.upstream_status', upstreamStatus);
-  if (status >= 500 || status === 499) span.setStatus({ code: SpanStatusCode.ERROR, message: status === 499 ? 'the client closed the connection' : `answered ${status}` });
+  if (status >= 500 || status === 499)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: status === 499 ? 'the client closed the connection' : `answered ${status}` });
   span.end();
 }

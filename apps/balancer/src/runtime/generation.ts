@@ -21,7 +21,10 @@ export class RuntimeServer {
     this.config = config;
     this.locations = locations;
     this.router = new LocationRouter(locations.map((location) => ({ match: location.config.match, value: location })));
-    this.serverReturn = config.serverReturn === null ? null : { code: config.serverReturn.code, text: config.serverReturn.text === null ? null : new Template(config.serverReturn.text) };
+    this.serverReturn =
+      config.serverReturn === null
+        ? null
+        : { code: config.serverReturn.code, text: config.serverReturn.text === null ? null : new Template(config.serverReturn.text) };
   }
 }
 
@@ -44,7 +47,8 @@ export class ListenerRoute {
     this.key = key;
     this.listen = listen;
     this.servers = servers;
-    this.defaultServer = servers.find((server) => server.config.listens.some((l) => formatHostPort(l) === key && l.defaultServer)) ?? servers[0];
+    this.defaultServer =
+      servers.find((server) => server.config.listens.some((l) => formatHostPort(l) === key && l.defaultServer)) ?? servers[0];
     this.single = servers.length === 1 ? servers[0] : null;
     for (const server of servers) {
       for (const name of server.config.names) {
@@ -116,7 +120,10 @@ export class Generation {
       const locations = serverConfig.locations.map((locationConfig) => {
         const handler = locationConfig.handler;
         const upstream = handler.kind === 'proxy' ? (upstreams.get(handler.upstream) ?? null) : null;
-        const limits: ActiveLimit[] = locationConfig.settings.limitReq.map((rule) => ({ zone: zones.get(rule.zone) as RateLimitZone, rule }));
+        const limits: ActiveLimit[] = locationConfig.settings.limitReq.map((rule) => ({
+          zone: zones.get(rule.zone) as RateLimitZone,
+          rule,
+        }));
         const logSetting = locationConfig.settings.accessLog;
         const accessLog = logSetting.target.kind === 'off' ? null : new AccessLog(sinkFor(logSetting.target), logSetting);
         return new RuntimeLocation(locationConfig, upstream, limits, accessLog);
@@ -133,7 +140,9 @@ export class Generation {
     this.sinks = sinks;
     logger.useSink(sinkFor(config.errorLog));
 
-    this.healthCheckers = [...upstreams.values()].flatMap((upstream) => (upstream.config.healthCheck ? [new HealthChecker(upstream, upstream.config.healthCheck, logger)] : []));
+    this.healthCheckers = [...upstreams.values()].flatMap((upstream) =>
+      upstream.config.healthCheck ? [new HealthChecker(upstream, upstream.config.healthCheck, logger)] : [],
+    );
   }
 
   startHealthChecks(): void {

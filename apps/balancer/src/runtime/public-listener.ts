@@ -144,12 +144,23 @@ export class PublicListener {
     if (req.httpVersionMinor === 0 && rawHeader(req.rawHeaders, 'transfer-encoding') !== '') {
       // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (nginx refuses it too).
       stats.badRequests++;
-      return this.#local(req, res, port, null).respond(400, '400 Bad Request: Transfer-Encoding in an HTTP/1.0 request\n', undefined, null, true);
+      return this.#local(req, res, port, null).respond(
+        400,
+        '400 Bad Request: Transfer-Encoding in an HTTP/1.0 request\n',
+        undefined,
+        null,
+        true,
+      );
     }
     if (server.serverReturn !== null) {
       const context = this.#local(req, res, port, null);
       context.uri = uri;
-      return runReturn(context, server.serverReturn.code, server.serverReturn.text === null ? null : server.serverReturn.text.evaluate(context), 'text/plain; charset=utf-8');
+      return runReturn(
+        context,
+        server.serverReturn.code,
+        server.serverReturn.text === null ? null : server.serverReturn.text.evaluate(context),
+        'text/plain; charset=utf-8',
+      );
     }
     const location = server.router.match(uri);
     if (location === null) return this.#local(req, res, port, null).respond(404, '404 Not Found: no location matches this path\n');
@@ -209,14 +220,25 @@ export class PublicListener {
         (context as ProxyExchange).start(upstreamPath(location, context.target, rawPath, context.uri, query));
         return;
       case 'return':
-        runReturn(context, location.returnCode, location.returnText === null ? null : location.returnText.evaluate(context), location.settings.defaultType);
+        runReturn(
+          context,
+          location.returnCode,
+          location.returnText === null ? null : location.returnText.evaluate(context),
+          location.settings.defaultType,
+        );
         return;
       case 'static':
         void this.#serveStatic(context, location, server, query, redirects);
     }
   }
 
-  async #serveStatic(context: RequestContext, location: RuntimeLocation, server: RuntimeServer, query: string, redirects: number): Promise<void> {
+  async #serveStatic(
+    context: RequestContext,
+    location: RuntimeLocation,
+    server: RuntimeServer,
+    query: string,
+    redirects: number,
+  ): Promise<void> {
     const method = context.req.method;
     if (method !== 'GET' && method !== 'HEAD') {
       context.respond(405, '405 Method Not Allowed: static files answer GET and HEAD\n', undefined, ['Allow', 'GET, HEAD']);
@@ -262,7 +284,14 @@ export class PublicListener {
     }
     let next = context;
     if (location.kind === 'proxy') {
-      next = new ProxyExchange(context.req, context.res, context.serverPort, this.#host.stats, location, location.upstream as NonNullable<RuntimeLocation['upstream']>);
+      next = new ProxyExchange(
+        context.req,
+        context.res,
+        context.serverPort,
+        this.#host.stats,
+        location,
+        location.upstream as NonNullable<RuntimeLocation['upstream']>,
+      );
       context.res.owner = next;
     } else {
       context.location = location;

@@ -56,6 +56,8 @@ describe('upstreamPath (proxy_pass with a URI part)', () => {
     expect(upstreamPath(locations[2], '/health', '/health', '/health', '')).toBe('/health/ready');
     // The normalized path is what gets its prefix replaced (as nginx), escaped again.
     expect(upstreamPath(locations[1], '/v1//x', '/v1//x', '/v1/x', '')).toBe('/internal/x');
-    expect(upstreamPath(locations[1], '/v1/a%3Fb%20c/caf%C3%A9', '/v1/a%3Fb%20c/caf%C3%A9', '/v1/a?b c/café', '')).toBe('/internal/a%3Fb%20c/caf%C3%A9');
+    expect(upstreamPath(locations[1], '/v1/a%3Fb%20c/caf%C3%A9', '/v1/a%3Fb%20c/caf%C3%A9', '/v1/a?b c/café', '')).toBe(
+      '/internal/a%3Fb%20c/caf%C3%A9',
+    );
   });
 });

@@ -98,7 +98,11 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
 
 export function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-upstream': (body as { upstream?: string }).upstream ?? '' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-upstream': (body as { upstream?: string }).upstream ?? '',
+  });
   res.end(text);
 }
 
@@ -124,7 +128,12 @@ export async function startBalancer(configText: string): Promise<RunningBalancer
   const file = writeConfig(configText);
   const config = loadConfig(file, { env: {} });
   const controlToken = createControlToken();
-  const balancer = await Balancer.start(config, { configFile: file, loadOptions: { env: {} }, logger: new Logger(new LogSink({ kind: 'off' }), 'info', true), control: { token: controlToken } });
+  const balancer = await Balancer.start(config, {
+    configFile: file,
+    loadOptions: { env: {} },
+    logger: new Logger(new LogSink({ kind: 'off' }), 'info', true),
+    control: { token: controlToken },
+  });
   return {
     balancer,
     file,
@@ -153,11 +162,15 @@ const WORKSPACE = path.resolve(__dirname, '../../../..');
 /** Runs `main.ts` as a child process (as `npm run balancer` does) and waits until it listens. */
 export async function startBalancerProcess(file: string, args: string[] = []): Promise<BalancerProcess> {
   const controlToken = createControlToken();
-  const child = spawn(process.execPath, ['-r', path.join(WORKSPACE, 'tools/register.cjs'), path.join(WORKSPACE, 'apps/balancer/src/main.ts'), '-c', file, ...args], {
-    cwd: WORKSPACE,
-    env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: controlToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(WORKSPACE, 'tools/register.cjs'), path.join(WORKSPACE, 'apps/balancer/src/main.ts'), '-c', file, ...args],
+    {
+      cwd: WORKSPACE,
+      env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: controlToken },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   let buffered = '';
@@ -195,7 +208,11 @@ export async function startBalancerProcess(file: string, args: string[] = []): P
     const seen = lines.find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}; lines: ${JSON.stringify(lines.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}; lines: ${JSON.stringify(lines.slice(-5))}`)),
+        timeoutMs,
+      );
       waiters.push({
         predicate,
         resolve: (line) => {
@@ -203,11 +220,17 @@ export async function startBalancerProcess(file: string, args: string[] = []): P
           resolve(line);
         },
       });
-      void exited.then((code) => reject(new Error(`balancer exited (${code ?? exitSignal}) before the expected log line; stderr: ${stderr}`)));
+      void exited.then((code) =>
+        reject(new Error(`balancer exited (${code ?? exitSignal}) before the expected log line; stderr: ${stderr}`)),
+      );
     });
   };
   const started = await waitForLine((line) => line.msg === 'balancer started');
-  const port = Number(String((started.listen as string[])[0]).split(':').pop());
+  const port = Number(
+    String((started.listen as string[])[0])
+      .split(':')
+      .pop(),
+  );
   const adminPort = Number(String(started.admin).split(':').pop());
   return { child, file, port, adminPort, controlToken, lines, waitForLine, exited };
 }

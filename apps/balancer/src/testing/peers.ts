@@ -4,7 +4,20 @@ import { Peer, PeerGroup } from '../upstream/peer';
 /** Test helper: a peer config with nginx's defaults. */
 export function peerConfig(address: string, overrides: Partial<PeerConfig> = {}): PeerConfig {
   const [host, port] = address.split(':');
-  return { host, port: Number(port ?? 80), address, weight: 1, maxFails: 1, failTimeoutMs: 10_000, maxConns: 0, backup: false, down: false, file: 'test.conf', line: 1, ...overrides };
+  return {
+    host,
+    port: Number(port ?? 80),
+    address,
+    weight: 1,
+    maxFails: 1,
+    failTimeoutMs: 10_000,
+    maxConns: 0,
+    backup: false,
+    down: false,
+    file: 'test.conf',
+    line: 1,
+    ...overrides,
+  };
 }
 
 /** Test helper: peers a, b, c... on 10.0.0.N:80 with the given weights, indexed in order. */

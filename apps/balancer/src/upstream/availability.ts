@@ -22,7 +22,8 @@ export function isBusy(peer: Peer, now: number, single: boolean): boolean {
 export function unavailableReason(peer: Peer, now: number, single: boolean): string | null {
   if (peer.down) return 'down (config)';
   if (!peer.healthy) return 'failed health check';
-  if (!single && peer.maxFails !== 0 && peer.fails >= peer.maxFails && now - peer.checkedAt <= peer.failTimeoutMs) return 'failing (max_fails)';
+  if (!single && peer.maxFails !== 0 && peer.fails >= peer.maxFails && now - peer.checkedAt <= peer.failTimeoutMs)
+    return 'failing (max_fails)';
   if (peer.maxConns !== 0 && peer.conns >= peer.maxConns) return 'busy (max_conns)';
   return null;
 }

@@ -77,7 +77,12 @@ export class HealthChecker {
       if (status < 200 || status >= 400) problem = `status ${status}`;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      problem = code === 'ECONNREFUSED' ? 'connection refused' : error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (code ?? String(error));
+      problem =
+        code === 'ECONNREFUSED'
+          ? 'connection refused'
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? `no answer within ${this.config.timeoutMs} ms`
+            : (code ?? String(error));
     }
     if (this.#stopped) return;
     peer.lastCheckAt = Date.now();
@@ -90,14 +95,24 @@ export class HealthChecker {
         peer.healthy = true;
         // Back in rotation with a clean slate for passive health too.
         peer.fails = 0;
-        this.#logger.info('peer passed health checks: back in rotation', { upstream: this.upstream.name, peer: peer.address, passes: peer.checkPasses });
+        this.#logger.info('peer passed health checks: back in rotation', {
+          upstream: this.upstream.name,
+          peer: peer.address,
+          passes: peer.checkPasses,
+        });
       }
     } else {
       peer.checkPasses = 0;
       peer.checkFails++;
       if (peer.healthy && peer.checkFails >= this.config.fails) {
         peer.healthy = false;
-        this.#logger.warn('peer failed health checks: out of rotation', { upstream: this.upstream.name, peer: peer.address, fails: peer.checkFails, problem, uri: this.config.uri });
+        this.#logger.warn('peer failed health checks: out of rotation', {
+          upstream: this.upstream.name,
+          peer: peer.address,
+          fails: peer.checkFails,
+          problem,
+          uri: this.config.uri,
+        });
       }
     }
   }

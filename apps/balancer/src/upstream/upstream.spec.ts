@@ -10,7 +10,21 @@ const logger = new Logger(new LogSink({ kind: 'off' }));
 
 function upstream(servers: UpstreamConfig['servers'], method = 'round_robin', args: string[] = []): Upstream {
   return new Upstream(
-    { name: 'api', file: 't', line: 1, method: { name: method, args, file: 't', line: 1 }, servers, keepalive: 8, keepaliveTimeoutMs: 4000, keepaliveRequests: 100, connectTimeoutMs: 1000, healthCheck: null, failOnReadTimeout: false, queue: null, implicit: false },
+    {
+      name: 'api',
+      file: 't',
+      line: 1,
+      method: { name: method, args, file: 't', line: 1 },
+      servers,
+      keepalive: 8,
+      keepaliveTimeoutMs: 4000,
+      keepaliveRequests: 100,
+      connectTimeoutMs: 1000,
+      healthCheck: null,
+      failOnReadTimeout: false,
+      queue: null,
+      implicit: false,
+    },
     null,
     logger,
   );
@@ -44,7 +58,10 @@ describe('Upstream', () => {
   });
 
   it('resets every failure count when no peer is usable (nginx quick recovery): one null pick, then the peers again', () => {
-    const api = upstream([peerConfig('10.0.0.1:80', { maxFails: 1, failTimeoutMs: 60_000 }), peerConfig('10.0.0.2:80', { maxFails: 1, failTimeoutMs: 60_000 })]);
+    const api = upstream([
+      peerConfig('10.0.0.1:80', { maxFails: 1, failTimeoutMs: 60_000 }),
+      peerConfig('10.0.0.2:80', { maxFails: 1, failTimeoutMs: 60_000 }),
+    ]);
     for (const peer of api.peers) {
       api.pick(new Attempt(), 1000);
       api.release(peer, true, 1000);
@@ -88,7 +105,11 @@ describe('Upstream', () => {
   it('keeps peers (and their state) across a reload that keeps their address', () => {
     const before = upstream([peerConfig('10.0.0.1:80'), peerConfig('10.0.0.2:80')]);
     before.peers[0].requests = 42;
-    const after = new Upstream({ ...before.config, servers: [peerConfig('10.0.0.1:80', { weight: 3 }), peerConfig('10.0.0.3:80')] }, before, logger);
+    const after = new Upstream(
+      { ...before.config, servers: [peerConfig('10.0.0.1:80', { weight: 3 }), peerConfig('10.0.0.3:80')] },
+      before,
+      logger,
+    );
     expect(after.peers[0]).toBe(before.peers[0]);
     expect(after.peers[0].weight).toBe(3);
     expect(after.peers[0].requests).toBe(42);

@@ -97,7 +97,8 @@ export class Upstream {
    */
   pick(attempt: Attempt, now: number): Peer | null {
     let peer = this.#balancer.pick(this.primaries, attempt, now);
-    if (peer === null && this.backups.peers.length > 0 && this.#algorithm.supportsBackup) peer = this.#balancer.pick(this.backups, attempt, now);
+    if (peer === null && this.backups.peers.length > 0 && this.#algorithm.supportsBackup)
+      peer = this.#balancer.pick(this.backups, attempt, now);
     if (peer === null) {
       this.#recover();
       return null;
@@ -128,7 +129,10 @@ export class Upstream {
     }
     if (reset === 0) return;
     this.recoveries++;
-    this.#logger.warn('every peer was unusable: failure counts reset so the next requests try them again (nginx quick recovery)', { upstream: this.name, peers: reset });
+    this.#logger.warn('every peer was unusable: failure counts reset so the next requests try them again (nginx quick recovery)', {
+      upstream: this.name,
+      peers: reset,
+    });
   }
 
   /** Ends an attempt on `peer`, reporting whether it failed (passive health). */
@@ -211,7 +215,8 @@ export class Upstream {
     if (args.length > algorithm.maxArgs) return `${name} takes at most ${algorithm.maxArgs} arguments`;
     const problem = algorithm.validate(args);
     if (problem) return `${name}: ${problem}`;
-    if (!algorithm.supportsBackup && this.backups.peers.length > 0) return `${name} cannot be used with backup servers (upstream "${this.name}" has ${this.backups.peers.length})`;
+    if (!algorithm.supportsBackup && this.backups.peers.length > 0)
+      return `${name} cannot be used with backup servers (upstream "${this.name}" has ${this.backups.peers.length})`;
     this.#algorithm = algorithm;
     this.#balancer = algorithm.create(args, this.primaries);
     for (const peer of this.peers) {
@@ -225,7 +230,11 @@ export class Upstream {
 function createPool(peer: Peer, config: UpstreamConfig, budget: IdleBudget): PeerPool {
   return new PeerPool(
     `http://${formatHostPort(peer)}`,
-    { connectTimeoutMs: config.connectTimeoutMs, keepAliveTimeoutMs: config.keepaliveTimeoutMs, maxRequestsPerConnection: config.keepaliveRequests },
+    {
+      connectTimeoutMs: config.connectTimeoutMs,
+      keepAliveTimeoutMs: config.keepaliveTimeoutMs,
+      maxRequestsPerConnection: config.keepaliveRequests,
+    },
     budget,
   );
 }

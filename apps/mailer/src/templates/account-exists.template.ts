@@ -9,7 +9,17 @@ export function renderAccountExists(job: AccountExistsMailJobV1, context: MailCo
   const subject = 'Someone tried to sign up with your email at tenk';
   const signIn = `${context.shopUrl}/#/signin`;
   const intro = `someone (you, perhaps) tried to create a new tenk account for ${job.email} at ${new Date(job.attemptedAt).toISOString().replace('T', ' ').slice(0, 16)} UTC. You have an account with that email already, so no new account was made and nothing in yours changed.`;
-  const text = [`Hello ${job.name},`, '', intro, '', `To use your account, sign in: ${signIn}`, '', 'If it was not you, you need not do anything.', '', '-- the tenk shop'].join('\n');
+  const text = [
+    `Hello ${job.name},`,
+    '',
+    intro,
+    '',
+    `To use your account, sign in: ${signIn}`,
+    '',
+    'If it was not you, you need not do anything.',
+    '',
+    '-- the tenk shop',
+  ].join('\n');
   const html = htmlLayout(
     subject,
     [

@@ -6,7 +6,11 @@ export function renderOrderConfirmation(event: OrderPlacedV1, context: MailConte
   const subject = `Your tenk order ${event.orderId} is confirmed`;
   const orderUrl = `${context.shopUrl}/#/orders/${encodeURIComponent(event.orderId)}`;
   const placed = new Date(event.occurredAt).toUTCString();
-  const lines = event.lines.map((line) => ({ ...line, total: formatMoney(line.quantity * line.unitPriceCents, event.currency), unit: formatMoney(line.unitPriceCents, event.currency) }));
+  const lines = event.lines.map((line) => ({
+    ...line,
+    total: formatMoney(line.quantity * line.unitPriceCents, event.currency),
+    unit: formatMoney(line.unitPriceCents, event.currency),
+  }));
   const total = formatMoney(event.totalCents, event.currency);
   const text = [
     'Thank you for your order.',

@@ -17,7 +17,10 @@ describe('mail templates', () => {
   });
 
   it('account exists: tells the owner that a sign-up with their email was tried, and where to sign in', () => {
-    const mail = renderAccountExists({ userId: 'u1', email: 'ada@example.com', name: 'Ada <3', attemptedAt: '2026-11-28T10:15:42.000Z' }, context);
+    const mail = renderAccountExists(
+      { userId: 'u1', email: 'ada@example.com', name: 'Ada <3', attemptedAt: '2026-11-28T10:15:42.000Z' },
+      context,
+    );
     expect(mail.subject).toBe('Someone tried to sign up with your email at tenk');
     expect(mail.text).toContain('Hello Ada <3,');
     expect(mail.text).toContain('a new tenk account for ada@example.com at 2026-11-28 10:15 UTC');

@@ -14,7 +14,13 @@ export const signInPage: Page = ({ route, navigate, setTitle }) => {
     title: 'Sign in',
     fields: [field('Email', email), field('Password', password)],
     submitLabel: 'Sign in',
-    footer: h('p', null, 'New here? ', h('a', { href: href('/signup', { next: next === '/' ? undefined : next }) }, 'Create an account'), '.'),
+    footer: h(
+      'p',
+      null,
+      'New here? ',
+      h('a', { href: href('/signup', { next: next === '/' ? undefined : next }) }, 'Create an account'),
+      '.',
+    ),
     submit: async () => {
       await signIn(email.value.trim(), password.value);
       navigate(next);
@@ -28,12 +34,25 @@ export const signUpPage: Page = ({ route, navigate, setTitle }) => {
   const next = safeNext(route.query.get('next'));
   const name = h('input', { type: 'text', name: 'name', required: true, autocomplete: 'name', maxlength: 100 });
   const email = h('input', { type: 'email', name: 'email', required: true, autocomplete: 'email', maxlength: 254 });
-  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password', minlength: 10, maxlength: 72 });
+  const password = h('input', {
+    type: 'password',
+    name: 'password',
+    required: true,
+    autocomplete: 'new-password',
+    minlength: 10,
+    maxlength: 72,
+  });
   return accountForm({
     title: 'Create an account',
     fields: [field('Name', name), field('Email', email), field('Password', password, '10 to 72 characters.')],
     submitLabel: 'Create account',
-    footer: h('p', null, 'Already have an account? ', h('a', { href: href('/signin', { next: next === '/' ? undefined : next }) }, 'Sign in'), '.'),
+    footer: h(
+      'p',
+      null,
+      'Already have an account? ',
+      h('a', { href: href('/signin', { next: next === '/' ? undefined : next }) }, 'Sign in'),
+      '.',
+    ),
     submit: async () => {
       await signUp(name.value.trim(), email.value.trim(), password.value);
       navigate(next);

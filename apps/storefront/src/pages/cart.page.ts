@@ -13,7 +13,11 @@ export const cartPage: Page = ({ user, signal, setTitle }) => {
   const render = () => {
     const current = cart.value;
     if (current.lines.length === 0) {
-      replace(root, h('h1', null, 'Your cart'), notice(h('span', null, 'Your cart is empty. ', h('a', { href: href('/') }, 'Find something in the shop'), '.')));
+      replace(
+        root,
+        h('h1', null, 'Your cart'),
+        notice(h('span', null, 'Your cart is empty. ', h('a', { href: href('/') }, 'Find something in the shop'), '.')),
+      );
       return;
     }
     const total = cartTotal(current);
@@ -23,12 +27,39 @@ export const cartPage: Page = ({ user, signal, setTitle }) => {
       h(
         'table',
         { class: 'lines' },
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Product'), h('th', { scope: 'col' }, 'Quantity'), h('th', { scope: 'col', class: 'num' }, 'Price'), h('th', null))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'col' }, 'Product'),
+            h('th', { scope: 'col' }, 'Quantity'),
+            h('th', { scope: 'col', class: 'num' }, 'Price'),
+            h('th', null),
+          ),
+        ),
         h('tbody', null, current.lines.map(lineRow)),
-        h('tfoot', null, h('tr', null, h('th', { scope: 'row', colspan: 2 }, `Total (${cartCount(current)} item${cartCount(current) === 1 ? '' : 's'})`), h('td', { class: 'num', 'data-testid': 'cart-total' }, formatMoney(total.cents, total.currency)), h('td'))),
+        h(
+          'tfoot',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'row', colspan: 2 }, `Total (${cartCount(current)} item${cartCount(current) === 1 ? '' : 's'})`),
+            h('td', { class: 'num', 'data-testid': 'cart-total' }, formatMoney(total.cents, total.currency)),
+            h('td'),
+          ),
+        ),
       ),
       h('p', { class: 'muted' }, 'Prices are confirmed when you place the order.'),
-      h('p', { class: 'actions' }, user ? h('a', { class: 'button', href: href('/checkout') }, 'Checkout') : h('a', { class: 'button', href: href('/signin', { next: '/checkout' }) }, 'Sign in to check out')),
+      h(
+        'p',
+        { class: 'actions' },
+        user
+          ? h('a', { class: 'button', href: href('/checkout') }, 'Checkout')
+          : h('a', { class: 'button', href: href('/signin', { next: '/checkout' }) }, 'Sign in to check out'),
+      ),
     );
   };
   const stop = cart.subscribe(render);
@@ -45,7 +76,8 @@ function lineRow(line: CartLine): HTMLElement {
     value: line.quantity,
     inputmode: 'numeric',
     'aria-label': `Quantity of ${line.name}`,
-    onchange: (event: Event) => saveCart(setQuantity(cart.value, line.productId, Number.parseInt((event.target as HTMLInputElement).value, 10) || 0)),
+    onchange: (event: Event) =>
+      saveCart(setQuantity(cart.value, line.productId, Number.parseInt((event.target as HTMLInputElement).value, 10) || 0)),
   });
   return h(
     'tr',
@@ -53,6 +85,19 @@ function lineRow(line: CartLine): HTMLElement {
     h('td', null, h('a', { href: href(`/products/${line.productId}`) }, line.name)),
     h('td', null, quantity),
     h('td', { class: 'num' }, formatMoney(line.priceCents * line.quantity, line.currency)),
-    h('td', null, h('button', { type: 'button', class: 'link', onclick: () => saveCart(setQuantity(cart.value, line.productId, 0)), 'aria-label': `Remove ${line.name}` }, 'Remove')),
+    h(
+      'td',
+      null,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => saveCart(setQuantity(cart.value, line.productId, 0)),
+          'aria-label': `Remove ${line.name}`,
+        },
+        'Remove',
+      ),
+    ),
   );
 }

@@ -17,7 +17,13 @@ import { errorBox, notice } from '../ui';
 export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
   setTitle('Checkout');
   const current = cart.value;
-  if (current.lines.length === 0) return h('section', null, h('h1', null, 'Checkout'), notice(h('span', null, 'Your cart is empty. ', h('a', { href: href('/') }, 'Back to the shop'), '.')));
+  if (current.lines.length === 0)
+    return h(
+      'section',
+      null,
+      h('h1', null, 'Checkout'),
+      notice(h('span', null, 'Your cart is empty. ', h('a', { href: href('/') }, 'Back to the shop'), '.')),
+    );
   const total = cartTotal(current);
   const status = h('div', { 'aria-live': 'assertive' });
   const button = h('button', { type: 'submit', class: 'primary' }, `Place order · ${formatMoney(total.cents, total.currency)}`);
@@ -57,7 +63,14 @@ export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
     h(
       'ul',
       { class: 'summary' },
-      current.lines.map((line) => h('li', null, h('span', null, `${line.quantity} × ${line.name}`), h('span', { class: 'num' }, formatMoney(line.priceCents * line.quantity, line.currency)))),
+      current.lines.map((line) =>
+        h(
+          'li',
+          null,
+          h('span', null, `${line.quantity} × ${line.name}`),
+          h('span', { class: 'num' }, formatMoney(line.priceCents * line.quantity, line.currency)),
+        ),
+      ),
     ),
     h(
       'form',
@@ -83,6 +96,13 @@ function notPlaced(error: ApiError): HTMLElement {
   const when = error.retryAfterSeconds === undefined ? 'in a moment' : `in ${error.retryAfterSeconds} s`;
   // The api says why (payments unavailable, ...); the balancer's own refusal is technical text.
   const said = error.problems[0] ?? '';
-  const why = said === '' || said.startsWith('503 ') || said.startsWith('the shop had a problem') ? 'the shop is too busy to take it right now' : said.replace(/[.;]?\s*(retry|try again).*$/i, '');
-  return h('div', { class: 'notice notice-error', role: 'alert' }, `Your order was not placed (${why}). Nothing was charged and your cart is kept: please press "Place order" again ${when}.`);
+  const why =
+    said === '' || said.startsWith('503 ') || said.startsWith('the shop had a problem')
+      ? 'the shop is too busy to take it right now'
+      : said.replace(/[.;]?\s*(retry|try again).*$/i, '');
+  return h(
+    'div',
+    { class: 'notice notice-error', role: 'alert' },
+    `Your order was not placed (${why}). Nothing was charged and your cart is kept: please press "Place order" again ${when}.`,
+  );
 }

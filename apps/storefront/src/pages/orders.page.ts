@@ -18,11 +18,18 @@ export const ordersPage: Page = async ({ user, signal, setTitle }) => {
   const loadPage = async (after: string | null) => {
     more.replaceChildren(loading());
     try {
-      const page = await get<OrderPage>(withQuery(`/customers/${encodeURIComponent(user?.id ?? '')}/orders`, { limit: PAGE_SIZE, after }), signal);
+      const page = await get<OrderPage>(
+        withQuery(`/customers/${encodeURIComponent(user?.id ?? '')}/orders`, { limit: PAGE_SIZE, after }),
+        signal,
+      );
       list.append(...page.items.map(orderItem));
       more.replaceChildren();
-      if (list.childElementCount === 0) more.replaceChildren(notice(h('span', null, 'No orders yet. ', h('a', { href: href('/') }, 'Find something in the shop'), '.')));
-      else if (page.next) more.replaceChildren(h('button', { type: 'button', class: 'secondary', onclick: () => void loadPage(page.next) }, 'Show older orders'));
+      if (list.childElementCount === 0)
+        more.replaceChildren(notice(h('span', null, 'No orders yet. ', h('a', { href: href('/') }, 'Find something in the shop'), '.')));
+      else if (page.next)
+        more.replaceChildren(
+          h('button', { type: 'button', class: 'secondary', onclick: () => void loadPage(page.next) }, 'Show older orders'),
+        );
     } catch (error) {
       if (signal.aborted) return;
       more.replaceChildren(errorBox(error));
@@ -52,7 +59,8 @@ export const orderPage: Page = async ({ route, signal, setTitle }) => {
   try {
     order = await get<Order>(`/orders/${encodeURIComponent(id)}`, signal);
   } catch (error) {
-    if (isApiError(error, 404)) return h('section', null, h('h1', null, 'Order not found'), h('p', null, h('a', { href: href('/orders') }, 'Your orders')));
+    if (isApiError(error, 404))
+      return h('section', null, h('h1', null, 'Order not found'), h('p', null, h('a', { href: href('/orders') }, 'Your orders')));
     return errorBox(error);
   }
   setTitle(`Order ${shortId(order.id)}`);
@@ -65,7 +73,17 @@ export const orderPage: Page = async ({ route, signal, setTitle }) => {
     h(
       'table',
       { class: 'lines' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Product'), h('th', { scope: 'col' }, 'Quantity'), h('th', { scope: 'col', class: 'num' }, 'Price'))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, 'Product'),
+          h('th', { scope: 'col' }, 'Quantity'),
+          h('th', { scope: 'col', class: 'num' }, 'Price'),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -75,11 +93,28 @@ export const orderPage: Page = async ({ route, signal, setTitle }) => {
             null,
             h('td', null, h('a', { href: href(`/products/${line.productId}`) }, line.name ?? `Product ${line.productId}`)),
             h('td', null, String(line.quantity)),
-            h('td', { class: 'num' }, line.lineTotalCents !== undefined ? formatMoney(line.lineTotalCents, order.currency) : line.unitPriceCents !== undefined ? formatMoney(line.unitPriceCents * line.quantity, order.currency) : ''),
+            h(
+              'td',
+              { class: 'num' },
+              line.lineTotalCents !== undefined
+                ? formatMoney(line.lineTotalCents, order.currency)
+                : line.unitPriceCents !== undefined
+                  ? formatMoney(line.unitPriceCents * line.quantity, order.currency)
+                  : '',
+            ),
           ),
         ),
       ),
-      h('tfoot', null, h('tr', null, h('th', { scope: 'row', colspan: 2 }, 'Total'), h('td', { class: 'num' }, formatMoney(order.totalCents, order.currency)))),
+      h(
+        'tfoot',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row', colspan: 2 }, 'Total'),
+          h('td', { class: 'num' }, formatMoney(order.totalCents, order.currency)),
+        ),
+      ),
     ),
     h('p', null, h('a', { href: href('/orders') }, '← All my orders')),
   );

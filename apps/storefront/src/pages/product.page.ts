@@ -15,11 +15,19 @@ export const productPage: Page = async ({ route, signal, setTitle }) => {
   try {
     product = await get<Product>(`/products/${encodeURIComponent(route.params['id'] ?? '')}`, signal);
   } catch (error) {
-    if (isApiError(error, 404)) return h('section', null, h('h1', null, 'Product not found'), h('p', null, h('a', { href: href('/') }, 'Back to the shop')));
+    if (isApiError(error, 404))
+      return h('section', null, h('h1', null, 'Product not found'), h('p', null, h('a', { href: href('/') }, 'Back to the shop')));
     return errorBox(error);
   }
   setTitle(product.name);
-  const quantity = h('input', { type: 'number', name: 'quantity', min: 1, max: Math.max(1, Math.min(99, product.stock)), value: 1, inputmode: 'numeric' });
+  const quantity = h('input', {
+    type: 'number',
+    name: 'quantity',
+    min: 1,
+    max: Math.max(1, Math.min(99, product.stock)),
+    value: 1,
+    inputmode: 'numeric',
+  });
   const status = h('div');
   const form = h(
     'form',
@@ -33,7 +41,9 @@ export const productPage: Page = async ({ route, signal, setTitle }) => {
           return;
         }
         saveCart(addToCart(cart.value, product, count));
-        status.replaceChildren(notice(h('span', null, `Added ${count} to your cart. `, h('a', { href: href('/cart') }, 'View cart')), 'success'));
+        status.replaceChildren(
+          notice(h('span', null, `Added ${count} to your cart. `, h('a', { href: href('/cart') }, 'View cart')), 'success'),
+        );
       },
     },
     field('Quantity', quantity),
@@ -50,7 +60,11 @@ export const productPage: Page = async ({ route, signal, setTitle }) => {
       h('h1', null, product.name),
       h('p', { class: 'price large' }, formatMoney(product.priceCents, product.currency)),
       h('p', null, product.description || 'No description yet.'),
-      h('p', { class: 'muted' }, product.stock > 0 ? `${product.stock.toLocaleString()} in stock · SKU ${product.sku}` : `Out of stock · SKU ${product.sku}`),
+      h(
+        'p',
+        { class: 'muted' },
+        product.stock > 0 ? `${product.stock.toLocaleString()} in stock · SKU ${product.sku}` : `Out of stock · SKU ${product.sku}`,
+      ),
       form,
       status,
     ),

@@ -15,7 +15,11 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
   const today = new Date().toISOString().slice(0, 10);
   const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
   const choices = REPORT_CHOICES.filter((choice) => !choice.admin || user?.role === 'admin');
-  const type = h('select', { name: 'type' }, choices.map((choice) => h('option', { value: choice.type }, choice.label)));
+  const type = h(
+    'select',
+    { name: 'type' },
+    choices.map((choice) => h('option', { value: choice.type }, choice.label)),
+  );
   const from = h('input', { type: 'date', name: 'from', value: monthAgo, required: true, max: today });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true, max: today });
   const status = h('div', { 'aria-live': 'polite', 'data-testid': 'report-status' });
@@ -81,7 +85,11 @@ function reportStatus(report: Report): HTMLElement {
     case 'expired':
       return notice('This report has expired; request it again.');
     default:
-      return h('p', { class: 'loading', 'aria-busy': 'true' }, report.state === 'building' ? 'Building your report…' : 'Your report is queued…');
+      return h(
+        'p',
+        { class: 'loading', 'aria-busy': 'true' },
+        report.state === 'building' ? 'Building your report…' : 'Your report is queued…',
+      );
   }
 }
 
@@ -98,5 +106,13 @@ function reportItem(report: Report): HTMLElement {
 }
 
 function downloadLink(report: Report): HTMLElement {
-  return h('a', { href: report.downloadUrl ?? report.url, download: `tenk-${report.type}-${report.from}-to-${report.to}.csv`, 'data-testid': 'report-download' }, 'Download CSV');
+  return h(
+    'a',
+    {
+      href: report.downloadUrl ?? report.url,
+      download: `tenk-${report.type}-${report.from}-to-${report.to}.csv`,
+      'data-testid': 'report-download',
+    },
+    'Download CSV',
+  );
 }

@@ -58,7 +58,9 @@ export const videosPage: Page = ({ signal, navigate, setTitle }) => {
   void (async () => {
     try {
       const videos = await get<{ items: Video[] }>('/videos', signal);
-      list.replaceChildren(videos.items.length === 0 ? notice('No videos yet.') : h('ul', { class: 'videos' }, videos.items.map(videoItem)));
+      list.replaceChildren(
+        videos.items.length === 0 ? notice('No videos yet.') : h('ul', { class: 'videos' }, videos.items.map(videoItem)),
+      );
     } catch (error) {
       if (!signal.aborted) list.replaceChildren(errorBox(error));
     }
@@ -70,7 +72,9 @@ function videoItem(video: Video): HTMLElement {
   return h(
     'li',
     { 'data-video-id': video.id },
-    video.thumbnail ? h('img', { src: video.thumbnail.url, alt: '', width: 160, height: 90, loading: 'lazy' }) : h('span', { class: 'thumb-placeholder', 'aria-hidden': 'true' }),
+    video.thumbnail
+      ? h('img', { src: video.thumbnail.url, alt: '', width: 160, height: 90, loading: 'lazy' })
+      : h('span', { class: 'thumb-placeholder', 'aria-hidden': 'true' }),
     h('a', { href: href(`/videos/${video.id}`) }, videoTitle(video)),
     h('span', { class: `badge badge-${video.state}` }, video.state === 'processing' ? `processing ${video.progress}%` : video.state),
     h('span', { class: 'muted' }, formatDate(video.createdAt)),
@@ -93,11 +97,22 @@ export const videoPage: Page = ({ route, signal, setTitle }) => {
     setTitle(videoTitle(video));
     if (video.state === 'ready') {
       const sources = playable(video);
-      const player = h('video', { controls: true, preload: 'metadata', playsinline: true, poster: video.thumbnail?.url, 'data-testid': 'player' });
-      for (const rendition of sources) player.append(h('source', { src: rendition.url, type: rendition.contentType, 'data-rendition': rendition.name }));
+      const player = h('video', {
+        controls: true,
+        preload: 'metadata',
+        playsinline: true,
+        poster: video.thumbnail?.url,
+        'data-testid': 'player',
+      });
+      for (const rendition of sources)
+        player.append(h('source', { src: rendition.url, type: rendition.contentType, 'data-rendition': rendition.name }));
       body.replaceChildren(
         player,
-        h('p', { class: 'muted' }, `${video.durationSeconds.toFixed(1)} s · versions: ${sources.map((rendition) => rendition.name).join(', ')}`),
+        h(
+          'p',
+          { class: 'muted' },
+          `${video.durationSeconds.toFixed(1)} s · versions: ${sources.map((rendition) => rendition.name).join(', ')}`,
+        ),
       );
     } else if (video.state === 'failed') {
       body.replaceChildren(errorBox(new Error(`this video could not be processed${video.error ? `: ${video.error}` : ''}`)));
@@ -105,7 +120,11 @@ export const videoPage: Page = ({ route, signal, setTitle }) => {
       const value = Math.max(0, Math.min(100, Math.round(video.progress)));
       replace(
         body,
-        h('p', { 'data-testid': 'video-state' }, video.state === 'processing' ? `Making the 360p and 720p versions… ${value}%` : 'Uploaded. Waiting for a worker to process it…'),
+        h(
+          'p',
+          { 'data-testid': 'video-state' },
+          video.state === 'processing' ? `Making the 360p and 720p versions… ${value}%` : 'Uploaded. Waiting for a worker to process it…',
+        ),
         h('progress', { max: 100, value, 'aria-label': 'Processing progress' }),
         video.error ? h('p', { class: 'muted' }, `The last try failed (${video.error}); trying again.`) : null,
       );
@@ -125,5 +144,11 @@ export const videoPage: Page = ({ route, signal, setTitle }) => {
       body.replaceChildren(isApiError(error, 404) ? notice('There is no such video among yours.') : errorBox(error));
     }
   })();
-  return h('section', { class: 'video', 'data-video-id': id }, heading, body, h('p', null, h('a', { href: href('/videos') }, '← My videos')));
+  return h(
+    'section',
+    { class: 'video', 'data-video-id': id },
+    heading,
+    body,
+    h('p', null, h('a', { href: href('/videos') }, '← My videos')),
+  );
 };

@@ -11,4 +11,5 @@ export type InvalidatedTags<A extends unknown[], R> = (result: R, ...args: A) =>
  *   @InvalidatesCache((product: ProductView) => ['catalog', `product:${product.id}`])
  *   async update(id: string, body: UpdateProductBody): Promise<ProductView> { ... }
  */
-export const InvalidatesCache = <A extends unknown[], R>(tags: InvalidatedTags<A, R>): MethodDecorator => SetMetadata(INVALIDATES_CACHE, tags);
+export const InvalidatesCache = <A extends unknown[], R>(tags: InvalidatedTags<A, R>): MethodDecorator =>
+  SetMetadata(INVALIDATES_CACHE, tags);

@@ -3,7 +3,22 @@
  * headers, 304s), what it must never see (another user's response), and how often PostgreSQL
  * really ran the query (pg_stat_statements).
  */
-import { CanActivate, Controller, ExecutionContext, Get, Header, HttpCode, Injectable, NotFoundException, Param, Patch, Query, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  Header,
+  HttpCode,
+  Injectable,
+  NotFoundException,
+  Param,
+  Patch,
+  Query,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { PublicRoute } from '@tenk/observability';
@@ -38,7 +53,9 @@ class ItemsController {
   @HttpCache({ tags: ['item:{id}'] })
   @Get('items/:id')
   async get(@Param('id') id: string): Promise<{ id: number; name: string }> {
-    const { rows } = await this.db.pool.query<{ id: number; name: string }>(`SELECT id, name FROM ${table.name} WHERE id = $1`, [Number(id) || 0]);
+    const { rows } = await this.db.pool.query<{ id: number; name: string }>(`SELECT id, name FROM ${table.name} WHERE id = $1`, [
+      Number(id) || 0,
+    ]);
     if (!rows[0]) throw new NotFoundException(`item ${id} does not exist`);
     return rows[0];
   }
@@ -178,7 +195,7 @@ describe('@HttpCache', () => {
     expect(await table.selects()).toBe(before + 1);
   });
 
-  it('never answers one user with another user\'s response: per-user routes are keyed by user and sent as private', async () => {
+  it("never answers one user with another user's response: per-user routes are keyed by user and sent as private", async () => {
     const { url } = await start(uniqueName('http'));
     const as = (user: string) => fetch(`${url}/me/items`, { headers: { 'x-user': user } });
     const alice = await as('alice');

@@ -60,7 +60,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
   /** Shared or per user; undefined (not cached) for a per-user route without a signed-in user. */
   protected scopeOf(context: ExecutionContext, options: HttpCacheOptions): HttpCacheScope | undefined {
     const declared = options.scope ?? 'auto';
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
+    const isPublic =
+      this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
     const scope: HttpCacheScope = declared === 'auto' ? (isPublic ? 'shared' : 'user') : declared;
     if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<Request>()) === undefined) return undefined;
     return scope;
@@ -87,7 +88,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const tags: string[] = [];
     for (const template of options.tags ?? []) {
       const tag = template.replace(/\{(\w+)\}/g, (_, name: string) => {
-        if (params[name] === undefined) throw new Error(`@HttpCache tag "${template}" names route parameter "${name}", which ${this.nameOf(context)} does not have`);
+        if (params[name] === undefined)
+          throw new Error(`@HttpCache tag "${template}" names route parameter "${name}", which ${this.nameOf(context)} does not have`);
         return String(params[name]);
       });
       // A user-typed id such as "a b" cannot be a tag: that request just goes uncached.
@@ -107,9 +109,12 @@ export class HttpCacheInterceptor implements NestInterceptor {
   async #render(context: ExecutionContext, next: CallHandler, options: HttpCacheOptions, scope: HttpCacheScope): Promise<CachedResponse> {
     const res = context.switchToHttp().getResponse<Response>();
     const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-    if (body instanceof StreamableFile || Buffer.isBuffer(body)) throw new Error(`${this.nameOf(context)} returns a stream or buffer: @HttpCache stores JSON and text only`);
+    if (body instanceof StreamableFile || Buffer.isBuffer(body))
+      throw new Error(`${this.nameOf(context)} returns a stream or buffer: @HttpCache stores JSON and text only`);
     if (scope === 'shared' && res.getHeader('set-cookie') !== undefined) {
-      throw new Error(`${this.nameOf(context)} set a cookie, so its response is not the same for everyone: give its @HttpCache scope 'user', or do not cache it`);
+      throw new Error(
+        `${this.nameOf(context)} set a cookie, so its response is not the same for everyone: give its @HttpCache scope 'user', or do not cache it`,
+      );
     }
     const headers: Record<string, string> = {};
     for (const name of options.headers ?? []) {
@@ -119,10 +124,22 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const json = typeof body === 'object' && body !== null;
     const text = json ? JSON.stringify(body) : body === undefined ? '' : String(body);
     const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.OK;
-    return { status, type: json ? 'json' : 'text', body: text, headers, etag: `W/"${createHash('sha1').update(text).digest('base64url')}"` };
+    return {
+      status,
+      type: json ? 'json' : 'text',
+      body: text,
+      headers,
+      etag: `W/"${createHash('sha1').update(text).digest('base64url')}"`,
+    };
   }
 
-  #reply(req: Request, res: Response, result: CacheResult<CachedResponse>, options: HttpCacheOptions, scope: HttpCacheScope): string | undefined {
+  #reply(
+    req: Request,
+    res: Response,
+    result: CacheResult<CachedResponse>,
+    options: HttpCacheOptions,
+    scope: HttpCacheScope,
+  ): string | undefined {
     const { entry, outcome } = result;
     res.setHeader('X-Cache', X_CACHE[outcome]);
     if (entry.kind === 'not-found') {
@@ -134,7 +151,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
     res.setHeader('ETag', response.etag);
     res.setHeader('Cache-Control', this.cacheControl(options, scope));
     if (scope === 'user') res.vary('Cookie');
-    if (outcome !== 'miss' && outcome !== 'bypass') res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
+    if (outcome !== 'miss' && outcome !== 'bypass')
+      res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
     if (matchesEtag(req.headers['if-none-match'], response.etag)) {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;

@@ -33,7 +33,11 @@ interface Fixture {
 const open: Fixture[] = [];
 
 async function fixture(options: { namespace?: string; redis?: EphemeralRedis } = {}): Promise<Fixture> {
-  const app = await startCacheApp({ namespace: options.namespace ?? uniqueName('sql'), redis: options.redis?.endpoint, settings: { breakerOpenMs: 300 } });
+  const app = await startCacheApp({
+    namespace: options.namespace ?? uniqueName('sql'),
+    redis: options.redis?.endpoint,
+    settings: { breakerOpenMs: 300 },
+  });
   const source = dataSource();
   const queryCache = useQueryResultCache(source, app.cache, { tags: ['catalog'] });
   await source.initialize();
@@ -43,7 +47,11 @@ async function fixture(options: { namespace?: string; redis?: EphemeralRedis } =
 }
 
 function byName(source: DataSource, name: string, cache: boolean | number | string = true) {
-  const builder = source.createQueryBuilder().select(['t.id AS id', 't.name AS name']).from(table.name, 't').where('t.name = :name', { name });
+  const builder = source
+    .createQueryBuilder()
+    .select(['t.id AS id', 't.name AS name'])
+    .from(table.name, 't')
+    .where('t.name = :name', { name });
   return (typeof cache === 'string' ? builder.cache(cache, 60_000) : builder.cache(cache)).getRawMany<{ id: number; name: string }>();
 }
 
@@ -120,7 +128,9 @@ describe('RedisQueryResultCache', () => {
     await queryCache.clear();
     await byName(source, 'desk');
     expect(await table.selects()).toBe(before + 1);
-    expect((await app.cache.lookup({ name: 'unrelated', id: '1', load: async () => 'reloaded' })).entry).toMatchObject({ value: unrelated });
+    expect((await app.cache.lookup({ name: 'unrelated', id: '1', load: async () => 'reloaded' })).entry).toMatchObject({
+      value: unrelated,
+    });
   });
 
   it('with Redis stopped, cached queries still run (on PostgreSQL) and caching resumes after the restart', async () => {
@@ -133,11 +143,16 @@ describe('RedisQueryResultCache', () => {
       for (let i = 0; i < 5; i++) expect(await byName(source, 'lamp')).toHaveLength(2);
       expect(await table.selects()).toBe(before + 5);
       await redis.restart();
-      await eventually(async () => {
-        const start = await table.selects();
-        await byName(source, 'lamp');
-        return (await table.selects()) === start;
-      }, 'the query cache never served from Redis again after the restart', 15_000, 100);
+      await eventually(
+        async () => {
+          const start = await table.selects();
+          await byName(source, 'lamp');
+          return (await table.selects()) === start;
+        },
+        'the query cache never served from Redis again after the restart',
+        15_000,
+        100,
+      );
     } finally {
       await redis.stop();
     }

@@ -91,7 +91,9 @@ export class RedisQueryResultCache implements QueryResultCache {
  */
 export function useQueryResultCache(dataSource: DataSource, cache: CacheService, options: QueryCacheOptions = {}): RedisQueryResultCache {
   const queryCache = new RedisQueryResultCache(cache, options);
-  dataSource.setOptions({ cache: { provider: () => queryCache, ignoreErrors: true, duration: options.defaultTtlMs ?? cache.settings.queryTtlMs } });
+  dataSource.setOptions({
+    cache: { provider: () => queryCache, ignoreErrors: true, duration: options.defaultTtlMs ?? cache.settings.queryTtlMs },
+  });
   return queryCache;
 }
 
@@ -105,7 +107,11 @@ function identifierTag(identifier: string): string {
 
 /** The SQL and parameters decide the entry; the identifier only tags it. */
 function idOf(options: QueryResultCacheOptions): string {
-  return `#${createHash('sha1').update(options.query ?? '').update('\0').update(options.identifier ?? '').digest('base64url')}`;
+  return `#${createHash('sha1')
+    .update(options.query ?? '')
+    .update('\0')
+    .update(options.identifier ?? '')
+    .digest('base64url')}`;
 }
 
 function slotKey(options: QueryResultCacheOptions): string {

@@ -43,7 +43,17 @@ export class CacheRedis implements OnModuleInit, OnApplicationShutdown {
       // The password and TLS only when configured (TENK_REDIS_PASSWORD, TENK_REDIS_TLS).
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
-      socket: tls ? { host, port, connectTimeout: 2_000, reconnectStrategy, tls: true, servername: host, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) } : { host, port, connectTimeout: 2_000, reconnectStrategy },
+      socket: tls
+        ? {
+            host,
+            port,
+            connectTimeout: 2_000,
+            reconnectStrategy,
+            tls: true,
+            servername: host,
+            ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+          }
+        : { host, port, connectTimeout: 2_000, reconnectStrategy },
     });
     this.subscriber = this.client.duplicate({ name: 'tenk-cache-invalidations' });
     this.client.on('ready', () => this.#clientState(true));

@@ -14,13 +14,17 @@ export type RedisOutcome<T> = { ok: true; value: T } | { ok: false; reason: Redi
 export class RedisTimeoutError extends Error {
   readonly isRedisTimeout = true;
 
-  constructor(readonly operation: RedisOperation, readonly timeoutMs: number) {
+  constructor(
+    readonly operation: RedisOperation,
+    readonly timeoutMs: number,
+  ) {
     super(`cache Redis did not answer ${operation} within ${timeoutMs} ms`);
     this.name = 'RedisTimeoutError';
   }
 }
 
-export const isRedisTimeout = (error: unknown): error is RedisTimeoutError => (error as { isRedisTimeout?: boolean } | null)?.isRedisTimeout === true;
+export const isRedisTimeout = (error: unknown): error is RedisTimeoutError =>
+  (error as { isRedisTimeout?: boolean } | null)?.isRedisTimeout === true;
 
 /**
  * Every cache Redis operation runs through here: it gets `redisTimeoutMs` to answer, and when
@@ -46,13 +50,19 @@ export class RedisGuard {
     this.#timeoutMs = settings.redisTimeoutMs;
     this.#breaker = circuitBreaker(handleAll, {
       halfOpenAfter: settings.breakerOpenMs,
-      breaker: new SamplingBreaker({ threshold: settings.breakerThresholdPercent / 100, duration: settings.breakerWindowMs, minimumRps: MINIMUM_RPS }),
+      breaker: new SamplingBreaker({
+        threshold: settings.breakerThresholdPercent / 100,
+        duration: settings.breakerWindowMs,
+        minimumRps: MINIMUM_RPS,
+      }),
     });
     setMaxListeners(0, this.#neverAborted);
     this.metrics.breakerState('closed');
     this.#breaker.onBreak(() => {
       this.metrics.breakerState('open');
-      this.logger.warn(`over ${settings.breakerThresholdPercent}% of cache Redis operations failed: bypassing the cache, probing again in ${settings.breakerOpenMs} ms`);
+      this.logger.warn(
+        `over ${settings.breakerThresholdPercent}% of cache Redis operations failed: bypassing the cache, probing again in ${settings.breakerOpenMs} ms`,
+      );
     });
     this.#breaker.onHalfOpen(() => this.metrics.breakerState('half-open'));
     this.#breaker.onReset(() => {

@@ -57,7 +57,11 @@ function switchesModule(state: SwitchState): DynamicModule {
   @Global()
   @Module({})
   class TestSwitchesModule {}
-  return { module: TestSwitchesModule, providers: [{ provide: SwitchesService, useValue: { isOn: (name: string) => name !== 'cache' || state.cache } }], exports: [SwitchesService] };
+  return {
+    module: TestSwitchesModule,
+    providers: [{ provide: SwitchesService, useValue: { isOn: (name: string) => name !== 'cache' || state.cache } }],
+    exports: [SwitchesService],
+  };
 }
 
 /** The PostgreSQL the probes read: a pool on the catalog database. */

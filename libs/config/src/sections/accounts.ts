@@ -31,7 +31,8 @@ export function readAccounts(env: EnvReader): AccountsConfig {
   const idleTimeoutMs = env.durationMs('TENK_SESSION_IDLE_TIMEOUT', 7 * 24 * 3_600_000);
   const maxAgeMs = env.durationMs('TENK_SESSION_MAX_AGE', 30 * 24 * 3_600_000);
   if (idleTimeoutMs < 10_000) env.problem('TENK_SESSION_IDLE_TIMEOUT', `${idleTimeoutMs}ms`, 'expected at least 10s');
-  if (maxAgeMs < idleTimeoutMs) env.problem('TENK_SESSION_MAX_AGE', `${maxAgeMs}ms`, `must not be shorter than TENK_SESSION_IDLE_TIMEOUT (${idleTimeoutMs}ms)`);
+  if (maxAgeMs < idleTimeoutMs)
+    env.problem('TENK_SESSION_MAX_AGE', `${maxAgeMs}ms`, `must not be shorter than TENK_SESSION_IDLE_TIMEOUT (${idleTimeoutMs}ms)`);
   return {
     login: {
       maxFailuresPerAccount: env.int('TENK_LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1, max: 1_000 }),

@@ -21,7 +21,11 @@ export function parseByteSize(raw: string): number | undefined {
 
 /** 209715200 -> `200 MiB`: for messages that name a limit. */
 export function formatByteSize(bytes: number): string {
-  for (const [unit, factor] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, factor] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= factor) {
       const value = bytes / factor;
       return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;

@@ -68,7 +68,8 @@ export function readCache(env: EnvReader): CacheConfig {
     queryTtlMs: env.durationMs('TENK_CACHE_QUERY_TTL', 30_000),
   };
   if (ttlMs < 1) env.problem('TENK_CACHE_TTL', String(ttlMs), 'must be at least 1 ms');
-  if (notFoundTtlMs > ttlMs) env.problem('TENK_CACHE_NOT_FOUND_TTL', String(notFoundTtlMs), `must not be longer than TENK_CACHE_TTL (${ttlMs} ms)`);
+  if (notFoundTtlMs > ttlMs)
+    env.problem('TENK_CACHE_NOT_FOUND_TTL', String(notFoundTtlMs), `must not be longer than TENK_CACHE_TTL (${ttlMs} ms)`);
   for (const [name, value] of [
     ['TENK_CACHE_REDIS_TIMEOUT', config.redisTimeoutMs],
     ['TENK_CACHE_LEASE', config.leaseMs],

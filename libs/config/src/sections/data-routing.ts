@@ -80,7 +80,10 @@ export function readDataRouting(env: EnvReader, shardDatabases: readonly string[
  * ranges over TENK_SHARD_DATABASES in order.
  */
 function readInitialMap(env: EnvReader, buckets: number, shardDatabases: readonly string[]): string[] {
-  const evenSplit = Array.from({ length: buckets }, (_, bucket) => shardDatabases[Math.floor((bucket * shardDatabases.length) / buckets)] ?? '');
+  const evenSplit = Array.from(
+    { length: buckets },
+    (_, bucket) => shardDatabases[Math.floor((bucket * shardDatabases.length) / buckets)] ?? '',
+  );
   const raw = env.string('TENK_SHARD_MAP', '');
   if (raw === '') return evenSplit;
   const map: Array<string | undefined> = new Array<string | undefined>(buckets).fill(undefined);
@@ -88,7 +91,10 @@ function readInitialMap(env: EnvReader, buckets: number, shardDatabases: readonl
     env.problem('TENK_SHARD_MAP', raw, problem);
     return evenSplit;
   };
-  for (const part of raw.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = /^([a-z_][a-z0-9_]*):(\d+)(?:-(\d+))?$/.exec(part);
     if (!match) return fail(`"${part}" is not database:first-last (e.g. shard_0:0-63)`);
     const [, database, first, last] = match;

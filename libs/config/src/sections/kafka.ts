@@ -39,14 +39,29 @@ function readKafkaSecurity(env: EnvReader): Pick<KafkaConfig, 'tls' | 'sasl'> {
   const username = env.has('TENK_KAFKA_SASL_USERNAME') ? env.string('TENK_KAFKA_SASL_USERNAME', '') : undefined;
   const password = env.secret('TENK_KAFKA_SASL_PASSWORD');
   if (!env.has('TENK_KAFKA_SASL_MECHANISM')) {
-    if (username !== undefined || password !== undefined) env.problem('TENK_KAFKA_SASL_MECHANISM', '(unset)', `needed with TENK_KAFKA_SASL_USERNAME/PASSWORD: one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+    if (username !== undefined || password !== undefined)
+      env.problem(
+        'TENK_KAFKA_SASL_MECHANISM',
+        '(unset)',
+        `needed with TENK_KAFKA_SASL_USERNAME/PASSWORD: one of ${KAFKA_SASL_MECHANISMS.join(', ')}`,
+      );
     return tls ? { tls } : {};
   }
   const mechanism = env.oneOf('TENK_KAFKA_SASL_MECHANISM', KAFKA_SASL_MECHANISMS, 'scram-sha-512');
   if (username === undefined) env.problem('TENK_KAFKA_SASL_USERNAME', '(unset)', `needed with TENK_KAFKA_SASL_MECHANISM=${mechanism}`);
-  if (password === undefined) env.problem('TENK_KAFKA_SASL_PASSWORD', '(unset)', `needed with TENK_KAFKA_SASL_MECHANISM=${mechanism} (or TENK_KAFKA_SASL_PASSWORD_FILE)`);
+  if (password === undefined)
+    env.problem(
+      'TENK_KAFKA_SASL_PASSWORD',
+      '(unset)',
+      `needed with TENK_KAFKA_SASL_MECHANISM=${mechanism} (or TENK_KAFKA_SASL_PASSWORD_FILE)`,
+    );
   // PLAIN sends the password itself to the broker: only inside TLS.
-  if (mechanism === 'plain' && !tls) env.problem('TENK_KAFKA_SASL_MECHANISM', mechanism, 'plain sends the password in clear: set TENK_KAFKA_TLS=true too, or use scram-sha-256/512');
+  if (mechanism === 'plain' && !tls)
+    env.problem(
+      'TENK_KAFKA_SASL_MECHANISM',
+      mechanism,
+      'plain sends the password in clear: set TENK_KAFKA_TLS=true too, or use scram-sha-256/512',
+    );
   return { ...(tls ? { tls } : {}), sasl: { mechanism, username: username ?? '', password: password ?? '' } };
 }
 

@@ -87,7 +87,8 @@ function picture(env: EnvReader, name: string, fallback: string): { width: numbe
   const raw = env.string(name, fallback);
   const match = /^\s*(\d{2,5})\s*x\s*(\d{2,5})\s*$/i.exec(raw);
   const sides = match ? [Number(match[1]), Number(match[2])] : [];
-  if (sides.length === 2 && sides.every((side) => side >= 16 && side <= 16_384)) return { width: Math.max(...sides), height: Math.min(...sides) };
+  if (sides.length === 2 && sides.every((side) => side >= 16 && side <= 16_384))
+    return { width: Math.max(...sides), height: Math.min(...sides) };
   env.problem(name, raw, 'expected WIDTHxHEIGHT such as 4096x2160 or 1920x1080, each side 16 to 16384');
   const [width, height] = fallback.split('x').map(Number);
   return { width, height };

@@ -62,10 +62,15 @@ export function readMessaging(env: EnvReader): MessagingConfig {
   const sessionTimeoutMs = env.durationMs('TENK_KAFKA_SESSION_TIMEOUT', 30_000);
   const heartbeatIntervalMs = env.durationMs('TENK_KAFKA_HEARTBEAT_INTERVAL', 3_000);
   if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
-    env.problem('TENK_KAFKA_HEARTBEAT_INTERVAL', String(heartbeatIntervalMs), `must be at most a third of TENK_KAFKA_SESSION_TIMEOUT (${sessionTimeoutMs} ms)`);
+    env.problem(
+      'TENK_KAFKA_HEARTBEAT_INTERVAL',
+      String(heartbeatIntervalMs),
+      `must be at most a third of TENK_KAFKA_SESSION_TIMEOUT (${sessionTimeoutMs} ms)`,
+    );
   }
   const lockDurationMs = env.durationMs('TENK_QUEUE_LOCK_DURATION', 30_000);
-  if (lockDurationMs < 1_000) env.problem('TENK_QUEUE_LOCK_DURATION', String(lockDurationMs), 'must be at least 1s: workers renew the lock at half of it');
+  if (lockDurationMs < 1_000)
+    env.problem('TENK_QUEUE_LOCK_DURATION', String(lockDurationMs), 'must be at least 1s: workers renew the lock at half of it');
   return {
     queuePrefix,
     lockDurationMs,

@@ -35,7 +35,11 @@ export function readOrders(env: EnvReader): OrdersConfig {
   const leaseMs = env.durationMs('TENK_ORDER_LEASE', 30_000);
   const stockHoldMs = env.durationMs('TENK_STOCK_HOLD', 10 * 60_000);
   if (stockHoldMs < 2 * leaseMs) {
-    env.problem('TENK_STOCK_HOLD', String(stockHoldMs), `must be at least twice TENK_ORDER_LEASE (${leaseMs} ms): a hold must outlive the request that took it`);
+    env.problem(
+      'TENK_STOCK_HOLD',
+      String(stockHoldMs),
+      `must be at least twice TENK_ORDER_LEASE (${leaseMs} ms): a hold must outlive the request that took it`,
+    );
   }
   return {
     leaseMs,

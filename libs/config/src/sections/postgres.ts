@@ -71,7 +71,10 @@ function readShardEndpoints(env: EnvReader, shardDatabases: string[], primary: P
   const endpoints: Record<string, PostgresEndpoint> = Object.fromEntries(shardDatabases.map((database) => [database, primary]));
   const raw = env.string('TENK_SHARD_HOSTS', '');
   if (raw === '') return endpoints;
-  for (const item of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const match = /^([a-z_][a-z0-9_]*)=([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(item);
     if (!match) {
       env.problem('TENK_SHARD_HOSTS', raw, `"${item}" is not shard=host[:port], e.g. shard_0=db-a.internal:5432`);
@@ -90,7 +93,8 @@ function readShardEndpoints(env: EnvReader, shardDatabases: string[], primary: P
 function readPgSsl(env: EnvReader): PgSsl {
   const mode = env.oneOf('TENK_PG_SSLMODE', PG_SSL_MODES, 'disable');
   const ca = env.pemFile('TENK_PG_SSLROOTCERT');
-  if (mode !== 'verify-full' && env.has('TENK_PG_SSLROOTCERT')) env.problem('TENK_PG_SSLROOTCERT', '(set)', 'only used with TENK_PG_SSLMODE=verify-full');
+  if (mode !== 'verify-full' && env.has('TENK_PG_SSLROOTCERT'))
+    env.problem('TENK_PG_SSLROOTCERT', '(set)', 'only used with TENK_PG_SSLMODE=verify-full');
   if (mode === 'disable') return false;
   if (mode === 'require') return { rejectUnauthorized: false };
   return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca };

@@ -4,13 +4,29 @@ import { formatByteSize, parseByteSize } from './byte-size';
 describe('media, storage, messaging and reports settings', () => {
   it('has defaults that work on the local stack', () => {
     const config = loadConfig({});
-    expect(config.media).toMatchObject({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', maxUploadBytes: 200 * 1024 * 1024, hls: true, x264Preset: 'veryfast' });
-    expect(config.media.limits).toEqual({ maxDurationSeconds: 600, maxPicture: { width: 4096, height: 2160 }, maxFrameRate: 60, maxStreams: 16 });
+    expect(config.media).toMatchObject({
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
+      maxUploadBytes: 200 * 1024 * 1024,
+      hls: true,
+      x264Preset: 'veryfast',
+    });
+    expect(config.media.limits).toEqual({
+      maxDurationSeconds: 600,
+      maxPicture: { width: 4096, height: 2160 },
+      maxFrameRate: 60,
+      maxStreams: 16,
+    });
     expect(config.media.quotas).toEqual({ storedBytes: 2 * 1024 ** 3, inFlight: 3, uploadsPerClient: 30, windowMs: 600_000 });
     expect(config.storage.driver).toBe('local');
     expect(config.messaging).toMatchObject({ queuePrefix: undefined, lockDurationMs: 30_000, maxStalledCount: 2 });
     expect(config.messaging.video).toEqual({ concurrency: 1, attempts: 3, backoffMs: 10_000 });
-    expect(config.messaging.kafka).toMatchObject({ groupPrefix: 'tenk', ordersTopic: 'orders.events', sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 });
+    expect(config.messaging.kafka).toMatchObject({
+      groupPrefix: 'tenk',
+      ordersTopic: 'orders.events',
+      sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 3_000,
+    });
     expect(config.reports).toEqual({ fileTtlMs: 86_400_000, expirySweepMs: 600_000, maxRangeDays: 366 });
   });
 
@@ -44,12 +60,25 @@ describe('media, storage, messaging and reports settings', () => {
       TENK_VIDEO_UPLOADS_PER_CLIENT: '5',
       TENK_VIDEO_UPLOAD_WINDOW: '1m',
     });
-    expect(config.media.limits).toEqual({ maxDurationSeconds: 90, maxPicture: { width: 1920, height: 1080 }, maxFrameRate: 30, maxStreams: 4 });
+    expect(config.media.limits).toEqual({
+      maxDurationSeconds: 90,
+      maxPicture: { width: 1920, height: 1080 },
+      maxFrameRate: 30,
+      maxStreams: 4,
+    });
     expect(config.media.quotas).toEqual({ storedBytes: 500 * 1024 ** 2, inFlight: 1, uploadsPerClient: 5, windowMs: 60_000 });
   });
 
   it('stops the start naming each bad video limit or quota', () => {
-    const bad = { TENK_VIDEO_MAX_RESOLUTION: '4k', TENK_VIDEO_MAX_FPS: '0', TENK_VIDEO_MAX_STREAMS: 'many', TENK_VIDEO_QUOTA_BYTES: '10', TENK_VIDEO_MAX_IN_FLIGHT: '-1', TENK_VIDEO_UPLOADS_PER_CLIENT: '1.5', TENK_VIDEO_UPLOAD_WINDOW: 'soon' };
+    const bad = {
+      TENK_VIDEO_MAX_RESOLUTION: '4k',
+      TENK_VIDEO_MAX_FPS: '0',
+      TENK_VIDEO_MAX_STREAMS: 'many',
+      TENK_VIDEO_QUOTA_BYTES: '10',
+      TENK_VIDEO_MAX_IN_FLIGHT: '-1',
+      TENK_VIDEO_UPLOADS_PER_CLIENT: '1.5',
+      TENK_VIDEO_UPLOAD_WINDOW: 'soon',
+    };
     let message = '';
     try {
       loadConfig(bad);
@@ -63,7 +92,14 @@ describe('media, storage, messaging and reports settings', () => {
 
   it('names every bad value', () => {
     expect(() =>
-      loadConfig({ TENK_VIDEO_MAX_BYTES: 'big', TENK_VIDEO_ATTEMPTS: '0', TENK_QUEUE_PREFIX: 'a b', TENK_KAFKA_HEARTBEAT_INTERVAL: '20s', TENK_VIDEO_X264_PRESET: 'placebo', TENK_STORAGE_DRIVER: 's3' }),
+      loadConfig({
+        TENK_VIDEO_MAX_BYTES: 'big',
+        TENK_VIDEO_ATTEMPTS: '0',
+        TENK_QUEUE_PREFIX: 'a b',
+        TENK_KAFKA_HEARTBEAT_INTERVAL: '20s',
+        TENK_VIDEO_X264_PRESET: 'placebo',
+        TENK_STORAGE_DRIVER: 's3',
+      }),
     ).toThrow(
       expect.objectContaining({
         message: expect.stringMatching(

@@ -26,9 +26,14 @@ export interface RedisConfig {
 export function readRedis(env: EnvReader): RedisConfig {
   const password = env.secret('TENK_REDIS_PASSWORD');
   const username = env.has('TENK_REDIS_USERNAME') ? env.string('TENK_REDIS_USERNAME', '') : undefined;
-  if (username !== undefined && password === undefined) env.problem('TENK_REDIS_USERNAME', username, 'needs TENK_REDIS_PASSWORD (or TENK_REDIS_PASSWORD_FILE) too');
+  if (username !== undefined && password === undefined)
+    env.problem('TENK_REDIS_USERNAME', username, 'needs TENK_REDIS_PASSWORD (or TENK_REDIS_PASSWORD_FILE) too');
   const tls = readTls(env, 'TENK_REDIS_TLS');
-  const auth = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}) };
+  const auth = {
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tls ? { tls } : {}),
+  };
   return {
     cache: {
       host: env.string('TENK_REDIS_CACHE_HOST', '127.0.0.1'),
@@ -48,7 +53,13 @@ export function readRedis(env: EnvReader): RedisConfig {
  * Connection options for ioredis (and Bull, which passes them to ioredis) from an endpoint:
  * host, port, and the username, password and TLS only when set.
  */
-export function redisConnection(endpoint: RedisEndpoint): { host: string; port: number; username?: string; password?: string; tls?: { ca?: string; servername: string } } {
+export function redisConnection(endpoint: RedisEndpoint): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls?: { ca?: string; servername: string };
+} {
   return {
     host: endpoint.host,
     port: endpoint.port,

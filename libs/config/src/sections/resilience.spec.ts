@@ -7,7 +7,15 @@ describe('resilience policies', () => {
     expect(resilience.payments).toEqual({
       layers: ['bulkhead', 'retry', 'breaker', 'timeout'],
       timeoutMs: 2_000,
-      breaker: { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 },
+      breaker: {
+        failureRate: 0.5,
+        slowCallRate: 0.8,
+        slowCallMs: 1_000,
+        windowMs: 10_000,
+        minimumCalls: 10,
+        openMs: 5_000,
+        halfOpenProbes: 3,
+      },
       retry: { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000 },
       bulkhead: { limit: 32, queue: 32 },
     });
@@ -21,7 +29,11 @@ describe('resilience policies', () => {
       TENK_RESILIENCE_SHARD_PROBES: '5',
       TENK_RESILIENCE_SHARD_BULKHEAD: '8',
     });
-    expect(resilience.shard).toMatchObject({ timeoutMs: 500, breaker: { failureRate: 0.25, openMs: 10_000, halfOpenProbes: 5 }, bulkhead: { limit: 8 } });
+    expect(resilience.shard).toMatchObject({
+      timeoutMs: 500,
+      breaker: { failureRate: 0.25, openMs: 10_000, halfOpenProbes: 5 },
+      bulkhead: { limit: 8 },
+    });
     expect(resilience.payments.timeoutMs).toBe(2_000);
   });
 
@@ -29,7 +41,9 @@ describe('resilience policies', () => {
     const { resilience } = loadConfig({ TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' });
     expect(resilience.payments.layers).toEqual(['timeout']);
     expect(loadConfig({ TENK_RESILIENCE_SHARD_LAYERS: 'timeout, breaker' }).resilience.shard.layers).toEqual(['breaker', 'timeout']);
-    expect(() => loadConfig({ TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout,brakes' })).toThrow(/TENK_RESILIENCE_PAYMENTS_LAYERS="timeout,brakes": unknown layer brakes/);
+    expect(() => loadConfig({ TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout,brakes' })).toThrow(
+      /TENK_RESILIENCE_PAYMENTS_LAYERS="timeout,brakes": unknown layer brakes/,
+    );
   });
 
   it('names every bad value', () => {

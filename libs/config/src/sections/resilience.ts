@@ -75,10 +75,30 @@ export type ResilienceConfig = Record<ResiliencePolicyName, ResiliencePolicySett
  * cache must keep its timeout even with the breakers switch off.)
  */
 const DEFAULTS: ResilienceConfig = {
-  payments: policy(2_000, { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 }, { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000 }, { limit: 32, queue: 32 }),
-  shard: policy(2_000, { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 }, { retries: 0, initialDelayMs: 50, maxDelayMs: 500 }, { limit: 0, queue: 0 }),
-  kafka: policy(10_000, { failureRate: 0.5, slowCallRate: 1, slowCallMs: 5_000, windowMs: 30_000, minimumCalls: 5, openMs: 10_000, halfOpenProbes: 1 }, { retries: 0, initialDelayMs: 200, maxDelayMs: 2_000 }, { limit: 0, queue: 0 }),
-  smtp: policy(15_000, { failureRate: 0.5, slowCallRate: 1, slowCallMs: 10_000, windowMs: 60_000, minimumCalls: 5, openMs: 30_000, halfOpenProbes: 1 }, { retries: 0, initialDelayMs: 500, maxDelayMs: 5_000 }, { limit: 0, queue: 0 }),
+  payments: policy(
+    2_000,
+    { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 },
+    { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000 },
+    { limit: 32, queue: 32 },
+  ),
+  shard: policy(
+    2_000,
+    { failureRate: 0.5, slowCallRate: 0.8, slowCallMs: 1_000, windowMs: 10_000, minimumCalls: 10, openMs: 5_000, halfOpenProbes: 3 },
+    { retries: 0, initialDelayMs: 50, maxDelayMs: 500 },
+    { limit: 0, queue: 0 },
+  ),
+  kafka: policy(
+    10_000,
+    { failureRate: 0.5, slowCallRate: 1, slowCallMs: 5_000, windowMs: 30_000, minimumCalls: 5, openMs: 10_000, halfOpenProbes: 1 },
+    { retries: 0, initialDelayMs: 200, maxDelayMs: 2_000 },
+    { limit: 0, queue: 0 },
+  ),
+  smtp: policy(
+    15_000,
+    { failureRate: 0.5, slowCallRate: 1, slowCallMs: 10_000, windowMs: 60_000, minimumCalls: 5, openMs: 30_000, halfOpenProbes: 1 },
+    { retries: 0, initialDelayMs: 500, maxDelayMs: 5_000 },
+    { limit: 0, queue: 0 },
+  ),
 };
 
 /**
@@ -100,7 +120,8 @@ function readPolicy(env: EnvReader, name: ResiliencePolicyName, defaults: Resili
   const { breaker, retry, bulkhead } = defaults;
   const layers = env.list(v('LAYERS'), [...RESILIENCE_LAYERS]);
   const unknown = layers.filter((layer) => !(RESILIENCE_LAYERS as readonly string[]).includes(layer));
-  if (unknown.length > 0) env.problem(v('LAYERS'), layers.join(','), `unknown layer ${unknown.join(', ')}; expected some of ${RESILIENCE_LAYERS.join(', ')}`);
+  if (unknown.length > 0)
+    env.problem(v('LAYERS'), layers.join(','), `unknown layer ${unknown.join(', ')}; expected some of ${RESILIENCE_LAYERS.join(', ')}`);
   return {
     layers: RESILIENCE_LAYERS.filter((layer) => layers.includes(layer)),
     timeoutMs: env.durationMs(v('TIMEOUT'), defaults.timeoutMs),

@@ -35,7 +35,11 @@ function readTrustedProxies(env: EnvReader): string[] {
   if (items.length === 1 && items[0] === 'none') return [];
   const bad = items.filter((item) => !isProxyRange(item));
   if (bad.length > 0) {
-    env.problem('TENK_TRUSTED_PROXIES', items.join(','), `${bad.join(', ')}: expected IP addresses or CIDRs (10.0.0.0/8, fd00::/8), loopback, linklocal, uniquelocal, or none`);
+    env.problem(
+      'TENK_TRUSTED_PROXIES',
+      items.join(','),
+      `${bad.join(', ')}: expected IP addresses or CIDRs (10.0.0.0/8, fd00::/8), loopback, linklocal, uniquelocal, or none`,
+    );
     return ['loopback'];
   }
   return items;

@@ -6,7 +6,13 @@ describe('load shedding configuration', () => {
   });
 
   it('reads every variable', () => {
-    const shedding = loadConfig({ TENK_SHED: 'off', TENK_SHED_DELAY: '250ms', TENK_SHED_UTILIZATION: '90', TENK_SHED_INTERVAL: '1s', TENK_SHED_RETRY_AFTER: '3' }).shedding;
+    const shedding = loadConfig({
+      TENK_SHED: 'off',
+      TENK_SHED_DELAY: '250ms',
+      TENK_SHED_UTILIZATION: '90',
+      TENK_SHED_INTERVAL: '1s',
+      TENK_SHED_RETRY_AFTER: '3',
+    }).shedding;
     expect(shedding).toEqual({ enabled: false, delayMs: 250, utilization: 0.9, intervalMs: 1000, retryAfterSeconds: 3 });
   });
 

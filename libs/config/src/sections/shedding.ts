@@ -27,7 +27,8 @@ export function readShedding(env: EnvReader): SheddingConfig {
   const delayMs = env.durationMs('TENK_SHED_DELAY', 200);
   if (delayMs < 1 || delayMs > 60_000) env.problem('TENK_SHED_DELAY', `${delayMs}ms`, 'expected a duration from 1ms to 60s');
   const intervalMs = env.durationMs('TENK_SHED_INTERVAL', 100);
-  if (intervalMs < 10 || intervalMs > 10_000) env.problem('TENK_SHED_INTERVAL', `${intervalMs}ms`, 'expected a duration from 10ms to 10s (the sampling period)');
+  if (intervalMs < 10 || intervalMs > 10_000)
+    env.problem('TENK_SHED_INTERVAL', `${intervalMs}ms`, 'expected a duration from 10ms to 10s (the sampling period)');
   return {
     enabled: env.bool('TENK_SHED', true),
     delayMs,

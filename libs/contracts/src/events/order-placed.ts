@@ -28,7 +28,8 @@ export interface OrderPlacedV1 {
 /** Checks an untrusted payload (e.g. a Kafka message) against OrderPlaced v1. */
 export function parseOrderPlacedV1(input: unknown): OrderPlacedV1 {
   const event = expectObject(input, 'OrderPlaced');
-  if (event['type'] !== 'OrderPlaced') throw new ContractError(`OrderPlaced.type: expected "OrderPlaced", got ${JSON.stringify(event['type'])}`);
+  if (event['type'] !== 'OrderPlaced')
+    throw new ContractError(`OrderPlaced.type: expected "OrderPlaced", got ${JSON.stringify(event['type'])}`);
   if (event['version'] !== 1) throw new ContractError(`OrderPlaced.version: expected 1, got ${JSON.stringify(event['version'])}`);
   return {
     type: 'OrderPlaced',

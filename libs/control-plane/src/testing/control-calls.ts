@@ -33,12 +33,17 @@ export function controlRequest(call: ControlCall): Promise<ControlAnswer> {
   if (contentType !== null) headers['content-type'] = contentType;
   if (call.body !== undefined) headers['content-length'] = String(Buffer.byteLength(call.body));
   return new Promise((resolve, reject) => {
-    const request = http.request({ hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: call.method, headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      { hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: call.method, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(call.body);
   });
@@ -60,7 +65,12 @@ const portOf = (url: string) => new URL(url).port;
  * that nothing changed.
  */
 export const HOSTILE_CONTROL_CALLS: readonly HostileControlCall[] = [
-  { name: 'no token', status: 401, message: /needs the run's control token: send "Authorization: Bearer <token>"/, from: (correct) => ({ ...correct, token: undefined }) },
+  {
+    name: 'no token',
+    status: 401,
+    message: /needs the run's control token: send "Authorization: Bearer <token>"/,
+    from: (correct) => ({ ...correct, token: undefined }),
+  },
   { name: 'a wrong token', status: 401, message: /wrong control token/, from: (correct) => ({ ...correct, token: 'f'.repeat(48) }) },
   {
     name: 'a cross-site Origin (https://evil.example)',
@@ -86,5 +96,10 @@ export const HOSTILE_CONTROL_CALLS: readonly HostileControlCall[] = [
     message: /takes a JSON body: send Content-Type: application\/json \(got "application\/x-www-form-urlencoded"\)/,
     from: (correct) => ({ ...correct, contentType: 'application/x-www-form-urlencoded', body: 'algorithm=round_robin&on=false' }),
   },
-  { name: 'no body at all', status: 415, message: /\(got no Content-Type\)/, from: (correct) => ({ ...correct, contentType: null, body: undefined }) },
+  {
+    name: 'no body at all',
+    status: 415,
+    message: /\(got no Content-Type\)/,
+    from: (correct) => ({ ...correct, contentType: null, body: undefined }),
+  },
 ];

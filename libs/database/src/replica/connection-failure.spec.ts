@@ -4,7 +4,10 @@ describe('isConnectionFailure', () => {
   it.each([
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55433'), { code: 'ECONNREFUSED' })],
     ['a server shutting down', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
-    ['a database that takes no connections (FATAL at connect)', Object.assign(new Error('database "shard_2" is not currently accepting connections'), { code: '55000', severity: 'FATAL' })],
+    [
+      'a database that takes no connections (FATAL at connect)',
+      Object.assign(new Error('database "shard_2" is not currently accepting connections'), { code: '55000', severity: 'FATAL' }),
+    ],
     ['a wrapped driver error', Object.assign(new Error('query failed'), { driverError: { code: '08006' } })],
     ['a lost connection', new Error('Connection terminated unexpectedly')],
   ])('says yes to %s', (_what, error) => {

@@ -23,4 +23,5 @@ export function isConnectionFailure(error: unknown): boolean {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /** admin_shutdown, crash_shutdown, cannot_connect_now, serialization failure (recovery conflict), too_many_connections. */
 const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '40001', '53300']);
-const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|Client has encountered a connection error|connect ECONNREFUSED/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|Client has encountered a connection error|connect ECONNREFUSED/i;

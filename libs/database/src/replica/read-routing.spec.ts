@@ -30,7 +30,10 @@ describe('chooseReadTarget', () => {
   });
 
   it('ignores the client write when read-your-writes routing is turned off (the lab measures what that costs)', () => {
-    expect(chooseReadTarget(input({ clientLsn: parseLsn('0/5001'), readYourWrites: false }))).toEqual({ target: 'replica', reason: 'replica-fresh' });
+    expect(chooseReadTarget(input({ clientLsn: parseLsn('0/5001'), readYourWrites: false }))).toEqual({
+      target: 'replica',
+      reason: 'replica-fresh',
+    });
   });
 
   it('obeys the replicaReads switch before anything else', () => {
@@ -39,7 +42,11 @@ describe('chooseReadTarget', () => {
 
   it('skips a replica that is down, lagging, or whose probe is too old to trust', () => {
     expect(chooseReadTarget(input({ replica: { up: false, checkedAt: NOW, error: 'ECONNREFUSED' } })).reason).toBe('replica-down');
-    expect(chooseReadTarget(input({ replica: { up: true, replayLsn: parseLsn('0/5000'), lagMs: 1_001, checkedAt: NOW } })).reason).toBe('replica-lagging');
-    expect(chooseReadTarget(input({ replica: { up: true, replayLsn: parseLsn('0/5000'), lagMs: 0, checkedAt: NOW - 2_001 } })).reason).toBe('replica-unknown');
+    expect(chooseReadTarget(input({ replica: { up: true, replayLsn: parseLsn('0/5000'), lagMs: 1_001, checkedAt: NOW } })).reason).toBe(
+      'replica-lagging',
+    );
+    expect(chooseReadTarget(input({ replica: { up: true, replayLsn: parseLsn('0/5000'), lagMs: 0, checkedAt: NOW - 2_001 } })).reason).toBe(
+      'replica-unknown',
+    );
   });
 });

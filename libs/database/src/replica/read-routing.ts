@@ -52,6 +52,7 @@ export function chooseReadTarget(input: ReadRoutingInput): ReadDecision {
   if (!replica.up || replica.replayLsn === undefined) return { target: 'primary', reason: 'replica-down' };
   if (input.now - replica.checkedAt > input.staleAfterMs) return { target: 'primary', reason: 'replica-unknown' };
   if (replica.lagMs === undefined || replica.lagMs > input.maxLagMs) return { target: 'primary', reason: 'replica-lagging' };
-  if (input.readYourWrites !== false && input.clientLsn !== undefined && replica.replayLsn < input.clientLsn) return { target: 'primary', reason: 'read-your-writes' };
+  if (input.readYourWrites !== false && input.clientLsn !== undefined && replica.replayLsn < input.clientLsn)
+    return { target: 'primary', reason: 'read-your-writes' };
   return { target: 'replica', reason: 'replica-fresh' };
 }

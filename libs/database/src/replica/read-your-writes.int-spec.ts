@@ -23,7 +23,11 @@ describe('catalog reads on the real replica', () => {
 
   beforeAll(async () => {
     redis = await startEphemeralRedis(['--maxmemory-policy', 'noeviction']);
-    scratch = await createScratchDatabases(loadConfig(), { name: uniqueName('ryw'), shards: 1, env: { TENK_REDIS_QUEUE_PORT: String(redis.port), TENK_REPLICA_POLL: '20ms' } });
+    scratch = await createScratchDatabases(loadConfig(), {
+      name: uniqueName('ryw'),
+      shards: 1,
+      env: { TENK_REDIS_QUEUE_PORT: String(redis.port), TENK_REPLICA_POLL: '20ms' },
+    });
     const setup = new Client({ ...pg(scratch.config.postgres.primary.port), database: scratch.catalog });
     await setup.connect();
     await setup.query('CREATE TABLE probe (id int PRIMARY KEY, value int NOT NULL)');
@@ -34,7 +38,10 @@ describe('catalog reads on the real replica', () => {
       await replicaClient.connect();
       return true;
     }, 'the scratch database did not appear on the replica');
-    await eventually(async () => (await replicaClient.query('SELECT value FROM probe WHERE id = 1')).rowCount === 1, 'the probe row did not reach the replica');
+    await eventually(
+      async () => (await replicaClient.query('SELECT value FROM probe WHERE id = 1')).rowCount === 1,
+      'the probe row did not reach the replica',
+    );
     context = await startDatabaseContext(scratch.config, { switches: true });
     db = context.get(CatalogDatabase);
     await eventually(async () => (await db.probeReplica()).up, 'the replica never looked usable');
@@ -82,10 +89,15 @@ describe('catalog reads on the real replica', () => {
       await db.write((manager) => manager.query('UPDATE probe SET value = value + 1 WHERE id = 1'));
       return ReadYourWrites.current()!.minLsn;
     });
-    await eventually(() => ReadYourWrites.run(new ConsistencyScope(token), () => db.route().target === 'replica'), 'the replica never replayed the write');
+    await eventually(
+      () => ReadYourWrites.run(new ConsistencyScope(token), () => db.route().target === 'replica'),
+      'the replica never replayed the write',
+    );
     const fresh = ReadYourWrites.run(new ConsistencyScope(undefined), () => db.route());
     expect(fresh).toEqual({ target: 'replica', reason: 'replica-fresh' });
-    const [row] = (await ReadYourWrites.run(new ConsistencyScope(token), () => db.read((source) => source.query(`SELECT pg_is_in_recovery() AS standby`)))) as Array<{ standby: boolean }>;
+    const [row] = (await ReadYourWrites.run(new ConsistencyScope(token), () =>
+      db.read((source) => source.query(`SELECT pg_is_in_recovery() AS standby`)),
+    )) as Array<{ standby: boolean }>;
     expect(row.standby).toBe(true);
   });
 

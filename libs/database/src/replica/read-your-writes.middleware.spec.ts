@@ -4,7 +4,10 @@ import { ReadYourWrites } from './read-your-writes';
 import { ReadYourWritesMiddleware } from './read-your-writes.middleware';
 import { parseLsn } from './wal-lsn';
 
-const config = { dataRouting: { replica: { writeTokenTtlMs: 60_000 } }, services: { publicUrl: 'http://127.0.0.1:8080' } } as unknown as TenkConfig;
+const config = {
+  dataRouting: { replica: { writeTokenTtlMs: 60_000 } },
+  services: { publicUrl: 'http://127.0.0.1:8080' },
+} as unknown as TenkConfig;
 
 /** The scope's position the middleware opened for a request with these cookies. */
 function scopeFor(cookie: string): bigint | undefined | 'no scope' {

@@ -110,7 +110,10 @@ export class ReplicaMonitor {
     let next: ReplicaState;
     try {
       const replica = await this.#replica.get();
-      const [row] = (await replica.query('SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed')) as Array<{ standby: boolean; replayed: string | null }>;
+      const [row] = (await replica.query('SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed')) as Array<{
+        standby: boolean;
+        replayed: string | null;
+      }>;
       const replayLsn = parseLsn(row?.replayed);
       if (!row?.standby || replayLsn === undefined) {
         next = { up: false, checkedAt: Date.now(), error: 'the replica endpoint is not a standby in recovery' };

@@ -14,13 +14,18 @@ describe('catalog reads when the replica is unreachable', () => {
   let proxy: TcpProxy;
   let context: TestingModule;
   let db: CatalogDatabase;
-  const standby = async () => ((await db.read((source) => source.query('SELECT pg_is_in_recovery() AS standby'))) as Array<{ standby: boolean }>)[0].standby;
+  const standby = async () =>
+    ((await db.read((source) => source.query('SELECT pg_is_in_recovery() AS standby'))) as Array<{ standby: boolean }>)[0].standby;
 
   beforeAll(async () => {
     const base = loadConfig();
     proxy = await new TcpProxy({ host: base.postgres.replica.host, port: base.postgres.replica.port }).start();
     proxy.cut();
-    scratch = await createScratchDatabases(base, { name: uniqueName('replica_cut'), shards: 1, env: { TENK_PG_REPLICA_PORT: String(proxy.port), TENK_REPLICA_POLL: '50ms' } });
+    scratch = await createScratchDatabases(base, {
+      name: uniqueName('replica_cut'),
+      shards: 1,
+      env: { TENK_PG_REPLICA_PORT: String(proxy.port), TENK_REPLICA_POLL: '50ms' },
+    });
     // Booting with the replica unreachable must work: it is connected lazily.
     context = await startDatabaseContext(scratch.config);
     db = context.get(CatalogDatabase);

@@ -13,6 +13,7 @@ describe('WAL positions', () => {
   });
 
   it('refuse anything that is not an LSN', () => {
-    for (const text of ['', '12', '0/', '/1', 'G/1', '0/123456789', '1/2; DROP TABLE x', undefined, null]) expect(parseLsn(text)).toBeUndefined();
+    for (const text of ['', '12', '0/', '/1', 'G/1', '0/123456789', '1/2; DROP TABLE x', undefined, null])
+      expect(parseLsn(text)).toBeUndefined();
   });
 });

@@ -41,7 +41,9 @@ export const LOCK_NOT_AVAILABLE = '55P03';
  * as the transaction's lock_timeout allows), then see `moved` and go to the new shard.
  */
 export async function lockBucketForWrite(manager: EntityManager, shard: string, bucket: number): Promise<void> {
-  const rows = (await manager.query('SELECT state FROM shard_buckets WHERE bucket = $1 FOR SHARE', [bucket])) as Array<{ state: BucketState }>;
+  const rows = (await manager.query('SELECT state FROM shard_buckets WHERE bucket = $1 FOR SHARE', [bucket])) as Array<{
+    state: BucketState;
+  }>;
   const state = rows[0]?.state ?? 'absent';
   if (state !== 'owned') throw new BucketNotOwnedError(bucket, shard, state);
 }

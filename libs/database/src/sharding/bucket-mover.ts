@@ -76,13 +76,24 @@ export class BucketMover {
     const map = await loadShardMap(this.#db.catalog);
     if (!map) throw new Error('the catalog database has no shard map yet: run `npm run migrate` first');
     map.shardOf(bucket);
-    if (!this.#db.shards.includes(to)) throw new Error(`no shard database "${to}": TENK_SHARD_DATABASES lists ${this.#db.shards.join(', ')}`);
+    if (!this.#db.shards.includes(to))
+      throw new Error(`no shard database "${to}": TENK_SHARD_DATABASES lists ${this.#db.shards.join(', ')}`);
     const states = new Map<string, BucketState | 'absent'>();
     for (const shard of this.#db.shards) states.set(shard, await bucketState(await this.#db.shard(shard), bucket));
     const owners = [...states].filter(([, state]) => state === 'owned').map(([shard]) => shard);
-    if (owners.length > 1) throw new Error(`bucket ${bucket} is owned by ${owners.join(' and ')}: fix shard_buckets by hand before moving it`);
+    if (owners.length > 1)
+      throw new Error(`bucket ${bucket} is owned by ${owners.join(' and ')}: fix shard_buckets by hand before moving it`);
     const target = await this.#db.shard(to);
-    const report: MoveReport = { bucket, from: owners[0] ?? map.shardOf(bucket), to, version: map.version, copied: this.#zero(), deleted: this.#zero(), frozenMs: 0, durationMs: 0 };
+    const report: MoveReport = {
+      bucket,
+      from: owners[0] ?? map.shardOf(bucket),
+      to,
+      version: map.version,
+      copied: this.#zero(),
+      deleted: this.#zero(),
+      frozenMs: 0,
+      durationMs: 0,
+    };
 
     if (owners.length === 1 && owners[0] !== to) {
       const from = owners[0];
@@ -96,7 +107,10 @@ export class BucketMover {
       report.version = await this.#freezeAndFlip(source, target, bucket, from, to, report);
     } else if (owners.length === 0) {
       // Stopped between the source giving the bucket up and the target taking it.
-      if (states.get(to) !== 'incoming') throw new Error(`bucket ${bucket} is owned by no shard and ${to} is not receiving it (${states.get(to)}); move it to the shard marked incoming`);
+      if (states.get(to) !== 'incoming')
+        throw new Error(
+          `bucket ${bucket} is owned by no shard and ${to} is not receiving it (${states.get(to)}); move it to the shard marked incoming`,
+        );
       report.resumedFrom = 'the source had given the bucket up but the target had not taken it';
       report.version = (await this.#ensureMapPointsTo(bucket, to)).version;
       await setState(target, bucket, 'owned', report.version);
@@ -116,26 +130,40 @@ export class BucketMover {
       cleaned += 1;
       this.#log(`bucket ${bucket}: verified on ${to}; deleted ${describe(deleted)} from ${shard}`);
     }
-    if (owners[0] === to && cleaned === 0) throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version}); nothing to move`);
+    if (owners[0] === to && cleaned === 0)
+      throw new Error(`bucket ${bucket} already lives on ${to} (map version ${map.version}); nothing to move`);
     report.durationMs = Date.now() - started;
     return report;
   }
 
-  async #freezeAndFlip(source: DataSource, target: DataSource, bucket: number, from: string, to: string, report: MoveReport): Promise<number> {
+  async #freezeAndFlip(
+    source: DataSource,
+    target: DataSource,
+    bucket: number,
+    from: string,
+    to: string,
+    report: MoveReport,
+  ): Promise<number> {
     const lock: QueryRunner = source.createQueryRunner();
     await lock.connect();
     let frozenAt = 0;
     try {
       await lock.startTransaction();
       await lock.query(`SELECT set_config('lock_timeout', $1, true)`, [FREEZE_LOCK_TIMEOUT]);
-      const rows = (await lock.query('SELECT state FROM shard_buckets WHERE bucket = $1 FOR UPDATE', [bucket])) as Array<{ state: BucketState }>;
+      const rows = (await lock.query('SELECT state FROM shard_buckets WHERE bucket = $1 FOR UPDATE', [bucket])) as Array<{
+        state: BucketState;
+      }>;
       frozenAt = Date.now();
-      if (rows[0]?.state !== 'owned') throw new Error(`bucket ${bucket} stopped being owned by ${from} during the move (${rows[0]?.state ?? 'absent'})`);
+      if (rows[0]?.state !== 'owned')
+        throw new Error(`bucket ${bucket} stopped being owned by ${from} during the move (${rows[0]?.state ?? 'absent'})`);
       this.#log(`bucket ${bucket}: frozen on ${from}; copying the last changes`);
       this.#add(report, await this.#sync(source, target, bucket));
       await this.#verifyEqual(source, target, bucket);
       const next = await this.#ensureMapPointsTo(bucket, to);
-      await lock.query(`UPDATE shard_buckets SET state = 'moved', map_version = $2, updated_at = now() WHERE bucket = $1`, [bucket, next.version]);
+      await lock.query(`UPDATE shard_buckets SET state = 'moved', map_version = $2, updated_at = now() WHERE bucket = $1`, [
+        bucket,
+        next.version,
+      ]);
       await lock.commitTransaction();
       report.frozenMs = Date.now() - frozenAt;
       await setState(target, bucket, 'owned', next.version);
@@ -170,7 +198,9 @@ export class BucketMover {
     for (const { table, key } of tables) {
       const [a, b] = await Promise.all([checksum(source, table, key, bucket), checksum(target, table, key, bucket)]);
       if (a.rows !== b.rows || a.digest !== b.digest) {
-        throw new Error(`bucket ${bucket}: ${table} differs after the copy (${a.rows} rows on the source, ${b.rows} on the target); nothing was flipped, run the move again`);
+        throw new Error(
+          `bucket ${bucket}: ${table} differs after the copy (${a.rows} rows on the source, ${b.rows} on the target); nothing was flipped, run the move again`,
+        );
       }
     }
   }
@@ -184,10 +214,14 @@ export class BucketMover {
     for (const spec of this.#tables.filter((table) => table.kept)) {
       const [ours, theirs] = await Promise.all([fingerprints(source, bucket, spec), fingerprints(target, bucket, spec)]);
       const missing = [...ours.keys()].filter((id) => !theirs.has(id));
-      if (missing.length > 0) throw new Error(`bucket ${bucket}: ${missing.length} ${spec.label} of the source are not on the target (first: ${missing[0]}); not deleting anything`);
+      if (missing.length > 0)
+        throw new Error(
+          `bucket ${bucket}: ${missing.length} ${spec.label} of the source are not on the target (first: ${missing[0]}); not deleting anything`,
+        );
       for (const child of spec.children ?? []) {
         const [a, b] = await Promise.all([countInBucket(source, child.table, bucket), countInBucket(target, child.table, bucket)]);
-        if (b < a) throw new Error(`bucket ${bucket}: the target has fewer ${child.label} (${b}) than the source (${a}); not deleting anything`);
+        if (b < a)
+          throw new Error(`bucket ${bucket}: the target has fewer ${child.label} (${b}) than the source (${a}); not deleting anything`);
       }
     }
   }
@@ -209,7 +243,10 @@ async function setState(db: DataSource, bucket: number, state: BucketState, vers
 async function fingerprints(db: DataSource, bucket: number, spec: BucketTable): Promise<Map<string, string>> {
   return db.transaction(async (manager) => {
     await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-    const rows = (await manager.query(`SELECT ${keyExpression(spec.key)} AS key, md5(to_jsonb(t)::text) AS print FROM ${spec.table} t WHERE bucket = $1`, [bucket])) as Array<{ key: string; print: string }>;
+    const rows = (await manager.query(
+      `SELECT ${keyExpression(spec.key)} AS key, md5(to_jsonb(t)::text) AS print FROM ${spec.table} t WHERE bucket = $1`,
+      [bucket],
+    )) as Array<{ key: string; print: string }>;
     return new Map(rows.map((row) => [row.key, row.print]));
   });
 }
@@ -224,10 +261,16 @@ async function syncTable(source: DataSource, target: DataSource, bucket: number,
     const keys = stale.slice(i, i + BATCH);
     const rows = await source.transaction(async (manager) => {
       await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-      const [found] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') AS rows FROM ${spec.table} t WHERE bucket = $1 AND ${key} = ANY($2)`, [bucket, keys])) as Array<{ rows: unknown[] }>;
+      const [found] = (await manager.query(
+        `SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') AS rows FROM ${spec.table} t WHERE bucket = $1 AND ${key} = ANY($2)`,
+        [bucket, keys],
+      )) as Array<{ rows: unknown[] }>;
       const childRows: unknown[][] = [];
       for (const child of children) {
-        const [got] = (await manager.query(`SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') AS rows FROM ${child.table} c WHERE ${child.parentKey} = ANY($1)`, [keys])) as Array<{ rows: unknown[] }>;
+        const [got] = (await manager.query(
+          `SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') AS rows FROM ${child.table} c WHERE ${child.parentKey} = ANY($1)`,
+          [keys],
+        )) as Array<{ rows: unknown[] }>;
         childRows.push(got.rows);
       }
       return { rows: found.rows, childRows };
@@ -236,7 +279,9 @@ async function syncTable(source: DataSource, target: DataSource, bucket: number,
       await upsert(manager, spec.table, rows.rows, spec.key);
       for (const [index, child] of children.entries()) {
         await manager.query(`DELETE FROM ${child.table} WHERE ${child.parentKey} = ANY($1)`, [keys]);
-        await manager.query(`INSERT INTO ${child.table} SELECT * FROM jsonb_populate_recordset(NULL::${child.table}, $1::jsonb)`, [JSON.stringify(rows.childRows[index])]);
+        await manager.query(`INSERT INTO ${child.table} SELECT * FROM jsonb_populate_recordset(NULL::${child.table}, $1::jsonb)`, [
+          JSON.stringify(rows.childRows[index]),
+        ]);
       }
     });
   }
@@ -248,7 +293,12 @@ async function syncTable(source: DataSource, target: DataSource, bucket: number,
 
 async function upsert(manager: EntityManager, table: string, rows: unknown[], keys: readonly string[]): Promise<void> {
   if (rows.length === 0) return;
-  const columns = ((await manager.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, [table])) as Array<{ column_name: string }>).map((row) => row.column_name);
+  const columns = (
+    (await manager.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+      [table],
+    )) as Array<{ column_name: string }>
+  ).map((row) => row.column_name);
   const updates = columns.filter((column) => !keys.includes(column)).map((column) => `"${column}" = EXCLUDED."${column}"`);
   await manager.query(
     `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
@@ -260,7 +310,10 @@ async function upsert(manager: EntityManager, table: string, rows: unknown[], ke
 async function checksum(db: DataSource, table: string, key: readonly string[], bucket: number): Promise<{ rows: number; digest: string }> {
   return db.transaction(async (manager) => {
     await manager.query(`SET LOCAL TIME ZONE 'UTC'`);
-    const [row] = (await manager.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${key.join(', ')})), '') AS digest FROM ${table} t WHERE bucket = $1`, [bucket])) as Array<{ rows: number; digest: string }>;
+    const [row] = (await manager.query(
+      `SELECT count(*)::int AS rows, coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY ${key.join(', ')})), '') AS digest FROM ${table} t WHERE bucket = $1`,
+      [bucket],
+    )) as Array<{ rows: number; digest: string }>;
     return row;
   });
 }
@@ -284,7 +337,10 @@ async function deleteBucket(db: DataSource, bucket: number, tables: readonly Buc
     const columns = spec.key.join(', ');
     deleted[spec.label] = 0;
     for (;;) {
-      const rows = (await db.query(`DELETE FROM ${spec.table} WHERE (${columns}) IN (SELECT ${columns} FROM ${spec.table} WHERE bucket = $1 LIMIT ${BATCH}) RETURNING 1`, [bucket])) as [unknown[], number] | unknown[];
+      const rows = (await db.query(
+        `DELETE FROM ${spec.table} WHERE (${columns}) IN (SELECT ${columns} FROM ${spec.table} WHERE bucket = $1 LIMIT ${BATCH}) RETURNING 1`,
+        [bucket],
+      )) as [unknown[], number] | unknown[];
       const count = affected(rows);
       deleted[spec.label] += count;
       if (count === 0) break;
@@ -298,7 +354,9 @@ function total(counts: RowCounts): number {
 }
 
 function describe(counts: RowCounts): string {
-  return Object.entries(counts).map(([label, count]) => `${count} ${label}`).join(' and ');
+  return Object.entries(counts)
+    .map(([label, count]) => `${count} ${label}`)
+    .join(' and ');
 }
 
 /** TypeORM returns `[rows, count]` for DELETE ... RETURNING on PostgreSQL. */

@@ -38,11 +38,16 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 export function checkBucketTables(tables: readonly BucketTable[]): void {
   if (tables.length === 0) throw new Error('a bucket move needs at least one bucket table');
   for (const spec of tables) {
-    for (const name of [spec.table, ...spec.key, ...(spec.children ?? []).flatMap((child) => [child.table, child.parentKey, ...child.key])]) {
+    for (const name of [
+      spec.table,
+      ...spec.key,
+      ...(spec.children ?? []).flatMap((child) => [child.table, child.parentKey, ...child.key]),
+    ]) {
       if (!IDENTIFIER.test(name)) throw new Error(`"${name}" is not a plain SQL identifier`);
     }
     if (spec.key.length === 0) throw new Error(`bucket table ${spec.table} has no key`);
-    if ((spec.children ?? []).length > 0 && spec.key.length !== 1) throw new Error(`bucket table ${spec.table} has child tables, so its key must be one column`);
+    if ((spec.children ?? []).length > 0 && spec.key.length !== 1)
+      throw new Error(`bucket table ${spec.table} has child tables, so its key must be one column`);
   }
 }
 

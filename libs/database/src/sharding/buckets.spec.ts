@@ -13,7 +13,10 @@ describe('bucketOfCustomer', () => {
   });
 
   it('spreads customers evenly over 256 buckets and 4 shards', () => {
-    const map = new ShardMap(1, Array.from({ length: 256 }, (_, bucket) => `shard_${Math.floor(bucket / 64)}`));
+    const map = new ShardMap(
+      1,
+      Array.from({ length: 256 }, (_, bucket) => `shard_${Math.floor(bucket / 64)}`),
+    );
     const perShard = new Map<string, number>();
     const perBucket = new Array<number>(256).fill(0);
     const customers = 100_000;

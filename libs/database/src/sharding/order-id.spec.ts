@@ -19,7 +19,14 @@ describe('order ids', () => {
   });
 
   it('reject anything else', () => {
-    for (const id of ['', 'ord_0a7', 'ord_0A7_01JDQ4Z5W8M2N6P3R7T9V0X1YB', 'ord_0a7_01JDQ4Z5W8M2N6P3R7T9V0X1YI', '12', "ord_0a7_01JDQ4Z5W8M2N6P3R7T9V0X1YB'--"]) {
+    for (const id of [
+      '',
+      'ord_0a7',
+      'ord_0A7_01JDQ4Z5W8M2N6P3R7T9V0X1YB',
+      'ord_0a7_01JDQ4Z5W8M2N6P3R7T9V0X1YI',
+      '12',
+      "ord_0a7_01JDQ4Z5W8M2N6P3R7T9V0X1YB'--",
+    ]) {
       expect(isOrderId(id)).toBe(false);
       expect(bucketOfOrderId(id)).toBeUndefined();
     }

@@ -13,7 +13,8 @@ export const MAX_BUCKETS = 0x1000;
  * (48-bit time + 80 random bits) makes ids unique without coordination and roughly time-ordered.
  */
 export function newOrderId(bucket: number, now = Date.now()): string {
-  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= MAX_BUCKETS) throw new RangeError(`bucket ${bucket} does not fit an order id (0..${MAX_BUCKETS - 1})`);
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= MAX_BUCKETS)
+    throw new RangeError(`bucket ${bucket} does not fit an order id (0..${MAX_BUCKETS - 1})`);
   return `ord_${bucket.toString(16).padStart(3, '0')}_${ulid(now)}`;
 }
 

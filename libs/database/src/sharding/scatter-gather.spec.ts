@@ -23,7 +23,11 @@ describe('scatter', () => {
   });
 
   it('gives up on a shard that hangs, without waiting for it', async () => {
-    const outcomes = await scatter(['fast', 'hung'], (shard) => (shard === 'hung' ? new Promise<string>(() => undefined) : Promise.resolve('ok')), { concurrency: 2, timeoutMs: 30 });
+    const outcomes = await scatter(
+      ['fast', 'hung'],
+      (shard) => (shard === 'hung' ? new Promise<string>(() => undefined) : Promise.resolve('ok')),
+      { concurrency: 2, timeoutMs: 30 },
+    );
     expect(outcomes[0]).toMatchObject({ ok: true, value: 'ok' });
     expect(outcomes[1].ok).toBe(false);
     expect(!outcomes[1].ok && isShardTimeout(outcomes[1].error)).toBe(true);
@@ -36,16 +40,33 @@ describe('mergeSorted', () => {
   it('merges sorted shard pages into the first `limit` rows overall, dropping duplicates', () => {
     const merged = mergeSorted<[number, string]>(
       [
-        [[1, 'a'], [4, 'd'], [9, 'x']],
-        [[2, 'b'], [4, 'd'], [5, 'e']],
+        [
+          [1, 'a'],
+          [4, 'd'],
+          [9, 'x'],
+        ],
+        [
+          [2, 'b'],
+          [4, 'd'],
+          [5, 'e'],
+        ],
         [],
-        [[3, 'c'], [4, 'c2']],
+        [
+          [3, 'c'],
+          [4, 'c2'],
+        ],
       ],
       byKey,
       5,
       (row) => row[1],
     );
-    expect(merged).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'c2'], [4, 'd']]);
+    expect(merged).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'c2'],
+      [4, 'd'],
+    ]);
   });
 });
 

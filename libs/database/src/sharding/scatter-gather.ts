@@ -31,7 +31,11 @@ export function isShardTimeout(error: unknown): error is ShardTimeoutError {
  * reports every shard's outcome in the order given: one slow or dead shard costs its timeout,
  * never the whole answer, and the caller decides whether a partial answer is acceptable.
  */
-export async function scatter<T>(shards: readonly string[], work: (shard: string) => Promise<T>, options: ScatterOptions): Promise<Array<ShardOutcome<T>>> {
+export async function scatter<T>(
+  shards: readonly string[],
+  work: (shard: string) => Promise<T>,
+  options: ScatterOptions,
+): Promise<Array<ShardOutcome<T>>> {
   const outcomes = new Array<ShardOutcome<T>>(shards.length);
   let next = 0;
   const worker = async () => {
@@ -43,7 +47,12 @@ export async function scatter<T>(shards: readonly string[], work: (shard: string
         const value = await withTimeout(work(shard), options.timeoutMs, () => new ShardTimeoutError(shard, options.timeoutMs));
         outcomes[index] = { shard, ok: true, value, ms: performance.now() - started };
       } catch (error) {
-        outcomes[index] = { shard, ok: false, error: error instanceof Error ? error : new Error(String(error)), ms: performance.now() - started };
+        outcomes[index] = {
+          shard,
+          ok: false,
+          error: error instanceof Error ? error : new Error(String(error)),
+          ms: performance.now() - started,
+        };
       }
     }
   };
@@ -67,7 +76,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
  * returns its first `limit` rows after the cursor, so the first `limit` of the merge are
  * exactly the first `limit` rows of all shards together.
  */
-export function mergeSorted<T>(lists: ReadonlyArray<readonly T[]>, compare: (a: T, b: T) => number, limit: number, identity: (item: T) => string): T[] {
+export function mergeSorted<T>(
+  lists: ReadonlyArray<readonly T[]>,
+  compare: (a: T, b: T) => number,
+  limit: number,
+  identity: (item: T) => string,
+): T[] {
   const positions = lists.map(() => 0);
   const merged: T[] = [];
   const seen = new Set<string>();

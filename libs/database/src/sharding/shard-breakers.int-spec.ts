@@ -21,11 +21,18 @@ describe('per-shard circuit breakers', () => {
   let resilience: ResilienceService;
   const customers: Record<string, string> = {};
 
-  const ping = (customerId: string) => router.forCustomer(customerId).read(async (manager) => ((await manager.query('SELECT 1 AS one')) as Array<{ one: number }>)[0].one);
+  const ping = (customerId: string) =>
+    router.forCustomer(customerId).read(async (manager) => ((await manager.query('SELECT 1 AS one')) as Array<{ one: number }>)[0].one);
 
   async function admin(sql: string): Promise<void> {
     const { postgres } = scratch.config;
-    const client = new Client({ host: postgres.primary.host, port: postgres.primary.port, user: postgres.user, password: postgres.password, database: scratch.catalog });
+    const client = new Client({
+      host: postgres.primary.host,
+      port: postgres.primary.port,
+      user: postgres.user,
+      password: postgres.password,
+      database: scratch.catalog,
+    });
     await client.connect();
     try {
       await client.query(sql);
@@ -38,7 +45,12 @@ describe('per-shard circuit breakers', () => {
     scratch = await createScratchDatabases(loadConfig(), {
       name: uniqueName('shard_breakers'),
       shards: 2,
-      env: { TENK_RESILIENCE_SHARD_MIN_CALLS: '3', TENK_RESILIENCE_SHARD_OPEN_FOR: '300ms', TENK_RESILIENCE_SHARD_PROBES: '2', TENK_LOG_LEVEL: 'silent' },
+      env: {
+        TENK_RESILIENCE_SHARD_MIN_CALLS: '3',
+        TENK_RESILIENCE_SHARD_OPEN_FOR: '300ms',
+        TENK_RESILIENCE_SHARD_PROBES: '2',
+        TENK_LOG_LEVEL: 'silent',
+      },
     });
     moduleRef = await startDatabaseContext(scratch.config, { resilience: true });
     router = moduleRef.get(ShardRouter);
@@ -62,22 +74,33 @@ describe('per-shard circuit breakers', () => {
     await admin(`ALTER DATABASE "${dead}" ALLOW_CONNECTIONS false`);
     await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dead}'`);
 
-    await eventually(async () => isCircuitOpenError(await ping(customers[dead]).catch((error: unknown) => error)), `the ${dead} breaker opens`);
+    await eventually(
+      async () => isCircuitOpenError(await ping(customers[dead]).catch((error: unknown) => error)),
+      `the ${dead} breaker opens`,
+    );
     expect(resilience.breaker(`shard:${dead}`).state).toBe('open');
     // The other shard's customers never notice.
     for (let i = 0; i < 20; i++) expect(await ping(customers[healthy])).toBe(1);
     expect(resilience.breaker(`shard:${healthy}`).state).toBe('closed');
-    const readiness = moduleRef.get(HealthRegistry).list().find((check) => check.name === 'circuit-breakers')!;
+    const readiness = moduleRef
+      .get(HealthRegistry)
+      .list()
+      .find((check) => check.name === 'circuit-breakers')!;
     await expect(readiness.check()).resolves.toMatchObject({ degraded: true, details: { open: [`shard:${dead}`] } });
 
     await admin(`ALTER DATABASE "${dead}" ALLOW_CONNECTIONS true`);
-    await eventually(async () => (await ping(customers[dead]).catch(() => 0)) === 1 && resilience.breaker(`shard:${dead}`).state === 'closed', `the ${dead} breaker closes after its probes`);
+    await eventually(
+      async () => (await ping(customers[dead]).catch(() => 0)) === 1 && resilience.breaker(`shard:${dead}`).state === 'closed',
+      `the ${dead} breaker closes after its probes`,
+    );
   });
 
   it('does not count a query error against the shard', async () => {
     const [healthy] = scratch.shards;
     for (let i = 0; i < 10; i++) {
-      await expect(router.forCustomer(customers[healthy]).read((manager) => manager.query('SELECT no_such_column FROM shard_buckets'))).rejects.toThrow('no_such_column');
+      await expect(
+        router.forCustomer(customers[healthy]).read((manager) => manager.query('SELECT no_such_column FROM shard_buckets')),
+      ).rejects.toThrow('no_such_column');
     }
     expect(resilience.breaker(`shard:${healthy}`).state).toBe('closed');
   });

@@ -33,14 +33,25 @@ export async function shardStats(db: DataSource, shard: string, map: ShardMap, t
 }
 
 /** How evenly `counts` are spread: the largest and smallest against the mean. */
-export function spread(counts: readonly number[]): { mean: number; maxOverMean: number; minOverMean: number; coefficientOfVariation: number } {
+export function spread(counts: readonly number[]): {
+  mean: number;
+  maxOverMean: number;
+  minOverMean: number;
+  coefficientOfVariation: number;
+} {
   const mean = counts.reduce((sum, value) => sum + value, 0) / Math.max(1, counts.length);
   if (mean === 0) return { mean: 0, maxOverMean: 0, minOverMean: 0, coefficientOfVariation: 0 };
   const variance = counts.reduce((sum, value) => sum + (value - mean) ** 2, 0) / counts.length;
-  return { mean, maxOverMean: Math.max(...counts) / mean, minOverMean: Math.min(...counts) / mean, coefficientOfVariation: Math.sqrt(variance) / mean };
+  return {
+    mean,
+    maxOverMean: Math.max(...counts) / mean,
+    minOverMean: Math.min(...counts) / mean,
+    coefficientOfVariation: Math.sqrt(variance) / mean,
+  };
 }
 
-export type Located = { kind: 'order'; id: string; bucket: number; shard: string } | { kind: 'customer'; id: string; bucket: number; shard: string };
+export type Located =
+  { kind: 'order'; id: string; bucket: number; shard: string } | { kind: 'customer'; id: string; bucket: number; shard: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -5,7 +5,10 @@ import { compressRanges, ShardMap } from './shard-map';
 const FOUR = ['shard_0', 'shard_1', 'shard_2', 'shard_3'];
 
 function evenMap(shards: string[], buckets = 256): ShardMap {
-  return new ShardMap(1, Array.from({ length: buckets }, (_, bucket) => shards[Math.floor((bucket * shards.length) / buckets)]));
+  return new ShardMap(
+    1,
+    Array.from({ length: buckets }, (_, bucket) => shards[Math.floor((bucket * shards.length) / buckets)]),
+  );
 }
 
 describe('ShardMap', () => {

@@ -27,7 +27,10 @@ export function isShardMapConflict(error: unknown): error is ShardMapConflictErr
  * each process's environment is what lets a bucket move while the shop runs.
  */
 export async function loadShardMap(db: Queryable): Promise<ShardMap | undefined> {
-  const rows = (await db.query('SELECT version, owners FROM shard_map ORDER BY version DESC LIMIT 1')) as Array<{ version: number; owners: string[] }>;
+  const rows = (await db.query('SELECT version, owners FROM shard_map ORDER BY version DESC LIMIT 1')) as Array<{
+    version: number;
+    owners: string[];
+  }>;
   const row = rows[0];
   return row ? new ShardMap(Number(row.version), row.owners) : undefined;
 }
@@ -50,6 +53,10 @@ export interface ShardMapHistoryEntry {
 }
 
 export async function shardMapHistory(db: Queryable, limit = 10): Promise<ShardMapHistoryEntry[]> {
-  const rows = (await db.query('SELECT version, reason, created_at FROM shard_map ORDER BY version DESC LIMIT $1', [limit])) as Array<{ version: number; reason: string; created_at: Date }>;
+  const rows = (await db.query('SELECT version, reason, created_at FROM shard_map ORDER BY version DESC LIMIT $1', [limit])) as Array<{
+    version: number;
+    reason: string;
+    created_at: Date;
+  }>;
   return rows.map((row) => ({ version: Number(row.version), reason: row.reason, createdAt: row.created_at }));
 }

@@ -11,7 +11,13 @@ import type { BucketTable } from './bucket-tables';
 
 /** The shard migrations' bucket tables, as the orders feature hands them over (@tenk/orders' ORDER_BUCKET_TABLES). */
 const TABLES: BucketTable[] = [
-  { label: 'orders', table: 'orders', key: ['id'], kept: true, children: [{ label: 'orderLines', table: 'order_lines', parentKey: 'order_id', key: ['order_id', 'line_no'] }] },
+  {
+    label: 'orders',
+    table: 'orders',
+    key: ['id'],
+    kept: true,
+    children: [{ label: 'orderLines', table: 'order_lines', parentKey: 'order_id', key: ['order_id', 'line_no'] }],
+  },
   { label: 'idempotencyKeys', table: 'idempotency_keys', key: ['customer_id', 'key'] },
 ];
 import { bucketOfCustomer } from './buckets';
@@ -39,11 +45,15 @@ describe('ShardRouter on real shards', () => {
 
   beforeAll(async () => {
     // A long map refresh: this process only learns about moves when a shard refuses it.
-    scratch = await createScratchDatabases(loadConfig(), { name: uniqueName('router'), env: { TENK_SHARD_MAP_REFRESH: '1h', TENK_SHARD_TIMEOUT: '500ms' } });
+    scratch = await createScratchDatabases(loadConfig(), {
+      name: uniqueName('router'),
+      env: { TENK_SHARD_MAP_REFRESH: '1h', TENK_SHARD_TIMEOUT: '500ms' },
+    });
     context = await startDatabaseContext(scratch.config);
     router = context.get(ShardRouter);
     catalog = await createCatalogDataSource(scratch.config, 'primary', [], 'router-test').initialize();
-    for (const [index, name] of scratch.shards.entries()) shards.set(name, await createShardDataSource(scratch.config, index, [], 'router-test').initialize());
+    for (const [index, name] of scratch.shards.entries())
+      shards.set(name, await createShardDataSource(scratch.config, index, [], 'router-test').initialize());
   });
 
   afterAll(async () => {
@@ -64,7 +74,8 @@ describe('ShardRouter on real shards', () => {
     return id;
   }
 
-  const placeFor = (customerId: string, createdAt?: string) => router.forCustomer(customerId).write((manager) => insertOrder(manager, customerId, router.bucketOfCustomer(customerId), createdAt));
+  const placeFor = (customerId: string, createdAt?: string) =>
+    router.forCustomer(customerId).write((manager) => insertOrder(manager, customerId, router.bucketOfCustomer(customerId), createdAt));
 
   /** A customer whose orders fall in `bucket`. */
   function customerIn(bucket: number): string {
@@ -75,7 +86,9 @@ describe('ShardRouter on real shards', () => {
   }
 
   async function rowsOn(shard: string, where: string, values: unknown[]): Promise<string[]> {
-    return ((await (shards.get(shard) as DataSource).query(`SELECT id FROM orders WHERE ${where}`, values)) as Array<{ id: string }>).map((row) => row.id);
+    return ((await (shards.get(shard) as DataSource).query(`SELECT id FROM orders WHERE ${where}`, values)) as Array<{ id: string }>).map(
+      (row) => row.id,
+    );
   }
 
   it('sends a customer to one shard, computed the same way by every process, and finds an order from its id alone', async () => {
@@ -193,7 +206,12 @@ describe('ShardRouter on real shards', () => {
     const duplicatesSeen: string[] = [];
     const reader = (async () => {
       while (moving) {
-        const result = await router.all((manager, { owned }) => manager.query('SELECT id FROM orders WHERE bucket = ANY($1::smallint[]) AND bucket = $2', [owned, bucket]) as Promise<Array<{ id: string }>>);
+        const result = await router.all(
+          (manager, { owned }) =>
+            manager.query('SELECT id FROM orders WHERE bucket = ANY($1::smallint[]) AND bucket = $2', [owned, bucket]) as Promise<
+              Array<{ id: string }>
+            >,
+        );
         const ids = result.outcomes.flatMap((outcome) => (outcome.ok ? outcome.value.map((row) => row.id) : []));
         if (new Set(ids).size !== ids.length) duplicatesSeen.push(...ids);
       }
@@ -224,8 +242,13 @@ describe('ShardRouter on real shards', () => {
     // Put the old copy back, as a crash before the delete would have left it.
     const source = shards.get(from) as DataSource;
     const target = shards.get(to) as DataSource;
-    const rows = (await target.query('SELECT coalesce(jsonb_agg(to_jsonb(o)), $2) AS rows FROM orders o WHERE bucket = $1', [bucket, '[]'])) as Array<{ rows: unknown[] }>;
-    await source.query('INSERT INTO orders SELECT * FROM jsonb_populate_recordset(NULL::orders, $1::jsonb)', [JSON.stringify(rows[0].rows)]);
+    const rows = (await target.query('SELECT coalesce(jsonb_agg(to_jsonb(o)), $2) AS rows FROM orders o WHERE bucket = $1', [
+      bucket,
+      '[]',
+    ])) as Array<{ rows: unknown[] }>;
+    await source.query('INSERT INTO orders SELECT * FROM jsonb_populate_recordset(NULL::orders, $1::jsonb)', [
+      JSON.stringify(rows[0].rows),
+    ]);
     expect((await rowsOn(from, 'customer_id = $1', [customer])).sort()).toEqual(ids.sort());
 
     const report = await mover().move(bucket, to);

@@ -106,9 +106,22 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
     this.#scatter = { concurrency: sharding.scatterConcurrency, timeoutMs: sharding.shardTimeoutMs };
     this.#map = new ShardMap(1, sharding.initialMap);
     this.#policy = policy ?? DIRECT;
-    this.#calls = metrics.counter('tenk_shard_calls_total', 'Calls to order shard databases by shard, operation and outcome', ['shard', 'operation', 'outcome']);
-    this.#seconds = metrics.histogram('tenk_shard_call_seconds', 'Duration of calls to order shard databases', ['shard', 'operation'], [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3]);
-    this.#retries = metrics.counter('tenk_shard_bucket_retries_total', 'Bucket calls retried because a shard refused the bucket (moved) or a move held it (busy)', ['reason']);
+    this.#calls = metrics.counter('tenk_shard_calls_total', 'Calls to order shard databases by shard, operation and outcome', [
+      'shard',
+      'operation',
+      'outcome',
+    ]);
+    this.#seconds = metrics.histogram(
+      'tenk_shard_call_seconds',
+      'Duration of calls to order shard databases',
+      ['shard', 'operation'],
+      [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+    );
+    this.#retries = metrics.counter(
+      'tenk_shard_bucket_retries_total',
+      'Bucket calls retried because a shard refused the bucket (moved) or a move held it (busy)',
+      ['reason'],
+    );
     const currentVersion = () => this.#map.version;
     metrics.gauge('tenk_shard_map_version', 'Version of the shard map this process routes with', [], function collect() {
       this.set(currentVersion());
@@ -155,7 +168,9 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
    * disagree on who owns a bucket (a move flipped between them), it runs again, so a bucket is
    * never counted twice or missed.
    */
-  async all<T>(work: (manager: EntityManager, context: { shard: string; owned: readonly number[] }) => Promise<T>): Promise<ScatterResult<T>> {
+  async all<T>(
+    work: (manager: EntityManager, context: { shard: string; owned: readonly number[] }) => Promise<T>,
+  ): Promise<ScatterResult<T>> {
     this.#watchMap();
     for (let attempt = 1; ; attempt++) {
       const shards = this.#map.shards();
@@ -280,11 +295,17 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
     if (!loaded || loaded.version <= this.#map.version) return this.#map;
     const unknown = loaded.shards().filter((shard) => !this.shards.names().includes(shard));
     if (unknown.length > 0) {
-      this.logger.error({ version: loaded.version, unknown }, `shard map version ${loaded.version} names shard databases this process has no connection for; add them to TENK_SHARD_DATABASES`);
+      this.logger.error(
+        { version: loaded.version, unknown },
+        `shard map version ${loaded.version} names shard databases this process has no connection for; add them to TENK_SHARD_DATABASES`,
+      );
       return this.#map;
     }
     if (loaded.buckets !== this.#buckets) {
-      this.logger.error({ version: loaded.version, buckets: loaded.buckets, configured: this.#buckets }, 'the stored shard map has another bucket count than TENK_SHARD_BUCKETS; keeping the current map');
+      this.logger.error(
+        { version: loaded.version, buckets: loaded.buckets, configured: this.#buckets },
+        'the stored shard map has another bucket count than TENK_SHARD_BUCKETS; keeping the current map',
+      );
       return this.#map;
     }
     const moved = this.#map.movesTo(loaded);
@@ -296,7 +317,10 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
   /** Per-transaction limits: no statement outlives the shard timeout, no lock wait outlives a move. */
   async #begin(manager: EntityManager, readOnly: boolean): Promise<void> {
     if (readOnly) await manager.query('SET TRANSACTION READ ONLY');
-    await manager.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)`, [`${this.#scatter.timeoutMs}ms`, `${LOCK_TIMEOUT_MS}ms`]);
+    await manager.query(`SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)`, [
+      `${this.#scatter.timeoutMs}ms`,
+      `${LOCK_TIMEOUT_MS}ms`,
+    ]);
   }
 }
 

@@ -11,7 +11,10 @@ import { DatabaseModule } from '../database.module';
  * TENK_REDIS_QUEUE_PORT at a private Redis: switching is shared by every process on a Redis).
  * With `resilience`, ResilienceModule too, so the ShardRouter gets one circuit breaker per shard.
  */
-export async function startDatabaseContext(config: TenkConfig, options: { switches?: boolean; resilience?: boolean } = {}): Promise<TestingModule> {
+export async function startDatabaseContext(
+  config: TenkConfig,
+  options: { switches?: boolean; resilience?: boolean } = {},
+): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(config),

@@ -29,7 +29,12 @@ export interface VideoContainer {
 }
 
 /** Also what the renditions are: the HLS remux reads them back through it. */
-export const MP4_CONTAINER: VideoContainer = { label: 'MP4/MOV', demuxer: 'mov', formatName: 'mov,mp4,m4a,3gp,3g2,mj2', options: ['-enable_drefs', '0', '-use_absolute_path', '0'] };
+export const MP4_CONTAINER: VideoContainer = {
+  label: 'MP4/MOV',
+  demuxer: 'mov',
+  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  options: ['-enable_drefs', '0', '-use_absolute_path', '0'],
+};
 
 export const VIDEO_CONTAINERS: readonly VideoContainer[] = [
   MP4_CONTAINER,
@@ -42,7 +47,9 @@ export const VIDEO_CONTAINERS: readonly VideoContainer[] = [
 export const ALLOWED_DEMUXERS = VIDEO_CONTAINERS.map((container) => container.demuxer).join(',');
 
 /** `MP4/MOV, WebM/Matroska or MPEG-TS`: for messages. */
-export const ALLOWED_CONTAINER_LABELS = `${VIDEO_CONTAINERS.slice(0, -1).map((container) => container.label).join(', ')} or ${VIDEO_CONTAINERS.at(-1)?.label}`;
+export const ALLOWED_CONTAINER_LABELS = `${VIDEO_CONTAINERS.slice(0, -1)
+  .map((container) => container.label)
+  .join(', ')} or ${VIDEO_CONTAINERS.at(-1)?.label}`;
 
 /** The container ffprobe named (its `format_name`), if it is one we accept. */
 export function containerOf(formatName: string): VideoContainer | undefined {

@@ -4,7 +4,15 @@ import { ALLOWED_DEMUXERS, containerOf, probeInput, refusedDemuxer, transcodeInp
 import { describe as describeProbe } from './probe';
 
 const limits: VideoLimits = { maxDurationSeconds: 600, maxPicture: { width: 4096, height: 2160 }, maxFrameRate: 60, maxStreams: 16 };
-const videoStream = { codec_type: 'video', codec_name: 'h264', width: 1280, height: 720, avg_frame_rate: '25/1', r_frame_rate: '25/1', disposition: { attached_pic: 0 } };
+const videoStream = {
+  codec_type: 'video',
+  codec_name: 'h264',
+  width: 1280,
+  height: 720,
+  avg_frame_rate: '25/1',
+  r_frame_rate: '25/1',
+  disposition: { attached_pic: 0 },
+};
 const audioStream = { codec_type: 'audio', codec_name: 'aac' };
 const MP4 = 'mov,mp4,m4a,3gp,3g2,mj2';
 
@@ -20,7 +28,9 @@ function refusal(output: Parameters<typeof describeProbe>[0], within: VideoLimit
 
 describe('ffprobe output checks', () => {
   it('describes a real video, with the container ffmpeg must read it as', () => {
-    expect(describeProbe({ streams: [videoStream, audioStream], format: { format_name: MP4, duration: '5.000000', nb_streams: 2 } }, limits)).toEqual({
+    expect(
+      describeProbe({ streams: [videoStream, audioStream], format: { format_name: MP4, duration: '5.000000', nb_streams: 2 } }, limits),
+    ).toEqual({
       formatName: MP4,
       container: containerOf(MP4),
       videoCodec: 'h264',
@@ -33,7 +43,10 @@ describe('ffprobe output checks', () => {
   });
 
   it('swaps width and height for a video recorded sideways (rotation metadata)', () => {
-    const probe = describeProbe({ streams: [{ ...videoStream, side_data_list: [{ rotation: -90 }] }], format: { format_name: MP4, duration: '3' } }, limits);
+    const probe = describeProbe(
+      { streams: [{ ...videoStream, side_data_list: [{ rotation: -90 }] }], format: { format_name: MP4, duration: '3' } },
+      limits,
+    );
     expect([probe.width, probe.height]).toEqual([720, 1280]);
   });
 
@@ -47,12 +60,19 @@ describe('ffprobe output checks', () => {
   });
 
   it('refuses audio only, and files with no streams', () => {
-    expect(refusal({ streams: [audioStream], format: { format_name: 'matroska,webm', duration: '100' } }).message).toBe('not a video: it has sound but no video stream (format matroska,webm)');
+    expect(refusal({ streams: [audioStream], format: { format_name: 'matroska,webm', duration: '100' } }).message).toBe(
+      'not a video: it has sound but no video stream (format matroska,webm)',
+    );
     expect(refusal({ streams: [], format: { format_name: MP4 } }).message).toBe(`not a video: it has no video stream (format ${MP4})`);
   });
 
   it('does not count cover art as video', () => {
-    expect(refusal({ streams: [audioStream, { ...videoStream, codec_name: 'mjpeg', disposition: { attached_pic: 1 } }], format: { format_name: MP4, duration: '100' } }).code).toBe('not-a-video');
+    expect(
+      refusal({
+        streams: [audioStream, { ...videoStream, codec_name: 'mjpeg', disposition: { attached_pic: 1 } }],
+        format: { format_name: MP4, duration: '100' },
+      }).code,
+    ).toBe('not-a-video');
   });
 
   it('refuses a video over the duration limit (422), naming the limit and its variable', () => {
@@ -67,9 +87,15 @@ describe('ffprobe output checks', () => {
       code: 'unusable-video',
       message: 'its picture is 7680x4320; the limit is 4096x2160, either way up (TENK_VIDEO_MAX_RESOLUTION)',
     });
-    expect(refusal({ streams: [{ ...videoStream, width: 2400, height: 2400 }], format: { format_name: MP4, duration: '5' } }).message).toMatch(/^its picture is 2400x2400; the limit is 4096x2160/);
-    expect(describeProbe({ streams: [{ ...videoStream, width: 2160, height: 3840 }], format: { format_name: MP4, duration: '5' } }, limits)).toMatchObject({ width: 2160, height: 3840 });
-    expect(refusal({ streams: [{ ...videoStream, width: 8, height: 8 }], format: { format_name: MP4, duration: '5' } }).message).toBe('its picture is 8x8; the minimum is 16x16');
+    expect(
+      refusal({ streams: [{ ...videoStream, width: 2400, height: 2400 }], format: { format_name: MP4, duration: '5' } }).message,
+    ).toMatch(/^its picture is 2400x2400; the limit is 4096x2160/);
+    expect(
+      describeProbe({ streams: [{ ...videoStream, width: 2160, height: 3840 }], format: { format_name: MP4, duration: '5' } }, limits),
+    ).toMatchObject({ width: 2160, height: 3840 });
+    expect(refusal({ streams: [{ ...videoStream, width: 8, height: 8 }], format: { format_name: MP4, duration: '5' } }).message).toBe(
+      'its picture is 8x8; the minimum is 16x16',
+    );
   });
 
   it('refuses a frame rate over the limit, allowing the wobble of a variable rate, and one it cannot read', () => {
@@ -77,9 +103,23 @@ describe('ffprobe output checks', () => {
       code: 'unusable-video',
       message: 'it has 240 frames per second; the limit is 60 (TENK_VIDEO_MAX_FPS)',
     });
-    expect(describeProbe({ streams: [{ ...videoStream, avg_frame_rate: '18090/300' }], format: { format_name: MP4, duration: '5' } }, limits).frameRate).toBeCloseTo(60.3);
-    expect(describeProbe({ streams: [{ ...videoStream, avg_frame_rate: '0/0', r_frame_rate: '30000/1001' }], format: { format_name: 'mpegts', duration: '5' } }, limits).frameRate).toBeCloseTo(29.97);
-    expect(refusal({ streams: [{ ...videoStream, avg_frame_rate: '0/0', r_frame_rate: '0/0' }], format: { format_name: MP4, duration: '5' } }).message).toMatch(/frame rate cannot be read/);
+    expect(
+      describeProbe({ streams: [{ ...videoStream, avg_frame_rate: '18090/300' }], format: { format_name: MP4, duration: '5' } }, limits)
+        .frameRate,
+    ).toBeCloseTo(60.3);
+    expect(
+      describeProbe(
+        {
+          streams: [{ ...videoStream, avg_frame_rate: '0/0', r_frame_rate: '30000/1001' }],
+          format: { format_name: 'mpegts', duration: '5' },
+        },
+        limits,
+      ).frameRate,
+    ).toBeCloseTo(29.97);
+    expect(
+      refusal({ streams: [{ ...videoStream, avg_frame_rate: '0/0', r_frame_rate: '0/0' }], format: { format_name: MP4, duration: '5' } })
+        .message,
+    ).toMatch(/frame rate cannot be read/);
   });
 
   it('refuses more streams than the limit', () => {
@@ -98,8 +138,24 @@ describe('ffprobe output checks', () => {
 describe('container allow-list', () => {
   it('reads an upload only through the allowed demuxers, local files only, by a file: URL', () => {
     expect(ALLOWED_DEMUXERS).toBe('mov,matroska,mpegts');
-    expect(probeInput('/srv/videos/x/source').slice(-6)).toEqual(['-protocol_whitelist', 'file', '-format_whitelist', ALLOWED_DEMUXERS, '-i', 'file:/srv/videos/x/source']);
-    expect(transcodeInput(containerOf('matroska,webm')!, '/srv/a')).toEqual(['-f', 'matroska', '-protocol_whitelist', 'file', '-format_whitelist', ALLOWED_DEMUXERS, '-i', 'file:/srv/a']);
+    expect(probeInput('/srv/videos/x/source').slice(-6)).toEqual([
+      '-protocol_whitelist',
+      'file',
+      '-format_whitelist',
+      ALLOWED_DEMUXERS,
+      '-i',
+      'file:/srv/videos/x/source',
+    ]);
+    expect(transcodeInput(containerOf('matroska,webm')!, '/srv/a')).toEqual([
+      '-f',
+      'matroska',
+      '-protocol_whitelist',
+      'file',
+      '-format_whitelist',
+      ALLOWED_DEMUXERS,
+      '-i',
+      'file:/srv/a',
+    ]);
     expect(transcodeInput(containerOf(MP4)!, '/srv/a').slice(0, 6)).toEqual(['-f', 'mov', '-enable_drefs', '0', '-use_absolute_path', '0']);
     expect(containerOf('hls')).toBeUndefined();
   });

@@ -51,7 +51,9 @@ const PROBE_TIMEOUT_MS = 30_000;
 export async function probeVideo(ffprobePath: string, file: string, limits: VideoLimits): Promise<VideoProbe> {
   let output: string;
   try {
-    output = await runTool(ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...probeInput(file)], { timeoutMs: PROBE_TIMEOUT_MS });
+    output = await runTool(ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...probeInput(file)], {
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
   } catch (error) {
     if (!isMediaError(error, 'ffmpeg-failed') || /could not run|took longer/.test(error.message)) throw error;
     const demuxer = refusedDemuxer((error as FfmpegError).stderrTail);
@@ -70,33 +72,47 @@ export function describe(output: FfprobeOutput, limits: VideoLimits): VideoProbe
   const container = containerOf(formatName);
   if (!container) throw new NotAVideoError(notAllowed(formatName));
   const streams = output.streams ?? [];
-  const video = streams.find((stream) => stream.codec_type === 'video' && !stream.disposition?.attached_pic && !stream.disposition?.still_image);
+  const video = streams.find(
+    (stream) => stream.codec_type === 'video' && !stream.disposition?.attached_pic && !stream.disposition?.still_image,
+  );
   if (!video) {
     const audio = streams.some((stream) => stream.codec_type === 'audio');
-    throw new NotAVideoError(audio ? `it has sound but no video stream (format ${formatName})` : `it has no video stream (format ${formatName})`);
+    throw new NotAVideoError(
+      audio ? `it has sound but no video stream (format ${formatName})` : `it has no video stream (format ${formatName})`,
+    );
   }
   const streamCount = Math.max(streams.length, output.format?.nb_streams ?? 0);
-  if (streamCount > limits.maxStreams) throw new UnusableVideoError(`it has ${streamCount} streams; the limit is ${limits.maxStreams} (TENK_VIDEO_MAX_STREAMS)`);
+  if (streamCount > limits.maxStreams)
+    throw new UnusableVideoError(`it has ${streamCount} streams; the limit is ${limits.maxStreams} (TENK_VIDEO_MAX_STREAMS)`);
   const durationSeconds = Number(output.format?.duration ?? video.duration);
-  if (!Number.isFinite(durationSeconds) || durationSeconds <= 0) throw new NotAVideoError(`it has no duration (format ${formatName}): a single frame or a broken file`);
+  if (!Number.isFinite(durationSeconds) || durationSeconds <= 0)
+    throw new NotAVideoError(`it has no duration (format ${formatName}): a single frame or a broken file`);
   if (durationSeconds > limits.maxDurationSeconds) {
-    throw new UnusableVideoError(`it is ${formatDuration(durationSeconds)} long; the limit is ${formatDuration(limits.maxDurationSeconds)} (TENK_VIDEO_MAX_DURATION)`);
+    throw new UnusableVideoError(
+      `it is ${formatDuration(durationSeconds)} long; the limit is ${formatDuration(limits.maxDurationSeconds)} (TENK_VIDEO_MAX_DURATION)`,
+    );
   }
 
-  const rotation = Math.abs(Number(video.side_data_list?.find((data) => data.rotation !== undefined)?.rotation ?? video.tags?.rotate ?? 0)) % 180;
+  const rotation =
+    Math.abs(Number(video.side_data_list?.find((data) => data.rotation !== undefined)?.rotation ?? video.tags?.rotate ?? 0)) % 180;
   const sideways = rotation === 90;
   const width = sideways ? (video.height ?? 0) : (video.width ?? 0);
   const height = sideways ? (video.width ?? 0) : (video.height ?? 0);
-  if (width < MIN_SIDE || height < MIN_SIDE) throw new UnusableVideoError(`its picture is ${width}x${height}; the minimum is ${MIN_SIDE}x${MIN_SIDE}`);
+  if (width < MIN_SIDE || height < MIN_SIDE)
+    throw new UnusableVideoError(`its picture is ${width}x${height}; the minimum is ${MIN_SIDE}x${MIN_SIDE}`);
   const { maxPicture } = limits;
   if (Math.max(width, height) > maxPicture.width || Math.min(width, height) > maxPicture.height) {
-    throw new UnusableVideoError(`its picture is ${width}x${height}; the limit is ${maxPicture.width}x${maxPicture.height}, either way up (TENK_VIDEO_MAX_RESOLUTION)`);
+    throw new UnusableVideoError(
+      `its picture is ${width}x${height}; the limit is ${maxPicture.width}x${maxPicture.height}, either way up (TENK_VIDEO_MAX_RESOLUTION)`,
+    );
   }
 
   const frameRate = rate(video.avg_frame_rate) ?? rate(video.r_frame_rate);
   if (frameRate === undefined) throw new NotAVideoError(`its frame rate cannot be read (format ${formatName}): a broken file`);
   if (frameRate > limits.maxFrameRate * FRAME_RATE_TOLERANCE) {
-    throw new UnusableVideoError(`it has ${formatRate(frameRate)} frames per second; the limit is ${limits.maxFrameRate} (TENK_VIDEO_MAX_FPS)`);
+    throw new UnusableVideoError(
+      `it has ${formatRate(frameRate)} frames per second; the limit is ${limits.maxFrameRate} (TENK_VIDEO_MAX_FPS)`,
+    );
   }
   return {
     formatName,

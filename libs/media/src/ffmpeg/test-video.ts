@@ -18,7 +18,17 @@ export interface TestVideoOptions {
  */
 export async function makeTestVideo(file: string, options: TestVideoOptions): Promise<string> {
   const { seconds, width = 1280, height = 720, frameRate = 25, audio = true, ffmpegPath = 'ffmpeg' } = options;
-  const args = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=${frameRate}:duration=${seconds}`];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${width}x${height}:rate=${frameRate}:duration=${seconds}`,
+  ];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:a', 'aac', '-shortest');
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file);
   await runTool(ffmpegPath, args, { timeoutMs: 120_000 });

@@ -57,7 +57,13 @@ const THUMBNAIL_DONE = 98;
  * Every run reads its input with the demuxer of a known container and nothing else
  * (containers.ts). `onProgress` gets whole percentages, rising, from ffmpeg's own progress output.
  */
-export async function transcode(source: TranscodeSource, workDir: string, settings: TranscodeSettings, onProgress: (percent: number) => void, signal?: AbortSignal): Promise<TranscodeResult> {
+export async function transcode(
+  source: TranscodeSource,
+  workDir: string,
+  settings: TranscodeSettings,
+  onProgress: (percent: number) => void,
+  signal?: AbortSignal,
+): Promise<TranscodeResult> {
   const plan = planRenditions(source.width, source.height);
   const deadline = Date.now() + settings.timeoutMs;
   const remaining = () => Math.max(1_000, deadline - Date.now());
@@ -65,7 +71,19 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
   const split = `[0:v]split=${plan.length}${plan.map((_, i) => `[s${i}]`).join('')}`;
   const scales = plan.map((rung, i) => `[s${i}]${scaleFilter(rung, source.width, source.height)}[v${i}]`);
   const input = ['-t', String(settings.maxDurationSeconds), ...transcodeInput(source.container, source.file)];
-  const args = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats', ...input, '-filter_complex', [split, ...scales].join(';')];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-v',
+    'error',
+    '-progress',
+    'pipe:1',
+    '-nostats',
+    ...input,
+    '-filter_complex',
+    [split, ...scales].join(';'),
+  ];
   if (settings.threads > 0) args.push('-threads', String(settings.threads));
   const renditions: RenditionFile[] = [];
   plan.forEach((rung, i) => {
@@ -73,8 +91,23 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
     args.push('-map', `[v${i}]`);
     if (source.hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', rung.audioBitrate, '-ac', '2');
     args.push(
-      '-c:v', 'libx264', '-preset', settings.preset, '-crf', String(rung.crf), '-profile:v', 'main', '-pix_fmt', 'yuv420p', '-fpsmax', String(settings.maxFrameRate),
-      '-force_key_frames', 'expr:gte(t,n_forced*2)', '-movflags', '+faststart', file,
+      '-c:v',
+      'libx264',
+      '-preset',
+      settings.preset,
+      '-crf',
+      String(rung.crf),
+      '-profile:v',
+      'main',
+      '-pix_fmt',
+      'yuv420p',
+      '-fpsmax',
+      String(settings.maxFrameRate),
+      '-force_key_frames',
+      'expr:gte(t,n_forced*2)',
+      '-movflags',
+      '+faststart',
+      file,
     );
     renditions.push({ name: rung.name, file, ...outputSize(rung, source.width, source.height) });
   });
@@ -93,10 +126,25 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
       hlsArgs.push('-map', `${i}:v`);
       if (source.hasAudio) hlsArgs.push('-map', `${i}:a`);
     });
-    const streamMap = renditions.map((rendition, i) => (source.hasAudio ? `v:${i},a:${i},name:${rendition.name}` : `v:${i},name:${rendition.name}`)).join(' ');
+    const streamMap = renditions
+      .map((rendition, i) => (source.hasAudio ? `v:${i},a:${i},name:${rendition.name}` : `v:${i},name:${rendition.name}`))
+      .join(' ');
     hlsArgs.push(
-      '-c', 'copy', '-f', 'hls', '-hls_time', '4', '-hls_playlist_type', 'vod',
-      '-hls_segment_filename', path.join(dir, '%v_%05d.ts'), '-master_pl_name', 'master.m3u8', '-var_stream_map', streamMap, path.join(dir, '%v.m3u8'),
+      '-c',
+      'copy',
+      '-f',
+      'hls',
+      '-hls_time',
+      '4',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_filename',
+      path.join(dir, '%v_%05d.ts'),
+      '-master_pl_name',
+      'master.m3u8',
+      '-var_stream_map',
+      streamMap,
+      path.join(dir, '%v.m3u8'),
     );
     await runTool(settings.ffmpegPath, hlsArgs, { signal, timeoutMs: remaining() });
     hls = { dir, files: (await readdir(dir)).sort() };
@@ -107,7 +155,23 @@ export async function transcode(source: TranscodeSource, workDir: string, settin
   const at = Math.min(5, source.durationSeconds * 0.25).toFixed(2);
   await runTool(
     settings.ffmpegPath,
-    ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-ss', at, ...transcodeInput(source.container, source.file), '-frames:v', '1', '-vf', scaleFilter(plan[0], source.width, source.height), '-q:v', '3', thumbnailFile],
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-v',
+      'error',
+      '-ss',
+      at,
+      ...transcodeInput(source.container, source.file),
+      '-frames:v',
+      '1',
+      '-vf',
+      scaleFilter(plan[0], source.width, source.height),
+      '-q:v',
+      '3',
+      thumbnailFile,
+    ],
     { signal, timeoutMs: remaining() },
   );
   onProgress(THUMBNAIL_DONE);

@@ -25,7 +25,11 @@ class Checks implements OnModuleInit {
         return { details: { host: '10.20.30.40' } };
       },
     });
-    this.registry.register({ name: 'redis-cache', critical: false, check: async () => ({ degraded: true, details: { host: '10.20.30.41' } }) });
+    this.registry.register({
+      name: 'redis-cache',
+      critical: false,
+      check: async () => ({ degraded: true, details: { host: '10.20.30.41' } }),
+    });
   }
 }
 
@@ -60,7 +64,10 @@ describe('/health/ready and /metrics: details on the instance port, up or down f
     state.primaryDown = true;
     const ready = await get('/health/ready');
     expect(ready.status).toBe(503);
-    expect(JSON.parse(ready.text)).toMatchObject({ status: 'error', error: { 'postgres-primary': { status: 'down', message: expect.stringContaining('10.20.30.40:5432') } } });
+    expect(JSON.parse(ready.text)).toMatchObject({
+      status: 'error',
+      error: { 'postgres-primary': { status: 'down', message: expect.stringContaining('10.20.30.40:5432') } },
+    });
   });
 
   it('answers a forwarded request with down or up only: no names, hosts or messages', async () => {
@@ -80,7 +87,11 @@ describe('/health/ready and /metrics: details on the instance port, up or down f
     state.primaryDown = false;
     const ready = await get('/health/ready', { ...viaProxy, 'X-Spec-Admin': 'yes' });
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.text)).toMatchObject({ status: 'degraded', degraded: ['redis-cache'], info: { 'postgres-primary': { host: '10.20.30.40' } } });
+    expect(JSON.parse(ready.text)).toMatchObject({
+      status: 'degraded',
+      degraded: ['redis-cache'],
+      info: { 'postgres-primary': { host: '10.20.30.40' } },
+    });
   });
 
   it('serves /metrics on the instance port and answers a forwarded request as if it did not exist', async () => {
@@ -89,17 +100,22 @@ describe('/health/ready and /metrics: details on the instance port, up or down f
     expect(direct.text).toContain('# TYPE');
     for (const path of ['/metrics', '/METRICS', '/metrics/']) {
       const forwarded = await get(path, viaProxy);
-      expect([forwarded.status, JSON.parse(forwarded.text)]).toEqual([404, { statusCode: 404, error: 'Not Found', message: `Cannot GET ${path}` }]);
+      expect([forwarded.status, JSON.parse(forwarded.text)]).toEqual([
+        404,
+        { statusCode: 404, error: 'Not Found', message: `Cannot GET ${path}` },
+      ]);
     }
   });
 });
 
 describe('direct-request', () => {
-  const req = (remoteAddress: string | undefined, headers: Record<string, string> = {}) => ({ socket: { remoteAddress }, headers }) as never;
+  const req = (remoteAddress: string | undefined, headers: Record<string, string> = {}) =>
+    ({ socket: { remoteAddress }, headers }) as never;
 
   it('knows loopback addresses, IPv4, IPv6 and IPv4-mapped', () => {
     for (const address of ['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(address)).toBe(true);
-    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '172.30.80.10', '1270.0.0.1', undefined]) expect(isLoopbackAddress(address)).toBe(false);
+    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '172.30.80.10', '1270.0.0.1', undefined])
+      expect(isLoopbackAddress(address)).toBe(false);
   });
 
   it('calls a request direct only from loopback and with no forwarding header', () => {

@@ -18,7 +18,11 @@ export class HttpTracingMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     if (!tracingEnabled() || QUIET_PATHS.test(req.originalUrl)) return next();
     const parent = extractTraceContext(req.headers);
-    const span = tracer().startSpan(`${req.method} ${req.baseUrl}${req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.originalUrl.split('?')[0] } }, parent);
+    const span = tracer().startSpan(
+      `${req.method} ${req.baseUrl}${req.path}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.originalUrl.split('?')[0] } },
+      parent,
+    );
     res.once('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path;
       if (route) {

@@ -1,6 +1,19 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '@tenk/config';
-import { activeTraceIds, currentTraceparent, extractTraceContext, inSpan, injectTraceContext, startTracing, stopTracing, traceparentOf, tracer, tracingEnabled, untraced, SpanKind } from './tracing';
+import {
+  activeTraceIds,
+  currentTraceparent,
+  extractTraceContext,
+  inSpan,
+  injectTraceContext,
+  startTracing,
+  stopTracing,
+  traceparentOf,
+  tracer,
+  tracingEnabled,
+  untraced,
+  SpanKind,
+} from './tracing';
 
 const PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const UNSAMPLED_PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';

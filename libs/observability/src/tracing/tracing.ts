@@ -1,8 +1,26 @@
-import { context, propagation, ROOT_CONTEXT, trace, type Context, type Span, type SpanOptions, type Tracer, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  SpanKind,
+  SpanStatusCode,
+} from '@opentelemetry/api';
 import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type SpanExporter,
+  type SpanProcessor,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '@tenk/config';
 
@@ -47,7 +65,10 @@ export function startTracing(options: StartTracingOptions): boolean {
   if (!options.exporter && !config.endpoint) return false;
   const processor: SpanProcessor = options.exporter
     ? new SimpleSpanProcessor(options.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces`, timeoutMillis: 5_000 }), { scheduledDelayMillis: 1_000, maxQueueSize: 4_096 });
+    : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces`, timeoutMillis: 5_000 }), {
+        scheduledDelayMillis: 1_000,
+        maxQueueSize: 4_096,
+      });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.service, 'service.namespace': 'tenk' }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
@@ -133,7 +154,11 @@ const HEADER_GETTER = {
  * when the work settles: an error is recorded on it and its status set to ERROR. When tracing
  * is off the work runs with the API's no-op span.
  */
-export async function inSpan<T>(name: string, options: SpanOptions & { parent?: Context }, work: (span: Span) => Promise<T> | T): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: SpanOptions & { parent?: Context },
+  work: (span: Span) => Promise<T> | T,
+): Promise<T> {
   if (!active) return work(trace.wrapSpanContext(INVALID));
   const { parent, ...spanOptions } = options;
   return active.tracer.startActiveSpan(name, spanOptions, parent ?? context.active(), async (span) => {

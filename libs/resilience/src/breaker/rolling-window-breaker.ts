@@ -57,7 +57,13 @@ export class RollingWindowBreaker implements IBreaker {
   }
 
   get state(): unknown {
-    return { epochs: [...this.#epochs], calls: [...this.#calls], failures: [...this.#failures], slow: [...this.#slow], probesLeft: this.#probesLeft };
+    return {
+      epochs: [...this.#epochs],
+      calls: [...this.#calls],
+      failures: [...this.#failures],
+      slow: [...this.#slow],
+      probesLeft: this.#probesLeft,
+    };
   }
 
   set state(value: unknown) {

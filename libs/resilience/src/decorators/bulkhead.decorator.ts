@@ -5,4 +5,5 @@ import { addLayer, type FromArgs } from './resilience-metadata';
  * at once, so one slow downstream cannot take every socket and every request of the process.
  *   @Bulkhead('payments')
  */
-export const Bulkhead = (policy: string, options: { key?: FromArgs<string> } = {}): MethodDecorator => addLayer(policy, 'bulkhead', options);
+export const Bulkhead = (policy: string, options: { key?: FromArgs<string> } = {}): MethodDecorator =>
+  addLayer(policy, 'bulkhead', options);

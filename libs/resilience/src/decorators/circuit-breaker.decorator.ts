@@ -14,4 +14,5 @@ export interface CircuitBreakerOptions {
  * downstream fails or slows past the thresholds, calls fail at once with CircuitOpenError.
  *   @CircuitBreaker('payments')
  */
-export const CircuitBreaker = (policy: string, options: CircuitBreakerOptions = {}): MethodDecorator => addLayer(policy, 'breaker', options);
+export const CircuitBreaker = (policy: string, options: CircuitBreakerOptions = {}): MethodDecorator =>
+  addLayer(policy, 'breaker', options);

@@ -23,17 +23,25 @@ export interface ResilienceMetadata {
  * Adds one layer (and its options) to the method's metadata. Every layer on a method must
  * name the same policy: one call, one set of numbers.
  */
-export function addLayer(policy: string, layer: Layer, extra: Partial<Omit<ResilienceMetadata, 'policy' | 'layers'>> = {}): MethodDecorator {
+export function addLayer(
+  policy: string,
+  layer: Layer,
+  extra: Partial<Omit<ResilienceMetadata, 'policy' | 'layers'>> = {},
+): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const method = descriptor.value as object | undefined;
     const where = `${(target as { constructor: { name: string } }).constructor.name}.${String(propertyKey)}`;
-    if (typeof method !== 'function') throw new TypeError(`@${layerDecorator[layer]}('${policy}') on ${where}: only methods can be decorated`);
+    if (typeof method !== 'function')
+      throw new TypeError(`@${layerDecorator[layer]}('${policy}') on ${where}: only methods can be decorated`);
     const current = Reflect.getMetadata(RESILIENCE_METADATA, method) as ResilienceMetadata | undefined;
     if (current && current.policy !== policy) {
-      throw new TypeError(`@${layerDecorator[layer]}('${policy}') on ${where}: the method already uses policy '${current.policy}'; one method, one policy`);
+      throw new TypeError(
+        `@${layerDecorator[layer]}('${policy}') on ${where}: the method already uses policy '${current.policy}'; one method, one policy`,
+      );
     }
     for (const option of ['key', 'fallback', 'isFailure'] as const) {
-      if (current?.[option] !== undefined && extra[option] !== undefined) throw new TypeError(`${where}: '${option}' is given twice; give it once`);
+      if (current?.[option] !== undefined && extra[option] !== undefined)
+        throw new TypeError(`${where}: '${option}' is given twice; give it once`);
     }
     const next: ResilienceMetadata = { ...current, ...extra, policy, layers: [...(current?.layers ?? []), layer] };
     Reflect.defineMetadata(RESILIENCE_METADATA, next, method);

@@ -21,7 +21,11 @@ describe('LoadShedder', () => {
     const pressure = new ManualPressure();
     const shedder = new LoadShedder(settings, pressure);
     shedder.start();
-    expect(shedder.bounds).toEqual({ low: { delayMs: 50, utilization: 0.94 }, normal: { delayMs: 100, utilization: 0.99 }, high: { delayMs: 400, utilization: Number.POSITIVE_INFINITY } });
+    expect(shedder.bounds).toEqual({
+      low: { delayMs: 50, utilization: 0.94 },
+      normal: { delayMs: 100, utilization: 0.99 },
+      high: { delayMs: 400, utilization: Number.POSITIVE_INFINITY },
+    });
 
     pressure.emit(60, 0.5);
     expect(['low', 'normal', 'high', 'exempt'].map((p) => shedder.shouldShed(p as 'low'))).toEqual([true, false, false, false]);

@@ -29,10 +29,16 @@ export interface ShedBounds {
  * delay and 5 points less utilization (utilization 1 means "not used"), high-priority work only at four times the delay and
  * never for utilization alone (a busy loop that still answers in time serves checkouts).
  */
-export function boundsFor(priority: (typeof SHED_PRIORITIES)[number], settings: Pick<LoadShedderSettings, 'delayMs' | 'utilization'>): ShedBounds {
+export function boundsFor(
+  priority: (typeof SHED_PRIORITIES)[number],
+  settings: Pick<LoadShedderSettings, 'delayMs' | 'utilization'>,
+): ShedBounds {
   switch (priority) {
     case 'low':
-      return { delayMs: settings.delayMs / 2, utilization: settings.utilization >= 1 ? Number.POSITIVE_INFINITY : Math.max(0, settings.utilization - 0.05) };
+      return {
+        delayMs: settings.delayMs / 2,
+        utilization: settings.utilization >= 1 ? Number.POSITIVE_INFINITY : Math.max(0, settings.utilization - 0.05),
+      };
     case 'normal':
       return { delayMs: settings.delayMs, utilization: settings.utilization >= 1 ? Number.POSITIVE_INFINITY : settings.utilization };
     case 'high':

@@ -16,7 +16,10 @@ function endpoints(node: unknown, found: string[] = []): string[] {
 describe('jaeger configuration', () => {
   it('binds every listener to 127.0.0.1 on the configured ports, and receives OTLP/HTTP only', () => {
     const config = loadConfig({ TENK_JAEGER_UI_PORT: '46686', TENK_JAEGER_OTLP_PORT: '44318', TENK_JAEGER_GRPC_PORT: '46685' });
-    const yaml = parse(jaegerConfig(config)) as { receivers: { otlp: { protocols: Record<string, unknown> } }; service: { extensions: string[]; telemetry: { metrics: { level: string } } } };
+    const yaml = parse(jaegerConfig(config)) as {
+      receivers: { otlp: { protocols: Record<string, unknown> } };
+      service: { extensions: string[]; telemetry: { metrics: { level: string } } };
+    };
     expect(endpoints(yaml).sort()).toEqual(['127.0.0.1:44318', '127.0.0.1:46685', '127.0.0.1:46686']);
     expect(Object.keys(yaml.receivers)).toEqual(['otlp']);
     expect(Object.keys(yaml.receivers.otlp.protocols)).toEqual(['http']);

@@ -109,11 +109,17 @@ async function ensureBinary(config: TenkConfig, log: (line: string) => void): Pr
   const f = files(config);
   if (existsSync(f.binary)) return f.binary;
   const go = findGo();
-  if (!go) throw new JaegerUnavailable(`Go is not installed (no \`go\` on PATH nor ${MACHINE_GO}): Jaeger is built from its Go module. Install Go 1.24 or newer, then \`npm run infra -- up jaeger\`.`);
+  if (!go)
+    throw new JaegerUnavailable(
+      `Go is not installed (no \`go\` on PATH nor ${MACHINE_GO}): Jaeger is built from its Go module. Install Go 1.24 or newer, then \`npm run infra -- up jaeger\`.`,
+    );
   const env = goEnv(f.go);
   log(`building Jaeger ${JAEGER_VERSION} from ${JAEGER_MODULE} with ${go} (first run only: about 5-10 minutes on two cores)`);
   const download = await run(go, ['mod', 'download', '-json', `${JAEGER_MODULE}@${JAEGER_VERSION}`], { env, cwd: config.paths.cache });
-  if (download.code !== 0) throw new JaegerUnavailable(`go mod download ${JAEGER_MODULE}@${JAEGER_VERSION} failed:\n${lastLines(download.stderr || download.stdout)}`);
+  if (download.code !== 0)
+    throw new JaegerUnavailable(
+      `go mod download ${JAEGER_MODULE}@${JAEGER_VERSION} failed:\n${lastLines(download.stderr || download.stdout)}`,
+    );
   const moduleDir = (JSON.parse(download.stdout) as { Dir?: string }).Dir;
   if (!moduleDir) throw new JaegerUnavailable(`go mod download did not say where ${JAEGER_MODULE} is`);
   // `go install module@version` refuses a module whose go.mod has replace directives (Jaeger's
@@ -167,7 +173,12 @@ export class JaegerUnavailable extends Error {
 /** The last error Jaeger logged (its log is one line per event). */
 function lastError(log: string): string {
   const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
-  return [...lines].reverse().find((line) => /^Error: /.test(line))?.slice(7) ?? 'no error logged';
+  return (
+    [...lines]
+      .reverse()
+      .find((line) => /^Error: /.test(line))
+      ?.slice(7) ?? 'no error logged'
+  );
 }
 
 function lastLines(text: string): string {
@@ -197,10 +208,20 @@ export const jaeger: InfraService = {
 
   async status(config): Promise<ServiceStatus> {
     const pid = livePid(files(config).pid);
-    if (!pid) return { running: false, healthy: false, detail: existsSync(files(config).binary) ? undefined : `not built yet (npm run infra -- up jaeger)` };
+    if (!pid)
+      return {
+        running: false,
+        healthy: false,
+        detail: existsSync(files(config).binary) ? undefined : `not built yet (npm run infra -- up jaeger)`,
+      };
     try {
       const names = await services(config);
-      return { running: true, healthy: true, pid, detail: `UI http://127.0.0.1:${config.tracing.jaeger.uiPort}/, OTLP :${config.tracing.jaeger.otlpPort}, ${names.length} service${names.length === 1 ? '' : 's'} traced` };
+      return {
+        running: true,
+        healthy: true,
+        pid,
+        detail: `UI http://127.0.0.1:${config.tracing.jaeger.uiPort}/, OTLP :${config.tracing.jaeger.otlpPort}, ${names.length} service${names.length === 1 ? '' : 's'} traced`,
+      };
     } catch (error) {
       return { running: true, healthy: false, pid, detail: (error as Error).message };
     }
@@ -219,17 +240,25 @@ export const jaeger: InfraService = {
       log(`starting on 127.0.0.1:${uiPort} (UI, query API), OTLP/HTTP :${otlpPort}`);
       const out = openSync(f.log, 'a');
       // A soft memory limit: Go's collector works harder instead of growing past it.
-      const child = spawn(binary, ['--config', f.yaml], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, GOMEMLIMIT: '200MiB' } });
+      const child = spawn(binary, ['--config', f.yaml], {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, GOMEMLIMIT: '200MiB' },
+      });
       closeSync(out);
       child.unref();
       writeFileSync(f.pid, String(child.pid));
     }
     let exited = false;
-    const ready = await waitFor(async () => {
-      const state = await this.status(config);
-      exited = !state.running;
-      return state.healthy || exited;
-    }, 30_000, 300);
+    const ready = await waitFor(
+      async () => {
+        const state = await this.status(config);
+        exited = !state.running;
+        return state.healthy || exited;
+      },
+      30_000,
+      300,
+    );
     if (exited) throw new Error(`jaeger exited at start: ${lastError(f.log)}; see ${f.log}`);
     if (!ready) throw new Error(`jaeger did not start within 30 s; see ${f.log}`);
   },

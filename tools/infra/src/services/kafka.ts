@@ -33,7 +33,14 @@ function files(config: TenkConfig) {
 }
 
 function admin(config: TenkConfig) {
-  return new Kafka({ clientId: 'tenk-infra', brokers: [`127.0.0.1:${config.kafka.port}`], connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 0 }, logLevel: logLevel.NOTHING }).admin();
+  return new Kafka({
+    clientId: 'tenk-infra',
+    brokers: [`127.0.0.1:${config.kafka.port}`],
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
 }
 
 /** Fetches the broker's jars with Maven into the git-ignored cache (first run only). */
@@ -145,7 +152,8 @@ export const kafka: InfraService = {
       writeFileSync(f.properties, serverProperties(config, f.data));
       if (!existsSync(path.join(f.data, 'meta.properties'))) {
         log('formatting the KRaft log directory (first run only)');
-        const clusterId = (await runOrThrow('java', ['-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'random-uuid'])).stdout.trim().split('\n').pop() ?? '';
+        const clusterId =
+          (await runOrThrow('java', ['-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'random-uuid'])).stdout.trim().split('\n').pop() ?? '';
         await java(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', f.properties, '--ignore-formatted']);
       }
       log(`starting on 127.0.0.1:${config.kafka.port} (controller :${config.kafka.controllerPort})`);

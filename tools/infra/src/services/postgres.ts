@@ -15,7 +15,9 @@ const REPLICATION_SLOT = 'tenk_replica';
 export function postgresBin(tool: string): string {
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
-    const majors = readdirSync(base).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    const majors = readdirSync(base)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
     for (const major of majors) {
       const candidate = path.join(base, major, 'bin', tool);
       if (existsSync(candidate)) return candidate;
@@ -30,14 +32,18 @@ const POSTGRES_PACKAGES: PackageNeed[] = [
     debian: 'postgresql-contrib',
     present: () => {
       const base = '/usr/share/postgresql';
-      return existsSync(base) && readdirSync(base).some((major) => existsSync(path.join(base, major, 'extension', 'pg_stat_statements.control')));
+      return (
+        existsSync(base) && readdirSync(base).some((major) => existsSync(path.join(base, major, 'extension', 'pg_stat_statements.control')))
+      );
     },
   },
 ];
 
 /** uid and gid of an OS user, from /etc/passwd. */
 export function osUser(name: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${name}:`));
   if (!line) throw new Error(`the OS user "${name}" does not exist; is PostgreSQL installed?`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -118,14 +124,31 @@ function commonSettings(config: TenkConfig, port: number, logDir: string): strin
 
 /** Starts or stops a cluster; start's early output goes to `<logDir>/server.log`. */
 async function pgCtl(dataDir: string, action: 'start' | 'stop', logDir?: string): Promise<void> {
-  const args = action === 'start' ? ['-D', dataDir, '-l', path.join(logDir ?? dataDir, 'server.log'), '-w', '-t', '90', 'start'] : ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
+  const args =
+    action === 'start'
+      ? ['-D', dataDir, '-l', path.join(logDir ?? dataDir, 'server.log'), '-w', '-t', '90', 'start']
+      : ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
   const [command, argv] = pgAs('pg_ctl', args);
   await runOrThrow(command, argv);
 }
 
 /** Runs SQL as the superuser over the private Unix socket. */
 export async function superuserQuery(config: TenkConfig, port: number, database: string, sql: string): Promise<string> {
-  const [command, argv] = pgAs('psql', ['-h', socketDir(config), '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
+  const [command, argv] = pgAs('psql', [
+    '-h',
+    socketDir(config),
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    database,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qAt',
+    '-c',
+    sql,
+  ]);
   return (await runOrThrow(command, argv)).stdout.trim();
 }
 
@@ -134,9 +157,31 @@ export async function superuserQuery(config: TenkConfig, port: number, database:
  * ones that carry a password stay out of `ps` and out of error messages.
  */
 async function superuserScript(config: TenkConfig, port: number, database: string, sql: string): Promise<void> {
-  const [command, argv] = pgAs('psql', ['-h', socketDir(config), '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-f', '-']);
+  const [command, argv] = pgAs('psql', [
+    '-h',
+    socketDir(config),
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    database,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qAt',
+    '-f',
+    '-',
+  ]);
   const result = await run(command, argv, { input: sql });
-  if (result.code !== 0) throw new Error(`psql on port ${port} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ').replace(/PASSWORD\s+'[^']*'/gi, "PASSWORD '...'")}`);
+  if (result.code !== 0)
+    throw new Error(
+      `psql on port ${port} failed: ${(result.stderr || result.stdout)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' ')
+        .replace(/PASSWORD\s+'[^']*'/gi, "PASSWORD '...'")}`,
+    );
 }
 
 /** The shop's role and the replication role sign in with the configured password (.tenk/secrets.env). */
@@ -155,7 +200,14 @@ async function applyRolePasswords(config: TenkConfig, port: number): Promise<voi
 
 /** Can the shop's role sign in over TCP with the configured password? */
 async function signsIn(config: TenkConfig, port: number): Promise<boolean> {
-  const client = new Client({ host: '127.0.0.1', port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase, connectionTimeoutMillis: 2_000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    database: config.postgres.catalogDatabase,
+    connectionTimeoutMillis: 2_000,
+  });
   try {
     await client.connect();
     return true;
@@ -186,7 +238,14 @@ function identifier(value: string): string {
 async function statusOf(config: TenkConfig, dataDir: string, port: number): Promise<ServiceStatus> {
   const pid = postmasterPid(dataDir);
   if (!pid) return { running: false, healthy: false };
-  const client = new Client({ host: '127.0.0.1', port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase, connectionTimeoutMillis: 2_000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    database: config.postgres.catalogDatabase,
+    connectionTimeoutMillis: 2_000,
+  });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -216,9 +275,23 @@ export const postgresPrimary: InfraService = {
     if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
       log('initialising the primary cluster (initdb)');
       ownedDir(dirs.data, log);
-      const [command, argv] = pgAs('initdb', ['-D', dirs.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions']);
+      const [command, argv] = pgAs('initdb', [
+        '-D',
+        dirs.data,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ]);
       await runOrThrow(command, argv);
-      writeFileSync(path.join(dirs.data, 'postgresql.conf'), `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`);
+      writeFileSync(
+        path.join(dirs.data, 'postgresql.conf'),
+        `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`,
+      );
     }
     writeFileSync(
       path.join(dirs.data, 'pg_hba.conf'),
@@ -251,7 +324,10 @@ export const postgresPrimary: InfraService = {
     // A stack from before: the roles still have the old fixed password. The replica follows
     // (roles replicate); its own replication connection is updated by its secure().
     await applyRolePasswords(config, port);
-    if (!(await signsIn(config, port))) throw new Error(`postgres-primary: ${config.postgres.user} cannot sign in with the configured password even after setting it; see ${path.join(config.paths.logs, 'postgres-primary')}`);
+    if (!(await signsIn(config, port)))
+      throw new Error(
+        `postgres-primary: ${config.postgres.user} cannot sign in with the configured password even after setting it; see ${path.join(config.paths.logs, 'postgres-primary')}`,
+      );
     log(`the ${config.postgres.user} and ${REPLICATION_USER} roles now sign in with this machine's password (data kept, no restart)`);
   },
 };
@@ -298,7 +374,11 @@ export const postgresReplica: InfraService = {
     if (!base.healthy) return base;
     try {
       const lag = await replicationLag(config);
-      return { ...base, healthy: lag !== undefined, detail: lag ? `streaming, lag ${lag.bytes} B / ${lag.ms.toFixed(1)} ms` : 'not streaming from the primary' };
+      return {
+        ...base,
+        healthy: lag !== undefined,
+        detail: lag ? `streaming, lag ${lag.bytes} B / ${lag.ms.toFixed(1)} ms` : 'not streaming from the primary',
+      };
     } catch (error) {
       return { ...base, detail: `lag unknown: ${(error as Error).message}` };
     }
@@ -314,8 +394,30 @@ export const postgresReplica: InfraService = {
       ownedDir(dirs.data, log);
       const primaryPort = config.postgres.primary.port;
       // A slot left by an earlier replica (wiped by hand) would make -C fail.
-      await superuserQuery(config, primaryPort, 'postgres', `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`);
-      const [command, argv] = pgAs('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', REPLICATION_USER, '-D', dirs.data, '-R', '-X', 'stream', '-S', REPLICATION_SLOT, '-C', '-c', 'fast']);
+      await superuserQuery(
+        config,
+        primaryPort,
+        'postgres',
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`,
+      );
+      const [command, argv] = pgAs('pg_basebackup', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(primaryPort),
+        '-U',
+        REPLICATION_USER,
+        '-D',
+        dirs.data,
+        '-R',
+        '-X',
+        'stream',
+        '-S',
+        REPLICATION_SLOT,
+        '-C',
+        '-c',
+        'fast',
+      ]);
       await runOrThrow(command, argv, { env: { ...process.env, PGPASSWORD: config.postgres.password } });
     }
     writeFileSync(
@@ -359,4 +461,3 @@ export async function replicationLag(config: TenkConfig): Promise<{ bytes: numbe
   const [bytes, ms] = row.split(' ').map(Number);
   return { bytes, ms };
 }
-

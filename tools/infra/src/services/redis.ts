@@ -23,7 +23,16 @@ function roleSettings(config: TenkConfig, role: Role): string[] {
 
 /** A short-lived client of the local server on `port`, signing in with `password` when given. */
 async function connect(port: number, password: string | undefined): Promise<Redis> {
-  const client = new Redis({ host: '127.0.0.1', port, ...(password !== undefined ? { password } : {}), lazyConnect: true, enableReadyCheck: false, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    ...(password !== undefined ? { password } : {}),
+    lazyConnect: true,
+    enableReadyCheck: false,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -63,9 +72,13 @@ async function applyPassword(name: string, endpoint: RedisEndpoint, log: (line: 
   } catch (error) {
     if (/NOAUTH/.test((error as Error).message)) {
       // It asks for a password already: it must be ours.
-      (await connect(endpoint.port, endpoint.password).catch((wrong: Error) => {
-        throw new Error(`${name} asks for a password, and not the one tools/infra has for it (${wrong.message}); set TENK_REDIS_PASSWORD to its password, or stop it and run up again`);
-      })).disconnect();
+      (
+        await connect(endpoint.port, endpoint.password).catch((wrong: Error) => {
+          throw new Error(
+            `${name} asks for a password, and not the one tools/infra has for it (${wrong.message}); set TENK_REDIS_PASSWORD to its password, or stop it and run up again`,
+          );
+        })
+      ).disconnect();
       return;
     }
     throw error;
@@ -131,7 +144,8 @@ function redisService(role: Role): InfraService {
       chmodSync(f.conf, 0o600);
       log(`starting on 127.0.0.1:${port}`);
       await runOrThrow('redis-server', [f.conf]);
-      if (!(await waitFor(async () => (await ping(config.redis[role]), true), 10_000))) throw new Error(`${name} did not answer PING within 10 s; see ${f.log}`);
+      if (!(await waitFor(async () => (await ping(config.redis[role]), true), 10_000)))
+        throw new Error(`${name} did not answer PING within 10 s; see ${f.log}`);
     },
 
     async secure(config, log) {

@@ -39,7 +39,12 @@ export const smtpSink: InfraService = {
     try {
       const count = await messageCount(config);
       const smtpUp = await isListening(config.mail.smtp.port);
-      return { running: true, healthy: smtpUp, pid, detail: `${count} message${count === 1 ? '' : 's'}, HTTP API :${config.mail.sinkHttpPort}` };
+      return {
+        running: true,
+        healthy: smtpUp,
+        pid,
+        detail: `${count} message${count === 1 ? '' : 's'}, HTTP API :${config.mail.sinkHttpPort}`,
+      };
     } catch (error) {
       return { running: true, healthy: false, pid, detail: (error as Error).message };
     }
@@ -53,12 +58,17 @@ export const smtpSink: InfraService = {
       log(`starting on 127.0.0.1:${config.mail.smtp.port} (HTTP API :${config.mail.sinkHttpPort})`);
       const out = openSync(f.log, 'a');
       const args = existsSync(BUILT) ? [BUILT] : ['-r', REGISTER, MAIN];
-      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, TENK_LOG_LEVEL: 'info' } });
+      const child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, TENK_LOG_LEVEL: 'info' },
+      });
       closeSync(out);
       child.unref();
       writeFileSync(f.pid, String(child.pid));
     }
-    if (!(await waitFor(async () => (await this.status(config)).healthy, 20_000))) throw new Error(`smtp-sink did not start within 20 s; see ${f.log}`);
+    if (!(await waitFor(async () => (await this.status(config)).healthy, 20_000)))
+      throw new Error(`smtp-sink did not start within 20 s; see ${f.log}`);
   },
 
   async stop(config) {

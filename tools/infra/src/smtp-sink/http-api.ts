@@ -25,7 +25,9 @@ async function handle(store: MailStore, req: http.IncomingMessage, res: http.Ser
     const to = url.searchParams.get('to')?.toLowerCase();
     const subject = url.searchParams.get('subject')?.toLowerCase();
     const messages = (await store.list()).filter(
-      (message) => (!to || message.to.some((address) => address.toLowerCase() === to)) && (!subject || message.subject.toLowerCase().includes(subject)),
+      (message) =>
+        (!to || message.to.some((address) => address.toLowerCase() === to)) &&
+        (!subject || message.subject.toLowerCase().includes(subject)),
     );
     return send(res, 200, messages);
   }

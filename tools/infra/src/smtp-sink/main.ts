@@ -50,7 +50,9 @@ smtp.on('error', (error) => logger.error({ err: error }, 'smtp error'));
 
 const http = createHttpApi(store);
 smtp.listen(config.mail.smtp.port, config.services.bindHost, () => logger.info({ port: config.mail.smtp.port }, 'SMTP listening'));
-http.listen(config.mail.sinkHttpPort, config.services.bindHost, () => logger.info({ port: config.mail.sinkHttpPort }, 'HTTP API listening'));
+http.listen(config.mail.sinkHttpPort, config.services.bindHost, () =>
+  logger.info({ port: config.mail.sinkHttpPort }, 'HTTP API listening'),
+);
 
 const stop = () => {
   smtp.close(() => http.close(() => process.exit(0)));

@@ -34,7 +34,9 @@ export const balancerAlgorithmsExperiment: Experiment = {
     // Under half busy: the heavy requests are 85% of the work, and above that the moments when
     // every upstream is busy with one decide the p99 whatever the algorithm.
     const rate = context.option('rate', Math.round(capacity * context.option('busy', 0.45)));
-    context.log(`${servers} single-worker upstreams, light ${lightMs} ms, heavy ${heavyMs} ms (${heavyShare * 100}%): capacity ~${Math.round(capacity)} req/s; offering ${rate} req/s (${Math.round((rate / capacity) * 100)}% busy) for ${seconds} s per algorithm`);
+    context.log(
+      `${servers} single-worker upstreams, light ${lightMs} ms, heavy ${heavyMs} ms (${heavyShare * 100}%): capacity ~${Math.round(capacity)} req/s; offering ${rate} req/s (${Math.round((rate / capacity) * 100)}% busy) for ${seconds} s per algorithm`,
+    );
 
     const ports = await freePorts(servers + 2);
     const upstreamPorts = ports.slice(0, servers);
@@ -47,41 +49,59 @@ export const balancerAlgorithmsExperiment: Experiment = {
       started.push(await startUpstreams('queue', upstreamPorts, null));
       started.push(await startTenk(null, tenkConfig(port, adminPort, upstreamPorts), port, adminPort));
       const labels = ALGORITHMS.map((algorithm) => algorithm.label);
-      const runs = await interleaved(rounds, labels, async (label): Promise<Row> => {
-        const algorithm = ALGORITHMS.find((candidate) => candidate.label === label) as (typeof ALGORITHMS)[number];
-        const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, { method: 'PUT', headers: controlHeaders(LAB_CONTROL_TOKEN), body: JSON.stringify({ algorithm: algorithm.body }) });
-        const answer = await switched.body.text();
-        if (switched.statusCode !== 200) throw new Error(`switching to ${algorithm.body} failed: ${answer}`);
-        const run = () =>
-          runOpenLoop({
-            origins: [`http://127.0.0.1:${port}`],
-            clients: 20,
-            streams: [
-              { name: 'light', ratePerSecond: rate * (1 - heavyShare), next: () => ({ path: `/work?ms=${lightMs}`, method: 'GET' }) },
-              { name: 'heavy', ratePerSecond: rate * heavyShare, next: () => ({ path: `/work?ms=${heavyMs}`, method: 'GET' }) },
-            ],
-            durationMs: seconds * 1000,
-            timeoutMs: 30_000,
-            maxInFlight: 10_000,
+      const runs = await interleaved(
+        rounds,
+        labels,
+        async (label): Promise<Row> => {
+          const algorithm = ALGORITHMS.find((candidate) => candidate.label === label) as (typeof ALGORITHMS)[number];
+          const switched = await request(`http://127.0.0.1:${adminPort}/upstreams/api/algorithm`, {
+            method: 'PUT',
+            headers: controlHeaders(LAB_CONTROL_TOKEN),
+            body: JSON.stringify({ algorithm: algorithm.body }),
           });
-        await runOpenLoop({ origins: [`http://127.0.0.1:${port}`], clients: 5, streams: [{ name: 'warm', ratePerSecond: 100, next: () => ({ path: '/work?ms=0', method: 'GET' }) }], durationMs: 1000, timeoutMs: 10_000, maxInFlight: 1000 });
-        const { samples } = await run();
-        const ok = (stream: string) => samples.filter((s) => s.stream === stream && s.status === 200).map((s) => s.latencyMs);
-        const light = ok('light');
-        const heavy = ok('heavy');
-        const errors = samples.filter((s) => s.status !== 200).length;
-        const row: Row = {
-          light_p50_ms: Number(percentile(light, 50).toFixed(2)),
-          light_p90_ms: Number(percentile(light, 90).toFixed(2)),
-          light_p99_ms: Number(percentile(light, 99).toFixed(2)),
-          light_p999_ms: Number(percentile(light, 99.9).toFixed(2)),
-          heavy_p99_ms: Number(percentile(heavy, 99).toFixed(2)),
-          requests: samples.length,
-          errors,
-        };
-        context.log(`${algorithm.label}: light p50 ${row.light_p50_ms} ms, p90 ${row.light_p90_ms} ms, p99 ${row.light_p99_ms} ms; heavy p99 ${row.heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`);
-        return row;
-      }, context.log);
+          const answer = await switched.body.text();
+          if (switched.statusCode !== 200) throw new Error(`switching to ${algorithm.body} failed: ${answer}`);
+          const run = () =>
+            runOpenLoop({
+              origins: [`http://127.0.0.1:${port}`],
+              clients: 20,
+              streams: [
+                { name: 'light', ratePerSecond: rate * (1 - heavyShare), next: () => ({ path: `/work?ms=${lightMs}`, method: 'GET' }) },
+                { name: 'heavy', ratePerSecond: rate * heavyShare, next: () => ({ path: `/work?ms=${heavyMs}`, method: 'GET' }) },
+              ],
+              durationMs: seconds * 1000,
+              timeoutMs: 30_000,
+              maxInFlight: 10_000,
+            });
+          await runOpenLoop({
+            origins: [`http://127.0.0.1:${port}`],
+            clients: 5,
+            streams: [{ name: 'warm', ratePerSecond: 100, next: () => ({ path: '/work?ms=0', method: 'GET' }) }],
+            durationMs: 1000,
+            timeoutMs: 10_000,
+            maxInFlight: 1000,
+          });
+          const { samples } = await run();
+          const ok = (stream: string) => samples.filter((s) => s.stream === stream && s.status === 200).map((s) => s.latencyMs);
+          const light = ok('light');
+          const heavy = ok('heavy');
+          const errors = samples.filter((s) => s.status !== 200).length;
+          const row: Row = {
+            light_p50_ms: Number(percentile(light, 50).toFixed(2)),
+            light_p90_ms: Number(percentile(light, 90).toFixed(2)),
+            light_p99_ms: Number(percentile(light, 99).toFixed(2)),
+            light_p999_ms: Number(percentile(light, 99.9).toFixed(2)),
+            heavy_p99_ms: Number(percentile(heavy, 99).toFixed(2)),
+            requests: samples.length,
+            errors,
+          };
+          context.log(
+            `${algorithm.label}: light p50 ${row.light_p50_ms} ms, p90 ${row.light_p90_ms} ms, p99 ${row.light_p99_ms} ms; heavy p99 ${row.heavy_p99_ms} ms; ${samples.length} requests, ${errors} errors`,
+          );
+          return row;
+        },
+        context.log,
+      );
       for (const label of labels) results[label] = summarize(runs[label]);
     } finally {
       for (const child of started.reverse()) await child.stop();
@@ -93,7 +113,16 @@ export const balancerAlgorithmsExperiment: Experiment = {
       headline: `p99 of the light requests: round-robin ${p99('round-robin')}, least_conn ${p99('least_conn')}, P2C ${p99('P2C (random two)')} (${(rr / Math.max(0.001, lc)).toFixed(1)}x lower with least_conn; median of ${rounds} round${rounds === 1 ? '' : 's'})`,
       measurements: {
         ...results,
-        settings: { servers, light_ms: lightMs, heavy_ms: heavyMs, heavy_share: heavyShare, offered_requests_per_second: rate, capacity_requests_per_second: Math.round(capacity), seconds, rounds },
+        settings: {
+          servers,
+          light_ms: lightMs,
+          heavy_ms: heavyMs,
+          heavy_share: heavyShare,
+          offered_requests_per_second: rate,
+          capacity_requests_per_second: Math.round(capacity),
+          seconds,
+          rounds,
+        },
       },
       charts: [
         {
@@ -106,7 +135,12 @@ export const balancerAlgorithmsExperiment: Experiment = {
             { label: `${algorithm.label} p99`, value: Number(results[algorithm.label].light_p99_ms), series: 'p99' },
           ]),
         },
-        { title: 'Heavy requests (50 ms of work): p99', unit: 'ms', lowerIsBetter: true, bars: ALGORITHMS.map((algorithm) => ({ label: algorithm.label, value: Number(results[algorithm.label].heavy_p99_ms) })) },
+        {
+          title: 'Heavy requests (50 ms of work): p99',
+          unit: 'ms',
+          lowerIsBetter: true,
+          bars: ALGORITHMS.map((algorithm) => ({ label: algorithm.label, value: Number(results[algorithm.label].heavy_p99_ms) })),
+        },
       ],
       notes: [
         `${servers} upstreams, each serving one request at a time from a FIFO queue (service time is a timer, so the 2-core machine is not the bottleneck); ${Math.round((1 - heavyShare) * 100)}% of requests take ${lightMs} ms, ${Math.round(heavyShare * 100)}% take ${heavyMs} ms.`,

@@ -34,10 +34,14 @@ export function pinned(cpu: string | null, command: string, args: string[]): [st
 
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const server = net.createServer();
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -168,12 +172,23 @@ export async function startTenk(cpu: string | null, config: string, port: number
   const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
   const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
   const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
-  const child = await startChild('tenk', command, args, { url: `http://127.0.0.1:${adminPort}/health` }, { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN } });
+  const child = await startChild(
+    'tenk',
+    command,
+    args,
+    { url: `http://127.0.0.1:${adminPort}/health` },
+    { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN } },
+  );
   await request(`http://127.0.0.1:${port}/`).then((response) => response.body.dump());
   return child;
 }
 
-export function tenkConfig(port: number, adminPort: number, upstreams: number[], options: { method?: string; accessLog?: boolean } = {}): string {
+export function tenkConfig(
+  port: number,
+  adminPort: number,
+  upstreams: number[],
+  options: { method?: string; accessLog?: boolean } = {},
+): string {
   return `admin_listen 127.0.0.1:${adminPort};
 ${options.accessLog ? 'access_log /dev/null json;' : 'access_log off;'}
 upstream api {
@@ -189,6 +204,12 @@ server {
 }
 
 export function startUpstreams(mode: 'fast' | 'queue', ports: number[], cpu: string | null): Promise<Child> {
-  const [command, args] = pinned(cpu, process.execPath, ['-r', REGISTER, path.join(__dirname, 'balancer-upstreams.ts'), mode, ...ports.map(String)]);
+  const [command, args] = pinned(cpu, process.execPath, [
+    '-r',
+    REGISTER,
+    path.join(__dirname, 'balancer-upstreams.ts'),
+    mode,
+    ...ports.map(String),
+  ]);
   return startChild(`upstreams (${mode})`, command, args, { line: 'ready' });
 }

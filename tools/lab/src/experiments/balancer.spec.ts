@@ -19,7 +19,9 @@ Transfer/sec:      4.01MB
 describe('parseWrk', () => {
   it('reads rate, percentiles (any unit) and errors', () => {
     expect(parseWrk(WRK)).toEqual({ requestsPerSecond: 23376.81, p50Ms: 2.41, p99Ms: 0.85, errors: 3, requests: 233755 });
-    expect(parseWrk(WRK.replace('  Non-2xx or 3xx responses: 3\n', '  Socket errors: connect 0, read 2, write 0, timeout 1\n')).errors).toBe(3);
+    expect(
+      parseWrk(WRK.replace('  Non-2xx or 3xx responses: 3\n', '  Socket errors: connect 0, read 2, write 0, timeout 1\n')).errors,
+    ).toBe(3);
   });
 
   it('fails loudly on output it does not understand', () => {

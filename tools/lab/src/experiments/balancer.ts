@@ -5,7 +5,19 @@ import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
 import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
-import { freePorts, nginxBinary, nginxConfig, pinned, pinning, startNginx, startTenk, startUpstreams, tenkConfig, WORKSPACE, type Child } from './balancer-processes';
+import {
+  freePorts,
+  nginxBinary,
+  nginxConfig,
+  pinned,
+  pinning,
+  startNginx,
+  startTenk,
+  startUpstreams,
+  tenkConfig,
+  WORKSPACE,
+  type Child,
+} from './balancer-processes';
 
 /** Connections for the light-load phase. */
 const LIGHT_CONNECTIONS = 4;
@@ -50,10 +62,27 @@ interface Pinning {
 }
 
 function pinnings(pin: ReturnType<typeof pinning>): Pinning[] {
-  if (!pin.available) return [{ name: 'alone', suffix: '', description: 'not pinned (taskset missing or 1 CPU)', load: null, upstreams: null, balancer: null }];
+  if (!pin.available)
+    return [
+      { name: 'alone', suffix: '', description: 'not pinned (taskset missing or 1 CPU)', load: null, upstreams: null, balancer: null },
+    ];
   return [
-    { name: 'alone', suffix: '', description: `balancer alone on CPU ${pin.balancerCpu}; wrk and the upstreams on CPU ${pin.loadCpu}`, load: pin.loadCpu, upstreams: pin.loadCpu, balancer: pin.balancerCpu },
-    { name: 'shared', suffix: ' (shared core)', description: `balancer sharing CPU ${pin.loadCpu} with the upstreams; wrk on CPU ${pin.balancerCpu}`, load: pin.balancerCpu, upstreams: pin.loadCpu, balancer: pin.loadCpu },
+    {
+      name: 'alone',
+      suffix: '',
+      description: `balancer alone on CPU ${pin.balancerCpu}; wrk and the upstreams on CPU ${pin.loadCpu}`,
+      load: pin.loadCpu,
+      upstreams: pin.loadCpu,
+      balancer: pin.balancerCpu,
+    },
+    {
+      name: 'shared',
+      suffix: ' (shared core)',
+      description: `balancer sharing CPU ${pin.loadCpu} with the upstreams; wrk on CPU ${pin.balancerCpu}`,
+      load: pin.balancerCpu,
+      upstreams: pin.loadCpu,
+      balancer: pin.loadCpu,
+    },
   ];
 }
 
@@ -68,7 +97,8 @@ function pinnings(pin: ReturnType<typeof pinning>): Pinning[] {
  */
 export const balancerExperiment: Experiment = {
   name: 'balancer',
-  summary: 'CPU per proxied request and capacity per core, tenk vs nginx (1 worker), balancer alone on a core and sharing one with the upstreams; then req/s, p50/p99',
+  summary:
+    'CPU per proxied request and capacity per core, tenk vs nginx (1 worker), balancer alone on a core and sharing one with the upstreams; then req/s, p50/p99',
   async run(context: LabContext): Promise<LabResult> {
     const seconds = context.seconds(10, 2);
     const warmup = context.seconds(3, 1);
@@ -99,7 +129,15 @@ interface PinningResult {
 async function measurePinning(
   context: LabContext,
   placement: Pinning,
-  settings: { tool: string; nginx: string | null; seconds: number; warmup: number; rounds: number; connections: number; accessLog: boolean },
+  settings: {
+    tool: string;
+    nginx: string | null;
+    seconds: number;
+    warmup: number;
+    rounds: number;
+    connections: number;
+    accessLog: boolean;
+  },
 ): Promise<PinningResult> {
   const { tool, seconds } = settings;
   const [upA, upB, nginxPort, tenkPort, tenkAdmin] = await freePorts(5);
@@ -113,23 +151,39 @@ async function measurePinning(
       started.push(child);
       targets.push({ label: 'nginx', url: `http://127.0.0.1:${nginxPort}/`, processes: child });
     }
-    const tenk = await startTenk(placement.balancer, tenkConfig(tenkPort, tenkAdmin, [upA, upB], { accessLog: settings.accessLog }), tenkPort, tenkAdmin);
+    const tenk = await startTenk(
+      placement.balancer,
+      tenkConfig(tenkPort, tenkAdmin, [upA, upB], { accessLog: settings.accessLog }),
+      tenkPort,
+      tenkAdmin,
+    );
     started.push(tenk);
     targets.push({ label: 'tenk', url: `http://127.0.0.1:${tenkPort}/`, processes: tenk });
 
-    const byLabel = await interleaved(settings.rounds, targets.map((target) => target.label), async (label, round) => {
-      const target = targets.find((candidate) => candidate.label === label) as Target;
-      await runLoad(tool, target.url, settings.connections, settings.warmup, placement.load);
-      const before = target.processes.pids().map(sampleProcess);
-      const systemBefore = systemMs(target.processes.pids());
-      const load = await runLoad(tool, target.url, settings.connections, seconds, placement.load);
-      const after = target.processes.pids().map(sampleProcess);
-      const cpuMs = cpuDeltaMs(before, after);
-      const requests = Math.max(1, load.requests);
-      const run: TargetRun = { ...load, cpuUsPerRequest: (cpuMs * 1000) / requests, systemUsPerRequest: ((systemMs(target.processes.pids()) - systemBefore) * 1000) / requests, cpuCores: cpuMs / (seconds * 1000) };
-      context.log(`${placement.name}, round ${round} ${label}: ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core, ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors ? `, ${run.errors} errors` : ''}`);
-      return run;
-    });
+    const byLabel = await interleaved(
+      settings.rounds,
+      targets.map((target) => target.label),
+      async (label, round) => {
+        const target = targets.find((candidate) => candidate.label === label) as Target;
+        await runLoad(tool, target.url, settings.connections, settings.warmup, placement.load);
+        const before = target.processes.pids().map(sampleProcess);
+        const systemBefore = systemMs(target.processes.pids());
+        const load = await runLoad(tool, target.url, settings.connections, seconds, placement.load);
+        const after = target.processes.pids().map(sampleProcess);
+        const cpuMs = cpuDeltaMs(before, after);
+        const requests = Math.max(1, load.requests);
+        const run: TargetRun = {
+          ...load,
+          cpuUsPerRequest: (cpuMs * 1000) / requests,
+          systemUsPerRequest: ((systemMs(target.processes.pids()) - systemBefore) * 1000) / requests,
+          cpuCores: cpuMs / (seconds * 1000),
+        };
+        context.log(
+          `${placement.name}, round ${round} ${label}: ${run.cpuUsPerRequest.toFixed(1)} us CPU/request, ${(run.cpuCores * 100).toFixed(0)}% of a core, ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors ? `, ${run.errors} errors` : ''}`,
+        );
+        return run;
+      },
+    );
     // The same targets far from saturation: what a request pays for the extra hop.
     const light = new Map<string, LoadRun>();
     for (const target of targets) {
@@ -186,11 +240,14 @@ function versus(tenk: TargetRun, nginx: TargetRun): Row {
   };
 }
 
-function report(results: PinningResult[], settings: { tool: string; connections: number; seconds: number; rounds: number; accessLog: boolean; load: number[] }): LabResult {
+function report(
+  results: PinningResult[],
+  settings: { tool: string; connections: number; seconds: number; rounds: number; accessLog: boolean; load: number[] },
+): LabResult {
   const measurements: LabResult['measurements'] = {};
   const headlines: string[] = [];
   const charts: LabResult['charts'] = [
-    { title: 'CPU per proxied request (direct: the upstream\'s), median', unit: 'us', lowerIsBetter: true, bars: [] },
+    { title: "CPU per proxied request (direct: the upstream's), median", unit: 'us', lowerIsBetter: true, bars: [] },
     { title: 'Capacity of one core: req/s divided by the share of a core used, median', unit: 'req/s', bars: [] },
     { title: 'Throughput, median', unit: 'req/s', bars: [] },
     { title: 'Latency p99, median', unit: 'ms', lowerIsBetter: true, bars: [] },
@@ -206,7 +263,8 @@ function report(results: PinningResult[], settings: { tool: string; connections:
       };
       rows.set(label, row);
       measurements[`${label}${placement.suffix}`] = row;
-      const bar = (index: number, key: string) => charts[index].bars.push({ label: `${label}, ${placement.name}`, value: Number(row[key]), series: placement.name });
+      const bar = (index: number, key: string) =>
+        charts[index].bars.push({ label: `${label}, ${placement.name}`, value: Number(row[key]), series: placement.name });
       bar(0, 'cpu_us_per_request');
       if (label !== 'direct') bar(1, 'requests_per_core_second');
       bar(2, 'requests_per_second');
@@ -218,14 +276,22 @@ function report(results: PinningResult[], settings: { tool: string; connections:
     const where = placement.name === 'alone' ? 'alone on a core' : 'sharing a core with the upstreams';
     if (nginxRuns) {
       const ratio = summarize(tenkRuns.map((run, index) => versus(run, nginxRuns[index])));
-      measurements[`tenk vs nginx${placement.suffix}`] = { pinning: placement.description, ...ratio, target_requests_per_second_ratio: '>= 0.6', target_p99_ratio: '<= 2', target_cpu_us_per_request: '<= 50' };
+      measurements[`tenk vs nginx${placement.suffix}`] = {
+        pinning: placement.description,
+        ...ratio,
+        target_requests_per_second_ratio: '>= 0.6',
+        target_p99_ratio: '<= 2',
+        target_cpu_us_per_request: '<= 50',
+      };
       const nginx = rows.get('nginx') as Row;
       headlines.push(
         `${where}: ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request vs nginx's ${quote(nginx, 'cpu_us_per_request', 'us')} (${quote(ratio, 'cpu_per_request_ratio')}x); ` +
           `capacity per core ${quote(tenk, 'requests_per_core_second')} vs ${quote(nginx, 'requests_per_core_second')} req/s (${quote(ratio, 'capacity_per_core_ratio')}x); req/s ${quote(ratio, 'requests_per_second_ratio')}x nginx's`,
       );
     } else {
-      headlines.push(`${where}: tenk ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request, ${quote(tenk, 'requests_per_core_second')} req/s per core, ${quote(tenk, 'requests_per_second')} req/s (nginx not installed)`);
+      headlines.push(
+        `${where}: tenk ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request, ${quote(tenk, 'requests_per_core_second')} req/s per core, ${quote(tenk, 'requests_per_second')} req/s (nginx not installed)`,
+      );
     }
   }
   return {
@@ -234,10 +300,13 @@ function report(results: PinningResult[], settings: { tool: string; connections:
     charts: charts.filter((chart) => chart.bars.length > 0),
     notes: [
       `${settings.tool}, ${settings.connections} keep-alive connections, GET of a 101-byte JSON body, ${settings.seconds} s per run after a warm-up; per pinning, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} with the targets interleaved (direct, nginx, tenk); each figure is the median of the rounds, <key>_min and <key>_max its spread; ratios are computed per round (tenk and nginx of the same round), then the median taken.`,
-      ...results.map(({ pinning: placement }) => `${placement.suffix === '' ? 'keys without a suffix' : `keys ending "${placement.suffix}"`}: ${placement.description}`),
+      ...results.map(
+        ({ pinning: placement }) =>
+          `${placement.suffix === '' ? 'keys without a suffix' : `keys ending "${placement.suffix}"`}: ${placement.description}`,
+      ),
       `Both balancers have one worker, keepalive 64 to the upstreams, no access log${settings.accessLog ? ' (tenk: JSON access log to /dev/null, --access-log)' : ''}; the same two upstreams (one Node process).`,
-      'CPU per request is read from /proc (user + system time of the balancer\'s processes: nginx master + worker, tenk\'s node process) over the measured run; direct = wrk straight to one upstream, its CPU column the upstream\'s, the floor every proxied request adds to.',
-      'requests_per_core_second is a balancer\'s capacity on one core: req/s divided by the share of a core it used. Read it (and CPU per request) before req/s: when a balancer does not use all of its core, something else (the load generator, the upstreams) is the limit, and a req/s ratio says little about the balancer.',
+      "CPU per request is read from /proc (user + system time of the balancer's processes: nginx master + worker, tenk's node process) over the measured run; direct = wrk straight to one upstream, its CPU column the upstream's, the floor every proxied request adds to.",
+      "requests_per_core_second is a balancer's capacity on one core: req/s divided by the share of a core it used. Read it (and CPU per request) before req/s: when a balancer does not use all of its core, something else (the load generator, the upstreams) is the limit, and a req/s ratio says little about the balancer.",
       `1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)}.`,
     ],
   };
@@ -251,8 +320,19 @@ async function runLoad(tool: string, url: string, connections: number, seconds: 
   }
   const bin = path.join(WORKSPACE, 'node_modules/.bin/autocannon');
   const [command, args] = pinned(cpu, bin, ['-j', '-c', String(connections), '-d', String(seconds), url]);
-  const result = JSON.parse(await capture(command, args)) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.non2xx, requests: result.requests.total };
+  const result = JSON.parse(await capture(command, args)) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    requests: result.requests.total,
+  };
 }
 
 function capture(command: string, args: string[]): Promise<string> {
@@ -263,7 +343,9 @@ function capture(command: string, args: string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err || out}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err || out}`)),
+    );
   });
 }
 
@@ -281,5 +363,11 @@ export function parseWrk(output: string): LoadRun {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  return { requestsPerSecond: Number(rate[1]), p50Ms: latency('50'), p99Ms: latency('99'), errors: non2xx + socketErrors, requests: Number(total[1]) };
+  return {
+    requestsPerSecond: Number(rate[1]),
+    p50Ms: latency('50'),
+    p99Ms: latency('99'),
+    errors: non2xx + socketErrors,
+    requests: Number(total[1]),
+  };
 }

@@ -46,7 +46,8 @@ const SETUPS: Record<Variant, { short: string; setup: string; env: Record<string
   },
   'timeout only': {
     short: 'timeout only',
-    setup: 'timeout only: the breakers switch on, the payments policy narrowed to its 2 s timeout (TENK_RESILIENCE_PAYMENTS_LAYERS=timeout): no breaker, bulkhead or retry',
+    setup:
+      'timeout only: the breakers switch on, the payments policy narrowed to its 2 s timeout (TENK_RESILIENCE_PAYMENTS_LAYERS=timeout): no breaker, bulkhead or retry',
     env: { TENK_SWITCH_BREAKERS: 'on', TENK_RESILIENCE_PAYMENTS_LAYERS: 'timeout' },
   },
   'with breakers': {
@@ -66,7 +67,8 @@ const SETUPS: Record<Variant, { short: string; setup: string; env: Record<string
  */
 export const breakerExperiment: Experiment = {
   name: 'breaker',
-  summary: 'payment-sim hangs 30 s under mixed load: orders and catalog with no protection, timeout only, timeout + breaker (3 interleaved rounds)',
+  summary:
+    'payment-sim hangs 30 s under mixed load: orders and catalog with no protection, timeout only, timeout + breaker (3 interleaved rounds)',
   async run(context: LabContext): Promise<LabResult> {
     const timeline = {
       baselineS: context.seconds(10, 2),
@@ -75,7 +77,9 @@ export const breakerExperiment: Experiment = {
     };
     const rates = { reads: context.option('reads', 40), orders: context.option('orders', 10) };
     const rounds = roundsFor(context);
-    context.log(`load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after; ${rounds} round(s) of ${VARIANTS.length} runs`);
+    context.log(
+      `load: ${rates.reads} catalog reads/s + ${rates.orders} orders/s; ${timeline.baselineS} s calm, ${timeline.hangS} s payment-sim hangs, ${timeline.recoveryS} s after; ${rounds} round(s) of ${VARIANTS.length} runs`,
+    );
     const runs = await interleaved(rounds, VARIANTS, (variant) => measureRun(context, variant, timeline, rates), context.log);
     return report(runs, timeline, rates);
   },
@@ -104,7 +108,8 @@ async function measureRun(
     const origin = origins[0];
     const admin = { url: `http://127.0.0.1:${shop.config.services.paymentSimAdminPort}`, token: shop.controlToken };
     const switchOn = await readSwitch(shop.urls.apis[0]);
-    if (switchOn !== breakers) throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
+    if (switchOn !== breakers)
+      throw new Error(`the api reports the breakers switch ${switchOn ? 'on' : 'off'}, expected ${breakers ? 'on' : 'off'}`);
 
     const products = await labProductIds(origin);
     const cookies = await signUp(origin, 10, tag);
@@ -112,7 +117,11 @@ async function measureRun(
     const order = (index: number): LoadRequest => ({
       path: '/orders',
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: cookies[index % cookies.length], 'idempotency-key': `lab-breaker-${runId}-${index}` },
+      headers: {
+        'content-type': 'application/json',
+        cookie: cookies[index % cookies.length],
+        'idempotency-key': `lab-breaker-${runId}-${index}`,
+      },
       body: JSON.stringify({ lines: [{ productId: products[index % products.length], quantity: 1 }] }),
     });
     const { method, headers, body } = order(-1);
@@ -128,7 +137,9 @@ async function measureRun(
     };
     context.log(`${SETUPS[variant].short}: load running for ${timeline.endMs / 1000} s`);
     let paymentCallsDuringHang = 0;
-    const apiPids = [...shop.processes.values()].filter((process) => process.spec.name.startsWith('api-')).flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
+    const apiPids = [...shop.processes.values()]
+      .filter((process) => process.spec.name.startsWith('api-'))
+      .flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
     const apiCpuMs = () => apiPids.reduce((sum, pid) => sum + sampleProcess(pid).cpuMs, 0);
     let apiPeakRss = 0;
     const rssSampler = setInterval(() => (apiPeakRss = Math.max(apiPeakRss, ...apiPids.map((pid) => sampleProcess(pid).rssBytes))), 1_000);
@@ -164,8 +175,19 @@ async function measureRun(
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
     if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
     // The payments breaker's refusals only: a shard breaker opened by an overloaded machine is not what this measures.
-    const breakerRejections = sum(await scrape(shop.urls.apis, 'tenk_breaker_rejections_total'), (labels) => labels['breaker'] === 'payments');
-    return { ...load, timeline, ordersAvailable, paymentCallsDuringHang, breakerRejections, apiCpuDuringHangS: round(apiCpuDuringHangMs / 1000, 1), apiPeakRssMiB: round(apiPeakRss / 2 ** 20) };
+    const breakerRejections = sum(
+      await scrape(shop.urls.apis, 'tenk_breaker_rejections_total'),
+      (labels) => labels['breaker'] === 'payments',
+    );
+    return {
+      ...load,
+      timeline,
+      ordersAvailable,
+      paymentCallsDuringHang,
+      breakerRejections,
+      apiCpuDuringHangS: round(apiCpuDuringHangMs / 1000, 1),
+      apiPeakRssMiB: round(apiPeakRss / 2 ** 20),
+    };
   } finally {
     await shop?.stop();
     await queueRedis.stop();
@@ -190,16 +212,41 @@ function rowOf(run: RunOutcome): Row {
   const failFast = timeToFailFast(orders, run.timeline);
   const recovery = recoveryTime(orders, run.timeline);
   const row: Row = {
-    readsCalmP99Ms: round(percentile(reads.filter(calm).map((s) => s.latencyMs), 99)),
-    readsHangP50Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 50)),
-    readsHangP99Ms: round(percentile(readsDuring.map((s) => s.latencyMs), 99)),
+    readsCalmP99Ms: round(
+      percentile(
+        reads.filter(calm).map((s) => s.latencyMs),
+        99,
+      ),
+    ),
+    readsHangP50Ms: round(
+      percentile(
+        readsDuring.map((s) => s.latencyMs),
+        50,
+      ),
+    ),
+    readsHangP99Ms: round(
+      percentile(
+        readsDuring.map((s) => s.latencyMs),
+        99,
+      ),
+    ),
     readsHangErrorPct: errorPct(readsDuring),
     readsHangCount: readsDuring.length,
   };
   if (run.ordersAvailable) {
     Object.assign(row, {
-      ordersHangP50Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 50)),
-      ordersHangP99Ms: round(percentile(ordersDuring.map((s) => s.latencyMs), 99)),
+      ordersHangP50Ms: round(
+        percentile(
+          ordersDuring.map((s) => s.latencyMs),
+          50,
+        ),
+      ),
+      ordersHangP99Ms: round(
+        percentile(
+          ordersDuring.map((s) => s.latencyMs),
+          99,
+        ),
+      ),
       ordersHangErrorPct: errorPct(ordersDuring),
       ordersHang503: ordersDuring.filter((s) => s.status === 503).length,
       ordersHangCount: ordersDuring.length,
@@ -218,7 +265,11 @@ function rowOf(run: RunOutcome): Row {
   return row;
 }
 
-function report(runs: Record<Variant, RunOutcome[]>, seconds: { baselineS: number; hangS: number; recoveryS: number }, rates: { reads: number; orders: number }): LabResult {
+function report(
+  runs: Record<Variant, RunOutcome[]>,
+  seconds: { baselineS: number; hangS: number; recoveryS: number },
+  rates: { reads: number; orders: number },
+): LabResult {
   const measurements: LabResult['measurements'] = {};
   const charts: LabResult['charts'] = [
     { title: 'Orders: p99 while payment-sim hangs (median of the rounds)', unit: 'ms', bars: [], lowerIsBetter: true },
@@ -268,8 +319,13 @@ function report(runs: Record<Variant, RunOutcome[]>, seconds: { baselineS: numbe
 /** From the start of the hang to the first order refused fast: 503 (payments unavailable) within FAST_MS. */
 function timeToFailFast(orders: Sample[], { faultStartMs, faultEndMs }: Timeline): number | undefined {
   const first = orders
-    .filter((sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs && sample.status === 503 && sample.latencyMs < FAST_MS)
-    .reduce<number | undefined>((earliest, sample) => (earliest === undefined || sample.sentAtMs < earliest ? sample.sentAtMs : earliest), undefined);
+    .filter(
+      (sample) => sample.sentAtMs >= faultStartMs && sample.sentAtMs < faultEndMs && sample.status === 503 && sample.latencyMs < FAST_MS,
+    )
+    .reduce<number | undefined>(
+      (earliest, sample) => (earliest === undefined || sample.sentAtMs < earliest ? sample.sentAtMs : earliest),
+      undefined,
+    );
   return first === undefined ? undefined : first - faultStartMs;
 }
 
@@ -282,14 +338,20 @@ function timeline(run: RunOutcome): Record<string, string> {
     const orders = run.samples.filter((sample) => sample.stream === 'orders' && within(sample));
     const phase = start < run.timeline.faultStartMs ? 'calm' : start < run.timeline.faultEndMs ? 'hang' : 'after';
     rows[`${String(start / 1000).padStart(2, '0')}s ${phase}`] =
-      `reads p50 ${round(percentile(reads, 50))} ms p99 ${round(percentile(reads, 99))} ms; orders p50 ${round(percentile(orders.map((sample) => sample.latencyMs), 50))} ms, ${statusCounts(orders)}`;
+      `reads p50 ${round(percentile(reads, 50))} ms p99 ${round(percentile(reads, 99))} ms; orders p50 ${round(
+        percentile(
+          orders.map((sample) => sample.latencyMs),
+          50,
+        ),
+      )} ms, ${statusCounts(orders)}`;
   }
   return rows;
 }
 
 function recoveryTime(orders: Sample[], { faultEndMs, endMs }: Timeline): number | undefined {
   for (const [start, bucket] of buckets(orders, faultEndMs, endMs)) {
-    if (bucket.length > 0 && bucket.filter((sample) => sample.status >= 200 && sample.status < 300).length >= 0.9 * bucket.length) return start - faultEndMs;
+    if (bucket.length > 0 && bucket.filter((sample) => sample.status >= 200 && sample.status < 300).length >= 0.9 * bucket.length)
+      return start - faultEndMs;
   }
   return undefined;
 }
@@ -302,13 +364,17 @@ function buckets(samples: Sample[], fromMs: number, toMs: number): Array<[number
   return result;
 }
 
-const errorPct = (samples: Sample[]) => (samples.length === 0 ? 0 : round((100 * samples.filter((s) => s.status === 0 || s.status >= 500).length) / samples.length, 2));
+const errorPct = (samples: Sample[]) =>
+  samples.length === 0 ? 0 : round((100 * samples.filter((s) => s.status === 0 || s.status >= 500).length) / samples.length, 2);
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** payment-sim's admin API, with the lab shop's control token; a change always sends a JSON body ({} by default). */
 async function adminCall(admin: { url: string; token: string }, method: string, path: string, body: unknown = {}): Promise<unknown> {
-  const response = await request(`${admin.url}${path}`, method === 'GET' ? {} : { method: method as 'PUT', body: JSON.stringify(body), headers: controlHeaders(admin.token) });
+  const response = await request(
+    `${admin.url}${path}`,
+    method === 'GET' ? {} : { method: method as 'PUT', body: JSON.stringify(body), headers: controlHeaders(admin.token) },
+  );
   const text = await response.body.text();
   if (response.statusCode >= 300) throw new Error(`payment-sim admin ${method} ${path}: ${response.statusCode} ${text}`);
   return JSON.parse(text) as unknown;
@@ -316,7 +382,9 @@ async function adminCall(admin: { url: string; token: string }, method: string, 
 
 async function readSwitch(api: string): Promise<boolean> {
   const text = await (await request(`${api}/metrics`)).body.text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith('tenk_pattern_switch{') && candidate.includes('switch="breakers"'));
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith('tenk_pattern_switch{') && candidate.includes('switch="breakers"'));
   if (!line) throw new Error(`${api}/metrics has no tenk_pattern_switch for breakers`);
   return line.trim().endsWith(' 1');
 }

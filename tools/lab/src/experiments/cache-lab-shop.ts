@@ -48,7 +48,9 @@ export async function createLabCatalog(context: LabContext, products: number): P
   } finally {
     await client.end();
   }
-  context.log(`catalog database ${scratch.catalog}: migrated and seeded with ${products} products in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  context.log(
+    `catalog database ${scratch.catalog}: migrated and seeded with ${products} products in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return {
     database: scratch.catalog,
     env: { TENK_PG_DATABASE: scratch.catalog, TENK_SHARD_DATABASES: scratch.shards.join(',') },
@@ -102,7 +104,10 @@ async function expectOwnApis(cacheRedis: EphemeralRedis, instances: number): Pro
     await client.connect();
     const list = (await client.call('CLIENT', 'LIST')) as string;
     const connected = list.split('\n').filter((line) => / name=tenk-cache /.test(` ${line} `)).length;
-    if (connected < instances) throw new Error(`only ${connected} of ${instances} api instances use this run's cache Redis: another lab run holds the lab ports; run again when it is done`);
+    if (connected < instances)
+      throw new Error(
+        `only ${connected} of ${instances} api instances use this run's cache Redis: another lab run holds the lab ports; run again when it is done`,
+      );
   } finally {
     client.disconnect();
   }
@@ -158,7 +163,8 @@ export function sum(samples: MetricSample[], where: (labels: Record<string, stri
 export async function expectCacheSwitch(apis: string[], on: boolean): Promise<void> {
   const states = await scrape(apis, 'tenk_pattern_switch');
   for (const sample of states.filter((item) => item.labels['switch'] === 'cache')) {
-    if ((sample.value === 1) !== on) throw new Error(`an api instance reports the cache switch ${sample.value === 1 ? 'on' : 'off'}, expected ${on ? 'on' : 'off'}`);
+    if ((sample.value === 1) !== on)
+      throw new Error(`an api instance reports the cache switch ${sample.value === 1 ? 'on' : 'off'}, expected ${on ? 'on' : 'off'}`);
   }
 }
 
@@ -199,7 +205,16 @@ export interface ReadLoadOptions {
 export async function runReadLoad(options: ReadLoadOptions): Promise<ReadSample[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   // undici takes the source address as a top-level option (inside `connect` it is ignored).
-  const agents = Array.from({ length: options.clients }, (_, i) => new Agent({ localAddress: `127.0.${1 + Math.floor(i / 250)}.${(i % 250) + 1}`, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
+  const agents = Array.from(
+    { length: options.clients },
+    (_, i) =>
+      new Agent({
+        localAddress: `127.0.${1 + Math.floor(i / 250)}.${(i % 250) + 1}`,
+        keepAliveTimeout: 10_000,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      }),
+  );
   const samples: ReadSample[] = [];
   const pending = new Set<Promise<void>>();
   const started = performance.now();
@@ -209,7 +224,10 @@ export async function runReadLoad(options: ReadLoadOptions): Promise<ReadSample[
       const due = Math.floor(((performance.now() - started) / 1000) * options.ratePerSecond);
       for (; sent < due; sent++) {
         const sentAt = performance.now();
-        const done: Promise<void> = request(`${options.origin}${options.next()}`, { dispatcher: agents[sent % agents.length], signal: AbortSignal.timeout(timeoutMs) })
+        const done: Promise<void> = request(`${options.origin}${options.next()}`, {
+          dispatcher: agents[sent % agents.length],
+          signal: AbortSignal.timeout(timeoutMs),
+        })
           .then(async (response) => {
             await response.body.dump();
             return response.statusCode;
@@ -237,7 +255,9 @@ export async function runReadLoad(options: ReadLoadOptions): Promise<ReadSample[
 export function expectHealthyRun(label: string, samples: Array<{ status: number }>): void {
   const failed = samples.filter((sample) => sample.status !== 200).length;
   if (failed > samples.length * 0.01) {
-    throw new Error(`${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/lab/balancer.log): run it again when it is quieter`);
+    throw new Error(
+      `${label}: ${failed} of ${samples.length} requests failed (${statusCounts(samples)}); the machine is probably overloaded (see uptime and .tenk/logs/lab/balancer.log): run it again when it is quieter`,
+    );
   }
 }
 
@@ -245,7 +265,15 @@ export function expectHealthyRun(label: string, samples: Array<{ status: number 
 export async function createLabAdmin(config: TenkConfig, catalog: LabCatalog): Promise<{ email: string; password: string }> {
   const email = `${uniqueName('lab-admin')}@example.com`;
   const password = 'a lab admin password';
-  const accounts = new DataSource({ type: 'postgres', host: config.postgres.primary.host, port: config.postgres.primary.port, username: config.postgres.user, password: config.postgres.password, database: catalog.database, entities: [User] });
+  const accounts = new DataSource({
+    type: 'postgres',
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    username: config.postgres.user,
+    password: config.postgres.password,
+    database: catalog.database,
+    entities: [User],
+  });
   await accounts.initialize();
   await createAccount(accounts, { email, name: 'lab admin', password, role: 'admin' });
   await accounts.destroy();
@@ -262,7 +290,11 @@ export class CookieClient {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.origin}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${this.origin}${route}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const [name, ...value] = pair.split('=');

@@ -1,7 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { interleaved, median, quote, roundsFor, summarize, type Row } from '../repeats';
-import { CookieClient, createLabAdmin, createLabCatalog, expectCacheSwitch, expectHealthyRun, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import {
+  CookieClient,
+  createLabAdmin,
+  createLabCatalog,
+  expectCacheSwitch,
+  expectHealthyRun,
+  productSelects,
+  runReadLoad,
+  scrape,
+  startCacheLabShop,
+  statusCounts,
+  sum,
+  type LabCatalog,
+  type ReadSample,
+} from './cache-lab-shop';
 import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom, ZipfSampler } from './cache-workload';
 
@@ -56,7 +70,8 @@ const HTTP_CACHES = new Set(['GET /products/:id', 'GET /products']);
  */
 export const cacheExperiment: Experiment = {
   name: 'cache',
-  summary: 'Zipf catalog reads through the balancer, cache off vs on, read-only and with price writes + short TTL: DB queries/s, p50/p99, hit ratio',
+  summary:
+    'Zipf catalog reads through the balancer, cache off vs on, read-only and with price writes + short TTL: DB queries/s, p50/p99, hit ratio',
   async run(context: LabContext): Promise<LabResult> {
     const settings: Settings = {
       rate: context.option('rate', context.quick ? 100 : 300),
@@ -72,11 +87,18 @@ export const cacheExperiment: Experiment = {
       `${settings.rate} req/s (${Math.round(settings.listingShare * 100)}% listings, the rest product views, Zipf s=${settings.exponent} over ${settings.products} products); ` +
         `${settings.warmupS} s warm-up, ${settings.seconds} s measured, per run`,
     );
-    context.log(`realistic mix: the same reads + ${settings.writesPerSecond} admin price updates/s through the api (Zipf over the same products), cache TTL ${settings.mixTtlS} s`);
+    context.log(
+      `realistic mix: the same reads + ${settings.writesPerSecond} admin price updates/s through the api (Zipf over the same products), cache TTL ${settings.mixTtlS} s`,
+    );
     const catalog = await createLabCatalog(context, settings.products);
     try {
       const admin = await createLabAdmin(context.config, catalog);
-      const runs = await interleaved(roundsFor(context), VARIANTS, (variant) => measure(context, catalog, variant, settings, admin), context.log);
+      const runs = await interleaved(
+        roundsFor(context),
+        VARIANTS,
+        (variant) => measure(context, catalog, variant, settings, admin),
+        context.log,
+      );
       return report(runs, settings);
     } finally {
       await catalog.drop();
@@ -84,11 +106,19 @@ export const cacheExperiment: Experiment = {
   },
 };
 
-async function measure(context: LabContext, catalog: LabCatalog, label: Variant, settings: Settings, account: { email: string; password: string }): Promise<Run> {
+async function measure(
+  context: LabContext,
+  catalog: LabCatalog,
+  label: Variant,
+  settings: Settings,
+  account: { email: string; password: string },
+): Promise<Run> {
   const cacheOn = label.endsWith('cache on');
   const mix = label.startsWith('mix');
   // The mix's short TTL; a not-found answer may not be cached longer than a found one.
-  const ttl: Record<string, string> = mix ? { TENK_CACHE_TTL: `${settings.mixTtlS}s`, TENK_CACHE_NOT_FOUND_TTL: `${Math.min(5, settings.mixTtlS)}s` } : {};
+  const ttl: Record<string, string> = mix
+    ? { TENK_CACHE_TTL: `${settings.mixTtlS}s`, TENK_CACHE_NOT_FOUND_TTL: `${Math.min(5, settings.mixTtlS)}s` }
+    : {};
   const shop = await startCacheLabShop(context, catalog, { TENK_SWITCH_CACHE: cacheOn ? 'on' : 'off', ...ttl });
   const writer = mix ? await PriceWriter.start(shop.origin, account, settings) : undefined;
   try {
@@ -116,7 +146,8 @@ async function measure(context: LabContext, catalog: LabCatalog, label: Variant,
     const queriesAfter = await productSelects(context.config, catalog.database);
     context.log(`${label}: product SELECTs before ${JSON.stringify(queriesBefore)}, after ${JSON.stringify(queriesAfter)}`);
     const lookupsAfter = await scrape(shop.apis, 'tenk_cache_lookups_total');
-    const counted = (samplesOf: typeof lookupsAfter, outcomes: string[]) => sum(samplesOf, (labels) => HTTP_CACHES.has(labels['cache']) && outcomes.includes(labels['outcome']));
+    const counted = (samplesOf: typeof lookupsAfter, outcomes: string[]) =>
+      sum(samplesOf, (labels) => HTTP_CACHES.has(labels['cache']) && outcomes.includes(labels['outcome']));
     const all = ['hit', 'stale', 'miss', 'coalesced', 'bypass'];
     const answered = ['hit', 'stale', 'coalesced'];
     const run: Run = {
@@ -128,7 +159,10 @@ async function measure(context: LabContext, catalog: LabCatalog, label: Variant,
       writes: (writesAfter?.ok ?? 0) - (writesBefore?.ok ?? 0),
       failedWrites: (writesAfter?.failed ?? 0) - (writesBefore?.failed ?? 0),
     };
-    if (run.failedWrites > run.writes * 0.01) throw new Error(`${label}: ${run.failedWrites} of ${run.writes + run.failedWrites} price updates failed; the machine is probably overloaded: run it again when it is quieter`);
+    if (run.failedWrites > run.writes * 0.01)
+      throw new Error(
+        `${label}: ${run.failedWrites} of ${run.writes + run.failedWrites} price updates failed; the machine is probably overloaded: run it again when it is quieter`,
+      );
     context.log(
       `${label}: ${run.requests} requests (${statusCounts(samples)}), p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms; ` +
         `${run.databaseQueries} product queries (${(run.databaseQueries / settings.seconds).toFixed(1)}/s); hit ratio ${ratio(run.hits, run.lookups)}${mix ? `; ${run.writes} price updates` : ''}`,
@@ -183,7 +217,9 @@ class PriceWriter {
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       if (this.#stopped) break;
-      const answer = await this.admin.send('PATCH', `/products/${products.next()}`, { priceCents: 199 + (index % 20_000) }).catch(() => ({ status: 0 }));
+      const answer = await this.admin
+        .send('PATCH', `/products/${products.next()}`, { priceCents: 199 + (index % 20_000) })
+        .catch(() => ({ status: 0 }));
       if (answer.status === 200) this.#ok++;
       else this.#failed++;
     }
@@ -235,7 +271,11 @@ function report(runs: Record<Variant, Run[]>, settings: Settings): LabResult {
   const rounds = runs['cache on'].length;
   const scenario = (offKey: Variant, onKey: Variant) => {
     const result = summarize(runs[onKey].map((on, index) => comparison(runs[offKey][index], on)));
-    return { off: summarize(runs[offKey].map((run) => row(run, settings))), on: summarize(runs[onKey].map((run) => row(run, settings))), result };
+    return {
+      off: summarize(runs[offKey].map((run) => row(run, settings))),
+      on: summarize(runs[onKey].map((run) => row(run, settings))),
+      result,
+    };
   };
   const readOnly = scenario('cache off', 'cache on');
   const mix = scenario('mix: cache off', 'mix: cache on');

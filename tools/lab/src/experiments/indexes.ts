@@ -42,7 +42,8 @@ interface Phase {
  */
 export const indexesExperiment: Experiment = {
   name: 'indexes',
-  summary: "a customer's newest orders on ~1M rows without and with (customer_id, created_at) index: latency, plan, rows scanned, slow query log",
+  summary:
+    "a customer's newest orders on ~1M rows without and with (customer_id, created_at) index: latency, plan, rows scanned, slow query log",
   async run(context: LabContext): Promise<LabResult> {
     const settings: Settings = {
       orders: context.option('orders', context.quick ? 100_000 : 1_000_000),
@@ -58,7 +59,9 @@ export const indexesExperiment: Experiment = {
     try {
       await client.query('DROP INDEX orders_customer_recent_idx');
       const loadStarted = Date.now();
-      context.log(`loading ${settings.orders.toLocaleString('en-US')} orders of ${settings.customers.toLocaleString('en-US')} customers into ${scratch.shards[0]} (no customer index)`);
+      context.log(
+        `loading ${settings.orders.toLocaleString('en-US')} orders of ${settings.customers.toLocaleString('en-US')} customers into ${scratch.shards[0]} (no customer index)`,
+      );
       await client.query(
         `INSERT INTO orders (id, bucket, customer_id, status, currency, total_cents, payment_authorization_id, reservation_id, created_at)
          SELECT format('ord_%s_%s', lpad(to_hex(i % 256), 3, '0'), lpad(i::text, 26, '0')), i % 256,
@@ -69,7 +72,9 @@ export const indexesExperiment: Experiment = {
       );
       await client.query('VACUUM ANALYZE orders');
       const [{ bytes }] = (await client.query<{ bytes: string }>(`SELECT pg_total_relation_size('orders') AS bytes`)).rows;
-      context.log(`loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; orders is ${(Number(bytes) / 2 ** 20).toFixed(0)} MiB with its indexes`);
+      context.log(
+        `loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; orders is ${(Number(bytes) / 2 ** 20).toFixed(0)} MiB with its indexes`,
+      );
 
       const customers = Array.from({ length: settings.queries }, (_, i) => `customer-${(i * 7919) % settings.customers}`);
       const indexSeconds: number[] = [];
@@ -104,7 +109,15 @@ function customerOrders(tag: string): string {
 }
 
 /** `stats`: a connection to a database where the pg_stat_statements view is installed (the catalog). */
-async function phase(context: LabContext, client: Client, stats: Client, database: string, label: string, tag: string, customers: string[]): Promise<Phase> {
+async function phase(
+  context: LabContext,
+  client: Client,
+  stats: Client,
+  database: string,
+  label: string,
+  tag: string,
+  customers: string[],
+): Promise<Phase> {
   const sql = customerOrders(tag);
   const started = new Date();
   const statsBefore = await statementTotals(stats, database);
@@ -118,7 +131,9 @@ async function phase(context: LabContext, client: Client, stats: Client, databas
   }
   const statsAfter = await statementTotals(stats, database);
   const calls = statsAfter.calls - statsBefore.calls;
-  const [{ 'QUERY PLAN': plans }] = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, [customers[1]])).rows as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+  const [{ 'QUERY PLAN': plans }] = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, [customers[1]])).rows as Array<{
+    'QUERY PLAN': Array<{ Plan: PlanNode }>;
+  }>;
   const scan = findScan(plans[0].Plan);
   const slow = await slowLogEntries(context, tag, started);
   latencies.sort((a, b) => a - b);
@@ -134,7 +149,9 @@ async function phase(context: LabContext, client: Client, stats: Client, databas
     slowLogSample: slow.sample,
     meanMs: round(calls > 0 ? (statsAfter.totalMs - statsBefore.totalMs) / calls : 0),
   };
-  context.log(`${label}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms; plan ${result.access}; ${result.rowsRemovedByFilter} rows thrown away; ${result.buffers} pages; slow query log: ${result.slowLogged} of ${customers.length + 1}`);
+  context.log(
+    `${label}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms; plan ${result.access}; ${result.rowsRemovedByFilter} rows thrown away; ${result.buffers} pages; slow query log: ${result.slowLogged} of ${customers.length + 1}`,
+  );
   return result;
 }
 
@@ -206,7 +223,14 @@ async function slowLogEntries(context: LabContext, tag: string, since: Date): Pr
   return { count, sample: slowest.line || '(none)' };
 }
 
-function report(settings: Settings, beforeRuns: Phase[], afterRuns: Phase[], indexSeconds: number[], tableBytes: number, slowQueryMs: number): LabResult {
+function report(
+  settings: Settings,
+  beforeRuns: Phase[],
+  afterRuns: Phase[],
+  indexSeconds: number[],
+  tableBytes: number,
+  slowQueryMs: number,
+): LabResult {
   const row = (phase: Phase): Row => ({
     p50_ms: phase.p50Ms,
     p95_ms: phase.p95Ms,
@@ -222,7 +246,9 @@ function report(settings: Settings, beforeRuns: Phase[], afterRuns: Phase[], ind
   const summary = (runs: Phase[]): Row => ({ ...summarize(runs.map(row)), slow_query_log_slowest: runs[0].slowLogSample });
   const before = summary(beforeRuns);
   const after = summary(afterRuns);
-  const speedups = summarize(afterRuns.map((phase, index) => ({ speedup_p50: Number((beforeRuns[index].p50Ms / Math.max(0.001, phase.p50Ms)).toFixed(1)) })));
+  const speedups = summarize(
+    afterRuns.map((phase, index) => ({ speedup_p50: Number((beforeRuns[index].p50Ms / Math.max(0.001, phase.p50Ms)).toFixed(1)) })),
+  );
   const indexTimes = indexSeconds.map((seconds) => Number(seconds.toFixed(1)));
   const num = (value: number | string | undefined) => Number(value ?? 0);
   const rounds = afterRuns.length;
@@ -237,7 +263,9 @@ function report(settings: Settings, beforeRuns: Phase[], afterRuns: Phase[], ind
         queries_per_phase: settings.queries,
         table_mib_with_indexes: Number((tableBytes / 2 ** 20).toFixed(0)),
         create_index_concurrently_s: median(indexTimes),
-        ...(indexTimes.length > 1 ? { create_index_concurrently_s_min: Math.min(...indexTimes), create_index_concurrently_s_max: Math.max(...indexTimes) } : {}),
+        ...(indexTimes.length > 1
+          ? { create_index_concurrently_s_min: Math.min(...indexTimes), create_index_concurrently_s_max: Math.max(...indexTimes) }
+          : {}),
         ...speedups,
         slow_query_threshold_ms: slowQueryMs,
       },

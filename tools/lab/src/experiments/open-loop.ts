@@ -54,7 +54,13 @@ export interface OpenLoopResult {
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const agents = Array.from(
     { length: options.clients },
-    (_, i) => new Agent({ keepAliveTimeout: 10_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` }),
+    (_, i) =>
+      new Agent({
+        keepAliveTimeout: 10_000,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}`,
+      }),
   );
   const samples: Sample[] = [];
   const unsent: Record<string, number> = Object.fromEntries(options.streams.map((stream) => [stream.name, 0]));
@@ -74,7 +80,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     const spec = stream.next(index);
     const origin = options.origins[index % options.origins.length];
     const dispatcher = agents[(index * 7 + stream.name.length) % agents.length];
-    const done = request(`${origin}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body, dispatcher, signal: AbortSignal.timeout(options.timeoutMs) })
+    const done = request(`${origin}${spec.path}`, {
+      method: spec.method,
+      headers: spec.headers,
+      body: spec.body,
+      dispatcher,
+      signal: AbortSignal.timeout(options.timeoutMs),
+    })
       .then(async (response) => {
         await response.body.dump();
         return response.statusCode;
@@ -113,5 +125,8 @@ export function percentile(values: number[], p: number): number {
 export function statusCounts(samples: Array<{ status: number }>): string {
   const counts = new Map<number, number>();
   for (const { status } of samples) counts.set(status, (counts.get(status) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+  return [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status}:${count}`)
+    .join(' ');
 }

@@ -62,8 +62,15 @@ export const queueExperiment: Experiment = {
     const work = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-queue-'));
     try {
       context.log(`making a ${settings.videoSeconds} s 1280x720 test video (ffmpeg testsrc)`);
-      const video = readFileSync(await makeTestVideo(path.join(work, 'upload.mp4'), { seconds: settings.videoSeconds, ffmpegPath: context.config.media.ffmpegPath }));
-      const runs = await interleaved(roundsFor(context), ['in the request', 'queued'] as const, (mode) => measure(context, mode, settings, video, work), context.log);
+      const video = readFileSync(
+        await makeTestVideo(path.join(work, 'upload.mp4'), { seconds: settings.videoSeconds, ffmpegPath: context.config.media.ffmpegPath }),
+      );
+      const runs = await interleaved(
+        roundsFor(context),
+        ['in the request', 'queued'] as const,
+        (mode) => measure(context, mode, settings, video, work),
+        context.log,
+      );
       return report(runs, settings, video.length);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -92,7 +99,9 @@ async function measure(context: LabContext, mode: Mode, settings: Settings, vide
     const apis = shop.urls.apis;
     const products = await labProductIds(apis[0]);
     const cookie = await signUp(apis[0], mode);
-    context.log(`${mode}: ${settings.readsPerSecond} catalog reads/s for ${settings.loadS} s; ${settings.uploads} uploads (${settings.uploaders} at a time) from ${settings.calmS} s`);
+    context.log(
+      `${mode}: ${settings.readsPerSecond} catalog reads/s for ${settings.loadS} s; ${settings.uploads} uploads (${settings.uploaders} at a time) from ${settings.calmS} s`,
+    );
 
     const started = performance.now();
     const clock = () => performance.now() - started;
@@ -102,7 +111,16 @@ async function measure(context: LabContext, mode: Mode, settings: Settings, vide
       durationMs: settings.loadS * 1000,
       timeoutMs: 30_000,
       maxInFlight: 1_000,
-      streams: [{ name: 'reads', ratePerSecond: settings.readsPerSecond, next: (i) => (i % 2 === 0 ? { path: `/products?limit=20&page=${1 + (i % 25)}`, method: 'GET' } : { path: `/products/${products[i % products.length]}`, method: 'GET' }) }],
+      streams: [
+        {
+          name: 'reads',
+          ratePerSecond: settings.readsPerSecond,
+          next: (i) =>
+            i % 2 === 0
+              ? { path: `/products?limit=20&page=${1 + (i % 25)}`, method: 'GET' }
+              : { path: `/products/${products[i % products.length]}`, method: 'GET' },
+        },
+      ],
     });
     await sleep(settings.calmS * 1000);
     const uploads = await uploadAll(apis, cookie, video, settings, clock);
@@ -113,8 +131,11 @@ async function measure(context: LabContext, mode: Mode, settings: Settings, vide
     const busyToMs = mode === 'queued' ? clock() : Math.max(...uploads.map((u) => u.sentAtMs + u.latencyMs));
     const { samples } = await reads;
     const truncated = busyToMs > settings.loadS * 1000;
-    if (truncated) context.log(`${mode}: the work outlasted the read load (${Math.round(busyToMs / 1000)} s > ${settings.loadS} s): raise --duration`);
-    context.log(`${mode}: ${accepted.length}/${uploads.length} uploads accepted, ${readyCount} ready after ${((busyToMs - busyFromMs) / 1000).toFixed(1)} s`);
+    if (truncated)
+      context.log(`${mode}: the work outlasted the read load (${Math.round(busyToMs / 1000)} s > ${settings.loadS} s): raise --duration`);
+    context.log(
+      `${mode}: ${accepted.length}/${uploads.length} uploads accepted, ${readyCount} ready after ${((busyToMs - busyFromMs) / 1000).toFixed(1)} s`,
+    );
     return { uploads, reads: samples, busyFromMs, busyToMs, readyCount, truncated };
   } finally {
     await shop?.stop();
@@ -140,7 +161,12 @@ async function uploadAll(apis: string[], cookie: string, video: Buffer, settings
             bodyTimeout: 300_000,
           });
           const body = (await response.body.json()) as { id?: string };
-          results.push({ sentAtMs, latencyMs: clock() - sentAtMs, status: response.statusCode, id: response.statusCode < 300 ? body.id : undefined });
+          results.push({
+            sentAtMs,
+            latencyMs: clock() - sentAtMs,
+            status: response.statusCode,
+            id: response.statusCode < 300 ? body.id : undefined,
+          });
         } catch {
           results.push({ sentAtMs, latencyMs: clock() - sentAtMs, status: 0 });
         }
@@ -172,13 +198,40 @@ function rowOf(run: RunOutcome, settings: Settings): Row {
     uploadP50Ms: round(percentile(latencies, 50)),
     uploadP99Ms: round(percentile(latencies, 99)),
     uploadStatuses: statusCounts(run.uploads),
-    uploadsPerSecond: round(run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000), 2),
+    uploadsPerSecond: round(
+      run.uploads.length / ((Math.max(...run.uploads.map((u) => u.sentAtMs + u.latencyMs)) - run.busyFromMs) / 1000),
+      2,
+    ),
     allReadyS: round((run.busyToMs - run.busyFromMs) / 1000, 1),
     videosReady: run.readyCount,
-    readsCalmP50Ms: round(percentile(calm.map((s) => s.latencyMs), 50), 1),
-    readsCalmP99Ms: round(percentile(calm.map((s) => s.latencyMs), 99), 1),
-    readsBusyP50Ms: round(percentile(busy.map((s) => s.latencyMs), 50), 1),
-    readsBusyP99Ms: round(percentile(busy.map((s) => s.latencyMs), 99), 1),
+    readsCalmP50Ms: round(
+      percentile(
+        calm.map((s) => s.latencyMs),
+        50,
+      ),
+      1,
+    ),
+    readsCalmP99Ms: round(
+      percentile(
+        calm.map((s) => s.latencyMs),
+        99,
+      ),
+      1,
+    ),
+    readsBusyP50Ms: round(
+      percentile(
+        busy.map((s) => s.latencyMs),
+        50,
+      ),
+      1,
+    ),
+    readsBusyP99Ms: round(
+      percentile(
+        busy.map((s) => s.latencyMs),
+        99,
+      ),
+      1,
+    ),
     readsBusyPerSecond: round(answered(busy).length / Math.max(busySeconds, 0.001), 1),
     readsBusyErrorPct: busy.length === 0 ? 0 : round((100 * (busy.length - answered(busy).length)) / busy.length, 2),
     readsBusyCount: busy.length,
@@ -224,7 +277,11 @@ function report(runs: Record<Mode, RunOutcome[]>, settings: Settings, videoBytes
 
 async function signUp(api: string, mode: Mode): Promise<string> {
   const email = `lab-queue-${mode === 'queued' ? 'queued' : 'sync'}-${Date.now().toString(36)}@example.com`;
-  const response = await request(`${api}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Lab uploader', password: 'lab uploader password' }) });
+  const response = await request(`${api}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, name: 'Lab uploader', password: 'lab uploader password' }),
+  });
   const text = await response.body.text();
   const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('tenk_session='));
   if (response.statusCode !== 201 || !cookie) throw new Error(`POST /users answered ${response.statusCode}: ${text.slice(0, 200)}`);

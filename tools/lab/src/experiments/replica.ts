@@ -1,7 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TenkConfig } from '@tenk/config';
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { CookieClient, createLabAdmin, createLabCatalog, pgClient, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog, type ReadSample } from './cache-lab-shop';
+import {
+  CookieClient,
+  createLabAdmin,
+  createLabCatalog,
+  pgClient,
+  productSelects,
+  runReadLoad,
+  scrape,
+  startCacheLabShop,
+  statusCounts,
+  sum,
+  type LabCatalog,
+  type ReadSample,
+} from './cache-lab-shop';
 import { percentile } from './open-loop';
 import { catalogWorkload, seededRandom } from './cache-workload';
 import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
@@ -55,7 +68,8 @@ type FreshnessVariant = (typeof FRESHNESS_VARIANTS)[number];
  */
 export const replicaExperiment: Experiment = {
   name: 'replica',
-  summary: 'catalog reads with replicaReads off vs on: queries and CPU moved off the primary; stale reads after writes through the api, routing off vs on',
+  summary:
+    'catalog reads with replicaReads off vs on: queries and CPU moved off the primary; stale reads after writes through the api, routing off vs on',
   async run(context: LabContext): Promise<LabResult> {
     const settings: Settings = {
       rate: context.option('rate', context.quick ? 50 : 150),
@@ -64,16 +78,26 @@ export const replicaExperiment: Experiment = {
       products: context.option('products', 5_000),
       tries: context.option('tries', context.quick ? 40 : 200),
     };
-    context.log(`${settings.rate} req/s of catalog reads (cache off), ${settings.warmupS} s warm-up + ${settings.seconds} s measured, per run`);
+    context.log(
+      `${settings.rate} req/s of catalog reads (cache off), ${settings.warmupS} s warm-up + ${settings.seconds} s measured, per run`,
+    );
     const catalog = await createLabCatalog(context, settings.products);
     try {
       const rounds = roundsFor(context);
-      const load = await interleaved(rounds, ['replicaReads off', 'replicaReads on'] as const, (variant) => measure(context, catalog, variant === 'replicaReads on', settings), context.log);
+      const load = await interleaved(
+        rounds,
+        ['replicaReads off', 'replicaReads on'] as const,
+        (variant) => measure(context, catalog, variant === 'replicaReads on', settings),
+        context.log,
+      );
       const admin = await createLabAdmin(context.config, catalog);
       const freshness = await interleaved(
         rounds,
         FRESHNESS_VARIANTS,
-        (variant): Promise<number | ApiFreshness> => (variant === 'replica directly' ? staleReadingTheReplica(context, catalog, settings) : readYourWritesThroughTheApi(context, catalog, settings, admin, variant === 'api with routing')),
+        (variant): Promise<number | ApiFreshness> =>
+          variant === 'replica directly'
+            ? staleReadingTheReplica(context, catalog, settings)
+            : readYourWritesThroughTheApi(context, catalog, settings, admin, variant === 'api with routing'),
         context.log,
       );
       return report(settings, load['replicaReads off'], load['replicaReads on'], freshness as FreshnessRuns);
@@ -85,11 +109,21 @@ export const replicaExperiment: Experiment = {
 
 async function measure(context: LabContext, catalog: LabCatalog, replicaReads: boolean, settings: Settings): Promise<Run> {
   const label = `replicaReads ${replicaReads ? 'on' : 'off'}`;
-  const shop = await startCacheLabShop(context, catalog, { TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: replicaReads ? 'on' : 'off' });
+  const shop = await startCacheLabShop(context, catalog, {
+    TENK_SWITCH_CACHE: 'off',
+    TENK_SWITCH_REPLICA_READS: replicaReads ? 'on' : 'off',
+  });
   try {
     const workload = catalogWorkload({ products: settings.products, exponent: 1, seed: 2026 });
     const random = seededRandom(2028);
-    const load = (seconds: number) => runReadLoad({ origin: shop.origin, clients: 60, ratePerSecond: settings.rate, durationMs: seconds * 1000, next: () => (random() < 0.3 ? workload.listing() : workload.productView()) });
+    const load = (seconds: number) =>
+      runReadLoad({
+        origin: shop.origin,
+        clients: 60,
+        ratePerSecond: settings.rate,
+        durationMs: seconds * 1000,
+        next: () => (random() < 0.3 ? workload.listing() : workload.productView()),
+      });
     context.log(`${label}: warming up`);
     await load(settings.warmupS);
     const clusters = await Promise.all([postgresCluster(context.config, 'primary'), postgresCluster(context.config, 'replica')]);
@@ -111,7 +145,9 @@ async function measure(context: LabContext, catalog: LabCatalog, replicaReads: b
       replicaCpuS: Number((cpuAfter[1] - cpuBefore[1]).toFixed(2)),
       statuses: statusCounts(samples),
     };
-    context.log(`${label}: ${run.requests} requests (${run.statuses}); product queries primary ${run.primaryQueries}, replica ${run.replicaQueries}; CPU primary ${run.primaryCpuS} s, replica ${run.replicaCpuS} s`);
+    context.log(
+      `${label}: ${run.requests} requests (${run.statuses}); product queries primary ${run.primaryQueries}, replica ${run.replicaQueries}; CPU primary ${run.primaryCpuS} s, replica ${run.replicaCpuS} s`,
+    );
     return run;
   } finally {
     await shop.stop();
@@ -187,9 +223,19 @@ async function staleReadingTheReplica(context: LabContext, catalog: LabCatalog, 
  * the read to the replica only once it has replayed past the write; without
  * (TENK_REPLICA_READ_YOUR_WRITES=off), to the replica whenever it is healthy.
  */
-async function readYourWritesThroughTheApi(context: LabContext, catalog: LabCatalog, settings: Settings, account: { email: string; password: string }, routing: boolean): Promise<ApiFreshness> {
+async function readYourWritesThroughTheApi(
+  context: LabContext,
+  catalog: LabCatalog,
+  settings: Settings,
+  account: { email: string; password: string },
+  routing: boolean,
+): Promise<ApiFreshness> {
   const label = `through the api, read-your-writes routing ${routing ? 'on' : 'off'}`;
-  const shop = await startCacheLabShop(context, catalog, { TENK_SWITCH_CACHE: 'off', TENK_SWITCH_REPLICA_READS: 'on', TENK_REPLICA_READ_YOUR_WRITES: routing ? 'on' : 'off' });
+  const shop = await startCacheLabShop(context, catalog, {
+    TENK_SWITCH_CACHE: 'off',
+    TENK_SWITCH_REPLICA_READS: 'on',
+    TENK_REPLICA_READ_YOUR_WRITES: routing ? 'on' : 'off',
+  });
   try {
     const admin = new CookieClient(shop.origin);
     const login = await admin.send('POST', '/auth/login', account);
@@ -216,7 +262,9 @@ async function readYourWritesThroughTheApi(context: LabContext, catalog: LabCata
       lagP50Ms: Number(percentile(lags, 50).toFixed(1)),
       lagMaxMs: Number(Math.max(0, ...lags).toFixed(1)),
     };
-    context.log(`${label}: ${stale} of ${settings.tries} stale; catalog reads on the replica ${freshness.onReplica}, on the primary ${freshness.onPrimary}`);
+    context.log(
+      `${label}: ${stale} of ${settings.tries} stale; catalog reads on the replica ${freshness.onReplica}, on the primary ${freshness.onPrimary}`,
+    );
     return freshness;
   } finally {
     await shop.stop();

@@ -1,7 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ORDER_BUCKET_TABLES } from '@tenk/orders';
-import { BucketMover, bucketOfCustomer, createCatalogDataSource, createScratchDatabases, createShardDataSource, loadShardMap, newOrderId, ShardMap, spread, type MoveReport } from '@tenk/database';
+import {
+  BucketMover,
+  bucketOfCustomer,
+  createCatalogDataSource,
+  createScratchDatabases,
+  createShardDataSource,
+  loadShardMap,
+  newOrderId,
+  ShardMap,
+  spread,
+  type MoveReport,
+} from '@tenk/database';
 import { uniqueName } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 
@@ -47,7 +58,8 @@ const FOUR = ['shard_0', 'shard_1', 'shard_2', 'shard_3'];
  */
 export const shardsExperiment: Experiment = {
   name: 'shards',
-  summary: 'spread of customers over 4 shards, 4 -> 5 shards: share of keys moved with buckets vs modulo, and a real online 4 -> 5 rebalance',
+  summary:
+    'spread of customers over 4 shards, 4 -> 5 shards: share of keys moved with buckets vs modulo, and a real online 4 -> 5 rebalance',
   async run(context: LabContext): Promise<LabResult> {
     const settings: Settings = {
       buckets: context.config.dataRouting.sharding.buckets,
@@ -56,9 +68,13 @@ export const shardsExperiment: Experiment = {
       ordersPerCustomer: context.option('orders-per-customer', 4),
     };
     const map = evenMap(FOUR, settings.buckets);
-    context.log(`hashing ${settings.keys.toLocaleString('en-US')} customer ids into ${settings.buckets} buckets over ${FOUR.length} shards`);
+    context.log(
+      `hashing ${settings.keys.toLocaleString('en-US')} customer ids into ${settings.buckets} buckets over ${FOUR.length} shards`,
+    );
     const { spread4, spread5, growth, bucketSpread } = simulate(map, settings);
-    context.log(`4 -> 5 shards: ${(growth.bucketMap * 100).toFixed(1)}% of keys move with the bucket map, ${(growth.modulo * 100).toFixed(1)}% with modulo`);
+    context.log(
+      `4 -> 5 shards: ${(growth.bucketMap * 100).toFixed(1)}% of keys move with the bucket map, ${(growth.modulo * 100).toFixed(1)}% with modulo`,
+    );
     const real = await rebalanceForReal(context, settings);
     return report(settings, spread4, spread5, bucketSpread, growth, real);
   },
@@ -66,7 +82,10 @@ export const shardsExperiment: Experiment = {
 
 /** The configured default for 4 shards: equal contiguous ranges of buckets. */
 function evenMap(shards: string[], buckets: number): ShardMap {
-  return new ShardMap(1, Array.from({ length: buckets }, (_, bucket) => shards[Math.floor((bucket * shards.length) / buckets)]));
+  return new ShardMap(
+    1,
+    Array.from({ length: buckets }, (_, bucket) => shards[Math.floor((bucket * shards.length) / buckets)]),
+  );
 }
 
 function simulate(map: ShardMap, settings: Settings): { spread4: Spread; spread5: Spread; bucketSpread: Spread; growth: Growth } {
@@ -111,10 +130,13 @@ async function rebalanceForReal(context: LabContext, settings: Settings): Promis
   const sources = new Map<string, DataSource>();
   const catalog = await createCatalogDataSource(scratch.config, 'primary', [], 'lab-shards').initialize();
   try {
-    for (const [index, name] of scratch.shards.entries()) sources.set(name, await createShardDataSource(scratch.config, index, [], 'lab-shards').initialize());
+    for (const [index, name] of scratch.shards.entries())
+      sources.set(name, await createShardDataSource(scratch.config, index, [], 'lab-shards').initialize());
     const map = (await loadShardMap(catalog)) as ShardMap;
     const orders = settings.customers * settings.ordersPerCustomer;
-    context.log(`writing ${orders.toLocaleString('en-US')} orders of ${settings.customers.toLocaleString('en-US')} customers to 4 of 5 scratch shards`);
+    context.log(
+      `writing ${orders.toLocaleString('en-US')} orders of ${settings.customers.toLocaleString('en-US')} customers to 4 of 5 scratch shards`,
+    );
     const perShard = new Map<string, Array<{ id: string; bucket: number; customer: string }>>();
     for (let i = 0; i < settings.customers; i++) {
       const customer = randomUUID();
@@ -132,18 +154,34 @@ async function rebalanceForReal(context: LabContext, settings: Settings): Promis
       );
     }
     const moves = map.planSpread(scratch.shards);
-    context.log(`moving ${moves.length} buckets to ${scratch.shards[4]} with the online mover (npm run shards -- rebalance, one bucket at a time)`);
-    const mover = new BucketMover({ catalog, shards: scratch.shards, shard: async (name) => sources.get(name) as DataSource }, ORDER_BUCKET_TABLES);
+    context.log(
+      `moving ${moves.length} buckets to ${scratch.shards[4]} with the online mover (npm run shards -- rebalance, one bucket at a time)`,
+    );
+    const mover = new BucketMover(
+      { catalog, shards: scratch.shards, shard: async (name) => sources.get(name) as DataSource },
+      ORDER_BUCKET_TABLES,
+    );
     const started = Date.now();
     const reports: MoveReport[] = [];
     for (const move of moves) reports.push(await mover.move(move.bucket, move.to));
     const seconds = (Date.now() - started) / 1000;
     const after: number[] = [];
-    for (const name of scratch.shards) after.push(Number(((await (sources.get(name) as DataSource).query('SELECT count(*) AS n FROM orders')) as Array<{ n: string }>)[0].n));
+    for (const name of scratch.shards)
+      after.push(
+        Number(((await (sources.get(name) as DataSource).query('SELECT count(*) AS n FROM orders')) as Array<{ n: string }>)[0].n),
+      );
     const frozen = reports.map((report) => report.frozenMs).sort((a, b) => a - b);
     const moved = reports.reduce((total, report) => total + report.copied.orders, 0);
     context.log(`moved ${moved} of ${orders} orders in ${seconds.toFixed(1)} s; orders per shard now ${after.join(', ')}`);
-    return { orders, ordersMoved: moved, buckets: moves.length, seconds, maxFrozenMs: frozen[frozen.length - 1] ?? 0, medianFrozenMs: frozen[Math.floor(frozen.length / 2)] ?? 0, after };
+    return {
+      orders,
+      ordersMoved: moved,
+      buckets: moves.length,
+      seconds,
+      maxFrozenMs: frozen[frozen.length - 1] ?? 0,
+      medianFrozenMs: frozen[Math.floor(frozen.length / 2)] ?? 0,
+      after,
+    };
   } finally {
     await Promise.all([catalog, ...sources.values()].map((source) => source.destroy()));
     await scratch.drop();
@@ -213,7 +251,7 @@ function report(settings: Settings, spread4: Spread, spread5: Spread, bucketSpre
       `Customer ids are random v4 uuids; a customer's bucket is the first 32 bits of SHA-256 of the id mod ${settings.buckets}; the map gives each of 4 shards a contiguous range of 64 buckets.`,
       `Growing to 5 shards uses ShardMap.planSpread: each of the 4 shards gives its highest buckets to the new one until all hold 51 or 52 (${growth.bucketsMoved} moves). Modulo is shard = hash % N on the same 32-bit hash.`,
       `The real rebalance: ${real.orders.toLocaleString('en-US')} orders (${settings.ordersPerCustomer} per customer) in 5 scratch shard databases on the shared PostgreSQL server, moved with BucketMover (what \`npm run shards -- rebalance\` runs): copy, catch-up, freeze (the bucket's row locked on the source), verify, flip the map version, delete. "Writers waited" is how long the bucket was frozen.`,
-      'The machine is shared (2 cores, other engineers\' work): durations wander between runs; the shares of keys moved do not.',
+      "The machine is shared (2 cores, other engineers' work): durations wander between runs; the shares of keys moved do not.",
     ],
   };
 }

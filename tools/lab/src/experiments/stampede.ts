@@ -1,5 +1,15 @@
 import type { Experiment, LabContext, LabResult } from '../experiment';
-import { createLabCatalog, expectHealthyRun, productSelects, runReadLoad, scrape, startCacheLabShop, statusCounts, sum, type LabCatalog } from './cache-lab-shop';
+import {
+  createLabCatalog,
+  expectHealthyRun,
+  productSelects,
+  runReadLoad,
+  scrape,
+  startCacheLabShop,
+  statusCounts,
+  sum,
+  type LabCatalog,
+} from './cache-lab-shop';
 import { percentile } from './open-loop';
 import { interleaved, quote, roundsFor, summarize, type Row } from '../repeats';
 
@@ -48,7 +58,12 @@ export const stampedeExperiment: Experiment = {
     context.log(`${settings.rate} req/s for ${settings.path}, its entry fresh for ${settings.ttlMs} ms; ${settings.seconds} s per run`);
     const catalog = await createLabCatalog(context, context.option('products', 5_000));
     try {
-      const runs = await interleaved(roundsFor(context), ['without the guard', 'with the guard'] as const, (variant) => measure(context, catalog, variant === 'with the guard', settings), context.log);
+      const runs = await interleaved(
+        roundsFor(context),
+        ['without the guard', 'with the guard'] as const,
+        (variant) => measure(context, catalog, variant === 'with the guard', settings),
+        context.log,
+      );
       return report(runs['without the guard'], runs['with the guard'], settings);
     } finally {
       await catalog.drop();
@@ -68,7 +83,14 @@ async function measure(context: LabContext, catalog: LabCatalog, guard: boolean,
     TENK_CACHE_QUERY_TTL: '1ms',
   });
   try {
-    const load = (seconds: number) => runReadLoad({ origin: shop.origin, clients: 60, ratePerSecond: settings.rate, durationMs: seconds * 1000, next: () => settings.path });
+    const load = (seconds: number) =>
+      runReadLoad({
+        origin: shop.origin,
+        clients: 60,
+        ratePerSecond: settings.rate,
+        durationMs: seconds * 1000,
+        next: () => settings.path,
+      });
     await load(settings.warmupS);
     const queriesBefore = await productSelects(context.config, catalog.database);
     const loadsBefore = sum(await scrape(shop.apis, 'tenk_cache_loads_total'), (labels) => labels['cache'] === HOT_CACHE);
@@ -88,7 +110,9 @@ async function measure(context: LabContext, catalog: LabCatalog, guard: boolean,
       loads: loadsAfter - loadsBefore,
       databaseQueries: queriesAfter.primary + queriesAfter.replica - queriesBefore.primary - queriesBefore.replica,
     };
-    context.log(`${label}: ${run.loads} loads, ${run.databaseQueries} product queries, p99 ${run.p99Ms} ms, answers ${statusCounts(samples)}`);
+    context.log(
+      `${label}: ${run.loads} loads, ${run.databaseQueries} product queries, p99 ${run.p99Ms} ms, answers ${statusCounts(samples)}`,
+    );
     return run;
   } finally {
     await shop.stop();
@@ -146,7 +170,7 @@ function report(withoutRuns: Run[], withRuns: Run[], settings: Settings): LabRes
       'Without the guard: TENK_CACHE_STAMPEDE_GUARD=off, the stock behaviour (get, miss, load, set): every request arriving while the entry is being reloaded loads it too.',
       'With the guard: concurrent misses share one load per process and one per shop (a Redis lease), and a stale entry is served for up to 30 s while one caller refreshes it in the background.',
       `${rounds} round${rounds === 1 ? '' : 's'}, the two runs interleaved in each, each on a fresh shop: every number is the median of the rounds, <key>_min and <key>_max its spread.`,
-      'Loads are the route handler runs counted by tenk_cache_loads_total; database queries are SELECTs on products in pg_stat_statements (primary + replica) for the experiment\'s own catalog database. The in-process tier and TypeORM\'s query cache are off in both runs so only the guard differs.',
+      "Loads are the route handler runs counted by tenk_cache_loads_total; database queries are SELECTs on products in pg_stat_statements (primary + replica) for the experiment's own catalog database. The in-process tier and TypeORM's query cache are off in both runs so only the guard differs.",
     ],
   };
 }

@@ -30,7 +30,12 @@ export const tracingExperiment: Experiment = {
     if (!up) throw new Error(`Jaeger does not answer on :${jaeger.uiPort}: npm run infra -- up jaeger`);
     const rounds = roundsFor(context);
     const seconds = context.seconds(15, 3);
-    const runs = await interleaved(rounds, VARIANTS, (variant) => measure(context, variant, seconds, `http://127.0.0.1:${jaeger.otlpPort}`), (line) => context.log(line));
+    const runs = await interleaved(
+      rounds,
+      VARIANTS,
+      (variant) => measure(context, variant, seconds, `http://127.0.0.1:${jaeger.otlpPort}`),
+      (line) => context.log(line),
+    );
     const rows = Object.fromEntries(VARIANTS.map((variant) => [variant, summarize(runs[variant])])) as Record<Variant, Row>;
     const off = rows.off['cpu_us_per_request'] as number;
     const added = (variant: Variant) => Math.round(((rows[variant]['cpu_us_per_request'] as number) - off) * 10) / 10;
@@ -45,7 +50,9 @@ export const tracingExperiment: Experiment = {
           bars: VARIANTS.map((variant) => ({ label: variant, value: rows[variant]['cpu_us_per_request'] as number })),
         },
       ],
-      notes: [`${CONCURRENCY} concurrent clients, ${seconds} s per run, GET ${PATH} (a cache hit), one api instance; a new lab shop per run`],
+      notes: [
+        `${CONCURRENCY} concurrent clients, ${seconds} s per run, GET ${PATH} (a cache hit), one api instance; a new lab shop per run`,
+      ],
     };
   },
 };
@@ -53,7 +60,9 @@ export const tracingExperiment: Experiment = {
 async function measure(context: LabContext, variant: Variant, seconds: number, endpoint: string): Promise<Row> {
   await waitForFreeLabPorts(context);
   const env: Record<string, string> =
-    variant === 'off' ? { TENK_OTLP_ENDPOINT: 'off' } : { TENK_OTLP_ENDPOINT: endpoint, TENK_TRACE_SAMPLE_RATIO: variant === 'on-5pct' ? '0.05' : '1' };
+    variant === 'off'
+      ? { TENK_OTLP_ENDPOINT: 'off' }
+      : { TENK_OTLP_ENDPOINT: endpoint, TENK_TRACE_SAMPLE_RATIO: variant === 'on-5pct' ? '0.05' : '1' };
   const shop = await startLabShop(context, { apiInstances: 1, env });
   const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
   try {
@@ -65,7 +74,11 @@ async function measure(context: LabContext, variant: Variant, seconds: number, e
     const { count, errors } = await load(agent, origin, seconds * 1_000);
     const after = pids.map(sampleProcess);
     const cpuMs = cpuDeltaMs(before, after);
-    return { cpu_us_per_request: Math.round((cpuMs * 1_000 * 10) / Math.max(1, count)) / 10, requests_per_second: Math.round(count / seconds), errors };
+    return {
+      cpu_us_per_request: Math.round((cpuMs * 1_000 * 10) / Math.max(1, count)) / 10,
+      requests_per_second: Math.round(count / seconds),
+      errors,
+    };
   } finally {
     await agent.close();
     await shop.stop();

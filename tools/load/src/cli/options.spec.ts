@@ -3,14 +3,45 @@ import { LAB_SHOP_URL, parseOptions } from './options';
 describe('command line options', () => {
   it('has defaults that need only a scenario', () => {
     const options = parseOptions(['browse']);
-    expect(options).toMatchObject({ scenario: 'browse', vus: 1_000, rampMs: 30_000, holdMs: 60_000, url: LAB_SHOP_URL, startShop: false, clientIps: 100, connectionsPerIp: 2, targetP99Ms: 200, monitor: true });
+    expect(options).toMatchObject({
+      scenario: 'browse',
+      vus: 1_000,
+      rampMs: 30_000,
+      holdMs: 60_000,
+      url: LAB_SHOP_URL,
+      startShop: false,
+      clientIps: 100,
+      connectionsPerIp: 2,
+      targetP99Ms: 200,
+      monitor: true,
+    });
     expect(options?.think).toEqual({ kind: 'uniform', minMs: 5_000, maxMs: 15_000 });
     expect(options?.mix.map((entry) => entry.scenario.name)).toEqual(['browse']);
   });
 
   it('reads values in both --key value and --key=value forms', () => {
-    const options = parseOptions(['mixed', '--vus=10000', '--ramp', '1m', '--think', 'exp:8s', '--mix', 'browse=3,buy=1', '--start-shop', '--shop-env', 'TENK_SWITCH_CACHE=off', '--shop-env', 'TENK_LOG_LEVEL=error']);
-    expect(options).toMatchObject({ vus: 10_000, rampMs: 60_000, startShop: true, clientIps: 1_000, shopEnv: { TENK_SWITCH_CACHE: 'off', TENK_LOG_LEVEL: 'error' } });
+    const options = parseOptions([
+      'mixed',
+      '--vus=10000',
+      '--ramp',
+      '1m',
+      '--think',
+      'exp:8s',
+      '--mix',
+      'browse=3,buy=1',
+      '--start-shop',
+      '--shop-env',
+      'TENK_SWITCH_CACHE=off',
+      '--shop-env',
+      'TENK_LOG_LEVEL=error',
+    ]);
+    expect(options).toMatchObject({
+      vus: 10_000,
+      rampMs: 60_000,
+      startShop: true,
+      clientIps: 1_000,
+      shopEnv: { TENK_SWITCH_CACHE: 'off', TENK_LOG_LEVEL: 'error' },
+    });
     expect(options?.mix.map((entry) => [entry.scenario.name, entry.weight])).toEqual([
       ['browse', 3],
       ['buy', 1],

@@ -96,14 +96,16 @@ export function parseOptions(argv: readonly string[]): LoadOptions | null {
   const args = parseArgv(argv);
   if (args === null) return null;
   const { values, flags, positional } = args;
-  for (const name of values.keys()) if (name !== 'shop-env' && (values.get(name)?.length ?? 0) > 1) throw new Error(`--${name} is given more than once`);
+  for (const name of values.keys())
+    if (name !== 'shop-env' && (values.get(name)?.length ?? 0) > 1) throw new Error(`--${name} is given more than once`);
 
   const one = (name: string): string | undefined => values.get(name)?.[0];
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const text = one(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got "${text}"`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`--${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got "${text}"`);
     return value;
   };
   const duration = (name: string, fallback: string) => parseDuration(one(name) ?? fallback, `--${name}`);
@@ -115,13 +117,19 @@ export function parseOptions(argv: readonly string[]): LoadOptions | null {
   if (one('mix') !== undefined && scenario !== 'mixed') throw new Error('--mix is for the mixed scenario');
   const mix =
     scenario === 'mixed'
-      ? parseMix(one('mix') ?? Object.entries(DEFAULT_MIX).map(([name, weight]) => `${name}=${weight}`).join(','))
+      ? parseMix(
+          one('mix') ??
+            Object.entries(DEFAULT_MIX)
+              .map(([name, weight]) => `${name}=${weight}`)
+              .join(','),
+        )
       : [{ scenario: SCENARIOS[scenario], weight: 1 }];
 
   const vus = integer('vus', 1_000, 1, MAX_VUS);
   const startShop = flags.has('start-shop');
   if (startShop && one('url') !== undefined) throw new Error('--start-shop runs the lab shop at its own URL: leave out --url');
-  if (!startShop && (one('api-instances') !== undefined || values.has('shop-env'))) throw new Error('--api-instances and --shop-env only apply with --start-shop');
+  if (!startShop && (one('api-instances') !== undefined || values.has('shop-env')))
+    throw new Error('--api-instances and --shop-env only apply with --start-shop');
   const url = one('url') ?? LAB_SHOP_URL;
   try {
     new URL(url);
@@ -137,11 +145,14 @@ export function parseOptions(argv: readonly string[]): LoadOptions | null {
   const autoIps = Target.spreadsFor(url) ? Math.min(MAX_AUTO_CLIENT_IPS, Math.ceil(vus / USERS_PER_CLIENT_IP)) : 1;
   const zipfText = one('zipf');
   const zipfExponent = zipfText === undefined ? 1 : Number(zipfText);
-  if (!Number.isFinite(zipfExponent) || zipfExponent < 0 || zipfExponent > 5) throw new Error(`--zipf must be a number from 0 to 5, got "${zipfText}"`);
+  if (!Number.isFinite(zipfExponent) || zipfExponent < 0 || zipfExponent > 5)
+    throw new Error(`--zipf must be a number from 0 to 5, got "${zipfText}"`);
   const uploadEncoding = (one('upload-body') ?? 'multipart') as UploadEncoding;
-  if (uploadEncoding !== 'multipart' && uploadEncoding !== 'raw') throw new Error(`--upload-body must be multipart or raw, got "${uploadEncoding}"`);
+  if (uploadEncoding !== 'multipart' && uploadEncoding !== 'raw')
+    throw new Error(`--upload-body must be multipart or raw, got "${uploadEncoding}"`);
   const name = one('name') ?? null;
-  if (name !== null && !/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`--name "${name}" may hold letters, digits, ".", "_" and "-" only (it becomes a file name)`);
+  if (name !== null && !/^[A-Za-z0-9._-]+$/.test(name))
+    throw new Error(`--name "${name}" may hold letters, digits, ".", "_" and "-" only (it becomes a file name)`);
 
   return {
     scenario,
@@ -179,14 +190,39 @@ export function describeOptions(options: LoadOptions): string {
 }
 
 const FLAGS = ['start-shop', 'no-monitor', 'fail-on-target', 'help'] as const;
-const VALUED = ['vus', 'ramp', 'duration', 'think', 'upload-think', 'mix', 'zipf', 'seed', 'url', 'api-instances', 'shop-env', 'client-ips', 'connections-per-ip', 'timeout', 'upload-body', 'out', 'name', 'note', 'target-p99', 'memory-target', 'progress', 'max-products'] as const;
+const VALUED = [
+  'vus',
+  'ramp',
+  'duration',
+  'think',
+  'upload-think',
+  'mix',
+  'zipf',
+  'seed',
+  'url',
+  'api-instances',
+  'shop-env',
+  'client-ips',
+  'connections-per-ip',
+  'timeout',
+  'upload-body',
+  'out',
+  'name',
+  'note',
+  'target-p99',
+  'memory-target',
+  'progress',
+  'max-products',
+] as const;
 
 /**
  * The command line through node:util's parseArgs (strict; `--vus 10` and `--vus=10` alike),
  * with its errors said the way this tool says them. Null asks for the help text.
  */
 function parseArgv(argv: readonly string[]): { values: Map<string, string[]>; flags: Set<string>; positional: string[] } | null {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   for (const name of FLAGS) options[name] ??= { type: 'boolean' };
   for (const name of VALUED) options[name] = { type: 'string', multiple: true };
   let parsed: ReturnType<typeof parseArgs>;
@@ -197,7 +233,8 @@ function parseArgv(argv: readonly string[]): { values: Map<string, string[]>; fl
     const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${option}; see npm run load -- --help`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message)) throw new Error(`${option} takes no value`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message))
+      throw new Error(`${option} takes no value`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${option} needs a value`);
     throw new Error(message);
   }

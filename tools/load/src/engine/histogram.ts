@@ -110,7 +110,8 @@ export class LatencyHistogram {
   }
 
   static fromJSON(json: HistogramJson): LatencyHistogram {
-    if (json.encoding !== 'hdr-v2-base64') throw new Error(`histogram encoding ${String(json.encoding)} is not hdr-v2-base64 (a report from an older tenk)`);
+    if (json.encoding !== 'hdr-v2-base64')
+      throw new Error(`histogram encoding ${String(json.encoding)} is not hdr-v2-base64 (a report from an older tenk)`);
     const histogram = new LatencyHistogram();
     histogram.#hdr.add(decodeFromCompressedBase64(json.histogram, 32, false));
     histogram.#count = json.count;

@@ -54,7 +54,13 @@ class ScriptedUser implements Behaviour {
   }
 
   after(response: ResponseView): number {
-    this.seen.push({ path: ['/users', '/me', '/busy', '/orders'][Math.min(this.step, 3)], status: response.status, body: response.body, retryAfterMs: response.retryAfterMs, notDeployed: response.notDeployed });
+    this.seen.push({
+      path: ['/users', '/me', '/busy', '/orders'][Math.min(this.step, 3)],
+      status: response.status,
+      body: response.body,
+      retryAfterMs: response.retryAfterMs,
+      notDeployed: response.notDeployed,
+    });
     this.step += 1;
     return 5;
   }

@@ -62,7 +62,8 @@ export class LoadRunner implements VirtualUserHost {
   #drained: (() => void) | undefined;
 
   constructor(options: RunnerOptions) {
-    if (!Number.isInteger(options.vus) || options.vus < 1) throw new Error(`the number of virtual users must be a positive integer, got ${options.vus}`);
+    if (!Number.isInteger(options.vus) || options.vus < 1)
+      throw new Error(`the number of virtual users must be a positive integer, got ${options.vus}`);
     this.#options = options;
     this.stats = options.stats;
     this.#users = Array.from({ length: options.vus }, (_, id) => new VirtualUser(id, this, options.behaviour(id)));

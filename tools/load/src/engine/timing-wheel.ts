@@ -49,7 +49,8 @@ export class TimingWheel {
 
   /** Fires `id` at `atMs` (or on the next advance, if that time has already passed). */
   schedule(id: number, atMs: number): void {
-    if (!(id >= 0 && id < this.#dueTick.length && Number.isInteger(id))) throw new Error(`timing wheel id ${id} is outside 0..${this.#dueTick.length - 1}`);
+    if (!(id >= 0 && id < this.#dueTick.length && Number.isInteger(id)))
+      throw new Error(`timing wheel id ${id} is outside 0..${this.#dueTick.length - 1}`);
     if (this.#dueTick[id] >= 0) throw new Error(`timing wheel id ${id} is already scheduled`);
     // Rounded up: an entry never fires early, and at most one tick (plus the caller's advance
     // interval) late.

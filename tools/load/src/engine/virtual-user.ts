@@ -113,7 +113,8 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
     const request = this.request;
     request.reset();
     this.#behaviour.plan(request);
-    if (request.endpoint === undefined) throw new Error(`a behaviour planned a request without an endpoint (${request.method} ${request.path})`);
+    if (request.endpoint === undefined)
+      throw new Error(`a behaviour planned a request without an endpoint (${request.method} ${request.path})`);
     const headers = this.#headers;
     headers.length = 0;
     headers.push('accept', 'application/json');
@@ -143,11 +144,15 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i];
       // Cheap tests on length and one byte first: most headers are neither of these.
-      if (name.length === 10 && name[3] === 0x2d && name.toString('latin1').toLowerCase() === 'set-cookie') this.#setCookie(rawHeaders[i + 1].toString('latin1'));
-      else if (name.length === 11 && name[5] === 0x2d && name.toString('latin1').toLowerCase() === 'retry-after') this.response.retryAfterMs = retryAfterMs(rawHeaders[i + 1].toString('latin1'));
+      if (name.length === 10 && name[3] === 0x2d && name.toString('latin1').toLowerCase() === 'set-cookie')
+        this.#setCookie(rawHeaders[i + 1].toString('latin1'));
+      else if (name.length === 11 && name[5] === 0x2d && name.toString('latin1').toLowerCase() === 'retry-after')
+        this.response.retryAfterMs = retryAfterMs(rawHeaders[i + 1].toString('latin1'));
     }
     const endpoint = this.request.endpoint as EndpointStats;
-    this.#keepBody = this.request.readBody || (statusCode >= 400 && (endpoint.optional || !endpoint.samples.has(STATUS_TEXT[statusCode] ?? String(statusCode))));
+    this.#keepBody =
+      this.request.readBody ||
+      (statusCode >= 400 && (endpoint.optional || !endpoint.samples.has(STATUS_TEXT[statusCode] ?? String(statusCode))));
     return true;
   }
 
@@ -158,7 +163,8 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    if (this.#keepBody) this.response.body = this.#chunks.length === 1 ? this.#chunks[0].toString('utf8') : Buffer.concat(this.#chunks).toString('utf8');
+    if (this.#keepBody)
+      this.response.body = this.#chunks.length === 1 ? this.#chunks[0].toString('utf8') : Buffer.concat(this.#chunks).toString('utf8');
     this.#finish();
   }
 

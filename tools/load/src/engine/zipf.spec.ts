@@ -37,8 +37,20 @@ describe('ZipfSampler', () => {
   it('is uniform with exponent 0 and repeats with the same seed', () => {
     const zipf = new ZipfSampler(4, 0);
     expect(zipf.probability(3)).toBeCloseTo(0.25, 10);
-    const first = Array.from({ length: 20 }, ((random) => () => zipf.sample(random))(new Random(9)));
-    const second = Array.from({ length: 20 }, ((random) => () => zipf.sample(random))(new Random(9)));
+    const first = Array.from(
+      { length: 20 },
+      (
+        (random) => () =>
+          zipf.sample(random)
+      )(new Random(9)),
+    );
+    const second = Array.from(
+      { length: 20 },
+      (
+        (random) => () =>
+          zipf.sample(random)
+      )(new Random(9)),
+    );
     expect(first).toEqual(second);
   });
 

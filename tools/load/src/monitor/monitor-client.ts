@@ -4,7 +4,10 @@ import type { MonitorRequest, MonitorWorkerData } from './monitor-worker';
 import type { CpuSample, MemorySnapshot, MonitorOptions } from './process-monitor';
 import type { ProcessGroup } from './shop-processes';
 
-type WorkerMessage = { type: 'groups'; groups: ProcessGroup[] } | { type: 'sample'; sample: CpuSample } | { type: 'snapshot'; id: number; snapshot: MemorySnapshot };
+type WorkerMessage =
+  | { type: 'groups'; groups: ProcessGroup[] }
+  | { type: 'sample'; sample: CpuSample }
+  | { type: 'snapshot'; id: number; snapshot: MemorySnapshot };
 
 const REGISTER = path.resolve(__dirname, '../../../register.cjs');
 

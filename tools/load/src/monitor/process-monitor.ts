@@ -160,7 +160,9 @@ export class ProcessMonitor {
   #members(processes: Map<number, ProcStat>): Map<string, ProcStat[]> {
     this.#excluded = [];
     if (!this.#attribute) return membersOf(this.groups, processes);
-    const postgresRoots = new Set(this.groups.filter((group) => processes.get(group.rootPid)?.comm === 'postgres').map((group) => group.rootPid));
+    const postgresRoots = new Set(
+      this.groups.filter((group) => processes.get(group.rootPid)?.comm === 'postgres').map((group) => group.rootPid),
+    );
     const portOf = (stat: ProcStat): number | null => {
       const key = `${stat.pid}:${stat.startTicks}`;
       let port = this.#backendPorts.get(key);
@@ -178,7 +180,9 @@ export class ProcessMonitor {
     const unknown = backendPorts.some((port) => port !== null && !this.#shopPorts.has(port) && !this.#otherPorts.has(port));
     if (unknown && performance.now() - this.#portsCheckedAt >= PORT_RECHECK_MS) {
       this.#portsCheckedAt = performance.now();
-      const shopPids = this.groups.filter((group) => group.kind === 'shop').flatMap((group) => (everything.get(group.name) ?? []).map((stat) => stat.pid));
+      const shopPids = this.groups
+        .filter((group) => group.kind === 'shop')
+        .flatMap((group) => (everything.get(group.name) ?? []).map((stat) => stat.pid));
       this.#shopPorts = localPortsOf(shopPids);
       this.#otherPorts = new Set(backendPorts.filter((port): port is number => port !== null && !this.#shopPorts.has(port)));
       if (this.#backendPorts.size > 10_000) this.#backendPorts.clear();

@@ -68,7 +68,8 @@ export function appOf(cmdline: string, workspaceRoot: string): string | null {
   const root = workspaceRoot.replace(/\/$/, '');
   const app = new RegExp(`${escapeRegExp(root)}/dist/apps/([a-z-]+)/`).exec(cmdline);
   if (app) return app[1];
-  if (cmdline.includes(`${root}/dist/tools/payment-sim/`) || cmdline.includes(`${root}/tools/payment-sim/src/main.ts`)) return 'payment-sim';
+  if (cmdline.includes(`${root}/dist/tools/payment-sim/`) || cmdline.includes(`${root}/tools/payment-sim/src/main.ts`))
+    return 'payment-sim';
   return null;
 }
 
@@ -77,7 +78,11 @@ export function appOf(cmdline: string, workspaceRoot: string): string | null {
  * descendants that are another group's root (the load tool's child that runs the shop is
  * its own group, and so is every shop process under it), and descendants `include` refuses.
  */
-export function membersOf(groups: readonly ProcessGroup[], processes: Map<number, ProcStat>, include: (stat: ProcStat) => boolean = () => true): Map<string, ProcStat[]> {
+export function membersOf(
+  groups: readonly ProcessGroup[],
+  processes: Map<number, ProcStat>,
+  include: (stat: ProcStat) => boolean = () => true,
+): Map<string, ProcStat[]> {
   const children = new Map<number, number[]>();
   for (const stat of processes.values()) {
     const list = children.get(stat.ppid);

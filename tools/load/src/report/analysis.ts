@@ -3,7 +3,13 @@ import type { CpuUsage, EndpointResult, LatencySummary, TargetCheck, TimelinePoi
 
 export function latencySummary(histogram: LatencyHistogram): LatencySummary {
   const ms = (micros: number) => Math.round(micros / 10) / 100;
-  return { p50: ms(histogram.percentile(50)), p95: ms(histogram.percentile(95)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), mean: ms(histogram.mean) };
+  return {
+    p50: ms(histogram.percentile(50)),
+    p95: ms(histogram.percentile(95)),
+    p99: ms(histogram.percentile(99)),
+    max: ms(histogram.max),
+    mean: ms(histogram.mean),
+  };
 }
 
 /** Per process group: average and peak CPU over the hold phase's samples. */
@@ -15,19 +21,36 @@ export function cpuDuringHold(timeline: readonly TimelinePoint[], kinds: Readonl
   if (hold.length === 0) return [];
   const usage: CpuUsage[] = [];
   const names = new Set(hold.flatMap((point) => Object.keys(point.cpu ?? {})));
-  const series = (pick: (point: TimelinePoint) => number | undefined) => hold.map(pick).filter((value): value is number => value !== undefined);
+  const series = (pick: (point: TimelinePoint) => number | undefined) =>
+    hold.map(pick).filter((value): value is number => value !== undefined);
   const add = (name: string, kind: CpuUsage['kind'], values: number[]) => {
     if (values.length === 0) return;
     usage.push({ name, kind, average: round(values.reduce((a, b) => a + b, 0) / values.length), peak: round(Math.max(...values)) });
   };
-  for (const name of names) add(name, kinds.get(name) ?? 'shop', series((point) => point.cpu?.[name]));
-  if (!names.has(GENERATOR)) add(GENERATOR, 'harness', series((point) => point.generatorCpu));
-  add('other (not the shop)', 'other', series((point) => point.otherCpu));
+  for (const name of names)
+    add(
+      name,
+      kinds.get(name) ?? 'shop',
+      series((point) => point.cpu?.[name]),
+    );
+  if (!names.has(GENERATOR))
+    add(
+      GENERATOR,
+      'harness',
+      series((point) => point.generatorCpu),
+    );
+  add(
+    'other (not the shop)',
+    'other',
+    series((point) => point.otherCpu),
+  );
   return usage.sort((a, b) => b.average - a.average);
 }
 
 export function machineCpuDuringHold(timeline: readonly TimelinePoint[]): number | null {
-  const values = timeline.filter((point) => point.phase === 'hold' && point.machineCpu !== undefined).map((point) => point.machineCpu as number);
+  const values = timeline
+    .filter((point) => point.phase === 'hold' && point.machineCpu !== undefined)
+    .map((point) => point.machineCpu as number);
   return values.length === 0 ? null : round(values.reduce((a, b) => a + b, 0) / values.length);
 }
 
@@ -39,29 +62,55 @@ const SINGLE_THREADED = /^(api|balancer|media-worker|mailer|reports|payment-sim|
  * was the load generator itself the bottleneck, and how much did other work on the machine
  * take.
  */
-export function findLimit(input: { cpu: readonly CpuUsage[]; machineCpu: number | null; cores: number; generatorEventLoopP99Max: number; checksMet: boolean }): string[] {
+export function findLimit(input: {
+  cpu: readonly CpuUsage[];
+  machineCpu: number | null;
+  cores: number;
+  generatorEventLoopP99Max: number;
+  checksMet: boolean;
+}): string[] {
   const { cpu, machineCpu, cores, checksMet } = input;
   if (cpu.length === 0 || machineCpu === null) return ['Process CPU was not measured (--no-monitor, or no hold phase).'];
   const lines: string[] = [];
   const capacity = cores * 100;
   const top = cpu.filter((usage) => usage.average >= 1).slice(0, 7);
-  lines.push(`CPU during the hold (average, % of one core; this machine has ${capacity}%): ${top.map((usage) => `${usage.name} ${usage.average}%`).join(', ')}; machine total ${machineCpu}%.`);
+  lines.push(
+    `CPU during the hold (average, % of one core; this machine has ${capacity}%): ${top.map((usage) => `${usage.name} ${usage.average}%`).join(', ')}; machine total ${machineCpu}%.`,
+  );
   const machineSaturated = machineCpu >= capacity * 0.9;
-  if (machineSaturated) lines.push(`The machine's CPU was the limit: its ${cores} cores were ${Math.round((machineCpu / capacity) * 100)}% busy, so every process waited for a core; more users need more cores (or less CPU per request).`);
+  if (machineSaturated)
+    lines.push(
+      `The machine's CPU was the limit: its ${cores} cores were ${Math.round((machineCpu / capacity) * 100)}% busy, so every process waited for a core; more users need more cores (or less CPU per request).`,
+    );
   for (const usage of cpu) {
     if (usage.kind !== 'shop') continue;
-    if (SINGLE_THREADED.test(usage.name) && usage.average >= 85) lines.push(`${usage.name} ran at ${usage.average}% of one core: its single thread was saturated; it is a bottleneck (more instances, or less work per request in it).`);
+    if (SINGLE_THREADED.test(usage.name) && usage.average >= 85)
+      lines.push(
+        `${usage.name} ran at ${usage.average}% of one core: its single thread was saturated; it is a bottleneck (more instances, or less work per request in it).`,
+      );
   }
   const generator = cpu.find((usage) => usage.name === GENERATOR);
   const delay = Math.round(input.generatorEventLoopP99Max);
   if (generator && generator.average >= 85) {
-    lines.push(`The load generator was itself busy (${generator.average}% of a core, event-loop delay p99 up to ${delay} ms): part of the latency is its own; run it with fewer users or on another machine.`);
+    lines.push(
+      `The load generator was itself busy (${generator.average}% of a core, event-loop delay p99 up to ${delay} ms): part of the latency is its own; run it with fewer users or on another machine.`,
+    );
   } else if (generator && delay >= 100) {
-    lines.push(`The load generator used only ${generator.average}% of a core, but its event loop was late by up to ${delay} ms (p99 of a second): it waited for a CPU like every other process${machineSaturated ? ' on the saturated machine' : ''}, and the latencies include that wait.`);
+    lines.push(
+      `The load generator used only ${generator.average}% of a core, but its event loop was late by up to ${delay} ms (p99 of a second): it waited for a CPU like every other process${machineSaturated ? ' on the saturated machine' : ''}, and the latencies include that wait.`,
+    );
   }
   const other = cpu.find((usage) => usage.kind === 'other');
-  if (other && other.average >= 20) lines.push(`Other work on this machine (not the shop, not the load tool) used ${other.average}% of a core on average: the machine was shared, so these numbers are pessimistic.`);
-  if (!machineSaturated && lines.length === 1) lines.push(checksMet ? 'No process was saturated: the shop had CPU to spare at this load.' : 'No process was saturated on CPU: look at the errors and their samples (rate limits, timeouts, a dependency) for the limit.');
+  if (other && other.average >= 20)
+    lines.push(
+      `Other work on this machine (not the shop, not the load tool) used ${other.average}% of a core on average: the machine was shared, so these numbers are pessimistic.`,
+    );
+  if (!machineSaturated && lines.length === 1)
+    lines.push(
+      checksMet
+        ? 'No process was saturated: the shop had CPU to spare at this load.'
+        : 'No process was saturated on CPU: look at the errors and their samples (rate limits, timeouts, a dependency) for the limit.',
+    );
   return lines;
 }
 
@@ -77,12 +126,33 @@ export function targetChecks(input: {
   vus: number;
 }): TargetCheck[] {
   const checks: TargetCheck[] = [
-    { name: 'p99 latency at full load', target: `< ${input.targetP99Ms} ms`, actual: `${formatMs(input.p99Ms)} ms`, met: input.p99Ms < input.targetP99Ms },
-    { name: 'errors', target: '0', actual: `${input.errors.toLocaleString('en-US')} of ${input.requests.toLocaleString('en-US')}`, met: input.errors === 0 },
-    { name: 'virtual users reached', target: input.vus.toLocaleString('en-US'), actual: input.vusReached.toLocaleString('en-US'), met: input.vusReached >= input.vus },
+    {
+      name: 'p99 latency at full load',
+      target: `< ${input.targetP99Ms} ms`,
+      actual: `${formatMs(input.p99Ms)} ms`,
+      met: input.p99Ms < input.targetP99Ms,
+    },
+    {
+      name: 'errors',
+      target: '0',
+      actual: `${input.errors.toLocaleString('en-US')} of ${input.requests.toLocaleString('en-US')}`,
+      met: input.errors === 0,
+    },
+    {
+      name: 'virtual users reached',
+      target: input.vus.toLocaleString('en-US'),
+      actual: input.vusReached.toLocaleString('en-US'),
+      met: input.vusReached >= input.vus,
+    },
   ];
   const memory = (name: string, bytes: number | null) => {
-    if (bytes !== null) checks.push({ name, target: `< ${formatMiB(input.memoryTargetBytes)}`, actual: formatMiB(bytes), met: bytes < input.memoryTargetBytes });
+    if (bytes !== null)
+      checks.push({
+        name,
+        target: `< ${formatMiB(input.memoryTargetBytes)}`,
+        actual: formatMiB(bytes),
+        met: bytes < input.memoryTargetBytes,
+      });
   };
   // Summed RSS counts shared pages once per process (PostgreSQL's shared buffers in every
   // backend); summed PSS counts them once. Both are shown: the first is the stated target.
@@ -132,10 +202,14 @@ function meaningOf(outcome: string, text: string): string {
   if ((outcome === '502' || outcome === '504') && /upstream|peer|Gateway/i.test(text)) {
     return 'the balancer had no api instance to send the request to, or none answered in time: instances are taken out of rotation after failed requests (max_fails) or failed health checks, which happens when they are overloaded';
   }
-  if (outcome === '429' && /sign-ups from your address/.test(text)) return "the api's per-client sign-up limit (TENK_SIGNUP_MAX_PER_CLIENT; the lab shop raises it) turned sign-ups away: more --client-ips, or raise it on the shop under test";
-  if (outcome === '429' || (outcome === '503' && /limit|too many/i.test(text))) return "the balancer's per-client rate limit turned requests away (more --client-ips spreads users over more addresses)";
-  if (outcome === '500') return 'the api failed; the body has a request id to look up in .tenk/logs/api-*.log (.tenk/logs/lab/api-*.log for --start-shop)';
-  if (outcome === '503') return 'the shop said it was unavailable (a dependency down or a breaker open); Retry-After says when to come back';
+  if (outcome === '429' && /sign-ups from your address/.test(text))
+    return "the api's per-client sign-up limit (TENK_SIGNUP_MAX_PER_CLIENT; the lab shop raises it) turned sign-ups away: more --client-ips, or raise it on the shop under test";
+  if (outcome === '429' || (outcome === '503' && /limit|too many/i.test(text)))
+    return "the balancer's per-client rate limit turned requests away (more --client-ips spreads users over more addresses)";
+  if (outcome === '500')
+    return 'the api failed; the body has a request id to look up in .tenk/logs/api-*.log (.tenk/logs/lab/api-*.log for --start-shop)';
+  if (outcome === '503')
+    return 'the shop said it was unavailable (a dependency down or a breaker open); Retry-After says when to come back';
   if (outcome.includes('TIMEOUT')) return 'no answer within --timeout';
   if (outcome === 'ECONNREFUSED') return 'nothing listened at the URL (a process down)';
   if (outcome === 'ECONNRESET' || outcome === 'UND_ERR_SOCKET') return 'connections were cut mid-request';

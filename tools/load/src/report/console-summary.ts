@@ -26,20 +26,33 @@ export function formatSummary(result: LoadResult): string {
     statusText(endpoint.statuses, endpoint.notDeployed),
   ]);
   lines.push(...table([header, ...rows]));
-  for (const journey of result.journeys) lines.push(`journey ${journey.name}: ${journey.count} times, p50 ${formatMs(journey.p50)} ms, p99 ${formatMs(journey.p99)} ms`);
+  for (const journey of result.journeys)
+    lines.push(`journey ${journey.name}: ${journey.count} times, p50 ${formatMs(journey.p50)} ms, p99 ${formatMs(journey.p99)} ms`);
   const { idle, load } = result.memory;
   if (idle || load) {
-    const describe = (snapshot: typeof idle) => (snapshot ? `${formatMiB(snapshot.shopRssBytes)} RSS${snapshot.shopPssBytes === null ? '' : ` (PSS ${formatMiB(snapshot.shopPssBytes)})`}` : 'not measured');
-    lines.push('', `shop memory: idle ${describe(idle)}; under load ${describe(load)}; peak RSS ${result.memory.peakShopRssBytes === null ? '-' : formatMiB(result.memory.peakShopRssBytes)}`);
+    const describe = (snapshot: typeof idle) =>
+      snapshot
+        ? `${formatMiB(snapshot.shopRssBytes)} RSS${snapshot.shopPssBytes === null ? '' : ` (PSS ${formatMiB(snapshot.shopPssBytes)})`}`
+        : 'not measured';
+    lines.push(
+      '',
+      `shop memory: idle ${describe(idle)}; under load ${describe(load)}; peak RSS ${result.memory.peakShopRssBytes === null ? '-' : formatMiB(result.memory.peakShopRssBytes)}`,
+    );
   }
   lines.push('', 'where the limit is:', ...result.verdict.limit.map((line) => `  - ${line}`));
   if (result.verdict.errors.length > 0) lines.push('', 'errors:', ...result.verdict.errors.map((line) => `  - ${line}`));
   lines.push('', 'targets:');
-  for (const check of result.verdict.checks) lines.push(`  ${check.met ? 'met   ' : 'MISSED'} ${check.name}: ${check.actual} (target ${check.target})`);
+  for (const check of result.verdict.checks)
+    lines.push(`  ${check.met ? 'met   ' : 'MISSED'} ${check.name}: ${check.actual} (target ${check.target})`);
   return lines.join('\n');
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 || column === row.length - 1 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === 0 || column === row.length - 1 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ')
+      .trimEnd(),
+  );
 }

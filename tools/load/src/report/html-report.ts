@@ -34,7 +34,11 @@ export function renderHtmlReport(result: LoadResult): string {
       title: 'Latency percentiles per second',
       unit: 'ms',
       bands,
-      series: [series('p50', (p) => (p.requests > 0 ? p.p50 : Number.NaN)), series('p95', (p) => (p.requests > 0 ? p.p95 : Number.NaN)), series('p99', (p) => (p.requests > 0 ? p.p99 : Number.NaN))],
+      series: [
+        series('p50', (p) => (p.requests > 0 ? p.p50 : Number.NaN)),
+        series('p95', (p) => (p.requests > 0 ? p.p95 : Number.NaN)),
+        series('p99', (p) => (p.requests > 0 ? p.p99 : Number.NaN)),
+      ],
       reference: { label: `target p99 < ${targetP99(result)} ms`, y: targetP99(result) },
     }),
     renderLineChart({
@@ -62,7 +66,9 @@ export function renderHtmlReport(result: LoadResult): string {
         series: [
           series('machine total', (p) => p.machineCpu, { colour: '#333', dashed: true }),
           ...cpuNames.map((name) =>
-            series(name, (p) => (name === 'load generator' ? p.generatorCpu : name === 'other (not the shop)' ? p.otherCpu : p.cpu?.[name])),
+            series(name, (p) =>
+              name === 'load generator' ? p.generatorCpu : name === 'other (not the shop)' ? p.otherCpu : p.cpu?.[name],
+            ),
           ),
         ],
       }),
@@ -130,24 +136,49 @@ ${result.cpu.length === 0 ? '<p class="muted">Not measured.</p>' : `<table><tr><
 <table>
 ${[
   ['scenario', result.mix.map((entry) => `${entry.scenario} ${entry.weight}`).join(', ')],
-  ['ramp-up / hold', `${settings.rampSeconds} s / ${settings.holdSeconds} s (hold measured: ${summary.holdSeconds} s${summary.stoppedEarly ? ', stopped early' : ''})`],
+  [
+    'ramp-up / hold',
+    `${settings.rampSeconds} s / ${settings.holdSeconds} s (hold measured: ${summary.holdSeconds} s${summary.stoppedEarly ? ', stopped early' : ''})`,
+  ],
   ['think time', settings.think],
   ['upload think time', settings.uploadThink],
   ['product popularity', `Zipf, exponent ${settings.zipfExponent}, over ${settings.catalogProducts.toLocaleString('en-US')} products`],
-  ['client addresses x connections', `${settings.clientIps} x ${settings.connectionsPerIp} = ${(settings.clientIps * settings.connectionsPerIp).toLocaleString('en-US')} keep-alive connections at most`],
+  [
+    'client addresses x connections',
+    `${settings.clientIps} x ${settings.connectionsPerIp} = ${(settings.clientIps * settings.connectionsPerIp).toLocaleString('en-US')} keep-alive connections at most`,
+  ],
   ['request timeout', `${settings.timeoutSeconds} s`],
   ['seed', String(settings.seed)],
   ['load average before / after', `${conditions.loadAverageBefore.join(' ')} / ${conditions.loadAverageAfter.join(' ')}`],
-  ['other CPU on the machine (hold average)', conditions.otherCpuDuringHold === null ? 'not measured' : `${conditions.otherCpuDuringHold}% of one core`],
-  ['load generator', `CPU ${conditions.generator.cpuAverage}% average, ${conditions.generator.cpuPeak}% peak; event-loop delay p99 up to ${conditions.generator.eventLoopP99Max} ms`],
-  ['shop environment', Object.entries(target.shopEnv).map(([key, value]) => `${key}=${value}`).join(' ') || '(defaults)'],
+  [
+    'other CPU on the machine (hold average)',
+    conditions.otherCpuDuringHold === null ? 'not measured' : `${conditions.otherCpuDuringHold}% of one core`,
+  ],
+  [
+    'load generator',
+    `CPU ${conditions.generator.cpuAverage}% average, ${conditions.generator.cpuPeak}% peak; event-loop delay p99 up to ${conditions.generator.eventLoopP99Max} ms`,
+  ],
+  [
+    'shop environment',
+    Object.entries(target.shopEnv)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ') || '(defaults)',
+  ],
   ['note', conditions.note ?? ''],
   ...(result.run
     ? [
         ['commit', `${result.run.commit ?? 'unknown'}${result.run.dirty ? ' (with uncommitted changes)' : ''}`],
         ['command', result.run.command],
-        ['versions', Object.entries(result.run.versions).map(([name, version]) => `${name} ${version}`).join(', ')],
-        ['quiet machine', result.run.quiet === null ? 'not measured' : result.run.quiet ? 'yes' : 'no: other work used more than 10% of a core'],
+        [
+          'versions',
+          Object.entries(result.run.versions)
+            .map(([name, version]) => `${name} ${version}`)
+            .join(', '),
+        ],
+        [
+          'quiet machine',
+          result.run.quiet === null ? 'not measured' : result.run.quiet ? 'yes' : 'no: other work used more than 10% of a core',
+        ],
       ]
     : []),
 ]
@@ -175,10 +206,15 @@ export function statusText(statuses: Record<string, number>, notDeployed: number
 }
 
 function errorSamples(result: LoadResult): string {
-  const rows = result.endpoints.flatMap((endpoint) => Object.entries(endpoint.errorSamples).map(([status, body]) => [endpoint.name, status, body] as const));
+  const rows = result.endpoints.flatMap((endpoint) =>
+    Object.entries(endpoint.errorSamples).map(([status, body]) => [endpoint.name, status, body] as const),
+  );
   if (rows.length === 0) return '';
   return `<h3>What the failures said (first response of each kind)</h3><table><tr><th>endpoint</th><th>status</th><th style="text-align:left">body</th></tr>${rows
-    .map(([name, status, body]) => `<tr><td>${escape(name)}</td><td>${escape(status)}</td><td style="text-align:left"><code>${escape(body)}</code></td></tr>`)
+    .map(
+      ([name, status, body]) =>
+        `<tr><td>${escape(name)}</td><td>${escape(status)}</td><td style="text-align:left"><code>${escape(body)}</code></td></tr>`,
+    )
     .join('')}</table>`;
 }
 
@@ -191,7 +227,12 @@ function memoryTable(result: LoadResult): string {
     const before = idle?.groups.find((group) => group.name === name);
     const after = load?.groups.find((group) => group.name === name);
     const kind = before?.kind ?? after?.kind ?? 'shop';
-    const aside = kind === 'harness' ? ' <span class="muted">(load tool, not counted)</span>' : kind === 'other' ? ' <span class="muted">(not this shop, not counted)</span>' : '';
+    const aside =
+      kind === 'harness'
+        ? ' <span class="muted">(load tool, not counted)</span>'
+        : kind === 'other'
+          ? ' <span class="muted">(not this shop, not counted)</span>'
+          : '';
     return `<tr><td>${escape(name)}${aside}</td><td>${after?.processes ?? before?.processes ?? 0}</td><td>${cell(before?.rssBytes)}</td><td>${cell(before?.pssBytes)}</td><td>${cell(after?.rssBytes)}</td><td>${cell(after?.pssBytes)}</td></tr>`;
   });
   return `<table><tr><th>process group</th><th>processes</th><th>idle RSS</th><th>idle PSS</th><th>load RSS</th><th>load PSS</th></tr>

@@ -59,13 +59,24 @@ function sampleRun() {
     shopRssBytes: 900 * MiB,
   });
   const timeline = [point(1, 'ramp', 50), point(2, 'hold', 96), point(3, 'hold', 98)];
-  const products = Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), name: `Sturdy Mug ${i + 1}`, category: i % 2 ? 'kitchen' : 'garden' }));
+  const products = Array.from({ length: 40 }, (_, i) => ({
+    id: String(i + 1),
+    name: `Sturdy Mug ${i + 1}`,
+    category: i % 2 ? 'kitchen' : 'garden',
+  }));
   return buildResult({
     options,
     url: 'http://127.0.0.1:28080',
     shop: null,
     stats,
-    timing: { startedAt: new Date('2026-11-28T10:00:00Z'), finishedAt: new Date('2026-11-28T10:00:04Z'), holdMs: 2_000, stoppedEarly: false, abandoned: 0, timeline },
+    timing: {
+      startedAt: new Date('2026-11-28T10:00:00Z'),
+      finishedAt: new Date('2026-11-28T10:00:04Z'),
+      holdMs: 2_000,
+      stoppedEarly: false,
+      abandoned: 0,
+      timeline,
+    },
     timeline,
     catalog: new Catalog(products, new Random(1), 1),
     uploadBytes: null,
@@ -116,7 +127,9 @@ describe('the run result', () => {
     expect(result.cpu.filter((usage) => usage.name === 'load generator')).toHaveLength(1);
     expect(result.conditions.otherCpuDuringHold).toBe(25);
     expect(result.histograms.hold.count).toBe(201);
-    expect(result.verdict.errors).toEqual([expect.stringContaining('1 of the 1 errors were 502 ("502 Bad Gateway: <no live peer>"): the balancer had no api instance')]);
+    expect(result.verdict.errors).toEqual([
+      expect.stringContaining('1 of the 1 errors were 502 ("502 Bad Gateway: <no live peer>"): the balancer had no api instance'),
+    ]);
     expect(result.verdict.quiet).toBeNull();
   });
 
@@ -163,13 +176,30 @@ describe('findLimit', () => {
   });
 
   it('says when nothing was saturated, and when the generator waited for a CPU', () => {
-    expect(findLimit({ ...base, machineCpu: 80, cpu: [{ name: 'api-1', kind: 'shop', average: 40, peak: 50 }] }).join('\n')).toContain('the shop had CPU to spare');
-    const delayed = findLimit({ ...base, generatorEventLoopP99Max: 300, machineCpu: 199, cpu: [{ name: 'load generator', kind: 'harness', average: 10, peak: 12 }] });
+    expect(findLimit({ ...base, machineCpu: 80, cpu: [{ name: 'api-1', kind: 'shop', average: 40, peak: 50 }] }).join('\n')).toContain(
+      'the shop had CPU to spare',
+    );
+    const delayed = findLimit({
+      ...base,
+      generatorEventLoopP99Max: 300,
+      machineCpu: 199,
+      cpu: [{ name: 'load generator', kind: 'harness', average: 10, peak: 12 }],
+    });
     expect(delayed.join('\n')).toContain('its event loop was late by up to 300 ms');
   });
 
   it('checks memory both as summed RSS and as summed PSS', () => {
-    const checks = targetChecks({ p99Ms: 50, targetP99Ms: 200, errors: 0, requests: 10, shopRssBytes: 2_000 * MiB, shopPssBytes: 1_200 * MiB, memoryTargetBytes: 1_536 * MiB, vusReached: 5, vus: 5 });
+    const checks = targetChecks({
+      p99Ms: 50,
+      targetP99Ms: 200,
+      errors: 0,
+      requests: 10,
+      shopRssBytes: 2_000 * MiB,
+      shopPssBytes: 1_200 * MiB,
+      memoryTargetBytes: 1_536 * MiB,
+      vusReached: 5,
+      vus: 5,
+    });
     expect(checks.map((check) => check.met)).toEqual([true, true, true, false, true]);
   });
 });
@@ -190,18 +220,51 @@ describe('error and quiet-window analysis', () => {
       latencyAll: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
       errorSamples,
     });
-    const lines = explainErrors([endpoint({ '429': 4, '500': 1 }, { '429': 'Too Many Requests', '500': '{"requestId":"r1"}' }), endpoint({ UND_ERR_HEADERS_TIMEOUT: 2 }, {})]);
+    const lines = explainErrors([
+      endpoint({ '429': 4, '500': 1 }, { '429': 'Too Many Requests', '500': '{"requestId":"r1"}' }),
+      endpoint({ UND_ERR_HEADERS_TIMEOUT: 2 }, {}),
+    ]);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain("4 of the 7 errors were 429 (\"Too Many Requests\"): the balancer's per-client rate limit");
+    expect(lines[0]).toContain('4 of the 7 errors were 429 ("Too Many Requests"): the balancer\'s per-client rate limit');
     expect(lines[1]).toContain('2 of the 7 errors were UND_ERR_HEADERS_TIMEOUT: no answer within --timeout');
     expect(lines[2]).toContain('.tenk/logs/api-*.log');
     expect(explainErrors([endpoint({}, {})])).toEqual([]);
   });
 
   it('summarises the seconds of the hold when other work left the machine alone', () => {
-    const point = (t: number, otherCpu: number, p99: number): TimelinePoint => ({ t, phase: 'hold', vus: 10, inFlight: 0, requests: 100, errors: 0, p50: 2, p95: 5, p99, max: p99, generatorCpu: 5, eventLoopP99: 1, otherCpu });
-    const timeline = [point(1, 90, 900), point(2, 10, 40), point(3, 5, 60), point(4, 12, 50), point(5, 3, 45), point(6, 20, 55), point(7, 100, 800)];
-    expect(quietWindows(timeline)).toEqual({ seconds: 5, holdSeconds: 7, throughput: 100, errors: 0, p50Median: 2, p99Median: 50, p99Max: 60 });
+    const point = (t: number, otherCpu: number, p99: number): TimelinePoint => ({
+      t,
+      phase: 'hold',
+      vus: 10,
+      inFlight: 0,
+      requests: 100,
+      errors: 0,
+      p50: 2,
+      p95: 5,
+      p99,
+      max: p99,
+      generatorCpu: 5,
+      eventLoopP99: 1,
+      otherCpu,
+    });
+    const timeline = [
+      point(1, 90, 900),
+      point(2, 10, 40),
+      point(3, 5, 60),
+      point(4, 12, 50),
+      point(5, 3, 45),
+      point(6, 20, 55),
+      point(7, 100, 800),
+    ];
+    expect(quietWindows(timeline)).toEqual({
+      seconds: 5,
+      holdSeconds: 7,
+      throughput: 100,
+      errors: 0,
+      p50Median: 2,
+      p99Median: 50,
+      p99Max: 60,
+    });
     expect(quietWindows(timeline.slice(0, 3))).toBeNull();
   });
 });
@@ -212,8 +275,22 @@ describe('line charts', () => {
       title: 'Latency <p99>',
       unit: 'ms',
       series: [
-        { name: 'p50', points: [[0, 1], [1, Number.NaN], [2, 3]] },
-        { name: 'p99', points: [[0, 10], [1, 20], [2, 30]] },
+        {
+          name: 'p50',
+          points: [
+            [0, 1],
+            [1, Number.NaN],
+            [2, 3],
+          ],
+        },
+        {
+          name: 'p99',
+          points: [
+            [0, 10],
+            [1, 20],
+            [2, 30],
+          ],
+        },
       ],
       reference: { label: 'target', y: 200 },
     });

@@ -61,7 +61,10 @@ export class Catalog {
           const categoryPages = Math.ceil((byCategory.get(category) ?? 0) / PAGE_SIZE);
           if (page > categoryPages) continue;
           const share = 0.5 / this.categories.length;
-          lists.push({ path: `/products?category=${encodeURIComponent(category)}&page=${page}&limit=${PAGE_SIZE}&sort=${sort}`, weight: share * sortWeight * pageWeight });
+          lists.push({
+            path: `/products?category=${encodeURIComponent(category)}&page=${page}&limit=${PAGE_SIZE}&sort=${sort}`,
+            weight: share * sortWeight * pageWeight,
+          });
         }
       }
     }
@@ -112,15 +115,20 @@ interface ProductPage {
  */
 export async function discoverCatalog(getJson: (path: string) => Promise<unknown>, limit: number): Promise<CatalogProduct[]> {
   const first = (await getJson('/products?limit=100&page=1&sort=newest')) as ProductPage;
-  if (!Array.isArray(first.items) || typeof first.total !== 'number') throw new Error('GET /products did not answer {items, total}: is the URL the tenk shop?');
+  if (!Array.isArray(first.items) || typeof first.total !== 'number')
+    throw new Error('GET /products did not answer {items, total}: is the URL the tenk shop?');
   const pages = Math.ceil(first.total / 100);
   const wanted = Math.min(pages, Math.ceil(limit / 100));
   const products = [...first.items];
   const pageNumbers = Array.from({ length: wanted - 1 }, (_, i) => 1 + Math.round(((i + 1) * (pages - 1)) / Math.max(1, wanted - 1)));
   for (let i = 0; i < pageNumbers.length; i += 8) {
-    const batch = await Promise.all(pageNumbers.slice(i, i + 8).map((page) => getJson(`/products?limit=100&page=${page}&sort=newest`) as Promise<ProductPage>));
+    const batch = await Promise.all(
+      pageNumbers.slice(i, i + 8).map((page) => getJson(`/products?limit=100&page=${page}&sort=newest`) as Promise<ProductPage>),
+    );
     for (const page of batch) products.push(...page.items);
   }
-  const unique = new Map(products.map((product) => [String(product.id), { id: String(product.id), name: product.name, category: product.category }]));
+  const unique = new Map(
+    products.map((product) => [String(product.id), { id: String(product.id), name: product.name, category: product.category }]),
+  );
   return [...unique.values()];
 }

@@ -20,7 +20,8 @@ export function parseMix(text: string): MixEntry[] {
     const scenario = SCENARIOS[name as ScenarioName];
     if (!scenario) throw new Error(`--mix: unknown scenario "${name}"; use ${Object.keys(SCENARIOS).join(', ')}`);
     const value = Number(weight);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--mix: weight of ${name} must be a whole number of 0 or more, got "${weight ?? ''}"`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`--mix: weight of ${name} must be a whole number of 0 or more, got "${weight ?? ''}"`);
     return { scenario, weight: value };
   });
   if (!entries.some((entry) => entry.weight > 0)) throw new Error('--mix: at least one weight must be above 0');

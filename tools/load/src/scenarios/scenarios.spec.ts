@@ -9,7 +9,11 @@ import { assignScenarios, parseMix, SCENARIOS } from './index';
 import type { ScenarioContext } from './scenario';
 import { readVideo, UploadingUser } from './upload';
 
-const PRODUCTS = Array.from({ length: 300 }, (_, i) => ({ id: String(1_000 + i), name: `${i % 2 ? 'Sturdy' : 'Quiet'} ${['Mug', 'Kettle', 'Rake'][i % 3]} ${i}`, category: ['kitchen', 'garden', 'books'][i % 3] }));
+const PRODUCTS = Array.from({ length: 300 }, (_, i) => ({
+  id: String(1_000 + i),
+  name: `${i % 2 ? 'Sturdy' : 'Quiet'} ${['Mug', 'Kettle', 'Rake'][i % 3]} ${i}`,
+  category: ['kitchen', 'garden', 'books'][i % 3],
+}));
 
 function context(overrides: Partial<ScenarioContext> = {}): ScenarioContext {
   const random = new Random(11);

@@ -27,11 +27,29 @@ export function testUpload(cacheDir: string, encoding: UploadEncoding, ffmpeg = 
     const partial = `${file}.partial.mp4`;
     const result = spawnSync(
       ffmpeg,
-      ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=duration=${SECONDS}:size=320x240:rate=15`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', partial],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=duration=${SECONDS}:size=320x240:rate=15`,
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-preset',
+        'veryfast',
+        partial,
+      ],
       { encoding: 'utf8' },
     );
     if (result.error || result.status !== 0) {
-      throw new Error(`upload needs a test video, and ${ffmpeg} could not make one (${result.error?.message ?? result.stderr.trim()}); install ffmpeg (apt-get install ffmpeg) or set TENK_FFMPEG_PATH`);
+      throw new Error(
+        `upload needs a test video, and ${ffmpeg} could not make one (${result.error?.message ?? result.stderr.trim()}); install ffmpeg (apt-get install ffmpeg) or set TENK_FFMPEG_PATH`,
+      );
     }
     renameSync(partial, file);
   }
@@ -43,7 +61,9 @@ export function testUpload(cacheDir: string, encoding: UploadEncoding, ffmpeg = 
 /** A multipart/form-data body with one file field, built once. */
 export function multipart(content: Buffer, field: string, fileName: string, type: string): { body: Buffer; contentType: string } {
   const boundary = `----tenk-load-${content.length.toString(16)}-boundary`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${fileName}"\r\nContent-Type: ${type}\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${fileName}"\r\nContent-Type: ${type}\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { body: Buffer.concat([head, content, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
 }

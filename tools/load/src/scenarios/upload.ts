@@ -87,7 +87,11 @@ export class UploadingUser implements Behaviour {
         this.#polls += 1;
         const state = response.ok ? readVideo(response.body)?.state : undefined;
         const finished = state !== undefined && (DONE.has(state) || FAILED.has(state));
-        if (finished) context.stats.journey(DONE.has(state) ? 'video: upload -> ready' : 'video: upload -> failed', (context.now() - this.#uploadedAt) * 1_000);
+        if (finished)
+          context.stats.journey(
+            DONE.has(state) ? 'video: upload -> ready' : 'video: upload -> failed',
+            (context.now() - this.#uploadedAt) * 1_000,
+          );
         if (finished || this.#polls >= MAX_POLLS || response.notDeployed || response.status === 404) {
           this.#step = 'upload';
           return sampleThinkTime(context.uploadThink, context.random);
@@ -111,7 +115,9 @@ export function readVideo(body: string | null): { path: string; state: string | 
   }
   if (parsed === null || typeof parsed !== 'object') return null;
   const id = parsed['id'] ?? parsed['videoId'];
-  const url = [parsed['url'], parsed['location'], parsed['statusUrl']].find((value): value is string => typeof value === 'string' && /^\/videos\/[^/]+$/.test(value));
+  const url = [parsed['url'], parsed['location'], parsed['statusUrl']].find(
+    (value): value is string => typeof value === 'string' && /^\/videos\/[^/]+$/.test(value),
+  );
   const path = url ?? (typeof id === 'string' || typeof id === 'number' ? `/videos/${encodeURIComponent(String(id))}` : null);
   if (path === null) return null;
   const state = parsed['state'] ?? parsed['status'];

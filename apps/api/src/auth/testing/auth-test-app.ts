@@ -80,7 +80,12 @@ export class AuthApp {
     const response = await fetch(`${this.url}${path}`, { method, headers, body });
     const text = await response.text();
     const setCookie = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
-    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, cookie: setCookie?.split(';')[0] };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      cookie: setCookie?.split(';')[0],
+    };
   }
 
   /** Signs up a new customer from a client address of its own; its session cookie. */
@@ -92,7 +97,12 @@ export class AuthApp {
 
   /** An account made straight in the database (as `npm run admin -- create` does), signed in. */
   async signedIn(role: Role): Promise<{ account: AccountView; cookie: string }> {
-    const account = await createAccount(this.app.get(CatalogDatabase).primary, { email: newEmail(), name: `Test ${role}`, password: PASSWORD, role });
+    const account = await createAccount(this.app.get(CatalogDatabase).primary, {
+      email: newEmail(),
+      name: `Test ${role}`,
+      password: PASSWORD,
+      role,
+    });
     const login = await this.request('POST', '/auth/login', { body: { email: account.email, password: PASSWORD }, client: newClient() });
     if (login.status !== 200 || !login.cookie) throw new Error(`sign-in answered ${login.status}: ${JSON.stringify(login.body)}`);
     return { account, cookie: login.cookie };
@@ -106,7 +116,8 @@ export class AuthApp {
 export const newEmail = () => `${uniqueName('auth')}@example.com`.toLowerCase();
 
 /** A fresh address in the IPv6 documentation range, so per-client counters never collide between runs. */
-export const newClient = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
+export const newClient = () =>
+  `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${randomBytes(2).toString('hex')}`;
 
 /** Variables that keep a test's api to itself: its own queue prefix, quiet logs. */
 export function isolatedEnv(): Record<string, string> {

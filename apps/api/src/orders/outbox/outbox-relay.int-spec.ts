@@ -29,11 +29,17 @@ describe('outbox relay', () => {
 
   beforeAll(async () => {
     const base = loadConfig();
-    testTopic = await TestTopic.create({ brokers: base.kafka.brokers, name: uniqueName('orders.events.test').replace(/_/g, '-'), clientId: 'outbox-test' });
+    testTopic = await TestTopic.create({
+      brokers: base.kafka.brokers,
+      name: uniqueName('orders.events.test').replace(/_/g, '-'),
+      clientId: 'outbox-test',
+    });
     topic = testTopic.name;
     kafka = new Kafka({ clientId: 'outbox-test', brokers: base.kafka.brokers, logLevel: logLevel.NOTHING });
     scratch = await createScratchDatabases(base, { name: uniqueName('outbox'), shards: 2, env: { TENK_ORDERS_TOPIC: topic } });
-    shards = await Promise.all(scratch.shards.map(async (_name, index) => createShardDataSource(scratch.config, index, [], 'outbox-test').initialize()));
+    shards = await Promise.all(
+      scratch.shards.map(async (_name, index) => createShardDataSource(scratch.config, index, [], 'outbox-test').initialize()),
+    );
   });
 
   afterAll(async () => {
@@ -73,27 +79,49 @@ describe('outbox relay', () => {
   }
 
   const relay = (publisher: KafkaOutboxPublisher) =>
-    new OutboxRelay({ shards: scratch.shards.map((name, index) => ({ name, source: async () => shards[index] })), publisher, batchSize: 50, pollIntervalMs: 20, maxBackoffMs: 200, retentionMs: 3_600_000 });
+    new OutboxRelay({
+      shards: scratch.shards.map((name, index) => ({ name, source: async () => shards[index] })),
+      publisher,
+      batchSize: 50,
+      pollIntervalMs: 20,
+      maxBackoffMs: 200,
+      retentionMs: 3_600_000,
+    });
 
   it('keeps rows while the broker is unreachable and sends each exactly once when it is back, with relays racing', async () => {
     const ids = [...(await insertRows(shards[0], 120)), ...(await insertRows(shards[1], 80))];
 
-    const nowhere = eventProducerClient({ clientId: 'outbox-test', brokers: [`127.0.0.1:${await freePort()}`], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 }, connectionTimeout: 500 });
+    const nowhere = eventProducerClient({
+      clientId: 'outbox-test',
+      brokers: [`127.0.0.1:${await freePort()}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1, initialRetryTime: 50 },
+      connectionTimeout: 500,
+    });
     const down = relay(new KafkaOutboxPublisher(nowhere));
     await expect(down.drainOnce(scratch.shards[0])).rejects.toThrow(/could not publish 50 outbox rows/);
-    const [failed] = (await shards[0].query(`SELECT count(*)::int AS n, max(attempts) AS attempts, bool_and(last_error IS NOT NULL) AS noted FROM outbox WHERE published_at IS NULL`)) as Array<{ n: number; attempts: number; noted: boolean }>;
+    const [failed] = (await shards[0].query(
+      `SELECT count(*)::int AS n, max(attempts) AS attempts, bool_and(last_error IS NOT NULL) AS noted FROM outbox WHERE published_at IS NULL`,
+    )) as Array<{ n: number; attempts: number; noted: boolean }>;
     expect(failed.n).toBe(120);
     expect(failed.attempts).toBe(1);
     await down.stop();
     await nowhere.close();
 
     // The broker is back: two relays (two api instances) drain the same shards at once.
-    const clients = [1, 2].map(() => eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }));
+    const clients = [1, 2].map(() =>
+      eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }),
+    );
     const relays = clients.map((client) => relay(new KafkaOutboxPublisher(client)));
     relays.forEach((r) => r.start());
     try {
       await eventually(async () => {
-        const counts = await Promise.all(shards.map(async (shard) => ((await shard.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')) as Array<{ n: number }>)[0].n));
+        const counts = await Promise.all(
+          shards.map(
+            async (shard) =>
+              ((await shard.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')) as Array<{ n: number }>)[0].n,
+          ),
+        );
         return counts.every((n) => n === 0);
       }, 'the backlog never drained');
     } finally {
@@ -125,7 +153,11 @@ describe('outbox relay', () => {
       const [span] = spans;
       expect(span.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
       expect(span.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-      expect(span.attributes).toMatchObject({ 'messaging.destination.name': topic, 'tenk.outbox.shard': scratch.shards[1], 'tenk.outbox.attempt': 1 });
+      expect(span.attributes).toMatchObject({
+        'messaging.destination.name': topic,
+        'tenk.outbox.shard': scratch.shards[1],
+        'tenk.outbox.attempt': 1,
+      });
       const messages = await readTopic('Traced', 2);
       const header = (key: string) => messages.find((message) => message.key?.toString() === key)?.headers?.traceparent?.toString();
       expect(header('traced')).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${span.spanContext().spanId}-01`);
@@ -150,7 +182,13 @@ describe('outbox relay', () => {
     });
 
     it('accepts orders while Kafka is unreachable and publishes every OrderPlaced once it is back', async () => {
-      const env = { TENK_PAYMENT_URL: sim.url, TENK_ORDERS_TOPIC: topic, TENK_OUTBOX_POLL: '50ms', TENK_OUTBOX_MAX_BACKOFF: '500ms', ...isolatedEnv('outbox') };
+      const env = {
+        TENK_PAYMENT_URL: sim.url,
+        TENK_ORDERS_TOPIC: topic,
+        TENK_OUTBOX_POLL: '50ms',
+        TENK_OUTBOX_MAX_BACKOFF: '500ms',
+        ...isolatedEnv('outbox'),
+      };
       const scratchEnv = { ...process.env, ...env, TENK_PG_DATABASE: scratch.catalog, TENK_SHARD_DATABASES: scratch.shards.join(',') };
       const offline: TenkConfig = loadConfig({ ...scratchEnv, TENK_KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
       const [product] = await addProducts(offline, [{ sku: 'RELAY', priceCents: 500, stock: 100 }]);
@@ -162,11 +200,17 @@ describe('outbox relay', () => {
       await customer.signUp(email);
       const orderIds: string[] = [];
       for (let i = 0; i < 8; i++) {
-        const response = await customer.request('POST', '/orders', { body: { lines: [{ productId: product, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } });
+        const response = await customer.request('POST', '/orders', {
+          body: { lines: [{ productId: product, quantity: 1 }] },
+          headers: { 'idempotency-key': randomUUID() },
+        });
         expect(response.status).toBe(201);
         orderIds.push(String(response.body['id']));
       }
-      await eventually(async () => (await unpublishedOrders()) - before === 8 && (await failedAttempts()) > 0, 'the relay never tried the unreachable broker');
+      await eventually(
+        async () => (await unpublishedOrders()) - before === 8 && (await failedAttempts()) > 0,
+        'the relay never tried the unreachable broker',
+      );
       await app.close();
       app = undefined;
 
@@ -184,13 +228,23 @@ describe('outbox relay', () => {
 
     async function unpublishedOrders(): Promise<number> {
       let total = 0;
-      for (const shard of shards) total += ((await shard.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`)) as Array<{ n: number }>)[0].n;
+      for (const shard of shards)
+        total += (
+          (await shard.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`)) as Array<{
+            n: number;
+          }>
+        )[0].n;
       return total;
     }
 
     async function failedAttempts(): Promise<number> {
       let total = 0;
-      for (const shard of shards) total += ((await shard.query(`SELECT coalesce(sum(attempts), 0)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`)) as Array<{ n: number }>)[0].n;
+      for (const shard of shards)
+        total += (
+          (await shard.query(
+            `SELECT coalesce(sum(attempts), 0)::int AS n FROM outbox WHERE published_at IS NULL AND event_type = 'OrderPlaced'`,
+          )) as Array<{ n: number }>
+        )[0].n;
       return total;
     }
   });

@@ -26,10 +26,21 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     const settings = config.orders.outbox;
     this.#enabled = settings.relay;
     const backlog = metrics.gauge('tenk_outbox_backlog', 'Outbox rows not yet published to Kafka, per shard', ['shard']);
-    const lag = metrics.gauge('tenk_outbox_relay_lag_seconds', 'Age of the oldest unpublished outbox row, per shard (0 = nothing waiting)', ['shard']);
+    const lag = metrics.gauge(
+      'tenk_outbox_relay_lag_seconds',
+      'Age of the oldest unpublished outbox row, per shard (0 = nothing waiting)',
+      ['shard'],
+    );
     const published = metrics.counter('tenk_outbox_published_total', 'Outbox rows published to Kafka, per shard', ['shard']);
-    const failures = metrics.counter('tenk_outbox_publish_failures_total', 'Failed attempts to publish a batch of outbox rows, per shard', ['shard']);
-    const delay = metrics.histogram('tenk_outbox_publish_delay_seconds', 'Time from an order commit to its event being acknowledged by Kafka (oldest row of each batch)', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300]);
+    const failures = metrics.counter('tenk_outbox_publish_failures_total', 'Failed attempts to publish a batch of outbox rows, per shard', [
+      'shard',
+    ]);
+    const delay = metrics.histogram(
+      'tenk_outbox_publish_delay_seconds',
+      'Time from an order commit to its event being acknowledged by Kafka (oldest row of each batch)',
+      [],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
+    );
     const onEvent = (event: OutboxRelayEvent) => {
       switch (event.type) {
         case 'published':
@@ -38,7 +49,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
           break;
         case 'failed':
           failures.inc({ shard: event.shard });
-          this.logger.warn({ shard: event.shard, rows: event.count, retryInMs: event.retryInMs, err: event.error }, 'outbox relay could not publish; the rows stay queued');
+          this.logger.warn(
+            { shard: event.shard, rows: event.count, retryInMs: event.retryInMs, err: event.error },
+            'outbox relay could not publish; the rows stay queued',
+          );
           break;
         case 'backlog':
           backlog.set({ shard: event.shard }, event.unpublished);

@@ -133,7 +133,13 @@ class ShardLoop {
             // Broker or shard unreachable: wait longer each time, up to the limit.
             this.#backoffMs = Math.min(this.#options.maxBackoffMs, Math.max(this.#options.pollIntervalMs, this.#backoffMs * 2 || 500));
             const failure = error instanceof Error ? error : new Error(String(error));
-            this.#options.onEvent?.({ type: 'failed', shard: this.#shard.name, count: error instanceof PublishFailure ? error.count : 0, error: failure, retryInMs: this.#backoffMs });
+            this.#options.onEvent?.({
+              type: 'failed',
+              shard: this.#shard.name,
+              count: error instanceof PublishFailure ? error.count : 0,
+              error: failure,
+              retryInMs: this.#backoffMs,
+            });
             return this.#backoffMs;
           },
         )
@@ -164,11 +170,22 @@ class ShardLoop {
           markFailed(span, error);
           span.end();
         });
-        await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [ids, failure.message.slice(0, 1_000)]);
+        await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [
+          ids,
+          failure.message.slice(0, 1_000),
+        ]);
         return rows.length;
       }
-      await manager.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])', [ids]);
-      this.#options.onEvent?.({ type: 'published', shard: this.#shard.name, count: rows.length, oldestAgeMs: Math.max(...rows.map((row) => row.age_ms)) });
+      await manager.query(
+        'UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
+        [ids],
+      );
+      this.#options.onEvent?.({
+        type: 'published',
+        shard: this.#shard.name,
+        count: rows.length,
+        oldestAgeMs: Math.max(...rows.map((row) => row.age_ms)),
+      });
       return rows.length;
     });
     if (failure) {
@@ -212,7 +229,13 @@ export class PublishFailure extends Error {
 }
 
 function toMessage(row: Row, span: Span | undefined): OutboxMessage {
-  const message: OutboxMessage = { eventId: row.event_id, topic: row.topic, key: row.message_key, eventType: row.event_type, payload: row.payload };
+  const message: OutboxMessage = {
+    eventId: row.event_id,
+    topic: row.topic,
+    key: row.message_key,
+    eventType: row.event_type,
+    payload: row.payload,
+  };
   if (span) message.traceparent = traceparentOf(span);
   return message;
 }

@@ -76,7 +76,11 @@ export class ShopClient {
     const headers: Record<string, string> = { 'x-forwarded-for': this.address, ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.#cookies.size > 0) headers['cookie'] = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.base}${route}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
+    const response = await fetch(`${this.base}${route}`, {
+      method,
+      headers,
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const [name, ...value] = pair.split('=');
@@ -88,21 +92,32 @@ export class ShopClient {
 
   /** Signs up a new customer and keeps its session; returns the account. */
   async signUp(email: string): Promise<{ id: string; email: string }> {
-    const response = await this.request('POST', '/users', { body: { email, name: email.split('@')[0], password: 'correct horse battery' } });
+    const response = await this.request('POST', '/users', {
+      body: { email, name: email.split('@')[0], password: 'correct horse battery' },
+    });
     if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${JSON.stringify(response.body)}`);
     return { id: String(response.body['id']), email };
   }
 
   async signIn(email: string, password: string): Promise<void> {
     const response = await this.request('POST', '/auth/login', { body: { email, password } });
-    if (response.status !== 200 && response.status !== 201) throw new Error(`sign-in failed: ${response.status} ${JSON.stringify(response.body)}`);
+    if (response.status !== 200 && response.status !== 201)
+      throw new Error(`sign-in failed: ${response.status} ${JSON.stringify(response.body)}`);
   }
 }
 
 /** Creates an admin account straight in the catalog database (as `npm run admin` does). */
 export async function createAdmin(config: TenkConfig, email: string, password: string): Promise<void> {
   const { DataSource } = await import('typeorm');
-  const db = new DataSource({ type: 'postgres', host: config.postgres.primary.host, port: config.postgres.primary.port, username: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase, entities: [User] });
+  const db = new DataSource({
+    type: 'postgres',
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    username: config.postgres.user,
+    password: config.postgres.password,
+    database: config.postgres.catalogDatabase,
+    entities: [User],
+  });
   await db.initialize();
   try {
     await createAccount(db, { email, name: 'admin', password, role: 'admin' });
@@ -112,13 +127,25 @@ export async function createAdmin(config: TenkConfig, email: string, password: s
 }
 
 /** Inserts products into the (scratch) catalog; returns their ids in order. */
-export async function addProducts(config: TenkConfig, products: Array<{ sku: string; priceCents: number; stock: number }>): Promise<string[]> {
-  const client = new Client({ host: config.postgres.primary.host, port: config.postgres.primary.port, user: config.postgres.user, password: config.postgres.password, database: config.postgres.catalogDatabase });
+export async function addProducts(
+  config: TenkConfig,
+  products: Array<{ sku: string; priceCents: number; stock: number }>,
+): Promise<string[]> {
+  const client = new Client({
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    database: config.postgres.catalogDatabase,
+  });
   await client.connect();
   try {
     const ids: string[] = [];
     for (const product of products) {
-      const { rows } = await client.query<{ id: string }>(`INSERT INTO products (sku, name, category, price_cents, stock) VALUES ($1, $2, 'test', $3, $4) RETURNING id::text AS id`, [product.sku, `Product ${product.sku}`, product.priceCents, product.stock]);
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO products (sku, name, category, price_cents, stock) VALUES ($1, $2, 'test', $3, $4) RETURNING id::text AS id`,
+        [product.sku, `Product ${product.sku}`, product.priceCents, product.stock],
+      );
       ids.push(rows[0].id);
     }
     return ids;

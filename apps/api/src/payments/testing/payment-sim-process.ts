@@ -20,7 +20,13 @@ export class PaymentSimProcess {
     const controlToken = createControlToken();
     const child = spawn(process.execPath, ['-r', './tools/register.cjs', 'tools/payment-sim/src/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, TENK_PAYMENT_SIM_PORT: String(port), TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort), TENK_LOG_LEVEL: 'error', TENK_CONTROL_TOKEN: controlToken },
+      env: {
+        ...process.env,
+        TENK_PAYMENT_SIM_PORT: String(port),
+        TENK_PAYMENT_SIM_ADMIN_PORT: String(adminPort),
+        TENK_LOG_LEVEL: 'error',
+        TENK_CONTROL_TOKEN: controlToken,
+      },
       stdio: 'ignore',
     });
     const sim = new PaymentSimProcess(child, `http://127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`, controlToken);
@@ -29,7 +35,11 @@ export class PaymentSimProcess {
   }
 
   async faults(faults: Record<string, unknown> | 'none'): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/admin/faults`, { method: faults === 'none' ? 'DELETE' : 'PUT', headers: controlHeaders(this.controlToken), body: JSON.stringify(faults === 'none' ? {} : faults) });
+    const response = await fetch(`${this.adminUrl}/admin/faults`, {
+      method: faults === 'none' ? 'DELETE' : 'PUT',
+      headers: controlHeaders(this.controlToken),
+      body: JSON.stringify(faults === 'none' ? {} : faults),
+    });
     if (response.status !== 200) throw new Error(`payment-sim refused the faults: ${response.status} ${await response.text()}`);
   }
 
@@ -44,7 +54,11 @@ export class PaymentSimProcess {
   }
 
   async resetStats(): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/admin/stats`, { method: 'DELETE', headers: controlHeaders(this.controlToken), body: '{}' });
+    const response = await fetch(`${this.adminUrl}/admin/stats`, {
+      method: 'DELETE',
+      headers: controlHeaders(this.controlToken),
+      body: '{}',
+    });
     if (response.status !== 200) throw new Error(`payment-sim refused to clear its stats: ${response.status} ${await response.text()}`);
   }
 

@@ -24,7 +24,7 @@ export class StockReservations1795824000001 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX stock_reservations_expiring_idx ON stock_reservations (expires_at) WHERE state = 'held'`);
     await queryRunner.query('CREATE INDEX stock_reservations_order_idx ON stock_reservations (order_id)');
-    await queryRunner.query('CREATE INDEX stock_reservations_settled_idx ON stock_reservations (updated_at) WHERE state <> \'held\'');
+    await queryRunner.query("CREATE INDEX stock_reservations_settled_idx ON stock_reservations (updated_at) WHERE state <> 'held'");
     await queryRunner.query(`
       CREATE TABLE stock_reservation_lines (
         reservation_id uuid NOT NULL REFERENCES stock_reservations (id) ON DELETE CASCADE,

@@ -10,7 +10,9 @@ export class VideoFilesBytes1795824240000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE videos ADD COLUMN files_bytes bigint NOT NULL DEFAULT 0 CHECK (files_bytes >= 0)`);
-    await queryRunner.query(`UPDATE videos SET files_bytes = (SELECT COALESCE(SUM((rendition->>'bytes')::bigint), 0) FROM jsonb_array_elements(renditions) AS rendition) WHERE renditions <> '[]'`);
+    await queryRunner.query(
+      `UPDATE videos SET files_bytes = (SELECT COALESCE(SUM((rendition->>'bytes')::bigint), 0) FROM jsonb_array_elements(renditions) AS rendition) WHERE renditions <> '[]'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

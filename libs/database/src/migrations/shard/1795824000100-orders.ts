@@ -86,6 +86,7 @@ export class Orders1795824000100 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['outbox', 'idempotency_keys', 'order_lines', 'orders', 'shard_buckets']) await queryRunner.query(`DROP TABLE ${table}`);
+    for (const table of ['outbox', 'idempotency_keys', 'order_lines', 'orders', 'shard_buckets'])
+      await queryRunner.query(`DROP TABLE ${table}`);
   }
 }
