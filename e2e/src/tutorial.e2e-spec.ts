@@ -31,8 +31,9 @@ function runLab(args: string[]): Promise<{ code: number; output: string }> {
 }
 
 describe("the tutorial's lab commands, in quick mode", () => {
-  it('finds every chapter with an experiment', () => {
-    expect(new Set(commands.map((command) => command.chapter)).size).toBe(5);
+  it('finds an experiment in each of the five pattern chapters (and runs any other chapter has)', () => {
+    const chapters = new Set(commands.map((command) => command.chapter.slice(0, 2)));
+    for (const pattern of ['01', '02', '03', '04', '05']) expect(chapters).toContain(pattern);
   });
 
   it.each(commands.map((command) => [`${command.chapter}:${command.line}`, command] as const))(
