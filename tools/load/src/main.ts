@@ -4,10 +4,12 @@
  * See tools/load/README.md, or `npm run load -- --help`.
  */
 import path from 'node:path';
-import { parseOptions, USAGE } from './cli/options';
+import { parseOptions, RESULTS_DIR, USAGE } from './cli/options';
+import { rebuildReports } from './report/rebuild';
 import { runLoad } from './run-load';
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'report') return report(process.argv.slice(3));
   let options;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -37,6 +39,23 @@ async function main(): Promise<number> {
   );
   const missed = output.result.verdict.checks.filter((check) => !check.met);
   return options.failOnTarget && missed.length > 0 ? 1 : 0;
+}
+
+/** `npm run load -- report [FILE.json ...]`: rebuilds the HTML pages and the index from the JSON. */
+async function report(files: readonly string[]): Promise<number> {
+  const unknown = files.find((file) => file.startsWith('-') || !file.endsWith('.json'));
+  if (unknown !== undefined) {
+    process.stderr.write(
+      `load report: "${unknown}" is not a result file; give .json files from ${path.relative(process.cwd(), RESULTS_DIR)}, or none for all\n`,
+    );
+    return 2;
+  }
+  const outcome = await rebuildReports(RESULTS_DIR, files, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(
+    `rebuilt ${outcome.rebuilt.length} report(s)${files.length === 0 ? ` and ${path.relative(process.cwd(), outcome.index)}` : ''}\n`,
+  );
+  for (const { file, reason } of outcome.skipped) process.stdout.write(`skipped ${path.relative(process.cwd(), file)}: ${reason}\n`);
+  return outcome.rebuilt.length === 0 && outcome.skipped.length > 0 ? 1 : 0;
 }
 
 main().then(

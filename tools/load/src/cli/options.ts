@@ -46,6 +46,7 @@ export interface LoadOptions {
 }
 
 export const USAGE = `usage: npm run load -- <scenario> [options]
+       npm run load -- report [FILE.json ...]   rebuild the HTML pages (and index.html) from the JSON
 
 scenarios:
 ${Object.values(SCENARIOS)
