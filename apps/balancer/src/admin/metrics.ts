@@ -56,7 +56,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   const stats = source.stats;
   const peers = () =>
     [...source.generation.upstreams.values()].flatMap((upstream) =>
-      upstream.peers.map((peer) => ({ upstream, peer, labels: { upstream: upstream.name, peer: peer.address } })),
+      upstream.peers.map((peer) => ({ upstream, peer, labels: { upstream: upstream.name, peer: peer.id } })),
     );
 
   add('tenk_balancer_requests_total', 'Requests received on public listeners.', 'counter', () => one(stats.requests));

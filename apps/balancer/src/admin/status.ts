@@ -241,7 +241,7 @@ function peerStatus(peer: Peer, upstream: Upstream, now: number): PeerStatus {
   const [p50, p90, p99] = peer.latency.percentiles([50, 90, 99]);
   const hasCheck = upstream.config.healthCheck !== null;
   return {
-    address: peer.address,
+    address: peer.id,
     backup: peer.backup,
     state: reason === null ? 'up' : peer.down ? 'down' : !peer.healthy ? 'unhealthy' : reason.startsWith('busy') ? 'busy' : 'failing',
     reason,

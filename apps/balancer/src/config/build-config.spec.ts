@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PORTS } from '@tenk/config';
 import { buildConfig } from './build-config';
@@ -213,7 +215,6 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ upstream: 'server a:2 weight=0;' }), /t\.conf:4: "server" weight="0" must be a whole number greater than 0/],
     [withParts({ upstream: 'server a:2 wieght=2;' }), /t\.conf:4: "server" unknown parameter "wieght=2"/],
     [withParts({ upstream: 'server a:2 slow_start=30s;' }), /t\.conf:4: "server" "slow_start" is an NGINX Plus parameter/],
-    [withParts({ upstream: 'server 127.0.0.1:3001;' }), /t\.conf:4: "server" "127\.0\.0\.1:3001" is already in upstream "api" \(line 3\)/],
     [
       withParts({ upstream: 'least_conn; ip_hash;' }),
       /t\.conf:4: "ip_hash" upstream "api" already balances with "least_conn" \(line 4\): choose one/,
@@ -299,6 +300,22 @@ describe('buildConfig: every error names file:line, the directive and what is wr
   });
 });
 
+describe('nginx defaults and duplicates', () => {
+  it('limit_req_status defaults to 503, as nginx; tenk.conf sets 429 explicitly', () => {
+    expect(build(withParts({})).servers[0].locations[0].settings.limitReqStatus).toBe(503);
+    expect(build(withParts({ http: 'limit_req_status 429;' })).servers[0].locations[0].settings.limitReqStatus).toBe(429);
+  });
+
+  it('accepts the same server address twice in an upstream, as two peers (nginx does)', () => {
+    const config = build(withParts({ upstream: 'server 127.0.0.1:3001 weight=2;' }));
+    const servers = config.upstreams[0].servers;
+    expect(servers.map((s) => [s.address, s.id, s.weight])).toEqual([
+      ['127.0.0.1:3001', '127.0.0.1:3001', 1],
+      ['127.0.0.1:3001', '127.0.0.1:3001#2', 2],
+    ]);
+  });
+});
+
 describe('environment port overrides', () => {
   const config = build(withParts({ http: 'admin_listen 127.0.0.1:8081;' }));
 
@@ -317,6 +334,19 @@ describe('environment port overrides', () => {
     expect(() => applyPortOverrides(twoPorts, { TENK_BALANCER_PORT: '9000' })).toThrow(
       /the configuration listens on 2 ports \(8080, 8443\)/,
     );
-    expect(() => applyPortOverrides(config, { TENK_BALANCER_PORT: '8081' })).toThrow(/would share port 8081/);
+    expect(() => applyPortOverrides(config, { TENK_BALANCER_PORT: '8081' })).toThrow(/port 8081 is also the admin listener's/);
+  });
+
+  it('with TENK_BALANCER_ADMIN_PORT set, a server on 8081 without admin_listen is accepted (the default admin port moved)', () => {
+    const file = path.join(os.tmpdir(), `tenk-admin-${process.pid}.conf`);
+    fs.writeFileSync(file, 'server { listen 127.0.0.1:8081; location / { return 200; } }\n');
+    try {
+      expect(() => loadConfig(file, { env: {} })).toThrow(/port 8081 is also the admin listener's/);
+      const config = loadConfig(file, { env: { TENK_BALANCER_ADMIN_PORT: '18081' } });
+      expect(config.admin?.port).toBe(18081);
+      expect(config.servers[0].listens[0].port).toBe(8081);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 });

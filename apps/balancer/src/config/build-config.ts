@@ -194,6 +194,8 @@ interface ServerDraft {
 export interface BuildOptions {
   /** Relative root/alias/log/pid paths resolve against this folder (nginx's -p prefix). */
   prefix: string;
+  /** Check that no public listener uses the admin port (default true; loadConfig checks after the environment's overrides). */
+  checkAdmin?: boolean;
 }
 
 /** Turns the parsed directive tree into a BalancerConfig, or throws a ConfigError naming file:line. */
@@ -204,6 +206,7 @@ export function buildConfig(parsed: ParsedConfig, options: BuildOptions): Balanc
 class ConfigBuilder {
   readonly #parsed: ParsedConfig;
   readonly #prefix: string;
+  readonly #checkAdmin: boolean;
   #admin: ListenConfig | null | undefined = undefined;
   #pidFile: string | null = null;
   #errorLog: LogTarget | undefined = undefined;
@@ -218,6 +221,7 @@ class ConfigBuilder {
   constructor(parsed: ParsedConfig, options: BuildOptions) {
     this.#parsed = parsed;
     this.#prefix = options.prefix;
+    this.#checkAdmin = options.checkAdmin !== false;
   }
 
   build(): BalancerConfig {
@@ -243,18 +247,8 @@ class ConfigBuilder {
             line: 0,
           }
         : this.#admin;
-    if (admin) {
-      for (const server of servers) {
-        for (const listen of server.listens) {
-          if (listen.port === admin.port && listen.port !== 0 && sameHostSpace(listen.host, admin.host)) {
-            throw new ConfigError(
-              { file: listen.file, line: listen.line, directive: 'listen' },
-              `port ${listen.port} is also the admin listener's (admin_listen ${admin.text}): the admin API must never be reachable through a public listener; use another port`,
-            );
-          }
-        }
-      }
-    }
+    // With TENK_BALANCER_ADMIN_PORT set, loadConfig checks after moving the port (the file's default may not be the one used).
+    if (this.#checkAdmin) checkAdminClash(servers, admin, '');
     return {
       file: this.#parsed.file,
       files: this.#parsed.files,
@@ -548,6 +542,7 @@ class ConfigBuilder {
     const peer: PeerConfig = {
       ...address,
       address: d.args[0],
+      id: d.args[0],
       weight: 1,
       maxFails: 1,
       failTimeoutMs: 10_000,
@@ -588,9 +583,10 @@ class ConfigBuilder {
           throw fail(d, `unknown parameter "${parameter}" (supported: weight=N max_fails=N fail_timeout=T max_conns=N backup down)`);
       }
     }
-    const duplicate = upstream.servers.find((other) => other.address === peer.address);
-    if (duplicate)
-      throw fail(d, `"${peer.address}" is already in upstream "${upstream.name}" (line ${duplicate.line}): raise its weight instead`);
+    // nginx accepts the same address twice: each line is a peer of its own (with its own weight,
+    // failures and connections), which configurations use to give one host two slots.
+    const same = upstream.servers.filter((other) => other.address === peer.address).length;
+    if (same > 0) peer.id = `${peer.address}#${same + 1}`;
     upstream.servers.push(peer);
   }
 
@@ -966,6 +962,7 @@ class ConfigBuilder {
           {
             ...address,
             address: proxy.upstream,
+            id: proxy.upstream,
             weight: 1,
             maxFails: 1,
             failTimeoutMs: 10_000,
@@ -1151,6 +1148,21 @@ function headerName(d: Directive, name: string): string {
 
 function describeContext(context: Context): string {
   return context === 'main' ? 'the top level' : `${context} { }`;
+}
+
+/** A public listener on the admin listener's port (same address space) is an error: the admin API must never be public. */
+export function checkAdminClash(servers: readonly ServerConfig[], admin: ListenConfig | null, why: string): void {
+  if (admin === null) return;
+  for (const server of servers) {
+    for (const listen of server.listens) {
+      if (listen.port === admin.port && listen.port !== 0 && sameHostSpace(listen.host, admin.host)) {
+        throw new ConfigError(
+          { file: listen.file, line: listen.line, directive: 'listen' },
+          `port ${listen.port} is also the admin listener's (admin_listen ${admin.text})${why}: the admin API must never be reachable through a public listener; use another port`,
+        );
+      }
+    }
+  }
 }
 
 /** 0.0.0.0 and :: overlap every address of their family (and :: usually both). */

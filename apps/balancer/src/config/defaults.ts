@@ -1,7 +1,7 @@
 import { DEFAULT_NEXT_UPSTREAM } from '../http/next-upstream';
 import type { HttpSettings } from './schema';
 
-/** nginx's defaults, except where the README says tenk differs (limit_req_status, access_log). */
+/** nginx's defaults, except where the README says tenk differs (access_log). */
 export const DEFAULT_SETTINGS: HttpSettings = {
   clientMaxBodySize: 1024 * 1024,
   clientBodyBufferSize: 16 * 1024,
@@ -21,7 +21,7 @@ export const DEFAULT_SETTINGS: HttpSettings = {
   proxyHideHeaders: [],
   addHeaders: [],
   limitReq: [],
-  limitReqStatus: 429,
+  limitReqStatus: 503,
   limitReqDryRun: false,
   root: null,
   alias: null,

@@ -1,5 +1,5 @@
 import { EnvReader, PORT_VARIABLES } from '@tenk/config';
-import { buildConfig } from './build-config';
+import { buildConfig, checkAdminClash } from './build-config';
 import { ConfigError } from './config-error';
 import { parseConfigFile } from './parser';
 import type { BalancerConfig } from './schema';
@@ -21,7 +21,7 @@ export interface LoadOptions {
  */
 export function loadConfig(file: string, options: LoadOptions = {}): BalancerConfig {
   const parsed = parseConfigFile(file, { includeDirs: options.includeDirs });
-  const config = buildConfig(parsed, { prefix: options.prefix ?? process.cwd() });
+  const config = buildConfig(parsed, { prefix: options.prefix ?? process.cwd(), checkAdmin: false });
   return applyPortOverrides(config, options.env ?? process.env);
 }
 
@@ -52,11 +52,6 @@ export function applyPortOverrides(config: BalancerConfig, env: Record<string, s
   }
   let admin = config.admin;
   if (adminPort !== null && admin !== null) admin = { ...admin, port: adminPort, text: `${admin.host}:${adminPort} (${adminVariable})` };
-  if (admin !== null && servers.some((server) => server.listens.some((listen) => listen.port === admin?.port && listen.port !== 0))) {
-    throw new ConfigError(
-      { file: config.file, line: admin.line, directive: 'admin_listen' },
-      `the admin listener and a public listener would share port ${admin.port}: the admin API must never be reachable through a public listener (check ${publicVariable} / ${adminVariable})`,
-    );
-  }
+  checkAdminClash(servers, admin, publicPort !== null || adminPort !== null ? ` (check ${publicVariable} / ${adminVariable})` : '');
   return { ...config, servers, admin };
 }

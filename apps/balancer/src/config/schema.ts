@@ -71,8 +71,13 @@ export interface MethodConfig extends SourceRef {
 }
 
 export interface PeerConfig extends HostPort, SourceRef {
-  /** As written in the `server` line, e.g. `127.0.0.1:3001`: the peer's identity across reloads. */
+  /** As written in the `server` line, e.g. `127.0.0.1:3001`. */
   address: string;
+  /**
+   * The peer's identity across reloads and in /status and /metrics: the address, with `#2`, `#3`
+   * appended to a second and third line with the same address (nginx makes each its own peer).
+   */
+  id: string;
   weight: number;
   maxFails: number;
   failTimeoutMs: number;

@@ -8,6 +8,7 @@ export function peerConfig(address: string, overrides: Partial<PeerConfig> = {})
     host,
     port: Number(port ?? 80),
     address,
+    id: address,
     weight: 1,
     maxFails: 1,
     failTimeoutMs: 10_000,

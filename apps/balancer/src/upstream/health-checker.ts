@@ -97,7 +97,7 @@ export class HealthChecker {
         peer.fails = 0;
         this.#logger.info('peer passed health checks: back in rotation', {
           upstream: this.upstream.name,
-          peer: peer.address,
+          peer: peer.id,
           passes: peer.checkPasses,
         });
       }
@@ -108,7 +108,7 @@ export class HealthChecker {
         peer.healthy = false;
         this.#logger.warn('peer failed health checks: out of rotation', {
           upstream: this.upstream.name,
-          peer: peer.address,
+          peer: peer.id,
           fails: peer.checkFails,
           problem,
           uri: this.config.uri,

@@ -1,4 +1,8 @@
 import { Client } from 'undici';
+import { acceptBareLfFromUpstreams } from './lenient-response-parser';
+
+// Before the first upstream connection makes undici's parser: bare-LF heads are accepted, as nginx.
+acceptBareLfFromUpstreams();
 
 /** nginx's `keepalive N`: idle upstream connections kept, shared by all peers of an upstream. */
 export class IdleBudget {

@@ -10,8 +10,10 @@ import type { PeerPool } from './peer-pool';
  */
 export class Peer {
   readonly upstream: string;
-  /** The address as written (`127.0.0.1:3001`): the peer's identity. */
+  /** The address as written (`127.0.0.1:3001`). */
   readonly address: string;
+  /** The peer's identity: the address, or `address#2` for a second server line with the same address. */
+  readonly id: string;
   readonly host: string;
   readonly port: number;
   /** Position in its upstream (primaries, then backups): its bit in a request's tried set. */
@@ -70,6 +72,7 @@ export class Peer {
   constructor(upstream: string, config: PeerConfig) {
     this.upstream = upstream;
     this.address = config.address;
+    this.id = config.id;
     this.host = config.host;
     this.port = config.port;
     this.weight = config.weight;

@@ -48,7 +48,7 @@ export class Upstream {
     this.config = config;
     this.#logger = logger;
     this.reuseConnections = config.keepalive !== null;
-    const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.address, peer]));
+    const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.id, peer]));
     const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
     const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.connectTimeoutMs}`;
     // Without `keepalive`, nginx opens a connection per request; tenk keeps none idle. Pools
@@ -57,7 +57,7 @@ export class Upstream {
     this.#poolKey = poolKey;
     this.#budget = budget;
     this.peers = ordered.map((server, index) => {
-      const kept = reusable.get(server.address);
+      const kept = reusable.get(server.id);
       const peer = kept && kept.host === server.host && kept.port === server.port ? kept : new Peer(config.name, server);
       if (peer === kept) peer.reconfigure(server);
       peer.index = index;
@@ -143,7 +143,7 @@ export class Upstream {
     if (ejected) {
       this.#logger.warn('peer taken out after failures', {
         upstream: this.name,
-        peer: peer.address,
+        peer: peer.id,
         fails: peer.fails,
         max_fails: peer.maxFails,
         fail_timeout_ms: peer.failTimeoutMs,
