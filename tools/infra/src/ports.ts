@@ -19,8 +19,8 @@ export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): 
  * Throws when something else already listens on a port a service is about to take, naming
  * the process that holds it and the variable that moves the service to another port.
  */
-export async function ensurePortFree(service: string, port: number, variable: string): Promise<void> {
-  if (await isListening(port)) {
+export async function ensurePortFree(service: string, port: number, variable: string, host = '127.0.0.1'): Promise<void> {
+  if (await isListening(port, host)) {
     throw new Error(
       `port ${port} (${service}) is already in use by ${describeListener(port)}. Stop it, or set ${variable} to a free port.`,
     );

@@ -1,3 +1,3 @@
-export { Shop, ALL_COMPONENTS, type Component, type ShopOptions, type ShopUrls } from './shop';
+export { Shop, ALL_COMPONENTS, type Component, type Placement, type ShopOptions, type ShopUrls } from './shop';
 export { ShopProcess, type ProcessSpec, type ProcessState } from './shop-process';
 export { startControlServer } from './control-server';

@@ -22,6 +22,18 @@ export interface ShopOptions {
    * (.tenk/control-token-<name>); unnamed: .tenk/logs itself and .tenk/control-token.
    */
   name?: string;
+  /**
+   * Where each process runs (tools/hosts): a process placed on a host runs inside that host's
+   * network namespace, listens on all of its addresses and is reached at the host's address;
+   * the others (the balancer, the map) stay on this machine's loopback.
+   */
+  placement?: (process: string) => Placement | undefined;
+}
+
+/** A host of tools/hosts: its network namespace and its address on the bridge. */
+export interface Placement {
+  netns: string;
+  address: string;
 }
 
 /** The processes that serve a control port (the launcher's own is in this process). */
@@ -79,7 +91,7 @@ export class Shop {
     const instances = options.apiInstances ?? config.services.apiInstances;
     const components = options.components ?? ALL_COMPONENTS;
     const specs = shop
-      .#specs(env, instances, options.name)
+      .#specs(env, instances, options.name, options.placement)
       .filter((spec) => components.includes(componentOf(spec.name)))
       .map((spec) => (CONTROL_SERVERS.has(spec.name) ? { ...spec, env: { ...spec.env, [CONTROL_TOKEN_VARIABLE]: controlToken } } : spec));
     try {
@@ -151,7 +163,7 @@ export class Shop {
     for (const process of order) process.closeLog();
   }
 
-  #specs(env: Record<string, string>, instances: number, name?: string): ProcessSpec[] {
+  #specs(env: Record<string, string>, instances: number, name?: string, placement?: ShopOptions['placement']): ProcessSpec[] {
     const { services, paths } = this.config;
     const logs = name ? path.join(paths.logs, name) : paths.logs;
     mkdirSync(logs, { recursive: true });
@@ -163,6 +175,7 @@ export class Shop {
     });
     const logFile = (process: string) => path.join(logs, `${process}.log`);
     const apiPorts = Array.from({ length: instances }, (_, i) => services.apiPort + i);
+    const apiServers = apiPorts.map((port, i) => `${placement?.(`api-${i + 1}`)?.address ?? '127.0.0.1'}:${port}`);
     const specs: ProcessSpec[] = [
       {
         name: 'payment-sim',
@@ -204,7 +217,13 @@ export class Shop {
         ...node('dist/apps/balancer/src/main.js'),
         // -p: relative `root` paths in tenk.conf (the storefront's dist/apps/storefront) resolve
         // against the workspace, wherever the launcher was started from.
-        args: [...node('dist/apps/balancer/src/main.js').args, '-c', this.#balancerConfig(apiPorts, name), '-p', ROOT],
+        args: [
+          ...node('dist/apps/balancer/src/main.js').args,
+          '-c',
+          this.#balancerConfig(apiServers, name, placement !== undefined),
+          '-p',
+          ROOT,
+        ],
         env,
         readyUrl: `http://127.0.0.1:${services.balancerPort}/health/ready`,
         answersItself: false,
@@ -218,28 +237,51 @@ export class Shop {
         logFile: logFile('map'),
       },
     ];
-    return specs;
+    return placement ? specs.map((spec) => placed(spec, placement(spec.name))) : specs;
   }
 
   /**
    * The shipped balancer config, copied beside a generated `api-servers.conf` that lists this
    * shop's api instances (tenk.conf includes it, relative to its own folder).
    */
-  #balancerConfig(apiPorts: number[], name?: string): string {
+  #balancerConfig(apiServers: string[], name?: string, loopbackOnly = false): string {
     // Each shop its own folder: the e2e or lab shop must not rewrite npm start's server list.
     const dir = path.join(this.config.paths.run, name ? `balancer-${name}` : 'balancer');
     mkdirSync(dir, { recursive: true });
     const shipped = path.join(ROOT, 'apps/balancer/conf');
     for (const file of readdirSync(shipped).filter((name) => name.endsWith('.conf') && name !== 'api-servers.conf'))
       copyFileSync(path.join(shipped, file), path.join(dir, file));
+    // On many hosts the machine has an address on the hosts' bridge too: the front door stays on its loopback.
+    if (loopbackOnly) {
+      const main = path.join(dir, 'tenk.conf');
+      writeFileSync(
+        main,
+        readFileSync(main, 'utf8').replace(
+          /^(\s*listen\s+)(\d+)(\s*;)/gm,
+          (_, head: string, port: string, tail: string) => `${head}127.0.0.1:${port}${tail}`,
+        ),
+      );
+    }
     // The same server parameters (max_fails, fail_timeout, max_conns) as the shipped list's.
     const parameters = /^server\s+\S+((?:\s+[^\s;]+)*)\s*;/m.exec(readFileSync(path.join(shipped, 'api-servers.conf'), 'utf8'))?.[1] ?? '';
     writeFileSync(
       path.join(dir, 'api-servers.conf'),
-      `# Written by tools/shop for ${apiPorts.length} api instance(s).\n${apiPorts.map((port) => `server 127.0.0.1:${port}${parameters};`).join('\n')}\n`,
+      `# Written by tools/shop for ${apiServers.length} api instance(s).\n${apiServers.map((server) => `server ${server}${parameters};`).join('\n')}\n`,
     );
     return path.join(dir, 'tenk.conf');
   }
+}
+
+/** A process spec run on a host: inside its namespace, on all its addresses, checked at its address. */
+function placed(spec: ProcessSpec, at: Placement | undefined): ProcessSpec {
+  if (!at) return spec;
+  return {
+    ...spec,
+    command: 'ip',
+    args: ['netns', 'exec', at.netns, spec.command, ...spec.args],
+    env: { ...spec.env, TENK_BIND_HOST: '0.0.0.0' },
+    readyUrl: spec.readyUrl.replace('//127.0.0.1:', `//${at.address}:`),
+  };
 }
 
 function componentOf(name: string): Component {

@@ -6,6 +6,7 @@ import { serviceDirs, socketDir } from '../layout';
 import { ensurePortFree } from '../ports';
 import type { InfraService, PackageNeed, ServiceStatus } from '../service';
 import { asUser, commandExists, isAlive, isRoot, run, runOrThrow } from '../shell';
+import { atSpot, listenAddresses, LOCAL, type Spot } from '../spot';
 
 const OS_USER = 'postgres';
 const REPLICATION_USER = 'replicator';
@@ -92,12 +93,12 @@ function postmasterPid(dataDir: string): number | undefined {
 }
 
 /** Settings both servers share; each adds its own. Rewritten on every `up`. */
-function commonSettings(config: TenkConfig, port: number, logDir: string): string[] {
+function commonSettings(config: TenkConfig, server: PgServer, logDir: string): string[] {
   return [
     `# Written by tools/infra on every start; edit the generator, not this file.`,
-    `listen_addresses = '127.0.0.1'`,
-    `port = ${port}`,
-    `unix_socket_directories = '${socketDir(config)}'`,
+    `listen_addresses = '${listenAddresses(server.spot).join(', ')}'`,
+    `port = ${server.port(config)}`,
+    `unix_socket_directories = '${pgSocket(config, server)}'`,
     `unix_socket_permissions = 0700`,
     `max_connections = 400`,
     // Small on purpose: the whole shop (two servers, Kafka, Redis, every app) fits in 1.5 GB;
@@ -122,21 +123,46 @@ function commonSettings(config: TenkConfig, port: number, logDir: string): strin
   ];
 }
 
-/** Starts or stops a cluster; start's early output goes to `<logDir>/server.log`. */
-async function pgCtl(dataDir: string, action: 'start' | 'stop', logDir?: string): Promise<void> {
+/**
+ * One PostgreSQL server of the stack: its name (service and folder), where it runs, its port
+ * and the databases it holds (the first one answers health checks).
+ */
+export interface PgServer {
+  name: string;
+  spot: Spot;
+  port(config: TenkConfig): number;
+  databases(config: TenkConfig): string[];
+}
+
+/** A server's private socket folder: the stack's own locally, one per server on tools/hosts' hosts. */
+export function pgSocket(config: TenkConfig, server: PgServer): string {
+  return server.spot.netns ? path.join(socketDir(config), server.name) : socketDir(config);
+}
+
+/**
+ * Starts or stops a cluster; start's early output goes to `<logDir>/server.log`. A server
+ * started inside a host's namespace stays there (pg_ctl's postmaster inherits it).
+ */
+async function pgCtl(dataDir: string, action: 'start' | 'stop', logDir?: string, spot: Spot = LOCAL): Promise<void> {
   const args =
     action === 'start'
       ? ['-D', dataDir, '-l', path.join(logDir ?? dataDir, 'server.log'), '-w', '-t', '90', 'start']
       : ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop'];
-  const [command, argv] = pgAs('pg_ctl', args);
+  const [command, argv] = atSpot(spot, ...pgAs('pg_ctl', args));
   await runOrThrow(command, argv);
 }
 
-/** Runs SQL as the superuser over the private Unix socket. */
-export async function superuserQuery(config: TenkConfig, port: number, database: string, sql: string): Promise<string> {
+/** Runs SQL as the superuser over the private Unix socket (the stack's, or `socket`). */
+export async function superuserQuery(
+  config: TenkConfig,
+  port: number,
+  database: string,
+  sql: string,
+  socket = socketDir(config),
+): Promise<string> {
   const [command, argv] = pgAs('psql', [
     '-h',
-    socketDir(config),
+    socket,
     '-p',
     String(port),
     '-U',
@@ -156,10 +182,10 @@ export async function superuserQuery(config: TenkConfig, port: number, database:
  * Runs SQL as the superuser with the statements on standard input, not the command line: the
  * ones that carry a password stay out of `ps` and out of error messages.
  */
-async function superuserScript(config: TenkConfig, port: number, database: string, sql: string): Promise<void> {
+async function superuserScript(config: TenkConfig, port: number, database: string, sql: string, socket = socketDir(config)): Promise<void> {
   const [command, argv] = pgAs('psql', [
     '-h',
-    socketDir(config),
+    socket,
     '-p',
     String(port),
     '-U',
@@ -185,7 +211,7 @@ async function superuserScript(config: TenkConfig, port: number, database: strin
 }
 
 /** The shop's role and the replication role sign in with the configured password (.tenk/secrets.env). */
-async function applyRolePasswords(config: TenkConfig, port: number): Promise<void> {
+async function applyRolePasswords(config: TenkConfig, port: number, socket = socketDir(config)): Promise<void> {
   const { user, password } = config.postgres;
   await superuserScript(
     config,
@@ -195,17 +221,18 @@ async function applyRolePasswords(config: TenkConfig, port: number): Promise<voi
     `SET log_min_duration_statement = -1; SET log_statement = 'none';
      ALTER ROLE ${identifier(user)} WITH PASSWORD ${literal(password)};
      ALTER ROLE ${REPLICATION_USER} WITH PASSWORD ${literal(password)};`,
+    socket,
   );
 }
 
 /** Can the shop's role sign in over TCP with the configured password? */
-async function signsIn(config: TenkConfig, port: number): Promise<boolean> {
+async function signsIn(config: TenkConfig, server: PgServer): Promise<boolean> {
   const client = new Client({
-    host: '127.0.0.1',
-    port,
+    host: server.spot.address,
+    port: server.port(config),
     user: config.postgres.user,
     password: config.postgres.password,
-    database: config.postgres.catalogDatabase,
+    database: server.databases(config)[0],
     connectionTimeoutMillis: 2_000,
   });
   try {
@@ -235,15 +262,15 @@ function identifier(value: string): string {
   return `"${value.replace(/"/g, '""')}"`;
 }
 
-async function statusOf(config: TenkConfig, dataDir: string, port: number): Promise<ServiceStatus> {
-  const pid = postmasterPid(dataDir);
+async function statusOf(config: TenkConfig, server: PgServer): Promise<ServiceStatus> {
+  const pid = postmasterPid(serviceDirs(config, server.name).data);
   if (!pid) return { running: false, healthy: false };
   const client = new Client({
-    host: '127.0.0.1',
-    port,
+    host: server.spot.address,
+    port: server.port(config),
     user: config.postgres.user,
     password: config.postgres.password,
-    database: config.postgres.catalogDatabase,
+    database: server.databases(config)[0],
     connectionTimeoutMillis: 2_000,
   });
   try {
@@ -257,85 +284,106 @@ async function statusOf(config: TenkConfig, dataDir: string, port: number): Prom
   }
 }
 
-/** The primary: catalog database `shop` and the order shards, with pg_stat_statements. */
-export const postgresPrimary: InfraService = {
+/**
+ * A primary server (initdb on first start), holding `server.databases` with
+ * pg_stat_statements; `server.spot.clients` (tools/hosts' bridge) may connect and replicate.
+ */
+export function primaryServer(server: PgServer): InfraService {
+  const hba = (spot: Spot) =>
+    [
+      '# Written by tools/infra. The socket folder is private (0700) to the postgres OS user.',
+      'local   all           all                         trust',
+      'local   replication   all                         trust',
+      'host    all           all          127.0.0.1/32   scram-sha-256',
+      `host    replication   ${REPLICATION_USER}   127.0.0.1/32   scram-sha-256`,
+      ...(spot.clients
+        ? [
+            `host    all           all          ${spot.clients}   scram-sha-256`,
+            `host    replication   ${REPLICATION_USER}   ${spot.clients}   scram-sha-256`,
+          ]
+        : []),
+      '',
+    ].join('\n');
+  return {
+    name: server.name,
+    after: [],
+    port: (config) => server.port(config),
+    packages: () => POSTGRES_PACKAGES,
+    dataDirs: (config) => [serviceDirs(config, server.name).data],
+    status: (config) => statusOf(config, server),
+
+    async start(config, log) {
+      const dirs = serviceDirs(config, server.name);
+      const port = server.port(config);
+      const logDir = path.join(config.paths.logs, server.name);
+      ownedDir(pgSocket(config, server), log);
+      ownedDir(logDir, log);
+      if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
+        log(`initialising the ${server.name} cluster (initdb)`);
+        ownedDir(dirs.data, log);
+        const [command, argv] = pgAs('initdb', [
+          '-D',
+          dirs.data,
+          '-U',
+          'postgres',
+          '--auth-local=trust',
+          '--auth-host=scram-sha-256',
+          '-E',
+          'UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ]);
+        await runOrThrow(command, argv);
+        writeFileSync(
+          path.join(dirs.data, 'postgresql.conf'),
+          `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`,
+        );
+      }
+      writeFileSync(path.join(dirs.data, 'pg_hba.conf'), hba(server.spot));
+      writeFileSync(path.join(dirs.data, 'tenk.conf'), `${commonSettings(config, server, logDir).join('\n')}\n`);
+      if (!postmasterPid(dirs.data)) {
+        await ensurePortFree(server.name, port, PORT_VARIABLES.postgresPrimary, server.spot.address);
+        log(`starting on ${server.spot.address}:${port}`);
+        await pgCtl(dirs.data, 'start', logDir, server.spot);
+      }
+      await provision(config, server, log);
+    },
+
+    async stop(config) {
+      const dirs = serviceDirs(config, server.name);
+      if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
+    },
+
+    async secure(config, log) {
+      if (await signsIn(config, server)) return;
+      // A stack from before: the roles still have the old fixed password. The replica follows
+      // (roles replicate); its own replication connection is updated by its secure().
+      await applyRolePasswords(config, server.port(config), pgSocket(config, server));
+      if (!(await signsIn(config, server)))
+        throw new Error(
+          `${server.name}: ${config.postgres.user} cannot sign in with the configured password even after setting it; see ${path.join(config.paths.logs, server.name)}`,
+        );
+      log(`the ${config.postgres.user} and ${REPLICATION_USER} roles now sign in with this machine's password (data kept, no restart)`);
+    },
+  };
+}
+
+/** The one-host primary: catalog database `shop` and the order shards, with pg_stat_statements. */
+export const LOCAL_PRIMARY: PgServer = {
   name: 'postgres-primary',
-  after: [],
+  spot: LOCAL,
   port: (config) => config.postgres.primary.port,
-  packages: () => POSTGRES_PACKAGES,
-  dataDirs: (config) => [serviceDirs(config, 'postgres-primary').data],
-  status: (config) => statusOf(config, serviceDirs(config, 'postgres-primary').data, config.postgres.primary.port),
-
-  async start(config, log) {
-    const dirs = serviceDirs(config, 'postgres-primary');
-    const port = config.postgres.primary.port;
-    const logDir = path.join(config.paths.logs, 'postgres-primary');
-    ownedDir(socketDir(config), log);
-    ownedDir(logDir, log);
-    if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
-      log('initialising the primary cluster (initdb)');
-      ownedDir(dirs.data, log);
-      const [command, argv] = pgAs('initdb', [
-        '-D',
-        dirs.data,
-        '-U',
-        'postgres',
-        '--auth-local=trust',
-        '--auth-host=scram-sha-256',
-        '-E',
-        'UTF8',
-        '--locale=C',
-        '--no-instructions',
-      ]);
-      await runOrThrow(command, argv);
-      writeFileSync(
-        path.join(dirs.data, 'postgresql.conf'),
-        `${readFileSync(path.join(dirs.data, 'postgresql.conf'), 'utf8')}\ninclude 'tenk.conf'\n`,
-      );
-    }
-    writeFileSync(
-      path.join(dirs.data, 'pg_hba.conf'),
-      [
-        '# Written by tools/infra. The socket folder is private (0700) to the postgres OS user.',
-        'local   all           all                         trust',
-        'local   replication   all                         trust',
-        'host    all           all          127.0.0.1/32   scram-sha-256',
-        `host    replication   ${REPLICATION_USER}   127.0.0.1/32   scram-sha-256`,
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(path.join(dirs.data, 'tenk.conf'), `${commonSettings(config, port, logDir).join('\n')}\n`);
-    if (!postmasterPid(dirs.data)) {
-      await ensurePortFree('postgres-primary', port, PORT_VARIABLES.postgresPrimary);
-      log(`starting on 127.0.0.1:${port}`);
-      await pgCtl(dirs.data, 'start', logDir);
-    }
-    await provision(config, port, log);
-  },
-
-  async stop(config) {
-    const dirs = serviceDirs(config, 'postgres-primary');
-    if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
-  },
-
-  async secure(config, log) {
-    const port = config.postgres.primary.port;
-    if (await signsIn(config, port)) return;
-    // A stack from before: the roles still have the old fixed password. The replica follows
-    // (roles replicate); its own replication connection is updated by its secure().
-    await applyRolePasswords(config, port);
-    if (!(await signsIn(config, port)))
-      throw new Error(
-        `postgres-primary: ${config.postgres.user} cannot sign in with the configured password even after setting it; see ${path.join(config.paths.logs, 'postgres-primary')}`,
-      );
-    log(`the ${config.postgres.user} and ${REPLICATION_USER} roles now sign in with this machine's password (data kept, no restart)`);
-  },
+  databases: (config) => [config.postgres.catalogDatabase, ...config.postgres.shardDatabases],
 };
 
+export const postgresPrimary: InfraService = primaryServer(LOCAL_PRIMARY);
+
 /** Roles, databases and extensions; safe to run again on every `up`. */
-async function provision(config: TenkConfig, port: number, log: (line: string) => void): Promise<void> {
+async function provision(config: TenkConfig, server: PgServer, log: (line: string) => void): Promise<void> {
   const { user } = config.postgres;
-  const sql = (database: string, statement: string) => superuserQuery(config, port, database, statement);
+  const port = server.port(config);
+  const socket = pgSocket(config, server);
+  const sql = (database: string, statement: string) => superuserQuery(config, port, database, statement, socket);
   await sql(
     'postgres',
     `DO $$ BEGIN
@@ -346,9 +394,9 @@ async function provision(config: TenkConfig, port: number, log: (line: string) =
      ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION;
      GRANT pg_monitor TO ${identifier(user)};`,
   );
-  await applyRolePasswords(config, port);
+  await applyRolePasswords(config, port, socket);
   const existing = new Set((await sql('postgres', 'SELECT datname FROM pg_database')).split('\n'));
-  for (const database of [config.postgres.catalogDatabase, ...config.postgres.shardDatabases]) {
+  for (const database of server.databases(config)) {
     if (!existing.has(database)) {
       log(`creating database ${database}`);
       await sql('postgres', `CREATE DATABASE ${identifier(database)} OWNER ${identifier(user)}`);
@@ -361,101 +409,132 @@ async function provision(config: TenkConfig, port: number, log: (line: string) =
   }
 }
 
-/** A real streaming replica of the primary (pg_basebackup -R), read-only, on its own port. */
-export const postgresReplica: InfraService = {
-  name: 'postgres-replica',
-  after: ['postgres-primary'],
-  port: (config) => config.postgres.replica.port,
-  packages: () => POSTGRES_PACKAGES,
-  dataDirs: (config) => [serviceDirs(config, 'postgres-replica').data],
+/**
+ * A real streaming replica of `primary` (pg_basebackup -R, run where the replica runs so it
+ * connects the way the replica will), read-only, on its own port.
+ */
+export function replicaServer(server: PgServer, primary: PgServer): InfraService {
+  return {
+    name: server.name,
+    after: [primary.name],
+    port: (config) => server.port(config),
+    packages: () => POSTGRES_PACKAGES,
+    dataDirs: (config) => [serviceDirs(config, server.name).data],
 
-  async status(config) {
-    const base = await statusOf(config, serviceDirs(config, 'postgres-replica').data, config.postgres.replica.port);
-    if (!base.healthy) return base;
-    try {
-      const lag = await replicationLag(config);
-      return {
-        ...base,
-        healthy: lag !== undefined,
-        detail: lag ? `streaming, lag ${lag.bytes} B / ${lag.ms.toFixed(1)} ms` : 'not streaming from the primary',
-      };
-    } catch (error) {
-      return { ...base, detail: `lag unknown: ${(error as Error).message}` };
-    }
-  },
+    async status(config) {
+      const base = await statusOf(config, server);
+      if (!base.healthy) return base;
+      try {
+        const lag = await replicationLag(config, primary);
+        return {
+          ...base,
+          healthy: lag !== undefined,
+          detail: lag ? `streaming, lag ${lag.bytes} B / ${lag.ms.toFixed(1)} ms` : 'not streaming from the primary',
+        };
+      } catch (error) {
+        return { ...base, detail: `lag unknown: ${(error as Error).message}` };
+      }
+    },
 
-  async start(config, log) {
-    const dirs = serviceDirs(config, 'postgres-replica');
-    const port = config.postgres.replica.port;
-    const logDir = path.join(config.paths.logs, 'postgres-replica');
-    ownedDir(logDir, log);
-    if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
-      log('cloning the primary into a streaming replica (pg_basebackup -R)');
-      ownedDir(dirs.data, log);
-      const primaryPort = config.postgres.primary.port;
-      // A slot left by an earlier replica (wiped by hand) would make -C fail.
-      await superuserQuery(
-        config,
-        primaryPort,
-        'postgres',
-        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`,
+    async start(config, log) {
+      const dirs = serviceDirs(config, server.name);
+      const port = server.port(config);
+      const logDir = path.join(config.paths.logs, server.name);
+      ownedDir(pgSocket(config, server), log);
+      ownedDir(logDir, log);
+      if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
+        log(`cloning ${primary.name} into a streaming replica (pg_basebackup -R)`);
+        ownedDir(dirs.data, log);
+        const primaryPort = primary.port(config);
+        // A slot left by an earlier replica (wiped by hand) would make -C fail.
+        await superuserQuery(
+          config,
+          primaryPort,
+          'postgres',
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${REPLICATION_SLOT}' AND NOT active`,
+          pgSocket(config, primary),
+        );
+        const [command, argv] = atSpot(
+          server.spot,
+          ...pgAs('pg_basebackup', [
+            '-h',
+            primary.spot.address,
+            '-p',
+            String(primaryPort),
+            '-U',
+            REPLICATION_USER,
+            '-D',
+            dirs.data,
+            '-R',
+            '-X',
+            'stream',
+            '-S',
+            REPLICATION_SLOT,
+            '-C',
+            '-c',
+            'fast',
+          ]),
+        );
+        await runOrThrow(command, argv, { env: { ...process.env, PGPASSWORD: config.postgres.password } });
+      }
+      writeFileSync(
+        path.join(dirs.data, 'tenk.conf'),
+        `${[...commonSettings(config, server, logDir), `primary_slot_name = '${REPLICATION_SLOT}'`].join('\n')}\n`,
       );
-      const [command, argv] = pgAs('pg_basebackup', [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(primaryPort),
-        '-U',
-        REPLICATION_USER,
-        '-D',
-        dirs.data,
-        '-R',
-        '-X',
-        'stream',
-        '-S',
-        REPLICATION_SLOT,
-        '-C',
-        '-c',
-        'fast',
-      ]);
-      await runOrThrow(command, argv, { env: { ...process.env, PGPASSWORD: config.postgres.password } });
-    }
-    writeFileSync(
-      path.join(dirs.data, 'tenk.conf'),
-      `${[...commonSettings(config, port, logDir), `primary_slot_name = '${REPLICATION_SLOT}'`].join('\n')}\n`,
-    );
-    if (!postmasterPid(dirs.data)) {
-      await ensurePortFree('postgres-replica', port, PORT_VARIABLES.postgresReplica);
-      log(`starting on 127.0.0.1:${port}`);
-      await pgCtl(dirs.data, 'start', logDir);
-    }
-  },
+      if (!postmasterPid(dirs.data)) {
+        await ensurePortFree(server.name, port, PORT_VARIABLES.postgresReplica, server.spot.address);
+        log(`starting on ${server.spot.address}:${port}`);
+        await pgCtl(dirs.data, 'start', logDir, server.spot);
+      }
+    },
 
-  async stop(config) {
-    const dirs = serviceDirs(config, 'postgres-replica');
-    if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
-  },
+    async stop(config) {
+      const dirs = serviceDirs(config, server.name);
+      if (postmasterPid(dirs.data)) await pgCtl(dirs.data, 'stop');
+    },
 
-  async secure(config, log) {
-    // pg_basebackup -R wrote the replication password into primary_conninfo: keep it the
-    // configured one, or the replica cannot reconnect once the primary's changes.
-    const port = config.postgres.replica.port;
-    const current = await superuserQuery(config, port, 'postgres', 'SHOW primary_conninfo');
-    const wanted = withConninfoPassword(current, config.postgres.password);
-    if (wanted === current) return;
-    await superuserScript(config, port, 'postgres', `ALTER SYSTEM SET primary_conninfo = ${literal(wanted)};\nSELECT pg_reload_conf();`);
-    log("the replication connection now signs in with this machine's password (reloaded: the replica reconnects with it)");
+    async secure(config, log) {
+      // pg_basebackup -R wrote the replication password into primary_conninfo: keep it the
+      // configured one, or the replica cannot reconnect once the primary's changes.
+      const port = server.port(config);
+      const socket = pgSocket(config, server);
+      const current = await superuserQuery(config, port, 'postgres', 'SHOW primary_conninfo', socket);
+      const wanted = withConninfoPassword(current, config.postgres.password);
+      if (wanted === current) return;
+      await superuserScript(
+        config,
+        port,
+        'postgres',
+        `ALTER SYSTEM SET primary_conninfo = ${literal(wanted)};\nSELECT pg_reload_conf();`,
+        socket,
+      );
+      log("the replication connection now signs in with this machine's password (reloaded: the replica reconnects with it)");
+    },
+  };
+}
+
+export const postgresReplica: InfraService = replicaServer(
+  {
+    name: 'postgres-replica',
+    spot: LOCAL,
+    port: (config) => config.postgres.replica.port,
+    databases: (config) => [config.postgres.catalogDatabase],
   },
-};
+  LOCAL_PRIMARY,
+);
 
 /** How far the replica is behind the primary, measured on the primary. */
-export async function replicationLag(config: TenkConfig): Promise<{ bytes: number; ms: number } | undefined> {
+export async function replicationLag(
+  config: TenkConfig,
+  primary: PgServer = LOCAL_PRIMARY,
+): Promise<{ bytes: number; ms: number } | undefined> {
   const row = await superuserQuery(
     config,
-    config.postgres.primary.port,
+    primary.port(config),
     'postgres',
     `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint || ' ' || COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0)
        FROM pg_stat_replication WHERE state = 'streaming' LIMIT 1`,
+    pgSocket(config, primary),
   );
   if (!row) return undefined;
   const [bytes, ms] = row.split(' ').map(Number);

@@ -6,6 +6,7 @@ import { serviceDirs } from '../layout';
 import { ensurePortFree } from '../ports';
 import type { InfraService, ServiceStatus } from '../service';
 import { commandExists, runOrThrow, waitFor } from '../shell';
+import { atSpot, listenAddresses, LOCAL, type Spot } from '../spot';
 import { livePid, stopPid } from './pidfile';
 
 type Role = 'cache' | 'queue';
@@ -21,10 +22,10 @@ function roleSettings(config: TenkConfig, role: Role): string[] {
   return ['maxmemory-policy noeviction', 'appendonly yes', 'appendfsync everysec'];
 }
 
-/** A short-lived client of the local server on `port`, signing in with `password` when given. */
-async function connect(port: number, password: string | undefined): Promise<Redis> {
+/** A short-lived client of the server at `host:port`, signing in with `password` when given. */
+async function connect(host: string, port: number, password: string | undefined): Promise<Redis> {
   const client = new Redis({
-    host: '127.0.0.1',
+    host,
     port,
     ...(password !== undefined ? { password } : {}),
     lazyConnect: true,
@@ -43,8 +44,8 @@ async function connect(port: number, password: string | undefined): Promise<Redi
   }
 }
 
-async function ping(endpoint: RedisEndpoint): Promise<string> {
-  const client = await connect(endpoint.port, endpoint.password);
+async function ping(host: string, endpoint: RedisEndpoint): Promise<string> {
+  const client = await connect(host, endpoint.port, endpoint.password);
   try {
     await client.ping();
     const info = await client.info('memory');
@@ -63,17 +64,17 @@ async function ping(endpoint: RedisEndpoint): Promise<string> {
  * no data lost, connections already signed in stay so), when it has none yet: a stack from
  * before tools/infra set passwords. A Redis that already asks for this password is left alone.
  */
-async function applyPassword(name: string, endpoint: RedisEndpoint, log: (line: string) => void): Promise<void> {
+async function applyPassword(name: string, host: string, endpoint: RedisEndpoint, log: (line: string) => void): Promise<void> {
   if (endpoint.password === undefined) return;
   let open: Redis;
   try {
-    open = await connect(endpoint.port, undefined);
+    open = await connect(host, endpoint.port, undefined);
     await open.ping();
   } catch (error) {
     if (/NOAUTH/.test((error as Error).message)) {
       // It asks for a password already: it must be ours.
       (
-        await connect(endpoint.port, endpoint.password).catch((wrong: Error) => {
+        await connect(host, endpoint.port, endpoint.password).catch((wrong: Error) => {
           throw new Error(
             `${name} asks for a password, and not the one tools/infra has for it (${wrong.message}); set TENK_REDIS_PASSWORD to its password, or stop it and run up again`,
           );
@@ -91,8 +92,12 @@ async function applyPassword(name: string, endpoint: RedisEndpoint, log: (line: 
   }
 }
 
-function redisService(role: Role): InfraService {
-  const name = `redis-${role}`;
+/**
+ * The cache or the queue Redis, at a spot: this machine's loopback, or a host of tools/hosts
+ * (then named `<host>-cache`/`-queue` so each keeps its own folders).
+ */
+export function redisService(role: Role, spot: Spot = LOCAL, name = `redis-${role}`): InfraService {
+  const host = spot.address;
   const portOf = (config: TenkConfig) => config.redis[role].port;
   const files = (config: TenkConfig) => {
     const dirs = serviceDirs(config, name);
@@ -110,7 +115,7 @@ function redisService(role: Role): InfraService {
       const pid = livePid(files(config).pid);
       if (!pid) return { running: false, healthy: false };
       try {
-        return { running: true, healthy: true, pid, detail: await ping(config.redis[role]) };
+        return { running: true, healthy: true, pid, detail: await ping(host, config.redis[role]) };
       } catch (error) {
         return { running: true, healthy: false, pid, detail: (error as Error).message };
       }
@@ -120,13 +125,13 @@ function redisService(role: Role): InfraService {
       const f = files(config);
       if (livePid(f.pid)) return;
       const port = portOf(config);
-      await ensurePortFree(name, port, PORT_VARIABLES[role === 'cache' ? 'redisCache' : 'redisQueue']);
+      await ensurePortFree(name, port, PORT_VARIABLES[role === 'cache' ? 'redisCache' : 'redisQueue'], host);
       mkdirSync(f.data, { recursive: true });
       writeFileSync(
         f.conf,
         [
           '# Written by tools/infra on every start.',
-          'bind 127.0.0.1',
+          `bind ${listenAddresses(spot).join(' ')}`,
           `port ${port}`,
           'daemonize yes',
           `pidfile ${f.pid}`,
@@ -142,14 +147,14 @@ function redisService(role: Role): InfraService {
         { mode: 0o600 },
       );
       chmodSync(f.conf, 0o600);
-      log(`starting on 127.0.0.1:${port}`);
-      await runOrThrow('redis-server', [f.conf]);
-      if (!(await waitFor(async () => (await ping(config.redis[role]), true), 10_000)))
+      log(`starting on ${host}:${port}`);
+      await runOrThrow(...atSpot(spot, 'redis-server', [f.conf]));
+      if (!(await waitFor(async () => (await ping(host, config.redis[role]), true), 10_000)))
         throw new Error(`${name} did not answer PING within 10 s; see ${f.log}`);
     },
 
     async secure(config, log) {
-      await applyPassword(name, config.redis[role], log);
+      await applyPassword(name, host, config.redis[role], log);
     },
 
     async stop(config) {
