@@ -1,6 +1,9 @@
+import { readFileSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { request } from 'undici';
-import { startBalancer, type RunningBalancer } from './testing/harness';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { startBalancer, startUpstream, type RunningBalancer } from './testing/harness';
 
 /**
  * nginx behaviours from its directive reference that tenk follows (issue 20), each against
@@ -64,5 +67,57 @@ describe('upstream responses with bare LF line endings (nginx accepts them)', ()
     const response = await request(`${lb.url}/`);
     expect(response.statusCode).toBe(502);
     expect(await response.body.text()).toMatch(/invalid response/);
+  });
+});
+
+/** A port nothing listens on (connection refused). */
+async function deadAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
+
+describe('log_format and the upstream variables (ngx_http_log_module, ngx_http_upstream_module)', () => {
+  it('writes a custom format with one value per try, and counts requests per connection', async () => {
+    const live = await startUpstream('live');
+    running.push(live);
+    const dead = await deadAddress();
+    const log = path.join(mkdtempSync(path.join(os.tmpdir(), 'tenk-log-')), 'access.log');
+    const lb = await startBalancer(`admin_listen 127.0.0.1:0;
+      log_format tries escape=json '{"addr":"$upstream_addr","status":"$upstream_status","times":"$upstream_response_time",'
+                                   '"connect":"$upstream_connect_time","header":"$upstream_header_time",'
+                                   '"conn":"$connection","n":"$connection_requests","rt":"$request_time","s":$status,"port":"$proxy_port"}';
+      upstream u { server ${dead}; server ${live.address}; }
+      server { listen 127.0.0.1:0; access_log ${log} tries buffer=1k flush=100ms;
+        location / { proxy_pass http://u; } }`);
+    const agent = new Agent({ connections: 1 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await request(`${lb.url}/x${i}`, { dispatcher: agent });
+        expect(response.statusCode).toBe(200);
+        await response.body.text();
+      }
+    } finally {
+      await agent.close();
+      await lb.close();
+    }
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string | number>);
+    expect(lines).toHaveLength(2);
+    // Round-robin: the first request tries the dead peer first, then the live one.
+    expect(lines[0].addr).toBe(`${dead}, ${live.address}`);
+    expect(lines[0].status).toBe('502, 200');
+    expect(String(lines[0].times)).toMatch(/^\d+\.\d{3}, \d+\.\d{3}$/);
+    expect(String(lines[0].connect)).toMatch(/^-, \d+\.\d{3}$/);
+    expect(String(lines[0].header)).toMatch(/^-, \d+\.\d{3}$/);
+    expect(lines[0]).toMatchObject({ s: 200, port: '80' });
+    expect(String(lines[0].rt)).toMatch(/^\d+\.\d{3}$/);
+    // Same client connection: one number, its requests counted.
+    expect(lines[1].conn).toBe(lines[0].conn);
+    expect([lines[0].n, lines[1].n]).toEqual(['1', '2']);
   });
 });

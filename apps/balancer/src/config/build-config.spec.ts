@@ -273,7 +273,7 @@ describe('buildConfig: every error names file:line, the directive and what is wr
       /t\.conf:8: "try_files" the last argument "@app" must be =CODE/,
     ],
     [withParts({ location: 'access_log off json;' }), /t\.conf:11: "access_log" "off" takes no other arguments/],
-    [withParts({ location: 'access_log stdout pretty;' }), /t\.conf:11: "access_log" unknown parameter "pretty"/],
+    [withParts({ location: 'access_log stdout pretty;' }), /t\.conf:11: "access_log" unknown log format "pretty"/],
     [withParts({ location: 'access_log syslog:server=x;' }), /t\.conf:11: "access_log" syslog is not supported/],
     [withParts({ location: 'return 200;' }), /t\.conf:9: "location" "location \/" has both proxy_pass and return/],
     [
@@ -297,6 +297,32 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ http: 'admin_listen 127.0.0.1:8080;' }), /t\.conf:7: "listen" port 8080 is also the admin listener's/],
   ])('%#: %j', (text, message) => {
     expect(() => build(text)).toThrow(message);
+  });
+});
+
+describe('log_format and access_log', () => {
+  it('joins the strings of log_format, keeps escape=, and resolves access_log PATH NAME', () => {
+    const config = build(
+      withParts({
+        http: `log_format upstreams escape=json '{"addr":"$upstream_addr",' '"status":"$upstream_status"}';\naccess_log /var/log/up.log upstreams buffer=32k if=$status;`,
+      }),
+    );
+    const log = config.servers[0].locations[0].settings.accessLog;
+    expect(log.format).toMatchObject({ name: 'upstreams', escape: 'json', text: '{"addr":"$upstream_addr","status":"$upstream_status"}' });
+    expect(log).toMatchObject({ target: { kind: 'file', path: '/var/log/up.log' }, bufferBytes: 32 * 1024, condition: '$status' });
+    expect(build(withParts({ http: 'access_log stdout combined;' })).servers[0].locations[0].settings.accessLog.format).toBe('combined');
+  });
+
+  it.each([
+    ['access_log stdout upstreams;', /unknown log format "upstreams": declare log_format upstreams/],
+    ["access_log stdout main;\nlog_format main '$status';", /t\.conf:1: "access_log" unknown log format "main"/],
+    ["log_format main escape=xml '$status';", /escape=xml: write escape=default, json or none/],
+    ["log_format main '$nope';", /unknown variable "\$nope"/],
+    ["log_format combined '$status';", /"combined" is predefined/],
+    ["log_format a '$status';\nlog_format a '$uri';", /format "a" is duplicate/],
+    ['access_log stdout json gzip;', /"gzip" is not supported/],
+  ])('refuses %j', (http, message) => {
+    expect(() => build(withParts({ http }))).toThrow(message);
   });
 });
 

@@ -19,6 +19,7 @@ import type {
   HttpSettings,
   LimitReqZoneConfig,
   ListenConfig,
+  LogFormatConfig,
   LocationConfig,
   LocationHandler,
   LocationMatch,
@@ -111,7 +112,8 @@ const SPECS: Record<string, Spec> = {
   etag: spec(HSL, 1, 1),
   default_type: spec(HSL, 1, 1),
   types: spec(HSL, 0, 0, true),
-  access_log: spec(HSL, 1, 4),
+  access_log: spec(HSL, 1, 5),
+  log_format: spec(['http'], 2, MANY),
 };
 
 /** Accepted so nginx configs load, with no effect in tenk (the README says why for each). */
@@ -139,7 +141,6 @@ const UNSUPPORTED: Record<string, string> = {
   rewrite: 'rewrite is not supported: use proxy_pass with a URI part, or return 301',
   if: '"if" is not supported (nginx itself calls it evil in locations): use separate locations',
   gzip: 'compression is not supported: compress in the application or in front of tenk',
-  log_format: 'tenk writes access logs as JSON lines (or "combined"); custom formats are not supported',
   fastcgi_pass: 'only HTTP upstreams are supported (proxy_pass http://...)',
   grpc_pass: 'only HTTP/1.1 upstreams are supported (proxy_pass http://...)',
   uwsgi_pass: 'only HTTP upstreams are supported (proxy_pass http://...)',
@@ -216,6 +217,7 @@ class ConfigBuilder {
   readonly #http: Partial<HttpSettings> = {};
   readonly #upstreams = new Map<string, UpstreamDraft>();
   readonly #zones = new Map<string, LimitReqZoneConfig>();
+  readonly #logFormats = new Map<string, LogFormatConfig>();
   readonly #servers: ServerDraft[] = [];
 
   constructor(parsed: ParsedConfig, options: BuildOptions) {
@@ -376,6 +378,8 @@ class ConfigBuilder {
         return this.#upstream(d);
       case 'limit_req_zone':
         return this.#limitReqZone(d);
+      case 'log_format':
+        return this.#logFormat(d);
       default:
         return this.#setting(d, this.#http, 'http');
     }
@@ -858,17 +862,51 @@ class ConfigBuilder {
   #accessLog(d: Directive): AccessLogSetting {
     if (d.args[0] === 'off') {
       if (d.args.length > 1) throw fail(d, '"off" takes no other arguments');
-      return { target: { kind: 'off' }, format: 'json', bufferBytes: 0, flushMs: 0 };
+      return { target: { kind: 'off' }, format: 'json', condition: null, bufferBytes: 0, flushMs: 0 };
     }
     const setting: AccessLogSetting = { ...DEFAULT_SETTINGS.accessLog, target: this.#logTarget(d, d.args[0]) };
-    for (const parameter of d.args.slice(1)) {
+    d.args.slice(1).forEach((parameter, index) => {
       const [key, value] = splitParameter(parameter);
-      if (key === 'json' || key === 'combined') setting.format = key;
-      else if (key === 'buffer') setting.bufferBytes = size(d, value ?? '');
+      if (key === 'buffer') setting.bufferBytes = size(d, value ?? '');
       else if (key === 'flush') setting.flushMs = positiveTime(d, value ?? '');
-      else throw fail(d, `unknown parameter "${parameter}" (supported: json, combined, buffer=SIZE, flush=TIME)`);
-    }
+      else if (key === 'if') setting.condition = this.#template(d, value ?? '').text;
+      else if (key === 'gzip') throw fail(d, '"gzip" is not supported: compress rotated logs outside tenk');
+      else if (index === 0 && value === undefined) {
+        // The format: tenk's json, nginx's predefined combined, or a log_format declared before (nginx's rule).
+        if (key === 'json' || key === 'combined') setting.format = key;
+        else {
+          const format = this.#logFormats.get(key);
+          if (!format) {
+            const guess = closest(key, ['json', 'combined', ...this.#logFormats.keys()]);
+            throw fail(
+              d,
+              `unknown log format "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}: declare log_format ${key} ...; in http { } before it`,
+            );
+          }
+          setting.format = format;
+        }
+      } else throw fail(d, `unknown parameter "${parameter}" (access_log PATH [FORMAT] [buffer=SIZE] [flush=TIME] [if=CONDITION])`);
+    });
     return setting;
+  }
+
+  #logFormat(d: Directive): void {
+    const [name, ...rest] = d.args;
+    if (name === 'combined' || name === 'json') throw fail(d, `"${name}" is predefined: choose another name`);
+    const existing = this.#logFormats.get(name);
+    if (existing) throw fail(d, `format "${name}" is duplicate (first at ${existing.file}:${existing.line})`);
+    let escape: LogFormatConfig['escape'] = 'default';
+    let strings = rest;
+    if (rest[0]?.startsWith('escape=')) {
+      const value = rest[0].slice('escape='.length);
+      if (value !== 'default' && value !== 'json' && value !== 'none') throw fail(d, `escape=${value}: write escape=default, json or none`);
+      escape = value;
+      strings = rest.slice(1);
+    }
+    if (strings.length === 0) throw fail(d, `needs the format: log_format ${name} '$remote_addr "$request" $status';`);
+    const text = strings.join('');
+    this.#template(d, text);
+    this.#logFormats.set(name, { name, escape, text, file: d.file, line: d.line });
   }
 
   #logTarget(d: Directive, text: string): LogTarget {

@@ -31,7 +31,7 @@ export const DEFAULT_SETTINGS: HttpSettings = {
   etag: true,
   defaultType: 'application/octet-stream',
   types: {},
-  accessLog: { target: { kind: 'stdout' }, format: 'json', bufferBytes: 64 * 1024, flushMs: 1000 },
+  accessLog: { target: { kind: 'stdout' }, format: 'json', condition: null, bufferBytes: 64 * 1024, flushMs: 1000 },
 };
 
 export const DEFAULT_ADMIN = { host: '127.0.0.1', port: 8081 };

@@ -184,9 +184,20 @@ export interface LimitReqRule extends SourceRef {
 
 export type ExpiresSetting = { kind: 'off' } | { kind: 'epoch' } | { kind: 'max' } | { kind: 'after'; ms: number };
 
+/** `log_format NAME [escape=default|json|none] STRING ...;` (the strings joined). */
+export interface LogFormatConfig extends SourceRef {
+  name: string;
+  escape: 'default' | 'json' | 'none';
+  /** The format as one template. */
+  text: string;
+}
+
 export interface AccessLogSetting {
   target: LogTarget;
-  format: 'json' | 'combined';
+  /** tenk's JSON lines, nginx's combined, or a log_format by name. */
+  format: 'json' | 'combined' | LogFormatConfig;
+  /** `if=CONDITION`: the line is written only when this template is neither empty nor "0". */
+  condition?: string | null;
   /** Lines are written in batches of up to this many bytes (and at least every flush interval). */
   bufferBytes: number;
   flushMs: number;

@@ -14,6 +14,7 @@ import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
 import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './next-upstream';
 import { RequestContext } from './request-context';
+import { variableFeatures } from './variables';
 import { isBodyTooLarge, RequestBodyRelay } from './request-body';
 import type { TenkResponse } from './tenk-response';
 import { UpgradeTunnel, type TunnelOwner } from './upgrade-tunnel';
@@ -147,6 +148,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       return;
     }
     if (this.tries > 1) {
+      this.endTry();
       this.upstream.retries++;
       this.stats.retries++;
       if (this.#body !== null) {
@@ -185,6 +187,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   onConnect(abort: (error?: Error) => void): void {
     this.#abort = abort;
     this.#sent = true;
+    if (variableFeatures.upstreamTimes) this.upstreamConnectMs = performance.now() - this.#peerStartedAt;
     if (this.closed) abort(CLIENT_CLOSED);
   }
 
@@ -192,6 +195,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     // 1xx interim responses (103 Early Hints...) are not passed on, as nginx does.
     if (statusCode < 200) return true;
     this.upstreamStatus = statusCode;
+    if (variableFeatures.upstreamTimes) this.upstreamHeaderMs = performance.now() - this.#peerStartedAt;
     if (this.closed) return true;
     const location = this.location as RuntimeLocation;
     const flags = location.nextUpstream;
@@ -332,6 +336,8 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       return;
     }
     const flag = classify(error);
+    // $upstream_status of a try without an answer, as nginx: 504 for a timeout, else 502.
+    if (this.upstreamStatus === 0) this.upstreamStatus = flag === NextUpstream.timeout ? 504 : 502;
     // A read timeout is slowness, not a dead peer: counted only where the upstream asks for it.
     const slow = flag === NextUpstream.timeout && isReadTimeout(error);
     if (slow) peer.readTimeouts++;

@@ -4,7 +4,8 @@ import { Attempt } from '../algorithms/attempt';
 import type { AccessRecord } from '../observability/access-log';
 import type { BalancerStats } from '../observability/stats';
 import { isUsableRequestId, newRequestId } from './request-id';
-import { rawHeader, type VariableContext } from './variables';
+import { UpstreamTrail } from './upstream-trail';
+import { countConnectionRequest, rawHeader, variableFeatures, type VariableContext } from './variables';
 
 /**
  * What tenk knows about one request, whichever way it is answered: what templates can read
@@ -32,6 +33,13 @@ export class RequestRecord extends Attempt implements VariableContext, AccessRec
   peerAddress = '';
   upstreamStatus = 0;
   upstreamMs = -1;
+  /** Connect and header times of the current try (ms, -1: not measured; see variableFeatures). */
+  upstreamConnectMs = -1;
+  upstreamHeaderMs = -1;
+  /** Earlier tries and upstream groups, for $upstream_addr & co. (null: this is the first try). */
+  trail: UpstreamTrail | null = null;
+  /** $1 ... $9: captures of the last regex matched (regex location, `if`). */
+  captures: readonly (string | undefined)[] | null = null;
 
   constructor(req: IncomingMessage, serverPort: number, stats: BalancerStats) {
     super();
@@ -42,6 +50,24 @@ export class RequestRecord extends Attempt implements VariableContext, AccessRec
     this.target = req.url ?? '/';
     this.clientAddress = req.socket.remoteAddress ?? '';
     this.variables = this;
+    if (variableFeatures.connections) countConnectionRequest(req.socket);
+  }
+
+  /**
+   * The current try is over and another follows: it moves to the trail ($upstream_addr's
+   * earlier values). `newGroup`: the next try is in another upstream (error_page), " : ".
+   */
+  endTry(newGroup = false): void {
+    if (this.peerAddress !== '') {
+      const trail = (this.trail ??= new UpstreamTrail());
+      trail.push(this.peerAddress, this.upstreamStatus, this.upstreamMs, this.upstreamConnectMs, this.upstreamHeaderMs);
+      if (newGroup) trail.separator = ' : ';
+    }
+    this.peerAddress = '';
+    this.upstreamStatus = 0;
+    this.upstreamMs = -1;
+    this.upstreamConnectMs = -1;
+    this.upstreamHeaderMs = -1;
   }
 
   /** $request_id: the client's X-Request-Id when it looks like one, else 32 random hex characters. */

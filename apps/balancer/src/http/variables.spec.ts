@@ -40,6 +40,37 @@ describe('Template', () => {
     expect(new Template('$connection_upgrade').evaluate(ctx)).toBe('close');
   });
 
+  it('knows the variables of the proxy, log and core modules (issue 20)', () => {
+    expect(new Template('$proxy_host $proxy_port').evaluate(ctx)).toBe('api 80');
+    expect(new Template('$proxy_port').evaluate({ ...ctx, proxyHost: '127.0.0.1:3001' })).toBe('3001');
+    expect(new Template('$request|$status|$body_bytes_sent').evaluate({ ...ctx, status: 404, bytesSent: 9 })).toBe(
+      'GET /cart?item=42&qty=2 HTTP/1.1|404|9',
+    );
+    expect(new Template('$request_time').evaluate({ ...ctx, durationMs: 1234.5 })).toBe('1.234');
+    expect(new Template('$time_iso8601').evaluate(ctx)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    expect(new Template('$time_local').evaluate(ctx)).toMatch(/^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
+  });
+
+  it('reads regex captures as $1 ... $9 (one digit, as nginx: $10 is $1 then "0")', () => {
+    const withCaptures = { ...ctx, captures: ['/v2/items', 'v2', 'items'] };
+    expect(new Template('/api/$2/$1$10').evaluate(withCaptures)).toBe('/api/items/v2v20');
+    expect(new Template('[$1]').evaluate(ctx)).toBe('[]');
+    const inRegexLocation = { ...ctx, uri: '/img/cat.png', location: { regex: /^\/img\/(\w+)\.(png|gif)$/ } };
+    expect(new Template('$1.$2').evaluate(inRegexLocation)).toBe('cat.png');
+  });
+
+  it('numbers connections and counts their requests only once a template uses them', async () => {
+    const { variableFeatures, countConnectionRequest } = await import('./variables');
+    new Template('$connection $connection_requests');
+    expect(variableFeatures.connections).toBe(true);
+    const socket = {} as never;
+    countConnectionRequest(socket);
+    countConnectionRequest(socket);
+    const connected = { ...ctx, req: { ...ctx.req, socket } as unknown as IncomingMessage };
+    expect(new Template('$connection_requests').evaluate(connected)).toBe('2');
+    expect(Number(new Template('$connection').evaluate(connected))).toBeGreaterThan(0);
+  });
+
   it('is a constant without variables', () => {
     expect(new Template('no-cache').constant).toBe('no-cache');
     expect(new Template('$host').constant).toBeNull();

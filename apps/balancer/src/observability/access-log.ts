@@ -1,4 +1,6 @@
 import type { AccessLogSetting } from '../config/schema';
+import { Template, type VariableContext } from '../http/variables';
+import { LogFormat } from './log-format';
 import type { LogSink } from './log-sink';
 
 /** What one access log line records. Filled by the code that answered the request. */
@@ -47,17 +49,30 @@ function refreshClock(now: number): void {
  */
 export class AccessLog {
   readonly #sink: LogSink;
-  readonly #format: 'json' | 'combined';
+  readonly #format: 'json' | 'combined' | LogFormat;
+  /** access_log ... if=CONDITION: skip the line when it evaluates to "" or "0". */
+  readonly #condition: Template | null;
 
   constructor(sink: LogSink, setting: AccessLogSetting) {
     this.#sink = sink;
-    this.#format = setting.format;
+    this.#format = typeof setting.format === 'string' ? setting.format : new LogFormat(setting.format);
+    this.#condition = setting.condition === null || setting.condition === undefined ? null : new Template(setting.condition);
     sink.configureBuffer(setting.bufferBytes, setting.flushMs);
   }
 
   write(record: AccessRecord): void {
+    if (this.#condition !== null) {
+      const verdict = this.#condition.evaluate(record as AccessRecord & VariableContext);
+      if (verdict === '' || verdict === '0') return;
+    }
+    const format = this.#format;
+    if (typeof format !== 'string') {
+      // Records are RequestRecords, which are also the requests' variable contexts.
+      this.#sink.buffered(format.line(record as AccessRecord & VariableContext));
+      return;
+    }
     refreshClock(Date.now());
-    this.#sink.buffered(this.#format === 'json' ? jsonLine(record) : combinedLine(record));
+    this.#sink.buffered(format === 'json' ? jsonLine(record) : combinedLine(record));
   }
 }
 

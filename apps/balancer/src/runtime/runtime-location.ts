@@ -24,6 +24,8 @@ export class RuntimeLocation {
   readonly proxyUri: string | null;
   /** The location's path, for proxy_pass URI replacement and alias. */
   readonly prefix: string;
+  /** A regex location's regex ($1 ... $9 come from it), else null. */
+  readonly regex: RegExp | null;
   readonly requestHeaders: RequestHeaderPlan;
   readonly responseHeaders: ResponseHeaderPlan;
   readonly limits: readonly ActiveLimit[];
@@ -51,6 +53,7 @@ export class RuntimeLocation {
     this.upstream = upstream;
     this.proxyUri = config.handler.kind === 'proxy' ? config.handler.uri : null;
     this.prefix = config.match.kind === 'regex' ? '' : config.match.path;
+    this.regex = config.match.kind === 'regex' ? new RegExp(config.match.path, config.match.caseInsensitive ? 'i' : '') : null;
     this.requestHeaders = new RequestHeaderPlan(settings.proxySetHeaders);
     this.responseHeaders = new ResponseHeaderPlan(settings.proxyHideHeaders, settings.addHeaders);
     this.limits = limits;
