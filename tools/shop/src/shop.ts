@@ -28,6 +28,8 @@ export interface ShopOptions {
    * the others (the balancer, the map) stay on this machine's loopback.
    */
   placement?: (process: string) => Placement | undefined;
+  /** Extra Node flags for the api instances (the lab's `--cpu-prof`, which NODE_OPTIONS refuses). */
+  apiNodeArgs?: readonly string[];
 }
 
 /** A host of tools/hosts: its network namespace and its address on the bridge. */
@@ -91,7 +93,7 @@ export class Shop {
     const instances = options.apiInstances ?? config.services.apiInstances;
     const components = options.components ?? ALL_COMPONENTS;
     const specs = shop
-      .#specs(env, instances, options.name, options.placement)
+      .#specs(env, instances, options.name, options.placement, options.apiNodeArgs ?? [])
       .filter((spec) => components.includes(componentOf(spec.name)))
       .map((spec) => (CONTROL_SERVERS.has(spec.name) ? { ...spec, env: { ...spec.env, [CONTROL_TOKEN_VARIABLE]: controlToken } } : spec));
     try {
@@ -163,7 +165,13 @@ export class Shop {
     for (const process of order) process.closeLog();
   }
 
-  #specs(env: Record<string, string>, instances: number, name?: string, placement?: ShopOptions['placement']): ProcessSpec[] {
+  #specs(
+    env: Record<string, string>,
+    instances: number,
+    name: string | undefined,
+    placement: ShopOptions['placement'],
+    apiNodeArgs: readonly string[],
+  ): ProcessSpec[] {
     const { services, paths } = this.config;
     const logs = name ? path.join(paths.logs, name) : paths.logs;
     mkdirSync(logs, { recursive: true });
@@ -171,7 +179,12 @@ export class Shop {
     // sized for the whole machine, and the shop has a memory budget (1.5 GB for everything).
     const node = (script: string, heapMiB = script.includes('apps/api/') ? 192 : 128) => ({
       command: process.execPath,
-      args: ['--enable-source-maps', `--max-old-space-size=${heapMiB}`, path.join(ROOT, script)],
+      args: [
+        '--enable-source-maps',
+        `--max-old-space-size=${heapMiB}`,
+        ...(script.includes('apps/api/') ? apiNodeArgs : []),
+        path.join(ROOT, script),
+      ],
     });
     const logFile = (process: string) => path.join(logs, `${process}.log`);
     const apiPorts = Array.from({ length: instances }, (_, i) => services.apiPort + i);

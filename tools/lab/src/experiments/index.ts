@@ -9,6 +9,7 @@ import { shardsExperiment } from './shards';
 import { indexesExperiment } from './indexes';
 import { replicaExperiment } from './replica';
 import { tracingExperiment } from './tracing';
+import { efficiencyExperiment } from './efficiency';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -24,4 +25,5 @@ export const EXPERIMENTS: Experiment[] = [
   indexesExperiment,
   replicaExperiment,
   tracingExperiment,
+  efficiencyExperiment,
 ];
