@@ -121,3 +121,35 @@ describe('log_format and the upstream variables (ngx_http_log_module, ngx_http_u
     expect([lines[0].n, lines[1].n]).toEqual(['1', '2']);
   });
 });
+
+describe('keepalive_time (ngx_http_core_module, ngx_http_upstream_module)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('closes a client connection after the first request past keepalive_time, and does not reuse older upstream connections', async () => {
+    const api = await startUpstream('api');
+    running.push(api);
+    let upstreamConnections = 0;
+    api.server.on('connection', () => upstreamConnections++);
+    const lb = await balancerWith(`upstream u { server ${api.address}; keepalive 4; keepalive_time 300ms; }
+      server { listen 127.0.0.1:0; keepalive_time 300ms; location / { proxy_pass http://u; } }`);
+    const agent = new Agent({ connections: 1 });
+    const connectionHeaders: Array<string | string[] | undefined> = [];
+    try {
+      for (const wait of [0, 0, 400]) {
+        await sleep(wait);
+        const response = await request(`${lb.url}/`, { dispatcher: agent });
+        connectionHeaders.push(response.headers.connection);
+        await response.body.text();
+      }
+    } finally {
+      await agent.close();
+    }
+    // The first two share a young connection; the third comes after 400 ms: answered, then closed.
+    expect(connectionHeaders).toEqual(['keep-alive', 'keep-alive', 'close']);
+    // Upstream side: the connection made for the first request was too old to keep after the third.
+    expect(upstreamConnections).toBe(1);
+    const response = await request(`${lb.url}/`);
+    await response.body.text();
+    expect(upstreamConnections).toBe(2);
+  });
+});

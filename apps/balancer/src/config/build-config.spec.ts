@@ -326,6 +326,18 @@ describe('log_format and access_log', () => {
   });
 });
 
+describe('keepalive_time', () => {
+  it('defaults to 1h for clients and upstreams (nginx), and is set per level or per upstream', () => {
+    const plain = build(withParts({}));
+    expect(plain.servers[0].locations[0].settings.keepaliveTimeMs).toBe(3_600_000);
+    expect(plain.upstreams[0].keepaliveTimeMs).toBe(3_600_000);
+    const set = build(withParts({ upstream: 'keepalive 8; keepalive_time 10m;', location: 'keepalive_time 30s;' }));
+    expect(set.upstreams[0].keepaliveTimeMs).toBe(600_000);
+    expect(set.servers[0].locations[0].settings.keepaliveTimeMs).toBe(30_000);
+    expect(() => build(withParts({ location: 'keepalive_time 0;' }))).toThrow(/"keepalive_time" must be greater than 0/);
+  });
+});
+
 describe('nginx defaults and duplicates', () => {
   it('limit_req_status defaults to 503, as nginx; tenk.conf sets 429 explicitly', () => {
     expect(build(withParts({})).servers[0].locations[0].settings.limitReqStatus).toBe(503);

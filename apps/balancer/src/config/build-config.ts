@@ -6,6 +6,7 @@ import { ConfigError } from './config-error';
 import {
   DEFAULT_ADMIN,
   DEFAULT_SETTINGS,
+  DEFAULT_KEEPALIVE_TIME_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_UPSTREAM_KEEPALIVE_REQUESTS,
   DEFAULT_UPSTREAM_KEEPALIVE_TIMEOUT_MS,
@@ -85,6 +86,7 @@ const SPECS: Record<string, Spec> = {
   keepalive: spec(['upstream'], 1, 1),
   keepalive_requests: spec(['upstream', ...HSL], 1, 1),
   keepalive_timeout: spec(['upstream', ...HSL], 1, 2),
+  keepalive_time: spec(['upstream', ...HSL], 1, 1),
   zone: spec(['upstream'], 1, 2),
   fail_on_read_timeout: spec(['upstream'], 1, 1),
   queue: spec(['upstream'], 1, 2),
@@ -167,6 +169,7 @@ interface UpstreamDraft {
   keepalive: number | null;
   keepaliveTimeoutMs: number | null;
   keepaliveRequests: number | null;
+  keepaliveTimeMs: number | null;
   healthCheck: HealthCheckConfig | null;
   failOnReadTimeout: boolean | null;
   queue: QueueConfig | null;
@@ -506,6 +509,7 @@ class ConfigBuilder {
       keepalive: null,
       keepaliveTimeoutMs: null,
       keepaliveRequests: null,
+      keepaliveTimeMs: null,
       healthCheck: null,
       failOnReadTimeout: null,
       queue: null,
@@ -619,6 +623,9 @@ class ConfigBuilder {
         return;
       case 'keepalive_requests':
         upstream.keepaliveRequests = positiveInt(d, d.args[0]);
+        return;
+      case 'keepalive_time':
+        upstream.keepaliveTimeMs = positiveTime(d, d.args[0]);
         return;
       case 'health_check':
         if (upstream.healthCheck) throw fail(d, 'is duplicate');
@@ -750,6 +757,8 @@ class ConfigBuilder {
         return once('keepaliveTimeoutMs', time(d, a[0]));
       case 'keepalive_requests':
         return once('keepaliveRequests', positiveInt(d, a[0]));
+      case 'keepalive_time':
+        return once('keepaliveTimeMs', positiveTime(d, a[0]));
       case 'send_timeout':
         return once('sendTimeoutMs', time(d, a[0]));
       case 'large_client_header_buffers': {
@@ -1014,6 +1023,7 @@ class ConfigBuilder {
         keepalive: null,
         keepaliveTimeoutMs: null,
         keepaliveRequests: null,
+        keepaliveTimeMs: null,
         healthCheck: null,
         failOnReadTimeout: null,
         queue: null,
@@ -1047,6 +1057,7 @@ class ConfigBuilder {
       keepalive: upstream.keepalive,
       keepaliveTimeoutMs: upstream.keepaliveTimeoutMs ?? DEFAULT_UPSTREAM_KEEPALIVE_TIMEOUT_MS,
       keepaliveRequests: upstream.keepaliveRequests ?? DEFAULT_UPSTREAM_KEEPALIVE_REQUESTS,
+      keepaliveTimeMs: upstream.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS,
       connectTimeoutMs: connectTimeouts.get(upstream.name) ?? DEFAULT_SETTINGS.proxyConnectTimeoutMs,
       healthCheck: upstream.healthCheck,
       failOnReadTimeout: upstream.failOnReadTimeout ?? false,

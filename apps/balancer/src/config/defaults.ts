@@ -9,6 +9,7 @@ export const DEFAULT_SETTINGS: HttpSettings = {
   clientHeaderTimeoutMs: 60_000,
   keepaliveTimeoutMs: 75_000,
   keepaliveRequests: 1000,
+  keepaliveTimeMs: 3_600_000,
   sendTimeoutMs: 60_000,
   maxHeaderBytes: 4 * 8 * 1024,
   proxyConnectTimeoutMs: 60_000,
@@ -39,3 +40,5 @@ export const DEFAULT_WORKER_CONNECTIONS = 4096;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 export const DEFAULT_UPSTREAM_KEEPALIVE_TIMEOUT_MS = 60_000;
 export const DEFAULT_UPSTREAM_KEEPALIVE_REQUESTS = 1000;
+/** keepalive_time's default, for clients and upstreams alike (nginx's 1h). */
+export const DEFAULT_KEEPALIVE_TIME_MS = 3_600_000;

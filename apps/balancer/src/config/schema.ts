@@ -46,6 +46,8 @@ export interface UpstreamConfig extends SourceRef {
   keepalive: number | null;
   keepaliveTimeoutMs: number;
   keepaliveRequests: number;
+  /** `keepalive_time`: a connection is not reused once it is this old (nginx: 1h). */
+  keepaliveTimeMs: number;
   /** Connection timeout for the pool: the largest proxy_connect_timeout of the locations using it. */
   connectTimeoutMs: number;
   healthCheck: HealthCheckConfig | null;
@@ -212,6 +214,8 @@ export interface HttpSettings {
   clientHeaderTimeoutMs: number;
   keepaliveTimeoutMs: number;
   keepaliveRequests: number;
+  /** keepalive_time: a client connection older than this closes after its current request (nginx: 1h). */
+  keepaliveTimeMs: number;
   sendTimeoutMs: number;
   /** large_client_header_buffers N SIZE: request line + headers may use N * SIZE bytes. */
   maxHeaderBytes: number;

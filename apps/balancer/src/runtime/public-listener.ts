@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyExchange } from '../http/proxy-exchange';
 import { rawReply } from '../http/raw-reply';
+import { connectionOlderThan } from '../http/connection-age';
 import { RequestContext, requestHasBody } from '../http/request-context';
 import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
@@ -177,6 +178,7 @@ export class PublicListener {
     context.target = target;
     context.uri = uri;
     res.watchClose(context);
+    if (connectionOlderThan(req.socket, location.keepaliveTimeMs, Date.now())) res.shouldKeepAlive = false;
 
     const delay = location.limits.length === 0 ? 0 : this.#limit(context, location);
     if (delay < 0) return;

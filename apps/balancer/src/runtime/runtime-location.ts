@@ -36,6 +36,8 @@ export class RuntimeLocation {
   readonly bodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  /** keepalive_time: the client connection closes after a request once it is this old. */
+  readonly keepaliveTimeMs: number;
   readonly readTimeoutMs: number;
   readonly nextUpstream: number;
   readonly nextUpstreamRetriesNonIdempotent: boolean;
@@ -64,6 +66,7 @@ export class RuntimeLocation {
     this.bodyBufferSize = settings.clientBodyBufferSize;
     this.clientBodyTimeoutMs = settings.clientBodyTimeoutMs;
     this.sendTimeoutMs = settings.sendTimeoutMs;
+    this.keepaliveTimeMs = settings.keepaliveTimeMs;
     this.readTimeoutMs = settings.proxyReadTimeoutMs;
     this.nextUpstream = settings.proxyNextUpstream;
     this.nextUpstreamRetriesNonIdempotent = (settings.proxyNextUpstream & NextUpstream.non_idempotent) !== 0;

@@ -14,6 +14,8 @@ export interface PeerPoolOptions {
   connectTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxRequestsPerConnection: number;
+  /** keepalive_time: a connection this old is closed when its request ends, not kept idle (0: never). */
+  maxAgeMs?: number;
 }
 
 /**
@@ -29,11 +31,15 @@ export class PeerPool {
   readonly #idle: Client[] = [];
   readonly #all = new Set<Client>();
   readonly #budget: IdleBudget;
+  readonly #maxAgeMs: number;
+  /** When each connection was made (Date.now()), for keepalive_time. */
+  readonly #born = new Map<Client, number>();
   #closed = false;
 
   constructor(origin: string, options: PeerPoolOptions, budget: IdleBudget) {
     this.origin = origin;
     this.#budget = budget;
+    this.#maxAgeMs = options.maxAgeMs ?? 0;
     this.#options = {
       pipelining: 1,
       connect: { timeout: options.connectTimeoutMs },
@@ -52,18 +58,26 @@ export class PeerPool {
     }
     const client = new Client(this.origin, this.#options);
     this.#all.add(client);
+    if (this.#maxAgeMs > 0) this.#born.set(client, Date.now());
     return client;
   }
 
   /** The request on `client` ended (completed or failed): keep it idle, or close it. */
   release(client: Client): void {
-    if (!this.#closed && this.#budget.idle < this.#budget.max && !client.destroyed && !client.closed) {
+    if (!this.#closed && this.#budget.idle < this.#budget.max && !client.destroyed && !client.closed && !this.#tooOld(client)) {
       this.#idle.push(client);
       this.#budget.idle++;
       return;
     }
     this.#all.delete(client);
+    this.#born.delete(client);
     void client.close().catch(() => undefined);
+  }
+
+  #tooOld(client: Client): boolean {
+    if (this.#maxAgeMs === 0) return false;
+    const born = this.#born.get(client);
+    return born !== undefined && Date.now() - born >= this.#maxAgeMs;
   }
 
   /** Closes every connection once its request (if any) has finished. */

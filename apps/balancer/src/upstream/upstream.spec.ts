@@ -19,6 +19,7 @@ function upstream(servers: UpstreamConfig['servers'], method = 'round_robin', ar
       keepalive: 8,
       keepaliveTimeoutMs: 4000,
       keepaliveRequests: 100,
+      keepaliveTimeMs: 3_600_000,
       connectTimeoutMs: 1000,
       healthCheck: null,
       failOnReadTimeout: false,

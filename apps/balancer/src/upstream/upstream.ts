@@ -50,7 +50,7 @@ export class Upstream {
     this.reuseConnections = config.keepalive !== null;
     const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.id, peer]));
     const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
-    const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.connectTimeoutMs}`;
+    const poolKey = `${config.keepalive}|${config.keepaliveTimeoutMs}|${config.keepaliveRequests}|${config.keepaliveTimeMs}|${config.connectTimeoutMs}`;
     // Without `keepalive`, nginx opens a connection per request; tenk keeps none idle. Pools
     // kept from the previous configuration share its budget, so the limit stays one number.
     const budget = previous !== null && previous.#poolKey === poolKey ? previous.#budget : new IdleBudget(config.keepalive ?? 0);
@@ -234,6 +234,7 @@ function createPool(peer: Peer, config: UpstreamConfig, budget: IdleBudget): Pee
       connectTimeoutMs: config.connectTimeoutMs,
       keepAliveTimeoutMs: config.keepaliveTimeoutMs,
       maxRequestsPerConnection: config.keepaliveRequests,
+      maxAgeMs: config.keepaliveTimeMs,
     },
     budget,
   );
