@@ -153,3 +153,24 @@ describe('keepalive_time (ngx_http_core_module, ngx_http_upstream_module)', () =
     expect(upstreamConnections).toBe(2);
   });
 });
+
+describe('realip (ngx_http_realip_module)', () => {
+  it("a trusted peer's X-Forwarded-For becomes $remote_addr: forwarded, logged, and $realip_remote_addr keeps the peer", async () => {
+    const api = await startUpstream('api');
+    running.push(api);
+    const lb = await balancerWith(`upstream u { server ${api.address}; }
+      server { listen 127.0.0.1:0; set_real_ip_from 127.0.0.0/8; real_ip_header X-Forwarded-For; real_ip_recursive on;
+        location / { proxy_set_header X-Real-IP $remote_addr; proxy_set_header X-Peer $realip_remote_addr; proxy_pass http://u; }
+        location /untrusted { set_real_ip_from 192.0.2.1; proxy_set_header X-Real-IP $remote_addr; proxy_pass http://u; } }`);
+    const headers = { 'x-forwarded-for': '203.0.113.50, 127.0.0.9' };
+    await (await request(`${lb.url}/`, { headers })).body.text();
+    await (await request(`${lb.url}/untrusted`, { headers })).body.text();
+    expect(api.requests[0].headers).toMatchObject({
+      'x-real-ip': '203.0.113.50',
+      'x-peer': '127.0.0.1',
+      // nginx's $proxy_add_x_forwarded_for: what came, plus $remote_addr (now the client).
+      'x-forwarded-for': '203.0.113.50, 127.0.0.9, 203.0.113.50',
+    });
+    expect(api.requests[1].headers['x-real-ip']).toBe('127.0.0.1');
+  });
+});

@@ -326,6 +326,32 @@ describe('log_format and access_log', () => {
   });
 });
 
+describe('realip', () => {
+  it('collects set_real_ip_from (a level that sets it replaces the inherited list), real_ip_header and real_ip_recursive', () => {
+    const config = build(
+      withParts({
+        http: 'set_real_ip_from 10.0.0.0/8; set_real_ip_from 2001:db8::/32; real_ip_header X-Forwarded-For; real_ip_recursive on;',
+        server: 'location /other { set_real_ip_from 192.0.2.1; return 200; }',
+      }),
+    );
+    const [other, root] = [config.servers[0].locations[0], config.servers[0].locations[1]];
+    expect(root.settings).toMatchObject({
+      setRealIpFrom: ['10.0.0.0/8', '2001:db8::/32'],
+      realIpHeader: 'X-Forwarded-For',
+      realIpRecursive: true,
+    });
+    expect(other.settings.setRealIpFrom).toEqual(['192.0.2.1']);
+  });
+
+  it.each([
+    ['set_real_ip_from lb.example;', /is not an address or CIDR/],
+    ['set_real_ip_from 10.0.0.0/33;', /is not an address or CIDR/],
+    ['real_ip_header proxy_protocol;', /proxy_protocol is not supported/],
+  ])('refuses %j', (http, message) => {
+    expect(() => build(withParts({ http }))).toThrow(message);
+  });
+});
+
 describe('keepalive_time', () => {
   it('defaults to 1h for clients and upstreams (nginx), and is set per level or per upstream', () => {
     const plain = build(withParts({}));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { algorithmForDirective, ALGORITHMS, findAlgorithm, type AlgorithmDefinition } from '../algorithms';
 import { parseNextUpstream } from '../http/next-upstream';
@@ -116,6 +117,9 @@ const SPECS: Record<string, Spec> = {
   types: spec(HSL, 0, 0, true),
   access_log: spec(HSL, 1, 5),
   log_format: spec(['http'], 2, MANY),
+  set_real_ip_from: spec(HSL, 1, 1),
+  real_ip_header: spec(HSL, 1, 1),
+  real_ip_recursive: spec(HSL, 1, 1),
 };
 
 /** Accepted so nginx configs load, with no effect in tenk (the README says why for each). */
@@ -847,6 +851,29 @@ class ConfigBuilder {
       }
       case 'access_log':
         return once('accessLog', this.#accessLog(d));
+      case 'set_real_ip_from': {
+        const source = a[0];
+        if (source.startsWith('unix:')) throw fail(d, '"unix:" is not supported: tenk listens on TCP only');
+        const [address, bits, extra] = source.split('/');
+        const family = isIP(address);
+        const max = family === 6 ? 128 : 32;
+        if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+          throw fail(d, `"${source}" is not an address or CIDR (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8); host names are not supported`);
+        }
+        (settings.setRealIpFrom ??= []).push(source);
+        return;
+      }
+      case 'real_ip_header': {
+        if (a[0].toLowerCase() === 'proxy_protocol') {
+          throw fail(
+            d,
+            'proxy_protocol is not supported: tenk does not read the PROXY protocol (listen ... proxy_protocol); use X-Forwarded-For or X-Real-IP',
+          );
+        }
+        return once('realIpHeader', headerName(d, a[0]) && a[0]);
+      }
+      case 'real_ip_recursive':
+        return once('realIpRecursive', flag(d, a[0]));
       default:
         throw fail(d, `is not allowed in ${describeContext(context)}`);
     }

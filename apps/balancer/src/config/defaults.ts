@@ -32,6 +32,9 @@ export const DEFAULT_SETTINGS: HttpSettings = {
   etag: true,
   defaultType: 'application/octet-stream',
   types: {},
+  setRealIpFrom: [],
+  realIpHeader: 'X-Real-IP',
+  realIpRecursive: false,
   accessLog: { target: { kind: 'stdout' }, format: 'json', condition: null, bufferBytes: 64 * 1024, flushMs: 1000 },
 };
 

@@ -205,6 +205,15 @@ export interface AccessLogSetting {
   flushMs: number;
 }
 
+/** ngx_http_realip_module's three directives, merged as one setting. */
+export interface RealIpConfig {
+  /** set_real_ip_from: trusted addresses and CIDRs. */
+  from: string[];
+  /** real_ip_header: X-Real-IP (nginx's default), X-Forwarded-For or another header. */
+  header: string;
+  recursive: boolean;
+}
+
 /** Every setting that http, server and location blocks can hold, after merging. */
 export interface HttpSettings {
   clientMaxBodySize: number;
@@ -242,4 +251,8 @@ export interface HttpSettings {
   /** Extension (lower case, no dot) -> media type, on top of the built-in table. */
   types: Record<string, string>;
   accessLog: AccessLogSetting;
+  /** set_real_ip_from (a list: a level that sets it replaces the inherited one, as nginx). */
+  setRealIpFrom: string[];
+  realIpHeader: string;
+  realIpRecursive: boolean;
 }

@@ -74,6 +74,9 @@ const PLAIN: Record<string, Getter> = {
   remote_addr: (c) => c.clientAddress,
   binary_remote_addr: (c) => c.clientAddress,
   remote_port: (c) => String(c.req.socket.remotePort ?? ''),
+  // ngx_http_realip_module: the peer's address before real_ip_header replaced it.
+  realip_remote_addr: (c) => c.req.socket.remoteAddress ?? '',
+  realip_remote_port: (c) => String(c.req.socket.remotePort ?? ''),
   scheme: (c) => c.scheme,
   https: () => '',
   server_port: (c) => String(c.serverPort),

@@ -179,6 +179,7 @@ export class PublicListener {
     context.uri = uri;
     res.watchClose(context);
     if (connectionOlderThan(req.socket, location.keepaliveTimeMs, Date.now())) res.shouldKeepAlive = false;
+    if (location.realIp !== null) location.realIp.apply(context);
 
     const delay = location.limits.length === 0 ? 0 : this.#limit(context, location);
     if (delay < 0) return;

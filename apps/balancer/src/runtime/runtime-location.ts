@@ -2,6 +2,7 @@ import type { LocationConfig } from '../config/schema';
 import { ResponseHeaderPlan, RequestHeaderPlan } from '../http/header-plans';
 import type { RateLimitZone } from '../http/rate-limit';
 import { NextUpstream } from '../http/next-upstream';
+import { RealIp } from '../http/real-ip';
 import { Template } from '../http/variables';
 import type { AccessLog } from '../observability/access-log';
 import type { LimitReqRule } from '../config/schema';
@@ -36,6 +37,8 @@ export class RuntimeLocation {
   readonly bodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  /** set_real_ip_from & co.: where the client's address comes from (null: the peer's). */
+  readonly realIp: RealIp | null;
   /** keepalive_time: the client connection closes after a request once it is this old. */
   readonly keepaliveTimeMs: number;
   readonly readTimeoutMs: number;
@@ -67,6 +70,10 @@ export class RuntimeLocation {
     this.clientBodyTimeoutMs = settings.clientBodyTimeoutMs;
     this.sendTimeoutMs = settings.sendTimeoutMs;
     this.keepaliveTimeMs = settings.keepaliveTimeMs;
+    this.realIp =
+      settings.setRealIpFrom.length === 0
+        ? null
+        : new RealIp({ from: settings.setRealIpFrom, header: settings.realIpHeader, recursive: settings.realIpRecursive });
     this.readTimeoutMs = settings.proxyReadTimeoutMs;
     this.nextUpstream = settings.proxyNextUpstream;
     this.nextUpstreamRetriesNonIdempotent = (settings.proxyNextUpstream & NextUpstream.non_idempotent) !== 0;
