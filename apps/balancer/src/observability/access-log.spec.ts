@@ -1,4 +1,4 @@
-import { AccessLog, type AccessRecord } from './access-log';
+import { AccessLog, quoted, type AccessRecord } from './access-log';
 import { LogSink } from './log-sink';
 import { Logger } from './logger';
 
@@ -61,6 +61,24 @@ describe('access log lines', () => {
     expect(lines[1]).toMatch(
       /^203\.0\.113\.9 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/products\?q="shoes" HTTP\/1\.1" 200 512 "-" "curl\/8 \\"quoted\\""\n$/,
     );
+  });
+});
+
+describe('quoted', () => {
+  it('gives what JSON.stringify gives, escaping included', () => {
+    const samples = [
+      '',
+      'plain /products?limit=20',
+      'say "hi"',
+      'back\\slash',
+      'tab\tnew\nline\u0000',
+      '\u001f\u007f',
+      'caf\u00e9 \u2028',
+      'pair \ud83d\ude00',
+      'lone \ud83d',
+      'lone \ude00 end',
+    ];
+    for (const sample of samples) expect(quoted(sample)).toBe(JSON.stringify(sample));
   });
 });
 

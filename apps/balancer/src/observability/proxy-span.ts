@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { rawHeader } from '../http/variables';
 import { extractTraceContext, SpanKind, SpanStatusCode, traceparentOf, tracer, type Span } from '@tenk/observability/tracing';
 
 /**
@@ -21,8 +22,21 @@ export function startProxySpan(req: IncomingMessage, path: string, upstream: str
         'tenk.request_id': requestId,
       },
     },
-    extractTraceContext(req.headers),
+    extractTraceContext(traceCarrier(req.rawHeaders)),
   );
+}
+
+/**
+ * The client's trace headers read from Node's raw list: `req.headers` would make Node build
+ * an object of every header for each request just for these two.
+ */
+function traceCarrier(rawHeaders: readonly string[]): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  const traceparent = rawHeader(rawHeaders, 'traceparent');
+  if (traceparent !== '') carrier.traceparent = traceparent;
+  const tracestate = rawHeader(rawHeaders, 'tracestate');
+  if (tracestate !== '') carrier.tracestate = tracestate;
+  return carrier;
 }
 
 /**

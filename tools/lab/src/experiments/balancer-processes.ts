@@ -3,7 +3,7 @@
  * nginx from Debian's package run as our own process, and tenk's balancer.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -169,6 +169,31 @@ export async function startTenk(cpu: string | null, config: string, port: number
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-balancer-'));
   const file = path.join(dir, 'tenk.conf');
   writeFileSync(file, config);
+  return startTenkFile(cpu, file, port, adminPort);
+}
+
+/**
+ * The shop's own balancer config (apps/balancer/conf/tenk.conf: least_conn, max_conns and the
+ * queue, the health check, the JSON access log to stdout, the storefront's locations), copied
+ * beside an `api-servers.conf` listing `upstreams` with the shipped server parameters, as
+ * tools/shop writes it for `npm start`. Returns the tenk.conf to start; the ports are moved with
+ * TENK_BALANCER_PORT / TENK_BALANCER_ADMIN_PORT (startTenkFile's `ports`).
+ */
+export function shopConfigFile(upstreams: number[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-balancer-shop-'));
+  const shipped = path.join(WORKSPACE, 'apps/balancer/conf');
+  for (const name of readdirSync(shipped).filter((file) => file.endsWith('.conf') && file !== 'api-servers.conf'))
+    copyFileSync(path.join(shipped, name), path.join(dir, name));
+  const parameters = /^server\s+\S+((?:\s+[^\s;]+)*)\s*;/m.exec(readFileSync(path.join(shipped, 'api-servers.conf'), 'utf8'))?.[1] ?? '';
+  writeFileSync(path.join(dir, 'api-servers.conf'), `${upstreams.map((port) => `server 127.0.0.1:${port}${parameters};`).join('\n')}\n`);
+  return path.join(dir, 'tenk.conf');
+}
+
+/**
+ * tenk started on a config file. `movePorts`: the file's own ports are replaced with `port`
+ * and `adminPort` through the environment (the shop config listens on 8080/8081).
+ */
+export async function startTenkFile(cpu: string | null, file: string, port: number, adminPort: number, movePorts = false): Promise<Child> {
   const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
   const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
   const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
@@ -177,7 +202,14 @@ export async function startTenk(cpu: string | null, config: string, port: number
     command,
     args,
     { url: `http://127.0.0.1:${adminPort}/health` },
-    { env: { ...process.env, TENK_BALANCER_PORT: '', TENK_BALANCER_ADMIN_PORT: '', TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN } },
+    {
+      env: {
+        ...process.env,
+        TENK_BALANCER_PORT: movePorts ? String(port) : '',
+        TENK_BALANCER_ADMIN_PORT: movePorts ? String(adminPort) : '',
+        TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN,
+      },
+    },
   );
   await request(`http://127.0.0.1:${port}/`).then((response) => response.body.dump());
   return child;
