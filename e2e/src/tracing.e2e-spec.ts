@@ -6,6 +6,7 @@ import { makeTestVideo } from '@tenk/media';
 import { loadConfig } from '@tenk/config';
 import { eventually } from '@tenk/testing';
 import { E2E_ENV } from '../support/e2e-env';
+import { paymentFaults } from '../support/control-planes';
 import { ShopClient } from './access-support';
 
 const config = loadConfig({ ...process.env, ...E2E_ENV });
@@ -56,6 +57,12 @@ function clientTrace(): { traceId: string; clientSpan: string; traceparent: stri
   const traceId = randomBytes(16).toString('hex');
   const clientSpan = randomBytes(8).toString('hex');
   return { traceId, clientSpan, traceparent: `00-${traceId}-${clientSpan}-01` };
+}
+
+/** A trace the client started and did not sample: parent-based sampling leaves it out everywhere. */
+function unsampledClientTrace(): { traceId: string; clientSpan: string; traceparent: string } {
+  const trace = clientTrace();
+  return { ...trace, traceparent: trace.traceparent.replace(/-01$/, '-00') };
 }
 
 /** Polls Jaeger until `complete` holds for the trace's spans; the error lists what it had. */
@@ -163,6 +170,44 @@ describe('tracing: one order from the balancer to the confirmation mail', () => 
     expect(job!.tags['tenk.queue.wait_ms']).toEqual(expect.any(Number));
     // The reports consumer reads the same event under the same producer span.
     expect(find('reports', 'orders.events process')!.parent).toBe(publish!.id);
+  });
+
+  it('keeps an unsampled request that failed (balancer and api, marked kept for an error) and drops an unsampled one that succeeded', async () => {
+    const bob = await ShopClient.customer('tracing-errors');
+    const products = await bob.request<{ items: Array<{ id: string; stock: number }> }>('GET', '/products?limit=50&sort=newest');
+    const product = products.body.items.find((item) => item.stock > 50);
+    expect(product).toBeDefined();
+    // Both traces are left out by the client's own decision (flags 00), which every hop follows.
+    const succeeded = unsampledClientTrace();
+    const ok = await bob.request('GET', `/products/${product!.id}`, { headers: { traceparent: succeeded.traceparent } });
+    expect(ok.status).toBe(200);
+    const failed = unsampledClientTrace();
+    await paymentFaults({ refuseConnections: true });
+    try {
+      const reply = await bob.request('POST', '/orders', {
+        body: { lines: [{ productId: product!.id, quantity: 1 }] },
+        headers: { 'Idempotency-Key': randomUUID(), traceparent: failed.traceparent },
+      });
+      expect(reply.status).toBe(503);
+    } finally {
+      await paymentFaults('none');
+    }
+
+    const hops = await waitForTrace(
+      failed.traceId,
+      (spans) =>
+        spans.some((hop) => hop.service === 'balancer') && spans.some((hop) => hop.service === 'api' && hop.name === 'POST /orders'),
+      'the balancer and the api',
+    );
+    const balancer = hops.find((hop) => hop.service === 'balancer' && hop.parent === failed.clientSpan);
+    const api = hops.find((hop) => hop.service === 'api' && hop.name === 'POST /orders' && hop.parent === balancer?.id);
+    expect(balancer?.tags).toMatchObject({ 'http.response.status_code': 503, error: true, 'tenk.trace.kept': 'error' });
+    expect(api?.tags).toMatchObject({ 'http.response.status_code': 503, error: true, 'tenk.trace.kept': 'error' });
+    // The payment call's failure, under the api's span.
+    expect(hops.some((hop) => hop.service === 'api' && /^resilience payments/.test(hop.name) && hop.tags['error'] === true)).toBe(true);
+    // The successful request ended before the failing one began, in the same processes, whose
+    // exporters send in order: had it been kept, it would be in Jaeger by now.
+    expect(await readTrace(succeeded.traceId)).toEqual([]);
   });
 
   it('follows a video upload: api -> Bull video -> media-worker (ffprobe, transcode, each rendition)', async () => {

@@ -22,6 +22,15 @@ describe('tracing configuration', () => {
     expect(() => loadConfig({ TENK_TRACE_SAMPLE_RATIO: value })).toThrow(/TENK_TRACE_SAMPLE_RATIO=.*expected a fraction from 0 to 1/);
   });
 
+  it('keeps errors by default and slow traces only when asked', () => {
+    expect(loadConfig({}).tracing).toMatchObject({ keepErrors: true, keepSlowMs: 0 });
+    expect(loadConfig({ TENK_TRACE_KEEP_ERRORS: 'false', TENK_TRACE_KEEP_SLOW_MS: '1s' }).tracing).toMatchObject({
+      keepErrors: false,
+      keepSlowMs: 1_000,
+    });
+    expect(() => loadConfig({ TENK_TRACE_KEEP_SLOW_MS: 'slow' })).toThrow(/TENK_TRACE_KEEP_SLOW_MS/);
+  });
+
   it('refuses an endpoint that is not an http(s) URL', () => {
     expect(() => loadConfig({ TENK_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(/TENK_OTLP_ENDPOINT/);
   });

@@ -14,6 +14,20 @@ export interface TracingConfig {
    * 0.05 in production; TENK_TRACE_SAMPLE_RATIO sets it (`0.1` or `10%`).
    */
   sampleRatio: number;
+  /**
+   * Errors always kept: a trace the ratio left out is still recorded in each process (spans
+   * made but not sent), and the process's part of it is sent when one of its spans failed (a
+   * 5xx, an exception, a failed job). Costs the recording of every span (see
+   * libs/observability/src/tracing/kept-traces.ts); TENK_TRACE_KEEP_ERRORS=false turns it off,
+   * and unsampled spans are then not recorded at all.
+   */
+  keepErrors: boolean;
+  /**
+   * Slow traces kept too (only with keepErrors): a process's part of an unsampled trace is
+   * sent when its first span there lasted at least this long. 0 (the default) turns it off;
+   * TENK_TRACE_KEEP_SLOW_MS (`1s`, `750ms`) sets it, e.g. for a load run.
+   */
+  keepSlowMs: number;
   /** The local Jaeger that tools/infra runs, every listener on 127.0.0.1. */
   jaeger: {
     /** Its UI and HTTP query API (/api/traces). */
@@ -32,6 +46,8 @@ export function readTracing(env: EnvReader): TracingConfig {
   return {
     endpoint: endpoint || undefined,
     sampleRatio: env.ratio('TENK_TRACE_SAMPLE_RATIO', environment === 'production' ? 0.05 : 1),
+    keepErrors: env.bool('TENK_TRACE_KEEP_ERRORS', true),
+    keepSlowMs: env.durationMs('TENK_TRACE_KEEP_SLOW_MS', 0),
     jaeger: {
       uiPort: env.servicePort('jaegerUi'),
       grpcPort: env.servicePort('jaegerGrpc'),

@@ -23,6 +23,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '@tenk/config';
+import { KeptTraceProcessor, RecordUnsampled } from './kept-traces';
 
 export { SpanKind, SpanStatusCode, type Span, type Context };
 
@@ -55,7 +56,8 @@ export interface StartTracingOptions {
 
 /**
  * Installs OpenTelemetry's SDK for this process once: parent-based sampling with the
- * configured ratio for new traces, W3C `traceparent` propagation, AsyncLocalStorage context,
+ * configured ratio for new traces (and, with keepErrors, the unsampled ones recorded and sent
+ * when they fail: kept-traces.ts), W3C `traceparent` propagation, AsyncLocalStorage context,
  * spans batched to the OTLP/HTTP endpoint. Without an endpoint (and no test exporter) it
  * installs nothing: every call below stays the API's no-op.
  */
@@ -63,16 +65,19 @@ export function startTracing(options: StartTracingOptions): boolean {
   if (active) return true;
   const { config } = options;
   if (!options.exporter && !config.endpoint) return false;
-  const processor: SpanProcessor = options.exporter
+  const exporting: SpanProcessor = options.exporter
     ? new SimpleSpanProcessor(options.exporter)
     : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces`, timeoutMillis: 5_000 }), {
         scheduledDelayMillis: 1_000,
         maxQueueSize: 4_096,
       });
+  const ratio = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) });
+  // Errors always kept (kept-traces.ts): unsampled spans are recorded too, and sent only when
+  // their trace failed here (or was slow, with keepSlowMs). Off: they are not recorded at all.
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.service, 'service.namespace': 'tenk' }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
-    spanProcessors: [processor],
+    sampler: config.keepErrors ? new RecordUnsampled(ratio) : ratio,
+    spanProcessors: [config.keepErrors ? new KeptTraceProcessor(exporting, { slowMs: config.keepSlowMs }) : exporting],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   active = { provider, tracer: provider.getTracer('tenk') };
