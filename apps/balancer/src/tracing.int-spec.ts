@@ -53,6 +53,26 @@ describe('balancer tracing', () => {
     // The peer continues the balancer's span, not the client's; the client's tracestate stays out.
     expect(peer.requests[0].headers.traceparent).toBe(`00-${CLIENT_TRACE}-${span.spanContext().spanId}-01`);
     expect(peer.requests[0].headers.tracestate).toBeUndefined();
+    // The client learns the trace (and its span) it can look up: W3C traceresponse.
+    expect(response.headers.traceresponse).toBe(`00-${CLIENT_TRACE}-${span.spanContext().spanId}-01`);
+  });
+
+  it('keeps an unsampled request it answers with an error, and names its trace in the answer', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'balancer', config: loadConfig({ TENK_TRACE_SAMPLE_RATIO: '0' }).tracing, exporter });
+    const { lb, a, b } = await setUp();
+    const ok = await request(`${lb.url}/`, { dispatcher: agent });
+    await ok.body.text();
+    expect(ok.headers.traceresponse).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    await Promise.all([a.close(), b.close()]);
+    const failed = await request(`${lb.url}/`, { dispatcher: agent });
+    await failed.body.text();
+    expect(failed.statusCode).toBe(502);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(1);
+    expect(spans[0].attributes).toMatchObject({ 'http.response.status_code': 502, 'tenk.trace.kept': 'error' });
+    expect(failed.headers.traceresponse).toBe(`00-${spans[0].spanContext().traceId}-${spans[0].spanContext().spanId}-00`);
   });
 
   it('starts a trace for a request without traceparent, and counts the attempts of a retried request', async () => {
@@ -83,5 +103,6 @@ describe('balancer tracing', () => {
     const response = await request(`${lb.url}/`, { dispatcher: agent, headers: { traceparent: CLIENT_PARENT } });
     await response.body.text();
     expect([...a.requests, ...b.requests][0].headers.traceparent).toBe(CLIENT_PARENT);
+    expect(response.headers.traceresponse).toBeUndefined();
   });
 });

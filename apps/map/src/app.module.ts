@@ -6,6 +6,7 @@ import { SwitchesModule } from '@tenk/switches';
 import { ControlsService } from './controls.service';
 import { MapCollector } from './map-collector';
 import { MapController } from './map.controller';
+import { TracesController } from './traces/traces.controller';
 
 /**
  * The live architecture map of the running shop (a page, its event stream, its controls). A
@@ -23,7 +24,7 @@ export class AppModule {
         SwitchesModule,
         ControlPlaneModule.forRoot(control),
       ],
-      controllers: [MapController],
+      controllers: [MapController, TracesController],
       providers: [MapCollector, ControlsService],
     };
   }

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Observable } from 'rxjs';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { CONTROL_TOKEN_PAGE_SCRIPT } from '@tenk/control-plane';
 import { ControlsService } from './controls.service';
 import { MapCollector } from './map-collector';
@@ -61,10 +60,9 @@ export class MapController {
   constructor(
     private readonly collector: MapCollector,
     private readonly controls: ControlsService,
-    @InjectConfig() config: TenkConfig,
   ) {
-    // The traces link: tools/infra's Jaeger UI (its HTTP query API is on the same port).
-    this.#page = PAGE.replace('__JAEGER_UI__', `http://127.0.0.1:${config.tracing.jaeger.uiPort}/`);
+    // Its traces link goes to the map's own trace pages (traces/traces.controller.ts).
+    this.#page = PAGE;
   }
 
   @Get()

@@ -29,3 +29,13 @@ export {
   type StartTracingOptions,
 } from './tracing/tracing';
 export { HttpTracingMiddleware } from './tracing/http-tracing.middleware';
+export {
+  JaegerQuery,
+  isTraceId,
+  toTraceView,
+  type TraceView,
+  type TraceSpan,
+  type TraceSummary,
+  type JaegerTrace,
+} from './tracing/jaeger-query';
+export { renderWaterfall, patternAttributes, formatMs } from './tracing/trace-waterfall';

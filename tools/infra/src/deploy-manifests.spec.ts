@@ -76,7 +76,10 @@ describe('deploy/kubernetes', () => {
     );
   });
 
-  const deployments = resources.filter((resource) => resource.kind === 'Deployment');
+  // tenk's own services (jaeger.yaml runs the upstream image: checked apart below).
+  const deployments = resources.filter(
+    (resource) => resource.kind === 'Deployment' && containersOf(resource).every((container) => container.image.startsWith('tenk/')),
+  );
   const ports: Record<string, number> = {
     api: DEFAULT_PORTS.api,
     'media-worker': DEFAULT_PORTS.mediaWorker,
@@ -99,6 +102,31 @@ describe('deploy/kubernetes', () => {
       expect(stages).toContain(container.image.replace('tenk/', ''));
     },
   );
+
+  it('runs Jaeger from the upstream image, reached by the pods over OTLP and by nobody else', () => {
+    const jaeger = resources.find((resource) => resource.kind === 'Deployment' && resource.metadata.name === 'jaeger')!;
+    const [container] = containersOf(jaeger);
+    expect(container.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    const jaegerConfig = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'jaeger-config')!;
+    const listeners = [...(jaegerConfig.data?.['config.yaml'] ?? '').matchAll(/endpoint: (\S+)/g)].map((match) => match[1]).sort();
+    expect(listeners).toEqual(['0.0.0.0:16686', '0.0.0.0:4318']);
+    // The services send to it.
+    const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
+    const service = resources.find((resource) => resource.kind === 'Service' && resource.metadata.name === 'jaeger')!;
+    const servicePorts = (service.spec as { type: string; ports: Array<{ name: string; port: number }> }).ports;
+    expect(loadConfig({ ...config.data, ...docs('secret.example.yaml')[0].stringData }).tracing.endpoint).toBe(
+      `http://jaeger:${servicePorts.find((port) => port.name === 'otlp-http')!.port}`,
+    );
+    // Unauthenticated: no Ingress names it, and only tenk's pods may send spans.
+    expect((service.spec as { type: string }).type).toBe('ClusterIP');
+    const ingresses = resources.filter((resource) => resource.kind === 'Ingress');
+    expect(JSON.stringify(ingresses)).not.toContain('jaeger');
+    const policy = resources.find((resource) => resource.kind === 'NetworkPolicy' && resource.metadata.name === 'jaeger')!;
+    expect(policy.spec).toMatchObject({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'jaeger' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'tenk' } } }], ports: [{ port: 4318 }] }],
+    });
+  });
 
   it('runs the migrations with the runtime image', () => {
     const job = resources.find((resource) => resource.kind === 'Job')!;

@@ -8,6 +8,7 @@ import { commandLine, gitState, machineDescription, QUIET_CORES, stackVersions }
 import type { LoadOptions } from './cli/options';
 import { LoadRunner } from './engine/load-runner';
 import { Random } from './engine/random';
+import { linkSlowRequests } from './report/slow-traces';
 import { RunStats, type Phase } from './engine/stats';
 import { Target } from './engine/target';
 import { describeThinkTime, meanThinkTime } from './engine/think-time';
@@ -202,6 +203,7 @@ export async function runLoad(options: LoadOptions, io: RunIo): Promise<RunOutpu
       loadBefore,
       loadAfter,
     });
+    result.slowest = await linkSlowRequests(stats.slowest.list(), config);
     const other = result.conditions.otherCpuDuringHold;
     result.run = {
       ...git,

@@ -136,7 +136,8 @@ export class Shop {
       balancerAdmin: `http://127.0.0.1:${services.balancerAdminPort}/status`,
       mail: `http://127.0.0.1:${mail.sinkHttpPort}/messages`,
       map: `http://127.0.0.1:${services.mapPort}/`,
-      traces: `http://127.0.0.1:${this.config.tracing.jaeger.uiPort}/`,
+      // The map's trace pages (Jaeger's own UI is a placeholder in the Go build): slow and failed requests, each trace drawn.
+      traces: `http://127.0.0.1:${services.mapPort}/traces`,
       apis: [...this.processes.values()].filter((p) => p.spec.name.startsWith('api-')).map((p) => baseUrl(p.spec)),
     };
   }

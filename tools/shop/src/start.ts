@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     `  Balancer status               ${urls.balancerAdmin}`,
     `  Live architecture map         ${urls.map}?token=${shop.controlToken}`,
     `  Mail sent (SMTP sink)         ${urls.mail}`,
-    `  Traces (Jaeger)               ${shop.tracing ? urls.traces : 'off: Jaeger is not running (npm run infra -- up jaeger)'}`,
+    `  Slow requests & traces        ${shop.tracing ? urls.traces : 'off: Jaeger is not running (npm run infra -- up jaeger)'}`,
     `  api instances                 ${urls.apis.join('  ')}`,
     '',
     `  The map link carries this run's control token, new at every start (also in ${tokenFile}):`,

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import { tracingEnabled, type Span } from '@tenk/observability/tracing';
-import { endProxySpan, startProxySpan, withTraceparent } from '../observability/proxy-span';
+import { endProxySpan, startProxySpan, traceresponseOf, withTraceparent } from '../observability/proxy-span';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
@@ -70,6 +70,8 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   #onDrain: (() => void) | null = null;
   /** This request's span when tracing is on (observability/proxy-span.ts), else null. */
   #span: Span | null = null;
+  /** The `traceresponse` header's value for the client (its span's id), or null. */
+  #traceresponse: string | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -106,6 +108,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (tracingEnabled()) {
       const span = startProxySpan(req, path, this.upstream.name, this.upstream.algorithm.name, this.requestId);
       this.#span = span;
+      this.#traceresponse = traceresponseOf(span);
       options.headers = withTraceparent(options.headers, span);
     }
     if (this.tunnels !== null) {
@@ -212,6 +215,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     }
     const res = this.res;
     const headers = location.responseHeaders.fromUpstream(rawHeaders, statusCode, this, this);
+    if (this.#traceresponse !== null) headers.push('traceresponse', this.#traceresponse);
     res.sendDate = false;
     this.status = statusCode;
     this.#resume = resume;
@@ -364,6 +368,12 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
         `502 Bad Gateway: upstream "${this.upstream.name}" failed (${describeError(error)}; tried ${this.tries} peer${this.tries === 1 ? '' : 's'})\n`,
       );
     }
+  }
+
+  /** The balancer's own answers (502, 504, busy) carry the request's `traceresponse` too. */
+  override respond(status: number, body: string, contentType?: string, extra: readonly string[] | null = null, close = false): void {
+    const trace = this.#traceresponse;
+    super.respond(status, body, contentType, trace === null ? extra : [...(extra ?? []), 'traceresponse', trace], close);
   }
 
   /** The client's response closed: stop the upstream request if it is still going. */

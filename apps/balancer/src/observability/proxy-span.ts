@@ -56,6 +56,15 @@ export function withTraceparent(headers: string[], span: Span): string[] {
   return out;
 }
 
+/**
+ * The `traceresponse` header (W3C Trace Context level 2) the client gets: this span's trace id,
+ * span id and sampled flag, so a slow or failed answer can be looked up in the trace store
+ * (tools/load records it for the slowest requests). Ids only: nothing of the shop's inside.
+ */
+export function traceresponseOf(span: Span): string | null {
+  return traceparentOf(span) ?? null;
+}
+
 /** Ends the span with the status the client got (5xx and 499, a client gone, are errors). */
 export function endProxySpan(span: Span, status: number, upstreamStatus: number): void {
   span.setAttribute('http.response.status_code', status);

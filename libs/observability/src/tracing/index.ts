@@ -3,3 +3,5 @@
  * processes that are not Nest apps (the balancer). Nest services use `@tenk/observability`.
  */
 export * from './tracing';
+export * from './jaeger-query';
+export { renderWaterfall, patternAttributes, formatMs } from './trace-waterfall';

@@ -1,4 +1,5 @@
 import { LatencyHistogram } from './histogram';
+import { SlowestRequests } from './slowest-requests';
 
 /** Counts and latencies of a set of requests (one endpoint, or all of them). */
 export class Tally {
@@ -84,6 +85,10 @@ export class RunStats {
   frozen = false;
   /** Time spent in the hold phase, for its throughput. */
   holdMs = 0;
+  /** The run's slowest requests, with the trace the balancer named for each (traceresponse). */
+  readonly slowest = new SlowestRequests(10);
+  /** performance.now() when the stats (the run) began. */
+  readonly startedAt = performance.now();
   /** Named durations a scenario measures across requests (e.g. upload -> video ready). */
   readonly journeys = new Map<string, LatencyHistogram>();
 

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { parseTraceresponse } from './slowest-requests';
 import type { EndpointStats, RunStats } from './stats';
 
 /** The request a behaviour asks for next. One per user, refilled for every request. */
@@ -42,6 +43,8 @@ export class ResponseView {
   latencyMs = 0;
   /** The endpoint is optional and answered that its route does not exist. */
   notDeployed = false;
+  /** The balancer's `traceresponse` header (parsed only for one of the slowest requests). */
+  traceresponse: string | null = null;
 
   /** A 2xx or 3xx answer. */
   get ok(): boolean {
@@ -55,6 +58,7 @@ export class ResponseView {
     this.retryAfterMs = null;
     this.latencyMs = 0;
     this.notDeployed = false;
+    this.traceresponse = null;
   }
 }
 
@@ -148,6 +152,8 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
         this.#setCookie(rawHeaders[i + 1].toString('latin1'));
       else if (name.length === 11 && name[5] === 0x2d && name.toString('latin1').toLowerCase() === 'retry-after')
         this.response.retryAfterMs = retryAfterMs(rawHeaders[i + 1].toString('latin1'));
+      else if (name.length === 13 && (name[0] | 0x20) === 0x74 && name.toString('latin1').toLowerCase() === 'traceresponse')
+        this.response.traceresponse = rawHeaders[i + 1].toString('latin1');
     }
     const endpoint = this.request.endpoint as EndpointStats;
     this.#keepBody =
@@ -196,9 +202,24 @@ export class VirtualUser implements Dispatcher.DispatchHandler {
       stats.record(endpoint, micros, outcome, failed, this.#bytes);
       if (failed && !endpoint.samples.has(outcome)) endpoint.samples.set(outcome, (response.body ?? '').slice(0, SAMPLE_LENGTH));
     }
+    if (stats.slowest.wants(response.latencyMs) && !stats.frozen) this.#offerSlow(stats, endpoint);
     const think = this.#behaviour.after(response);
     this.#chunks.length = 0;
     this.#host.finished(this, think);
+  }
+
+  /** One of the slowest requests so far: kept with the trace the balancer named for it. */
+  #offerSlow(stats: RunStats, endpoint: EndpointStats): void {
+    const response = this.response;
+    const trace = response.traceresponse === null ? undefined : parseTraceresponse(response.traceresponse);
+    stats.slowest.offer({
+      endpoint: endpoint.name,
+      outcome: response.status === 0 ? (response.error ?? 'error') : String(response.status),
+      latencyMs: Math.round(response.latencyMs * 10) / 10,
+      atSeconds: Math.round((performance.now() - stats.startedAt) / 100) / 10,
+      traceId: trace?.traceId ?? null,
+      sampled: trace?.sampled ?? false,
+    });
   }
 
   #setCookie(header: string): void {

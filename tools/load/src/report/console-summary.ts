@@ -1,3 +1,4 @@
+import { describeSlowRequest } from './slow-traces';
 import { formatMiB, formatMs } from './analysis';
 import { statusText } from './html-report';
 import type { LoadResult } from './load-result';
@@ -39,6 +40,8 @@ export function formatSummary(result: LoadResult): string {
       `shop memory: idle ${describe(idle)}; under load ${describe(load)}; peak RSS ${result.memory.peakShopRssBytes === null ? '-' : formatMiB(result.memory.peakShopRssBytes)}`,
     );
   }
+  const slowest = (result.slowest ?? []).slice(0, 5);
+  if (slowest.length > 0) lines.push('', 'slowest requests:', ...slowest.map((request) => `  - ${describeSlowRequest(request)}`));
   lines.push('', 'where the limit is:', ...result.verdict.limit.map((line) => `  - ${line}`));
   if (result.verdict.errors.length > 0) lines.push('', 'errors:', ...result.verdict.errors.map((line) => `  - ${line}`));
   lines.push('', 'targets:');

@@ -126,6 +126,8 @@ ${result.endpoints
 ${errorSamples(result)}
 ${result.journeys.length > 0 ? `<h3>Journeys (across several requests)</h3><table><tr><th>journey</th><th>count</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>${result.journeys.map((journey) => `<tr><td>${escape(journey.name)}</td><td>${journey.count}</td><td>${formatMs(journey.p50)}</td><td>${formatMs(journey.p95)}</td><td>${formatMs(journey.p99)}</td><td>${formatMs(journey.max)}</td></tr>`).join('')}</table>` : ''}
 
+${slowestTable(result)}
+
 <h2>Memory of the shop</h2>
 ${memoryTable(result)}
 
@@ -240,4 +242,25 @@ ${rows.join('\n')}
 <tr><th>the shop, summed</th><th></th><th>${cell(idle?.shopRssBytes)}</th><th>${cell(idle?.shopPssBytes)}</th><th>${cell(load?.shopRssBytes)}</th><th>${cell(load?.shopPssBytes)}</th></tr>
 </table>
 <p class="muted">RSS counts pages shared between processes once per process (PostgreSQL's shared buffers appear in every backend); PSS splits shared pages between the processes sharing them, so the PSS sum is what the shop really takes from the machine. Peak summed RSS during the run: ${cell(result.memory.peakShopRssBytes)}. "Load" is a snapshot near the end of the hold. PostgreSQL, Redis, Kafka and the SMTP sink are the local stack, which other clients (tests, other shops) may share: PostgreSQL backends serving other clients are listed apart and not counted; the rest of the stack is counted whole.</p>`;
+}
+
+/** The slowest requests, each linked to its trace on the map's trace page. */
+function slowestTable(result: LoadResult): string {
+  const slowest = result.slowest ?? [];
+  if (slowest.length === 0) return '';
+  const traceCell = (request: (typeof slowest)[number]) => {
+    if (request.traceUrl === null) return '<span class="muted">no trace id (tracing off)</span>';
+    const link = `<a href="${escape(request.traceUrl)}">${escape(request.traceId ?? '')}</a>`;
+    if (request.inJaeger === false)
+      return `<span class="muted">${escape(request.traceId ?? '')}: not kept (not sampled, did not fail)</span>`;
+    return request.inJaeger === null ? `${link} <span class="muted">(not checked)</span>` : link;
+  };
+  return `<h3>Slowest requests and their traces</h3>
+<p class="muted">From the balancer's <code>traceresponse</code> header; the link opens the trace on the map (drawn from Jaeger's query API). A request the sampling ratio left out is in Jaeger only if it failed, or was slower than <code>TENK_TRACE_KEEP_SLOW_MS</code> when the shop had it set.</p>
+<table><tr><th>endpoint</th><th>outcome</th><th>ms</th><th>at s</th><th>trace</th></tr>${slowest
+    .map(
+      (request) =>
+        `<tr><td>${escape(request.endpoint)}</td><td>${escape(request.outcome)}</td><td>${formatMs(request.latencyMs)}</td><td>${request.atSeconds}</td><td>${traceCell(request)}</td></tr>`,
+    )
+    .join('')}</table>`;
 }

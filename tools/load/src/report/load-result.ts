@@ -1,5 +1,6 @@
 import type { MachineDescription } from '@tenk/lab';
 import type { HistogramJson } from '../engine/histogram';
+import type { SlowRequest } from '../engine/slowest-requests';
 import type { WindowSnapshot } from '../engine/stats';
 import type { MemorySnapshot } from '../monitor/process-monitor';
 import type { QuietWindows } from './analysis';
@@ -59,6 +60,14 @@ export interface TargetCheck {
   met: boolean;
 }
 
+/** One of the slowest requests, linked to its trace. */
+export interface SlowRequestResult extends SlowRequest {
+  /** The map's page of its trace (drawn from Jaeger), or null without a trace id. */
+  traceUrl: string | null;
+  /** Whether Jaeger had the trace after the run; null when not checked. */
+  inJaeger: boolean | null;
+}
+
 /** Everything a run measured: the JSON report, and what the HTML and console summaries show. */
 export interface LoadResult {
   tool: 'tenk-load';
@@ -113,6 +122,8 @@ export interface LoadResult {
   };
   endpoints: EndpointResult[];
   journeys: ({ name: string; count: number } & LatencySummary)[];
+  /** The 10 slowest requests and their traces (absent in results written before they were recorded). */
+  slowest?: SlowRequestResult[];
   timeline: TimelinePoint[];
   memory: { idle: MemorySnapshot | null; load: MemorySnapshot | null; peakShopRssBytes: number | null; targetBytes: number };
   cpu: CpuUsage[];

@@ -137,13 +137,38 @@ describe('the run result', () => {
     const html = renderHtmlReport(result);
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html.match(/<svg /g)?.length).toBe(5);
-    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    // Its only links are to this machine's trace pages.
+    expect(html.match(/href="http[^"]*"/g)?.every((link) => link.startsWith('href="http://127.0.0.1:')) ?? true).toBe(true);
     expect(html).toContain('GET /products/:id');
     expect(html).toContain('not deployed');
     expect(html).toContain('502 Bad Gateway: &lt;no live peer&gt;');
     expect(html).toContain('unit &lt;test&gt;');
     expect(html).not.toContain('<no live peer>');
     expect(html).toContain('1,000 MiB');
+  });
+
+  it('lists the slowest requests with links to their traces, and says which ones Jaeger did not keep', () => {
+    const slow = (traceId: string | null, inJaeger: boolean | null, latencyMs: number) => ({
+      endpoint: 'POST /orders',
+      outcome: '201',
+      latencyMs,
+      atSeconds: 12.5,
+      traceId,
+      sampled: false,
+      traceUrl: traceId === null ? null : `http://127.0.0.1:8082/traces/${traceId}`,
+      inJaeger,
+    });
+    const kept = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const dropped = '5bf92f3577b34da6a3ce929d0e0e4736';
+    const withSlowest = { ...result, slowest: [slow(kept, true, 950), slow(dropped, false, 900), slow(null, null, 800)] };
+    const html = renderHtmlReport(withSlowest);
+    expect(html).toContain(`<a href="http://127.0.0.1:8082/traces/${kept}">${kept}</a>`);
+    expect(html).toContain(`${dropped}: not kept (not sampled, did not fail)`);
+    expect(html).toContain('no trace id (tracing off)');
+    const text = formatSummary(withSlowest);
+    expect(text).toContain(`POST /orders 201 in 950 ms at 12.5 s: http://127.0.0.1:8082/traces/${kept}`);
+    expect(text).toContain(`trace ${dropped} not kept`);
   });
 
   it('prints a summary table for the terminal', () => {
