@@ -52,7 +52,10 @@ export function renderWaterfall(trace: TraceView, title = `trace ${trace.traceId
         (index % 2 === 0 ? `<rect x="0" y="${y}" width="${WIDTH}" height="${ROW}" fill="#f7f7f7"/>` : '') +
         `<text x="${indent}" y="${y + 15}" class="name"><tspan fill="${fill}" font-weight="bold">${escapeXml(span.service)}</tspan> ${escapeXml(span.name)}</text>` +
         `<rect x="${barX.toFixed(1)}" y="${y + 5}" width="${barWidth.toFixed(1)}" height="12" rx="2" fill="${span.failed ? '#c62828' : fill}"/>` +
-        `<text x="${Math.min(barX + barWidth + 4, WIDTH - 60).toFixed(1)}" y="${y + 15}" class="ms">${formatMs(span.durationUs)}</text>` +
+        // The duration right of the bar, or left of it when the bar reaches the edge.
+        (barX + barWidth + 60 <= WIDTH
+          ? `<text x="${(barX + barWidth + 4).toFixed(1)}" y="${y + 15}" class="ms">${formatMs(span.durationUs)}</text>`
+          : `<text x="${(barX - 4).toFixed(1)}" y="${y + 15}" text-anchor="end" class="ms">${formatMs(span.durationUs)}</text>`) +
         (attributes ? `<text x="${indent + 12}" y="${y + 30}" class="attrs">${escapeXml(truncate(attributes, 190))}</text>` : '') +
         `<title>${escapeXml(
           `${span.service} ${span.name}: ${formatMs(span.durationUs)} at ${formatMs(span.startUs)}${span.failed ? ' (failed)' : ''}\n${Object.entries(
@@ -102,6 +105,7 @@ function tickValues(totalUs: number): number[] {
 }
 
 export function formatMs(us: number): string {
+  if (us === 0) return '0 ms';
   const ms = us / 1_000;
   if (ms >= 1_000) return `${(ms / 1_000).toFixed(2)} s`;
   if (ms >= 10) return `${Math.round(ms)} ms`;
