@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,7 +194,14 @@ export function shopConfigFile(upstreams: number[]): string {
  * tenk started on a config file. `movePorts`: the file's own ports are replaced with `port`
  * and `adminPort` through the environment (the shop config listens on 8080/8081).
  */
-export async function startTenkFile(cpu: string | null, file: string, port: number, adminPort: number, movePorts = false): Promise<Child> {
+export async function startTenkFile(
+  cpu: string | null,
+  file: string,
+  port: number,
+  adminPort: number,
+  movePorts = false,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Child> {
   const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
   const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
   const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
@@ -208,6 +216,7 @@ export async function startTenkFile(cpu: string | null, file: string, port: numb
         TENK_BALANCER_PORT: movePorts ? String(port) : '',
         TENK_BALANCER_ADMIN_PORT: movePorts ? String(adminPort) : '',
         TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN,
+        ...env,
       },
     },
   );
@@ -233,6 +242,30 @@ server {
   location / { proxy_pass http://api; }
 }
 `;
+}
+
+/**
+ * An OTLP/HTTP endpoint that accepts trace batches and drops them, in the lab's own process
+ * (its CPU is not charged to the balancer): what a traced balancer pays to make and send its
+ * spans, without Jaeger's own work on the machine.
+ */
+export async function startOtlpSink(): Promise<{ url: string; spans: () => number; close: () => Promise<void> }> {
+  let batches = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      batches++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: () => batches,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 export function startUpstreams(mode: 'fast' | 'queue', ports: number[], cpu: string | null): Promise<Child> {

@@ -13,6 +13,7 @@ import {
   pinning,
   shopConfigFile,
   startNginx,
+  startOtlpSink,
   startTenk,
   startTenkFile,
   startUpstreams,
@@ -23,6 +24,8 @@ import {
 
 /** The target running the shop's own tenk.conf. */
 const SHOP = 'tenk, shop config';
+/** The same, with tracing on (a span per request, exported over OTLP), as npm start runs it when Jaeger is up. */
+const SHOP_TRACED = 'tenk, shop config, traced';
 
 /** Connections for the light-load phase. */
 const LIGHT_CONNECTIONS = 4;
@@ -147,6 +150,7 @@ async function measurePinning(
   const { tool, seconds } = settings;
   const [upA, upB, nginxPort, tenkPort, tenkAdmin] = await freePorts(5);
   const started: Child[] = [];
+  const sinks: Array<{ close: () => Promise<void> }> = [];
   try {
     const upstreams = await startUpstreams('fast', [upA, upB], placement.upstreams);
     started.push(upstreams);
@@ -169,6 +173,15 @@ async function measurePinning(
     const shop = await startTenkFile(placement.balancer, shopConfigFile([upA, upB]), shopPort, shopAdmin, true);
     started.push(shop);
     targets.push({ label: SHOP, url: `http://127.0.0.1:${shopPort}/products`, processes: shop });
+    const sink = await startOtlpSink();
+    sinks.push(sink);
+    const [tracedPort, tracedAdmin] = await freePorts(2);
+    const traced = await startTenkFile(placement.balancer, shopConfigFile([upA, upB]), tracedPort, tracedAdmin, true, {
+      TENK_OTLP_ENDPOINT: sink.url,
+      TENK_TRACE_SAMPLE_RATIO: '1',
+    });
+    started.push(traced);
+    targets.push({ label: SHOP_TRACED, url: `http://127.0.0.1:${tracedPort}/products`, processes: traced });
 
     const byLabel = await interleaved(
       settings.rounds,
@@ -204,6 +217,7 @@ async function measurePinning(
     return { pinning: placement, runs: new Map(Object.entries(byLabel)), light };
   } finally {
     for (const child of started.reverse()) await child.stop();
+    for (const sink of sinks) await sink.close();
   }
 }
 
@@ -295,10 +309,12 @@ function report(
       };
       const nginx = rows.get('nginx') as Row;
       const shop = rows.get(SHOP);
+      const traced = rows.get(SHOP_TRACED);
       headlines.push(
         `${where}: ${quote(tenk, 'cpu_us_per_request', 'us')} of CPU per proxied request vs nginx's ${quote(nginx, 'cpu_us_per_request', 'us')} (${quote(ratio, 'cpu_per_request_ratio')}x); ` +
           `capacity per core ${quote(tenk, 'requests_per_core_second')} vs ${quote(nginx, 'requests_per_core_second')} req/s (${quote(ratio, 'capacity_per_core_ratio')}x); req/s ${quote(ratio, 'requests_per_second_ratio')}x nginx's` +
-          (shop === undefined ? '' : `; the shop's tenk.conf ${quote(shop, 'cpu_us_per_request', 'us')}`),
+          (shop === undefined ? '' : `; the shop's tenk.conf ${quote(shop, 'cpu_us_per_request', 'us')}`) +
+          (traced === undefined ? '' : `, traced ${quote(traced, 'cpu_us_per_request', 'us')}`),
       );
     } else {
       headlines.push(
@@ -311,13 +327,13 @@ function report(
     measurements,
     charts: charts.filter((chart) => chart.bars.length > 0),
     notes: [
-      `${settings.tool}, ${settings.connections} keep-alive connections, GET of a 101-byte JSON body, ${settings.seconds} s per run after a warm-up; per pinning, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} with the targets interleaved (direct, nginx, tenk, ${SHOP}); each figure is the median of the rounds, <key>_min and <key>_max its spread; ratios are computed per round (tenk and nginx of the same round), then the median taken.`,
+      `${settings.tool}, ${settings.connections} keep-alive connections, GET of a 101-byte JSON body, ${settings.seconds} s per run after a warm-up; per pinning, ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} with the targets interleaved (direct, nginx, tenk, ${SHOP}, ${SHOP_TRACED}); each figure is the median of the rounds, <key>_min and <key>_max its spread; ratios are computed per round (tenk and nginx of the same round), then the median taken.`,
       ...results.map(
         ({ pinning: placement }) =>
           `${placement.suffix === '' ? 'keys without a suffix' : `keys ending "${placement.suffix}"`}: ${placement.description}`,
       ),
       `Both balancers have one worker, keepalive 64 to the upstreams, no access log${settings.accessLog ? ' (tenk: JSON access log to /dev/null, --access-log)' : ''}; the same two upstreams (one Node process).`,
-      `"${SHOP}": tenk with the shop's own apps/balancer/conf/tenk.conf (least_conn, max_conns=64 and queue 512, health_check every 2 s, proxy_set_header Host $host, a JSON access log line per request to stdout, a pipe the lab reads, as npm start's launcher does), its server list written as tools/shop writes it, asked for /products; tracing off (TENK_OTLP_ENDPOINT unset). Targets (issue 14): tenk at most 1.5x nginx's CPU per request under both pinnings, the shop config at most 60 us.`,
+      `"${SHOP}": tenk with the shop's own apps/balancer/conf/tenk.conf (least_conn, max_conns=64 and queue 512, health_check every 2 s, proxy_set_header Host $host, a JSON access log line per request to stdout, a pipe the lab reads, as npm start's launcher does), its server list written as tools/shop writes it, asked for /products; tracing off (TENK_OTLP_ENDPOINT unset). "${SHOP_TRACED}": the same with tracing on, every request sampled (TENK_TRACE_SAMPLE_RATIO=1, the development default npm start uses when Jaeger runs), spans batched over OTLP/HTTP to an endpoint in the lab's process that drops them. Targets (issue 14): tenk at most 1.5x nginx's CPU per request under both pinnings, the shop config at most 60 us.`,
       "CPU per request is read from /proc (user + system time of the balancer's processes: nginx master + worker, tenk's node process) over the measured run; direct = wrk straight to one upstream, its CPU column the upstream's, the floor every proxied request adds to.",
       "requests_per_core_second is a balancer's capacity on one core: req/s divided by the share of a core it used. Read it (and CPU per request) before req/s: when a balancer does not use all of its core, something else (the load generator, the upstreams) is the limit, and a req/s ratio says little about the balancer.",
       `1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)}.`,
