@@ -62,8 +62,20 @@ describe('status page', () => {
           admission: {
             inFlight: 1,
             limit: 64,
-            queue: { size: 100, timeoutMs: 2000, waiting: 3, joined: 9, admitted: 6, full: 0, timedOut: 0, abandoned: 0, meanWaitMs: 12.5 },
+            queue: {
+              size: 100,
+              timeoutMs: 2000,
+              waiting: 3,
+              joined: 9,
+              admitted: 6,
+              full: 0,
+              tooLong: 2,
+              timedOut: 0,
+              abandoned: 0,
+              meanWaitMs: 12.5,
+            },
             refusedAtCapacity: 0,
+            adaptive: { targetMs: 100, min: 2, decreases: 3, increases: 5, peers: [{ address: '127.0.0.1:3001', limit: 12, ceiling: 64 }] },
           },
           peers: [
             {
@@ -124,5 +136,6 @@ describe('status page', () => {
     expect(html).not.toContain('<api>');
     expect(html).toContain('in flight 1 / 64 (max_conns)');
     expect(html).toContain('queued 3 / 100 (timeout 2000 ms)');
+    expect(html).toContain('adaptive limit (target 100 ms): 127.0.0.1:3001 12/64');
   });
 });

@@ -158,7 +158,14 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       { labels: { upstream: upstream.name, reason: 'at_capacity' }, value: upstream.refusedAtCapacity },
       { labels: { upstream: upstream.name, reason: 'queue_full' }, value: upstream.queue?.full ?? 0 },
       { labels: { upstream: upstream.name, reason: 'queue_timeout' }, value: upstream.queue?.timedOut ?? 0 },
+      { labels: { upstream: upstream.name, reason: 'queue_wait' }, value: upstream.queue?.tooLong ?? 0 },
     ]),
+  );
+  add(
+    'tenk_balancer_peer_adaptive_limit',
+    "The peer's current limit of requests in flight under adaptive_concurrency (its max_conns is the ceiling).",
+    'gauge',
+    () => peers().flatMap(({ upstream, peer, labels }) => (upstream.adaptive === null ? [] : [{ labels, value: peer.maxConns }])),
   );
   add('tenk_balancer_peer_responses_total', 'Responses from the peer, by status class.', 'counter', () =>
     peers().flatMap(({ peer, labels }) => CLASSES.map((code, i) => ({ labels: { ...labels, code }, value: peer.responses[i + 1] }))),

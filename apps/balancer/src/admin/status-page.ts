@@ -108,13 +108,17 @@ ${upstream.peers.map(renderPeer).join('\n')}
 }
 
 function renderAdmission(upstream: UpstreamStatus): string {
-  const { inFlight, limit, queue, refusedAtCapacity } = upstream.admission;
+  const { inFlight, limit, queue, refusedAtCapacity, adaptive } = upstream.admission;
   if (limit === 0 && queue === null && refusedAtCapacity === 0) return '';
   const waiting =
     queue === null
       ? `no queue &middot; refused at max_conns ${fmt(refusedAtCapacity)}`
-      : `queued ${fmt(queue.waiting)} / ${fmt(queue.size)} (timeout ${queue.timeoutMs} ms) &middot; waited ${fmt(queue.admitted)}${queue.meanWaitMs === null ? '' : ` (mean ${ms(queue.meanWaitMs)} ms)`} &middot; refused: queue full ${fmt(queue.full)}, timed out ${fmt(queue.timedOut)}`;
-  return `<p class="admission">admission: in flight ${fmt(inFlight)}${limit === 0 ? '' : ` / ${fmt(limit)} (max_conns)`} &middot; ${waiting}</p>`;
+      : `queued ${fmt(queue.waiting)} / ${fmt(queue.size)} (timeout ${queue.timeoutMs} ms) &middot; waited ${fmt(queue.admitted)}${queue.meanWaitMs === null ? '' : ` (mean ${ms(queue.meanWaitMs)} ms)`} &middot; refused: queue full ${fmt(queue.full)}, would wait too long ${fmt(queue.tooLong)}, timed out ${fmt(queue.timedOut)}`;
+  const limits =
+    adaptive === null
+      ? ''
+      : ` &middot; adaptive limit (target ${adaptive.targetMs} ms): ${adaptive.peers.map((peer) => `${esc(peer.address)} ${peer.limit}/${peer.ceiling}`).join(', ')}`;
+  return `<p class="admission">admission: in flight ${fmt(inFlight)}${limit === 0 ? '' : ` / ${fmt(limit)} (max_conns)`} &middot; ${waiting}${limits}</p>`;
 }
 
 function renderPeer(peer: PeerStatus): string {

@@ -64,12 +64,22 @@ export interface AdmissionStatus {
     joined: number;
     admitted: number;
     full: number;
+    /** Refused at once: those waiting would not drain within the timeout at the recent pace. */
+    tooLong: number;
     timedOut: number;
     abandoned: number;
     meanWaitMs: number | null;
   } | null;
   /** Refused with 503 at once: every usable peer at max_conns and no queue. */
   refusedAtCapacity: number;
+  /** `adaptive_concurrency`: each peer's current limit under its max_conns; null when off. */
+  adaptive: {
+    targetMs: number;
+    min: number;
+    decreases: number;
+    increases: number;
+    peers: Array<{ address: string; limit: number; ceiling: number }>;
+  } | null;
 }
 
 export interface UpstreamStatus {
@@ -228,11 +238,27 @@ function admissionStatus(upstream: Upstream): AdmissionStatus {
             joined: queue.joined,
             admitted: queue.admitted,
             full: queue.full,
+            tooLong: queue.tooLong,
             timedOut: queue.timedOut,
             abandoned: queue.abandoned,
             meanWaitMs: queue.admitted === 0 ? null : round(queue.waitMsTotal / queue.admitted),
           },
     refusedAtCapacity: upstream.refusedAtCapacity,
+    adaptive: adaptiveStatus(upstream),
+  };
+}
+
+function adaptiveStatus(upstream: Upstream): AdmissionStatus['adaptive'] {
+  const adaptive = upstream.adaptive;
+  if (adaptive === null) return null;
+  return {
+    targetMs: adaptive.config.targetMs,
+    min: adaptive.config.min,
+    decreases: adaptive.decreases,
+    increases: adaptive.increases,
+    peers: upstream.peers
+      .filter((peer) => adaptive.ceilingOf(peer) > 0)
+      .map((peer) => ({ address: peer.address, limit: peer.maxConns, ceiling: adaptive.ceilingOf(peer) })),
   };
 }
 

@@ -79,6 +79,11 @@ describe('buildConfig: a valid configuration', () => {
     expect(defaults.queue?.timeoutMs).toBe(60_000);
     expect(defaults.failOnReadTimeout).toBe(false);
     expect(build(withParts({})).upstreams[0].queue).toBeNull();
+    expect(build(withParts({})).upstreams[0].adaptive).toBeNull();
+    const adaptive = build(withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; adaptive_concurrency target=80ms min=3;' }));
+    expect(adaptive.upstreams[0].adaptive).toMatchObject({ targetMs: 80, min: 3 });
+    const off = build(withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; adaptive_concurrency off;' }));
+    expect(off.upstreams[0].adaptive).toBeNull();
   });
 
   it('makes a one-peer upstream for proxy_pass http://HOST:PORT', () => {
@@ -144,6 +149,15 @@ describe('buildConfig: every error names file:line, the directive and what is wr
       /t\.conf:4: "queue" "0" must be a whole number greater than 0/,
     ],
     [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 10 wait=2s;' }), /t\.conf:4: "queue" unknown parameter "wait=2s"/],
+    [
+      withParts({ upstream: 'adaptive_concurrency target=100ms;' }),
+      /t\.conf:4: "adaptive_concurrency" upstream "api" has adaptive_concurrency but no server with max_conns=N/,
+    ],
+    [withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; adaptive_concurrency min=2;' }), /"adaptive_concurrency" needs target=T/],
+    [
+      withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; adaptive_concurrency target=1s max=4;' }),
+      /"adaptive_concurrency" unknown parameter "max=4"/,
+    ],
     [withParts({ upstream: 'fail_on_read_timeout maybe;' }), /t\.conf:4: "fail_on_read_timeout" "maybe" must be on or off/],
     ['upstream api;', /t\.conf:1: "upstream" needs a block/],
     [withParts({ server: 'server_name a { }' }), /t\.conf:8: "server_name" takes no block/],

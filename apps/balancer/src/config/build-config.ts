@@ -32,6 +32,7 @@ import type {
   ReturnConfig,
   ServerConfig,
   QueueConfig,
+  AdaptiveConfig,
   UpstreamConfig,
 } from './schema';
 import {
@@ -91,6 +92,7 @@ const SPECS: Record<string, Spec> = {
   zone: spec(['upstream'], 1, 2),
   fail_on_read_timeout: spec(['upstream'], 1, 1),
   queue: spec(['upstream'], 1, 2),
+  adaptive_concurrency: spec(['upstream'], 1, 3),
   client_max_body_size: spec(HSL, 1, 1),
   client_body_buffer_size: spec(HSL, 1, 1),
   client_body_timeout: spec(HSL, 1, 1),
@@ -177,6 +179,8 @@ interface UpstreamDraft {
   healthCheck: HealthCheckConfig | null;
   failOnReadTimeout: boolean | null;
   queue: QueueConfig | null;
+  /** null: not given; false: `adaptive_concurrency off`. */
+  adaptive: AdaptiveConfig | false | null;
   implicit: boolean;
 }
 
@@ -517,6 +521,7 @@ class ConfigBuilder {
       healthCheck: null,
       failOnReadTimeout: null,
       queue: null,
+      adaptive: null,
       implicit: false,
     };
     this.#walk(d.block ?? [], 'upstream', upstream);
@@ -539,6 +544,12 @@ class ConfigBuilder {
       throw new ConfigError(
         { file: upstream.queue.file, line: upstream.queue.line, directive: 'queue' },
         `upstream "${name}" has a queue but no server with max_conns=N: without a limit no request ever waits; add max_conns to the server lines`,
+      );
+    }
+    if (upstream.adaptive && upstream.servers.every((server) => server.maxConns === 0)) {
+      throw new ConfigError(
+        { file: upstream.adaptive.file, line: upstream.adaptive.line, directive: 'adaptive_concurrency' },
+        `upstream "${name}" has adaptive_concurrency but no server with max_conns=N: max_conns is the ceiling the limit moves under; add it to the server lines`,
       );
     }
     this.#upstreams.set(name, upstream);
@@ -638,6 +649,10 @@ class ConfigBuilder {
       case 'queue':
         if (upstream.queue) throw fail(d, 'is duplicate');
         upstream.queue = queueConfig(d);
+        return;
+      case 'adaptive_concurrency':
+        if (upstream.adaptive !== null) throw fail(d, 'is duplicate');
+        upstream.adaptive = adaptiveConfig(d);
         return;
       case 'fail_on_read_timeout':
         if (upstream.failOnReadTimeout !== null) throw fail(d, 'is duplicate');
@@ -1054,6 +1069,7 @@ class ConfigBuilder {
         healthCheck: null,
         failOnReadTimeout: null,
         queue: null,
+        adaptive: null,
         implicit: true,
       };
       this.#upstreams.set(proxy.upstream, upstream);
@@ -1089,6 +1105,7 @@ class ConfigBuilder {
       healthCheck: upstream.healthCheck,
       failOnReadTimeout: upstream.failOnReadTimeout ?? false,
       queue: upstream.queue,
+      adaptive: upstream.adaptive || null,
       implicit: upstream.implicit,
     }));
   }
@@ -1209,6 +1226,25 @@ function queueConfig(d: Directive): QueueConfig {
     if (timeoutMs <= 0) throw fail(d, 'timeout must be more than 0');
   }
   return { size, timeoutMs, file: d.file, line: d.line };
+}
+
+/**
+ * `adaptive_concurrency target=T [min=N]` (tenk's own): each server's limit of requests in
+ * flight moves under its max_conns, down when its responses take longer than T on average,
+ * up while they are faster and the limit is in use. `adaptive_concurrency off`: none.
+ */
+function adaptiveConfig(d: Directive): AdaptiveConfig | false {
+  if (d.args.length === 1 && d.args[0] === 'off') return false;
+  let targetMs = 0;
+  let min = 2;
+  for (const arg of d.args) {
+    const [key, value] = splitParameter(arg);
+    if (key === 'target') targetMs = time(d, value ?? '', 'target');
+    else if (key === 'min') min = positiveInt(d, value, 'min');
+    else throw fail(d, `unknown parameter "${arg}" (adaptive_concurrency target=T [min=N]; or adaptive_concurrency off;)`);
+  }
+  if (targetMs <= 0) throw fail(d, 'needs target=T, the mean response time to keep each server under (e.g. target=100ms)');
+  return { targetMs, min, file: d.file, line: d.line };
 }
 
 function flag(d: Directive, text: string): boolean {

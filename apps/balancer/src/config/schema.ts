@@ -53,6 +53,8 @@ export interface UpstreamConfig extends SourceRef {
   healthCheck: HealthCheckConfig | null;
   /** NGINX Plus's `queue N timeout=T`: requests wait for a peer below max_conns (null: refused at once). */
   queue: QueueConfig | null;
+  /** `adaptive_concurrency target=T [min=N]` (tenk's own): each server's limit moves under its max_conns; null: off. */
+  adaptive: AdaptiveConfig | null;
   /** `fail_on_read_timeout on`: a read timeout counts against max_fails, as in nginx (tenk's default: it does not). */
   failOnReadTimeout: boolean;
   /** Made from `proxy_pass http://host:port` rather than declared with `upstream`. */
@@ -64,6 +66,13 @@ export interface QueueConfig extends SourceRef {
   size: number;
   /** Longest wait before a 503. */
   timeoutMs: number;
+}
+
+export interface AdaptiveConfig extends SourceRef {
+  /** The mean response time each server is kept under. */
+  targetMs: number;
+  /** The lowest the limit goes. */
+  min: number;
 }
 
 export interface MethodConfig extends SourceRef {

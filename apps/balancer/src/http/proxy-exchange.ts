@@ -433,7 +433,9 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     this.#refuseBusy(
       queue === null
         ? `every server of upstream "${upstream.name}" is at max_conns`
-        : `every server of upstream "${upstream.name}" is at max_conns and ${queue.capacity} requests are already waiting`,
+        : queue.length === queue.capacity
+          ? `every server of upstream "${upstream.name}" is at max_conns and ${queue.capacity} requests are already waiting`
+          : `every server of upstream "${upstream.name}" is at max_conns and, at the pace its queue drains, this request would wait more than ${queue.timeoutMs} ms`,
     );
   }
 

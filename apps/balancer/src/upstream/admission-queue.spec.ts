@@ -57,4 +57,20 @@ describe('AdmissionQueue', () => {
     expect(queue.timedOut).toBe(2);
     expect(queue.length).toBe(0);
   });
+
+  it('refuses at once a newcomer that would not be admitted within the timeout at the pace the queue drains', () => {
+    const queue = new AdmissionQueue(100, 100);
+    const waiters = Array.from({ length: 8 }, (_, i) => new Waiter(`w${i}`));
+    // Nobody measured yet: the first waiters join whatever the pace.
+    for (const waiter of waiters.slice(0, 4)) expect(queue.offer(waiter, 0)).toBe(true);
+    // One admitted every 30 ms.
+    queue.admitNext(30);
+    queue.admitNext(60);
+    expect(queue.admitIntervalMs).toBe(30);
+    // 2 waiting: a third would wait ~90 ms (< 100), a fourth ~120 ms: refused now, not in 100 ms.
+    expect(queue.offer(waiters[4], 61)).toBe(true);
+    expect(queue.offer(waiters[5], 62)).toBe(false);
+    expect(queue.tooLong).toBe(1);
+    expect(queue.full).toBe(0);
+  });
 });

@@ -37,12 +37,20 @@ export class AdmissionQueue {
   admitted = 0;
   /** Refused because the queue was full. */
   full = 0;
+  /** Refused at once because those ahead would not drain within `timeout` at the recent pace. */
+  tooLong = 0;
   /** Refused because they waited `timeout`. */
   timedOut = 0;
   /** Whose client left while they waited. */
   abandoned = 0;
   /** Total time admitted requests waited, in ms (with `admitted`: the mean wait). */
   waitMsTotal = 0;
+  /**
+   * The recent time between two admissions while requests waited (a moving average, ms); 0
+   * until measured. length x this is how long a newcomer would wait.
+   */
+  #admitIntervalMs = 0;
+  #lastAdmitAt = -1;
 
   constructor(capacity: number, timeoutMs: number) {
     this.capacity = capacity;
@@ -61,13 +69,24 @@ export class AdmissionQueue {
     this.#onTick = listener;
   }
 
-  /** Joins the queue; false when it is full (the caller refuses the request). */
+  /**
+   * Joins the queue; false when it is full, or when those already waiting would not drain
+   * within `timeout` at the pace they have been draining (the caller refuses the request at
+   * once: waiting out the timeout only to be refused anyway helps nobody, and a refusal that
+   * comes fast lets the client retry elsewhere or later while it still cares).
+   */
   offer(request: QueuedRequest, now: number): boolean {
     if (this.#length === this.capacity) {
       this.full++;
       return false;
     }
+    if (this.#admitIntervalMs > 0 && (this.#length + 1) * this.#admitIntervalMs > this.timeoutMs) {
+      this.tooLong++;
+      return false;
+    }
     request.queuedAt = now;
+    // The pace is measured only while requests wait: from the first waiter's arrival on.
+    if (this.#length === 0) this.#lastAdmitAt = now;
     this.#ring[(this.#head + this.#length) % this.capacity] = request;
     this.#length++;
     this.joined++;
@@ -88,6 +107,11 @@ export class AdmissionQueue {
     }
     this.admitted++;
     this.waitMsTotal += now - request.queuedAt;
+    if (this.#lastAdmitAt >= 0) {
+      const interval = now - this.#lastAdmitAt;
+      this.#admitIntervalMs = this.#admitIntervalMs === 0 ? interval : this.#admitIntervalMs * 0.9 + interval * 0.1;
+    }
+    this.#lastAdmitAt = now;
     request.admit();
     return true;
   }
@@ -127,6 +151,11 @@ export class AdmissionQueue {
       head.expire();
     }
     if (this.#length > 0 && this.#onTick !== null) this.#onTick();
+  }
+
+  /** The recent time between admissions while requests waited (ms); 0 until measured. */
+  get admitIntervalMs(): number {
+    return this.#admitIntervalMs;
   }
 
   #stop(): void {

@@ -3,6 +3,7 @@ import { ALGORITHMS, findAlgorithm, type AlgorithmDefinition, type Attempt, type
 import type { UpstreamConfig } from '../config/schema';
 import { formatHostPort } from '../config/values';
 import type { Logger } from '../observability/logger';
+import { AdaptiveLimit } from './adaptive-limit';
 import { AdmissionQueue } from './admission-queue';
 import { acquirePeer, isAvailable, isBusy, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
@@ -41,12 +42,16 @@ export class Upstream {
   readonly queue: AdmissionQueue | null;
   /** Requests refused with 503 because every usable peer was at max_conns and there is no queue. */
   refusedAtCapacity = 0;
+  /** `adaptive_concurrency`: moves each peer's limit under its max_conns; null without it. */
+  readonly adaptive: AdaptiveLimit | null;
   #admitting = false;
 
   constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger) {
     this.name = config.name;
     this.config = config;
     this.#logger = logger;
+    // First, so the peers kept below get their configured max_conns back before reconfiguring.
+    previous?.adaptive?.stop();
     this.reuseConnections = config.keepalive !== null;
     const reusable = new Map((previous?.peers ?? []).map((peer) => [peer.id, peer]));
     const ordered = [...config.servers.filter((server) => !server.backup), ...config.servers.filter((server) => server.backup)];
@@ -81,6 +86,8 @@ export class Upstream {
     this.#balancer = algorithm.create(config.method.args, this.primaries);
     this.queue = config.queue === null ? null : new AdmissionQueue(config.queue.size, config.queue.timeoutMs);
     this.queue?.onTick(() => this.#admitWaiting(Date.now()));
+    this.adaptive = config.adaptive === null ? null : new AdaptiveLimit(config.adaptive, this.peers, () => (this.queue?.length ?? 0) > 0);
+    this.adaptive?.start();
   }
 
   get balancer(): LoadBalancer {

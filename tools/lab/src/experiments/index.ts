@@ -10,6 +10,7 @@ import { indexesExperiment } from './indexes';
 import { replicaExperiment } from './replica';
 import { tracingExperiment } from './tracing';
 import { efficiencyExperiment } from './efficiency';
+import { overloadExperiment } from './overload';
 
 /**
  * Every experiment, one file each under experiments/. Adding one: write the file, add it here.
@@ -26,4 +27,5 @@ export const EXPERIMENTS: Experiment[] = [
   replicaExperiment,
   tracingExperiment,
   efficiencyExperiment,
+  overloadExperiment,
 ];

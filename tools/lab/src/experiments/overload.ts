@@ -1,0 +1,362 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import type { Shop } from '@tenk/shop';
+import { controlHeaders } from '@tenk/control-plane';
+import type { Experiment, LabContext, LabResult } from '../experiment';
+import { startLabShop, waitForFreeLabPorts } from '../lab-shop';
+import { sampleProcess } from '../process-stats';
+import { interleaved, summarize as medianOf, type Row } from '../repeats';
+import type { Chart } from '../svg-chart';
+import { scrape, sum } from './cache-lab-shop';
+import { statusCounts } from './open-loop';
+import { round, runClosedLoop, runRamp, summarize, type LoadTarget, type Shot, type Summary } from './overload-load';
+
+const VARIANTS = ['off', 'on', 'adaptive'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** What the `adaptive` variant adds to the shipped upstream block. */
+const ADAPTIVE_LINE = 'adaptive_concurrency target=100ms min=2;';
+
+const SETUPS: Record<Variant, string> = {
+  off: "admission control and shedding off: the balancer without max_conns and queue (tenk.conf's lines taken out, then reloaded), the api with TENK_SHED=off",
+  on: "admission control and shedding on, as npm start runs the shop: max_conns=64 per api instance and tenk.conf's queue, TENK_SHED on",
+  adaptive: `as "on", plus an adaptive limit under max_conns (tenk.conf's line switched on: ${ADAPTIVE_LINE})`,
+};
+
+/** The ramp's stages, as multiples of the capacity measured just before. */
+const RAMP = [0.5, 1, 1.5, 2, 3];
+/** Browsing shoppers' request: the catalog's first page (cached), as in issue 15. */
+const BROWSE = '/products?limit=20';
+/** A shopper gives up on a page after this long. */
+const CLIENT_TIMEOUT_MS = 5_000;
+
+interface Settings {
+  warmupS: number;
+  capacityS: number;
+  stageS: number;
+  hammerS: number;
+  hammerClients: number;
+  rounds: number;
+}
+
+interface RunOutcome {
+  capacityPerS: number;
+  stages: Summary[];
+  unsent: number;
+  hammer: Summary;
+  /** The same crowd, each client waiting Retry-After (with jitter) when refused, as the storefront does. */
+  polite: Summary;
+  /** The balancer's limit on requests in flight to the api (sum over peers), each second of the ramp. */
+  limits: number[];
+  /** Goodput, p99 of successes, refusals and timeouts per second of the ramp. */
+  timeline: Summary[];
+  balancerRefused: Record<string, number>;
+  apiShed: number;
+  /** CPU (balancer, apis) per answer during the 2,000 clients, in µs. */
+  balancerCpuUsPerAnswer: number;
+  apiCpuUsPerAnswer: number;
+}
+
+/**
+ * `npm run lab -- overload`: the lab shop's capacity for browsing (a closed loop of 64
+ * clients), then an open-loop ramp of browsing shoppers from half to three times it, then
+ * 2,000 clients hammering (each sends again as soon as it is answered), first with admission
+ * control and shedding off, then on. `--full`: longer stages and 3 interleaved rounds.
+ */
+export const overloadExperiment: Experiment = {
+  name: 'overload',
+  summary: 'browse ramp from 0.5x to 3x the measured capacity, then 2,000 hammering clients: admission control + shedding off vs on',
+  async run(context: LabContext): Promise<LabResult> {
+    const full = context.flag('full');
+    const settings: Settings = {
+      warmupS: context.seconds(3, 1),
+      capacityS: context.option('capacity', context.seconds(full ? 15 : 6, 2)),
+      stageS: context.option('stage', context.seconds(full ? 20 : 6, 2)),
+      hammerS: context.option('hammer', context.seconds(full ? 20 : 8, 2)),
+      hammerClients: context.option('clients', context.quick ? 200 : 2_000),
+      rounds: context.option('rounds', full ? 3 : 1),
+    };
+    context.log(
+      `per variant: ${settings.capacityS} s capacity, ramp ${RAMP.join('/')}x of it for ${settings.stageS} s each, ${settings.hammerS} s of ${settings.hammerClients} clients; ${settings.rounds} round(s)`,
+    );
+    const runs = await interleaved(settings.rounds, VARIANTS, (variant) => measureRun(context, variant, settings), context.log);
+    return report(runs, settings);
+  },
+};
+
+async function measureRun(context: LabContext, variant: Variant, settings: Settings): Promise<RunOutcome> {
+  await waitForFreeLabPorts(context, 15_000);
+  let shop: Shop | undefined;
+  try {
+    const running = await startLabShop(context, {
+      apiInstances: 2,
+      components: ['payment-sim', 'api', 'balancer'],
+      env: { TENK_SHED: variant === 'off' ? 'off' : 'on' },
+    });
+    shop = running;
+    if (variant !== 'on') await rewriteBalancerConfig(running, variant);
+    const target = (timeoutMs: number): LoadTarget => ({ origin: running.urls.shop, path: () => BROWSE, timeoutMs, addresses: 100 });
+
+    await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.warmupS * 1000);
+    const capacityShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.capacityS * 1000);
+    const capacity = summarize(capacityShots, 1000, settings.capacityS * 1000);
+    context.log(
+      `${variant}: capacity ${capacity.goodputPerS} 2xx/s at 64 clients (p99 ${capacity.okP99Ms} ms; answers ${statusCounts(capacityShots)})`,
+    );
+    if (capacity.goodputPerS < 50) throw new Error(`the lab shop served ${capacity.goodputPerS} 2xx/s at 64 clients: something is wrong`);
+
+    const rates = RAMP.map((factor) => Math.round(factor * capacity.goodputPerS));
+    const stageMs = settings.stageS * 1000;
+    context.log(`${variant}: ramp ${rates.join(', ')} requests/s`);
+    const limits: number[] = [];
+    const sampler = setInterval(() => {
+      void admissionOf(running).then(
+        (admission) => limits.push(admission?.limit ?? 0),
+        () => limits.push(-1),
+      );
+    }, 1_000);
+    const ramp = await runRamp(target(CLIENT_TIMEOUT_MS), rates, stageMs, 20_000).finally(() => clearInterval(sampler));
+    // Each stage by when its requests were sent (its answers may end in the next one).
+    const stages = rates.map((_, i) => summarize(ramp.shots, i * stageMs + 1000, (i + 1) * stageMs, true));
+    const timeline = perSecond(ramp.shots, rates.length * stageMs);
+
+    const pids = shopPids(shop);
+    const cpuBefore = cpuMs(pids);
+    const hammerShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000);
+    const cpuAfter = cpuMs(pids);
+    const hammer = summarize(hammerShots, 1000, settings.hammerS * 1000);
+    context.log(`${variant}: ${settings.hammerClients} clients: ${JSON.stringify(hammer)}`);
+    const politeShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000, true);
+    const polite = summarize(politeShots, 1000, settings.hammerS * 1000);
+    context.log(`${variant}: ${settings.hammerClients} clients honouring Retry-After: ${JSON.stringify(polite)}`);
+
+    const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
+    if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
+    const refused = await scrape([balancerAdmin(shop)], 'tenk_balancer_upstream_refused_total');
+    return {
+      capacityPerS: capacity.goodputPerS,
+      stages,
+      unsent: ramp.unsent,
+      hammer,
+      polite,
+      limits,
+      timeline,
+      balancerRefused: Object.fromEntries(refused.map((sample) => [sample.labels['reason'] ?? '?', sample.value])),
+      apiShed: sum(await scrape(shop.urls.apis, 'tenk_api_shed_total'), () => true),
+      balancerCpuUsPerAnswer: round(((cpuAfter.balancer - cpuBefore.balancer) * 1000) / Math.max(1, hammerShots.length)),
+      apiCpuUsPerAnswer: round(((cpuAfter.api - cpuBefore.api) * 1000) / Math.max(1, hammerShots.length)),
+    };
+  } finally {
+    await shop?.stop();
+  }
+}
+
+/** Per second of the ramp, by when answers ended. */
+function perSecond(shots: readonly Shot[], totalMs: number): Summary[] {
+  const seconds: Summary[] = [];
+  for (let t = 0; t * 1000 < totalMs; t++) seconds.push(summarize(shots, t * 1000, (t + 1) * 1000));
+  return seconds;
+}
+
+/**
+ * `off`: takes max_conns and the queue out of the lab shop's balancer config; `adaptive`: adds
+ * ADAPTIVE_LINE to the api upstream. Then reloads the balancer and checks it took.
+ */
+async function rewriteBalancerConfig(shop: Shop, variant: Exclude<Variant, 'on'>): Promise<void> {
+  const dir = path.join(shop.config.paths.run, 'balancer-lab');
+  const servers = path.join(dir, 'api-servers.conf');
+  const main = path.join(dir, 'tenk.conf');
+  if (variant === 'off') {
+    writeFileSync(servers, readFileSync(servers, 'utf8').replace(/ max_conns=\d+/g, ''));
+    writeFileSync(main, readFileSync(main, 'utf8').replace(/^\s*queue\s+[^;]*;/m, ''));
+  } else {
+    const text = readFileSync(main, 'utf8').replace(/^(\s*)(#\s*)?adaptive_concurrency\s+[^;]*;/m, '');
+    writeFileSync(main, text.replace(/^(\s*)(queue\s+[^;]*;)/m, `$1$2\n$1${ADAPTIVE_LINE}`));
+  }
+  const response = await request(`${balancerAdmin(shop)}/reload`, {
+    method: 'POST',
+    headers: controlHeaders(shop.controlToken),
+    body: '{}',
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`balancer reload for "${variant}": ${response.statusCode} ${text}`);
+  const admission = await admissionOf(shop);
+  const took = variant === 'off' ? admission?.queue === null && admission.limit === 0 : admission?.adaptive != null;
+  if (!took) throw new Error(`the balancer's api upstream after the reload for "${variant}": ${JSON.stringify(admission)}`);
+}
+
+interface Admission {
+  inFlight: number;
+  limit: number;
+  queue: unknown;
+  adaptive: unknown;
+}
+
+/** The balancer's admission status for the api upstream. */
+async function admissionOf(shop: Shop): Promise<Admission | undefined> {
+  const response = await request(`${balancerAdmin(shop)}/status`, { headers: controlHeaders(shop.controlToken) });
+  const status = (await response.body.json()) as { upstreams?: Array<{ name: string; admission?: Admission }> };
+  return status.upstreams?.find((upstream) => upstream.name === 'api')?.admission;
+}
+
+function balancerAdmin(shop: Shop): string {
+  return `http://127.0.0.1:${shop.config.services.balancerAdminPort}`;
+}
+
+function shopPids(shop: Shop): { balancer: number[]; api: number[] } {
+  const pids = (prefix: string) =>
+    [...shop.processes.values()].filter((p) => p.spec.name.startsWith(prefix)).flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
+  return { balancer: pids('balancer'), api: pids('api-') };
+}
+
+function cpuMs(pids: { balancer: number[]; api: number[] }): { balancer: number; api: number } {
+  const total = (list: number[]) => list.reduce((sum, pid) => sum + sampleProcess(pid).cpuMs, 0);
+  return { balancer: total(pids.balancer), api: total(pids.api) };
+}
+
+function rowOf(run: RunOutcome): Row {
+  const row: Row = { capacityPerS: run.capacityPerS, rampUnsent: run.unsent };
+  for (const [i, stage] of run.stages.entries()) {
+    const x = `x${RAMP[i]}`.replace('.', '_');
+    row[`${x}GoodputPerS`] = stage.goodputPerS;
+    row[`${x}GoodputPct`] = round((100 * stage.goodputPerS) / run.capacityPerS);
+    row[`${x}OkP50Ms`] = stage.okP50Ms;
+    row[`${x}OkP99Ms`] = stage.okP99Ms;
+    row[`${x}RefusedPct`] = stage.refusedPct;
+    row[`${x}RefusalP99Ms`] = stage.refusalP99Ms;
+    row[`${x}Timeouts`] = stage.timeouts;
+    row[`${x}OtherErrors`] = stage.otherErrors;
+  }
+  row.clientsGoodputPerS = run.hammer.goodputPerS;
+  row.clientsGoodputPct = round((100 * run.hammer.goodputPerS) / run.capacityPerS);
+  row.clientsOkP50Ms = run.hammer.okP50Ms;
+  row.clientsOkP99Ms = run.hammer.okP99Ms;
+  row.clientsRefusedPct = run.hammer.refusedPct;
+  row.clientsRefusalP50Ms = run.hammer.refusalP50Ms;
+  row.clientsRefusalP99Ms = run.hammer.refusalP99Ms;
+  row.clientsTimeouts = run.hammer.timeouts;
+  row.clientsOtherErrors = run.hammer.otherErrors;
+  row.politeGoodputPerS = run.polite.goodputPerS;
+  row.politeGoodputPct = round((100 * run.polite.goodputPerS) / run.capacityPerS);
+  row.politeOkP50Ms = run.polite.okP50Ms;
+  row.politeOkP99Ms = run.polite.okP99Ms;
+  row.politeRefusedPct = run.polite.refusedPct;
+  row.politeRefusalP99Ms = run.polite.refusalP99Ms;
+  row.politeTimeouts = run.polite.timeouts;
+  row.politeOtherErrors = run.polite.otherErrors;
+  row.clientsBalancerCpuUsPerAnswer = run.balancerCpuUsPerAnswer;
+  row.clientsApiCpuUsPerAnswer = run.apiCpuUsPerAnswer;
+  for (const [reason, count] of Object.entries(run.balancerRefused)) row[`balancerRefused_${reason}`] = count;
+  row.apiShed = run.apiShed;
+  return row;
+}
+
+function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabResult {
+  const rows = Object.fromEntries(VARIANTS.map((variant) => [variant, medianOf(runs[variant].map(rowOf))])) as Record<Variant, Row>;
+  const measurements: Record<string, Row> = {};
+  for (const variant of VARIANTS) measurements[variant] = { setup: SETUPS[variant], ...rows[variant] };
+  // The first round's ramp, second by second: how it unfolds.
+  for (const variant of VARIANTS) {
+    const timeline = runs[variant][0].timeline;
+    for (const key of ['goodputPerS', 'okP99Ms', 'refusedPct', 'refusalP99Ms', 'timeouts'] as const)
+      measurements[`${variant} ramp per second: ${key}`] = Object.fromEntries(timeline.map((second, t) => [`t${t}`, second[key]]));
+    measurements[`${variant} ramp per second: limit`] = Object.fromEntries(runs[variant][0].limits.map((limit, t) => [`t${t}`, limit]));
+  }
+  const n = (variant: Variant, key: string) => Number(rows[variant][key]);
+  const stageLabels = RAMP.map((factor) => `${factor}x`);
+  const bars = (key: (x: string) => string, label: (i: number) => string): Chart['bars'] =>
+    VARIANTS.flatMap((variant) =>
+      RAMP.map((factor, i) => ({ label: label(i), value: n(variant, key(`x${factor}`.replace('.', '_'))), series: variant })),
+    );
+  const charts: Chart[] = [
+    {
+      title: 'Goodput (2xx/s) as % of the measured capacity, by load',
+      unit: '%',
+      bars: [
+        ...bars(
+          (x) => `${x}GoodputPct`,
+          (i) => `ramp ${stageLabels[i]}`,
+        ),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} clients`,
+          value: n(variant, 'clientsGoodputPct'),
+          series: variant,
+        })),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} polite clients`,
+          value: n(variant, 'politeGoodputPct'),
+          series: variant,
+        })),
+      ],
+    },
+    {
+      title: 'p99 of successful responses',
+      unit: 'ms',
+      lowerIsBetter: true,
+      bars: [
+        ...bars(
+          (x) => `${x}OkP99Ms`,
+          (i) => `ramp ${stageLabels[i]}`,
+        ),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} clients`,
+          value: n(variant, 'clientsOkP99Ms'),
+          series: variant,
+        })),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} polite clients`,
+          value: n(variant, 'politeOkP99Ms'),
+          series: variant,
+        })),
+      ],
+    },
+    {
+      title: 'Timeouts and errors other than refusals',
+      unit: '',
+      lowerIsBetter: true,
+      bars: [
+        ...bars(
+          (x) => `${x}Timeouts`,
+          (i) => `ramp ${stageLabels[i]}`,
+        ),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} clients`,
+          value: n(variant, 'clientsTimeouts') + n(variant, 'clientsOtherErrors'),
+          series: variant,
+        })),
+      ],
+    },
+    {
+      title: 'p99 of refusals (503 + Retry-After)',
+      unit: 'ms',
+      lowerIsBetter: true,
+      bars: [
+        ...bars(
+          (x) => `${x}RefusalP99Ms`,
+          (i) => `ramp ${stageLabels[i]}`,
+        ),
+        ...VARIANTS.map((variant) => ({
+          label: `${settings.hammerClients} clients`,
+          value: n(variant, 'clientsRefusalP99Ms'),
+          series: variant,
+        })),
+      ],
+    },
+  ];
+  const say = (key: string, unit = '') => VARIANTS.map((variant) => `${rows[variant][key]}${unit} ${variant}`).join(', ');
+  return {
+    headline: `goodput at 2x capacity: ${say('x2GoodputPct', '%')} of capacity (p99 of successes ${say('x2OkP99Ms', ' ms')}); with ${settings.hammerClients} clients honouring Retry-After ${say('politeGoodputPct', '%')}, hammering ${say('clientsGoodputPct', '%')}`,
+    measurements,
+    charts,
+    notes: [
+      `Per variant, a fresh lab shop (2 api instances behind the balancer): ${settings.warmupS} s warm-up, then its capacity for GET ${BROWSE} measured in the same run (a closed loop of 64 clients for ${settings.capacityS} s, its 2xx/s), then an open-loop ramp at ${RAMP.join(', ')} times that capacity for ${settings.stageS} s each (arrivals at a fixed rate whatever the answers; each stage's first second left out), then ${settings.hammerClients} clients for ${settings.hammerS} s, each sending again as soon as it is answered (no Retry-After honoured: the worst crowd), then ${settings.hammerClients} polite clients for as long, each waiting Retry-After (stretched by up to half at random) when refused, as the storefront does. Clients give up after ${CLIENT_TIMEOUT_MS / 1000} s (a timeout).`,
+      `Refusals are 503 (and 429) answers, all with Retry-After; "other errors" are every other non-2xx answer; timeouts are requests with no answer within ${CLIENT_TIMEOUT_MS / 1000} s.`,
+      `The load generator runs in the lab's own process on the same 2 cores as the shop: the higher stages cost it CPU the shop would otherwise have, so goodput is compared with the capacity measured by the same generator minutes before, on the same busy machine.`,
+      settings.rounds === 1
+        ? 'One round (the default, to keep the run to a few minutes): npm run lab -- overload --full runs longer stages and 3 interleaved rounds.'
+        : `${settings.rounds} interleaved rounds (${VARIANTS.join(', ')}, then again); each figure is the median with its spread (_min, _max).`,
+      ...VARIANTS.map((variant) => `${variant}: ${SETUPS[variant]}.`),
+    ],
+  };
+}
