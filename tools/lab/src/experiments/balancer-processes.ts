@@ -166,11 +166,23 @@ export const LAB_CONTROL_TOKEN = createControlToken();
  * tenk's balancer on the same upstreams: from dist/ as `npm start` runs it (`npm run lab`
  * builds first), or from source when there is no build. Its admin API takes LAB_CONTROL_TOKEN.
  */
-export async function startTenk(cpu: string | null, config: string, port: number, adminPort: number): Promise<Child> {
+export async function startTenk(
+  cpu: string | null,
+  config: string,
+  port: number,
+  adminPort: number,
+  extra: TenkExtras = {},
+): Promise<Child> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-balancer-'));
   const file = path.join(dir, 'tenk.conf');
   writeFileSync(file, config);
-  return startTenkFile(cpu, file, port, adminPort);
+  return startTenkFile(cpu, file, port, adminPort, false, extra);
+}
+
+/** More environment for tenk, and flags for its node (`--cpu-prof`, which NODE_OPTIONS refuses). */
+export interface TenkExtras {
+  env?: NodeJS.ProcessEnv;
+  nodeArgs?: string[];
 }
 
 /**
@@ -200,11 +212,11 @@ export async function startTenkFile(
   port: number,
   adminPort: number,
   movePorts = false,
-  env: NodeJS.ProcessEnv = {},
+  extra: TenkExtras = {},
 ): Promise<Child> {
   const built = path.join(WORKSPACE, 'dist/apps/balancer/src/main.js');
   const script = existsSync(built) ? [built] : ['-r', REGISTER, path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
-  const [command, args] = pinned(cpu, process.execPath, [...script, '-c', file]);
+  const [command, args] = pinned(cpu, process.execPath, [...(extra.nodeArgs ?? []), ...script, '-c', file]);
   const child = await startChild(
     'tenk',
     command,
@@ -216,7 +228,7 @@ export async function startTenkFile(
         TENK_BALANCER_PORT: movePorts ? String(port) : '',
         TENK_BALANCER_ADMIN_PORT: movePorts ? String(adminPort) : '',
         TENK_CONTROL_TOKEN: LAB_CONTROL_TOKEN,
-        ...env,
+        ...extra.env,
       },
     },
   );

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
+import { COMPONENTS, profileShares, readProfile } from './balancer-profile';
 import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
 import {
   freePorts,
@@ -20,6 +21,7 @@ import {
   tenkConfig,
   WORKSPACE,
   type Child,
+  type TenkExtras,
 } from './balancer-processes';
 
 /** The target running the shop's own tenk.conf. */
@@ -132,6 +134,39 @@ interface PinningResult {
   pinning: Pinning;
   runs: Map<string, TargetRun[]>;
   light: Map<string, LoadRun>;
+  /** CPU per request by component, from a profiled run (alone pinning only). */
+  profiles: Map<string, Row>;
+}
+
+/**
+ * One more run of a tenk target started with `--cpu-prof`: its CPU per request from /proc, split
+ * by the profile's shares of busy self time (balancer-profile.ts). The profiler adds its own
+ * cost and the profile includes start-up and the warm-up, so the split is approximate.
+ */
+async function profileTarget(
+  start: (extra: TenkExtras) => Promise<Child>,
+  url: string,
+  placement: Pinning,
+  settings: { tool: string; seconds: number; warmup: number; connections: number },
+): Promise<Row> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-lab-profile-'));
+  const child = await start({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  let cpuUs = 0;
+  try {
+    await runLoad(settings.tool, url, settings.connections, settings.warmup, placement.load);
+    const before = child.pids().map(sampleProcess);
+    const load = await runLoad(settings.tool, url, settings.connections, settings.seconds, placement.load);
+    cpuUs = (cpuDeltaMs(before, child.pids().map(sampleProcess)) * 1000) / Math.max(1, load.requests);
+  } finally {
+    await child.stop();
+  }
+  const shares = profileShares(readProfile(dir));
+  const row: Row = { cpu_us_per_request: round(cpuUs) };
+  for (const component of COMPONENTS) {
+    row[`${component}_us`] = round(shares[component] * cpuUs);
+    row[`${component}_percent`] = round(shares[component] * 100);
+  }
+  return row;
 }
 
 async function measurePinning(
@@ -177,8 +212,7 @@ async function measurePinning(
     sinks.push(sink);
     const [tracedPort, tracedAdmin] = await freePorts(2);
     const traced = await startTenkFile(placement.balancer, shopConfigFile([upA, upB]), tracedPort, tracedAdmin, true, {
-      TENK_OTLP_ENDPOINT: sink.url,
-      TENK_TRACE_SAMPLE_RATIO: '1',
+      env: { TENK_OTLP_ENDPOINT: sink.url, TENK_TRACE_SAMPLE_RATIO: '1' },
     });
     started.push(traced);
     targets.push({ label: SHOP_TRACED, url: `http://127.0.0.1:${tracedPort}/products`, processes: traced });
@@ -214,7 +248,31 @@ async function measurePinning(
       light.set(target.label, run);
       context.log(`${placement.name}, ${LIGHT_CONNECTIONS} connections, ${target.label}: p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
     }
-    return { pinning: placement, runs: new Map(Object.entries(byLabel)), light };
+    // Where the CPU goes: tenk again (bare, then the shop config) under --cpu-prof, alone on its core.
+    const profiles = new Map<string, Row>();
+    if (placement.name === 'alone' && !context.flag('no-profile')) {
+      const [bareProfPort, bareProfAdmin, shopProfPort, shopProfAdmin] = await freePorts(4);
+      const runs: Array<[string, string, (extra: TenkExtras) => Promise<Child>]> = [
+        [
+          'tenk',
+          `http://127.0.0.1:${bareProfPort}/`,
+          (extra) => startTenk(placement.balancer, tenkConfig(bareProfPort, bareProfAdmin, [upA, upB]), bareProfPort, bareProfAdmin, extra),
+        ],
+        [
+          SHOP,
+          `http://127.0.0.1:${shopProfPort}/products`,
+          (extra) => startTenkFile(placement.balancer, shopConfigFile([upA, upB]), shopProfPort, shopProfAdmin, true, extra),
+        ],
+      ];
+      for (const [label, url, start] of runs) {
+        const row = await profileTarget(start, url, placement, settings);
+        profiles.set(label, row);
+        context.log(
+          `profile of ${label}: ${row.cpu_us_per_request} us CPU/request under the profiler; ${COMPONENTS.map((component) => `${component} ${row[`${component}_us`]}`).join(', ')} us`,
+        );
+      }
+    }
+    return { pinning: placement, runs: new Map(Object.entries(byLabel)), light, profiles };
   } finally {
     for (const child of started.reverse()) await child.stop();
     for (const sink of sinks) await sink.close();
@@ -276,7 +334,8 @@ function report(
     { title: 'Throughput, median', unit: 'req/s', bars: [] },
     { title: 'Latency p99, median', unit: 'ms', lowerIsBetter: true, bars: [] },
   ];
-  for (const { pinning: placement, runs, light } of results) {
+  for (const { pinning: placement, runs, light, profiles } of results) {
+    for (const [label, row] of profiles) measurements[`profile: ${label}`] = { pinning: placement.description, ...row };
     const rows = new Map<string, Row>();
     for (const [label, list] of runs) {
       const row: Row = {
@@ -336,6 +395,7 @@ function report(
       `"${SHOP}": tenk with the shop's own apps/balancer/conf/tenk.conf (least_conn, max_conns=64 and queue 512, health_check every 2 s, proxy_set_header Host $host, a JSON access log line per request to stdout, a pipe the lab reads, as npm start's launcher does), its server list written as tools/shop writes it, asked for /products; tracing off (TENK_OTLP_ENDPOINT unset). "${SHOP_TRACED}": the same with tracing on, every request sampled (TENK_TRACE_SAMPLE_RATIO=1, the development default npm start uses when Jaeger runs), spans batched over OTLP/HTTP to an endpoint in the lab's process that drops them. Targets (issue 14): tenk at most 1.5x nginx's CPU per request under both pinnings, the shop config at most 60 us.`,
       "CPU per request is read from /proc (user + system time of the balancer's processes: nginx master + worker, tenk's node process) over the measured run; direct = wrk straight to one upstream, its CPU column the upstream's, the floor every proxied request adds to.",
       "requests_per_core_second is a balancer's capacity on one core: req/s divided by the share of a core it used. Read it (and CPU per request) before req/s: when a balancer does not use all of its core, something else (the load generator, the upstreams) is the limit, and a req/s ratio says little about the balancer.",
+      `"profile: <target>" (alone pinning; --no-profile skips it): one more run of that tenk target under node --cpu-prof, its CPU per request (from /proc, the profiler's cost included) split by the profile's shares of busy self time: tenk = apps/balancer's own code; undici = the upstream client, its llhttp parser in WebAssembly; node_http = Node's HTTP server and ServerResponse; node_streams = Node's streams, sockets, events and timers; socket_writes = the native writev/write calls, nearly all of it the kernel sending on loopback TCP; tracing = OpenTelemetry; gc = garbage collection; other = V8's own work, natives, module loading at start. Socket reads happen in the kernel outside any JavaScript frame: they are in node_streams, other and the /proc system time.`,
       `1-minute load average at the start ${settings.load[0].toFixed(2)}, at the end ${settings.load[1].toFixed(2)}.`,
     ],
   };
