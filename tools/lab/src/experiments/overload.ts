@@ -9,7 +9,7 @@ import { sampleProcess } from '../process-stats';
 import { interleaved, summarize as medianOf, type Row } from '../repeats';
 import type { Chart } from '../svg-chart';
 import { scrape, sum } from './cache-lab-shop';
-import { statusCounts } from './open-loop';
+import { percentile, statusCounts } from './open-loop';
 import { round, runClosedLoop, runRamp, summarize, type LoadTarget, type Shot, type Summary } from './overload-load';
 
 const VARIANTS = ['off', 'on', 'adaptive'] as const;
@@ -52,6 +52,8 @@ interface RunOutcome {
   /** Goodput, p99 of successes, refusals and timeouts per second of the ramp. */
   timeline: Summary[];
   balancerRefused: Record<string, number>;
+  /** The same phases as the balancer saw them (its access log): how long its 503s and 2xx took there. */
+  atBalancer: Record<string, BalancerTimes>;
   apiShed: number;
   /** CPU (balancer, apis) per answer during the 2,000 clients, in µs. */
   balancerCpuUsPerAnswer: number;
@@ -116,19 +118,31 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
         () => limits.push(-1),
       );
     }, 1_000);
+    const rampFrom = Date.now();
     const ramp = await runRamp(target(CLIENT_TIMEOUT_MS), rates, stageMs, 20_000).finally(() => clearInterval(sampler));
     // Each stage by when its requests were sent (its answers may end in the next one).
     const stages = rates.map((_, i) => summarize(ramp.shots, i * stageMs + 1000, (i + 1) * stageMs, true));
     const timeline = perSecond(ramp.shots, rates.length * stageMs);
 
+    const rampUntil = Date.now();
     const pids = shopPids(shop);
     const cpuBefore = cpuMs(pids);
+    const hammerFrom = Date.now();
     const hammerShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000);
     const cpuAfter = cpuMs(pids);
+    const hammerUntil = Date.now();
     const hammer = summarize(hammerShots, 1000, settings.hammerS * 1000);
     context.log(`${variant}: ${settings.hammerClients} clients: ${JSON.stringify(hammer)}`);
+    const politeFrom = Date.now();
     const politeShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000, true);
     const polite = summarize(politeShots, 1000, settings.hammerS * 1000);
+    const politeUntil = Date.now();
+    const log = running.process('balancer').spec.logFile;
+    const atBalancer = {
+      ramp: balancerTimes(log, rampFrom + 1000, rampUntil),
+      clients: balancerTimes(log, hammerFrom + 1000, hammerUntil),
+      polite: balancerTimes(log, politeFrom + 1000, politeUntil),
+    };
     context.log(`${variant}: ${settings.hammerClients} clients honouring Retry-After: ${JSON.stringify(polite)}`);
 
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
@@ -140,6 +154,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
       unsent: ramp.unsent,
       hammer,
       polite,
+      atBalancer,
       limits,
       timeline,
       balancerRefused: Object.fromEntries(refused.map((sample) => [sample.labels['reason'] ?? '?', sample.value])),
@@ -150,6 +165,41 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
   } finally {
     await shop?.stop();
   }
+}
+
+interface BalancerTimes {
+  /** Access-log lines of the phase (the log drops lines when its reader lags: a sample). */
+  lines: number;
+  refusals: number;
+  refusalP50Ms: number;
+  refusalP99Ms: number;
+  okP99Ms: number;
+}
+
+/**
+ * The balancer's own view of a phase, from its JSON access log (request_time_ms: from the
+ * request's arrival to its answer, without the load generator's lag on this busy machine).
+ */
+function balancerTimes(logFile: string, fromMs: number, toMs: number): BalancerTimes {
+  const refusals: number[] = [];
+  const ok: number[] = [];
+  let lines = 0;
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"msg":"access"')) continue;
+    const entry = JSON.parse(line) as { time: string; status: number; request_time_ms: number };
+    const at = Date.parse(entry.time);
+    if (at < fromMs || at >= toMs) continue;
+    lines++;
+    if (entry.status === 503) refusals.push(entry.request_time_ms);
+    else if (entry.status >= 200 && entry.status < 300) ok.push(entry.request_time_ms);
+  }
+  return {
+    lines,
+    refusals: refusals.length,
+    refusalP50Ms: round(percentile(refusals, 50), 2),
+    refusalP99Ms: round(percentile(refusals, 99), 2),
+    okP99Ms: round(percentile(ok, 99)),
+  };
 }
 
 /** Per second of the ramp, by when answers ended. */
@@ -249,6 +299,12 @@ function rowOf(run: RunOutcome): Row {
   row.clientsApiCpuUsPerAnswer = run.apiCpuUsPerAnswer;
   for (const [reason, count] of Object.entries(run.balancerRefused)) row[`balancerRefused_${reason}`] = count;
   row.apiShed = run.apiShed;
+  for (const [phase, times] of Object.entries(run.atBalancer)) {
+    row[`${phase}AtBalancerRefusalP50Ms`] = times.refusalP50Ms;
+    row[`${phase}AtBalancerRefusalP99Ms`] = times.refusalP99Ms;
+    row[`${phase}AtBalancerOkP99Ms`] = times.okP99Ms;
+    row[`${phase}AtBalancerLines`] = times.lines;
+  }
   return row;
 }
 
@@ -351,6 +407,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
     charts,
     notes: [
       `Per variant, a fresh lab shop (2 api instances behind the balancer): ${settings.warmupS} s warm-up, then its capacity for GET ${BROWSE} measured in the same run (a closed loop of 64 clients for ${settings.capacityS} s, its 2xx/s), then an open-loop ramp at ${RAMP.join(', ')} times that capacity for ${settings.stageS} s each (arrivals at a fixed rate whatever the answers; each stage's first second left out), then ${settings.hammerClients} clients for ${settings.hammerS} s, each sending again as soon as it is answered (no Retry-After honoured: the worst crowd), then ${settings.hammerClients} polite clients for as long, each waiting Retry-After (stretched by up to half at random) when refused, as the storefront does. Clients give up after ${CLIENT_TIMEOUT_MS / 1000} s (a timeout).`,
+      `*AtBalancer*: the same phases from the balancer's access log (request_time_ms, arrival to answer at the balancer, second-resolution timestamps, the first second of each phase left out; the log drops lines while its reader lags, so a sample): refusal times there without the load generator's own delays on this busy machine.`,
       `Refusals are 503 (and 429) answers, all with Retry-After; "other errors" are every other non-2xx answer; timeouts are requests with no answer within ${CLIENT_TIMEOUT_MS / 1000} s.`,
       `The load generator runs in the lab's own process on the same 2 cores as the shop: the higher stages cost it CPU the shop would otherwise have, so goodput is compared with the capacity measured by the same generator minutes before, on the same busy machine.`,
       settings.rounds === 1
