@@ -174,3 +174,29 @@ describe('realip (ngx_http_realip_module)', () => {
     expect(api.requests[1].headers['x-real-ip']).toBe('127.0.0.1');
   });
 });
+
+describe('if and return in a location (ngx_http_rewrite_module)', () => {
+  it('answers from the first if that holds, before limit_req and the proxy; regex captures reach the return', async () => {
+    const api = await startUpstream('api');
+    running.push(api);
+    const lb = await balancerWith(`upstream u { server ${api.address}; }
+      limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
+      server { listen 127.0.0.1:0;
+        location / {
+          if ($http_x_block) { return 403 "blocked $http_x_block"; }
+          if ($request_method = DELETE) { return 405; }
+          if ($uri ~* "^/old/(\\d+)$") { return 301 http://shop.example/new/$1; }
+          limit_req zone=one;
+          proxy_pass http://u;
+        } }`);
+    const answer = async (path: string, init: Parameters<typeof request>[1] = {}) => {
+      const response = await request(`${lb.url}${path}`, init);
+      return { status: response.statusCode, location: response.headers.location, body: await response.body.text() };
+    };
+    expect(await answer('/x', { headers: { 'x-block': 'yes' } })).toMatchObject({ status: 403, body: 'blocked yes' });
+    expect(await answer('/x', { headers: { 'x-block': '0' } })).toMatchObject({ status: 200 });
+    expect(await answer('/x', { method: 'DELETE' })).toMatchObject({ status: 405 });
+    expect(await answer('/OLD/42')).toMatchObject({ status: 301, location: 'http://shop.example/new/42' });
+    expect(api.requests.map((r) => r.url)).toEqual(['/x']);
+  });
+});

@@ -340,6 +340,46 @@ describe('log_format and access_log', () => {
   });
 });
 
+describe("if (the rewrite module's common subset)", () => {
+  it('parses ($var), =, !=, ~, ~*, !~ with a return inside, in file order', () => {
+    const config = build(
+      withParts({
+        location: `if ($http_x_debug) { return 403; }
+          if ($request_method = POST) { return 405 "no posts"; }
+          if ($arg_v != "") { return 400; }
+          if ($uri ~* "^/old/(\\d+)$") { return 301 /new/$1; }
+          if ($http_user_agent !~ curl) { return 418; }`,
+      }),
+    );
+    expect(config.servers[0].locations[0].ifs.map((i) => [i.subject, i.op, i.value, i.caseInsensitive, i.ret.code, i.ret.text])).toEqual([
+      ['$http_x_debug', 'set', '', false, 403, null],
+      ['$request_method', '=', 'POST', false, 405, 'no posts'],
+      ['$arg_v', '!=', '', false, 400, null],
+      ['$uri', '~', '^/old/(\\d+)$', true, 301, '/new/$1'],
+      ['$http_user_agent', '!~', 'curl', false, 418, null],
+    ]);
+  });
+
+  it.each([
+    ['if ($http_x = 1) { proxy_pass http://api; }', /inside "if" only "return" is supported/],
+    ['if (-f $request_filename) { return 404; }', /file tests \(-f\) are not supported/],
+    ['if ($uri ~ "(") { return 404; }', /is not a valid regular expression/],
+    ['if ($uri > 3) { return 404; }', /unknown operator ">"/],
+    ['if $uri { return 404; }', /must be in parentheses/],
+    ['if ($nope) { return 404; }', /unknown variable "\$nope"/],
+  ])('refuses %j', (location, message) => {
+    expect(() => build(withParts({ location }))).toThrow(message);
+  });
+
+  it("refuses an if after the location's return (never reached) and an if outside a location", () => {
+    expect(() => build(withParts({ server: 'location /x { return 200; if ($x_y) { return 403; } }' }))).toThrow(
+      /never reached|unknown variable/,
+    );
+    expect(() => build(withParts({ server: 'location /x { return 200; if ($http_x) { return 403; } }' }))).toThrow(/never reached/);
+    expect(() => build(withParts({ server: 'if ($http_x) { return 403; }' }))).toThrow(/"if" is not allowed in server/);
+  });
+});
+
 describe('realip', () => {
   it('collects set_real_ip_from (a level that sets it replaces the inherited list), real_ip_header and real_ip_recursive', () => {
     const config = build(

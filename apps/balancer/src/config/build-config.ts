@@ -19,6 +19,7 @@ import type {
   BalancerConfig,
   HealthCheckConfig,
   HttpSettings,
+  IfConfig,
   LimitReqZoneConfig,
   ListenConfig,
   LogFormatConfig,
@@ -82,6 +83,7 @@ const SPECS: Record<string, Spec> = {
   location: spec(['server'], 1, 2, true),
   return: spec(['server', 'location'], 1, 2),
   proxy_pass: spec(['location'], 1, 1),
+  if: spec(['location'], 1, MANY, true),
   alias: spec(['location'], 1, 1),
   try_files: spec(['server', 'location'], 2, MANY),
   health_check: spec(['upstream', 'location'], 0, MANY),
@@ -147,7 +149,6 @@ const UNSUPPORTED: Record<string, string> = {
   ssl_certificate: 'TLS is not supported: terminate TLS in front of tenk (a cloud load balancer, or nginx itself)',
   ssl_certificate_key: 'TLS is not supported: terminate TLS in front of tenk',
   rewrite: 'rewrite is not supported: use proxy_pass with a URI part, or return 301',
-  if: '"if" is not supported (nginx itself calls it evil in locations): use separate locations',
   gzip: 'compression is not supported: compress in the application or in front of tenk',
   fastcgi_pass: 'only HTTP upstreams are supported (proxy_pass http://...)',
   grpc_pass: 'only HTTP/1.1 upstreams are supported (proxy_pass http://...)',
@@ -190,6 +191,7 @@ interface LocationDraft {
   label: string;
   proxyPass: (ProxyPassConfig & { directive: Directive }) | null;
   ret: ReturnConfig | null;
+  ifs: IfConfig[];
   healthCheck: HealthCheckConfig | null;
   settings: Partial<HttpSettings>;
 }
@@ -444,7 +446,7 @@ class ConfigBuilder {
 
   #location(d: Directive, server: ServerDraft): void {
     const { match, label } = locationMatch(d);
-    const location: LocationDraft = { directive: d, match, label, proxyPass: null, ret: null, healthCheck: null, settings: {} };
+    const location: LocationDraft = { directive: d, match, label, proxyPass: null, ret: null, ifs: [], healthCheck: null, settings: {} };
     for (const inner of d.block ?? []) {
       if (inner.name === 'location') throw fail(inner, 'nested locations are not supported: write them side by side in the server block');
       this.#directive(inner, 'location', location);
@@ -463,6 +465,11 @@ class ConfigBuilder {
       case 'return':
         if (location.ret) throw fail(d, 'is duplicate');
         location.ret = this.#return(d);
+        return;
+      case 'if':
+        if (location.ret)
+          throw fail(d, `comes after the location's "return", which answers first: it is never reached`);
+        location.ifs.push(this.#if(d));
         return;
       case 'alias':
         if (location.settings.alias !== undefined) throw fail(d, 'is duplicate');
@@ -500,6 +507,51 @@ class ConfigBuilder {
     if (code === undefined || code > 999) throw fail(d, `"${first}" is not a status code (write return CODE [TEXT]; or return URL;)`);
     if (second !== undefined) this.#template(d, second);
     return { kind: 'return', code, text: second ?? null };
+  }
+
+  /** `if (CONDITION) { return ...; }`: ngx_http_rewrite_module's conditions without file tests. */
+  #if(d: Directive): IfConfig {
+    const words = [...d.args];
+    const usage = 'write if ($var) / ($var = value) / ($var != value) / ($var ~ regex) / ($var ~* regex) / ($var !~ regex)';
+    if (words[0] === '(') words.shift();
+    else if (words[0].startsWith('(')) words[0] = words[0].slice(1);
+    else throw fail(d, `the condition must be in parentheses: ${usage}`);
+    const last = words.length - 1;
+    if (words[last] === ')') words.pop();
+    else if (words[last].endsWith(')')) words[last] = words[last].slice(0, -1);
+    else throw fail(d, `the condition must end with ")": ${usage}`);
+    const [subject, op, value, extra] = words;
+    if (subject === undefined || subject === '') throw fail(d, `has an empty condition: ${usage}`);
+    if (/^!?-[fdex]$/.test(subject)) throw fail(d, `file tests (${subject}) are not supported: use try_files`);
+    if (!subject.startsWith('$')) throw fail(d, `"${subject}" is not a variable: ${usage}`);
+    this.#template(d, subject);
+    let config: Omit<IfConfig, 'ret'>;
+    if (op === undefined) config = { subject, op: 'set', value: '', caseInsensitive: false, file: d.file, line: d.line };
+    else {
+      if (value === undefined || extra !== undefined) throw fail(d, `"${words.join(' ')}" is not a condition: ${usage}`);
+      if (op === '=' || op === '!=') {
+        this.#template(d, value);
+        config = { subject, op, value, caseInsensitive: false, file: d.file, line: d.line };
+      } else if (op === '~' || op === '~*' || op === '!~' || op === '!~*') {
+        try {
+          new RegExp(value);
+        } catch (error) {
+          throw fail(d, `"${value}" is not a valid regular expression: ${(error as Error).message}`);
+        }
+        config = { subject, op: op.startsWith('!') ? '!~' : '~', value, caseInsensitive: op.endsWith('*'), file: d.file, line: d.line };
+      } else throw fail(d, `unknown operator "${op}": ${usage}`);
+    }
+    const inner = d.block ?? [];
+    const ret = inner.find((directive) => directive.name === 'return');
+    const other = inner.find((directive) => directive.name !== 'return');
+    if (other)
+      throw fail(
+        other,
+        'inside "if" only "return" is supported (the rewrite module\'s common subset; nginx calls the rest of "if" in a location evil)',
+      );
+    if (!ret || inner.length > 1) throw fail(d, 'needs exactly one "return" in its block: if (...) { return CODE [TEXT]; }');
+    if (ret.args.length < 1 || ret.args.length > 2) throw fail(ret, `takes 1 to 2 arguments, got ${ret.args.length}`);
+    return { ...config, ret: this.#return(ret) };
   }
 
   // ---- upstream ------------------------------------------------------------------------
@@ -993,6 +1045,7 @@ class ConfigBuilder {
       }
       return {
         match: location.match,
+        ifs: location.ifs,
         label: location.label,
         handler: this.#handler(location, settings),
         settings,

@@ -20,6 +20,9 @@ describe('tokenize', () => {
   it('reads quoted words with escapes, and keeps punctuation inside quotes', () => {
     expect(words(`return 200 "ok; {fine}\\n";`)).toEqual(['return', '200', 'ok; {fine}\n', ';']);
     expect(words(`add_header X 'it\\'s';`)).toEqual(['add_header', 'X', "it's", ';']);
+    // A backslash that is not an escape stays, as nginx: regexes keep \d; ")" after a quoted word is a word.
+    expect(words(`location ~ ^/v\\d+/(\\w+)$ {`)).toEqual(['location', '~', '^/v\\d+/(\\w+)$', '{']);
+    expect(words(`if ($uri ~ "^/a") {`)).toEqual(['if', '($uri', '~', '^/a', ')', '{']);
   });
 
   it('keeps ${var} in one word', () => {

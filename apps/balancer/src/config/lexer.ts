@@ -66,6 +66,13 @@ export function tokenize(source: string, file: string): Token[] {
         text += c;
         i++;
       }
+      if (source[i] === ')') {
+        // nginx allows `if ($uri ~ "^/x")`: the ")" closing an if's condition is its own word.
+        tokens.push({ kind: 'word', text, quoted: true, line: startLine });
+        tokens.push({ kind: 'word', text: ')', quoted: false, line });
+        i++;
+        continue;
+      }
       if (i < length && !SPACE.has(source[i]) && source[i] !== ';' && source[i] !== '{' && source[i] !== '}') {
         throw new ConfigError(
           { file, line },
@@ -89,7 +96,9 @@ export function tokenize(source: string, file: string): Token[] {
         continue;
       }
       if (c === '\\' && i + 1 < length) {
-        text += source[i + 1];
+        // As nginx: \" \' \\ \t \r \n are escapes, any other backslash stays (regexes: ^/x/\d+$).
+        const escaped = ESCAPES[source[i + 1]];
+        text += escaped ?? `\\${source[i + 1]}`;
         i += 2;
         continue;
       }

@@ -137,8 +137,22 @@ export type LocationMatch =
   | { kind: 'prefix'; path: string; stopRegex: boolean }
   | { kind: 'regex'; path: string; caseInsensitive: boolean };
 
+/** `if (CONDITION) { return ...; }` in a location (the rewrite module's common subset). */
+export interface IfConfig extends SourceRef {
+  /** The tested value, a template (`$http_x_debug`). */
+  subject: string;
+  /** 'set': true when the value is neither empty nor "0". */
+  op: 'set' | '=' | '!=' | '~' | '!~';
+  /** The compared string (a template) or the regex source. */
+  value: string;
+  caseInsensitive: boolean;
+  ret: ReturnConfig;
+}
+
 export interface LocationConfig extends SourceRef {
   match: LocationMatch;
+  /** `if` blocks, in file order, evaluated before limit_req and the content (nginx's rewrite phase). */
+  ifs: IfConfig[];
   /** How it is written, e.g. `location = /health`, for logs and errors. */
   label: string;
   handler: LocationHandler;

@@ -180,6 +180,13 @@ export class PublicListener {
     res.watchClose(context);
     if (connectionOlderThan(req.socket, location.keepaliveTimeMs, Date.now())) res.shouldKeepAlive = false;
     if (location.realIp !== null) location.realIp.apply(context);
+    if (location.ifs !== null) {
+      // nginx's rewrite phase: before limit_req and the content.
+      const chosen = location.ifs.choose(context);
+      if (chosen !== null) {
+        return runReturn(context, chosen.code, chosen.text === null ? null : chosen.text.evaluate(context), location.settings.defaultType);
+      }
+    }
 
     const delay = location.limits.length === 0 ? 0 : this.#limit(context, location);
     if (delay < 0) return;

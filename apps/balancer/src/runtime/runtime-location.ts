@@ -2,6 +2,7 @@ import type { LocationConfig } from '../config/schema';
 import { ResponseHeaderPlan, RequestHeaderPlan } from '../http/header-plans';
 import type { RateLimitZone } from '../http/rate-limit';
 import { NextUpstream } from '../http/next-upstream';
+import { LocationIfs } from '../http/location-ifs';
 import { RealIp } from '../http/real-ip';
 import { Template } from '../http/variables';
 import type { AccessLog } from '../observability/access-log';
@@ -37,6 +38,8 @@ export class RuntimeLocation {
   readonly bodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  /** `if (...) { return ...; }` blocks (null: none). */
+  readonly ifs: LocationIfs | null;
   /** set_real_ip_from & co.: where the client's address comes from (null: the peer's). */
   readonly realIp: RealIp | null;
   /** keepalive_time: the client connection closes after a request once it is this old. */
@@ -70,6 +73,7 @@ export class RuntimeLocation {
     this.clientBodyTimeoutMs = settings.clientBodyTimeoutMs;
     this.sendTimeoutMs = settings.sendTimeoutMs;
     this.keepaliveTimeMs = settings.keepaliveTimeMs;
+    this.ifs = config.ifs.length === 0 ? null : new LocationIfs(config.ifs);
     this.realIp =
       settings.setRealIpFrom.length === 0
         ? null
