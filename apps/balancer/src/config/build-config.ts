@@ -467,8 +467,7 @@ class ConfigBuilder {
         location.ret = this.#return(d);
         return;
       case 'if':
-        if (location.ret)
-          throw fail(d, `comes after the location's "return", which answers first: it is never reached`);
+        if (location.ret) throw fail(d, `comes after the location's "return", which answers first: it is never reached`);
         location.ifs.push(this.#if(d));
         return;
       case 'alias':
