@@ -11,6 +11,8 @@ import { MetricsService } from './metrics.service';
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
   readonly #duration: Histogram<'method' | 'route' | 'status'>;
+  /** Label children by `method route status`: prom-client otherwise hashes the label object on every observe. */
+  readonly #children = new Map<string, { observe(seconds: number): void }>();
 
   constructor(metrics: MetricsService) {
     this.#duration = metrics.histogram(
@@ -26,7 +28,13 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     res.once('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.#duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      const key = `${req.method} ${route} ${res.statusCode}`;
+      let child = this.#children.get(key);
+      if (!child) {
+        child = this.#duration.labels(req.method, route, String(res.statusCode));
+        this.#children.set(key, child);
+      }
+      child.observe(seconds);
     });
     next();
   }

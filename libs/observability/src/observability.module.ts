@@ -1,19 +1,17 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino from 'pino';
 import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
+import { AccessLogMiddleware } from './access-log';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { loggerOptions } from './logger';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { HttpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { OBSERVABILITY_OPTIONS_TYPE, ObservabilityConfigurableModule } from './observability.module-definition';
-
-const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 
 /**
  * Structured logs (pino, one JSON object per line, with the request id and trace ids), a
@@ -35,23 +33,18 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRootAsync({
           inject: [TENK_CONFIG],
+          // One root logger, writing asynchronously (a request does not wait for its log line's
+          // write): AccessLogMiddleware writes the access lines and binds each request's child
+          // logger for PinoLogger, so nestjs-pino's own pino-http middleware is not installed.
           useFactory: (config: TenkConfig) => ({
             pinoHttp: {
-              ...loggerOptions({ service: options.service, level: config.runtime.logLevel }),
-              genReqId: requestId,
-              autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
-              customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-                error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-              serializers: {
-                req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-                  id: req.id,
-                  method: req.method,
-                  url: req.url,
-                  remoteAddress: req.remoteAddress,
-                }),
-                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-              },
+              logger: pino(
+                loggerOptions({ service: options.service, level: config.runtime.logLevel }),
+                pino.destination({ dest: 1, sync: false }),
+              ),
             },
+            useExisting: true,
+            forRoutes: [],
           }),
         }),
       ],
@@ -60,6 +53,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         ...(base.providers ?? []),
         { provide: MetricsService, useValue: metrics },
         HealthRegistry,
+        AccessLogMiddleware,
         HttpMetricsMiddleware,
         HttpTracingMiddleware,
       ],
@@ -68,14 +62,6 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpTracingMiddleware, HttpMetricsMiddleware).forRoutes('*');
+    consumer.apply(AccessLogMiddleware, HttpTracingMiddleware, HttpMetricsMiddleware).forRoutes('*');
   }
-}
-
-/** Keeps the caller's X-Request-Id (the balancer sets one) so a request is traceable end to end. */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const header = req.headers['x-request-id'];
-  const id = typeof header === 'string' && /^[\w.-]{1,128}$/.test(header) ? header : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
 }

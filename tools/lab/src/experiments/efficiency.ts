@@ -41,6 +41,7 @@ export const efficiencyExperiment: Experiment = {
   summary: 'CPU µs per request per process (balancer, api, Redis, PostgreSQL): health, cached catalog GETs, sign-in, order; idle api',
   async run(context) {
     const wrk = ensureWrk(context);
+    if (context.flag('profile-only')) return profileReport(await profileApi(context, wrk, context.seconds(8, 2)));
     const rounds = roundsFor(context);
     const seconds = context.seconds(8, 2);
     const warmup = context.seconds(2, 1);
@@ -308,7 +309,7 @@ async function idleCost(apis: number[], seconds: number): Promise<Row> {
  * the catalog list; the profile is written when the shop stops it. Self time per request by
  * component (the profiler's own overhead included, so the sum is above the unprofiled figure).
  */
-async function profileApi(context: LabContext, wrk: string, seconds: number): Promise<Row> {
+async function profileApi(context: LabContext, wrk: string, seconds: number): Promise<{ load: Row; idle: Row }> {
   const dir = path.join(context.config.paths.state, 'lab-profiles', `efficiency-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   await waitForFreeLabPorts(context, 2_000);
@@ -317,9 +318,16 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   let apiPid: number | undefined;
   let loadStarted = 0;
   let loadEnded = 0;
+  let idleStarted = 0;
+  let idleEnded = 0;
   let exited = 0;
   try {
     apiPid = shop.process('api-1').pid;
+    // First what it does with nothing to do (after 3 s of settling), then under load.
+    await sleep(3_000);
+    idleStarted = Date.now();
+    await sleep(context.seconds(10, 3) * 1_000);
+    idleEnded = Date.now();
     const url = `${shop.urls.apis[0]}/products?limit=20`;
     await runWrk(wrk, url, 3);
     const before = await requestsServed(shop.urls.apis[0]);
@@ -340,22 +348,38 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   const file = readdirSync(dir).find((name) => name.includes(`.${apiPid}.`) && name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no CPU profile of api-1 (pid ${apiPid}) in ${dir}`);
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
-  // The load phase, less 200 ms at each end (the clocks of the lab and the profile differ a little).
-  const window = { fromEndUs: (exited - loadStarted - 200) * 1_000, toEndUs: (exited - loadEnded + 200) * 1_000 };
+  // The phases, less 200 ms at each end (the clocks of the lab and the profile differ a little).
+  const phase = (from: number, to: number) => ({ fromEndUs: (exited - from - 200) * 1_000, toEndUs: (exited - to + 200) * 1_000 });
   const share = (loadEnded - loadStarted - 400) / (loadEnded - loadStarted);
   requests = Math.round(requests * share);
-  const row: Row = { requests };
+  const load: Row = { requests };
   let total = 0;
-  for (const { component, us } of selfTimeByComponent(profile, window)) {
-    if (component === '(idle)' || component === '(program)' || component === '(root)') continue;
+  for (const { component, us } of selfTimeByComponent(profile, phase(loadStarted, loadEnded))) {
+    if (IDLE_FRAMES.has(component)) continue;
     const perRequest = Math.round((us / Math.max(1, requests)) * 10) / 10;
     total += us;
-    if (perRequest >= 1) row[component] = perRequest;
+    if (perRequest >= 1) load[component] = perRequest;
   }
-  row['total_us'] = Math.round((total / Math.max(1, requests)) * 10) / 10;
-  rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  return row;
+  load['total_us'] = Math.round((total / Math.max(1, requests)) * 10) / 10;
+  // Idle: each component's CPU as % of one core.
+  const idleUs = (idleEnded - idleStarted - 400) * 1_000;
+  const idle: Row = { seconds: Math.round(idleUs / 1e5) / 10 };
+  let idleTotal = 0;
+  for (const { component, us } of selfTimeByComponent(profile, phase(idleStarted, idleEnded))) {
+    if (IDLE_FRAMES.has(component)) continue;
+    idleTotal += us;
+    const percent = Math.round((us / idleUs) * 100 * 100) / 100;
+    if (percent >= 0.01) idle[component] = percent;
+  }
+  idle['total_percent_of_core'] = Math.round((idleTotal / idleUs) * 100 * 100) / 100;
+  // --profile-only keeps the profile, to open in a profiler (Chrome DevTools, speedscope).
+  if (context.flag('profile-only')) context.log(`profile kept: ${path.join(dir, file)}`);
+  else rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+  return { load, idle };
 }
+
+/** Profile nodes that are not the process's work (`(program)`, native code outside JS, is). */
+const IDLE_FRAMES = new Set(['(idle)', '(root)']);
 
 /** The api's own count of requests answered (its Prometheus histogram), to divide the profile by. */
 async function requestsServed(api: string): Promise<number> {
@@ -369,13 +393,16 @@ async function requestsServed(api: string): Promise<number> {
 function report(
   rows: Record<string, Row>,
   idle: Row,
-  profile: Row | null,
+  profile: { load: Row; idle: Row } | null,
   settings: { rounds: number; seconds: number; wrk: string },
 ): LabResult {
   const total = (step: string) => quote(rows[step], 'balancer_plus_api_us', 'µs');
   const api = (step: string) => quote(rows[step], 'api_us', 'µs');
   const measurements: LabResult['measurements'] = { ...rows, idle };
-  if (profile) measurements['profile_catalog_list_api'] = profile;
+  if (profile) {
+    measurements['profile_catalog_list_api'] = profile.load;
+    measurements['profile_idle_api'] = profile.idle;
+  }
   const labels: Record<string, string> = {
     health: 'GET /health/live',
     catalog_list: 'GET /products?limit=20',
@@ -406,30 +433,51 @@ function report(
         lowerIsBetter: true,
         bars: GETS.map((get) => ({ label: labels[get.name], value: rows[`${get.name}_api`]['api_us'] as number })),
       },
-      ...(profile
-        ? [
-            {
-              title: 'Where a cached catalog GET goes in one api instance (profile self time, µs per request)',
-              unit: 'µs',
-              lowerIsBetter: true,
-              bars: Object.entries(profile)
-                .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && !['requests', 'total_us'].includes(entry[0]))
-                .slice(0, 16)
-                .map(([component, us]) => ({ label: component, value: us })),
-            },
-          ]
-        : []),
+      ...(profile ? profileCharts(profile) : []),
     ],
     notes: [
       `the shop as npm start runs it (2 api instances behind the balancer, its shipped config; logs at the lab's level ${LAB_ENV['TENK_LOG_LEVEL']}, tracing off); ${settings.wrk}, ${CONNECTIONS} connections, 1 thread, ${settings.seconds} s per run after a warm-up, for the GETs; POST /auth/login and POST /orders (signed in, one line, a new Idempotency-Key each) from a closed loop of ${LOOP_CLIENTS} clients. Each round runs every step once, interleaved; each figure is the median of ${settings.rounds} round(s), <key>_min/_max its spread.`,
       '<step>_shop: through the balancer, CPU charged to the balancer, both api instances, both Redis servers and every PostgreSQL process (primary and replica, their children included); <step>_api: wrk straight at api-1, charged to api-1 alone (and the stores). CPU is user + system time from /proc/PID/stat over the run, divided by the requests answered with the expected status (200; 201 for orders); errors counts the others.',
       'Redis and PostgreSQL are the shared local stack: on a machine where other runs use them, their figures include that work. requests_per_second depends on how busy the machine is; CPU per request much less.',
       'idle: CPU of each api instance over 10 s with no requests, after 2 s of settling, as % of one core.',
-      ...(profile
-        ? [
-            'profile_catalog_list_api: one api instance under --cpu-prof, wrk straight at it on GET /products?limit=20 (cache hits); self time by component (npm package, Node module, tenk project) divided by the requests it counted; the profiler adds its own cost, so total_us is above the unprofiled figure.',
-          ]
-        : []),
+      ...(profile ? [...PROFILE_NOTES] : []),
     ],
+  };
+}
+
+const PROFILE_NOTES = [
+  'profile_catalog_list_api: one api instance (a lab shop of its own) under --cpu-prof, wrk straight at it on GET /products?limit=20 (cache hits); self time by component (npm package, Node module, tenk project; "(program)" is native code outside JS) divided by the requests it counted; the profiler adds its own cost, so total_us is above the unprofiled figure.',
+  "profile_idle_api: the same instance in the 10 s before the load, with no requests but the balancer's health checks: self time by component as % of one core.",
+];
+
+function profileCharts(profile: { load: Row; idle: Row }): LabResult['charts'] {
+  const bars = (row: Row, skip: string[]) =>
+    Object.entries(row)
+      .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && !skip.includes(entry[0]))
+      .slice(0, 16)
+      .map(([component, value]) => ({ label: component, value }));
+  return [
+    {
+      title: 'Where a cached catalog GET goes in one api instance (profile self time, µs per request)',
+      unit: 'µs',
+      lowerIsBetter: true,
+      bars: bars(profile.load, ['requests', 'total_us']),
+    },
+    {
+      title: 'What an idle api instance does (profile self time, % of a core)',
+      unit: '%',
+      lowerIsBetter: true,
+      bars: bars(profile.idle, ['seconds', 'total_percent_of_core']),
+    },
+  ];
+}
+
+/** `--profile-only`: the profiles without the measured runs (for finding where time goes; not for quoting). */
+function profileReport(profile: { load: Row; idle: Row }): LabResult {
+  return {
+    headline: `profile of one api instance: ${profile.load['total_us']} µs of self time per cached catalog GET (profiler included), idle ${profile.idle['total_percent_of_core']}% of a core`,
+    measurements: { profile_catalog_list_api: profile.load, profile_idle_api: profile.idle },
+    charts: profileCharts(profile),
+    notes: PROFILE_NOTES,
   };
 }
