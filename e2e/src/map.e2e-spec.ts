@@ -3,6 +3,8 @@
  * every component, its numbers move under load, and a pattern toggle changes the shop's state
  * when the page was opened with the run's token (the link npm start prints), never without.
  */
+import { randomBytes } from 'node:crypto';
+import { eventually } from '@tenk/testing';
 import { controlCallHeaders, controlToken } from '../support/control-planes';
 import { mapUrl, shopUrl } from '../support/e2e-env';
 import { launchChromium, screenshot, type StorefrontBrowser } from './storefront-support';
@@ -135,6 +137,34 @@ describe('the live architecture map', () => {
       await page.close();
     }
     expect(await inForce()).toBe(before);
+  });
+
+  it("links to its trace pages, which draw a request's trace from Jaeger", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const reply = await fetch(shopUrl('/products?limit=5'), {
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    await eventually(
+      async () => (await fetch(mapUrl(`/traces/${traceId}`))).status === 200,
+      `the map never drew trace ${traceId}`,
+      30_000,
+      500,
+    );
+    const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 700 } });
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(mapUrl('/'));
+      expect(await page.getAttribute('a.traces', 'href')).toBe('/traces');
+      await page.goto(mapUrl(`/traces/${traceId}`));
+      expect(await page.textContent('svg')).toMatch(/balancer GET api[\s\S]*api GET \/products/);
+      await screenshot(page, 'map-trace');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 
   it('names a bad control request', async () => {
