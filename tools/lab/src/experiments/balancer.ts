@@ -110,7 +110,8 @@ export const balancerExperiment: Experiment = {
   summary:
     'CPU per proxied request and capacity per core, tenk vs nginx (1 worker), balancer alone on a core and sharing one with the upstreams; then req/s, p50/p99',
   async run(context: LabContext): Promise<LabResult> {
-    const seconds = context.seconds(10, 2);
+    // --seconds N: shorter measured runs when the machine (or the lock) is busy; 10 by default.
+    const seconds = context.quick ? context.seconds(10, 2) : context.option('seconds', 10);
     const warmup = context.seconds(3, 1);
     const rounds = roundsFor(context);
     const connections = context.option('connections', 64);
