@@ -7,6 +7,9 @@
  *
  *   node -r ./tools/register.cjs tools/lab/src/tracing-cost.ts [ratio|off] [requests]
  *
+ * Errors are kept as in the shop (unsampled spans recorded, then dropped: kept-traces.ts);
+ * TENK_TRACE_KEEP_ERRORS=false in the environment measures without that.
+ *
  * Prints CPU µs per request (process.cpuUsage, user + system, the exporter included). At 100%
  * and this loop's pace (tens of thousands of requests a second) the batch queue overflows and
  * drops spans, so that figure is a lower bound; at 5% nothing is dropped. One ratio per
@@ -109,7 +112,9 @@ async function main(): Promise<void> {
   await stopTracing(); // the last batches exported: their cost is counted too
   const used = process.cpuUsage(before);
   const perRequestUs = (used.user + used.system) / requests;
-  process.stdout.write(`${JSON.stringify({ ratio: ratioArg, requests, cpu_us_per_request: Math.round(perRequestUs * 100) / 100 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ratio: ratioArg, keepErrors: config.tracing.keepErrors, requests, cpu_us_per_request: Math.round(perRequestUs * 100) / 100 })}\n`,
+  );
 }
 
 void main();

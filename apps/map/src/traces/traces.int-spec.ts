@@ -3,69 +3,37 @@ import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ConfigModule, loadConfig } from '@tenk/config';
-import { eventually } from '@tenk/testing';
+import { eventually, sendOtlpSpans } from '@tenk/testing';
 import { TracesController } from './traces.controller';
 
 const config = loadConfig();
 const JAEGER = `http://127.0.0.1:${config.tracing.jaeger.uiPort}`;
 const OTLP = `http://127.0.0.1:${config.tracing.jaeger.otlpPort}/v1/traces`;
 
-const attribute = (key: string, value: string | number) => ({
-  key,
-  value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
-});
-
-/** Sends a two-span trace to tools/infra's Jaeger over OTLP/HTTP JSON, as the shop's exporter would. */
-async function sendTrace(traceId: string, balancerSpan: string): Promise<void> {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const at = (msAgo: number) => String(now - BigInt(msAgo) * 1_000_000n);
-  const resource = (service: string) => ({ attributes: [attribute('service.name', service)] });
-  const body = {
-    resourceSpans: [
-      {
-        resource: resource('balancer'),
-        scopeSpans: [
-          {
-            scope: { name: 'tenk' },
-            spans: [
-              {
-                traceId,
-                spanId: balancerSpan,
-                name: 'POST api (map test)',
-                kind: 2,
-                startTimeUnixNano: at(95_000),
-                endTimeUnixNano: at(0),
-                attributes: [attribute('tenk.balancer.peer', '127.0.0.1:3001'), attribute('http.response.status_code', 503)],
-                status: { code: 2, message: 'answered 503' },
-              },
-            ],
-          },
-        ],
-      },
-      {
-        resource: resource('api'),
-        scopeSpans: [
-          {
-            scope: { name: 'tenk' },
-            spans: [
-              {
-                traceId,
-                spanId: randomBytes(8).toString('hex'),
-                parentSpanId: balancerSpan,
-                name: 'POST /orders (map test)',
-                kind: 2,
-                startTimeUnixNano: at(94_000),
-                endTimeUnixNano: at(1_000),
-                attributes: [attribute('tenk.shard', 'shard_2'), attribute('tenk.trace.kept', 'error')],
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-  const response = await fetch(OTLP, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`Jaeger's OTLP receiver answered ${response.status}: ${await response.text()}`);
+/** A two-span trace, as the shop's exporters would send it: balancer (failed, 95 s) and api. */
+function sendTrace(traceId: string, balancerSpan: string): Promise<void> {
+  return sendOtlpSpans(OTLP, [
+    {
+      service: 'balancer',
+      traceId,
+      spanId: balancerSpan,
+      name: 'POST api (map test)',
+      startMsAgo: 95_000,
+      endMsAgo: 0,
+      attributes: { 'tenk.balancer.peer': '127.0.0.1:3001', 'http.response.status_code': 503 },
+      failed: 'answered 503',
+    },
+    {
+      service: 'api',
+      traceId,
+      spanId: randomBytes(8).toString('hex'),
+      parentSpanId: balancerSpan,
+      name: 'POST /orders (map test)',
+      startMsAgo: 94_000,
+      endMsAgo: 1_000,
+      attributes: { 'tenk.shard': 'shard_2', 'tenk.trace.kept': 'error' },
+    },
+  ]);
 }
 
 /**
