@@ -9,10 +9,10 @@
  *   npm run hosts -- down               stop the servers, remove the hosts and the bridge
  */
 import { isConfigError } from '@tenk/config';
-import { Shop, startControlServer } from '@tenk/shop';
-import { hostsEnv } from './hosts-env';
+import { startControlServer } from '@tenk/shop';
+import { startHostsShop } from './hosts-shop';
 import { heal, missingForHosts, networkExists, partition } from './network';
-import { down, shopPlacement, status, up, useHostsEnv, type Log } from './stack';
+import { down, status, up, useHostsEnv, type Log } from './stack';
 import { host, HOST_NAMES } from './topology';
 
 const COMMANDS = ['up', 'down', 'status', 'partition', 'heal', 'shop'] as const;
@@ -27,7 +27,8 @@ async function printStatus(): Promise<boolean> {
   const rows = await status();
   const table = [['HOST', 'ADDRESS', 'LINK', 'SERVICE', 'STATE', 'DETAIL']];
   for (const row of rows) {
-    const services = row.services.length > 0 ? row.services : [{ name: '-', running: false, healthy: false, detail: row.runs }];
+    const listed = [...row.services, ...row.shop];
+    const services = listed.length > 0 ? listed : [{ name: '-', running: false, healthy: false, detail: row.runs }];
     services.forEach((service, i) =>
       table.push([
         i === 0 ? row.host : '',
@@ -97,15 +98,7 @@ async function main(): Promise<number> {
 
 /** The shop on the hosts, in the foreground like `npm start` (the stack must be up). */
 async function runShop(): Promise<number> {
-  const shop = await Shop.start({
-    name: 'hosts',
-    env: hostsEnv(),
-    apiInstances: 2,
-    components: ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'],
-    placement: shopPlacement,
-    restartOnCrash: true,
-    log: (line) => log('shop', line),
-  });
+  const shop = await startHostsShop({ restartOnCrash: true, log: (line) => log('shop', line) });
   const control = await startControlServer(shop, shop.config.services.shopControlPort);
   log('shop', `running: ${shop.urls.shop}/ (balancer on this machine), apis ${shop.urls.apis.join(' ')}; Ctrl-C stops it`);
   await new Promise<void>((resolve) => {

@@ -10,6 +10,20 @@ export function missingForHosts(): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether network namespaces can be made here (root and `ip` are not always enough: a
+ * container without CAP_SYS_ADMIN refuses): undefined when they can, else why not.
+ */
+export async function probeNamespaces(): Promise<string | undefined> {
+  const missing = missingForHosts();
+  if (missing) return missing;
+  const probe = `tenk-probe-${process.pid}`;
+  const made = await run('ip', ['netns', 'add', probe]);
+  if (made.code !== 0) return `this machine refuses to create a network namespace (ip netns add: ${made.stderr.trim()})`;
+  await run('ip', ['netns', 'del', probe]);
+  return undefined;
+}
+
 async function ip(args: string[]): Promise<string> {
   return (await runOrThrow('ip', args)).stdout;
 }

@@ -98,6 +98,8 @@ export interface HostRow {
   link: LinkState;
   runs: string;
   services: Array<{ name: string } & ServiceStatus>;
+  /** The shop's processes there, when `npm run hosts -- shop` (or a drill) runs it. */
+  shop: Array<{ name: string } & ServiceStatus>;
 }
 
 /** Every host: its address, its link to the bridge, what runs there and how healthy it is. */
@@ -109,15 +111,13 @@ export async function status(): Promise<HostRow[]> {
       address: entry.address,
       link: await linkState(entry),
       runs: entry.runs,
-      services: [
-        ...(await Promise.all(
-          SERVERS.filter((server) => server.host === entry.name).map(async ({ service }) => ({
-            name: service.name,
-            ...(await service.status(config).catch((error: Error) => ({ running: true, healthy: false, detail: error.message }))),
-          })),
-        )),
-        ...(await Promise.all(shopProcessesOn(config, entry.name).map((process) => probe(process.name, process.url)))),
-      ],
+      services: await Promise.all(
+        SERVERS.filter((server) => server.host === entry.name).map(async ({ service }) => ({
+          name: service.name,
+          ...(await service.status(config).catch((error: Error) => ({ running: true, healthy: false, detail: error.message }))),
+        })),
+      ),
+      shop: await Promise.all(shopProcessesOn(config, entry.name).map((process) => probe(process.name, process.url))),
     })),
   );
 }

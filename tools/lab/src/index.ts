@@ -3,7 +3,7 @@ export { LAB_ENV, busyLabPorts, startLabShop } from './lab-shop';
 export { machineDescription, type MachineDescription } from './report';
 export { labCommands, TUTORIAL_DIR, type TutorialCommand } from './tutorial';
 export { MachineLoadMonitor, type LoadSummary } from './machine-load';
-export { commandLine, gitState, QUIET_CORES, stackVersions } from './run-stamp';
+export { commandLine, gitState, QUIET_CORES, runStamp, stackVersions, type RunStamp } from './run-stamp';
 export {
   renderCharts,
   renderLineChart,

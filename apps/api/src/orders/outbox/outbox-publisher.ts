@@ -1,6 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { unacknowledged } from '@tenk/messaging';
 import { CircuitBreaker, Timeout } from '@tenk/resilience';
 
 /** One outbox row on its way to the broker. */
@@ -37,6 +38,8 @@ export const OUTBOX_PUBLISHER = Symbol.for('tenk.OutboxPublisher');
  */
 export class KafkaOutboxPublisher implements OutboxPublisher, OnApplicationShutdown {
   readonly #client: ClientKafka;
+  /** Partitions per topic, asked once (and again after a send that came back short). */
+  readonly #partitions = new Map<string, number>();
 
   constructor(client: ClientKafka) {
     this.#client = client;
@@ -54,12 +57,14 @@ export class KafkaOutboxPublisher implements OutboxPublisher, OnApplicationShutd
     const producer = await this.#producer();
     const byTopic = new Map<string, OutboxMessage[]>();
     for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
-    await producer.sendBatch({
+    const partitionOf = await this.#partitioner([...byTopic.keys()]);
+    const acknowledged = await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, batch]) => ({
         topic,
         messages: batch.map((message) => ({
           key: message.key,
+          partition: partitionOf(topic, message.key),
           value: JSON.stringify(message.payload),
           headers: {
             'event-id': message.eventId,
@@ -70,6 +75,50 @@ export class KafkaOutboxPublisher implements OutboxPublisher, OnApplicationShutd
         })),
       })),
     });
+    const missing = unacknowledged(
+      messages.map((message) => ({ topic: message.topic, partition: partitionOf(message.topic, message.key) })),
+      acknowledged,
+    );
+    if (missing.length > 0) {
+      this.#partitions.clear();
+      throw new Error(
+        `the producer resolved without an acknowledgement for ${missing.join(', ')} (kafkajs drops a partition's messages when its leader moves during a send): the batch goes out again`,
+      );
+    }
+  }
+
+  /**
+   * Where each message goes, chosen here (kafkajs' default partitioner, the same partition it
+   * would choose from the key) so the acknowledgements can be checked against it: kafkajs 2.2
+   * resolves sendBatch without the messages of a partition whose leader moved to a broker it
+   * had already heard from in that send (seen on the three-node cluster of tools/hosts while a
+   * node was cut off: acks=all, no error, messages gone).
+   */
+  async #partitioner(topics: string[]): Promise<(topic: string, key: string) => number> {
+    const unknown = topics.filter((topic) => !this.#partitions.has(topic));
+    if (unknown.length > 0) {
+      const admin = ((this.#client as unknown as { client: Kafka | null }).client as Kafka).admin();
+      await admin.connect();
+      try {
+        for (const topic of (await admin.fetchTopicMetadata({ topics: unknown })).topics)
+          this.#partitions.set(topic.name, topic.partitions.length);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    const choose = Partitioners.DefaultPartitioner();
+    return (topic, key) =>
+      choose({
+        topic,
+        partitionMetadata: Array.from({ length: this.#partitions.get(topic) ?? 1 }, (_, partitionId) => ({
+          partitionId,
+          leader: 0,
+          replicas: [],
+          isr: [],
+          partitionErrorCode: 0,
+        })),
+        message: { key, value: null },
+      });
   }
 
   async onApplicationShutdown(): Promise<void> {
