@@ -200,3 +200,26 @@ describe('if and return in a location (ngx_http_rewrite_module)', () => {
     expect(api.requests.map((r) => r.url)).toEqual(['/x']);
   });
 });
+
+describe('variables in proxy_pass (ngx_http_proxy_module)', () => {
+  it('picks the upstream group by a variable, never an undeclared host; a URI with $1 replaces the request URI', async () => {
+    const [blue, green] = await Promise.all([startUpstream('blue'), startUpstream('green')]);
+    running.push(blue, green);
+    const lb = await balancerWith(`upstream blue { server ${blue.address}; } upstream green { server ${green.address}; }
+      server { listen 127.0.0.1:0;
+        location /pool/ { proxy_pass http://$arg_pool; }
+        location ~ ^/v2/(\\w+)$ { proxy_pass http://green/items/$1; } }`);
+    const answer = async (path: string) => {
+      const response = await request(`${lb.url}${path}`);
+      return { status: response.statusCode, body: await response.body.text() };
+    };
+    expect((await answer('/pool/a?pool=blue')).status).toBe(200);
+    expect((await answer('/pool/b?pool=green')).status).toBe(200);
+    const refused = await answer('/pool/c?pool=evil.example');
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatch(/upstream "evil\.example", which is not declared/);
+    expect((await answer('/v2/shoes?ignored=1')).status).toBe(200);
+    expect(blue.requests.map((r) => r.url)).toEqual(['/pool/a?pool=blue']);
+    expect(green.requests.map((r) => r.url)).toEqual(['/pool/b?pool=green', '/items/shoes']);
+  });
+});

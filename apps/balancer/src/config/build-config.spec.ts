@@ -179,10 +179,6 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ server: 'location ~ "(" { return 200; }' }), /t\.conf:8: "location" "\(" is not a valid regular expression/],
     [withParts({ location: 'proxy_pass http://api;' }), /t\.conf:11: "proxy_pass" is duplicate/],
     [
-      withParts({ server: 'location /v { proxy_pass http://$host; }' }),
-      /t\.conf:8: "proxy_pass" variables in proxy_pass are not supported/,
-    ],
-    [
       withParts({ server: 'location /v { proxy_pass https://api; }' }),
       /t\.conf:8: "proxy_pass" "https:\/\/api": TLS to upstreams is not supported/,
     ],
@@ -377,6 +373,21 @@ describe("if (the rewrite module's common subset)", () => {
     );
     expect(() => build(withParts({ server: 'location /x { return 200; if ($http_x) { return 403; } }' }))).toThrow(/never reached/);
     expect(() => build(withParts({ server: 'if ($http_x) { return 403; }' }))).toThrow(/"if" is not allowed in server/);
+  });
+});
+
+describe('variables in proxy_pass', () => {
+  it('keeps the upstream name or the URI as templates; a URI with variables replaces the whole URI (regex locations too)', () => {
+    const config = build(
+      withParts({
+        server: `location /by-header { proxy_pass http://$http_x_pool; }
+          location ~ ^/v2/(\\w+)$ { proxy_pass http://api/items/$1$is_args$args; }`,
+      }),
+    );
+    const [byHeader, v2] = config.servers[0].locations;
+    expect(byHeader.handler).toMatchObject({ kind: 'proxy', upstream: '', hostTemplate: '$http_x_pool', uriTemplate: null, uri: null });
+    expect(v2.handler).toMatchObject({ kind: 'proxy', upstream: 'api', hostTemplate: null, uriTemplate: '/items/$1$is_args$args' });
+    expect(() => build(withParts({ server: 'location /x { proxy_pass http://$nope; }' }))).toThrow(/unknown variable "\$nope"/);
   });
 });
 

@@ -487,10 +487,26 @@ class ConfigBuilder {
 
   #proxyPass(d: Directive, location: LocationDraft): ProxyPassConfig {
     const text = d.args[0];
-    if (text.includes('$')) throw fail(d, 'variables in proxy_pass are not supported: name an upstream');
     if (/^https:\/\//i.test(text)) throw fail(d, `"${text}": TLS to upstreams is not supported; use http://`);
     const match = /^http:\/\/([^/]+)(\/.*)?$/i.exec(text);
     if (!match) throw fail(d, `"${text}" is not an upstream: write proxy_pass http://NAME; (an upstream block) or http://HOST:PORT;`);
+    if (text.includes('$')) {
+      // nginx: with variables, a URI part replaces the whole request URI (allowed in regex
+      // locations); the host names an upstream group, found per request. tenk never resolves
+      // it as a host name (nginx would, with a resolver): only declared upstreams are reached.
+      const [host, uriPart] = [match[1], match[2] ?? null];
+      this.#template(d, host);
+      if (uriPart !== null) this.#template(d, uriPart);
+      const dynamicHost = host.includes('$');
+      return {
+        kind: 'proxy',
+        upstream: dynamicHost ? '' : host,
+        uri: null,
+        text,
+        hostTemplate: dynamicHost ? host : null,
+        uriTemplate: uriPart,
+      };
+    }
     const uri = match[2] ?? null;
     if (uri !== null && location.match.kind === 'regex') {
       throw fail(d, 'cannot have a URI part in a regex location (nginx refuses it too): write proxy_pass http://NAME;');
@@ -1070,7 +1086,10 @@ class ConfigBuilder {
     if (location.ret) return location.ret;
     if (location.proxyPass) {
       const { directive, ...proxy } = location.proxyPass;
-      this.#resolveUpstream(proxy, directive, location.healthCheck);
+      if (proxy.hostTemplate) {
+        if (location.healthCheck) throw fail(d, `"${location.label}": health_check needs a named upstream (put it in the upstream blocks)`);
+        if (this.#upstreams.size === 0) throw fail(directive, 'names its upstream with a variable, but there is no upstream block to find');
+      } else this.#resolveUpstream(proxy, directive, location.healthCheck);
       return proxy;
     }
     if (settings.root === null && settings.alias === null) {

@@ -168,6 +168,13 @@ export interface ProxyPassConfig {
   uri: string | null;
   /** `proxy_pass http://api;` written form, for the status page. */
   text: string;
+  /**
+   * `proxy_pass http://$name...;`: the upstream's name is this template, looked up per request
+   * among the upstream blocks (never resolved as a host name); `upstream` is then ''.
+   */
+  hostTemplate?: string | null;
+  /** With variables in proxy_pass, its URI part (a template) replaces the whole request URI, as nginx. */
+  uriTemplate?: string | null;
 }
 
 export interface ReturnConfig {

@@ -126,7 +126,7 @@ export class Generation {
         }));
         const logSetting = locationConfig.settings.accessLog;
         const accessLog = logSetting.target.kind === 'off' ? null : new AccessLog(sinkFor(logSetting.target), logSetting);
-        return new RuntimeLocation(locationConfig, upstream, limits, accessLog);
+        return new RuntimeLocation(locationConfig, upstream, limits, accessLog, upstreams);
       });
       const server = new RuntimeServer(serverConfig, locations);
       for (const listen of serverConfig.listens) {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { ProxyExchange } from '../http/proxy-exchange';
 import { rawReply } from '../http/raw-reply';
 import { connectionOlderThan } from '../http/connection-age';
+import { findUpstream } from '../http/dynamic-proxy';
 import { RequestContext, requestHasBody } from '../http/request-context';
 import { resolveStatic, sendFile } from '../http/static-files';
 import { TenkResponse } from '../http/tenk-response';
@@ -168,7 +169,13 @@ export class PublicListener {
 
     let context: RequestContext;
     if (location.kind === 'proxy') {
-      const exchange = new ProxyExchange(req, res, port, stats, location, location.upstream as NonNullable<RuntimeLocation['upstream']>);
+      const upstream = location.upstream ?? findUpstream(new RequestContext(req, res, port, stats), location, target, uri);
+      if (typeof upstream === 'string') {
+        const context = this.#local(req, res, port, location);
+        context.uri = uri;
+        return context.respond(502, `502 Bad Gateway: proxy_pass names upstream "${upstream}", which is not declared\n`);
+      }
+      const exchange = new ProxyExchange(req, res, port, stats, location, upstream);
       if (upgrading) exchange.tunnels = host.tunnels;
       context = exchange;
     } else {
@@ -227,7 +234,11 @@ export class PublicListener {
   #run(context: RequestContext, location: RuntimeLocation, server: RuntimeServer, rawPath: string, query: string, redirects: number): void {
     switch (location.kind) {
       case 'proxy':
-        (context as ProxyExchange).start(upstreamPath(location, context.target, rawPath, context.uri, query));
+        (context as ProxyExchange).start(
+          location.proxyUriTemplate === null
+            ? upstreamPath(location, context.target, rawPath, context.uri, query)
+            : location.proxyUriTemplate.evaluate(context),
+        );
         return;
       case 'return':
         runReturn(
@@ -294,14 +305,12 @@ export class PublicListener {
     }
     let next = context;
     if (location.kind === 'proxy') {
-      next = new ProxyExchange(
-        context.req,
-        context.res,
-        context.serverPort,
-        this.#host.stats,
-        location,
-        location.upstream as NonNullable<RuntimeLocation['upstream']>,
-      );
+      const upstream = location.upstream ?? findUpstream(context, location, uri, normalized);
+      if (typeof upstream === 'string') {
+        context.respond(502, `502 Bad Gateway: proxy_pass names upstream "${upstream}", which is not declared\n`);
+        return;
+      }
+      next = new ProxyExchange(context.req, context.res, context.serverPort, this.#host.stats, location, upstream);
       context.res.owner = next;
     } else {
       context.location = location;

@@ -24,6 +24,12 @@ export class RuntimeLocation {
   readonly upstream: Upstream | null;
   /** proxy_pass URI part, replacing `prefix` in the request path (null: path unchanged). */
   readonly proxyUri: string | null;
+  /** `proxy_pass http://$name`: the upstream's name per request (null: `upstream` is fixed). */
+  readonly proxyHostTemplate: Template | null;
+  /** With variables in proxy_pass: the request URI sent upstream, whole (null: upstreamPath's rules). */
+  readonly proxyUriTemplate: Template | null;
+  /** The generation's upstreams, for proxyHostTemplate. */
+  readonly upstreams: ReadonlyMap<string, Upstream> | null;
   /** The location's path, for proxy_pass URI replacement and alias. */
   readonly prefix: string;
   /** A regex location's regex ($1 ... $9 come from it), else null. */
@@ -54,12 +60,22 @@ export class RuntimeLocation {
   /** try_files candidates, compiled (the fallback stays in settings.tryFiles). */
   readonly tryFiles: readonly Template[];
 
-  constructor(config: LocationConfig, upstream: Upstream | null, limits: readonly ActiveLimit[], accessLog: AccessLog | null) {
+  constructor(
+    config: LocationConfig,
+    upstream: Upstream | null,
+    limits: readonly ActiveLimit[],
+    accessLog: AccessLog | null,
+    upstreams: ReadonlyMap<string, Upstream> | null = null,
+  ) {
     const settings = config.settings;
     this.config = config;
     this.kind = config.handler.kind;
     this.upstream = upstream;
     this.proxyUri = config.handler.kind === 'proxy' ? config.handler.uri : null;
+    const handler = config.handler;
+    this.proxyHostTemplate = handler.kind === 'proxy' && handler.hostTemplate ? new Template(handler.hostTemplate) : null;
+    this.proxyUriTemplate = handler.kind === 'proxy' && handler.uriTemplate ? new Template(handler.uriTemplate) : null;
+    this.upstreams = this.proxyHostTemplate === null ? null : upstreams;
     this.prefix = config.match.kind === 'regex' ? '' : config.match.path;
     this.regex = config.match.kind === 'regex' ? new RegExp(config.match.path, config.match.caseInsensitive ? 'i' : '') : null;
     this.requestHeaders = new RequestHeaderPlan(settings.proxySetHeaders);
