@@ -223,3 +223,46 @@ describe('variables in proxy_pass (ngx_http_proxy_module)', () => {
     expect(green.requests.map((r) => r.url)).toEqual(['/pool/b?pool=green', '/items/shoes']);
   });
 });
+
+describe('error_page and proxy_intercept_errors (ngx_http_core_module, ngx_http_proxy_module)', () => {
+  it("sends tenk's own errors to a URI, a named location or a URL, with the original status unless =CODE", async () => {
+    const dead = await deadAddress();
+    const lb = await balancerWith(`upstream gone { server ${dead}; }
+      server { listen 127.0.0.1:0;
+        location /missing { error_page 404 /sorry; return 404; }
+        location = /sorry { return 200 "sorry, not here"; }
+        location /down { error_page 502 504 =200 @fallback; proxy_pass http://gone; }
+        location @fallback { return 200 "served from the fallback"; }
+        location /moved { error_page 410 https://status.example/gone; return 410; } }`);
+    const answer = async (path: string, init: Parameters<typeof request>[1] = {}) => {
+      const response = await request(`${lb.url}${path}`, init);
+      return { status: response.statusCode, location: response.headers.location, body: await response.body.text() };
+    };
+    expect(await answer('/missing')).toMatchObject({ status: 404, body: 'sorry, not here' });
+    expect(await answer('/missing', { method: 'POST', body: 'x' })).toMatchObject({ status: 404, body: 'sorry, not here' });
+    expect(await answer('/down')).toMatchObject({ status: 200, body: 'served from the fallback' });
+    expect(await answer('/moved')).toMatchObject({ status: 302, location: 'https://status.example/gone' });
+  });
+
+  it("proxy_intercept_errors on: an upstream 500 goes to error_page (=: the page's status), $upstream_addr lists both groups", async () => {
+    const [broken, spare] = await Promise.all([startUpstream('broken'), startUpstream('spare')]);
+    running.push(broken, spare);
+    broken.handle = (_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('stack trace the client must not see');
+    };
+    const lb = await balancerWith(`upstream broken { server ${broken.address}; } upstream spare { server ${spare.address}; }
+      server { listen 127.0.0.1:0;
+        location /api/ { proxy_intercept_errors on; error_page 500 = /spare; proxy_pass http://broken; }
+        location /plain/ { error_page 500 = /spare; proxy_pass http://broken; }
+        location = /spare { add_header X-Upstreams $upstream_addr always; proxy_pass http://spare; } }`);
+    const intercepted = await request(`${lb.url}/api/x`);
+    expect(intercepted.statusCode).toBe(200);
+    expect(intercepted.headers['x-upstreams']).toBe(`${broken.address} : ${spare.address}`);
+    expect(await intercepted.body.text()).toMatch(/"upstream":"spare"/);
+    // Without proxy_intercept_errors the upstream's own 500 reaches the client.
+    const passed = await request(`${lb.url}/plain/x`);
+    expect(passed.statusCode).toBe(500);
+    expect(await passed.body.text()).toMatch(/stack trace/);
+  });
+});

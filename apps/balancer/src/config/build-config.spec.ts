@@ -173,7 +173,7 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     [withParts({ server: 'listen 9000 reuseport;' }), /t\.conf:8: "listen" unknown parameter "reuseport"/],
     [withParts({ server: 'location / { return 204; }' }), /t\.conf:9: "location" "location \/" is duplicate \(first at t\.conf:8\)/],
     [withParts({ location: 'location /x { }' }), /t\.conf:11: "location" nested locations are not supported/],
-    [withParts({ server: 'location @api { }' }), /t\.conf:8: "location" named locations \("@api"\) are not supported/],
+    [withParts({ server: 'location @api { }' }), /t\.conf:8: "location" "location @api" has nothing to serve/],
     [withParts({ server: 'location ~ { }' }), /t\.conf:8: "location" "~" needs a path after it/],
     [withParts({ server: 'location ! /x { }' }), /t\.conf:8: "location" unknown modifier "!"/],
     [withParts({ server: 'location ~ "(" { return 200; }' }), /t\.conf:8: "location" "\(" is not a valid regular expression/],
@@ -388,6 +388,36 @@ describe('variables in proxy_pass', () => {
     expect(byHeader.handler).toMatchObject({ kind: 'proxy', upstream: '', hostTemplate: '$http_x_pool', uriTemplate: null, uri: null });
     expect(v2.handler).toMatchObject({ kind: 'proxy', upstream: 'api', hostTemplate: null, uriTemplate: '/items/$1$is_args$args' });
     expect(() => build(withParts({ server: 'location /x { proxy_pass http://$nope; }' }))).toThrow(/unknown variable "\$nope"/);
+  });
+});
+
+describe('error_page and named locations', () => {
+  it('parses codes, =CODE, = and the target; a level that sets error_page replaces the inherited ones', () => {
+    const config = build(
+      withParts({
+        http: 'error_page 500 502 503 504 /50x.html; proxy_intercept_errors on;',
+        server: 'location = /50x.html { return 200 "down"; } location @spare { proxy_pass http://api; }',
+        location: 'error_page 404 =200 @spare; error_page 403 = https://example.com/denied;',
+      }),
+    );
+    const [page, spare, root] = config.servers[0].locations;
+    expect(page.settings.errorPages).toEqual([{ codes: [500, 502, 503, 504], status: null, target: '/50x.html' }]);
+    expect(spare.match).toEqual({ kind: 'named', path: '@spare' });
+    expect(root.settings.errorPages).toEqual([
+      { codes: [404], status: 200, target: '@spare' },
+      { codes: [403], status: 'target', target: 'https://example.com/denied' },
+    ]);
+    expect(root.settings.proxyInterceptErrors).toBe(true);
+  });
+
+  it.each([
+    ['error_page 404 @nowhere;', /named location "@nowhere" is not defined in this server/],
+    ['error_page 200 /x;', /"200" must be a status code between 300 and 599/],
+    ['error_page /x;', /takes at least 2 arguments/],
+    ['error_page 404 =abc /x;', /"=abc" is not =CODE/],
+    ['error_page 404 x.html;', /must be a URI/],
+  ])('refuses %j', (location, message) => {
+    expect(() => build(withParts({ location }))).toThrow(message);
   });
 });
 

@@ -18,6 +18,7 @@ import type {
   AccessLogSetting,
   BalancerConfig,
   HealthCheckConfig,
+  ErrorPageConfig,
   HttpSettings,
   IfConfig,
   LimitReqZoneConfig,
@@ -122,6 +123,8 @@ const SPECS: Record<string, Spec> = {
   access_log: spec(HSL, 1, 5),
   log_format: spec(['http'], 2, MANY),
   set_real_ip_from: spec(HSL, 1, 1),
+  error_page: spec(HSL, 2, MANY),
+  proxy_intercept_errors: spec(HSL, 1, 1),
   real_ip_header: spec(HSL, 1, 1),
   real_ip_recursive: spec(HSL, 1, 1),
 };
@@ -508,6 +511,7 @@ class ConfigBuilder {
       };
     }
     const uri = match[2] ?? null;
+    if (uri !== null && location.match.kind === 'named') throw fail(d, 'cannot have a URI part in a named location (nginx refuses it too)');
     if (uri !== null && location.match.kind === 'regex') {
       throw fail(d, 'cannot have a URI part in a regex location (nginx refuses it too): write proxy_pass http://NAME;');
     }
@@ -956,6 +960,35 @@ class ConfigBuilder {
       }
       case 'real_ip_recursive':
         return once('realIpRecursive', flag(d, a[0]));
+      case 'proxy_intercept_errors':
+        return once('proxyInterceptErrors', flag(d, a[0]));
+      case 'error_page': {
+        const target = a[a.length - 1];
+        const words = a.slice(0, -1);
+        let status: ErrorPageConfig['status'] = null;
+        const last = words[words.length - 1];
+        if (last.startsWith('=')) {
+          words.pop();
+          if (last === '=') status = 'target';
+          else {
+            const code = parseNonNegativeInt(last.slice(1));
+            if (code === undefined || code < 100 || code > 599) throw fail(d, `"${last}" is not =CODE (e.g. =200)`);
+            status = code;
+          }
+        }
+        if (words.length === 0) throw fail(d, 'needs at least one status code: error_page 502 503 /50x.html;');
+        const codes = words.map((word) => {
+          const code = parseNonNegativeInt(word);
+          if (code === undefined || code < 300 || code > 599) throw fail(d, `"${word}" must be a status code between 300 and 599`);
+          return code;
+        });
+        if (!target.startsWith('/') && !target.startsWith('@') && !/^(https?:\/\/|\$scheme)/.test(target)) {
+          throw fail(d, `"${target}" must be a URI (/50x.html), a named location (@fallback) or a URL (https://...)`);
+        }
+        this.#template(d, target);
+        (settings.errorPages ??= []).push({ codes, status, target });
+        return;
+      }
       default:
         throw fail(d, `is not allowed in ${describeContext(context)}`);
     }
@@ -1068,6 +1101,17 @@ class ConfigBuilder {
         line: location.directive.line,
       };
     });
+    const named = new Set(locations.flatMap((location) => (location.match.kind === 'named' ? [location.match.path] : [])));
+    for (const location of [{ settings: serverSettings, file: server.directive.file, line: server.directive.line }, ...locations]) {
+      for (const page of location.settings.errorPages) {
+        if (page.target.startsWith('@') && !named.has(page.target)) {
+          throw new ConfigError(
+            { file: location.file, line: location.line, directive: 'error_page' },
+            `named location "${page.target}" is not defined in this server: add location ${page.target} { ... }`,
+          );
+        }
+      }
+    }
     return {
       listens: server.listens,
       names: server.names,
@@ -1224,7 +1268,7 @@ function locationMatch(d: Directive): { match: LocationMatch; label: string } {
   const [first, second] = d.args;
   const label = `location ${d.args.join(' ')}`;
   if (d.args.length === 1) {
-    if (first.startsWith('@')) throw fail(d, `named locations ("${first}") are not supported`);
+    if (first.startsWith('@')) return { match: { kind: 'named', path: first }, label };
     if (first.startsWith('=') && first.length > 1) return { match: { kind: 'exact', path: first.slice(1) }, label };
     if (first === '=' || first === '~' || first === '~*' || first === '^~') throw fail(d, `"${first}" needs a path after it`);
     return { match: { kind: 'prefix', path: first, stopRegex: false }, label };

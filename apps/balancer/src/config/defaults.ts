@@ -32,6 +32,8 @@ export const DEFAULT_SETTINGS: HttpSettings = {
   etag: true,
   defaultType: 'application/octet-stream',
   types: {},
+  errorPages: [],
+  proxyInterceptErrors: false,
   setRealIpFrom: [],
   realIpHeader: 'X-Real-IP',
   realIpRecursive: false,

@@ -133,6 +133,7 @@ export interface ServerConfig extends SourceRef {
 }
 
 export type LocationMatch =
+  | { kind: 'named'; path: string }
   | { kind: 'exact'; path: string }
   | { kind: 'prefix'; path: string; stopRegex: boolean }
   | { kind: 'regex'; path: string; caseInsensitive: boolean };
@@ -235,6 +236,15 @@ export interface AccessLogSetting {
   flushMs: number;
 }
 
+/** `error_page CODE ... [=[CODE]] URI|@NAME|URL;` */
+export interface ErrorPageConfig {
+  codes: number[];
+  /** null: the original code; a number: `=CODE`; 'target': `=` alone (the page's own status). */
+  status: number | 'target' | null;
+  /** `/uri`, `@named` or a URL (`http://...`, `$scheme://...`: a redirect). */
+  target: string;
+}
+
 /** ngx_http_realip_module's three directives, merged as one setting. */
 export interface RealIpConfig {
   /** set_real_ip_from: trusted addresses and CIDRs. */
@@ -281,6 +291,10 @@ export interface HttpSettings {
   /** Extension (lower case, no dot) -> media type, on top of the built-in table. */
   types: Record<string, string>;
   accessLog: AccessLogSetting;
+  /** error_page (a level that sets any replaces the inherited ones, as nginx). */
+  errorPages: ErrorPageConfig[];
+  /** proxy_intercept_errors: upstream answers >= 300 with an error_page go to it. */
+  proxyInterceptErrors: boolean;
   /** set_real_ip_from (a list: a level that sets it replaces the inherited one, as nginx). */
   setRealIpFrom: string[];
   realIpHeader: string;

@@ -21,6 +21,7 @@ export class LocationRouter<T> {
     const prefixes: Array<Entry<T>> = [];
     const regexes: Array<Entry<T>> = [];
     for (const { match, value } of entries) {
+      if (match.kind === 'named') continue; // reached only by error_page
       if (match.kind === 'exact') this.#exact.set(match.path, value);
       else if (match.kind === 'prefix') prefixes.push({ match, value, regex: null });
       else regexes.push({ match, value, regex: new RegExp(match.path, match.caseInsensitive ? 'i' : '') });

@@ -59,6 +59,8 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   #sent = false;
   /** Reading a response that will be dropped for a retry. */
   #discarding = false;
+  /** proxy_intercept_errors: the upstream status error_page answers for, once the dropped body ends (0: none). */
+  #intercepted = 0;
   /** The current response counts as a failure for passive health (a failing status). */
   #failedStatus = false;
   #resume: (() => void) | null = null;
@@ -213,13 +215,20 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       this.#discarding = true;
       return true;
     }
+    if (statusCode >= 300 && location.interceptErrors && this.errorPage !== null && location.errorPages?.has(statusCode) === true) {
+      // proxy_intercept_errors: the body is read and dropped, then error_page answers (onComplete).
+      this.#intercepted = statusCode;
+      this.#discarding = true;
+      return true;
+    }
     const res = this.res;
     const headers = location.responseHeaders.fromUpstream(rawHeaders, statusCode, this, this);
     if (this.#traceresponse !== null) headers.push('traceresponse', this.#traceresponse);
     res.sendDate = false;
     this.status = statusCode;
     this.#resume = resume;
-    if (statusText !== '') res.writeHead(statusCode, statusText, headers);
+    if (res.statusOverride !== 0) res.writeHead(res.statusOverride, headers);
+    else if (statusText !== '') res.writeHead(statusCode, statusText, headers);
     else res.writeHead(statusCode, headers);
     return true;
   }
@@ -307,6 +316,10 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (this.#discarding) {
       this.#discarding = false;
       if (this.closed) return;
+      if (this.#intercepted !== 0) {
+        this.respond(this.#intercepted, '');
+        return;
+      }
       this.#dispatchNext();
       return;
     }

@@ -5,6 +5,10 @@ import type { RuntimeLocation } from '../runtime/runtime-location';
 import { RequestRecord } from './request-record';
 import type { ResponseOwner, TenkResponse } from './tenk-response';
 import { rawHeader } from './variables';
+import type { ErrorPageConfig } from '../config/schema';
+
+/** The listener's error_page handling: answers `context` with `page` instead of `status`. */
+export type ErrorPageHandler = (context: RequestContext, status: number, page: ErrorPageConfig) => void;
 
 /**
  * One request answered through node:http: its RequestRecord (variables, access log fields,
@@ -17,6 +21,8 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
   location: RuntimeLocation | null = null;
   /** The client's response has closed (sent, or the client went away). */
   closed = false;
+  /** error_page: where an answer with a listed status goes instead (set by the listener; null: none, or already used). */
+  errorPage: ErrorPageHandler | null = null;
 
   constructor(req: IncomingMessage, res: TenkResponse, serverPort: number, stats: BalancerStats) {
     super(req, serverPort, stats);
@@ -33,6 +39,7 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
       // nginx's 499: the client closed the connection before the response was sent.
       if (this.status === 0 || !this.res.headersSent) this.status = 499;
     }
+    if (this.res.statusOverride !== 0 && this.status !== 499) this.status = this.res.statusOverride;
     stats.responses[(this.status / 100) | 0]++;
     const log = this.location === null ? null : this.location.accessLog;
     if (log !== null) {
@@ -57,6 +64,16 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
       if (!res.writableEnded) res.destroy();
       return;
     }
+    const errorPage = this.errorPage;
+    if (errorPage !== null && this.location !== null && this.location.errorPages !== null) {
+      const page = this.location.errorPages.get(status);
+      if (page !== undefined) {
+        // nginx's recursive_error_pages off: an error while serving the page is answered as it is.
+        this.errorPage = null;
+        errorPage(this, status, page);
+        return;
+      }
+    }
     const length = Buffer.byteLength(body);
     const headers: string[] = ['Content-Type', contentType, 'Content-Length', String(length), 'X-Request-Id', this.requestId];
     if (extra !== null) headers.push(...extra);
@@ -65,7 +82,7 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
     if (close || (!this.req.complete && requestHasBody(this.req))) res.shouldKeepAlive = false;
     this.status = status;
     this.bytesSent = this.req.method === 'HEAD' ? 0 : length;
-    res.writeHead(status, headers);
+    res.writeHead(res.statusOverride !== 0 ? res.statusOverride : status, headers);
     res.end(this.req.method === 'HEAD' ? undefined : body);
   }
 }

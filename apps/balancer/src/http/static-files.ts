@@ -131,7 +131,7 @@ function finish(context: RequestContext, location: RuntimeLocation, status: numb
   headers.push('X-Request-Id', context.requestId);
   context.status = status;
   context.bytesSent = length;
-  context.res.writeHead(status, headers);
+  context.res.writeHead(context.res.statusOverride !== 0 ? context.res.statusOverride : status, headers);
   if (status === 304 || length === 0 || context.req.method === 'HEAD') context.res.end();
 }
 

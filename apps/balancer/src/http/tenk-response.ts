@@ -12,6 +12,8 @@ export interface ResponseOwner {
  */
 export class TenkResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   owner: ResponseOwner | null = null;
+  /** error_page: the status this response is sent with, whatever its handler answers (0: its own). */
+  statusOverride = 0;
 
   /** Calls owner.onResponseClose() when the response closes. */
   watchClose(owner: ResponseOwner): void {

@@ -17,9 +17,16 @@ export class RuntimeServer {
   readonly locations: readonly RuntimeLocation[];
   readonly serverReturn: { code: number; text: Template | null } | null;
 
+  /** Named locations (`location @name`), reached only by error_page. */
+  readonly named: ReadonlyMap<string, RuntimeLocation>;
+
   constructor(config: ServerConfig, locations: RuntimeLocation[]) {
     this.config = config;
     this.locations = locations;
+    this.named = new Map(
+      locations.flatMap((location) => (location.config.match.kind === 'named' ? [[location.config.match.path, location]] : [])),
+    );
+    for (const location of locations) location.server = this;
     this.router = new LocationRouter(locations.map((location) => ({ match: location.config.match, value: location })));
     this.serverReturn =
       config.serverReturn === null

@@ -15,6 +15,8 @@ import type { Logger } from '../observability/logger';
 import type { BalancerStats } from '../observability/stats';
 import type { ListenerRoute, RuntimeServer } from './generation';
 import type { RuntimeLocation } from './runtime-location';
+import type { ErrorPageConfig } from '../config/schema';
+import { Template } from '../http/variables';
 
 /** What a listener needs from the balancer that owns it. */
 export interface ListenerHost {
@@ -187,6 +189,7 @@ export class PublicListener {
     res.watchClose(context);
     if (connectionOlderThan(req.socket, location.keepaliveTimeMs, Date.now())) res.shouldKeepAlive = false;
     if (location.realIp !== null) location.realIp.apply(context);
+    if (location.errorPages !== null) context.errorPage = this.#errorPage;
     if (location.ifs !== null) {
       // nginx's rewrite phase: before limit_req and the content.
       const chosen = location.ifs.choose(context);
@@ -287,6 +290,34 @@ export class PublicListener {
     }
   }
 
+  /**
+   * error_page: an answer with a listed status becomes a redirect (a URL), or the request goes
+   * on in another location (a URI, or a named `@location`), sent with the original status
+   * unless `=CODE` (or `=`: the page's own). Non-GET/HEAD requests become GET for a URI, as nginx.
+   */
+  readonly #errorPage = (context: RequestContext, status: number, page: ErrorPageConfig): void => {
+    const location = context.location as RuntimeLocation;
+    const server = location.server as RuntimeServer;
+    const target = new Template(page.target).evaluate(context);
+    if (/^https?:\/\//.test(target)) {
+      const code = typeof page.status === 'number' && REDIRECT_CODES.has(page.status) ? page.status : 302;
+      context.respond(code, `${code} ${STATUS_CODES[code] ?? ''}: ${target}\n`, undefined, ['Location', target]);
+      return;
+    }
+    context.res.statusOverride = page.status === 'target' ? 0 : (page.status ?? status);
+    if (target.startsWith('@')) {
+      const named = server.named.get(target);
+      if (named === undefined) {
+        context.respond(status, `${status} ${STATUS_CODES[status] ?? ''}\n`);
+        return;
+      }
+      this.#continueIn(context, server, named, context.uri, context.target, '', '', 1);
+      return;
+    }
+    if (context.req.method !== 'GET' && context.req.method !== 'HEAD') context.req.method = 'GET';
+    this.#internalRedirect(context, server, target, 1);
+  };
+
   /** try_files' last argument: the request continues as if it had asked for `uri`. */
   #internalRedirect(context: RequestContext, server: RuntimeServer, uri: string, redirects: number): void {
     if (redirects > MAX_INTERNAL_REDIRECTS) {
@@ -303,6 +334,20 @@ export class PublicListener {
       context.respond(404, '404 Not Found\n');
       return;
     }
+    this.#continueIn(context, server, location, normalized, uri, rawPath, query, redirects);
+  }
+
+  /** The request goes on in `location` (an internal redirect: try_files, error_page). */
+  #continueIn(
+    context: RequestContext,
+    server: RuntimeServer,
+    location: RuntimeLocation,
+    normalized: string,
+    uri: string,
+    rawPath: string,
+    query: string,
+    redirects: number,
+  ): void {
     let next = context;
     if (location.kind === 'proxy') {
       const upstream = location.upstream ?? findUpstream(context, location, uri, normalized);
@@ -312,6 +357,11 @@ export class PublicListener {
       }
       next = new ProxyExchange(context.req, context.res, context.serverPort, this.#host.stats, location, upstream);
       context.res.owner = next;
+      if (context.peerAddress !== '' || context.trail !== null) {
+        // $upstream_addr & co.: the earlier group's tries, then " : ".
+        context.endTry(true);
+        next.trail = context.trail;
+      }
     } else {
       context.location = location;
     }

@@ -1,4 +1,4 @@
-import type { LocationConfig } from '../config/schema';
+import type { ErrorPageConfig, LocationConfig } from '../config/schema';
 import { ResponseHeaderPlan, RequestHeaderPlan } from '../http/header-plans';
 import type { RateLimitZone } from '../http/rate-limit';
 import { NextUpstream } from '../http/next-upstream';
@@ -8,6 +8,7 @@ import { Template } from '../http/variables';
 import type { AccessLog } from '../observability/access-log';
 import type { LimitReqRule } from '../config/schema';
 import type { Upstream } from '../upstream/upstream';
+import type { RuntimeServer } from './generation';
 
 export interface ActiveLimit {
   zone: RateLimitZone;
@@ -44,6 +45,12 @@ export class RuntimeLocation {
   readonly bodyBufferSize: number;
   readonly clientBodyTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  /** The server block it belongs to (set by RuntimeServer), for error_page's redirects. */
+  server: RuntimeServer | null = null;
+  /** error_page by status (null: none). */
+  readonly errorPages: ReadonlyMap<number, ErrorPageConfig> | null;
+  /** proxy_intercept_errors. */
+  readonly interceptErrors: boolean;
   /** `if (...) { return ...; }` blocks (null: none). */
   readonly ifs: LocationIfs | null;
   /** set_real_ip_from & co.: where the client's address comes from (null: the peer's). */
@@ -90,6 +97,10 @@ export class RuntimeLocation {
     this.sendTimeoutMs = settings.sendTimeoutMs;
     this.keepaliveTimeMs = settings.keepaliveTimeMs;
     this.ifs = config.ifs.length === 0 ? null : new LocationIfs(config.ifs);
+    const pages = new Map<number, ErrorPageConfig>();
+    for (const page of settings.errorPages) for (const code of page.codes) if (!pages.has(code)) pages.set(code, page);
+    this.errorPages = pages.size === 0 ? null : pages;
+    this.interceptErrors = settings.proxyInterceptErrors;
     this.realIp =
       settings.setRealIpFrom.length === 0
         ? null
