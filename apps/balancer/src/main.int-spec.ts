@@ -49,6 +49,18 @@ describe('command line', () => {
     expect(bad.stderr).toContain(`${badFile}:2: "server" weight="zero" must be a whole number greater than 0`);
     expect(bad.stderr).toMatch(/test failed/);
   });
+
+  it('-t accepts conf/examples/nginx-directives.conf (every nginx directive of issue 20)', () => {
+    const example = spawnSync(
+      process.execPath,
+      [...MAIN, '-t', '-c', path.join(WORKSPACE, 'apps/balancer/conf/examples/nginx-directives.conf')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(example.stderr).toMatch(/test is successful/);
+    expect(example.status).toBe(0);
+  });
 });
 
 describe('signals', () => {
