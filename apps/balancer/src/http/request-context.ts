@@ -70,6 +70,7 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
       if (page !== undefined) {
         // nginx's recursive_error_pages off: an error while serving the page is answered as it is.
         this.errorPage = null;
+        if (close) res.shouldKeepAlive = false;
         errorPage(this, status, page);
         return;
       }
