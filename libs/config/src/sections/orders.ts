@@ -23,6 +23,8 @@ export interface OutboxRelayConfig {
   relay: boolean;
   /** How often an idle relay looks for new rows (a placed order also wakes it at once). */
   pollIntervalMs: number;
+  /** While a shard's outbox stays empty, the poll backs off (doubling) up to this; a nudge or a row resets it. */
+  idlePollMaxMs: number;
   /** Rows published per Kafka request. */
   batchSize: number;
   /** After a failed publish, waits double each time up to this. */
@@ -50,6 +52,7 @@ export function readOrders(env: EnvReader): OrdersConfig {
     outbox: {
       relay: env.bool('TENK_OUTBOX_RELAY', true),
       pollIntervalMs: env.durationMs('TENK_OUTBOX_POLL', 250),
+      idlePollMaxMs: env.durationMs('TENK_OUTBOX_IDLE_POLL', 2_000),
       batchSize: env.int('TENK_OUTBOX_BATCH', 100, { min: 1, max: 10_000 }),
       maxBackoffMs: env.durationMs('TENK_OUTBOX_MAX_BACKOFF', 30_000),
       retentionMs: env.durationMs('TENK_OUTBOX_RETENTION', 7 * 24 * 3_600_000),

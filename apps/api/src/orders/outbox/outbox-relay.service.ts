@@ -68,6 +68,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
       publisher,
       batchSize: settings.batchSize,
       pollIntervalMs: settings.pollIntervalMs,
+      idlePollMaxMs: settings.idlePollMaxMs,
       maxBackoffMs: settings.maxBackoffMs,
       retentionMs: settings.retentionMs,
       onEvent,

@@ -12,6 +12,8 @@ export interface OutboxRelayOptions {
   publisher: OutboxPublisher;
   batchSize: number;
   pollIntervalMs: number;
+  /** While the shard's outbox is empty the poll doubles up to this (an idle instance stays idle); a nudge or a row resets it. */
+  idlePollMaxMs?: number;
   maxBackoffMs: number;
   retentionMs: number;
   /** What happened, for logs and metrics. */
@@ -84,6 +86,10 @@ class ShardLoop {
   #running: Promise<number> | undefined;
   #stopped = true;
   #backoffMs = 0;
+  /** The current idle poll interval (0: not idle). */
+  #idleMs = 0;
+  /** A nudge came while a batch ran: look again as soon as it ends. */
+  #nudged = false;
   #backlogAt = 0;
   #prunedAt = Date.now();
 
@@ -104,7 +110,12 @@ class ShardLoop {
   }
 
   nudge(): void {
-    if (this.#stopped || this.#running || this.#backoffMs > 0) return;
+    this.#idleMs = 0;
+    if (this.#stopped || this.#backoffMs > 0) return;
+    if (this.#running) {
+      this.#nudged = true;
+      return;
+    }
     this.#schedule(0);
   }
 
@@ -127,7 +138,16 @@ class ShardLoop {
         .then(
           (count) => {
             this.#backoffMs = 0;
-            return count >= this.#options.batchSize ? 0 : this.#options.pollIntervalMs;
+            const nudged = this.#nudged;
+            this.#nudged = false;
+            if (count >= this.#options.batchSize || nudged) return 0;
+            if (count > 0) {
+              this.#idleMs = 0;
+              return this.#options.pollIntervalMs;
+            }
+            const poll = this.#options.pollIntervalMs;
+            this.#idleMs = Math.min(Math.max(poll, this.#options.idlePollMaxMs ?? poll), Math.max(poll, this.#idleMs * 2));
+            return this.#idleMs;
           },
           (error: unknown) => {
             // Broker or shard unreachable: wait longer each time, up to the limit.
