@@ -9,6 +9,8 @@ declare global {
 
 /** Starts the shop once for every e2e suite, as `npm start` does (from dist/, all components). */
 export default async function globalSetup(): Promise<void> {
+  // `npm run compose -- test` runs only the compose suite, which brings up a shop of its own.
+  if (process.env['TENK_E2E_SHOP'] === 'off') return;
   const started = Date.now();
   process.stdout.write('\n[e2e] starting the shop on e2e ports...\n');
   const shop = await Shop.start({ name: 'e2e', env: E2E_ENV, log: (line) => process.stdout.write(`[e2e] ${line}\n`) });

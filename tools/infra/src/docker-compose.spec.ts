@@ -1,7 +1,7 @@
 /**
- * docker/docker-compose.yml mirrors tools/infra: the same service names on the same ports.
- * These machines have no Docker engine, so consistency is checked by reading the file; where
- * the `docker compose` client exists, it must also accept the file.
+ * docker/docker-compose.yml mirrors tools/infra: the same service names on the same default
+ * ports (tools/compose moves them with TENK_DOCKER_*). Checked by reading the files, and by the
+ * Compose clients installed here; `npm run compose` runs them for real (e2e/src/compose.e2e-spec.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ const composeFile = path.resolve(__dirname, '../../../docker/docker-compose.yml'
 const compose = parse(readFileSync(composeFile, 'utf8')) as { services: Record<string, { ports?: string[] }> };
 const config = loadConfig({});
 const hasCompose = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0;
+const hasComposeV1 = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+const shopFile = path.resolve(composeFile, '../docker-compose.shop.yml');
 
 describe('docker/docker-compose.yml', () => {
   it.each(SERVICES.map((service) => [service.name, [service.port(config), ...(service.extraPorts?.(config) ?? [])]] as const))(
@@ -21,7 +23,8 @@ describe('docker/docker-compose.yml', () => {
     (name, ports) => {
       const service = compose.services[name];
       expect(service).toBeDefined();
-      const published = (service.ports ?? []).map((mapping) => Number(mapping.split(':')[1]));
+      // Published as 127.0.0.1:${TENK_DOCKER_X_PORT:-default}:inner: the default is tools/infra's port.
+      const published = (service.ports ?? []).map((mapping) => Number(/^127\.0\.0\.1:\$\{TENK_DOCKER_\w+:-(\d+)\}:/.exec(mapping)?.[1]));
       // The KRaft controller port is internal to the container network.
       const expected = name === 'kafka' ? ports.filter((port) => port !== config.kafka.controllerPort) : ports;
       expect(published.sort()).toEqual([...expected].sort());
@@ -48,9 +51,42 @@ describe('docker/docker-compose.yml', () => {
     expect(readFileSync(composeFile, 'utf8')).not.toMatch(/PASSWORD: tenk|requirepass \w/);
   });
 
-  (hasCompose ? it : it.skip)('is accepted by `docker compose config`', () => {
-    const result = spawnSync('docker', ['compose', '-f', composeFile, 'config', '-q'], { encoding: 'utf8' });
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+  (hasCompose ? it : it.skip)('is accepted by `docker compose config`, alone and with the shop', () => {
+    for (const files of [[composeFile], [composeFile, shopFile]]) {
+      const result = spawnSync('docker', ['compose', '-p', 'tenk', ...files.flatMap((f) => ['-f', f]), 'config', '-q'], {
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  // Debian's docker-compose (Compose v1), which tools/compose installs, takes both files too.
+  (hasComposeV1 ? it : it.skip)('is accepted by `docker-compose config` (Compose v1), alone and with the shop', () => {
+    for (const files of [[composeFile], [composeFile, shopFile]]) {
+      const result = spawnSync('docker-compose', ['-p', 'tenk', ...files.flatMap((f) => ['-f', f]), 'config', '-q'], { encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  it('keeps every service on the internal network, and only published ports on the edge network', () => {
+    const files = [composeFile, shopFile].map(
+      (file) =>
+        parse(readFileSync(file, 'utf8'), { merge: true }) as {
+          services: Record<string, { ports?: string[]; networks?: string[] | Record<string, unknown> }>;
+          networks?: Record<string, { internal?: boolean }>;
+        },
+    );
+    expect(files[0].networks?.['default']?.internal).toBe(true);
+    expect(files[0].networks?.['edge']?.internal).toBeUndefined();
+    for (const { services } of files) {
+      for (const [name, service] of Object.entries(services)) {
+        const networks = Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? { default: {} });
+        expect([name, networks.includes('default')]).toEqual([name, true]);
+        expect([name, networks.includes('edge')]).toEqual([name, (service.ports ?? []).length > 0]);
+        for (const mapping of service.ports ?? []) expect([name, mapping.startsWith('127.0.0.1:')]).toEqual([name, true]);
+      }
+    }
   });
 });

@@ -14,11 +14,15 @@ const ROOT = path.resolve(__dirname, '../../..');
 const DOCKER = path.join(ROOT, 'docker');
 const read = (file: string) => readFileSync(path.join(DOCKER, file), 'utf8');
 
-/** A service's environment with the Docker secrets (/run/secrets/NAME) as files here, as the container would see them. */
+/**
+ * A service's environment as the container would see it: `${VAR:-default}` at its default (as
+ * Compose fills it in) and the Docker secrets (/run/secrets/NAME) as files here.
+ */
 function withSecretFiles(environment: Record<string, string>): Record<string, string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenk-secrets-'));
   return Object.fromEntries(
-    Object.entries(environment).map(([name, value]) => {
+    Object.entries(environment).map(([name, given]) => {
+      const value = given.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
       const secret = /^\/run\/secrets\/(\w+)$/.exec(value);
       if (!secret) return [name, value];
       const file = path.join(dir, secret[1]);
@@ -30,13 +34,12 @@ function withSecretFiles(environment: Record<string, string>): Record<string, st
 
 describe('docker/ for the whole shop', () => {
   const stages = [...read('Dockerfile').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]);
-  const shop = parse(read('docker-compose.shop.yml')) as { services: Record<string, { build?: { target?: string } }>; include: string[] };
+  const shop = parse(read('docker-compose.shop.yml')) as { services: Record<string, { build?: { target?: string } }> };
 
   it('builds every service from a stage of the Dockerfile', () => {
     const targets = Object.values(shop.services).flatMap((service) => (service.build?.target ? [service.build.target] : []));
     expect(targets.length).toBeGreaterThanOrEqual(7);
     expect(targets.filter((target) => !stages.includes(target))).toEqual([]);
-    expect(shop.include).toEqual(['docker-compose.yml']);
   });
 
   it('has an image for every app', () => {
@@ -48,15 +51,17 @@ describe('docker/ for the whole shop', () => {
       environment?: Record<string, string>;
       networks?: { default?: { ipv4_address?: string } };
     }
-    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as {
-      services: Record<string, Service>;
-      networks: { default: { ipam: { config: Array<{ subnet: string }> } } };
+    const file = parse(read('docker-compose.shop.yml'), { merge: true }) as { services: Record<string, Service> };
+    const stack = parse(read('docker-compose.yml')) as {
+      networks: { default: { ipam: { config: Array<{ subnet: string; ip_range?: string }> } } };
     };
     const config = loadConfig(withSecretFiles(file.services['api'].environment ?? {}));
     const proxies = ['balancer', 'nginx'].map((name) => file.services[name].networks?.default?.ipv4_address);
     expect(config.runtime.trustedProxies).toEqual(proxies);
-    const [subnet] = file.networks.default.ipam.config;
+    const [subnet] = stack.networks.default.ipam.config;
     expect(subnet.subnet).toBe('172.30.80.0/24');
+    // Other containers take addresses from ip_range only: never a proxy's fixed one.
+    expect(subnet).toMatchObject({ ip_range: '172.30.80.128/25' });
     expect(proxies.every((address) => address?.startsWith('172.30.80.'))).toBe(true);
   });
 

@@ -4,7 +4,7 @@
  *   npm run infra -- down [service...]    stop (only what this tool started)
  *   npm run infra -- status               a table: service, ports, pid, health, details
  *   npm run infra -- reset                wipe all data and logs, start again
- *   npm run infra -- install chromium     optional packages (chromium, nginx, wrk)
+ *   npm run infra -- install chromium     optional packages (chromium, nginx, wrk, docker, docker-compose, debootstrap)
  * Services: postgres-primary, postgres-replica, redis-cache, redis-queue, kafka, smtp-sink,
  * jaeger (optional: built once with the machine's Go; the shop runs without it).
  */

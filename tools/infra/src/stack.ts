@@ -15,11 +15,15 @@ export const SERVICES: readonly InfraService[] = [postgresPrimary, postgresRepli
 /** Tools the shop itself runs, installed with the stack: media-worker's ffmpeg and ffprobe. */
 const TOOL_PACKAGES: PackageNeed[] = [{ debian: 'ffmpeg', present: () => commandExists('ffmpeg') && commandExists('ffprobe') }];
 
-/** Packages for optional jobs: browser tests, the balancer lab. */
+/** Packages for optional jobs: browser tests, the balancer lab, the shop under Docker Compose. */
 export const OPTIONAL_PACKAGES: Record<string, PackageNeed> = {
   chromium: { debian: 'chromium', present: () => commandExists('chromium') },
   nginx: { debian: 'nginx-light', present: () => commandExists('nginx') },
   wrk: { debian: 'wrk', present: () => commandExists('wrk') },
+  // tools/compose: Debian's Docker engine, Compose v1 and debootstrap (for its base image).
+  docker: { debian: 'docker.io', present: () => commandExists('dockerd') },
+  'docker-compose': { debian: 'docker-compose', present: () => commandExists('docker-compose') },
+  debootstrap: { debian: 'debootstrap', present: () => commandExists('debootstrap') },
 };
 
 export type Log = (service: string, line: string) => void;

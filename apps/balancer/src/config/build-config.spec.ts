@@ -221,7 +221,7 @@ describe('buildConfig: every error names file:line, the directive and what is wr
       withParts({ upstream: 'server unix:/tmp/api.sock;' }),
       /t\.conf:4: "server" "unix:\/tmp\/api\.sock" is not a HOST:PORT address \(unix sockets are not supported\)/,
     ],
-    [withParts({ upstream: 'server a_b:1;' }), /t\.conf:4: "server" "a_b:1" is not a HOST:PORT address/],
+    [withParts({ upstream: 'server a!b:1;' }), /t\.conf:4: "server" "a!b:1" is not a HOST:PORT address/],
     [withParts({ upstream: 'server a:2 weight=0;' }), /t\.conf:4: "server" weight="0" must be a whole number greater than 0/],
     [withParts({ upstream: 'server a:2 wieght=2;' }), /t\.conf:4: "server" unknown parameter "wieght=2"/],
     [withParts({ upstream: 'server a:2 slow_start=30s;' }), /t\.conf:4: "server" "slow_start" is an NGINX Plus parameter/],

@@ -92,7 +92,8 @@ export function parseServerAddress(text: string): HostPort | undefined {
   if (v6) return portOnly(v6[2] ?? '80', v6[1], false);
   const colon = text.lastIndexOf(':');
   const host = colon === -1 ? text : text.slice(0, colon);
-  if (!/^[A-Za-z0-9.-]+$/.test(host)) return undefined;
+  // Underscores too, as nginx takes them: Docker Compose v1 names containers project_api_1.
+  if (!/^[A-Za-z0-9._-]+$/.test(host)) return undefined;
   return portOnly(colon === -1 ? '80' : text.slice(colon + 1), host, false);
 }
 

@@ -1,0 +1,202 @@
+/**
+ * The shop as a Compose project: docker/docker-compose.yml (the stack) plus
+ * docker/docker-compose.shop.yml (the apps), under a project name and on published ports of its
+ * own (127.0.0.1 only), so it never meets tools/infra's stack or an e2e shop on this machine.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { TenkConfig } from '@tenk/config';
+import { ROOT, type Engine } from './engine';
+import { run, runOrThrow, sleep, type Log } from './shell';
+
+export const DOCKER_DIR = path.join(ROOT, 'docker');
+export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.shop.yml'].map((file) => path.join(DOCKER_DIR, file));
+
+/**
+ * The published ports tools/compose uses (TENK_DOCKER_* in the compose files), unless the
+ * environment sets them: a block of its own (47xxx), away from tools/infra's and the e2e shop's.
+ */
+export const COMPOSE_PORTS: Record<string, number> = {
+  TENK_DOCKER_SHOP_PORT: 47080,
+  TENK_DOCKER_NGINX_PORT: 47090,
+  TENK_DOCKER_PAYMENT_ADMIN_PORT: 47201,
+  TENK_DOCKER_PG_PORT: 47432,
+  TENK_DOCKER_PG_REPLICA_PORT: 47433,
+  TENK_DOCKER_REDIS_CACHE_PORT: 47379,
+  TENK_DOCKER_REDIS_QUEUE_PORT: 47380,
+  TENK_DOCKER_KAFKA_PORT: 47092,
+  TENK_DOCKER_SMTP_PORT: 47525,
+  TENK_DOCKER_SMTP_HTTP_PORT: 47025,
+  TENK_DOCKER_JAEGER_UI_PORT: 47686,
+  TENK_DOCKER_JAEGER_OTLP_PORT: 47318,
+  TENK_DOCKER_JAEGER_GRPC_PORT: 47685,
+};
+
+export interface ComposeProject {
+  name: string;
+  scale: number;
+  ports: Record<string, number>;
+  /** The environment Compose runs with: the engine's, the ports, the api-servers file. */
+  env: NodeJS.ProcessEnv;
+  shopUrl: string;
+  mailUrl: string;
+}
+
+export function composeProject(config: TenkConfig, e: Engine, scale = 3): ComposeProject {
+  const name = process.env['TENK_COMPOSE_PROJECT'] ?? 'tenk-compose';
+  const ports = Object.fromEntries(Object.entries(COMPOSE_PORTS).map(([key, port]) => [key, Number(process.env[key] ?? port)]));
+  const dir = path.join(config.paths.state, 'compose');
+  mkdirSync(dir, { recursive: true });
+  // tenk's balancer lists the api containers by name, and the two Compose versions name them
+  // differently: <project>-api-N (v2) or <project>_api_N (v1).
+  const servers = path.join(dir, 'api-servers.conf');
+  const separator = e.compose.version === 2 ? '-' : '_';
+  writeFileSync(
+    servers,
+    [
+      `# Written by tools/compose: the ${scale} api containers of Compose project ${name} (Compose v${e.compose.version}).`,
+      ...Array.from(
+        { length: scale },
+        (_, i) => `server ${name}${separator}api${separator}${i + 1}:3001 max_fails=3 fail_timeout=5s max_conns=64;`,
+      ),
+      '',
+    ].join('\n'),
+  );
+  const env = {
+    ...e.env,
+    ...Object.fromEntries(Object.entries(ports).map(([key, port]) => [key, String(port)])),
+    TENK_DOCKER_API_SERVERS: servers,
+  };
+  return {
+    name,
+    scale,
+    ports,
+    env,
+    shopUrl: `http://127.0.0.1:${ports['TENK_DOCKER_SHOP_PORT']}`,
+    mailUrl: `http://127.0.0.1:${ports['TENK_DOCKER_SMTP_HTTP_PORT']}`,
+  };
+}
+
+/** `docker compose -p NAME -f ... -f ...` (or docker-compose) with the given arguments. */
+export function compose(e: Engine, project: ComposeProject, args: string[], log?: Log, show?: (line: string) => boolean) {
+  const files = COMPOSE_FILES.flatMap((file) => ['-f', file]);
+  return runOrThrow(e.compose.command, [...e.compose.args, '-p', project.name, ...files, ...args], {
+    cwd: ROOT,
+    env: project.env,
+    log,
+    show,
+  });
+}
+
+/** The passwords docker/ reads as Docker secrets (docker/secrets/, git-ignored): made once, as docker/README.md says. */
+export function ensureSecrets(log: Log): void {
+  const dir = path.join(DOCKER_DIR, 'secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  for (const name of ['pg_password', 'redis_password']) {
+    const file = path.join(dir, name);
+    if (existsSync(file)) continue;
+    writeFileSync(file, `${randomBytes(24).toString('hex')}\n`);
+    // The containers' own users (postgres, redis, node) read them; the folder keeps others out.
+    chmodSync(file, 0o644);
+    log(`made docker/secrets/${name}`);
+  }
+}
+
+/**
+ * The images the compose files start from: those docker/Dockerfile builds FROM (not its stages,
+ * nor nginx, which only the nginx profile uses), and those the stack's services run (`image:`).
+ */
+export function baseImagesNeeded(): { build: string[]; run: string[] } {
+  const dockerfile = readFileSync(path.join(DOCKER_DIR, 'Dockerfile'), 'utf8');
+  const stages = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]));
+  const build = new Set<string>();
+  for (const [, image, stage] of dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)) {
+    if (!stages.has(image) && stage !== 'nginx') build.add(image);
+  }
+  const run = new Set<string>();
+  for (const file of COMPOSE_FILES) {
+    const services = (parse(readFileSync(file, 'utf8')) as { services: Record<string, { image?: string; profiles?: string[] }> }).services;
+    for (const service of Object.values(services))
+      if (service.image && !service.profiles && !build.has(service.image)) run.add(service.image);
+  }
+  return { build: [...build], run: [...run] };
+}
+
+export interface ContainerState {
+  service: string;
+  name: string;
+  state: string;
+  health: string;
+}
+
+/** The project's containers and their states (docker ps, by Compose's labels). */
+export async function containers(e: Engine, project: ComposeProject): Promise<ContainerState[]> {
+  const result = await run(
+    e.docker,
+    [
+      'ps',
+      '-a',
+      '--filter',
+      `label=com.docker.compose.project=${project.name}`,
+      '--format',
+      '{{.Label "com.docker.compose.service"}}\t{{.Names}}\t{{.State}}\t{{.Status}}',
+    ],
+    { env: e.env },
+  );
+  return result.output
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [service, name, state, status] = line.split('\t');
+      const health = /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1] ?? '';
+      return { service, name, state, health };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Waits until the storefront and the catalog answer through the balancer, and every api container is healthy. */
+export async function waitUntilServing(e: Engine, project: ComposeProject, log: Log, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const apis = (await containers(e, project)).filter((c) => c.service === 'api');
+    const healthy = apis.filter((c) => c.health === 'healthy').length;
+    const page = await probe(`${project.shopUrl}/`);
+    const products = await probe(`${project.shopUrl}/products?limit=1`);
+    const now = `api ${healthy}/${project.scale} healthy, storefront ${page}, /products ${products}`;
+    if (healthy === project.scale && page === 200 && products === 200) {
+      log(`serving: ${now}`);
+      return;
+    }
+    if (now !== last) log(`waiting: ${now}`);
+    last = now;
+    if (Date.now() > deadline) throw new Error(`the shop did not come up within ${timeoutMs / 1000} s (${now})`);
+    await sleep(1_000);
+  }
+}
+
+/** Throws naming the variable when one of the project's ports is taken by something else (call it before the project runs). */
+export async function ensurePortsFree(project: ComposeProject): Promise<void> {
+  for (const [variable, port] of Object.entries(project.ports)) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (taken) throw new Error(`port ${port} on 127.0.0.1 is already in use: set ${variable} to a free port`);
+  }
+}
+
+async function probe(url: string): Promise<number | string> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(3_000) })).status;
+  } catch {
+    return 'no answer';
+  }
+}
