@@ -19,6 +19,7 @@ for (const [entry, args] of [
 const jest = spawnSync(
   process.execPath,
   [path.join(root, 'node_modules/.bin/jest'), '-c', path.join(root, 'e2e/jest.config.cjs'), '--runInBand', ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit' },
+  // The pattern, for suites with a long form run only when named (the noisy-neighbour drill).
+  { cwd: root, stdio: 'inherit', env: { ...process.env, TENK_E2E_PATTERN: process.argv.slice(2).join(' ') } },
 );
 process.exit(jest.status ?? 1);
