@@ -35,7 +35,7 @@ export function findGo(): string | undefined {
 }
 
 /** Go's environment for the build: nothing written outside the project's cache folder. */
-function goEnv(goRoot: string): NodeJS.ProcessEnv {
+export function goEnv(goRoot: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     GOPATH: goRoot,
