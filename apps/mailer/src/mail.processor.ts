@@ -1,9 +1,9 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { OnQueueError, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
+import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { ACCOUNT_EXISTS_MAIL_V1, MAIL_KEYS, ORDER_CONFIRMATION_MAIL_V1, QUEUES, WELCOME_MAIL_V1 } from '@tenk/contracts';
-import { everyJobOf, jobHandler, jobHandlers, JobRunner, type JobHandlers } from '@tenk/messaging';
+import { everyJobOf, jobHandler, jobHandlers, JobRunner, QueueProcessor, type JobHandlers } from '@tenk/messaging';
 import { MailSender } from './mail-sender';
 import { renderAccountExists } from './templates/account-exists.template';
 import { renderOrderConfirmation } from './templates/order-confirmation.template';
@@ -17,14 +17,15 @@ import { renderWelcome } from './templates/welcome.template';
  * (TENK_MAIL_ATTEMPTS, TENK_MAIL_BACKOFF), then the dead-letter queue.
  */
 @Processor(QUEUES.mail)
-export class MailProcessor implements OnModuleDestroy {
+export class MailProcessor extends QueueProcessor implements OnModuleDestroy {
   readonly #handlers: JobHandlers;
 
   constructor(
-    private readonly jobs: JobRunner,
+    jobs: JobRunner,
     sender: MailSender,
     @InjectConfig() private readonly config: TenkConfig,
   ) {
+    super(jobs, QUEUES.mail);
     const context = { shopUrl: config.services.publicUrl };
     this.#handlers = jobHandlers(
       jobHandler(WELCOME_MAIL_V1, async (job) => ({
@@ -52,21 +53,6 @@ export class MailProcessor implements OnModuleDestroy {
   @Process(everyJobOf(QUEUES.mail))
   process(job: Job): Promise<unknown> {
     return this.jobs.run(job, this.#handlers);
-  }
-
-  @OnQueueFailed()
-  async onFailed(job: Job, error: Error): Promise<void> {
-    await this.jobs.failed(job, error);
-  }
-
-  @OnQueueStalled()
-  onStalled(job: Job): void {
-    this.jobs.stalled(job);
-  }
-
-  @OnQueueError()
-  onError(error: Error): void {
-    this.jobs.error(QUEUES.mail, error);
   }
 
   async onModuleDestroy(): Promise<void> {

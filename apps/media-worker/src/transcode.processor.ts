@@ -1,5 +1,5 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { OnQueueError, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
+import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
@@ -12,6 +12,7 @@ import {
   jobHandlers,
   JobRunner,
   PermanentJobError,
+  QueueProcessor,
   type DeadJob,
   type JobContext,
 } from '@tenk/messaging';
@@ -25,37 +26,23 @@ import {
  * lapses, another worker (or this one, restarted) takes the job over as a stalled job.
  */
 @Processor(QUEUES.video)
-export class TranscodeProcessor implements OnModuleDestroy {
+export class TranscodeProcessor extends QueueProcessor implements OnModuleDestroy {
   readonly #handlers = jobHandlers(jobHandler(VIDEO_TRANSCODE_V1, (job, context) => this.#transcode(job, context)));
 
   constructor(
-    private readonly jobs: JobRunner,
+    jobs: JobRunner,
     private readonly processor: VideoProcessor,
     private readonly videos: VideoRepository,
     @InjectConfig() private readonly config: TenkConfig,
     private readonly logger: PinoLogger,
   ) {
+    super(jobs, QUEUES.video);
     this.logger.setContext('transcode-processor');
   }
 
   @Process(everyJobOf(QUEUES.video))
   process(job: Job): Promise<unknown> {
     return this.jobs.run(job, this.#handlers);
-  }
-
-  @OnQueueFailed()
-  async onFailed(job: Job, error: Error): Promise<void> {
-    await this.jobs.failed(job, error, (dead) => this.#gaveUp(dead));
-  }
-
-  @OnQueueStalled()
-  onStalled(job: Job): void {
-    this.jobs.stalled(job);
-  }
-
-  @OnQueueError()
-  onError(error: Error): void {
-    this.jobs.error(QUEUES.video, error);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -86,7 +73,7 @@ export class TranscodeProcessor implements OnModuleDestroy {
     }
   }
 
-  async #gaveUp(dead: DeadJob): Promise<void> {
+  protected override async onDeadLetter(dead: DeadJob): Promise<void> {
     const { videoId } = VIDEO_TRANSCODE_V1.parse(dead.payload);
     await this.videos.markFailed(videoId, gaveUpReason(dead));
   }

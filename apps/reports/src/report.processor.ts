@@ -1,5 +1,5 @@
 import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { OnQueueError, OnQueueFailed, OnQueueStalled, Process, Processor } from '@nestjs/bull';
+import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
@@ -12,6 +12,7 @@ import {
   JobProducer,
   JobRunner,
   PermanentJobError,
+  QueueProcessor,
   type DeadJob,
   type JobContext,
 } from '@tenk/messaging';
@@ -28,14 +29,14 @@ const EXPIRE_BATCH = 500;
  * build that fails for good marks its report failed with the reason.
  */
 @Processor(QUEUES.report)
-export class ReportProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+export class ReportProcessor extends QueueProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   readonly #handlers = jobHandlers(
     jobHandler(BUILD_REPORT_V1, (job, context) => this.#build(job, context)),
     jobHandler(EXPIRE_REPORTS_V1, () => this.expire()),
   );
 
   constructor(
-    private readonly jobs: JobRunner,
+    jobs: JobRunner,
     private readonly producer: JobProducer,
     private readonly requests: ReportRequests,
     private readonly builder: ReportBuilder,
@@ -43,27 +44,13 @@ export class ReportProcessor implements OnApplicationBootstrap, OnModuleDestroy 
     @InjectConfig() private readonly config: TenkConfig,
     private readonly logger: PinoLogger,
   ) {
+    super(jobs, QUEUES.report);
     this.logger.setContext('report-processor');
   }
 
   @Process(everyJobOf(QUEUES.report))
   process(job: Job): Promise<unknown> {
     return this.jobs.run(job, this.#handlers);
-  }
-
-  @OnQueueFailed()
-  async onFailed(job: Job, error: Error): Promise<void> {
-    await this.jobs.failed(job, error, (dead) => this.#gaveUp(dead));
-  }
-
-  @OnQueueStalled()
-  onStalled(job: Job): void {
-    this.jobs.stalled(job);
-  }
-
-  @OnQueueError()
-  onError(error: Error): void {
-    this.jobs.error(QUEUES.report, error);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -107,7 +94,7 @@ export class ReportProcessor implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  async #gaveUp(dead: DeadJob): Promise<void> {
+  protected override async onDeadLetter(dead: DeadJob): Promise<void> {
     if (dead.jobName !== BUILD_REPORT_V1.name) return;
     const { reportId } = BUILD_REPORT_V1.parse(dead.payload);
     await this.requests.markFailed(reportId, gaveUpReason(dead));

@@ -25,6 +25,7 @@ export {
   type DeadJob,
   type DrainOutcome,
 } from './job-runner';
+export { QueueProcessor } from './queue-processor';
 export { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
 export { MailJobs } from './mail-jobs';

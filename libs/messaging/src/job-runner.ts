@@ -83,8 +83,9 @@ export type DrainOutcome = 'drained' | 'timeout';
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 /**
- * What tenk adds to a `@Processor` class (the processor owns the Bull wiring: `@Process`,
- * `@OnQueueFailed`, `@OnQueueStalled`; this is what its methods call): payloads checked against
+ * What tenk adds to a `@Processor` class (the processor owns the Bull wiring: `@Process`, and
+ * from QueueProcessor `@OnQueueFailed`, `@OnQueueStalled`, `@OnQueueError`; this is what
+ * their methods call): payloads checked against
  * their contract before a handler sees them (a broken one fails for good at once), dispatch on
  * the versioned job name, a dead-letter queue for jobs that failed for good (out of attempts,
  * a permanent error, or stalled too often) keeping the reason, and metrics for durations,
