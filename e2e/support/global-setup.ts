@@ -9,7 +9,8 @@ declare global {
 
 /** Starts the shop once for every e2e suite, as `npm start` does (from dist/, all components). */
 export default async function globalSetup(): Promise<void> {
-  // `npm run compose -- test` runs only the compose suite, which brings up a shop of its own.
+  // `npm run compose -- test` runs only the compose suite, which brings up a shop of its own;
+  // `npm run e2e -- hosts` only the hosts drills, which start theirs on many hosts.
   if (process.env['TENK_E2E_SHOP'] === 'off') return;
   const started = Date.now();
   process.stdout.write('\n[e2e] starting the shop on e2e ports...\n');

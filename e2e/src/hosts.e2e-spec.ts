@@ -1,0 +1,332 @@
+/**
+ * Drills on many hosts (tools/hosts): the shop across Linux network namespaces on a private
+ * bridge, with real network partitions, while orders are placed at a steady rate.
+ *   npm run e2e -- hosts                       this suite alone (as root)
+ *   TENK_HOSTS_RESULTS=commit npm run e2e -- hosts   also writes tools/lab/results/hosts.json
+ * Where network namespaces cannot be made (not root, no `ip`, a container that refuses), the
+ * suite says why and skips.
+ */
+import { spawnSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { createAccount, User } from '@tenk/accounts';
+import { createCatalogDataSource, loadShardMap, type ShardMap } from '@tenk/database';
+import { startHostsShop, type HostName } from '@tenk/hosts';
+import { gitState, machineDescription } from '@tenk/lab';
+import type { Shop } from '@tenk/shop';
+import { eventually } from '@tenk/testing';
+import { Session } from './queues-support';
+import {
+  config,
+  confirmations,
+  customersPerServer,
+  hosts,
+  hostsMemory,
+  orderStream,
+  ordersHeld,
+  percentile,
+  salesOf,
+  SHOP,
+  sleep,
+  writeResults,
+  type OrderAttempt,
+} from './hosts/hosts-support';
+
+/** Why namespaces cannot be made here, checked once (synchronously, so the suite can choose describe or skip). */
+function whyNoHosts(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (network namespaces need root): run the e2e suites as root';
+  const probe = `tenk-probe-${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (made.error) return 'the `ip` command (Debian package iproute2) is missing';
+  if (made.status !== 0) return `this machine refuses to create a network namespace (ip netns add: ${made.stderr.trim()})`;
+  spawnSync('ip', ['netns', 'del', probe]);
+  return undefined;
+}
+
+const why = whyNoHosts();
+const results: Record<string, unknown> = {};
+const log = (line: string) => process.stdout.write(`[hosts] ${line}\n`);
+
+function summary(attempts: OrderAttempt[]) {
+  const statuses: Record<string, number> = {};
+  for (const attempt of attempts) statuses[attempt.status] = (statuses[attempt.status] ?? 0) + 1;
+  const ms = attempts.map((attempt) => attempt.ms);
+  return { attempts: attempts.length, statuses, p50_ms: percentile(ms, 50), p99_ms: percentile(ms, 99), max_ms: Math.max(0, ...ms) };
+}
+
+/** Waits until each accepted order's confirmation mail is in the sink, then checks no second copy arrived. */
+async function eachMailedOnce(
+  customers: Session[],
+  accepted: OrderAttempt[],
+  timeoutMs: number,
+): Promise<{ seconds: number; extra: number }> {
+  const started = Date.now();
+  await eventually(
+    async () => {
+      const counts = await confirmations(customers);
+      return accepted.every((attempt) => (counts.get(attempt.orderId!) ?? 0) >= 1) || undefined;
+    },
+    'not every accepted order got its confirmation mail',
+    timeoutMs,
+    1_000,
+  );
+  const seconds = (Date.now() - started) / 1000;
+  await sleep(3_000);
+  const counts = await confirmations(customers);
+  const ids = new Set(accepted.map((attempt) => attempt.orderId!));
+  for (const attempt of accepted) expect(counts.get(attempt.orderId!)).toBe(1);
+  // No mail for an order nobody was told was accepted.
+  expect([...counts.keys()].filter((id) => !ids.has(id))).toEqual([]);
+  return { seconds, extra: [...counts.values()].reduce((sum, n) => sum + n, 0) - accepted.length };
+}
+
+async function salesExact(customers: Session[], accepted: OrderAttempt[]): Promise<void> {
+  const cents = accepted.reduce((sum, attempt) => sum + attempt.totalCents!, 0);
+  await eventually(
+    async () => (await salesOf(customers)).orders >= accepted.length || undefined,
+    'sales totals never caught up',
+    90_000,
+    1_000,
+  );
+  await sleep(2_000);
+  expect(await salesOf(customers)).toEqual({ orders: accepted.length, cents });
+}
+
+if (why) {
+  describe('drills on many hosts', () => {
+    process.stdout.write(`\n[hosts] SKIPPED: the hosts drills need network namespaces: ${why}\n`);
+    it.skip(`need network namespaces: ${why}`, () => undefined);
+  });
+} else {
+  describe('drills on many hosts', () => {
+    let shop: Shop;
+    let catalog: DataSource;
+    let map: ShardMap;
+    const started = Date.now();
+
+    beforeAll(async () => {
+      log('building the hosts and starting their servers (npm run hosts -- up)');
+      hosts('up');
+      shop = await startHostsShop({ log });
+      catalog = createCatalogDataSource(config, 'primary', [User], 'hosts-drills');
+      await catalog.initialize();
+      map = (await loadShardMap(catalog))!;
+      results['memory_after_start'] = hostsMemory();
+    }, 300_000);
+
+    afterAll(async () => {
+      for (const name of ['kafka-2', 'shard-b', 'app-2', 'pg-replica'] as HostName[]) hosts('heal', name);
+      results['memory_at_end'] = hostsMemory();
+      results['run'] = {
+        ...gitState(),
+        command: 'npm run e2e -- hosts',
+        machine: machineDescription(),
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
+      log(`results in ${writeResults(results)}`);
+      await shop?.stop();
+      await catalog?.destroy();
+      if (process.env['TENK_HOSTS_KEEP'] !== '1') hosts('down');
+    }, 180_000);
+
+    it('a Kafka broker host is cut off, then healed: every order event delivered once, sales exact, the broker catches up', async () => {
+      const customers = await customersPerServer(map, 2, 'hosts-kafka');
+      const all = [...customers['shard-a'], ...customers['shard-b']];
+      const stream = orderStream(all, 250);
+      await sleep(3_000);
+      hosts('partition', 'kafka-2');
+      const cutAt = Date.now();
+      await sleep(15_000);
+      // Producers kept going on the other two: orders placed during the cut already mailed.
+      const during = stream.attempts.filter((attempt) => attempt.at > cutAt + 1_000 && attempt.status === 201);
+      const counts = await confirmations(all);
+      const mailedDuring = during.filter((attempt) => counts.has(attempt.orderId!)).length;
+      hosts('heal', 'kafka-2');
+      const healedAt = Date.now();
+      await sleep(4_000);
+      const attempts = await stream.stop();
+      const accepted = attempts.filter((attempt) => attempt.status === 201);
+      expect(attempts.filter((attempt) => attempt.status !== 201).map((attempt) => `${attempt.status} ${attempt.error ?? ''}`)).toEqual([]);
+      const mail = await eachMailedOnce(all, accepted, 120_000);
+      await salesExact(all, accepted);
+      const kafka = new Kafka({ clientId: 'hosts-drill', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+      await kafka.connect();
+      try {
+        await eventually(
+          async () => {
+            const [topic] = (await kafka.fetchTopicMetadata({ topics: ['orders.events'] })).topics;
+            return topic.partitions.every((partition) => partition.isr.length === 3) || undefined;
+          },
+          'kafka-2 never caught up (in-sync replicas stayed below 3)',
+          60_000,
+          1_000,
+        );
+      } finally {
+        await kafka.disconnect();
+      }
+      results['kafka_broker_partition'] = {
+        host: 'kafka-2',
+        cut_seconds: Math.round((healedAt - cutAt) / 1000),
+        orders: summary(attempts),
+        accepted: accepted.length,
+        orders_placed_during_cut: during.length,
+        mailed_before_heal: mailedDuring,
+        seconds_until_every_mail_after_stop: mail.seconds,
+        duplicate_mails: mail.extra,
+        lost_events: 0,
+        in_sync_after_heal: '18/18',
+      };
+    }, 300_000);
+
+    it("a shard server's host is cut off: its customers get a fast 503 with Retry-After, the other shard's are unaffected, nothing lost after heal", async () => {
+      const customers = await customersPerServer(map, 2, 'hosts-shard');
+      const all = [...customers['shard-a'], ...customers['shard-b']];
+      const onB = new Set(customers['shard-b']);
+      const stream = orderStream(all, 200);
+      await sleep(2_000);
+      hosts('partition', 'shard-b');
+      const cutAt = Date.now();
+      await sleep(12_000);
+      hosts('heal', 'shard-b');
+      const healedAt = Date.now();
+      await eventually(
+        async () =>
+          stream.attempts.some((attempt) => onB.has(attempt.customer) && attempt.at > healedAt && attempt.status === 201) || undefined,
+        "shard-b's customers never ordered again after the heal",
+        90_000,
+        500,
+      );
+      await sleep(2_000);
+      const attempts = await stream.stop();
+      const cut = attempts.filter((attempt) => attempt.at >= cutAt && attempt.at < healedAt);
+      const cutB = cut.filter((attempt) => onB.has(attempt.customer));
+      const cutA = cut.filter((attempt) => !onB.has(attempt.customer));
+      // The other shard server's customers: every order accepted.
+      expect(cutA.filter((attempt) => attempt.status !== 201).map((attempt) => attempt.status)).toEqual([]);
+      // Its customers: refused with 503 and Retry-After, never an error page or a hang.
+      const refused = cutB.filter((attempt) => attempt.status !== 201);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(
+        refused
+          .filter((attempt) => attempt.status !== 503 || !attempt.retryAfter)
+          .map((attempt) => `${attempt.status} ${attempt.retryAfter}`),
+      ).toEqual([]);
+      // Nothing lost: each customer holds exactly the orders it was told were accepted, each mailed once.
+      const accepted = attempts.filter((attempt) => attempt.status === 201);
+      for (const customer of all)
+        expect(await ordersHeld(customer)).toBe(accepted.filter((attempt) => attempt.customer === customer).length);
+      await eachMailedOnce(all, accepted, 120_000);
+      // Fast: once the breaker is open, refusals do not wait for the cut server.
+      const firstRefusal = Math.min(...refused.map((attempt) => attempt.at + attempt.ms));
+      const afterOpen = refused.filter((attempt) => attempt.at > firstRefusal);
+      results['shard_server_partition'] = {
+        host: 'shard-b',
+        cut_seconds: Math.round((healedAt - cutAt) / 1000),
+        other_shard_during_cut: summary(cutA),
+        cut_shard_during_cut: summary(cutB),
+        refusals_after_breaker_open: summary(afterOpen),
+        first_refusal_after_cut_ms: firstRefusal - cutAt,
+        retry_after_seconds: refused[0]?.retryAfter,
+        seconds_until_ordering_again_after_heal:
+          Math.round(
+            (Math.min(...attempts.filter((a) => onB.has(a.customer) && a.at > healedAt && a.status === 201).map((a) => a.at + a.ms)) -
+              healedAt) /
+              100,
+          ) / 10,
+        lost: 0,
+      };
+    }, 300_000);
+
+    it('an app host is cut off: no GET sent after the cut fails, no POST is repeated', async () => {
+      const customers = await customersPerServer(map, 1, 'hosts-app');
+      const all = [...customers['shard-a'], ...customers['shard-b']];
+      const gets: Array<{ status: number; ms: number; at: number; error?: string }> = [];
+      let reading = true;
+      const readers = Array.from({ length: 3 }, async (_, r) => {
+        for (let i = 0; reading; i++) {
+          const startedAt = Date.now();
+          try {
+            const reply = await fetch(`${SHOP}/products?limit=5&page=${1 + ((i * 3 + r) % 40)}`, { signal: AbortSignal.timeout(30_000) });
+            await reply.arrayBuffer();
+            gets.push({ status: reply.status, ms: Date.now() - startedAt, at: startedAt });
+          } catch (error) {
+            gets.push({ status: 0, ms: Date.now() - startedAt, at: startedAt, error: (error as Error).message });
+          }
+          await sleep(50);
+        }
+      });
+      const stream = orderStream(all, 400);
+      await sleep(2_000);
+      hosts('partition', 'app-2');
+      const cutAt = Date.now();
+      await sleep(10_000);
+      hosts('heal', 'app-2');
+      const healedAt = Date.now();
+      await sleep(3_000);
+      reading = false;
+      await Promise.all(readers);
+      const attempts = await stream.stop();
+      // A GET already on its way to app-2 when the cable went (sent on an open connection) waits
+      // for the cut to end: when that outlasts proxy_next_upstream_timeout (10 s) the balancer may
+      // not try it elsewhere, and it fails (502). Every GET that started later succeeds: the
+      // balancer sends them to app-1 while app-2 is out.
+      const failed = gets.filter((get) => get.status !== 200);
+      expect(failed.filter((get) => get.at > cutAt + 1_000).map((get) => `${get.status} ${get.error ?? ''}`)).toEqual([]);
+      expect(failed.length).toBeLessThanOrEqual(3);
+      // No POST repeated: each customer holds at most one order per request it made, and at
+      // least every one it was told was accepted; the ones that failed, sent again with the
+      // same idempotency key, come back as the order already placed or a new one, never two.
+      for (const customer of all) {
+        const mine = attempts.filter((attempt) => attempt.customer === customer);
+        const held = await ordersHeld(customer);
+        expect(held).toBeGreaterThanOrEqual(mine.filter((attempt) => attempt.status === 201).length);
+        expect(held).toBeLessThanOrEqual(mine.length);
+      }
+      const failedPosts = attempts.filter((attempt) => attempt.status !== 201);
+      results['app_host_partition'] = {
+        host: 'app-2',
+        cut_seconds: Math.round((healedAt - cutAt) / 1000),
+        gets: summary(gets as unknown as OrderAttempt[]),
+        gets_failed_in_flight_at_cut: failed.length,
+        gets_failed_after_cut: 0,
+        posts: summary(attempts),
+        posts_failed: failedPosts.length,
+        posts_repeated: 0,
+      };
+    }, 300_000);
+
+    it('the replica host is cut off: reads go to the primary, and no read after a write is stale', async () => {
+      const email = `hosts-admin-${Date.now()}@hosts.test`;
+      await createAccount(catalog, { email, name: 'Hosts Admin', password: 'hosts drill password', role: 'admin' });
+      const admin = new Session(SHOP);
+      expect((await admin.request('POST', '/auth/login', { json: { email, password: 'hosts drill password' } })).status).toBe(200);
+      const reader = new Session(SHOP);
+      const round = async (label: string, count: number) => {
+        let stale = 0;
+        const readMs: number[] = [];
+        const failures: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const price = 1000 + Math.floor(Math.random() * 100_000);
+          const write = await admin.request('PATCH', '/products/12', { json: { priceCents: price } });
+          if (write.status !== 200) failures.push(`PATCH ${write.status}`);
+          const startedAt = Date.now();
+          const read = await admin.request<{ priceCents: number }>('GET', '/products/12');
+          readMs.push(Date.now() - startedAt);
+          if (read.status !== 200) failures.push(`GET ${read.status}`);
+          else if (read.body.priceCents !== price) stale += 1;
+          const other = await reader.request('GET', `/products?limit=3&search=${label}-${Date.now()}-${i}`);
+          if (other.status !== 200) failures.push(`GET list ${other.status}`);
+        }
+        return { stale, failures, reads: count, read_p50_ms: percentile(readMs, 50), read_p99_ms: percentile(readMs, 99) };
+      };
+      const before = await round('replica-up', 10);
+      hosts('partition', 'pg-replica');
+      const during = await round('replica-cut', 20);
+      hosts('heal', 'pg-replica');
+      expect(before.failures).toEqual([]);
+      expect(during.failures).toEqual([]);
+      expect(before.stale + during.stale).toBe(0);
+      results['replica_partition'] = { host: 'pg-replica', before, during_cut: during };
+    }, 300_000);
+  });
+}

@@ -1,0 +1,230 @@
+/**
+ * The hosts drills' tools: the many-host stack (built by `npm run hosts -- up` in a child
+ * process, so this process's environment stays the e2e shop's), its shop, customers of it,
+ * a steady stream of orders, and the results file.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { bucketOfCustomer, type ShardMap } from '@tenk/database';
+import { host, hostsConfig, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { uniqueName } from '@tenk/testing';
+import { Session } from '../queues-support';
+
+const ROOT = path.resolve(__dirname, '../../..');
+export const config = hostsConfig();
+export const SHOP = `http://127.0.0.1:${config.services.balancerPort}`;
+const SINK = `http://${host('workers').address}:${config.mail.sinkHttpPort}`;
+
+/** Runs `npm run hosts -- <args>` and throws with its output when it fails. */
+export function hosts(...args: string[]): string {
+  const result = spawnSync(
+    process.execPath,
+    ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/hosts/src/main.ts'), ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(`npm run hosts -- ${args.join(' ')} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+export async function newCustomer(label: string): Promise<Session> {
+  const session = new Session(SHOP);
+  const email = `${uniqueName(label).replace(/_/g, '-')}@hosts.test`;
+  const signup = await session.request<Session['user']>('POST', '/users', {
+    json: { email, name: `Hosts ${label}`, password: 'hosts drill password' },
+  });
+  if (signup.status !== 201) throw new Error(`sign-up failed: ${signup.status} ${signup.text}`);
+  session.user = signup.body;
+  return session;
+}
+
+/** The shard server (host) a customer's orders live on. */
+export function serverOf(map: ShardMap, customer: Session): HostName {
+  const shard = map.shardOf(bucketOfCustomer(customer.user.id, map.buckets));
+  return (Object.entries(SHARD_SERVERS).find(([, databases]) => databases.includes(shard))?.[0] ?? 'shard-a') as HostName;
+}
+
+/** Signs customers up until `count` live on each shard server. */
+export async function customersPerServer(map: ShardMap, count: number, label: string): Promise<Record<'shard-a' | 'shard-b', Session[]>> {
+  const found: Record<'shard-a' | 'shard-b', Session[]> = { 'shard-a': [], 'shard-b': [] };
+  for (let attempt = 0; attempt < 80 && (found['shard-a'].length < count || found['shard-b'].length < count); attempt++) {
+    const customer = await newCustomer(label);
+    const server = serverOf(map, customer) as 'shard-a' | 'shard-b';
+    if (found[server].length < count) found[server].push(customer);
+  }
+  if (found['shard-a'].length < count || found['shard-b'].length < count)
+    throw new Error('could not place customers on both shard servers');
+  return found;
+}
+
+export interface OrderAttempt {
+  customer: Session;
+  key: string;
+  status: number;
+  ms: number;
+  at: number;
+  orderId?: string;
+  totalCents?: number;
+  retryAfter?: string | null;
+  error?: string;
+}
+
+/** Places one order (one product, quantity 1) with its own idempotency key; never retries. */
+export async function placeOrder(customer: Session, productId = '11'): Promise<OrderAttempt> {
+  const key = randomUUID();
+  const started = Date.now();
+  try {
+    const reply = await customer.request<{ id: string; totalCents: number }>('POST', '/orders', {
+      json: { lines: [{ productId, quantity: 1 }] },
+      headers: { 'idempotency-key': key },
+    });
+    return {
+      customer,
+      key,
+      status: reply.status,
+      ms: Date.now() - started,
+      at: started,
+      orderId: reply.status === 201 ? reply.body.id : undefined,
+      totalCents: reply.status === 201 ? reply.body.totalCents : undefined,
+      retryAfter: reply.headers.get('retry-after'),
+    };
+  } catch (error) {
+    return { customer, key, status: 0, ms: Date.now() - started, at: started, error: (error as Error).message };
+  }
+}
+
+/** Orders at a steady rate, round-robin over the customers, until stopped. */
+export function orderStream(customers: Session[], everyMs: number): { attempts: OrderAttempt[]; stop(): Promise<OrderAttempt[]> } {
+  const attempts: OrderAttempt[] = [];
+  const pending = new Set<Promise<void>>();
+  let i = 0;
+  const timer = setInterval(() => {
+    const customer = customers[i % customers.length];
+    // A different product each time: the drills place hundreds of orders, more than one product's stock.
+    const promise = placeOrder(customer, String(100 + ((i++ * 7) % 4_000))).then((attempt) => {
+      attempts.push(attempt);
+    });
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+  }, everyMs);
+  return {
+    attempts,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...pending]);
+      return attempts;
+    },
+  };
+}
+
+/** Mails in the workers host's SMTP sink for one address. */
+export async function mailsTo(address: string): Promise<Array<{ subject: string }>> {
+  return (await (await fetch(`${SINK}/messages?to=${encodeURIComponent(address)}`)).json()) as Array<{ subject: string }>;
+}
+
+/** Confirmation mails per order id, for these customers. */
+export async function confirmations(customers: Session[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const customer of customers)
+    for (const mail of await mailsTo(customer.user.email)) {
+      const id = /^Your tenk order (\S+) is confirmed$/.exec(mail.subject)?.[1];
+      if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  return counts;
+}
+
+/** What the reports worker counted for these customers (sales_daily_customers on pg-primary): orders and cents. */
+export async function salesOf(customers: Session[]): Promise<{ orders: number; cents: number }> {
+  const client = new Client({
+    host: config.postgres.primary.host,
+    port: config.postgres.primary.port,
+    user: config.postgres.user,
+    password: config.postgres.password,
+    database: config.postgres.catalogDatabase,
+    connectionTimeoutMillis: 3_000,
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ orders: string | null; cents: string | null }>(
+      'SELECT sum(orders) AS orders, sum(total_cents) AS cents FROM sales_daily_customers WHERE customer_id = ANY($1)',
+      [customers.map((customer) => customer.user.id)],
+    );
+    return { orders: Number(rows[0].orders ?? 0), cents: Number(rows[0].cents ?? 0) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many orders the shop holds for a customer (through the shop: GET /customers/:id/orders, every page). */
+export async function ordersHeld(customer: Session): Promise<number> {
+  let total = 0;
+  let cursor: string | undefined;
+  for (let page = 0; page < 50; page++) {
+    const reply = await customer.request<{ items: unknown[]; next: string | null }>(
+      'GET',
+      `/customers/${customer.user.id}/orders?limit=50${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    if (reply.status !== 200) throw new Error(`GET orders answered ${reply.status}: ${reply.text}`);
+    total += reply.body.items.length;
+    if (!reply.body.next) return total;
+    cursor = reply.body.next;
+  }
+  return total;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Resident memory (MiB) of every process inside the hosts' namespaces, summed, and per host. */
+export function hostsMemory(): { totalMiB: number; perHost: Record<string, number> } {
+  const perHost: Record<string, number> = {};
+  for (const entry of [
+    'pg-primary',
+    'pg-replica',
+    'shard-a',
+    'shard-b',
+    'kafka-1',
+    'kafka-2',
+    'kafka-3',
+    'redis',
+    'app-1',
+    'app-2',
+    'workers',
+  ] as const) {
+    const pids = spawnSync('ip', ['netns', 'pids', host(entry).netns], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
+    let kib = 0;
+    for (const pid of pids) {
+      const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout;
+      kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    }
+    perHost[entry] = Math.round(kib / 1024);
+  }
+  return { totalMiB: Object.values(perHost).reduce((sum, value) => sum + value, 0), perHost };
+}
+
+/** Writes the drills' numbers: .tenk/hosts/results/hosts.json, and tools/lab/results/hosts.json with TENK_HOSTS_RESULTS=commit. */
+export function writeResults(results: unknown): string {
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const local = path.join(config.paths.state, 'results', 'hosts.json');
+  mkdirSync(path.dirname(local), { recursive: true });
+  writeFileSync(local, json);
+  if (process.env['TENK_HOSTS_RESULTS'] === 'commit') {
+    const committed = path.join(ROOT, 'tools/lab/results/hosts.json');
+    writeFileSync(committed, json);
+    return committed;
+  }
+  return local;
+}
