@@ -1,4 +1,4 @@
-import { uniqueName, eventually } from '@tenk/testing';
+import { eventually, parseCsv, uniqueName } from '@tenk/testing';
 import { closeDb, groupOf, orderPlaced, OrdersTopic, Session } from './queues-support';
 
 interface ReportView {
@@ -8,18 +8,6 @@ interface ReportView {
   error: string | null;
   downloadUrl: string | null;
   rows: number | null;
-}
-
-/** Parses the shop's CSV (RFC 4180: quoted cells, doubled quotes, CRLF). */
-function parseCsv(body: string): string[][] {
-  return body
-    .trimEnd()
-    .split('\r\n')
-    .map((line) =>
-      [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
-        .slice(0, -1)
-        .map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)),
-    );
 }
 
 async function readyReport(session: Session, body: { type: string; from: string; to: string }): Promise<string[][]> {

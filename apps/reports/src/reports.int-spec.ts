@@ -18,7 +18,7 @@ import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { ReportRequests } from '@tenk/reporting';
 import { LocalObjectStore } from '@tenk/storage';
 import { startMicroservices } from '@tenk/observability';
-import { TestTopic, uniqueName } from '@tenk/testing';
+import { parseCsv, TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { ReportProcessor } from './report.processor';
 import { salesEventsServer } from './sales-events.controller';
@@ -75,18 +75,6 @@ async function buildReport(type: ReportType, ownerId: string, fromDay: string, t
   expect(ready).toMatchObject({ state: 'ready', fileKey: `reports/${request.id}.csv` });
   const csv = await text(await new LocalObjectStore(storageDir).read(ready!.fileKey!));
   return { id: request.id, csv: parseCsv(csv) };
-}
-
-/** Enough CSV for these files: quoted cells with doubled quotes, CRLF lines. */
-function parseCsv(body: string): string[][] {
-  return body
-    .trimEnd()
-    .split('\r\n')
-    .map((line) =>
-      [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
-        .slice(0, -1)
-        .map(([, cell]) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell)),
-    );
 }
 
 beforeAll(async () => {

@@ -4,3 +4,4 @@ export { TcpProxy } from './tcp-proxy';
 export { startEphemeralRedis, type EphemeralRedis } from './ephemeral-redis';
 export { TestTopic, type TestTopicOptions } from './test-topic';
 export { sendOtlpSpans, type TestSpan } from './otlp-trace';
+export { parseCsv } from './csv';
