@@ -28,5 +28,4 @@ export {
 export { QueueProcessor } from './queue-processor';
 export { DEAD_LETTER_QUEUE, queueOptions, queuePrefix, type RegisteredQueueName } from './queue-registry';
 export { PermanentJobError, isPermanentJobError, QueueUnavailableError, isQueueUnavailableError } from './errors';
-export { MailJobs } from './mail-jobs';
 export { unacknowledged } from './kafka-acks';

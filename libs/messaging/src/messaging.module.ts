@@ -6,7 +6,6 @@ import { JobRunner } from './job-runner';
 import { KafkaClient } from './kafka-client';
 import { KafkaEventMetrics } from './kafka-event-metrics';
 import { KafkaTransport } from './kafka-transport';
-import { MailJobs } from './mail-jobs';
 import { MessagingHealth } from './messaging-health';
 import { MESSAGING_OPTIONS_TYPE, MessagingConfigurableModule } from './messaging.module-definition';
 import { QueueMetrics } from './queue-metrics';
@@ -51,9 +50,8 @@ export class MessagingModule extends MessagingConfigurableModule {
         JobProducer,
         JobRunner,
         QueueMetrics,
-        MailJobs,
       ],
-      exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobRunner, MailJobs, queues],
+      exports: [KafkaClient, KafkaEventMetrics, KafkaTransport, Queues, JobProducer, JobRunner, queues],
     };
   }
 }

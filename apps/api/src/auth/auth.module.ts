@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { MailJobs } from '../users/mail-jobs';
 import { UsersAdminController } from '../users/users-admin.controller';
 import { UsersController } from '../users/users.controller';
 import { UsersService } from '../users/users.service';
@@ -26,6 +27,7 @@ import { SignupThrottle } from './signup-throttle';
     SignupThrottle,
     AuthMetrics,
     UsersService,
+    MailJobs,
     { provide: APP_GUARD, useClass: CsrfGuard },
     { provide: APP_GUARD, useClass: SessionGuard },
   ],

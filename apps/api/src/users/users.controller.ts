@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
-import { MailJobs } from '@tenk/messaging';
 import { AuthMetrics } from '../auth/auth.metrics';
 import { Public } from '../auth/auth.decorators';
 import { clientAddress } from '../auth/client-address';
 import { writeSessionCookie } from '../auth/session-cookie';
 import { SessionStore } from '../auth/session.store';
 import { SignupThrottle, type SignupVerdict } from '../auth/signup-throttle';
+import { MailJobs } from './mail-jobs';
 import { SignupBody, UserView } from './users.dto';
 import { UsersService } from './users.service';
 

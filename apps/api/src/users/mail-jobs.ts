@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { ACCOUNT_EXISTS_MAIL_V1, MAIL_KEYS, WELCOME_MAIL_V1 } from '@tenk/contracts';
-import { JobProducer } from './job-producer';
+import { JobProducer } from '@tenk/messaging';
 
-/** Producers of `mail` jobs for callers outside the mailer (the api's signup). */
+/** The sign-up's `mail` jobs (their contracts: @tenk/contracts; the mailer consumes them). */
 @Injectable()
 export class MailJobs {
   constructor(
