@@ -1,3 +1,4 @@
+import type { UserView } from '@tenk/contracts/api';
 import { cartCount } from './cart';
 import { cart, loadCart } from './cart-store';
 import { h, replace } from './dom';
@@ -5,7 +6,6 @@ import type { PageContext, PageDefinition } from './page';
 import { PAGES } from './pages';
 import { href, parseHash, type Route, type RouteName } from './router';
 import { refreshSession, session, signOut } from './session';
-import type { User } from './types';
 import { errorBox, isAbort, loading } from './ui';
 
 /**
@@ -135,7 +135,7 @@ export class App {
     );
   }
 
-  #userMenu(user: User): HTMLElement {
+  #userMenu(user: UserView): HTMLElement {
     return h(
       'span',
       { class: 'user' },

@@ -1,4 +1,4 @@
-import type { Product } from './types';
+import type { ProductView } from '@tenk/contracts/api';
 
 /** The cart lives in the browser (localStorage) until checkout: no api call per click. */
 export interface CartLine {
@@ -18,7 +18,7 @@ export const MAX_QUANTITY = 99;
 export const MAX_LINES = 50;
 export const EMPTY_CART: Cart = { lines: [] };
 
-export function addToCart(cart: Cart, product: Pick<Product, 'id' | 'name' | 'priceCents' | 'currency'>, quantity = 1): Cart {
+export function addToCart(cart: Cart, product: Pick<ProductView, 'id' | 'name' | 'priceCents' | 'currency'>, quantity = 1): Cart {
   const existing = cart.lines.find((line) => line.productId === product.id);
   if (existing) return setQuantity(cart, product.id, existing.quantity + quantity);
   if (cart.lines.length >= MAX_LINES) throw new RangeError(`a cart holds at most ${MAX_LINES} different products`);

@@ -1,17 +1,5 @@
-/** Videos and reports as the api describes them: the shared API contract (libs/contracts/src/api). */
-import type {
-  RenditionView,
-  ReportState as ContractReportState,
-  ReportView,
-  VideoState as ContractVideoState,
-  VideoView,
-} from '@tenk/contracts/api';
-
-export type VideoState = ContractVideoState;
-export type Rendition = RenditionView;
-export type Video = VideoView;
-export type ReportState = ContractReportState;
-export type Report = ReportView;
+/** Videos and reports as the storefront shows them; their shapes are the shared API contract (libs/contracts/src/api). */
+import type { RenditionView, ReportState, VideoState, VideoView } from '@tenk/contracts/api';
 
 export const REPORT_CHOICES = [
   { type: 'sales-by-day', label: 'Sales by day (all customers)', admin: true },
@@ -24,7 +12,7 @@ export function reportLabel(type: string): string {
 }
 
 /** Playable renditions, the largest first: the browser takes the first <source> it can play. */
-export function playable(video: Video): Rendition[] {
+export function playable(video: VideoView): RenditionView[] {
   return [...video.renditions].filter((rendition) => rendition.contentType === 'video/mp4').sort((a, b) => b.height - a.height);
 }
 

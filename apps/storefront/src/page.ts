@@ -1,10 +1,10 @@
+import type { UserView } from '@tenk/contracts/api';
 import type { Route } from './router';
-import type { User } from './types';
 
 /** What a page gets: the route, who is signed in, and a signal that aborts when it is left. */
 export interface PageContext {
   route: Route;
-  user: User | null;
+  user: UserView | null;
   signal: AbortSignal;
   navigate(path: string, query?: Record<string, string | number | undefined>): void;
   setTitle(title: string): void;

@@ -1,3 +1,4 @@
+import type { ProductPage, ProductView } from '@tenk/contracts/api';
 import { get, withQuery } from '../api';
 import { addToCart } from '../cart';
 import { cart, saveCart } from '../cart-store';
@@ -5,7 +6,6 @@ import { h } from '../dom';
 import { formatMoney } from '../money';
 import type { Page } from '../page';
 import { href } from '../router';
-import type { Product, ProductPage } from '../types';
 import { errorBox, notice } from '../ui';
 
 export const PAGE_SIZE = 12;
@@ -66,7 +66,7 @@ export const catalogPage: Page = async ({ route, signal, navigate, setTitle }) =
   );
 };
 
-function productCard(product: Product): HTMLElement {
+function productCard(product: ProductView): HTMLElement {
   const add = h(
     'button',
     {
@@ -96,7 +96,7 @@ function productCard(product: Product): HTMLElement {
 }
 
 /** The product's picture, or a coloured tile with its initials when it has none. */
-export function productImage(product: Product, large = false): HTMLElement {
+export function productImage(product: ProductView, large = false): HTMLElement {
   if (product.image && /^(\/|https:\/\/)/.test(product.image)) {
     return h('img', {
       class: large ? 'product-image large' : 'product-image',

@@ -1,3 +1,4 @@
+import type { OrderView } from '@tenk/contracts/api';
 import { isApiError, post, type ApiError } from '../api';
 import { cartFingerprint, cartTotal, EMPTY_CART, orderBody } from '../cart';
 import { cart, saveCart } from '../cart-store';
@@ -6,7 +7,6 @@ import { checkoutKey, forgetCheckoutKey } from '../idempotency';
 import { formatMoney } from '../money';
 import type { Page } from '../page';
 import { href } from '../router';
-import type { Order } from '../types';
 import { errorBox, notice } from '../ui';
 
 /**
@@ -37,7 +37,7 @@ export const checkoutPage: Page = ({ user, navigate, setTitle }) => {
     status.replaceChildren();
     const key = checkoutKey(sessionStorage, cartFingerprint(current));
     try {
-      const order = await post<Order>('/orders', orderBody(current), { headers: { 'Idempotency-Key': key } });
+      const order = await post<OrderView>('/orders', orderBody(current), { headers: { 'Idempotency-Key': key } });
       forgetCheckoutKey(sessionStorage);
       saveCart(EMPTY_CART);
       navigate(`/orders/${order.id}`, { placed: 1 });

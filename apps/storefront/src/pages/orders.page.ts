@@ -1,9 +1,9 @@
+import type { OrderPage, OrderView } from '@tenk/contracts/api';
 import { get, isApiError, withQuery } from '../api';
 import { h } from '../dom';
 import { formatMoney } from '../money';
 import type { Page } from '../page';
 import { href } from '../router';
-import type { Order, OrderPage } from '../types';
 import { errorBox, formatDate, loading, notice } from '../ui';
 
 const PAGE_SIZE = 10;
@@ -39,7 +39,7 @@ export const ordersPage: Page = async ({ user, signal, setTitle }) => {
   return root;
 };
 
-function orderItem(order: Order): HTMLElement {
+function orderItem(order: OrderView): HTMLElement {
   const items = order.lines.reduce((sum, line) => sum + line.quantity, 0);
   return h(
     'li',
@@ -55,9 +55,9 @@ function orderItem(order: Order): HTMLElement {
 /** `#/orders/:id`: one order (the api answers 404 for someone else's). */
 export const orderPage: Page = async ({ route, signal, setTitle }) => {
   const id = route.params['id'] ?? '';
-  let order: Order;
+  let order: OrderView;
   try {
-    order = await get<Order>(`/orders/${encodeURIComponent(id)}`, signal);
+    order = await get<OrderView>(`/orders/${encodeURIComponent(id)}`, signal);
   } catch (error) {
     if (isApiError(error, 404))
       return h('section', null, h('h1', null, 'Order not found'), h('p', null, h('a', { href: href('/orders') }, 'Your orders')));

@@ -1,3 +1,4 @@
+import type { ProductView } from '@tenk/contracts/api';
 import { get, isApiError } from '../api';
 import { addToCart } from '../cart';
 import { cart, saveCart } from '../cart-store';
@@ -5,15 +6,14 @@ import { h } from '../dom';
 import { formatMoney } from '../money';
 import type { Page } from '../page';
 import { href } from '../router';
-import type { Product } from '../types';
 import { errorBox, field, notice } from '../ui';
 import { productImage } from './catalog.page';
 
 /** `#/products/:id`: the product, and a quantity to put in the cart. */
 export const productPage: Page = async ({ route, signal, setTitle }) => {
-  let product: Product;
+  let product: ProductView;
   try {
-    product = await get<Product>(`/products/${encodeURIComponent(route.params['id'] ?? '')}`, signal);
+    product = await get<ProductView>(`/products/${encodeURIComponent(route.params['id'] ?? '')}`, signal);
   } catch (error) {
     if (isApiError(error, 404))
       return h('section', null, h('h1', null, 'Product not found'), h('p', null, h('a', { href: href('/') }, 'Back to the shop')));

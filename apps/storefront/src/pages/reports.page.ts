@@ -1,6 +1,7 @@
+import type { ReportView } from '@tenk/contracts/api';
 import { get, post } from '../api';
 import { h } from '../dom';
-import { isFinal, REPORT_CHOICES, reportLabel, type Report } from '../media';
+import { isFinal, REPORT_CHOICES, reportLabel } from '../media';
 import type { Page } from '../page';
 import { errorBox, field, formatDate, notice, sleep } from '../ui';
 
@@ -26,16 +27,16 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
   const button = h('button', { type: 'submit', class: 'primary' }, 'Request report');
   const history = h('div');
 
-  const follow = async (report: Report) => {
+  const follow = async (report: ReportView) => {
     for (;;) {
       status.replaceChildren(reportStatus(report));
       if (isFinal(report.state)) return;
       await sleep(POLL_MS, signal);
-      report = await get<Report>(report.url, signal);
+      report = await get<ReportView>(report.url, signal);
     }
   };
   const loadHistory = async () => {
-    const { items } = await get<{ items: Report[] }>('/reports?limit=10', signal);
+    const { items } = await get<{ items: ReportView[] }>('/reports?limit=10', signal);
     history.replaceChildren(items.length === 0 ? notice('No reports requested yet.') : h('ul', { class: 'orders' }, items.map(reportItem)));
   };
 
@@ -49,7 +50,7 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
         if (from.value > to.value) return status.replaceChildren(errorBox(new Error('the start date must not be after the end date')));
         button.disabled = true;
         try {
-          await follow(await post<Report>('/reports', { type: type.value, from: from.value, to: to.value }));
+          await follow(await post<ReportView>('/reports', { type: type.value, from: from.value, to: to.value }));
           await loadHistory();
         } catch (error) {
           if (!signal.aborted) status.replaceChildren(errorBox(error));
@@ -76,7 +77,7 @@ export const reportsPage: Page = ({ user, signal, setTitle }) => {
   );
 };
 
-function reportStatus(report: Report): HTMLElement {
+function reportStatus(report: ReportView): HTMLElement {
   switch (report.state) {
     case 'ready':
       return notice(h('span', null, `Your report is ready (${report.rows ?? 0} rows): `, downloadLink(report)), 'success');
@@ -93,7 +94,7 @@ function reportStatus(report: Report): HTMLElement {
   }
 }
 
-function reportItem(report: Report): HTMLElement {
+function reportItem(report: ReportView): HTMLElement {
   return h(
     'li',
     { 'data-report-id': report.id },
@@ -105,7 +106,7 @@ function reportItem(report: Report): HTMLElement {
   );
 }
 
-function downloadLink(report: Report): HTMLElement {
+function downloadLink(report: ReportView): HTMLElement {
   return h(
     'a',
     {

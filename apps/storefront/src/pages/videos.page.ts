@@ -1,6 +1,7 @@
+import type { VideoView } from '@tenk/contracts/api';
 import { get, isApiError } from '../api';
 import { h, replace } from '../dom';
-import { isFinal, playable, type Video } from '../media';
+import { isFinal, playable } from '../media';
 import type { Page } from '../page';
 import { href } from '../router';
 import { uploadFile } from '../upload';
@@ -32,7 +33,7 @@ export const videosPage: Page = ({ signal, navigate, setTitle }) => {
         const body = new FormData();
         body.append('video', chosen, chosen.name);
         try {
-          const video = await uploadFile<Video>('/videos', body, {
+          const video = await uploadFile<VideoView>('/videos', body, {
             signal,
             onProgress: (loaded, total) => {
               const value = Math.floor((loaded / total) * 100);
@@ -57,7 +58,7 @@ export const videosPage: Page = ({ signal, navigate, setTitle }) => {
   const list = h('div', null, loading());
   void (async () => {
     try {
-      const videos = await get<{ items: Video[] }>('/videos', signal);
+      const videos = await get<{ items: VideoView[] }>('/videos', signal);
       list.replaceChildren(
         videos.items.length === 0 ? notice('No videos yet.') : h('ul', { class: 'videos' }, videos.items.map(videoItem)),
       );
@@ -68,7 +69,7 @@ export const videosPage: Page = ({ signal, navigate, setTitle }) => {
   return h('section', null, h('h1', null, 'My videos'), form, status, h('h2', null, 'Uploaded'), list);
 };
 
-function videoItem(video: Video): HTMLElement {
+function videoItem(video: VideoView): HTMLElement {
   return h(
     'li',
     { 'data-video-id': video.id },
@@ -81,7 +82,7 @@ function videoItem(video: Video): HTMLElement {
   );
 }
 
-function videoTitle(video: Video): string {
+function videoTitle(video: VideoView): string {
   return video.originalName ?? `Video ${video.id.slice(0, 8)}`;
 }
 
@@ -92,7 +93,7 @@ export const videoPage: Page = ({ route, signal, setTitle }) => {
   const heading = h('h1', null, 'Video');
   const body = h('div', null, loading());
 
-  const show = (video: Video) => {
+  const show = (video: VideoView) => {
     heading.textContent = videoTitle(video);
     setTitle(videoTitle(video));
     if (video.state === 'ready') {
@@ -134,7 +135,7 @@ export const videoPage: Page = ({ route, signal, setTitle }) => {
   void (async () => {
     try {
       for (;;) {
-        const video = await get<Video>(`/videos/${encodeURIComponent(id)}`, signal);
+        const video = await get<VideoView>(`/videos/${encodeURIComponent(id)}`, signal);
         show(video);
         if (isFinal(video.state)) return;
         await sleep(POLL_MS, signal);
