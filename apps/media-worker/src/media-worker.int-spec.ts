@@ -124,10 +124,11 @@ function childPids(pid: number): number[] {
   }
 }
 
+/** Running, not merely a zombie waiting for a parent that does not reap (PID 1 in some containers). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -268,7 +269,7 @@ describe('a media-worker killed mid-job', () => {
     expect(ffmpegs.length).toBeGreaterThan(0);
     await stopWorker(first, 'SIGKILL');
     // Its ffmpeg does not outlive it (SIGPIPE on the next progress write into the dead pipe).
-    await eventually(() => ffmpegs.every((pid) => !isAlive(pid)), 'ffmpeg outlived its killed worker', 10_000);
+    await eventually(() => ffmpegs.every((pid) => !isAlive(pid)), 'ffmpeg outlived its killed worker', 30_000);
     expect(await job.getState()).toBe('active');
 
     const second = await startWorker();
