@@ -1,5 +1,5 @@
 import type { AccountExistsMailJobV1 } from '@tenk/contracts';
-import { escapeHtml, htmlLayout, type MailContext, type RenderedMail } from './mail-template';
+import { buttonLink, escapeHtml, htmlLayout, type MailContext, type RenderedMail } from './mail-template';
 
 /**
  * To the owner of an account, when someone tried to sign up with its email: the sign-up was
@@ -25,7 +25,7 @@ export function renderAccountExists(job: AccountExistsMailJobV1, context: MailCo
     [
       `<p style="margin:0 0 16px">Hello ${escapeHtml(job.name)},</p>`,
       `<p style="margin:0 0 16px">${escapeHtml(intro)}</p>`,
-      `<p style="margin:0 0 24px"><a href="${escapeHtml(signIn)}" style="display:inline-block;background:#2563eb;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Sign in</a></p>`,
+      buttonLink(signIn, 'Sign in'),
       '<p style="margin:0;font-size:14px;color:#52525b">If it was not you, you need not do anything.</p>',
     ].join(''),
     context,

@@ -34,6 +34,11 @@ export function htmlLayout(title: string, body: string, context: MailContext): s
   ].join('');
 }
 
+/** A call to action: a link drawn as a button, the same in every mail. */
+export function buttonLink(href: string, label: string): string {
+  return `<p style="margin:0 0 24px"><a href="${escapeHtml(href)}" style="display:inline-block;background:#2563eb;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escapeHtml(label)}</a></p>`;
+}
+
 /** 123456, EUR -> `€1,234.56` */
 export function formatMoney(cents: number, currency: string): string {
   try {

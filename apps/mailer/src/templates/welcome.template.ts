@@ -1,5 +1,5 @@
 import type { WelcomeMailJobV1 } from '@tenk/contracts';
-import { escapeHtml, htmlLayout, type MailContext, type RenderedMail } from './mail-template';
+import { buttonLink, escapeHtml, htmlLayout, type MailContext, type RenderedMail } from './mail-template';
 
 /** Sent once per new account, right after signup. */
 export function renderWelcome(job: WelcomeMailJobV1, context: MailContext): RenderedMail {
@@ -19,7 +19,7 @@ export function renderWelcome(job: WelcomeMailJobV1, context: MailContext): Rend
     [
       `<p style="margin:0 0 16px">Hello ${escapeHtml(job.name)},</p>`,
       '<p style="margin:0 0 16px">your tenk account is ready. Browse the shop, upload product videos, and follow your orders.</p>',
-      `<p style="margin:0 0 24px"><a href="${escapeHtml(context.shopUrl)}/" style="display:inline-block;background:#2563eb;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Open the shop</a></p>`,
+      buttonLink(`${context.shopUrl}/`, 'Open the shop'),
       `<p style="margin:0;font-size:14px;color:#52525b">You signed up as ${escapeHtml(job.email)}. If that was not you, reply to this mail and we will close the account.</p>`,
     ].join(''),
     context,
