@@ -43,13 +43,14 @@ describe('deploy/kubernetes', () => {
     expect(resources.every((resource) => typeof resource.kind === 'string' && resource.metadata?.name)).toBe(true);
   });
 
-  it('gives the pods a configuration libs/config accepts, with each shard on its own server', () => {
+  it('gives the pods a configuration libs/config accepts, the shard map on two servers', () => {
     const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
     const secret = docs('secret.example.yaml')[0];
     const loaded = loadConfig({ ...config.data, ...secret.stringData });
-    const hosts = new Set(loaded.postgres.shardDatabases.map((shard) => loaded.postgres.shardEndpoints[shard].host));
-    expect(hosts.size).toBe(loaded.postgres.shardDatabases.length);
-    expect(hosts.has(loaded.postgres.primary.host)).toBe(false);
+    // As on `npm run hosts` (tools/hosts): shard_0 and shard_1 on one server, shard_2 and shard_3 on the other.
+    const servers = loaded.postgres.shardDatabases.map((shard) => loaded.postgres.shardEndpoints[shard].host);
+    expect(servers).toEqual(['shard-a', 'shard-a', 'shard-b', 'shard-b']);
+    expect(servers).not.toContain(loaded.postgres.primary.host);
     expect(loaded.kafka.brokers.length).toBeGreaterThan(1);
     expect(loaded.services.bindHost).toBe('0.0.0.0');
     // Behind the ingress, loopback is not the proxy: the pod network is, and never everyone.
@@ -66,6 +67,58 @@ describe('deploy/kubernetes', () => {
       username: 'tenk',
       password: secret.stringData?.['TENK_KAFKA_SASL_PASSWORD'],
     });
+  });
+
+  // The servers those addresses name, in the manifests: what `npm run hosts` runs on one machine.
+  const statefulSet = (name: string) =>
+    resources.find((resource) => resource.kind === 'StatefulSet' && resource.metadata.name === name) as unknown as {
+      spec: {
+        replicas: number;
+        serviceName: string;
+        template: {
+          spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }>; initContainers?: Array<{ command: string[] }> };
+        };
+      };
+    };
+  const envOf = (name: string) =>
+    Object.fromEntries((statefulSet(name).spec.template.spec.containers[0].env ?? []).map((v) => [v.name, v.value]));
+
+  it('runs each shard server with its shards, the catalog primary and its streaming replica', () => {
+    const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
+    const loaded = loadConfig({ ...config.data, ...docs('secret.example.yaml')[0].stringData });
+    const services = new Set(resources.filter((resource) => resource.kind === 'Service').map((resource) => resource.metadata.name));
+    for (const server of ['shard-a', 'shard-b']) {
+      expect(services.has(server)).toBe(true);
+      const shards = loaded.postgres.shardDatabases.filter((shard) => loaded.postgres.shardEndpoints[shard].host === server);
+      expect(envOf(server)['TENK_SERVER_DATABASES']!.split(' ')).toEqual(shards);
+    }
+    expect([loaded.postgres.primary.host, loaded.postgres.replica.host]).toEqual(['pg-primary', 'pg-replica']);
+    expect(envOf('pg-primary')['TENK_SERVER_DATABASES']).toBe(loaded.postgres.catalogDatabase);
+    // The replica starts from a base backup of the primary and streams from it (-R writes primary_conninfo).
+    const [basebackup] = statefulSet('pg-replica').spec.template.spec.initContainers!;
+    expect(basebackup.command.join(' ')).toMatch(/pg_basebackup -h pg-primary .* -R -X stream/s);
+  });
+
+  it('runs three KRaft Kafka nodes, the bootstrap list naming each, orders.events with 3 copies and 2 in sync', () => {
+    const config = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'tenk-config')!;
+    const loaded = loadConfig({ ...config.data, ...docs('secret.example.yaml')[0].stringData });
+    const kafka = statefulSet('kafka');
+    expect(kafka.spec.replicas).toBe(3);
+    expect(loaded.kafka.brokers).toEqual([0, 1, 2].map((i) => `kafka-${i}.${kafka.spec.serviceName}.tenk.svc:9092`));
+    const start = resources.find((resource) => resource.kind === 'ConfigMap' && resource.metadata.name === 'kafka-start')!.data![
+      'start.sh'
+    ];
+    expect(start).toContain('process.roles=broker,controller');
+    expect(start).toMatch(/voters="1@kafka-0\.kafka\.[^",]+,2@kafka-1\.kafka\.[^",]+,3@kafka-2\.kafka\.[^",]+"/);
+    expect(start).toContain('controller.quorum.voters=${voters}');
+    expect(start).toContain('min.insync.replicas=2');
+    const topics = resources.find((resource) => resource.kind === 'Job' && resource.metadata.name === 'kafka-topics')!;
+    const script = containersOf(topics)[0] as unknown as { command: string[] };
+    expect(script.command.join(' ')).toMatch(
+      new RegExp(
+        `--topic ${loaded.messaging.kafka.ordersTopic.replace('.', '\\.')} --partitions ${loaded.kafka.ordersPartitions} --replication-factor 3 \\\\?\\s*--config min\\.insync\\.replicas=2`,
+      ),
+    );
   });
 
   it('keeps every password in the secret, none in the ConfigMap', () => {
@@ -129,7 +182,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('runs the migrations with the runtime image', () => {
-    const job = resources.find((resource) => resource.kind === 'Job')!;
+    const job = resources.find((resource) => resource.kind === 'Job' && resource.metadata.name === 'tenk-migrate')!;
     const [container] = containersOf(job);
     expect(container.image).toBe('tenk/runtime');
     expect(stages).toContain('runtime');
