@@ -37,7 +37,13 @@ withValidator(`deploy/kubernetes against the Kubernetes ${targetKubernetesVersio
 
   interface Deployment {
     kind: string;
-    spec: { replicas: unknown; template: { spec: { containers: Array<Record<string, unknown>>; [field: string]: unknown } } };
+    spec: {
+      replicas: unknown;
+      template: {
+        metadata: { labels: Record<string, string> };
+        spec: { containers: Array<Record<string, unknown>>; [field: string]: unknown };
+      };
+    };
   }
 
   // The validator can fail: the same api.yaml with one mistake of each kind is refused, naming it.
@@ -67,6 +73,22 @@ withValidator(`deploy/kubernetes against the Kubernetes ${targetKubernetesVersio
       'a field in the wrong place',
       (d: Deployment) => (d.spec.template.spec.containerPort = 3000),
       /unknown field "spec.template.spec.containerPort"/,
+    ],
+    // The API server's own rules, beyond the types.
+    [
+      'a selector that does not match the pod labels',
+      (d: Deployment) => (d.spec.template.metadata.labels = { 'app.kubernetes.io/name': 'apy' }),
+      /Deployment\/api: spec.template.metadata.labels: `selector` does not match template `labels`/,
+    ],
+    [
+      'a port name longer than 15 characters',
+      (d: Deployment) => (d.spec.template.spec.containers[0].ports = [{ name: 'http-for-the-api', containerPort: 3001 }]),
+      /containers\[0\].ports\[0\].name: must be no more than 15 characters/,
+    ],
+    [
+      'a container name that is not a DNS label',
+      (d: Deployment) => (d.spec.template.spec.containers[0].name = 'API'),
+      /containers\[0\].name: a lowercase RFC 1123 label/,
     ],
   ])('refuses %s', (_what, change, message) => {
     const result = validateManifests(binary, { text: broken(change) });
