@@ -32,4 +32,5 @@ export { encodeCursor, decodeCursor } from './sharding/keyset-cursor';
 export { BucketMover, type MoveDatabases, type MoveReport, type RowCounts } from './sharding/bucket-mover';
 export { checkBucketTables, type BucketTable, type BucketChildTable } from './sharding/bucket-tables';
 export { shardStats, spread, locate, type ShardStats, type Located } from './sharding/shard-inspection';
+export { catalogPrimaryClient } from './catalog-client';
 export { createScratchDatabases, type ScratchDatabases, type ScratchOptions } from './scratch-databases';

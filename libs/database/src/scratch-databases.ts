@@ -1,5 +1,6 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { loadConfig, type TenkConfig } from '@tenk/config';
+import { catalogPrimaryClient } from './catalog-client';
 import { runAllMigrations } from './run-migrations';
 
 export interface ScratchDatabases {
@@ -50,14 +51,7 @@ export async function createScratchDatabases(base: TenkConfig, options: ScratchO
 }
 
 async function admin(config: TenkConfig, work: (client: Client) => Promise<void>): Promise<void> {
-  const client = new Client({
-    host: config.postgres.primary.host,
-    port: config.postgres.primary.port,
-    user: config.postgres.user,
-    password: config.postgres.password,
-    ssl: config.postgres.ssl,
-    database: config.postgres.catalogDatabase,
-  });
+  const client = catalogPrimaryClient(config);
   await client.connect();
   try {
     await work(client);

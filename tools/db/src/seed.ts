@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import type { TenkConfig } from '@tenk/config';
+import { catalogPrimaryClient } from '@tenk/database';
 
 const CATEGORIES = ['kitchen', 'garden', 'books', 'toys', 'tools', 'music', 'sports', 'office', 'outdoor', 'games'];
 const ADJECTIVES = ['Sturdy', 'Compact', 'Classic', 'Bright', 'Quiet', 'Rapid', 'Gentle', 'Bold', 'Tiny', 'Grand', 'Smart', 'Rustic'];
@@ -42,14 +42,7 @@ export function seedProductCount(env: NodeJS.ProcessEnv): number {
  * change). Returns how many it inserted: 0 when the catalog already has products.
  */
 export async function seedCatalog(config: TenkConfig, count = seedProductCount(process.env)): Promise<number> {
-  const client = new Client({
-    host: config.postgres.primary.host,
-    port: config.postgres.primary.port,
-    user: config.postgres.user,
-    password: config.postgres.password,
-    ssl: config.postgres.ssl,
-    database: config.postgres.catalogDatabase,
-  });
+  const client = catalogPrimaryClient(config);
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM products');
