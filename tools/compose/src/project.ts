@@ -194,9 +194,15 @@ export async function ensurePortsFree(project: ComposeProject): Promise<void> {
 }
 
 async function probe(url: string): Promise<number | string> {
+  // A timer of our own: AbortSignal.timeout()'s does not keep Node running, and while a published
+  // port accepts but nothing answers behind it, nothing else would (the process exited, code 0).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 3_000);
   try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3_000) })).status;
+    return (await fetch(url, { signal: controller.signal })).status;
   } catch {
     return 'no answer';
+  } finally {
+    clearTimeout(timer);
   }
 }
