@@ -115,18 +115,34 @@ if (why) {
     }, 300_000);
 
     afterAll(async () => {
-      for (const name of ['kafka-2', 'shard-b', 'app-2', 'pg-replica'] as HostName[]) hosts('heal', name);
-      results['memory_at_end'] = hostsMemory();
-      results['run'] = {
-        ...gitState(),
-        command: 'npm run e2e -- hosts',
-        machine: machineDescription(),
-        seconds: Math.round((Date.now() - started) / 1000),
+      // Every step is tried, and the hosts always come down: a failing heal or a shop that does
+      // not stop must not leave eleven hosts of servers running after the suite.
+      const problems: string[] = [];
+      const attempt = async (what: string, step: () => unknown): Promise<void> => {
+        try {
+          await step();
+        } catch (error) {
+          problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+        }
       };
-      log(`results in ${writeResults(results)}`);
-      await shop?.stop();
-      await catalog?.destroy();
-      if (process.env['TENK_HOSTS_KEEP'] !== '1') hosts('down');
+      try {
+        for (const name of ['kafka-2', 'shard-b', 'app-2', 'pg-replica'] as HostName[])
+          await attempt(`heal ${name}`, () => hosts('heal', name));
+        await attempt('memory', () => (results['memory_at_end'] = hostsMemory()));
+        results['run'] = {
+          ...gitState(),
+          command: 'npm run e2e -- hosts',
+          machine: machineDescription(),
+          seconds: Math.round((Date.now() - started) / 1000),
+        };
+        await attempt('results', () => log(`results in ${writeResults(results)}`));
+        await attempt('shop stop', () => shop?.stop());
+        await attempt('catalog', () => catalog?.destroy());
+      } finally {
+        if (process.env['TENK_HOSTS_KEEP'] !== '1') await attempt('hosts down', () => hosts('down'));
+      }
+      if (problems.length > 0) log(`teardown problems:\n  ${problems.join('\n  ')}`);
+      expect(problems).toEqual([]);
     }, 180_000);
 
     it('a Kafka broker host is cut off, then healed: every order event delivered once, sales exact, the broker catches up', async () => {
