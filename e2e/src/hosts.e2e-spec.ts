@@ -137,7 +137,7 @@ if (why) {
         };
         await attempt('results', () => log(`results in ${writeResults(results)}`));
         await attempt('shop stop', () => shop?.stop());
-        await attempt('catalog', () => catalog?.destroy());
+        await attempt('catalog', () => (catalog?.isInitialized ? catalog.destroy() : undefined));
       } finally {
         if (process.env['TENK_HOSTS_KEEP'] !== '1') await attempt('hosts down', () => hosts('down'));
       }

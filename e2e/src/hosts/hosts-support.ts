@@ -9,11 +9,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { bucketOfCustomer, type ShardMap } from '@tenk/database';
-import { host, hostsConfig, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { host, hostsConfig, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { ensureStackSecrets } from '@tenk/infra';
 import { uniqueName } from '@tenk/testing';
 import { Session } from '../queues-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
+// The stack's passwords first: on a fresh checkout `npm run hosts -- up` would make them only
+// later, and this config would hold the default password its servers do not have.
+ensureStackSecrets(hostsStateDir(), () => undefined);
 export const config = hostsConfig();
 export const SHOP = `http://127.0.0.1:${config.services.balancerPort}`;
 const SINK = `http://${host('workers').address}:${config.mail.sinkHttpPort}`;

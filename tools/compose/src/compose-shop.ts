@@ -14,6 +14,7 @@ import {
   containers,
   ensurePortsFree,
   ensureSecrets,
+  volumes,
   waitUntilServing,
   type ComposeProject,
 } from './project';
@@ -41,7 +42,16 @@ export async function up(config: TenkConfig, log: Log, scale = 3): Promise<Compo
   const wasServing = existing.some((c) => c.service === 'balancer' && c.state === 'running');
   // Ports held by something else fail now, naming the variable, not after minutes of building.
   if (!existing.some((c) => c.state === 'running')) await ensurePortsFree(project);
-  ensureSecrets(log);
+  if (ensureSecrets(log)) {
+    // New passwords: volumes left by an earlier project of this name (another checkout, or
+    // secrets deleted since) hold databases made with other passwords, which no container here
+    // could open (migrate would fail on authentication). They are removed, and said so.
+    const old = await volumes(e, project);
+    if (old.length > 0) {
+      log(`the new passwords cannot open the ${old.length} volume(s) an earlier ${project.name} left (${old.join(', ')}): removing them`);
+      await compose(e, project, ['down', '--remove-orphans', '--volumes'], (line) => log(`  ${line}`));
+    }
+  }
   const needed = baseImagesNeeded();
   let step = Date.now();
   await ensureBaseImages(config, e, needed.build, log);

@@ -91,8 +91,13 @@ export function compose(e: Engine, project: ComposeProject, args: string[], log?
   });
 }
 
-/** The passwords docker/ reads as Docker secrets (docker/secrets/, git-ignored): made once, as docker/README.md says. */
-export function ensureSecrets(log: Log): void {
+/**
+ * The passwords docker/ reads as Docker secrets (docker/secrets/, git-ignored): made once, as
+ * docker/README.md says. Returns whether any was made now (then data made before, with other
+ * passwords, cannot be opened with them).
+ */
+export function ensureSecrets(log: Log): boolean {
+  let made = false;
   const dir = path.join(DOCKER_DIR, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -103,7 +108,20 @@ export function ensureSecrets(log: Log): void {
     // The containers' own users (postgres, redis, node) read them; the folder keeps others out.
     chmodSync(file, 0o644);
     log(`made docker/secrets/${name}`);
+    made = true;
   }
+  return made;
+}
+
+/** The project's named volumes (its databases, queues, mail and storage). */
+export async function volumes(e: Engine, project: ComposeProject): Promise<string[]> {
+  const result = await run(e.docker, ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project.name}`], {
+    env: e.env,
+  });
+  return result.output
+    .trim()
+    .split('\n')
+    .filter((line) => line.length > 0);
 }
 
 /**
