@@ -37,7 +37,7 @@ export async function createScratchDatabases(base: TenkConfig, options: ScratchO
   const config = loadConfig({ ...process.env, ...(options.env ?? {}), TENK_PG_DATABASE: catalog, TENK_SHARD_DATABASES: shards.join(',') });
   const drop = () =>
     admin(base, async (client) => {
-      for (const database of [catalog, ...shards]) await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      for (const database of [catalog, ...shards]) await dropForced(client, database);
     });
   if (options.migrate ?? true) {
     try {
@@ -48,6 +48,22 @@ export async function createScratchDatabases(base: TenkConfig, options: ScratchO
     }
   }
   return { config, catalog, shards, drop };
+}
+
+/**
+ * DROP ... WITH (FORCE) ends the database's sessions, but only those of roles this one may
+ * signal: a session of another role (42501) is waited out, briefly, instead of failing the drop.
+ */
+async function dropForced(client: Client, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 async function admin(config: TenkConfig, work: (client: Client) => Promise<void>): Promise<void> {
