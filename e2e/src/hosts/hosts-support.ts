@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
-import { bucketOfCustomer, type ShardMap } from '@tenk/database';
-import { host, hostsConfig, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
+import { host, hostsConfig, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
 import { ensureStackSecrets } from '@tenk/infra';
 import { uniqueName } from '@tenk/testing';
 import { Session } from '../queues-support';
@@ -145,14 +144,7 @@ export async function confirmations(customers: Session[]): Promise<Map<string, n
 
 /** What the reports worker counted for these customers (sales_daily_customers on pg-primary): orders and cents. */
 export async function salesOf(customers: Session[]): Promise<{ orders: number; cents: number }> {
-  const client = new Client({
-    host: config.postgres.primary.host,
-    port: config.postgres.primary.port,
-    user: config.postgres.user,
-    password: config.postgres.password,
-    database: config.postgres.catalogDatabase,
-    connectionTimeoutMillis: 3_000,
-  });
+  const client = catalogPrimaryClient(config);
   await client.connect();
   try {
     const { rows } = await client.query<{ orders: string | null; cents: string | null }>(
@@ -193,19 +185,7 @@ export function percentile(values: number[], p: number): number {
 /** Resident memory (MiB) of every process inside the hosts' namespaces, summed, and per host. */
 export function hostsMemory(): { totalMiB: number; perHost: Record<string, number> } {
   const perHost: Record<string, number> = {};
-  for (const entry of [
-    'pg-primary',
-    'pg-replica',
-    'shard-a',
-    'shard-b',
-    'kafka-1',
-    'kafka-2',
-    'kafka-3',
-    'redis',
-    'app-1',
-    'app-2',
-    'workers',
-  ] as const) {
+  for (const { name: entry } of HOSTS) {
     const pids = spawnSync('ip', ['netns', 'pids', host(entry).netns], { encoding: 'utf8' })
       .stdout.split('\n')
       .filter(Boolean);
