@@ -313,11 +313,7 @@ export function primaryServer(server: PgServer): InfraService {
     status: (config) => statusOf(config, server),
 
     async start(config, log) {
-      const dirs = serviceDirs(config, server.name);
-      const port = server.port(config);
-      const logDir = path.join(config.paths.logs, server.name);
-      ownedDir(pgSocket(config, server), log);
-      ownedDir(logDir, log);
+      const { dirs, port, logDir } = serverDirs(config, server, log);
       if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
         log(`initialising the ${server.name} cluster (initdb)`);
         ownedDir(dirs.data, log);
@@ -437,11 +433,7 @@ export function replicaServer(server: PgServer, primary: PgServer): InfraService
     },
 
     async start(config, log) {
-      const dirs = serviceDirs(config, server.name);
-      const port = server.port(config);
-      const logDir = path.join(config.paths.logs, server.name);
-      ownedDir(pgSocket(config, server), log);
-      ownedDir(logDir, log);
+      const { dirs, port, logDir } = serverDirs(config, server, log);
       if (!existsSync(path.join(dirs.data, 'PG_VERSION'))) {
         log(`cloning ${primary.name} into a streaming replica (pg_basebackup -R)`);
         ownedDir(dirs.data, log);
@@ -539,4 +531,13 @@ export async function replicationLag(
   if (!row) return undefined;
   const [bytes, ms] = row.split(' ').map(Number);
   return { bytes, ms };
+}
+
+/** A server's folders (its socket and log folders made, owned by postgres) and port, before it starts. */
+function serverDirs(config: TenkConfig, server: PgServer, log: (line: string) => void) {
+  const dirs = serviceDirs(config, server.name);
+  const logDir = path.join(config.paths.logs, server.name);
+  ownedDir(pgSocket(config, server), log);
+  ownedDir(logDir, log);
+  return { dirs, port: server.port(config), logDir };
 }
