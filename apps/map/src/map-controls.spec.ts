@@ -117,6 +117,21 @@ describe("the map's controls, against calls any web page can make", () => {
     }
   });
 
+  it('keeps its trace pages to loopback too: a foreign Host or a hostile id is refused before Jaeger is asked', async () => {
+    for (const path of ['/traces', '/traces/4bf92f3577b34da6a3ce929d0e0e4736', '/traces/4bf92f3577b34da6a3ce929d0e0e4736/json']) {
+      const rebound = await controlRequest({ method: 'GET', url: `${base}${path}`, contentType: null, host: 'evil.example:8082' });
+      expect(rebound.status).toBe(403);
+      expect((JSON.parse(rebound.body) as { message: string }).message).toMatch(/^Host "evil\.example:8082" is not this server/);
+    }
+    for (const path of ['/traces/not-a-trace-id', '/traces/%3Cscript%3E', '/traces?min=-1', '/traces?min=1e9']) {
+      const hostile = await controlRequest({ method: 'GET', url: `${base}${path}`, contentType: null });
+      expect(hostile.status).toBe(400);
+      // The refusal names the problem as JSON, never as the HTML page an echoed id could script.
+      expect(hostile.headers['content-type']).toMatch(/^application\/json/);
+      expect((JSON.parse(hostile.body) as { message: string }).message).toMatch(/^(not a trace id|min must be)/);
+    }
+  });
+
   it('serves its page on loopback with the token script, and not under a foreign Host', async () => {
     const page = await controlRequest({ method: 'GET', url: `${base}/`, contentType: null });
     expect(page.status).toBe(200);
