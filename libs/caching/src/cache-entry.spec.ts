@@ -1,5 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
-import { asCacheEntry, defaultNotFound, isFresh, notFoundError, withJitter } from './cache-entry';
+import { asCacheEntry, defaultNotFound, frozenEntry, isFresh, notFoundError, withJitter } from './cache-entry';
 import { lastInvalidationMs } from './generations';
 
 describe('withJitter', () => {
@@ -39,5 +39,23 @@ describe('lastInvalidationMs', () => {
     expect(lastInvalidationMs([2 * 1_000, 2 * 500 + 1])).toBe(500);
     expect(lastInvalidationMs([2 * 1_000])).toBe(0);
     expect(lastInvalidationMs([])).toBe(0);
+  });
+});
+
+describe('frozenEntry', () => {
+  it('freezes the entry and everything in it, so a reader cannot change what the others are served', () => {
+    const entry = frozenEntry({
+      kind: 'value',
+      value: { body: '[]', headers: { 'x-total': '3' }, list: [{ id: 1 }] },
+      storedAt: 0,
+      freshUntil: 1,
+    });
+    expect(Object.isFrozen(entry)).toBe(true);
+    if (entry.kind !== 'value') throw new Error('a value entry');
+    expect(() => {
+      (entry.value.headers as Record<string, string>)['x-total'] = '4';
+    }).toThrow(TypeError);
+    expect(() => (entry.value.list as Array<{ id: number }>).push({ id: 2 })).toThrow(TypeError);
+    expect(entry.value.headers['x-total']).toBe('3');
   });
 });

@@ -42,3 +42,19 @@ export function asCacheEntry<T>(raw: unknown): CacheEntry<T> | undefined {
     return undefined;
   return entry as CacheEntry<T>;
 }
+
+/**
+ * Freezes an entry and everything in it (plain objects and arrays), so one object can be handed
+ * to every reader of the in-process tier: a reader that tried to change it would get a
+ * TypeError instead of changing what the others are served.
+ */
+export function frozenEntry<T>(entry: CacheEntry<T>): Readonly<CacheEntry<T>> {
+  return deepFreeze(entry);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  return value;
+}

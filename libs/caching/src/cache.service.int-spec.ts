@@ -105,6 +105,24 @@ describe('read-through', () => {
     expect([local.outcome, local.detail]).toEqual(['hit', 'local']);
   });
 
+  it('gives each local hit its own copy, unless the lookup is read-only: then the same frozen entry, with no parse', async () => {
+    const namespace = uniqueName('cache');
+    const { app } = await start({ namespace });
+    await app.cache.lookup(probeLookup(1));
+    const [first, second] = [await app.cache.lookup(probeLookup(1)), await app.cache.lookup(probeLookup(1))];
+    expect([first.detail, second.detail]).toEqual(['local', 'local']);
+    expect(first.entry).toEqual(second.entry);
+    expect(first.entry).not.toBe(second.entry);
+
+    const readOnly = { ...probeLookup(2), readOnly: true };
+    const miss = await app.cache.lookup(readOnly);
+    const hits = [await app.cache.lookup(readOnly), await app.cache.lookup(readOnly)];
+    expect([miss.outcome, ...hits.map((hit) => hit.detail)]).toEqual(['miss', 'local', 'local']);
+    expect(hits[0].entry).toBe(hits[1].entry);
+    expect(Object.isFrozen(hits[0].entry)).toBe(true);
+    expect(hits[0].entry).toMatchObject({ kind: 'value', value: { id: 2, name: 'second' } });
+  });
+
   it('loads again once an entry has expired', async () => {
     const namespace = uniqueName('cache');
     const { probe } = await start({ namespace, settings: { ttlMs: 300, staleMs: 0, jitterPercent: 0, localMaxEntries: 0 } });

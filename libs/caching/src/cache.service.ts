@@ -4,7 +4,16 @@ import { PinoLogger } from 'nestjs-pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SwitchesService } from '@tenk/switches';
 import { CACHE_SETTINGS, type CacheSettings } from './cache-settings';
-import { asCacheEntry, defaultNotFound, isFresh, notFoundError, withJitter, type CacheEntry, type NotFoundAnswer } from './cache-entry';
+import {
+  asCacheEntry,
+  defaultNotFound,
+  frozenEntry,
+  isFresh,
+  notFoundError,
+  withJitter,
+  type CacheEntry,
+  type NotFoundAnswer,
+} from './cache-entry';
 import { assertValidTag, CacheKeys } from './cache-keys';
 import { CacheMetrics, type LookupDetail, type LookupOutcome } from './cache.metrics';
 import { Generations, lastInvalidationMs } from './generations';
@@ -29,6 +38,13 @@ export interface CacheLookup<T> {
   load: () => Promise<T>;
   /** Which errors of `load` mean "does not exist" and are cached briefly; default: a 404 HttpException. */
   notFound?: (error: unknown) => NotFoundAnswer | undefined;
+  /**
+   * No reader ever changes the value (the HTTP cache's responses: strings). The in-process tier
+   * then keeps the entry itself, frozen, and every hit gets that same object: no JSON parse per
+   * hit, and whatever a caller derives from it once (the body's bytes, see readyBody()) is
+   * reused. Left out, each hit gets its own parsed copy, which the caller may change.
+   */
+  readOnly?: boolean;
 }
 
 export interface CacheResult<T> {
@@ -163,13 +179,13 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   async fill<T>(slot: CacheSlot<T>, value: T, ttlMs?: number): Promise<void> {
     if (!slot.key) return;
     const now = Date.now();
-    await this.#store(slot.key, { kind: 'value', value, storedAt: now, freshUntil: now }, ttlMs, false);
+    await this.#store(slot.key, { kind: 'value', value, storedAt: now, freshUntil: now }, { ttlMs }, false);
   }
 
   async #resolve<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const shared = await this.#readShared<T>(key);
     if (shared && isFresh(shared)) {
-      this.#keepLocal(key, shared);
+      this.#keepLocal(key, shared, lookup.readOnly);
       return { entry: shared, outcome: 'hit', detail: 'shared' };
     }
     if (shared) {
@@ -190,7 +206,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       const token = lease.ok ? lease.value : undefined;
       if (filled && isFresh(filled)) {
         if (token !== undefined) this.#inBackground(this.leases.release(key, token));
-        return this.#filledElsewhere(key, filled);
+        return this.#filledElsewhere(key, filled, lookup.readOnly);
       }
       if (!lease.ok) return this.#loadAndStore(lookup, key);
       if (token !== undefined) {
@@ -202,7 +218,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
           throw error;
         }
         // The lease is let go once the entry is in Redis, so the instances waiting for it find it there.
-        this.#inBackground(this.#store(key, entry, lookup.ttlMs, true).then(() => this.leases.release(key, token)));
+        this.#inBackground(this.#store(key, entry, lookup, true).then(() => this.leases.release(key, token)));
         return { entry, outcome: 'miss', detail: '' };
       }
       if (Date.now() >= deadline) {
@@ -218,8 +234,8 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  #filledElsewhere<T>(key: string, entry: CacheEntry<T>): CacheResult<T> {
-    this.#keepLocal(key, entry);
+  #filledElsewhere<T>(key: string, entry: CacheEntry<T>, readOnly: boolean | undefined): CacheResult<T> {
+    this.#keepLocal(key, entry, readOnly);
     return { entry, outcome: 'coalesced', detail: 'cluster' };
   }
 
@@ -228,7 +244,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const shared = await this.#readShared<T>(key);
     if (shared && isFresh(shared)) return { entry: shared, outcome: 'hit', detail: 'shared' };
     const entry = await this.#load(lookup);
-    await this.#store(key, entry, lookup.ttlMs, false);
+    await this.#store(key, entry, lookup, false);
     return { entry, outcome: 'miss', detail: '' };
   }
 
@@ -244,7 +260,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       try {
         if (current && isFresh(current)) return;
         const entry = await this.#load(lookup);
-        await this.#store(key, entry, lookup.ttlMs, true);
+        await this.#store(key, entry, lookup, true);
       } finally {
         await this.leases.release(key, lease.value);
       }
@@ -261,7 +277,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   /** Loads and answers; the entry goes to Redis after the answer (a slow Redis never delays it). */
   async #loadAndStore<T>(lookup: CacheLookup<T>, key: string): Promise<CacheResult<T>> {
     const entry = await this.#load(lookup);
-    this.#inBackground(this.#store(key, entry, lookup.ttlMs, true));
+    this.#inBackground(this.#store(key, entry, lookup, true));
     return { entry, outcome: 'miss', detail: '' };
   }
 
@@ -295,7 +311,12 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async #store<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, guarded: boolean): Promise<void> {
+  async #store<T>(
+    key: string,
+    entry: CacheEntry<T>,
+    { ttlMs, readOnly }: Pick<CacheLookup<T>, 'ttlMs' | 'readOnly'>,
+    guarded: boolean,
+  ): Promise<void> {
     const settings = this.#settings;
     const now = Date.now();
     const baseTtl = entry.kind === 'value' ? (ttlMs ?? settings.ttlMs) : Math.min(settings.notFoundTtlMs, ttlMs ?? settings.notFoundTtlMs);
@@ -303,7 +324,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const staleMs = guarded ? settings.staleMs : 0;
     entry.storedAt = now;
     entry.freshUntil = now + freshMs;
-    this.#keepLocal(key, entry);
+    this.#keepLocal(key, entry, readOnly);
     await this.shared.set(key, entry, freshMs + staleMs);
   }
 
@@ -313,15 +334,16 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
   #readLocal<T>(key: string): CacheEntry<T> | undefined {
     if (!this.local.enabled) return undefined;
-    const json = this.local.get(key);
-    if (json === undefined) return undefined;
-    const entry = asCacheEntry<T>(JSON.parse(json));
+    const kept = this.local.get(key);
+    if (kept === undefined) return undefined;
+    // A string is a copy to parse; an object is a read-only lookup's frozen entry, shared as it is.
+    const entry = typeof kept === 'string' ? asCacheEntry<T>(JSON.parse(kept)) : (kept as CacheEntry<T>);
     return entry && isFresh(entry) ? entry : undefined;
   }
 
-  #keepLocal(key: string, entry: CacheEntry<unknown>): void {
+  #keepLocal(key: string, entry: CacheEntry<unknown>, readOnly: boolean | undefined): void {
     const ttlMs = entry.freshUntil - Date.now();
-    if (this.local.enabled && ttlMs > 0) this.local.set(key, JSON.stringify(entry), ttlMs);
+    if (this.local.enabled && ttlMs > 0) this.local.set(key, readOnly ? frozenEntry(entry) : JSON.stringify(entry), ttlMs);
   }
 
   /**

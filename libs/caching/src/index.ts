@@ -9,5 +9,6 @@ export { Cacheable, type CacheableOptions } from './decorators/cacheable.decorat
 export { InvalidatesCache } from './decorators/invalidates-cache.decorator';
 export { HttpCache } from './http/http-cache.decorator';
 export { HttpCacheInterceptor } from './http/http-cache.interceptor';
+export { readyBody } from './http/ready-body';
 export type { HttpCacheOptions, HttpCacheScope, CachedResponse } from './http/http-cache.options';
 export { useQueryResultCache, RedisQueryResultCache, QUERY_CACHE_TAG, type QueryCacheOptions } from './query/redis-query-result-cache';

@@ -22,6 +22,14 @@ describe('LocalTier', () => {
     expect(tier.size).toBe(2);
   });
 
+  it("hands out a kept entry object itself (a read-only lookup's), not a copy", () => {
+    const tier = new LocalTier(10, 1_000);
+    const entry = Object.freeze({ kind: 'value' as const, value: 'A', storedAt: 0, freshUntil: 500 });
+    tier.set('a', entry, 500, 0);
+    expect(tier.get('a', 1)).toBe(entry);
+    expect(tier.get('a', 2)).toBe(entry);
+  });
+
   it('holds nothing when turned off (0 entries)', () => {
     const tier = new LocalTier(0, 5_000);
     tier.set('a', '1', 1_000);

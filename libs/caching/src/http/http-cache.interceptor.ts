@@ -45,6 +45,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
       id,
       tags,
       ttlMs: options.ttl,
+      // Only strings in it, never changed: local hits share the entry (and its readyBody()).
+      readOnly: true,
       load: () => this.#render(context, next, options, scope),
     };
     return defer(() => this.cache.lookup(lookup)).pipe(map((result) => this.#reply(req, res, result, options, scope)));
