@@ -21,6 +21,15 @@ describe('the many-host configuration', () => {
     expect(config.services.balancerPort).toBe(Number(MACHINE_PORTS.TENK_BALANCER_PORT));
   });
 
+  it("keeps every port inside the hosts at its default, whatever the caller's shell moved (the e2e shop's ports in npm test)", () => {
+    const moved = { TENK_PAYMENT_SIM_PORT: '4200', TENK_PAYMENT_SIM_ADMIN_PORT: '4201', TENK_API_PORT: '4001', TENK_PG_PORT: '6000' };
+    const config = hostsConfig(moved);
+    expect(config.services.paymentSimPort).toBe(DEFAULT_PORTS.paymentSim);
+    expect(new URL(config.services.paymentUrl).port).toBe(String(config.services.paymentSimPort));
+    expect(config.services.apiPort).toBe(DEFAULT_PORTS.api);
+    expect(config.postgres.primary.port).toBe(DEFAULT_PORTS.postgresPrimary);
+  });
+
   it('uses only addresses on the bridge and the loopback', () => {
     expect(HOSTS.every((host) => inSubnet(host.address))).toBe(true);
     expect(new Set(HOSTS.map((host) => host.address)).size).toBe(HOSTS.length);

@@ -30,12 +30,27 @@ const pg = (name: HostName, databases: (config: TenkConfig) => string[]): PgServ
 
 const PRIMARY = pg('pg-primary', (config) => [config.postgres.catalogDatabase]);
 
-/** The cluster's id, made once and kept in the stack's folder: every node formats with it. */
+/**
+ * A KRaft cluster id as Kafka makes them (16 random bytes, base64url): never one that starts
+ * with "-", which Kafka's own generator avoids too, since `kafka-storage format -t -abc...`
+ * takes it for an option (a fresh checkout's hosts failed to start 1 time in 64: issue 17).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * The cluster's id, made once and kept in the stack's folder: every node formats with it. One
+ * starting with "-" (kept by a checkout before this rule) formatted no node: it is replaced.
+ */
 function clusterId(config: TenkConfig): string {
   const file = path.join(config.paths.data, 'kafka-cluster-id');
-  if (!existsSync(file)) {
+  if (!existsSync(file) || readFileSync(file, 'utf8').trim().startsWith('-')) {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, randomBytes(16).toString('base64url'));
+    writeFileSync(file, newClusterId());
   }
   return readFileSync(file, 'utf8').trim();
 }
