@@ -24,6 +24,12 @@ export interface Recipe {
   folder: string;
   /** Files and folders copied into the build context (name in the context -> path here). */
   extras(config: TenkConfig, log: Log): Promise<Record<string, string>>;
+  /**
+   * Whether extras() has its files at hand (false: it would fetch or build them, for minutes).
+   * Without them an image made here before is kept as it is: a fresh state folder (a new
+   * clone's) does not build Jaeger with Go, nor fetch Kafka's jars, only to find the same hash.
+   */
+  atHand?(config: TenkConfig): boolean;
 }
 
 export const RECIPES: readonly Recipe[] = [
@@ -39,11 +45,17 @@ export const RECIPES: readonly Recipe[] = [
   },
   { tag: 'postgres:15', folder: 'postgres', extras: async () => ({}) },
   { tag: 'redis:7', folder: 'redis', extras: async () => ({}) },
-  { tag: 'apache/kafka:3.9.1', folder: 'kafka', extras: async (config, log) => ({ libs: await kafkaJars(config, log) }) },
+  {
+    tag: 'apache/kafka:3.9.1',
+    folder: 'kafka',
+    extras: async (config, log) => ({ libs: await kafkaJars(config, log) }),
+    atHand: (config) => kafkaJarsAtHand(kafkaLibs(config)),
+  },
   {
     tag: 'jaegertracing/jaeger:2.12.0',
     folder: 'jaeger',
     extras: async (config, log) => ({ jaeger: await jaegerBinary(config, log) }),
+    atHand: (config) => existsSync(jaegerPath(config)),
   },
 ];
 
@@ -59,7 +71,9 @@ export async function ensureBaseImages(config: TenkConfig, e: Engine, tags: read
     cpSync(path.join(IMAGES_DIR, recipe.folder), context, { recursive: true });
     const have = await imageLabel(e, tag);
     // An image without our label was pulled or made by someone else: it is used as it is.
-    if (have === null || have !== undefined) {
+    if (typeof have === 'string' && recipe.atHand?.(config) === false) {
+      log(`${tag}: kept as made before (what it is made from is not in ${config.paths.cache} to compare)`);
+    } else if (have === null || have !== undefined) {
       for (const [name, source] of Object.entries(await recipe.extras(config, log)))
         cpSync(source, path.join(context, name), { recursive: true });
       const hash = hashTree(context);
@@ -142,11 +156,9 @@ function caBundle(): string {
 
 /** Kafka's broker and tools jars (images/kafka/pom.xml), at tools/infra's Kafka version, fetched once with Maven. */
 async function kafkaJars(config: TenkConfig, log: Log): Promise<string> {
-  const infraPom = readFileSync(path.join(ROOT, 'tools/infra/kafka/pom.xml'), 'utf8');
-  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(infraPom)?.[1];
-  if (!version) throw new Error('tools/infra/kafka/pom.xml has no <kafka.version>');
-  const libs = path.join(config.paths.cache, `kafka-image-${version}`, 'libs');
-  if (existsSync(libs) && readdirSync(libs).some((jar) => jar.startsWith('kafka-tools-'))) return libs;
+  const version = kafkaVersion();
+  const libs = kafkaLibs(config, version);
+  if (kafkaJarsAtHand(libs)) return libs;
   log(`fetching Apache Kafka ${version} jars with Maven (first run only)`);
   mkdirSync(libs, { recursive: true });
   await runOrThrow('mvn', [
@@ -162,9 +174,20 @@ async function kafkaJars(config: TenkConfig, log: Log): Promise<string> {
   return libs;
 }
 
+function kafkaVersion(): string {
+  const infraPom = readFileSync(path.join(ROOT, 'tools/infra/kafka/pom.xml'), 'utf8');
+  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(infraPom)?.[1];
+  if (!version) throw new Error('tools/infra/kafka/pom.xml has no <kafka.version>');
+  return version;
+}
+
+const kafkaLibs = (config: TenkConfig, version = kafkaVersion()): string => path.join(config.paths.cache, `kafka-image-${version}`, 'libs');
+const kafkaJarsAtHand = (libs: string): boolean => existsSync(libs) && readdirSync(libs).some((jar) => jar.startsWith('kafka-tools-'));
+const jaegerPath = (config: TenkConfig): string => path.join(config.paths.cache, `jaeger-${JAEGER_VERSION}`, 'bin', 'jaeger');
+
 /** The Jaeger binary tools/infra builds with the machine's Go (`infra up jaeger` builds it when missing). */
 async function jaegerBinary(config: TenkConfig, log: Log): Promise<string> {
-  const binary = path.join(config.paths.cache, `jaeger-${JAEGER_VERSION}`, 'bin', 'jaeger');
+  const binary = jaegerPath(config);
   if (!existsSync(binary)) {
     log('Jaeger is not built yet: npm run infra -- up jaeger (builds it with Go, once: minutes)');
     await runOrThrow(

@@ -12,13 +12,13 @@ import {
   compose,
   composeProject,
   containers,
-  ensurePortsFree,
   ensureSecrets,
-  volumes,
+  volumesOfOtherPasswords,
   waitUntilServing,
   type ComposeProject,
 } from './project';
-import { run, seconds, type Log } from './shell';
+import { bindFailureHolder, ensurePortsFree } from './ports';
+import { lastLines, run, seconds, type Log } from './shell';
 
 export interface ComposeShop {
   engine: Engine;
@@ -38,20 +38,19 @@ export async function up(config: TenkConfig, log: Log, scale = 3): Promise<Compo
   log(`engine: ${e.docker}, Compose v${e.compose.version} (${[e.compose.command, ...e.compose.args].join(' ')})`);
   await ensureDaemon(config, e, log);
   const project = composeProject(config, e, scale);
+  ensureSecrets(log);
+  const stale = await volumesOfOtherPasswords(e, project);
+  if (stale.length > 0) {
+    // PostgreSQL set its passwords when it made these: migrate could not log in with ours.
+    log(`${stale.join(', ')}: made with another PostgreSQL password than docker/secrets/pg_password's; removing the project's volumes`);
+    await compose(e, project, ['down', '--remove-orphans', '--volumes'], (line) => log(`  ${line}`));
+  }
   const existing = await containers(e, project);
   const wasServing = existing.some((c) => c.service === 'balancer' && c.state === 'running');
-  // Ports held by something else fail now, naming the variable, not after minutes of building.
-  if (!existing.some((c) => c.state === 'running')) await ensurePortsFree(project);
-  if (ensureSecrets(log)) {
-    // New passwords: volumes left by an earlier project of this name (another checkout, or
-    // secrets deleted since) hold databases made with other passwords, which no container here
-    // could open (migrate would fail on authentication). They are removed, and said so.
-    const old = await volumes(e, project);
-    if (old.length > 0) {
-      log(`the new passwords cannot open the ${old.length} volume(s) an earlier ${project.name} left (${old.join(', ')}): removing them`);
-      await compose(e, project, ['down', '--remove-orphans', '--volumes'], (line) => log(`  ${line}`));
-    }
-  }
+  // Ports held by something else fail now, naming the variable and the holder, not after
+  // minutes of building (checked again just before the containers start).
+  const fresh = !existing.some((c) => c.state === 'running');
+  if (fresh) await ensurePortsFree(project.ports);
   const needed = baseImagesNeeded();
   let step = Date.now();
   await ensureBaseImages(config, e, needed.build, log);
@@ -63,11 +62,27 @@ export async function up(config: TenkConfig, log: Log, scale = 3): Promise<Compo
   log(`stack images ready in ${seconds(step)}`);
   step = Date.now();
   log(`starting project ${project.name} with --scale api=${scale}`);
-  await compose(e, project, ['up', '-d', '--scale', `api=${scale}`], (line) => log(`  ${line}`));
+  if (fresh) await ensurePortsFree(project.ports);
+  await compose(e, project, ['up', '-d', '--scale', `api=${scale}`], (line) => log(`  ${line}`)).catch(async (error: Error) => {
+    // A port taken since the check: say by what; a container that exited (migrate): its last lines.
+    throw new Error(`${error.message}${bindFailureHolder(error.message, project.ports) ?? ''}${await exitedLogs(e, project)}`);
+  });
   await waitUntilServing(e, project, log);
   log(`containers up and serving in ${seconds(step)}`);
   log(`the shop: ${project.shopUrl}/ (mail: ${project.mailUrl}/messages); up in ${seconds(started)}`);
   return { engine: e, project, wasServing };
+}
+
+/** The last log lines of each of the project's containers that exited with an error (for a failure's message). */
+async function exitedLogs(e: Engine, project: ComposeProject): Promise<string> {
+  const failed = (await containers(e, project)).filter((c) => c.state === 'exited' && !/^Exited \(0\)/.test(c.status));
+  const parts = await Promise.all(
+    failed.map(
+      async (c) =>
+        `\n${c.name} (${c.status}):\n${lastLines((await run(e.docker, ['logs', '--tail', '15', c.name], { env: e.env })).output, 15)}`,
+    ),
+  );
+  return parts.join('');
 }
 
 /** Stops and removes the project's containers (and with `volumes`, its data), then dockerd if up() started it. */

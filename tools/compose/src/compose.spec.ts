@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '@tenk/config';
 import { RECIPES } from './base-images';
 import type { Engine } from './engine';
+import { ephemeralRange } from './ports';
 import { baseImagesNeeded, COMPOSE_PORTS, composeProject } from './project';
 
 const engine = (version: 1 | 2): Engine => ({ docker: 'docker', compose: { command: 'docker', args: [], version }, env: {} });
@@ -32,6 +33,11 @@ describe('tools/compose', () => {
     expect(new Set(Object.values(COMPOSE_PORTS)).size).toBe(Object.keys(COMPOSE_PORTS).length);
   });
 
+  it("publishes below the ephemeral port range (Linux's default and this machine's), where outgoing connections take ports", () => {
+    const [low] = ephemeralRange();
+    expect(Object.entries(COMPOSE_PORTS).filter(([, port]) => port >= Math.min(low, 32768))).toEqual([]);
+  });
+
   it.each([
     [2, 'tenk-compose-api-3'],
     [1, 'tenk-compose_api_3'],
@@ -41,6 +47,6 @@ describe('tools/compose', () => {
     const servers = readFileSync(project.env['TENK_DOCKER_API_SERVERS']!, 'utf8');
     expect(servers.match(/^server \S+:3001 /gm)).toHaveLength(3);
     expect(servers).toContain(`server ${third}:3001 `);
-    expect(project.shopUrl).toBe('http://127.0.0.1:47080');
+    expect(project.shopUrl).toBe('http://127.0.0.1:27080');
   });
 });

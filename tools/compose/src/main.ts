@@ -7,7 +7,8 @@
  *   npm run compose -- down [--volumes]  stop and remove it (and its data); stop dockerd if `up` started it
  *   npm run compose -- status            its containers
  *   npm run compose -- test              the e2e journeys against it (e2e/src/compose.e2e-spec.ts)
- * Published on 127.0.0.1 only, on ports of its own (47080 for the shop; TENK_DOCKER_*).
+ * Published on 127.0.0.1 only, on ports of its own (27080 for the shop; TENK_DOCKER_*, below the
+ * ephemeral port range); `up` stops before building when one is taken, naming what holds it.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

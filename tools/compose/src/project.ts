@@ -4,8 +4,7 @@
  * own (127.0.0.1 only), so it never meets tools/infra's stack or an e2e shop on this machine.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { TenkConfig } from '@tenk/config';
@@ -17,22 +16,25 @@ export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.shop.yml'].m
 
 /**
  * The published ports tools/compose uses (TENK_DOCKER_* in the compose files), unless the
- * environment sets them: a block of its own (47xxx), away from tools/infra's and the e2e shop's.
+ * environment sets them: a block of its own (27xxx), away from tools/infra's (5xxxx), the e2e
+ * shop's (4xxx, 18xxx) and the lab's and tools/hosts' (5xxx, 28xxx), and below Linux's ephemeral
+ * port range (32768-60999), where any outgoing connection may hold one at the moment Compose
+ * publishes it.
  */
 export const COMPOSE_PORTS: Record<string, number> = {
-  TENK_DOCKER_SHOP_PORT: 47080,
-  TENK_DOCKER_NGINX_PORT: 47090,
-  TENK_DOCKER_PAYMENT_ADMIN_PORT: 47201,
-  TENK_DOCKER_PG_PORT: 47432,
-  TENK_DOCKER_PG_REPLICA_PORT: 47433,
-  TENK_DOCKER_REDIS_CACHE_PORT: 47379,
-  TENK_DOCKER_REDIS_QUEUE_PORT: 47380,
-  TENK_DOCKER_KAFKA_PORT: 47092,
-  TENK_DOCKER_SMTP_PORT: 47525,
-  TENK_DOCKER_SMTP_HTTP_PORT: 47025,
-  TENK_DOCKER_JAEGER_UI_PORT: 47686,
-  TENK_DOCKER_JAEGER_OTLP_PORT: 47318,
-  TENK_DOCKER_JAEGER_GRPC_PORT: 47685,
+  TENK_DOCKER_SHOP_PORT: 27080,
+  TENK_DOCKER_NGINX_PORT: 27090,
+  TENK_DOCKER_PAYMENT_ADMIN_PORT: 27201,
+  TENK_DOCKER_PG_PORT: 27432,
+  TENK_DOCKER_PG_REPLICA_PORT: 27433,
+  TENK_DOCKER_REDIS_CACHE_PORT: 27379,
+  TENK_DOCKER_REDIS_QUEUE_PORT: 27380,
+  TENK_DOCKER_KAFKA_PORT: 27092,
+  TENK_DOCKER_SMTP_PORT: 27525,
+  TENK_DOCKER_SMTP_HTTP_PORT: 27025,
+  TENK_DOCKER_JAEGER_UI_PORT: 27686,
+  TENK_DOCKER_JAEGER_OTLP_PORT: 27318,
+  TENK_DOCKER_JAEGER_GRPC_PORT: 27685,
 };
 
 export interface ComposeProject {
@@ -69,6 +71,7 @@ export function composeProject(config: TenkConfig, e: Engine, scale = 3): Compos
     ...e.env,
     ...Object.fromEntries(Object.entries(ports).map(([key, port]) => [key, String(port)])),
     TENK_DOCKER_API_SERVERS: servers,
+    TENK_DOCKER_PG_PASSWORD_ID: pgPasswordId(),
   };
   return {
     name,
@@ -91,13 +94,8 @@ export function compose(e: Engine, project: ComposeProject, args: string[], log?
   });
 }
 
-/**
- * The passwords docker/ reads as Docker secrets (docker/secrets/, git-ignored): made once, as
- * docker/README.md says. Returns whether any was made now (then data made before, with other
- * passwords, cannot be opened with them).
- */
-export function ensureSecrets(log: Log): boolean {
-  let made = false;
+/** The passwords docker/ reads as Docker secrets (docker/secrets/, git-ignored): made once, as docker/README.md says. */
+export function ensureSecrets(log: Log): void {
   const dir = path.join(DOCKER_DIR, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -108,20 +106,43 @@ export function ensureSecrets(log: Log): boolean {
     // The containers' own users (postgres, redis, node) read them; the folder keeps others out.
     chmodSync(file, 0o644);
     log(`made docker/secrets/${name}`);
-    made = true;
   }
-  return made;
 }
 
-/** The project's named volumes (its databases, queues, mail and storage). */
-export async function volumes(e: Engine, project: ComposeProject): Promise<string[]> {
-  const result = await run(e.docker, ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project.name}`], {
-    env: e.env,
-  });
+/** The label the PostgreSQL volumes carry: a fingerprint of the password they were made with. */
+export const PG_PASSWORD_LABEL = 'dev.tenk.compose.pg-password';
+
+/** A fingerprint (not the password: 16 hex digits of its SHA-256) of docker/secrets/pg_password; empty while there is none. */
+export function pgPasswordId(): string {
+  const file = path.join(DOCKER_DIR, 'secrets', 'pg_password');
+  return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16) : '';
+}
+
+/**
+ * The project's PostgreSQL volumes made with another password than docker/secrets/pg_password's
+ * (another checkout's secrets, or secrets made again; unlabelled: made before volumes carried
+ * the label, so which password is not known). No container here could open them.
+ */
+export async function volumesOfOtherPasswords(e: Engine, project: ComposeProject): Promise<string[]> {
+  const result = await runOrThrow(
+    e.docker,
+    [
+      'volume',
+      'ls',
+      '--filter',
+      `label=com.docker.compose.project=${project.name}`,
+      '--format',
+      `{{.Name}}\t{{.Label "${PG_PASSWORD_LABEL}"}}`,
+    ],
+    { env: e.env },
+  );
+  const id = pgPasswordId();
   return result.output
     .trim()
     .split('\n')
-    .filter((line) => line.length > 0);
+    .map((line) => line.split('\t'))
+    .filter(([name, label]) => /[-_](primary|replica)-data$/.test(name ?? '') && label !== id)
+    .map(([name]) => name);
 }
 
 /**
@@ -149,6 +170,8 @@ export interface ContainerState {
   name: string;
   state: string;
   health: string;
+  /** As `docker ps` says it: `Up 2 minutes (healthy)`, `Exited (1) 3 seconds ago`. */
+  status: string;
 }
 
 /** The project's containers and their states (docker ps, by Compose's labels). */
@@ -172,7 +195,7 @@ export async function containers(e: Engine, project: ComposeProject): Promise<Co
     .map((line) => {
       const [service, name, state, status] = line.split('\t');
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1] ?? '';
-      return { service, name, state, health };
+      return { service, name, state, health, status };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -195,19 +218,6 @@ export async function waitUntilServing(e: Engine, project: ComposeProject, log: 
     last = now;
     if (Date.now() > deadline) throw new Error(`the shop did not come up within ${timeoutMs / 1000} s (${now})`);
     await sleep(1_000);
-  }
-}
-
-/** Throws naming the variable when one of the project's ports is taken by something else (call it before the project runs). */
-export async function ensurePortsFree(project: ComposeProject): Promise<void> {
-  for (const [variable, port] of Object.entries(project.ports)) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
-      socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (taken) throw new Error(`port ${port} on 127.0.0.1 is already in use: set ${variable} to a free port`);
   }
 }
 
