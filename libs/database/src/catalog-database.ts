@@ -67,6 +67,7 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
     const lagBytes = metrics.gauge('tenk_replica_lag_bytes', 'WAL bytes the replica is behind the primary position sampled with it');
     this.#monitor = new ReplicaMonitor(this.primary, this.replica, {
       pollIntervalMs: routing.pollIntervalMs,
+      idlePollMaxMs: routing.idlePollMaxMs,
       onProbe: (state) => {
         up.set(state.up ? 1 : 0);
         if (state.lagMs !== undefined) lagSeconds.set(state.lagMs / 1000);
@@ -87,8 +88,8 @@ export class CatalogDatabase implements OnModuleInit, OnModuleDestroy {
   /** Where a read issued now, by the current request's client, would go, and why. */
   route(): ReadDecision {
     // Probing starts with the first routed read: processes that never read the catalog through
-    // the router (workers) never poll the replica.
-    if (!this.#closed) this.#monitor.start();
+    // the router (workers) never poll the replica; one that stops reading polls less and less.
+    if (!this.#closed) this.#monitor.use();
     return chooseReadTarget({
       replicaReads: this.switches?.isOn('replicaReads') ?? true,
       replica: this.#monitor.state,

@@ -7,6 +7,11 @@ export interface ReplicaRoutingConfig {
   /** How often each process samples the replica's replay position (and so its lag). */
   pollIntervalMs: number;
   /**
+   * While a process routes no catalog reads (for 10 poll intervals, at least 1 s), its probes
+   * are spaced out, doubling up to this; its next read probes at once. An idle api stays idle.
+   */
+  idlePollMaxMs: number;
+  /**
    * How long a client's "my last write" WAL position (cookie / header) is kept. Once the
    * replica has replayed past it, it no longer matters; it only has to outlive real lag.
    */
@@ -57,10 +62,14 @@ export function readDataRouting(env: EnvReader, shardDatabases: readonly string[
   const pollIntervalMs = env.durationMs('TENK_REPLICA_POLL', 100);
   const maxLagMs = env.durationMs('TENK_REPLICA_MAX_LAG', 2_000);
   if (pollIntervalMs < 10) env.problem('TENK_REPLICA_POLL', String(pollIntervalMs), 'must be at least 10ms');
+  const idlePollMaxMs = env.durationMs('TENK_REPLICA_IDLE_POLL', 2_000);
+  if (idlePollMaxMs < pollIntervalMs)
+    env.problem('TENK_REPLICA_IDLE_POLL', String(idlePollMaxMs), `must be at least TENK_REPLICA_POLL (${pollIntervalMs}ms)`);
   return {
     replica: {
       maxLagMs,
       pollIntervalMs,
+      idlePollMaxMs,
       writeTokenTtlMs: env.durationMs('TENK_REPLICA_WRITE_TOKEN_TTL', 5 * 60_000),
       readYourWrites: env.bool('TENK_REPLICA_READ_YOUR_WRITES', true),
     },

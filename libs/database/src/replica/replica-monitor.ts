@@ -5,6 +5,14 @@ import { parseLsn, type Lsn } from './wal-lsn';
 
 export interface ReplicaMonitorOptions {
   pollIntervalMs: number;
+  /**
+   * While no read is routed (see use()) for `idleAfterMs`, probes are spaced out, doubling up to
+   * this; the next routed read probes at once and brings the pace back. Left out (or not above
+   * pollIntervalMs): never slower.
+   */
+  idlePollMaxMs?: number;
+  /** How long without a routed read counts as idle; default 10 poll intervals, at least 1 s. */
+  idleAfterMs?: number;
   /** Called after every probe, e.g. to update metrics. */
   onProbe?(state: ReplicaState): void;
   /** Called when the replica goes down or comes back (not on every failed probe). */
@@ -35,13 +43,21 @@ class PrimarySamples {
   /**
    * When the primary first had WAL the replica has not replayed: the time of the oldest
    * sample beyond `replayed`. Undefined when the replica is past every sample (caught up).
+   * After a gap in sampling longer than `cadenceMs` (probes spaced out while idle, or a primary
+   * that did not answer), that WAL may have been written any time in the gap: the time is then
+   * moved back to one cadence after the sample before the gap, so a gap counts against the
+   * replica, never for it.
    */
-  firstBeyond(replayed: Lsn): number | undefined {
+  firstBeyond(replayed: Lsn, cadenceMs: number): number | undefined {
     const size = this.#lsns.length;
+    let previous: number | undefined;
     for (let i = 0; i < size; i++) {
       const index = (this.#next + i) % size;
       const lsn = this.#lsns[index];
-      if (lsn !== undefined && lsn > replayed) return this.#times[index];
+      if (lsn === undefined) continue;
+      const at = this.#times[index];
+      if (lsn > replayed) return previous === undefined || at - previous <= cadenceMs ? at : previous + cadenceMs;
+      previous = at;
     }
     return undefined;
   }
@@ -53,6 +69,12 @@ class PrimarySamples {
  * samples the primary's WAL position, and the lag is the age of the oldest sampled position
  * the replica has not replayed yet (0 when it has replayed everything we saw). That stays
  * right when the primary is idle, unlike `now() - pg_last_xact_replay_timestamp()`.
+ *
+ * An idle process need not probe ten times a second: when no read has been routed for
+ * `idleAfterMs`, the interval doubles up to `idlePollMaxMs` (two queries every 2 s instead of
+ * twenty a second), and the first routed read after that (use()) probes at once. Routing
+ * distrusts a probe older than its staleAfterMs anyway, so the reads that arrive before that
+ * probe answers go to the primary.
  */
 export class ReplicaMonitor {
   readonly #primary: DataSource;
@@ -63,12 +85,21 @@ export class ReplicaMonitor {
   #timer: NodeJS.Timeout | undefined;
   #probing: Promise<ReplicaState> | undefined;
   #stopped = true;
+  /** The delay before the next scheduled probe: pollIntervalMs, or more while idle. */
+  #delayMs: number;
+  #lastUse = 0;
 
   constructor(primary: DataSource, replica: LazyDataSource, options: ReplicaMonitorOptions) {
     this.#primary = primary;
     this.#replica = replica;
     this.#options = options;
     this.#samples = new PrimarySamples(Math.min(1_200, Math.max(16, Math.ceil(60_000 / options.pollIntervalMs))));
+    this.#delayMs = options.pollIntervalMs;
+  }
+
+  /** The delay before the next scheduled probe (pollIntervalMs unless idle). */
+  get intervalMs(): number {
+    return this.#delayMs;
   }
 
   get state(): ReplicaState {
@@ -78,6 +109,22 @@ export class ReplicaMonitor {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /**
+   * A read is being routed: starts probing if it has not started, and, if probes were spaced
+   * out while idle, probes now and goes back to pollIntervalMs. Cheap: called on every read.
+   */
+  use(now = Date.now()): void {
+    this.#lastUse = now;
+    if (this.#stopped) {
+      this.start();
+      return;
+    }
+    if (this.#delayMs <= this.#options.pollIntervalMs) return;
+    this.#delayMs = this.#options.pollIntervalMs;
+    clearTimeout(this.#timer);
     this.#schedule(0);
   }
 
@@ -97,10 +144,22 @@ export class ReplicaMonitor {
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      void this.probe().finally(() => this.#schedule(this.#options.pollIntervalMs));
+    const timer = setTimeout(() => {
+      void this.probe().finally(() => {
+        // use() may have rescheduled meanwhile: only the timer still current goes on.
+        if (this.#timer === timer) this.#schedule(this.#nextDelay());
+      });
     }, delayMs);
-    this.#timer.unref();
+    this.#timer = timer;
+    timer.unref();
+  }
+
+  #nextDelay(): number {
+    const { pollIntervalMs, idlePollMaxMs } = this.#options;
+    const idleAfterMs = this.#options.idleAfterMs ?? Math.max(1_000, pollIntervalMs * 10);
+    const idle = idlePollMaxMs !== undefined && idlePollMaxMs > pollIntervalMs && Date.now() - this.#lastUse >= idleAfterMs;
+    this.#delayMs = idle ? Math.min(idlePollMaxMs, this.#delayMs * 2) : pollIntervalMs;
+    return this.#delayMs;
   }
 
   async #probeOnce(): Promise<ReplicaState> {
@@ -119,7 +178,7 @@ export class ReplicaMonitor {
         next = { up: false, checkedAt: Date.now(), error: 'the replica endpoint is not a standby in recovery' };
       } else {
         const now = Date.now();
-        const behindSince = this.#samples.firstBeyond(replayLsn);
+        const behindSince = this.#samples.firstBeyond(replayLsn, this.#options.pollIntervalMs * 1.5);
         const latest = this.#samples.latest;
         next = {
           up: true,

@@ -1,4 +1,4 @@
-import { LoadShedder, type LoadShedderSettings } from './load-shedder';
+import { IDLE_SAMPLES, LoadShedder, type LoadShedderSettings } from './load-shedder';
 import type { PressureSample, PressureSource } from './event-loop-pressure';
 
 class ManualPressure implements PressureSource {
@@ -60,5 +60,50 @@ describe('LoadShedder', () => {
     expect(off.listener).toBeNull();
     // Utilization 1 (100%): left out for every priority, only delay counts.
     expect(new LoadShedder({ ...settings, utilization: 1 }, new ManualPressure()).bounds.low.utilization).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('pauses sampling after IDLE_SAMPLES intervals without a request, sheds nothing meanwhile, and resumes on the next request', () => {
+    const pressure = new ManualPressure();
+    const shedder = new LoadShedder(settings, pressure);
+    const changes: boolean[][] = [];
+    shedder.onChange((shedding) => changes.push([...shedding]));
+    shedder.start();
+    shedder.shouldShed('low');
+    pressure.emit(60, 0);
+    expect(shedder.isShedding('low')).toBe(true);
+    // Probes are exempt: they do not keep the sampler going.
+    for (let i = 0; i < IDLE_SAMPLES - 1; i++) {
+      shedder.shouldShed('exempt');
+      pressure.emit(60, 0);
+    }
+    expect(shedder.sampling).toBe(true);
+    pressure.emit(60, 0);
+    expect(shedder.sampling).toBe(false);
+    expect(pressure.listener).toBeNull();
+    expect(shedder.isShedding('low')).toBe(false);
+    expect(changes).toEqual([
+      [true, false, false],
+      [false, false, false],
+    ]);
+
+    expect(shedder.shouldShed('low')).toBe(false);
+    expect(shedder.sampling).toBe(true);
+    pressure.emit(60, 0);
+    expect(shedder.shouldShed('low')).toBe(true);
+  });
+
+  it('keeps sampling while requests come, and stays stopped after stop()', () => {
+    const pressure = new ManualPressure();
+    const shedder = new LoadShedder(settings, pressure);
+    shedder.start();
+    for (let i = 0; i < IDLE_SAMPLES * 3; i++) {
+      shedder.shouldShed('normal');
+      pressure.emit(1, 0);
+    }
+    expect(shedder.sampling).toBe(true);
+    shedder.stop();
+    shedder.shouldShed('normal');
+    expect(shedder.sampling).toBe(false);
+    expect(pressure.listener).toBeNull();
   });
 });

@@ -46,12 +46,20 @@ export function boundsFor(
   }
 }
 
+/** Samples in a row without a request (exempt ones aside) after which sampling pauses. */
+export const IDLE_SAMPLES = 10;
+
 /**
  * Load shedding for one process: a timer samples the event loop's pressure and decides, once
  * per interval, which priorities are shed until the next sample. A request then costs one
  * array read (`shouldShed`), so an instance past its bounds answers a new request at once
  * instead of queueing it behind work it cannot finish in time. Requests already in flight
  * are never touched. Framework-free: the HTTP side is `sheddingMiddleware`.
+ *
+ * Sampling runs only while requests flow: after IDLE_SAMPLES intervals without one (probes and
+ * metrics scrapes are exempt and do not count), the sampler pauses, nothing is shed, and the
+ * next request starts it again (its first verdict one interval later, as at boot). An idle
+ * instance then wakes for nothing rather than some 110 times a second.
  */
 export class LoadShedder {
   readonly settings: LoadShedderSettings;
@@ -66,6 +74,11 @@ export class LoadShedder {
   /** Intervals during which each priority was shed. */
   readonly sheddingIntervals = [0, 0, 0];
   #listener: ((shedding: readonly boolean[], sample: PressureSample) => void) | null = null;
+  #started = false;
+  #sampling = false;
+  /** Requests (exempt aside) since the last sample, and samples in a row without any. */
+  #requests = 0;
+  #quietSamples = 0;
 
   constructor(settings: LoadShedderSettings, source: PressureSource = new EventLoopPressure(settings.intervalMs)) {
     this.settings = settings;
@@ -74,12 +87,21 @@ export class LoadShedder {
   }
 
   start(): void {
-    if (this.settings.enabled) this.#source.start((sample) => this.observe(sample));
+    if (!this.settings.enabled || this.#started) return;
+    this.#started = true;
+    this.#resume();
   }
 
   stop(): void {
+    this.#started = false;
+    this.#sampling = false;
     this.#source.stop();
     this.#shedding.fill(false);
+  }
+
+  /** Whether the sampler runs now (it pauses while no requests come). */
+  get sampling(): boolean {
+    return this.#sampling;
   }
 
   /** Called when the set of shed priorities changes (for a log line). */
@@ -104,10 +126,32 @@ export class LoadShedder {
   /** Whether a new request of this priority is refused now; counts it if so. */
   shouldShed(priority: ShedPriority): boolean {
     if (priority === 'exempt') return false;
+    this.#requests++;
+    if (!this.#sampling && this.#started) this.#resume();
     const index = priority === 'low' ? 0 : priority === 'normal' ? 1 : 2;
     if (!this.#shedding[index]) return false;
     this.shed[index]++;
     return true;
+  }
+
+  #resume(): void {
+    this.#sampling = true;
+    this.#quietSamples = 0;
+    this.#source.start((sample) => this.#sampled(sample));
+  }
+
+  #sampled(sample: PressureSample): void {
+    this.observe(sample);
+    this.#quietSamples = this.#requests === 0 ? this.#quietSamples + 1 : 0;
+    this.#requests = 0;
+    if (this.#quietSamples < IDLE_SAMPLES) return;
+    // Nobody to shed: pause, and drop any verdict rather than keep it until the next request.
+    this.#sampling = false;
+    this.#source.stop();
+    if (this.#shedding.some(Boolean)) {
+      this.#shedding.fill(false);
+      this.#listener?.(this.#shedding, sample);
+    }
   }
 
   /** Whether this priority is being shed now (metrics, tests). */

@@ -10,6 +10,7 @@ import { indexesExperiment } from './indexes';
 import { replicaExperiment } from './replica';
 import { tracingExperiment } from './tracing';
 import { efficiencyExperiment } from './efficiency';
+import { idleExperiment } from './idle';
 import { overloadExperiment } from './overload';
 
 /**
@@ -27,5 +28,6 @@ export const EXPERIMENTS: Experiment[] = [
   replicaExperiment,
   tracingExperiment,
   efficiencyExperiment,
+  idleExperiment,
   overloadExperiment,
 ];
