@@ -1,5 +1,6 @@
 import type { ControlPolicy } from '@tenk/control-plane';
-import { AdminServer, type AdminHost } from './admin/admin-server';
+import { AdminServer } from './admin/admin-server';
+import { LocalAdmin, type AdminHost } from './admin/local-admin';
 import { loadConfig, type LoadOptions } from './config/load-config';
 import type { BalancerConfig, ListenConfig } from './config/schema';
 import { formatHostPort } from './config/values';
@@ -9,6 +10,7 @@ import { Logger } from './observability/logger';
 import { BalancerStats } from './observability/stats';
 import { Generation } from './runtime/generation';
 import { PublicListener, type ListenerHost } from './runtime/public-listener';
+import type { SharedPeerBook } from './upstream/shared-book';
 
 export interface BalancerOptions {
   /** The file reloads re-read (SIGHUP, POST /reload); null when started from a config object only. */
@@ -17,6 +19,11 @@ export interface BalancerOptions {
   logger?: Logger;
   /** The run's control token for the admin API's state changes; none: the admin is read-only. */
   control?: ControlPolicy;
+  /**
+   * Set in a worker of `worker_processes N`: its index (0..N-1), and where zoned upstreams
+   * share peer state. A worker opens no admin listener (the primary does, and asks the workers).
+   */
+  worker?: { index: number; book: SharedPeerBook };
 }
 
 /**
@@ -40,8 +47,10 @@ export class Balancer implements ListenerHost, AdminHost {
   readonly #configFile: string | null;
   readonly #loadOptions: LoadOptions;
   #reloadQueue: Promise<unknown> = Promise.resolve();
+  readonly #worker: BalancerOptions['worker'] | null;
 
   private constructor(options: BalancerOptions) {
+    this.#worker = options.worker ?? null;
     this.logger = options.logger ?? new Logger(new LogSink({ kind: 'stdout' }));
     this.#configFile = options.configFile ?? null;
     this.#loadOptions = options.loadOptions ?? {};
@@ -53,7 +62,7 @@ export class Balancer implements ListenerHost, AdminHost {
     const balancer = new Balancer(options);
     await balancer.#apply(config);
     balancer.stats.lastReloadAt = Date.now();
-    balancer.logger.info('balancer started', {
+    balancer.logger.info(balancer.#worker ? 'worker started' : 'balancer started', {
       config: config.file,
       listen: balancer.listenerAddresses(),
       admin: balancer.adminAddress(),
@@ -142,7 +151,8 @@ export class Balancer implements ListenerHost, AdminHost {
 
   async #apply(config: BalancerConfig): Promise<void> {
     const previous = this.#generation;
-    const next = new Generation(config, previous, this.logger);
+    const next = new Generation(config, previous, this.logger, this.#worker?.book ?? null);
+    const adminConfig = this.#worker ? null : config.admin;
     const opened: PublicListener[] = [];
     let admin: AdminServer | null = this.#admin;
     try {
@@ -152,8 +162,8 @@ export class Balancer implements ListenerHost, AdminHost {
         await listener.listen();
         opened.push(listener);
       }
-      if (!sameListen(this.#admin?.listenConfig ?? null, config.admin)) {
-        admin = config.admin === null ? null : new AdminServer(config.admin, this);
+      if (!sameListen(this.#admin?.listenConfig ?? null, adminConfig)) {
+        admin = adminConfig === null ? null : new AdminServer(adminConfig, new LocalAdmin(this));
         if (admin !== null) await admin.listen();
       }
     } catch (error) {

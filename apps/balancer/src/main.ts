@@ -5,6 +5,7 @@
  *   npm run balancer -- -c apps/balancer/conf/tenk.conf
  *   node dist/apps/balancer/src/main.js -t -c FILE
  */
+import cluster from 'node:cluster';
 import { writeFileSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { EnvReader, readPaths, readTracing } from '@tenk/config';
@@ -12,7 +13,11 @@ import { startTracing, stopTracing } from '@tenk/observability/tracing';
 import { controlTokenHint, resolveControlToken, type ResolvedControlToken } from '@tenk/control-plane';
 import { Balancer } from './balancer';
 import { parseCli, USAGE } from './cli';
-import { loadConfig } from './config/load-config';
+import { Primary } from './cluster/primary';
+import { sendToPrimary, serveWorker } from './cluster/worker-agent';
+import { WorkerZoneBook } from './cluster/zone-sync';
+import { loadConfig, type LoadOptions } from './config/load-config';
+import type { BalancerConfig } from './config/schema';
 import { LogSink } from './observability/log-sink';
 import { Logger } from './observability/logger';
 
@@ -59,6 +64,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // worker_processes N (N > 1): this process is the primary; the workers run this same file.
+  if (cluster.isPrimary && config.workerProcesses > 1) return runPrimary(config, cli.configFile, loadOptions, bootLogger);
+  const workerIndex = cluster.isWorker ? Number(process.env.TENK_BALANCER_WORKER ?? 0) : null;
+  if (workerIndex !== null) bootLogger.setContext({ worker: workerIndex, pid: process.pid });
   // Traces (TENK_OTLP_ENDPOINT): a span per proxied request; without it, no span work at all.
   try {
     const env = new EnvReader(process.env);
@@ -74,22 +83,15 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  // The admin API's token: TENK_CONTROL_TOKEN (npm start sets it), else .tenk/control-token,
-  // made (mode 0600) if there is none yet.
-  let control: ResolvedControlToken;
-  try {
-    control = resolveControlToken({ stateDir: readPaths(new EnvReader(process.env)).state });
-  } catch (error) {
-    bootLogger.error('cannot start: control token', { error: (error as Error).message });
-    process.exitCode = 1;
-    return;
-  }
+  // A worker has no admin listener (its primary has): it needs no token.
+  const control = workerIndex === null ? controlToken(bootLogger) : null;
+  if (control === undefined) return;
   // Signal handlers go in before anything listens: a SIGHUP that arrives while the balancer is
   // still starting must not kill it (Node's default action for SIGHUP is to exit).
   const running: { balancer?: Balancer } = {};
   let reloadPending = false;
   let stopping = false;
-  const pidFile = config.pidFile;
+  const pidFile = workerIndex === null ? config.pidFile : null;
   const exitAfterDrain = () => {
     if (pidFile) rmSync(pidFile, { force: true });
     // The last spans go out before the process ends (a no-op when tracing is off).
@@ -121,17 +123,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGQUIT', stop);
 
+  const book = workerIndex === null ? null : new WorkerZoneBook(workerIndex, sendToPrimary, () => running.balancer?.generation ?? null);
   const balancer = await Balancer.start(config, {
     configFile: cli.configFile,
     loadOptions,
     logger: bootLogger,
-    control: { token: control.token, tokenHint: controlTokenHint(control) },
+    control: control === null ? { token: null } : { token: control.token, tokenHint: controlTokenHint(control) },
+    worker: workerIndex === null || book === null ? undefined : { index: workerIndex, book },
   });
   running.balancer = balancer;
-  balancer.logger.info('admin API: state changes (algorithm, reload) take the control token', {
-    controlToken: control.source,
-    created: control.created,
-  });
+  if (book !== null) serveWorker(balancer, book);
+  if (control !== null)
+    balancer.logger.info('admin API: state changes (algorithm, reload) take the control token', {
+      controlToken: control.source,
+      created: control.created,
+    });
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
   if (stopping) {
     void balancer.drain().then(exitAfterDrain);
@@ -139,6 +145,65 @@ async function main(): Promise<void> {
     balancer.logger.info('SIGHUP during start: reloading the configuration', { config: cli.configFile });
     void balancer.reloadFromFile();
   }
+}
+
+/**
+ * The admin API's token: TENK_CONTROL_TOKEN (npm start sets it), else .tenk/control-token,
+ * made (mode 0600) if there is none yet. Undefined (logged, exit code 1) when it cannot be had.
+ */
+function controlToken(logger: Logger): ResolvedControlToken | undefined {
+  try {
+    return resolveControlToken({ stateDir: readPaths(new EnvReader(process.env)).state });
+  } catch (error) {
+    logger.error('cannot start: control token', { error: (error as Error).message });
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+/**
+ * worker_processes N: nginx's master. Signals as in one process: HUP reloads every worker
+ * (after the primary has checked the file), TERM/INT/QUIT drain every worker, then exit.
+ */
+async function runPrimary(config: BalancerConfig, configFile: string, loadOptions: LoadOptions, logger: Logger): Promise<void> {
+  const control = controlToken(logger);
+  if (control === undefined) return;
+  logger.setContext({ role: 'primary', pid: process.pid });
+  const running: { primary?: Primary } = {};
+  let reloadPending = false;
+  let stopSignal: NodeJS.Signals | null = null;
+  process.on('SIGHUP', () => {
+    if (!running.primary) {
+      reloadPending = true;
+      return;
+    }
+    logger.info('SIGHUP: reloading the configuration in every worker', { config: configFile });
+    void running.primary.reloadFromFile();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (!running.primary) {
+      stopSignal = signal;
+      return;
+    }
+    const again = running.primary.draining;
+    void running.primary.stop(signal).then(() => process.exit(again ? 1 : 0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGQUIT', stop);
+  const primary = await Primary.start(config, {
+    configFile,
+    loadOptions,
+    logger,
+    control: { token: control.token, tokenHint: controlTokenHint(control) },
+  });
+  running.primary = primary;
+  logger.info('admin API: state changes (algorithm, reload) take the control token', {
+    controlToken: control.source,
+    created: control.created,
+  });
+  if (stopSignal !== null) stop(stopSignal);
+  else if (reloadPending) void primary.reloadFromFile();
 }
 
 main().catch((error: unknown) => {

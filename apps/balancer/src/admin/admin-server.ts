@@ -1,19 +1,41 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { checkControlRequest, readJsonBody, type ControlPolicy } from '@tenk/control-plane';
 import type { ListenConfig } from '../config/schema';
 import { parseConfigText } from '../config/parser';
 import { isConfigError } from '../config/config-error';
-import { createMetricsRegistry, type MetricsSource } from './metrics';
-import { buildStatus, upstreamStatus, type StatusSource } from './status';
+import type { BalancerStatus } from './status';
 import { renderStatusPage } from './status-page';
 
-export interface AdminHost extends StatusSource, MetricsSource {
-  /** Re-reads the configuration file (as SIGHUP does); resolves to an error message or null. */
-  reloadFromFile(): Promise<string | null>;
+/** An answer the admin listener sends as it is. */
+export interface AdminAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** An algorithm in directive syntax, as a PUT body names it. */
+export interface AlgorithmChange {
+  name: string;
+  args: string[];
+}
+
+/**
+ * What the admin listener serves: one balancer process (LocalAdmin), or with
+ * `worker_processes N` the primary, which asks its workers and sums them (ClusterAdmin).
+ */
+export interface AdminBackend {
   /** The run's control token, without which nothing here changes state. */
   readonly control: ControlPolicy;
+  readonly draining: boolean;
+  status(): Promise<BalancerStatus>;
+  /** Prometheus text. */
+  metrics(): Promise<string>;
+  readonly metricsContentType: string;
+  /** Re-reads the configuration file (as SIGHUP does); resolves to an error message or null. */
+  reloadFromFile(): Promise<string | null>;
+  /** GET (change null) or PUT an upstream's algorithm. */
+  algorithm(upstream: string, change: AlgorithmChange | null): Promise<AdminAnswer>;
 }
 
 const MAX_BODY = 4096;
@@ -29,14 +51,12 @@ const MAX_BODY = 4096;
  */
 export class AdminServer {
   readonly server: http.Server;
-  readonly #host: AdminHost;
-  readonly #registry: Registry;
+  readonly #host: AdminBackend;
   #listen: ListenConfig;
 
-  constructor(listen: ListenConfig, host: AdminHost) {
+  constructor(listen: ListenConfig, host: AdminBackend) {
     this.#listen = listen;
     this.#host = host;
-    this.#registry = createMetricsRegistry(host);
     this.server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.#handle(req, res).catch((error: unknown) =>
         send(res, 500, 'text/plain; charset=utf-8', `admin error: ${(error as Error).message}\n`),
@@ -78,15 +98,15 @@ export class AdminServer {
     if (path === '/' || path === '/status.html') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
       // No Referer: the page may have been opened with the token in its URL.
-      return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(buildStatus(this.#host)), { 'referrer-policy': 'no-referrer' });
+      return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(await this.#host.status()), { 'referrer-policy': 'no-referrer' });
     }
     if (path === '/status') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
-      return send(res, 200, 'application/json', `${JSON.stringify(buildStatus(this.#host), null, 2)}\n`);
+      return send(res, 200, 'application/json', `${JSON.stringify(await this.#host.status(), null, 2)}\n`);
     }
     if (path === '/metrics') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET');
-      return send(res, 200, this.#registry.contentType, await this.#registry.metrics());
+      return send(res, 200, this.#host.metricsContentType, await this.#host.metrics());
     }
     if (path === '/health') return send(res, 200, 'text/plain; charset=utf-8', this.#host.draining ? 'draining\n' : 'ok\n');
     if (path === '/reload') {
@@ -101,24 +121,13 @@ export class AdminServer {
     const algorithm = /^\/upstreams\/([^/]+)\/algorithm$/.exec(path);
     if (algorithm) {
       const name = decodeURIComponent(algorithm[1]);
-      const upstream = this.#host.generation.upstreams.get(name);
-      if (!upstream)
-        return send(
-          res,
-          404,
-          'text/plain; charset=utf-8',
-          `no upstream named "${name}" (have: ${[...this.#host.generation.upstreams.keys()].join(', ')})\n`,
-        );
-      if (method === 'GET')
-        return send(res, 200, 'application/json', `${JSON.stringify({ upstream: name, algorithm: upstream.balancer.description })}\n`);
+      if (method === 'GET') return answer(res, await this.#host.algorithm(name, null));
       if (method !== 'PUT') return notAllowed(res, 'GET, PUT');
       const body = await readJsonBody(req, MAX_BODY);
       if (!body.ok) return send(res, body.status, 'text/plain; charset=utf-8', `${body.message}\n`);
       const parsed = parseAlgorithm(body.value);
       if (typeof parsed === 'string') return send(res, 400, 'text/plain; charset=utf-8', `${parsed}\n`);
-      const problem = upstream.switchAlgorithm(parsed.name, parsed.args);
-      if (problem) return send(res, 400, 'text/plain; charset=utf-8', `${problem}\n`);
-      return send(res, 200, 'application/json', `${JSON.stringify(upstreamStatus(upstream), null, 2)}\n`);
+      return answer(res, await this.#host.algorithm(name, parsed));
     }
     send(res, 404, 'text/plain; charset=utf-8', 'not found; try GET /, /status, /metrics, PUT /upstreams/NAME/algorithm, POST /reload\n');
   }
@@ -128,7 +137,7 @@ export class AdminServer {
  * The algorithm from a PUT body, {"algorithm": "..."} in directive syntax (`least_conn`,
  * `hash $request_uri consistent`, `random two`). `round_robin` selects the default.
  */
-export function parseAlgorithm(body: unknown): { name: string; args: string[] } | string {
+export function parseAlgorithm(body: unknown): AlgorithmChange | string {
   const value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { algorithm?: unknown }).algorithm : undefined;
   if (typeof value !== 'string')
     return 'the body needs {"algorithm": "least_conn"} (or round_robin, ip_hash, "hash $request_uri consistent", "random two")';
@@ -142,6 +151,10 @@ export function parseAlgorithm(body: unknown): { name: string; args: string[] } 
   } catch (error) {
     return isConfigError(error) ? error.problem : (error as Error).message;
   }
+}
+
+function answer(res: ServerResponse, reply: AdminAnswer): void {
+  send(res, reply.status, reply.contentType, reply.body);
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {

@@ -10,6 +10,12 @@ interface Sample {
   value: number;
 }
 type MetricType = 'counter' | 'gauge' | 'histogram';
+/**
+ * How prom-client's AggregatorRegistry combines the workers' values under worker_processes N:
+ * counters and in-flight gauges add up; a peer is up only if it is up in every worker (min);
+ * limits and timestamps are one worker's view (max).
+ */
+type Aggregator = 'sum' | 'min' | 'max';
 
 /**
  * A metric whose values are read from the balancer's own counters when Prometheus scrapes,
@@ -21,17 +27,19 @@ class ScrapedMetric {
   readonly name: string;
   readonly help: string;
   readonly type: MetricType;
+  readonly aggregator: Aggregator;
   readonly #read: () => Sample[];
 
-  constructor(name: string, help: string, type: MetricType, read: () => Sample[]) {
+  constructor(name: string, help: string, type: MetricType, read: () => Sample[], aggregator: Aggregator) {
     this.name = name;
     this.help = help;
     this.type = type;
     this.#read = read;
+    this.aggregator = aggregator;
   }
 
-  async get(): Promise<{ name: string; help: string; type: MetricType; values: Sample[]; aggregator: 'sum' }> {
-    return { name: this.name, help: this.help, type: this.type, values: this.#read(), aggregator: 'sum' };
+  async get(): Promise<{ name: string; help: string; type: MetricType; values: Sample[]; aggregator: Aggregator }> {
+    return { name: this.name, help: this.help, type: this.type, values: this.#read(), aggregator: this.aggregator };
   }
 
   reset(): void {
@@ -50,8 +58,8 @@ const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export function createMetricsRegistry(source: MetricsSource): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tenk_balancer_' });
-  const add = (name: string, help: string, type: MetricType, read: () => Sample[]) =>
-    registry.registerMetric(new ScrapedMetric(name, help, type, read) as unknown as Metric);
+  const add = (name: string, help: string, type: MetricType, read: () => Sample[], aggregator: Aggregator = 'sum') =>
+    registry.registerMetric(new ScrapedMetric(name, help, type, read, aggregator) as unknown as Metric);
   const one = (value: number): Sample[] => [{ labels: {}, value }];
   const stats = source.stats;
   const peers = () =>
@@ -93,15 +101,27 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     { labels: { result: 'success' }, value: stats.reloads },
     { labels: { result: 'failure' }, value: stats.reloadFailures },
   ]);
-  add('tenk_balancer_config_last_reload_timestamp_seconds', 'When the running configuration was loaded.', 'gauge', () =>
-    one(Math.floor((stats.lastReloadAt || stats.startedAt) / 1000)),
+  add(
+    'tenk_balancer_config_last_reload_timestamp_seconds',
+    'When the running configuration was loaded.',
+    'gauge',
+    () => one(Math.floor((stats.lastReloadAt || stats.startedAt) / 1000)),
+    'max',
   );
 
-  add('tenk_balancer_peer_up', 'Whether the peer can take requests now (1) or not (0).', 'gauge', () =>
-    peers().map(({ upstream, peer, labels }) => ({ labels, value: upstream.isPeerAvailable(peer, Date.now()) ? 1 : 0 })),
+  add(
+    'tenk_balancer_peer_up',
+    'Whether the peer can take requests now (1) or not (0).',
+    'gauge',
+    () => peers().map(({ upstream, peer, labels }) => ({ labels, value: upstream.isPeerAvailable(peer, Date.now()) ? 1 : 0 })),
+    'min',
   );
-  add('tenk_balancer_peer_healthy', 'The active health check verdict (1 passing, 0 failing; 1 without a check).', 'gauge', () =>
-    peers().map(({ peer, labels }) => ({ labels, value: peer.healthy ? 1 : 0 })),
+  add(
+    'tenk_balancer_peer_healthy',
+    'The active health check verdict (1 passing, 0 failing; 1 without a check).',
+    'gauge',
+    () => peers().map(({ peer, labels }) => ({ labels, value: peer.healthy ? 1 : 0 })),
+    'min',
   );
   add('tenk_balancer_peer_active_requests', 'Requests (and tunnels) in flight to the peer.', 'gauge', () =>
     peers().map(({ peer, labels }) => ({ labels, value: peer.conns })),
@@ -135,8 +155,12 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   add('tenk_balancer_upstream_in_flight', "Requests in flight to the upstream's peers.", 'gauge', () =>
     upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().inFlight })),
   );
-  add('tenk_balancer_upstream_max_conns', "Sum of the peers' max_conns (0: some peer is unlimited).", 'gauge', () =>
-    upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().limit })),
+  add(
+    'tenk_balancer_upstream_max_conns',
+    "Sum of the peers' max_conns (0: some peer is unlimited).",
+    'gauge',
+    () => upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().limit })),
+    'max',
   );
   add('tenk_balancer_upstream_queued', "Requests waiting in the upstream's queue for a peer below max_conns.", 'gauge', () =>
     upstreams().flatMap((upstream) =>
@@ -166,6 +190,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     "The peer's current limit of requests in flight under adaptive_concurrency (its max_conns is the ceiling).",
     'gauge',
     () => peers().flatMap(({ upstream, peer, labels }) => (upstream.adaptive === null ? [] : [{ labels, value: peer.maxConns }])),
+    'max',
   );
   add('tenk_balancer_peer_responses_total', 'Responses from the peer, by status class.', 'counter', () =>
     peers().flatMap(({ peer, labels }) => CLASSES.map((code, i) => ({ labels: { ...labels, code }, value: peer.responses[i + 1] }))),

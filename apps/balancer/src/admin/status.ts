@@ -131,6 +131,29 @@ export interface BalancerStatus {
   upstreams: UpstreamStatus[];
   zones: Array<{ name: string; key: string; ratePerSecond: number; keys: number; passed: number; delayed: number; rejected: number }>;
   memory: { rssBytes: number; heapUsedBytes: number };
+  /**
+   * worker_processes N (N > 1): the primary's summary of its workers; every other number in
+   * the status is the workers' sum (cluster/merge-status.ts says how each is combined).
+   * Absent with one process.
+   */
+  workers?: {
+    processes: number;
+    /** accept_mutex on: the primary accepts and hands connections round-robin; off: the kernel spreads accepts. */
+    acceptMutex: boolean;
+    /** Workers the primary started again after one exited. */
+    restarts: number;
+    list: WorkerStatus[];
+  };
+}
+
+export interface WorkerStatus {
+  index: number;
+  pid: number;
+  startedAt: string;
+  requests: number;
+  activeRequests: number;
+  connections: number;
+  rssBytes: number;
 }
 
 /** A snapshot of everything the status page, /status and the tests look at. */

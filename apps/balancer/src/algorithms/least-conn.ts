@@ -21,11 +21,11 @@ export class LeastConn implements LoadBalancer {
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i];
       if (attempt.isTried(peer.index) || !isAvailable(peer, now, single)) continue;
-      if (best === null || peer.conns * best.weight < best.conns * peer.weight) {
+      if (best === null || inFlight(peer) * best.weight < inFlight(best) * peer.weight) {
         best = peer;
         bestIndex = i;
         many = false;
-      } else if (peer.conns * best.weight === best.conns * peer.weight) {
+      } else if (inFlight(peer) * best.weight === inFlight(best) * peer.weight) {
         many = true;
       }
     }
@@ -36,7 +36,7 @@ export class LeastConn implements LoadBalancer {
     for (let i = bestIndex; i < peers.length; i++) {
       const peer = peers[i];
       if (attempt.isTried(peer.index) || !isAvailable(peer, now, single)) continue;
-      if (peer.conns * leader.weight !== leader.conns * peer.weight) continue;
+      if (inFlight(peer) * leader.weight !== inFlight(leader) * peer.weight) continue;
       peer.currentWeight += peer.effectiveWeight;
       total += peer.effectiveWeight;
       if (peer.effectiveWeight < peer.weight) peer.effectiveWeight++;
@@ -45,6 +45,11 @@ export class LeastConn implements LoadBalancer {
     best.currentWeight -= total;
     return best;
   }
+}
+
+/** Requests in flight to the peer: this worker's, plus the other workers' when the upstream has a zone. */
+function inFlight(peer: Peer): number {
+  return peer.conns + peer.otherConns;
 }
 
 export const leastConn: AlgorithmDefinition = {

@@ -40,7 +40,7 @@ export class RandomPick implements LoadBalancer {
     if (!this.#two) return first;
     const second = this.#draw(group, attempt, now, first);
     if (second === null) return first;
-    return second.conns * first.weight < first.conns * second.weight ? second : first;
+    return (second.conns + second.otherConns) * first.weight < (first.conns + first.otherConns) * second.weight ? second : first;
   }
 
   /** A usable, untried peer drawn by weight (and other than `not`), or null after 20 draws. */

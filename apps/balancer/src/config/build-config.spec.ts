@@ -69,6 +69,23 @@ describe('buildConfig: a valid configuration', () => {
     expect(config.upstreams[0].servers[0]).toMatchObject({ host: 'a.example', port: 80 });
   });
 
+  it('reads worker_processes N | auto (one per core), accept_mutex and zone NAME [SIZE]', () => {
+    expect(build(withParts({})).workerProcesses).toBe(1);
+    expect(build(withParts({})).acceptMutex).toBe(false);
+    expect(build(`worker_processes 4;\nevents { accept_mutex on; }\n${withParts({})}`)).toMatchObject({
+      workerProcesses: 4,
+      acceptMutex: true,
+    });
+    expect(build(`worker_processes auto;\n${withParts({})}`).workerProcesses).toBe(os.availableParallelism());
+    const zoned = build(`${withParts({ upstream: 'zone backend 64k;' })}\nupstream b { zone backend; server 127.0.0.1:3009; }`);
+    expect(zoned.upstreams.map((u) => u.zone)).toEqual([
+      { name: 'backend', sizeBytes: 64 * 1024, file: 't.conf', line: 4 },
+      { name: 'backend', sizeBytes: 64 * 1024, file: 't.conf', line: 15 },
+    ]);
+    expect(build(withParts({ upstream: 'zone backend;' })).upstreams[0].zone?.sizeBytes).toBeNull();
+    expect(build(withParts({})).upstreams[0].zone).toBeNull();
+  });
+
   it('reads admission control: max_conns, queue N timeout=T (60 s by default, as NGINX Plus), fail_on_read_timeout', () => {
     const config = build(withParts({ upstream: 'server 127.0.0.1:3002 max_conns=8; queue 50 timeout=1500ms; fail_on_read_timeout on;' }));
     const api = config.upstreams[0];
@@ -162,7 +179,32 @@ describe('buildConfig: every error names file:line, the directive and what is wr
     ['upstream api;', /t\.conf:1: "upstream" needs a block/],
     [withParts({ server: 'server_name a { }' }), /t\.conf:8: "server_name" takes no block/],
     ['http { }\nhttp { }', /t\.conf:2: "http" is duplicate/],
-    ['worker_processes 4;', /t\.conf:1: "worker_processes" "4": tenk runs one worker per process/],
+    ['worker_processes 0;', /t\.conf:1: "worker_processes" "0" must be a whole number greater than 0, or auto/],
+    ['worker_processes -1;', /t\.conf:1: "worker_processes" "-1" must be a whole number greater than 0, or auto/],
+    ['worker_processes abc;', /t\.conf:1: "worker_processes" "abc" must be a whole number greater than 0, or auto/],
+    ['worker_processes 2.5;', /t\.conf:1: "worker_processes" "2\.5" must be a whole number/],
+    ['worker_processes 100000;', /t\.conf:1: "worker_processes" "100000" is more than 256 workers/],
+    ['worker_processes 2;\nworker_processes 3;', /t\.conf:2: "worker_processes" is duplicate/],
+    ['worker_processes;', /t\.conf:1: "worker_processes"/],
+    ['events { accept_mutex maybe; }', /t\.conf:1: "accept_mutex" "maybe" must be on or off/],
+    [withParts({ upstream: 'zone backend 64q;' }), /t\.conf:4: "zone" invalid zone size "64q"/],
+    [withParts({ upstream: 'zone backend -1;' }), /t\.conf:4: "zone" invalid zone size "-1"/],
+    [withParts({ upstream: 'zone backend 4k;' }), /t\.conf:4: "zone" zone "backend" is too small: 4k \(at least 32k/],
+    [withParts({ upstream: 'zone a/b 64k;' }), /t\.conf:4: "zone" "a\/b" is not a zone name/],
+    [withParts({ upstream: 'zone backend 64k; zone other 64k;' }), /t\.conf:4: "zone" is duplicate/],
+    [withParts({ upstream: 'zone backend 64k 1m;' }), /t\.conf:4: "zone"/],
+    [
+      `${withParts({ upstream: 'zone shared 64k;' })}\nupstream b { zone shared 1m; server 127.0.0.1:3009; }`,
+      /t\.conf:15: "zone" the size 1m of zone "shared" conflicts with the size declared at t\.conf:4/,
+    ],
+    [
+      withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s;', upstream: 'zone one 64k;' }),
+      /t\.conf:4: "zone" zone "one" is already declared by limit_req_zone/,
+    ],
+    [
+      `upstream b { zone one 64k; server 127.0.0.1:3009; }\n${withParts({ http: 'limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s;' })}`,
+      /t\.conf:2: "limit_req_zone" zone "one" is already declared by upstream "b" at t\.conf:1/,
+    ],
     ['daemon on;', /t\.conf:1: "daemon" tenk always runs in the foreground/],
     ['error_log stderr loud;', /t\.conf:1: "error_log" unknown level "loud"/],
     ['admin_listen 9000;\nadmin_listen 9001;', /t\.conf:2: "admin_listen" is duplicate/],

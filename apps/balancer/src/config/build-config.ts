@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { algorithmForDirective, ALGORITHMS, findAlgorithm, type AlgorithmDefinition } from '../algorithms';
 import { parseNextUpstream } from '../http/next-upstream';
@@ -36,6 +37,7 @@ import type {
   QueueConfig,
   AdaptiveConfig,
   UpstreamConfig,
+  UpstreamZoneConfig,
 } from './schema';
 import {
   formatHostPort,
@@ -72,6 +74,7 @@ const SPECS: Record<string, Spec> = {
   events: spec(['main'], 0, 0, true),
   worker_processes: spec(['main'], 1, 1),
   worker_connections: spec(['events'], 1, 1),
+  accept_mutex: spec(['events'], 1, 1),
   worker_shutdown_timeout: spec(['main'], 1, 1),
   pid: spec(['main'], 1, 1),
   daemon: spec(['main'], 1, 1),
@@ -133,7 +136,6 @@ const SPECS: Record<string, Spec> = {
 const IGNORED: Record<string, readonly Context[]> = {
   use: ['events'],
   multi_accept: ['events'],
-  accept_mutex: ['events'],
   sendfile: HSL,
   tcp_nopush: HSL,
   tcp_nodelay: HSL,
@@ -183,6 +185,7 @@ interface UpstreamDraft {
   healthCheck: HealthCheckConfig | null;
   failOnReadTimeout: boolean | null;
   queue: QueueConfig | null;
+  zone: UpstreamZoneConfig | null;
   /** null: not given; false: `adaptive_concurrency off`. */
   adaptive: AdaptiveConfig | false | null;
   implicit: boolean;
@@ -228,6 +231,10 @@ class ConfigBuilder {
   #pidFile: string | null = null;
   #errorLog: LogTarget | undefined = undefined;
   #workerConnections: number | undefined = undefined;
+  #workerProcesses: number | undefined = undefined;
+  #acceptMutex: boolean | undefined = undefined;
+  /** Upstream zones by name, with the size first declared (nginx: several upstreams may share one). */
+  readonly #upstreamZones = new Map<string, UpstreamZoneConfig & { upstream: string }>();
   #shutdownTimeoutMs: number | undefined = undefined;
   #sawHttpBlock = false;
   readonly #http: Partial<HttpSettings> = {};
@@ -274,6 +281,8 @@ class ConfigBuilder {
       pidFile: this.#pidFile,
       errorLog: this.#errorLog ?? { kind: 'stdout' },
       workerConnections: this.#workerConnections ?? DEFAULT_WORKER_CONNECTIONS,
+      workerProcesses: this.#workerProcesses ?? 1,
+      acceptMutex: this.#acceptMutex ?? false,
       shutdownTimeoutMs: this.#shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
       upstreams,
       limitReqZones: [...this.#zones.values()],
@@ -353,12 +362,8 @@ class ConfigBuilder {
       case 'events':
         return this.#walk(d.block ?? [], 'events');
       case 'worker_processes':
-        if (d.args[0] !== '1') {
-          throw fail(
-            d,
-            `"${d.args[0]}": tenk runs one worker per process (cluster mode is not implemented); run one balancer per core behind the kernel's SO_REUSEPORT or a front load balancer`,
-          );
-        }
+        if (this.#workerProcesses !== undefined) throw fail(d, 'is duplicate');
+        this.#workerProcesses = workerProcesses(d, d.args[0]);
         return;
       case 'worker_shutdown_timeout':
         this.#shutdownTimeoutMs = time(d, d.args[0]);
@@ -376,6 +381,7 @@ class ConfigBuilder {
 
   #eventsDirective(d: Directive): void {
     if (d.name === 'worker_connections') this.#workerConnections = positiveInt(d, d.args[0]);
+    if (d.name === 'accept_mutex') this.#acceptMutex = flag(d, d.args[0]);
   }
 
   #httpDirective(d: Directive): void {
@@ -592,6 +598,7 @@ class ConfigBuilder {
       healthCheck: null,
       failOnReadTimeout: null,
       queue: null,
+      zone: null,
       adaptive: null,
       implicit: false,
     };
@@ -730,10 +737,36 @@ class ConfigBuilder {
         upstream.failOnReadTimeout = flag(d, d.args[0]);
         return;
       case 'zone':
+        if (upstream.zone !== null) throw fail(d, 'is duplicate');
+        upstream.zone = this.#upstreamZone(d, upstream.name);
         return;
       default:
         throw fail(d, 'is not allowed in upstream { }');
     }
+  }
+
+  /**
+   * `zone NAME [SIZE]`, as nginx: several upstreams may name one zone (the size given once
+   * is enough; two different sizes conflict), a zone is at least 8 pages (32k), and a name is
+   * one shared memory zone for one use (not also a limit_req_zone's).
+   */
+  #upstreamZone(d: Directive, upstream: string): UpstreamZoneConfig {
+    const name = d.args[0];
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw fail(d, `"${name}" is not a zone name (letters, digits, "_", "-", ".")`);
+    let sizeBytes: number | null = null;
+    if (d.args[1] !== undefined) {
+      const bytes = parseSize(d.args[1]);
+      if (bytes === undefined) throw fail(d, `invalid zone size "${d.args[1]}" (e.g. 64k, 1m)`);
+      if (bytes < MIN_ZONE_BYTES) throw fail(d, `zone "${name}" is too small: ${d.args[1]} (at least 32k, nginx's 8 pages)`);
+      sizeBytes = bytes;
+    }
+    if (this.#zones.has(name)) throw fail(d, `zone "${name}" is already declared by limit_req_zone: give the upstream's zone another name`);
+    const declared = this.#upstreamZones.get(name);
+    if (declared !== undefined && sizeBytes !== null && declared.sizeBytes !== null && declared.sizeBytes !== sizeBytes)
+      throw fail(d, `the size ${d.args[1]} of zone "${name}" conflicts with the size declared at ${declared.file}:${declared.line}`);
+    const zone = { name, sizeBytes: sizeBytes ?? declared?.sizeBytes ?? null, file: d.file, line: d.line };
+    if (declared === undefined || declared.sizeBytes === null) this.#upstreamZones.set(name, { ...zone, upstream });
+    return zone;
   }
 
   #healthCheck(d: Directive): HealthCheckConfig {
@@ -823,6 +856,12 @@ class ConfigBuilder {
     if (rate === 0) throw fail(d, 'needs rate=R, e.g. rate=10r/s');
     const existing = this.#zones.get(name);
     if (existing) throw fail(d, `zone "${name}" is duplicate (first at ${existing.file}:${existing.line})`);
+    const upstreamZone = this.#upstreamZones.get(name);
+    if (upstreamZone)
+      throw fail(
+        d,
+        `zone "${name}" is already declared by upstream "${upstreamZone.upstream}" at ${upstreamZone.file}:${upstreamZone.line}: give it another name`,
+      );
     this.#zones.set(name, { name, key, rate, capacity, file: d.file, line: d.line });
   }
 
@@ -1184,6 +1223,7 @@ class ConfigBuilder {
         healthCheck: null,
         failOnReadTimeout: null,
         queue: null,
+        zone: null,
         adaptive: null,
         implicit: true,
       };
@@ -1220,6 +1260,7 @@ class ConfigBuilder {
       healthCheck: upstream.healthCheck,
       failOnReadTimeout: upstream.failOnReadTimeout ?? false,
       queue: upstream.queue,
+      zone: upstream.zone,
       adaptive: upstream.adaptive || null,
       implicit: upstream.implicit,
     }));
@@ -1315,6 +1356,21 @@ function positiveTime(d: Directive, text: string): number {
 function size(d: Directive, text: string): number {
   const value = parseSize(text);
   if (value === undefined) throw fail(d, `"${text}" is not a size (e.g. 512, 8k, 1m, 1g; 0 means unlimited where allowed)`);
+  return value;
+}
+
+/** nginx's smallest shared memory zone: 8 pages of 4 KiB. */
+const MIN_ZONE_BYTES = 32 * 1024;
+/** More workers than this is a typo, not a machine: refused rather than forking them. */
+const MAX_WORKER_PROCESSES = 256;
+
+/** `worker_processes N | auto` (auto: one per core, as nginx). */
+function workerProcesses(d: Directive, text: string): number {
+  if (text === 'auto') return availableParallelism();
+  const value = parsePositiveInt(text);
+  if (value === undefined) throw fail(d, `"${text}" must be a whole number greater than 0, or auto (one per core)`);
+  if (value > MAX_WORKER_PROCESSES)
+    throw fail(d, `"${text}" is more than ${MAX_WORKER_PROCESSES} workers: use auto (one per core) or a smaller number`);
   return value;
 }
 

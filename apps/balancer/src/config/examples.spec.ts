@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from './load-config';
 
@@ -32,5 +33,7 @@ describe('conf/examples/nginx-directives.conf', () => {
     const api = config.upstreams.find((upstream) => upstream.name === 'api');
     expect(api?.servers.map((peer) => peer.id)).toEqual(['127.0.0.1:3001', '127.0.0.1:3002', '127.0.0.1:3002#2']);
     expect(api?.keepaliveTimeMs).toBe(600_000);
+    expect(api?.zone).toMatchObject({ name: 'api', sizeBytes: 64 * 1024 });
+    expect(config).toMatchObject({ workerProcesses: os.availableParallelism(), acceptMutex: false });
   });
 });

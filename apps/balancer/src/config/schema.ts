@@ -16,6 +16,17 @@ export interface BalancerConfig {
   errorLog: LogTarget;
   /** events { worker_connections N; }: open client connections per listener, at most. */
   workerConnections: number;
+  /**
+   * `worker_processes N | auto` (auto: resolved to the cores Node reports). 1: one process, as
+   * before; more: a primary process forks that many workers sharing the listening sockets.
+   */
+  workerProcesses: number;
+  /**
+   * events { accept_mutex on; }: the primary accepts connections and hands them to workers in
+   * turn (node:cluster's SCHED_RR); off (nginx's default since 1.11.3): every worker accepts
+   * on the shared socket and the kernel picks (SCHED_NONE). Read at start only.
+   */
+  acceptMutex: boolean;
   /** How long SIGTERM waits for in-flight requests before closing what is left. */
   shutdownTimeoutMs: number;
   upstreams: UpstreamConfig[];
@@ -55,10 +66,18 @@ export interface UpstreamConfig extends SourceRef {
   queue: QueueConfig | null;
   /** `adaptive_concurrency target=T [min=N]` (tenk's own): each server's limit moves under its max_conns; null: off. */
   adaptive: AdaptiveConfig | null;
+  /** `zone NAME [SIZE]`: with several workers, peer state shared through the primary (null: each worker its own). */
+  zone: UpstreamZoneConfig | null;
   /** `fail_on_read_timeout on`: a read timeout counts against max_fails, as in nginx (tenk's default: it does not). */
   failOnReadTimeout: boolean;
   /** Made from `proxy_pass http://host:port` rather than declared with `upstream`. */
   implicit: boolean;
+}
+
+export interface UpstreamZoneConfig extends SourceRef {
+  name: string;
+  /** As declared (checked as nginx checks it); tenk's shared state is a few numbers per peer, so it is not a limit. */
+  sizeBytes: number | null;
 }
 
 export interface QueueConfig extends SourceRef {

@@ -13,12 +13,18 @@ export class Logger {
   #sink: LogSink;
   #min: number;
   readonly #fixed: boolean;
+  #context: Record<string, unknown> = {};
 
   /** `fixed`: keep this sink even when the configuration names another (tests, embedding). */
   constructor(sink: LogSink, level: LogLevel = 'info', fixed = false) {
     this.#sink = sink;
     this.#min = LEVELS[level];
     this.#fixed = fixed;
+  }
+
+  /** Fields every line carries from now on (a worker's index and pid). */
+  setContext(fields: Record<string, unknown>): void {
+    this.#context = fields;
   }
 
   /** Switches to the sink `error_log` names (on start and reload). */
@@ -48,6 +54,8 @@ export class Logger {
 
   #log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (LEVELS[level] < this.#min) return;
-    this.#sink.immediate(`${JSON.stringify({ time: new Date().toISOString(), level, service: 'balancer', msg, ...fields })}\n`);
+    this.#sink.immediate(
+      `${JSON.stringify({ time: new Date().toISOString(), level, service: 'balancer', msg, ...this.#context, ...fields })}\n`,
+    );
   }
 }

@@ -7,6 +7,7 @@ import { AccessLog } from '../observability/access-log';
 import { LogSink, sinkKey } from '../observability/log-sink';
 import type { Logger } from '../observability/logger';
 import { HealthChecker } from '../upstream/health-checker';
+import type { SharedPeerBook } from '../upstream/shared-book';
 import { Upstream } from '../upstream/upstream';
 import { RuntimeLocation, type ActiveLimit } from './runtime-location';
 
@@ -93,7 +94,8 @@ export class Generation {
   readonly healthCheckers: readonly HealthChecker[];
   readonly sinks: ReadonlyMap<string, LogSink>;
 
-  constructor(config: BalancerConfig, previous: Generation | null, logger: Logger) {
+  /** `book`: with several workers, where zoned upstreams share peer state (cluster/zone-sync.ts); null in one process. */
+  constructor(config: BalancerConfig, previous: Generation | null, logger: Logger, book: SharedPeerBook | null = null) {
     this.config = config;
     const sinks = new Map<string, LogSink>();
     const sinkFor = (target: LogTarget): LogSink => {
@@ -106,7 +108,7 @@ export class Generation {
 
     const upstreams = new Map<string, Upstream>();
     for (const upstreamConfig of config.upstreams) {
-      upstreams.set(upstreamConfig.name, new Upstream(upstreamConfig, previous?.upstreams.get(upstreamConfig.name) ?? null, logger));
+      upstreams.set(upstreamConfig.name, new Upstream(upstreamConfig, previous?.upstreams.get(upstreamConfig.name) ?? null, logger, book));
     }
     this.upstreams = upstreams;
 
@@ -147,8 +149,11 @@ export class Generation {
     this.sinks = sinks;
     logger.useSink(sinkFor(config.errorLog));
 
+    // A zoned upstream is checked by one worker, which shares the verdicts; otherwise each process checks its own.
     this.healthCheckers = [...upstreams.values()].flatMap((upstream) =>
-      upstream.config.healthCheck ? [new HealthChecker(upstream, upstream.config.healthCheck, logger)] : [],
+      upstream.config.healthCheck && (upstream.shared === null || upstream.shared.runsHealthChecks(upstream))
+        ? [new HealthChecker(upstream, upstream.config.healthCheck, logger)]
+        : [],
     );
   }
 

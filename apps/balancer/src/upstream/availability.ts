@@ -8,13 +8,13 @@ import type { Peer } from './peer';
 export function isAvailable(peer: Peer, now: number, single: boolean): boolean {
   if (peer.down || !peer.healthy) return false;
   if (!single && peer.maxFails !== 0 && peer.fails >= peer.maxFails && now - peer.checkedAt <= peer.failTimeoutMs) return false;
-  if (peer.maxConns !== 0 && peer.conns >= peer.maxConns) return false;
+  if (peer.maxConns !== 0 && peer.conns + peer.otherConns >= peer.maxConns) return false;
   return true;
 }
 
 /** At max_conns and otherwise usable: a request may wait for it (`queue`), or is refused with 503. */
 export function isBusy(peer: Peer, now: number, single: boolean): boolean {
-  if (peer.maxConns === 0 || peer.conns < peer.maxConns || peer.down || !peer.healthy) return false;
+  if (peer.maxConns === 0 || peer.conns + peer.otherConns < peer.maxConns || peer.down || !peer.healthy) return false;
   return single || peer.maxFails === 0 || peer.fails < peer.maxFails || now - peer.checkedAt > peer.failTimeoutMs;
 }
 
@@ -24,7 +24,7 @@ export function unavailableReason(peer: Peer, now: number, single: boolean): str
   if (!peer.healthy) return 'failed health check';
   if (!single && peer.maxFails !== 0 && peer.fails >= peer.maxFails && now - peer.checkedAt <= peer.failTimeoutMs)
     return 'failing (max_fails)';
-  if (peer.maxConns !== 0 && peer.conns >= peer.maxConns) return 'busy (max_conns)';
+  if (peer.maxConns !== 0 && peer.conns + peer.otherConns >= peer.maxConns) return 'busy (max_conns)';
   return null;
 }
 

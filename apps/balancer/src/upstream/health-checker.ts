@@ -85,6 +85,11 @@ export class HealthChecker {
             : (code ?? String(error));
     }
     if (this.#stopped) return;
+    this.#record(peer, status, problem);
+    this.upstream.shared?.checked(this.upstream, peer);
+  }
+
+  #record(peer: Peer, status: number, problem: string): void {
     peer.lastCheckAt = Date.now();
     peer.lastCheckStatus = status;
     peer.lastCheckError = problem;

@@ -32,8 +32,13 @@ export class Peer {
   currentWeight = 0;
   effectiveWeight: number;
 
-  /** Requests (and tunnels) in flight to this peer. */
+  /** Requests (and tunnels) in flight to this peer from this process. */
   conns = 0;
+  /**
+   * With several workers and a `zone`: requests in flight to it from the other workers, as the
+   * primary last reported (least_conn and max_conns count both); 0 otherwise.
+   */
+  otherConns = 0;
   /** Failed attempts since the last success (passive health). */
   fails = 0;
   /** When the last failure happened (ms since epoch). */

@@ -24,6 +24,7 @@ function upstream(servers: UpstreamConfig['servers'], method = 'round_robin', ar
       healthCheck: null,
       failOnReadTimeout: false,
       queue: null,
+      zone: null,
       adaptive: null,
       implicit: false,
     },

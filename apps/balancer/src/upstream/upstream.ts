@@ -8,6 +8,7 @@ import { AdmissionQueue } from './admission-queue';
 import { acquirePeer, isAvailable, isBusy, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
 import { IdleBudget, PeerPool } from './peer-pool';
+import type { SharedPeerBook } from './shared-book';
 
 /**
  * An upstream block at run time: its peers (primaries, then backups), the algorithm that
@@ -45,9 +46,15 @@ export class Upstream {
   /** `adaptive_concurrency`: moves each peer's limit under its max_conns; null without it. */
   readonly adaptive: AdaptiveLimit | null;
   #admitting = false;
+  /**
+   * With several workers and a `zone`: where peer state shared with the other workers is
+   * reported (cluster/zone-sync.ts); null otherwise (one check on the hot path).
+   */
+  readonly shared: SharedPeerBook | null;
 
-  constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger) {
+  constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger, book: SharedPeerBook | null = null) {
     this.name = config.name;
+    this.shared = config.zone === null ? null : book;
     this.config = config;
     this.#logger = logger;
     // First, so the peers kept below get their configured max_conns back before reconfiguring.
@@ -112,7 +119,15 @@ export class Upstream {
     }
     attempt.markTried(peer.index);
     attempt.tries++;
+    const shared = this.shared;
+    if (shared === null) {
+      acquirePeer(peer, now);
+      return peer;
+    }
+    const checkedAt = peer.checkedAt;
     acquirePeer(peer, now);
+    if (peer.fails !== 0 && peer.checkedAt !== checkedAt) shared.trial(this, peer, now);
+    shared.connsChanged(this);
     return peer;
   }
 
@@ -136,6 +151,7 @@ export class Upstream {
     }
     if (reset === 0) return;
     this.recoveries++;
+    this.shared?.recovered(this);
     this.#logger.warn('every peer was unusable: failure counts reset so the next requests try them again (nginx quick recovery)', {
       upstream: this.name,
       peers: reset,
@@ -144,7 +160,14 @@ export class Upstream {
 
   /** Ends an attempt on `peer`, reporting whether it failed (passive health). */
   release(peer: Peer, failed: boolean, now: number): void {
+    const fails = peer.fails;
     const ejected = releasePeer(peer, failed, now);
+    const shared = this.shared;
+    if (shared !== null) {
+      if (failed) shared.failed(this, peer, now);
+      else if (fails !== 0 && peer.fails === 0) shared.cleared(this, peer);
+      shared.connsChanged(this);
+    }
     // A slot is free: the oldest waiter (if any) gets it. One length check when nobody waits.
     if (this.queue !== null && this.queue.length > 0) this.#admitWaiting(now);
     if (ejected) {
