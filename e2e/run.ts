@@ -1,12 +1,26 @@
 /**
  * `npm run e2e -- [pattern]`: the e2e suites alone (e.g. `npm run e2e -- drills`), against
  * the stack tools/infra runs. Builds first so the shop runs the code you have.
+ * `npm run e2e -- compose [--scale N]` is `npm run compose -- test [--scale N]`.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
 const register = ['-r', path.join(root, 'tools/register.cjs')];
+// `npm run e2e -- compose`: the compose suite alone, as `npm run compose -- test` runs it (its
+// shop and stack are containers: no build here, no tools/infra stack, no e2e shop).
+if (process.argv[2] === 'compose') {
+  const compose = spawnSync(
+    process.execPath,
+    [...register, path.join(root, 'tools/compose/src/main.ts'), 'test', ...process.argv.slice(3)],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  process.exit(compose.status ?? 1);
+}
 // In npm start's order: the build first, so the stack's SMTP sink runs from dist/ too.
 for (const [entry, args] of [
   ['tools/build/src/main.ts', []],

@@ -12,16 +12,13 @@ import { DESKTOP, launchChromium, openPage } from './storefront-support';
  * sign up, order, upload and play a video, and the mail that arrives in the compose SMTP sink.
  * Skipped, saying why, only where Docker cannot run at all (not Linux, or no daemon to use and
  * no root to install and start one); anywhere else a failure to bring it up fails the suite.
+ * Part of `npm test` (beside the other e2e suites, on published ports of its own below the
+ * ephemeral range); alone: `npm run compose -- test [--scale N]`.
  */
-// npm test leaves this suite out, saying so: on a fresh machine a published port (47686) was
-// already taken by an ephemeral port of another connection (issue 19). `npm run compose -- test`
-// runs it in full.
-const RUN = process.env['TENK_COMPOSE_SCALE'] !== undefined || /compose/.test(process.env['TENK_E2E_PATTERN'] ?? '');
-const unavailable = RUN
-  ? dockerUnavailable()
-  : 'not part of npm test until its published ports leave the ephemeral range (issue 19); run it with npm run compose -- test';
+const unavailable = dockerUnavailable();
 if (unavailable) process.stdout.write(`\n[compose] SKIPPED the compose suite: ${unavailable}\n`);
 const describeWithDocker = unavailable ? describe.skip : describe;
+const SCALE = Number(process.env['TENK_COMPOSE_SCALE'] ?? 3);
 const config = loadConfig();
 const log = (line: string) => process.stdout.write(`[compose] ${line}\n`);
 
@@ -46,7 +43,7 @@ describeWithDocker(`the shop under Docker Compose${unavailable ? ` (skipped: ${u
 
   beforeAll(async () => {
     // Cold (nothing cached) this builds every image: minutes on two cores; warm, about a minute.
-    shop = await up(config, log, Number(process.env['TENK_COMPOSE_SCALE'] ?? 3));
+    shop = await up(config, log, SCALE);
     url = shop.project.shopUrl;
   }, 45 * 60_000);
 
@@ -55,13 +52,11 @@ describeWithDocker(`the shop under Docker Compose${unavailable ? ` (skipped: ${u
     if (!shop?.wasServing) await down(config, log);
   }, 5 * 60_000);
 
-  it('runs three healthy api containers behind the balancer, published on 127.0.0.1 only', async () => {
+  it(`runs ${SCALE} healthy api containers behind the balancer, published on 127.0.0.1 only`, async () => {
     const running = await containers(shop!.engine, shop!.project);
-    expect(running.filter((c) => c.service === 'api').map((c) => [c.state, c.health])).toEqual([
-      ['running', 'healthy'],
-      ['running', 'healthy'],
-      ['running', 'healthy'],
-    ]);
+    expect(running.filter((c) => c.service === 'api').map((c) => [c.state, c.health])).toEqual(
+      Array.from({ length: SCALE }, () => ['running', 'healthy']),
+    );
     const ports = await fetch(`${url}/`);
     expect(ports.status).toBe(200);
     expect(ports.headers.get('content-type')).toContain('text/html');
