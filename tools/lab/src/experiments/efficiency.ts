@@ -304,39 +304,66 @@ async function idleCost(apis: number[], seconds: number): Promise<Row> {
   return row;
 }
 
+/** What `--profile` finds: per-request self time by component for each kind of request, and idle. */
+export interface ApiProfile {
+  load: Row;
+  idle: Row;
+  signIn: Row;
+  order: Row;
+}
+
 /**
- * `--profile`: a lab shop whose api instances run with `--cpu-prof`, wrk straight at api-1 on
- * the catalog list; the profile is written when the shop stops it. Self time per request by
- * component (the profiler's own overhead included, so the sum is above the unprofiled figure).
+ * `--profile`: a lab shop whose api instance runs with `--cpu-prof`; first 10 s idle, then wrk
+ * straight at it on the catalog list, then the sign-in loop and the order loop (4 clients
+ * each); the profiles are written when the shop stops it. Self time per request by component
+ * (the profiler's own overhead included, so the sum is above the unprofiled figure). Password
+ * checks run on worker threads, each with a profile of its own: their time per sign-in is one
+ * component, `password hashing (worker threads)`.
  */
-async function profileApi(context: LabContext, wrk: string, seconds: number): Promise<{ load: Row; idle: Row }> {
+async function profileApi(context: LabContext, wrk: string, seconds: number): Promise<ApiProfile> {
   const dir = path.join(context.config.paths.state, 'lab-profiles', `efficiency-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   await waitForFreeLabPorts(context, 2_000);
   const shop = await startLabShop(context, { apiInstances: 1, apiNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-  let requests = 0;
   let apiPid: number | undefined;
-  let loadStarted = 0;
-  let loadEnded = 0;
-  let idleStarted = 0;
-  let idleEnded = 0;
+  const phases: Record<'idle' | 'load' | 'signIn' | 'order', { started: number; ended: number; requests: number }> = {
+    idle: { started: 0, ended: 0, requests: 0 },
+    load: { started: 0, ended: 0, requests: 0 },
+    signIn: { started: 0, ended: 0, requests: 0 },
+    order: { started: 0, ended: 0, requests: 0 },
+  };
+  const timed = async (phase: keyof typeof phases, work: () => Promise<number>) => {
+    phases[phase].started = Date.now();
+    phases[phase].requests = await work();
+    phases[phase].ended = Date.now();
+  };
   let exited = 0;
   try {
     apiPid = shop.process('api-1').pid;
+    const api = shop.urls.apis[0];
+    const ids = await labProductIds(api);
+    const shoppers = await signUp(api, 8);
     // First what it does with nothing to do (after 3 s of settling), then under load.
     await sleep(3_000);
-    idleStarted = Date.now();
-    await sleep(context.seconds(10, 3) * 1_000);
-    idleEnded = Date.now();
-    const url = `${shop.urls.apis[0]}/products?limit=20`;
+    await timed('idle', async () => {
+      await sleep(context.seconds(10, 3) * 1_000);
+      return 0;
+    });
+    const url = `${api}/products?limit=20`;
     await runWrk(wrk, url, 3);
-    const before = await requestsServed(shop.urls.apis[0]);
-    loadStarted = Date.now();
-    await runWrk(wrk, url, Math.max(seconds, 10));
-    loadEnded = Date.now();
-    requests = (await requestsServed(shop.urls.apis[0])) - before;
+    const before = await requestsServed(api);
+    await timed('load', async () => {
+      await runWrk(wrk, url, Math.max(seconds, 10));
+      return (await requestsServed(api)) - before;
+    });
+    const signIn = signInLoop(api, shoppers.emails);
+    await signIn(1);
+    await timed('signIn', async () => (await signIn(seconds)).requests);
+    const order = orderLoop(api, shoppers.cookies, ids);
+    await order(1);
+    await timed('order', async () => (await order(seconds)).requests);
   } finally {
-    // The profile ends when api-1 exits: watch for it, to find the load phase in the profile.
+    // The profile ends when api-1 exits: watch for it, to find the phases in the profile.
     const pid = apiPid;
     const watch = setInterval(() => {
       if (pid !== undefined && exited === 0 && !existsSync(`/proc/${pid}`)) exited = Date.now();
@@ -345,37 +372,57 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
     clearInterval(watch);
     exited ||= Date.now();
   }
-  const file = readdirSync(dir).find((name) => name.includes(`.${apiPid}.`) && name.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`no CPU profile of api-1 (pid ${apiPid}) in ${dir}`);
-  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread, the others workers.
+  const files = readdirSync(dir).filter((name) => name.includes(`.${apiPid}.`) && name.endsWith('.cpuprofile'));
+  const mainFile = files.find((name) => name.includes(`.${apiPid}.0.`));
+  if (!mainFile) throw new Error(`no CPU profile of api-1's main thread (pid ${apiPid}) in ${dir}`);
+  const read = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  const main = read(mainFile);
+  const workers = files.filter((name) => name !== mainFile).map(read);
   // The phases, less 200 ms at each end (the clocks of the lab and the profile differ a little).
-  const phase = (from: number, to: number) => ({ fromEndUs: (exited - from - 200) * 1_000, toEndUs: (exited - to + 200) * 1_000 });
-  const share = (loadEnded - loadStarted - 400) / (loadEnded - loadStarted);
-  requests = Math.round(requests * share);
-  const load: Row = { requests };
-  let total = 0;
-  for (const { component, us } of selfTimeByComponent(profile, phase(loadStarted, loadEnded))) {
-    if (IDLE_FRAMES.has(component)) continue;
-    const perRequest = Math.round((us / Math.max(1, requests)) * 10) / 10;
-    total += us;
-    if (perRequest >= 1) load[component] = perRequest;
-  }
-  load['total_us'] = Math.round((total / Math.max(1, requests)) * 10) / 10;
+  const windowOf = (phase: { started: number; ended: number }) => ({
+    fromEndUs: (exited - phase.started - 200) * 1_000,
+    toEndUs: (exited - phase.ended + 200) * 1_000,
+  });
+  const perRequest = (phase: { started: number; ended: number; requests: number }, withWorkers: boolean): Row => {
+    const share = (phase.ended - phase.started - 400) / (phase.ended - phase.started);
+    const requests = Math.max(1, Math.round(phase.requests * share));
+    const row: Row = { requests };
+    let total = 0;
+    for (const { component, us } of selfTimeByComponent(main, windowOf(phase))) {
+      if (IDLE_FRAMES.has(component)) continue;
+      total += us;
+      const value = Math.round((us / requests) * 10) / 10;
+      if (value >= 1) row[component] = value;
+    }
+    if (withWorkers) {
+      let hashing = 0;
+      for (const worker of workers)
+        for (const { component, us } of selfTimeByComponent(worker, windowOf(phase))) if (!IDLE_FRAMES.has(component)) hashing += us;
+      total += hashing;
+      row['password hashing (worker threads)'] = Math.round((hashing / requests) * 10) / 10;
+    }
+    row['total_us'] = Math.round((total / requests) * 10) / 10;
+    return row;
+  };
+  const load = perRequest(phases.load, false);
+  const signIn = perRequest(phases.signIn, true);
+  const order = perRequest(phases.order, false);
   // Idle: each component's CPU as % of one core.
-  const idleUs = (idleEnded - idleStarted - 400) * 1_000;
+  const idleUs = (phases.idle.ended - phases.idle.started - 400) * 1_000;
   const idle: Row = { seconds: Math.round(idleUs / 1e5) / 10 };
   let idleTotal = 0;
-  for (const { component, us } of selfTimeByComponent(profile, phase(idleStarted, idleEnded))) {
+  for (const { component, us } of selfTimeByComponent(main, windowOf(phases.idle))) {
     if (IDLE_FRAMES.has(component)) continue;
     idleTotal += us;
     const percent = Math.round((us / idleUs) * 100 * 100) / 100;
     if (percent >= 0.01) idle[component] = percent;
   }
   idle['total_percent_of_core'] = Math.round((idleTotal / idleUs) * 100 * 100) / 100;
-  // --profile-only keeps the profile, to open in a profiler (Chrome DevTools, speedscope).
-  if (context.flag('profile-only')) context.log(`profile kept: ${path.join(dir, file)}`);
+  // --profile-only keeps the profiles, to open in a profiler (Chrome DevTools, speedscope).
+  if (context.flag('profile-only')) context.log(`profiles kept: ${dir} (main thread: ${mainFile})`);
   else rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  return { load, idle };
+  return { load, idle, signIn, order };
 }
 
 /** Profile nodes that are not the process's work (`(program)`, native code outside JS, is). */
@@ -393,16 +440,14 @@ async function requestsServed(api: string): Promise<number> {
 function report(
   rows: Record<string, Row>,
   idle: Row,
-  profile: { load: Row; idle: Row } | null,
+  profile: ApiProfile | null,
   settings: { rounds: number; seconds: number; wrk: string },
 ): LabResult {
   const total = (step: string) => quote(rows[step], 'balancer_plus_api_us', 'µs');
   const api = (step: string) => quote(rows[step], 'api_us', 'µs');
   const measurements: LabResult['measurements'] = { ...rows, idle };
-  if (profile) {
-    measurements['profile_catalog_list_api'] = profile.load;
-    measurements['profile_idle_api'] = profile.idle;
-  }
+  if (profile) Object.assign(measurements, profileMeasurements(profile));
+  measurements['targets'] = targetsRow(rows);
   const labels: Record<string, string> = {
     health: 'GET /health/live',
     catalog_list: 'GET /products?limit=20',
@@ -412,7 +457,7 @@ function report(
   };
   const shopSteps = Object.keys(labels).map((name) => `${name}_shop`);
   return {
-    headline: `CPU per request, balancer + api: cached catalog list ${total('catalog_list_shop')}, item ${total('catalog_item_shop')}, /health/live ${total('health_shop')} (api alone: ${api('catalog_list_api')}, ${api('catalog_item_api')}, ${api('health_api')}); idle api ${idle['api_percent_of_core']}% of a core (${roundsNote(settings.rounds)})`,
+    headline: `CPU per request, balancer + api: cached catalog list ${total('catalog_list_shop')}, item ${total('catalog_item_shop')}, /health/live ${total('health_shop')}, sign-in ${total('sign_in_shop')}, order ${total('order_shop')} (api alone: ${api('catalog_list_api')}, ${api('catalog_item_api')}, ${api('health_api')}); targets met: ${metTargets(rows)}; idle api ${idle['api_percent_of_core']}% of a core (${roundsNote(settings.rounds)})`,
     measurements,
     charts: [
       {
@@ -433,9 +478,27 @@ function report(
         lowerIsBetter: true,
         bars: GETS.map((get) => ({ label: labels[get.name], value: rows[`${get.name}_api`]['api_us'] as number })),
       },
+      {
+        title: 'CPU per request, balancer + api, against its target (µs)',
+        unit: 'µs',
+        lowerIsBetter: true,
+        bars: Object.entries(TARGETS).flatMap(([step, target]) => [
+          {
+            label: `${labels[step.replace(/_shop$/, '')]} measured`,
+            value: rows[step]['balancer_plus_api_us'] as number,
+            series: 'measured',
+          },
+          { label: `${labels[step.replace(/_shop$/, '')]} target`, value: target, series: 'target' },
+        ]),
+      },
       ...(profile ? profileCharts(profile) : []),
     ],
     notes: [
+      `targets (TARGETS in efficiency.ts), CPU µs per request for balancer + api, the median against the target: ${Object.entries(TARGETS)
+        .map(([step, target]) => `${step} ${target}`)
+        .join(
+          ', ',
+        )}. The GETs' are issue 14's; sign-in's and order placement's are set from --profile (chapter 6, "What a request costs").`,
       `the shop as npm start runs it (2 api instances behind the balancer, its shipped config; logs at the lab's level ${LAB_ENV['TENK_LOG_LEVEL']}, tracing off); ${settings.wrk}, ${CONNECTIONS} connections, 1 thread, ${settings.seconds} s per run after a warm-up, for the GETs; POST /auth/login and POST /orders (signed in, one line, a new Idempotency-Key each) from a closed loop of ${LOOP_CLIENTS} clients. Each round runs every step once, interleaved; each figure is the median of ${settings.rounds} round(s), <key>_min/_max its spread.`,
       '<step>_shop: through the balancer, CPU charged to the balancer, both api instances, both Redis servers and every PostgreSQL process (primary and replica, their children included); <step>_api: wrk straight at api-1, charged to api-1 alone (and the stores). CPU is user + system time from /proc/PID/stat over the run, divided by the requests answered with the expected status (200; 201 for orders); errors counts the others.',
       'Redis and PostgreSQL are the shared local stack: on a machine where other runs use them, their figures include that work. requests_per_second depends on how busy the machine is; CPU per request much less.',
@@ -445,12 +508,54 @@ function report(
   };
 }
 
+/**
+ * CPU µs per request, balancer + api (the median of `<step>_shop`'s balancer_plus_api_us), that
+ * each kind of request should cost. The GETs' come from issue 14. Sign-in's and order
+ * placement's were set from --profile (chapter 6): a sign-in is one bcrypt check at cost 10
+ * (bcryptjs on a worker thread, deliberately slow) plus the request around it; an order is a
+ * transaction on its shard, the payment call and the outbox, whose api side the profile puts at
+ * a few ms of work around those round trips.
+ */
+export const TARGETS: Readonly<Record<string, number>> = {
+  health_shop: 150,
+  catalog_list_shop: 250,
+  catalog_item_shop: 250,
+  sign_in_shop: 75_000,
+  order_shop: 8_000,
+};
+
+function targetsRow(rows: Record<string, Row>): Row {
+  const row: Row = {};
+  for (const [step, target] of Object.entries(TARGETS)) {
+    const measured = rows[step]?.['balancer_plus_api_us'];
+    row[`${step}_target_us`] = target;
+    row[`${step}_met`] = typeof measured === 'number' && measured <= target ? 'yes' : 'no';
+  }
+  return row;
+}
+
+function metTargets(rows: Record<string, Row>): string {
+  const steps = Object.keys(TARGETS);
+  const met = steps.filter((step) => targetsRow(rows)[`${step}_met`] === 'yes');
+  return `${met.length} of ${steps.length}${met.length > 0 ? ` (${met.join(', ')})` : ''}`;
+}
+
+function profileMeasurements(profile: ApiProfile): LabResult['measurements'] {
+  return {
+    profile_catalog_list_api: profile.load,
+    profile_idle_api: profile.idle,
+    profile_sign_in_api: profile.signIn,
+    profile_order_api: profile.order,
+  };
+}
+
 const PROFILE_NOTES = [
   'profile_catalog_list_api: one api instance (a lab shop of its own) under --cpu-prof, wrk straight at it on GET /products?limit=20 (cache hits); self time by component (npm package, Node module, tenk project; "(program)" is native code outside JS) divided by the requests it counted; the profiler adds its own cost, so total_us is above the unprofiled figure.',
   "profile_idle_api: the same instance in the 10 s before the load, with no requests but the balancer's health checks: self time by component as % of one core.",
+  "profile_sign_in_api, profile_order_api: the same instance after the catalog load, the sign-in loop then the order loop (4 clients each, straight at it), self time per request answered; a sign-in's password check runs on the password pool's worker threads, each profiled on its own, summed as 'password hashing (worker threads)'.",
 ];
 
-function profileCharts(profile: { load: Row; idle: Row }): LabResult['charts'] {
+function profileCharts(profile: ApiProfile): LabResult['charts'] {
   const bars = (row: Row, skip: string[]) =>
     Object.entries(row)
       .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && !skip.includes(entry[0]))
@@ -464,6 +569,18 @@ function profileCharts(profile: { load: Row; idle: Row }): LabResult['charts'] {
       bars: bars(profile.load, ['requests', 'total_us']),
     },
     {
+      title: 'Where a sign-in goes in one api instance (profile self time, µs per request)',
+      unit: 'µs',
+      lowerIsBetter: true,
+      bars: bars(profile.signIn, ['requests', 'total_us']),
+    },
+    {
+      title: 'Where an order goes in one api instance (profile self time, µs per request)',
+      unit: 'µs',
+      lowerIsBetter: true,
+      bars: bars(profile.order, ['requests', 'total_us']),
+    },
+    {
       title: 'What an idle api instance does (profile self time, % of a core)',
       unit: '%',
       lowerIsBetter: true,
@@ -473,10 +590,10 @@ function profileCharts(profile: { load: Row; idle: Row }): LabResult['charts'] {
 }
 
 /** `--profile-only`: the profiles without the measured runs (for finding where time goes; not for quoting). */
-function profileReport(profile: { load: Row; idle: Row }): LabResult {
+function profileReport(profile: ApiProfile): LabResult {
   return {
-    headline: `profile of one api instance: ${profile.load['total_us']} µs of self time per cached catalog GET (profiler included), idle ${profile.idle['total_percent_of_core']}% of a core`,
-    measurements: { profile_catalog_list_api: profile.load, profile_idle_api: profile.idle },
+    headline: `profile of one api instance (profiler included): ${profile.load['total_us']} µs of self time per cached catalog GET, ${profile.signIn['total_us']} per sign-in, ${profile.order['total_us']} per order; idle ${profile.idle['total_percent_of_core']}% of a core`,
+    measurements: profileMeasurements(profile),
     charts: profileCharts(profile),
     notes: PROFILE_NOTES,
   };
