@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Experiment } from '../experiment';
 import { LAB_ENV, startLabShop, waitForFreeLabPorts } from '../lab-shop';
@@ -47,13 +48,17 @@ export const idleExperiment: Experiment = {
         rounds,
         ['idle'] as const,
         async () => {
-          const before = Object.fromEntries(SERVICES.map((name) => [name, sampleProcess(pids[name]).cpuMs]));
+          const before = Object.fromEntries(
+            SERVICES.map((name) => [name, { cpuMs: sampleProcess(pids[name]).cpuMs, wakeups: wakeups(pids[name]) }]),
+          );
           const started = performance.now();
           await sleep(seconds * 1_000);
           const wallS = (performance.now() - started) / 1_000;
-          const after = Object.fromEntries(SERVICES.map((name) => [name, sampleProcess(pids[name]).cpuMs]));
           const run: Row = {};
-          for (const name of SERVICES) run[`${name}_us_per_s`] = Math.round(((after[name] - before[name]) * 1_000) / wallS);
+          for (const name of SERVICES) {
+            run[`${name}_us_per_s`] = Math.round(((sampleProcess(pids[name]).cpuMs - before[name].cpuMs) * 1_000) / wallS);
+            run[`${name}_wakeups_per_s`] = Math.round((wakeups(pids[name]) - before[name].wakeups) / wallS);
+          }
           run['api_us_per_s'] = Math.max(run['api-1_us_per_s'] as number, run['api-2_us_per_s'] as number);
           run['shop_us_per_s'] = SERVICES.reduce((total, name) => total + (run[`${name}_us_per_s`] as number), 0);
           return run;
@@ -79,11 +84,32 @@ export const idleExperiment: Experiment = {
           lowerIsBetter: true,
           bars: SERVICES.map((name) => ({ label: name, value: row[`${name}_us_per_s`] as number })),
         },
+        {
+          title: 'Wakeups of each idle process per second (voluntary context switches, all threads)',
+          unit: '/s',
+          lowerIsBetter: true,
+          bars: SERVICES.map((name) => ({ label: name, value: row[`${name}_wakeups_per_s`] as number })),
+        },
       ],
       notes: [
         `the lab shop (2 api instances behind the balancer with its shipped config, mailer, reports, media-worker; logs at the lab's level ${LAB_ENV['TENK_LOG_LEVEL']}, tracing off), one GET /products through the balancer, ${settleSeconds} s of settling, then ${seconds} s per round with no requests but the balancer's health checks; ${rounds} round(s), each figure the median, <key>_min/_max its spread.`,
         'CPU is user + system time from /proc/PID/stat (10 ms ticks: over 20 s a figure is good to about 500 µs/s), per second of wall time: 10,000 µs/s is 1% of a core. api_us_per_s is the busier of the two api instances; shop_us_per_s the sum of the six processes.',
+        '<process>_wakeups_per_s: voluntary context switches of all its threads (/proc/PID/task/*/status) per second: how often it went to sleep and was woken (a timer, a socket), which costs CPU on its own, in the kernel. It does not depend on how busy the machine is.',
       ],
     };
   },
 };
+
+/** Voluntary context switches of every thread of a process so far: each is one sleep and wakeup. */
+function wakeups(pid: number): number {
+  let total = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const match = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8'));
+      total += Number(match?.[1] ?? 0);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
