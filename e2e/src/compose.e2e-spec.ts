@@ -62,6 +62,17 @@ describeWithDocker(`the shop under Docker Compose${unavailable ? ` (skipped: ${u
     expect(ports.headers.get('content-type')).toContain('text/html');
   });
 
+  it('serves the same shop through nginx (the nginx profile, docker/nginx.conf), on 127.0.0.1 too', async () => {
+    const nginx = shop!.project.nginxUrl;
+    const page = await fetch(`${nginx}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('server')).toMatch(/^nginx/);
+    expect(await page.text()).toBe(await (await fetch(`${url}/`)).text());
+    const products = await fetch(`${nginx}/products?limit=3`);
+    expect(products.status).toBe(200);
+    expect(((await products.json()) as { items: unknown[] }).items).toHaveLength(3);
+  });
+
   it('lets a visitor browse the catalog in a browser', async () => {
     const chromium = await launchChromium();
     try {

@@ -1,5 +1,5 @@
 /**
- * The images docker/ starts from (node, postgres, redis, apache/kafka, jaegertracing/jaeger),
+ * The images docker/ starts from (node, nginx, postgres, redis, apache/kafka, jaegertracing/jaeger),
  * pulled where a registry answers, otherwise made here under the same names from a Debian root
  * (debootstrap --variant=minbase bookworm, `docker import`) and Debian's packages, this
  * machine's Node and npm, Kafka's jars from Maven Central and the Jaeger binary tools/infra
@@ -14,7 +14,9 @@ import { ROOT, type Engine } from './engine';
 import { run, runOrThrow, seconds, type Log } from './shell';
 
 export const BASE_IMAGE = 'tenk/debian-minbase:bookworm';
-const LABEL = 'dev.tenk.compose.recipe';
+/** The label of the images made here; images built FROM them inherit it. */
+export const RECIPE_LABEL = 'dev.tenk.compose.recipe';
+const LABEL = RECIPE_LABEL;
 const IMAGES_DIR = path.join(ROOT, 'tools/compose/images');
 const JAEGER_VERSION = 'v1.75.0';
 
@@ -43,6 +45,7 @@ export const RECIPES: readonly Recipe[] = [
       'ca-certificates.crt': caBundle(),
     }),
   },
+  { tag: 'nginx:1.27-bookworm', folder: 'nginx', extras: async () => ({}) },
   { tag: 'postgres:15', folder: 'postgres', extras: async () => ({}) },
   { tag: 'redis:7', folder: 'redis', extras: async () => ({}) },
   {

@@ -5,7 +5,7 @@
  * `--scale api=N`, until the storefront answers on 127.0.0.1.
  */
 import type { TenkConfig } from '@tenk/config';
-import { ensureBaseImages } from './base-images';
+import { ensureBaseImages, RECIPE_LABEL } from './base-images';
 import { daemonRunning, engine, ensureDaemon, ensureEnginePackages, stopDaemonIfOurs, type Engine } from './engine';
 import {
   baseImagesNeeded,
@@ -18,7 +18,7 @@ import {
   type ComposeProject,
 } from './project';
 import { bindFailureHolder, ensurePortsFree } from './ports';
-import { lastLines, run, seconds, type Log } from './shell';
+import { lastLines, run, runOrThrow, seconds, type Log } from './shell';
 
 export interface ComposeShop {
   engine: Engine;
@@ -69,6 +69,7 @@ export async function up(config: TenkConfig, log: Log, scale = 3): Promise<Compo
   });
   await waitUntilServing(e, project, log);
   log(`containers up and serving in ${seconds(step)}`);
+  await pruneImages(e, project, log);
   log(`the shop: ${project.shopUrl}/ (mail: ${project.mailUrl}/messages); up in ${seconds(started)}`);
   return { engine: e, project, wasServing };
 }
@@ -85,15 +86,62 @@ async function exitedLogs(e: Engine, project: ComposeProject): Promise<string> {
   return parts.join('');
 }
 
-/** Stops and removes the project's containers (and with `volumes`, its data), then dockerd if up() started it. */
+/**
+ * Stops and removes the project's containers (with `volumes`: its data, and the images earlier
+ * builds left untagged), then dockerd if up() started it.
+ */
 export async function down(config: TenkConfig, log: Log, options: { volumes?: boolean } = {}): Promise<void> {
   const e = engine();
   if (await daemonRunning(e)) {
     const project = composeProject(config, e);
     log(`stopping project ${project.name}${options.volumes ? ' and removing its volumes' : ''}`);
     await compose(e, project, ['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])], (line) => log(`  ${line}`));
+    if (options.volumes) await pruneImages(e, project, log);
   }
   await stopDaemonIfOurs(config, log);
+}
+
+/** `npm run compose -- prune`: the images earlier builds left untagged, with dockerd started for it (and stopped again) when none runs. */
+export async function prune(config: TenkConfig, log: Log): Promise<void> {
+  const e = engine();
+  await ensureDaemon(config, e, log);
+  try {
+    await pruneImages(e, composeProject(config, e), log);
+    // What Docker holds now, images and BuildKit cache (the cache is left for quick rebuilds).
+    const usage = await runOrThrow(e.docker, ['system', 'df', '--format', '{{.Type}}\t{{.TotalCount}}\t{{.Size}}\t{{.Reclaimable}}'], {
+      env: e.env,
+    });
+    for (const [type, count, size, reclaimable] of usage.output
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')))
+      log(`${type.padEnd(14)} ${count.padStart(4)} ${size.padStart(10)} (reclaimable ${reclaimable})`);
+  } finally {
+    await stopDaemonIfOurs(config, log);
+  }
+}
+
+/**
+ * Removes tenk's dangling images: those a rebuild left without a tag (the app images of earlier
+ * builds, base images made again). Ours are those built from the base images made here (they
+ * inherit RECIPE_LABEL) or labelled with the project by Compose v2; nobody else's are touched,
+ * nor the BuildKit cache that keeps rebuilds quick.
+ */
+export async function pruneImages(e: Engine, project: ComposeProject, log: Log): Promise<void> {
+  const before = await danglingImages(e);
+  let reclaimed = '';
+  for (const label of [RECIPE_LABEL, `com.docker.compose.project=${project.name}`]) {
+    const result = await runOrThrow(e.docker, ['image', 'prune', '--force', '--filter', `label=${label}`], { env: e.env });
+    const space = /Total reclaimed space:\s*(\S+)/.exec(result.output)?.[1];
+    if (space && !/^0B$/.test(space)) reclaimed += `${reclaimed ? ' + ' : ''}${space}`;
+  }
+  const removed = before - (await danglingImages(e));
+  if (removed > 0) log(`removed ${removed} untagged image(s) earlier builds left (${reclaimed || 'layers shared with others'})`);
+}
+
+async function danglingImages(e: Engine): Promise<number> {
+  const result = await runOrThrow(e.docker, ['images', '--quiet', '--filter', 'dangling=true'], { env: e.env });
+  return result.output.split('\n').filter((line) => line.trim()).length;
 }
 
 export async function status(config: TenkConfig, log: Log): Promise<boolean> {

@@ -12,7 +12,7 @@ const engine = (version: 1 | 2): Engine => ({ docker: 'docker', compose: { comma
 describe('tools/compose', () => {
   it('has a recipe for every image the compose files and the Dockerfile start from', () => {
     const { build, run } = baseImagesNeeded();
-    expect(build).toEqual(['node:20-bookworm-slim']);
+    expect(build).toEqual(['node:20-bookworm-slim', 'nginx:1.27-bookworm']);
     expect(run.sort()).toEqual(['apache/kafka:3.9.1', 'jaegertracing/jaeger:2.12.0', 'postgres:15', 'redis:7']);
     const tags = RECIPES.map((recipe) => recipe.tag);
     expect([...build, ...run].filter((image) => !tags.includes(image))).toEqual([]);

@@ -1,4 +1,4 @@
-export { up, down, status, imageSizes, type ComposeShop } from './compose-shop';
+export { up, down, prune, status, imageSizes, type ComposeShop } from './compose-shop';
 export { dockerUnavailable } from './engine';
 export { COMPOSE_PORTS } from './project';
 export { containers } from './project';

@@ -4,7 +4,9 @@
  *                                        when missing, start dockerd, make the base images when
  *                                        no registry has them, build the app images, start the
  *                                        shop with --scale api=N (3), wait until it serves
- *   npm run compose -- down [--volumes]  stop and remove it (and its data); stop dockerd if `up` started it
+ *   npm run compose -- down [--volumes]  stop and remove it (and its data and the untagged images
+ *                                        earlier builds left); stop dockerd if `up` started it
+ *   npm run compose -- prune             remove the untagged images earlier builds left (`up` does too)
  *   npm run compose -- status            its containers
  *   npm run compose -- test              the e2e journeys against it (e2e/src/compose.e2e-spec.ts)
  * Published on 127.0.0.1 only, on ports of its own (27080 for the shop; TENK_DOCKER_*, below the
@@ -14,10 +16,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isConfigError, loadConfig } from '@tenk/config';
-import { down, imageSizes, status, up } from './compose-shop';
+import { down, imageSizes, prune, status, up } from './compose-shop';
 import { ROOT } from './engine';
 
-const COMMANDS = ['up', 'down', 'status', 'test'] as const;
+const COMMANDS = ['up', 'down', 'status', 'prune', 'test'] as const;
 const log = (line: string) => process.stdout.write(`[compose] ${line}\n`);
 
 async function main(): Promise<number> {
@@ -48,6 +50,9 @@ async function main(): Promise<number> {
       return 0;
     case 'status':
       return (await status(config, log)) ? 0 : 1;
+    case 'prune':
+      await prune(config, log);
+      return 0;
     default: {
       // The suite brings the shop up and down itself; no e2e shop of tools/shop is started for it.
       // The pattern is the suite's own path (a bare "compose" also matches a checkout's folder).

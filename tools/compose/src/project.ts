@@ -44,6 +44,8 @@ export interface ComposeProject {
   /** The environment Compose runs with: the engine's, the ports, the api-servers file. */
   env: NodeJS.ProcessEnv;
   shopUrl: string;
+  /** The same shop through nginx (the nginx profile). */
+  nginxUrl: string;
   mailUrl: string;
 }
 
@@ -79,14 +81,19 @@ export function composeProject(config: TenkConfig, e: Engine, scale = 3): Compos
     ports,
     env,
     shopUrl: `http://127.0.0.1:${ports['TENK_DOCKER_SHOP_PORT']}`,
+    nginxUrl: `http://127.0.0.1:${ports['TENK_DOCKER_NGINX_PORT']}`,
     mailUrl: `http://127.0.0.1:${ports['TENK_DOCKER_SMTP_HTTP_PORT']}`,
   };
 }
 
-/** `docker compose -p NAME -f ... -f ...` (or docker-compose) with the given arguments. */
+/** The Compose profiles tools/compose runs: nginx beside tenk's balancer, with the same routing. */
+export const PROFILES = ['nginx'];
+
+/** `docker compose -p NAME -f ... -f ... --profile nginx` (or docker-compose) with the given arguments. */
 export function compose(e: Engine, project: ComposeProject, args: string[], log?: Log, show?: (line: string) => boolean) {
   const files = COMPOSE_FILES.flatMap((file) => ['-f', file]);
-  return runOrThrow(e.compose.command, [...e.compose.args, '-p', project.name, ...files, ...args], {
+  const profiles = PROFILES.flatMap((profile) => ['--profile', profile]);
+  return runOrThrow(e.compose.command, [...e.compose.args, '-p', project.name, ...files, ...profiles, ...args], {
     cwd: ROOT,
     env: project.env,
     log,
@@ -146,21 +153,21 @@ export async function volumesOfOtherPasswords(e: Engine, project: ComposeProject
 }
 
 /**
- * The images the compose files start from: those docker/Dockerfile builds FROM (not its stages,
- * nor nginx, which only the nginx profile uses), and those the stack's services run (`image:`).
+ * The images the compose files start from: those docker/Dockerfile builds FROM (not its own
+ * stages; nginx's too, as tools/compose runs the nginx profile), and those the stack's services
+ * run (`image:`).
  */
 export function baseImagesNeeded(): { build: string[]; run: string[] } {
   const dockerfile = readFileSync(path.join(DOCKER_DIR, 'Dockerfile'), 'utf8');
   const stages = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]));
   const build = new Set<string>();
-  for (const [, image, stage] of dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)) {
-    if (!stages.has(image) && stage !== 'nginx') build.add(image);
+  for (const [, image] of dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)) {
+    if (!stages.has(image)) build.add(image);
   }
   const run = new Set<string>();
   for (const file of COMPOSE_FILES) {
-    const services = (parse(readFileSync(file, 'utf8')) as { services: Record<string, { image?: string; profiles?: string[] }> }).services;
-    for (const service of Object.values(services))
-      if (service.image && !service.profiles && !build.has(service.image)) run.add(service.image);
+    const services = (parse(readFileSync(file, 'utf8')) as { services: Record<string, { image?: string }> }).services;
+    for (const service of Object.values(services)) if (service.image && !build.has(service.image)) run.add(service.image);
   }
   return { build: [...build], run: [...run] };
 }
@@ -200,7 +207,7 @@ export async function containers(e: Engine, project: ComposeProject): Promise<Co
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Waits until the storefront and the catalog answer through the balancer, and every api container is healthy. */
+/** Waits until every api container is healthy and the storefront and the catalog answer (the catalog through nginx too). */
 export async function waitUntilServing(e: Engine, project: ComposeProject, log: Log, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -209,8 +216,9 @@ export async function waitUntilServing(e: Engine, project: ComposeProject, log: 
     const healthy = apis.filter((c) => c.health === 'healthy').length;
     const page = await probe(`${project.shopUrl}/`);
     const products = await probe(`${project.shopUrl}/products?limit=1`);
-    const now = `api ${healthy}/${project.scale} healthy, storefront ${page}, /products ${products}`;
-    if (healthy === project.scale && page === 200 && products === 200) {
+    const nginx = await probe(`${project.nginxUrl}/products?limit=1`);
+    const now = `api ${healthy}/${project.scale} healthy, storefront ${page}, /products ${products}, through nginx ${nginx}`;
+    if (healthy === project.scale && page === 200 && products === 200 && nginx === 200) {
       log(`serving: ${now}`);
       return;
     }
