@@ -94,7 +94,13 @@ export async function removeNetwork(log: (host: string, line: string) => void): 
     log(BRIDGE, `removing the switch ${SWITCH_NETNS} (bridge ${BRIDGE}) and this machine's cable`);
     await ip(['netns', 'del', SWITCH_NETNS]);
   }
-  if (await succeeds(['link', 'show', MACHINE_LINK])) await ip(['link', 'del', MACHINE_LINK]);
+  // The kernel removes this machine's end of the cable with the switch's, but not always at
+  // once: gone by the time `ip link del` runs is fine.
+  if (await succeeds(['link', 'show', MACHINE_LINK])) {
+    const removed = await run('ip', ['link', 'del', MACHINE_LINK]);
+    if (removed.code !== 0 && (await succeeds(['link', 'show', MACHINE_LINK])))
+      throw new Error(`ip link del ${MACHINE_LINK} exited with ${removed.code}: ${removed.stderr.trim()}`);
+  }
 }
 
 export type LinkState = 'up' | 'CUT' | 'absent';
