@@ -38,6 +38,17 @@ export async function up(config: TenkConfig, log: Log, scale = 3): Promise<Compo
   log(`engine: ${e.docker}, Compose v${e.compose.version} (${[e.compose.command, ...e.compose.args].join(' ')})`);
   await ensureDaemon(config, e, log);
   const project = composeProject(config, e, scale);
+  try {
+    return await start(config, e, project, log, started);
+  } catch (error) {
+    // Nothing of the project runs (a port taken, a build failed): a dockerd up() started has nothing to show.
+    if (!(await containers(e, project)).some((c) => c.state === 'running')) await stopDaemonIfOurs(config, log);
+    throw error;
+  }
+}
+
+async function start(config: TenkConfig, e: Engine, project: ComposeProject, log: Log, started: number): Promise<ComposeShop> {
+  const scale = project.scale;
   ensureSecrets(log);
   const stale = await volumesOfOtherPasswords(e, project);
   if (stale.length > 0) {

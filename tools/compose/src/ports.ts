@@ -161,7 +161,7 @@ function socketOwners(wanted: Set<string>): Array<[string, string]> {
 
 function processName(pid: string): string {
   try {
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').replace(/\s+/g, ' ');
     return command.length > 80 ? `${command.slice(0, 77)}...` : command || '?';
   } catch {
     return '?';
