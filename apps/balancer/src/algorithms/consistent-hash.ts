@@ -19,6 +19,7 @@ const MAX_TRIES = 20;
 export class ConsistentHash implements LoadBalancer {
   readonly name = 'hash';
   readonly description: string;
+  readonly readsInFlight = false;
   readonly #key: Template;
   /** Ring points, sorted; #owners[i] owns #points[i]. */
   readonly #points: Uint32Array;

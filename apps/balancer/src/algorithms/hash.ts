@@ -18,6 +18,7 @@ const MAX_TRIES = 20;
 export class Hash implements LoadBalancer {
   readonly name = 'hash';
   readonly description: string;
+  readonly readsInFlight = false;
   readonly #key: Template;
 
   constructor(key: Template) {

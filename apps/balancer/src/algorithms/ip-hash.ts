@@ -14,6 +14,7 @@ const MAX_TRIES = 20;
 export class IpHash implements LoadBalancer {
   readonly name = 'ip_hash';
   readonly description = 'ip_hash';
+  readonly readsInFlight = false;
 
   pick(group: PeerGroup, attempt: Attempt, now: number): Peer | null {
     if (attempt.hashTries > MAX_TRIES || group.single || group.totalWeight === 0) return pickSmoothWeighted(group, attempt, now);

@@ -11,6 +11,7 @@ import type { AlgorithmDefinition, LoadBalancer } from './load-balancer';
 export class LeastConn implements LoadBalancer {
   readonly name = 'least_conn';
   readonly description = 'least_conn';
+  readonly readsInFlight = true;
 
   pick(group: PeerGroup, attempt: Attempt, now: number): Peer | null {
     const peers = group.peers;

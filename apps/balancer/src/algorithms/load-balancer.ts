@@ -12,6 +12,8 @@ export interface LoadBalancer {
   readonly name: string;
   /** How the config writes it (`hash $request_uri consistent`), for the status page. */
   readonly description: string;
+  /** Whether it compares requests in flight (least_conn, random two): with workers, a zone then shares them. */
+  readonly readsInFlight: boolean;
   pick(group: PeerGroup, attempt: Attempt, now: number): Peer | null;
 }
 

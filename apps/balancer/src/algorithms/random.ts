@@ -16,6 +16,7 @@ const MAX_TRIES = 20;
 export class RandomPick implements LoadBalancer {
   readonly name = 'random';
   readonly description: string;
+  readonly readsInFlight: boolean;
   readonly #two: boolean;
   /** Cumulative weights of the group's peers, for a weighted draw by binary search. */
   readonly #ranges: Float64Array;
@@ -23,6 +24,7 @@ export class RandomPick implements LoadBalancer {
 
   constructor(two: boolean, group: PeerGroup, random: () => number = Math.random) {
     this.#two = two;
+    this.readsInFlight = two;
     this.description = two ? 'random two least_conn' : 'random';
     this.#random = random;
     this.#ranges = new Float64Array(group.peers.length);

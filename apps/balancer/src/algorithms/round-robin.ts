@@ -29,6 +29,7 @@ export function pickSmoothWeighted(group: PeerGroup, attempt: Attempt, now: numb
 export class RoundRobin implements LoadBalancer {
   readonly name = 'round_robin';
   readonly description = 'round_robin';
+  readonly readsInFlight = false;
 
   pick(group: PeerGroup, attempt: Attempt, now: number): Peer | null {
     return pickSmoothWeighted(group, attempt, now);

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 describe("WorkerZoneBook: a worker's side of an upstream zone", () => {
   it('reports failures at once and requests in flight once per event-loop turn', async () => {
-    const { generation: g, sent } = generation('zone api 64k; server 10.0.0.1:80; server 10.0.0.2:80;', 1);
+    const { generation: g, sent } = generation('zone api 64k; least_conn; server 10.0.0.1:80; server 10.0.0.2:80;', 1);
     const api = g.upstreams.get('api')!;
     const first = api.pick(new Attempt(), 1000)!;
     const second = api.pick(new Attempt(), 1000)!;
@@ -37,6 +37,19 @@ describe("WorkerZoneBook: a worker's side of an upstream zone", () => {
     expect(sent).toEqual([{ type: 'tenk:zone-fail', upstream: 'api', peer: first.id, at: 1001 }]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent.slice(1)).toEqual([{ type: 'tenk:zone-conns', upstream: 'api', conns: { [first.id]: 0, [second.id]: 1 } }]);
+    await g.retire(null);
+  });
+
+  it('sends no requests in flight when nothing reads them (round-robin without max_conns)', async () => {
+    const { generation: g, sent } = generation('zone api 64k; server 10.0.0.1:80; server 10.0.0.2:80;', 1);
+    const api = g.upstreams.get('api')!;
+    api.release(api.pick(new Attempt(), 0)!, false, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([]);
+    expect(api.switchAlgorithm('least_conn', [])).toBeNull();
+    api.release(api.pick(new Attempt(), 0)!, false, 2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map((message) => message.type)).toEqual(['tenk:zone-conns']);
     await g.retire(null);
   });
 

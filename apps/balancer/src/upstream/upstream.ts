@@ -51,6 +51,11 @@ export class Upstream {
    * reported (cluster/zone-sync.ts); null otherwise (one check on the hot path).
    */
   readonly shared: SharedPeerBook | null;
+  /**
+   * Whether the requests in flight are shared too: only when something reads them (least_conn,
+   * random two, max_conns); round-robin without max_conns sends no message per event-loop turn.
+   */
+  #sharesInFlight = false;
 
   constructor(config: UpstreamConfig, previous: Upstream | null, logger: Logger, book: SharedPeerBook | null = null) {
     this.name = config.name;
@@ -91,10 +96,15 @@ export class Upstream {
     if (!algorithm) throw new Error(`upstream "${config.name}": unknown algorithm "${config.method.name}"`);
     this.#algorithm = algorithm;
     this.#balancer = algorithm.create(config.method.args, this.primaries);
+    this.#sharesInFlight = this.#readsInFlight();
     this.queue = config.queue === null ? null : new AdmissionQueue(config.queue.size, config.queue.timeoutMs);
     this.queue?.onTick(() => this.#admitWaiting(Date.now()));
     this.adaptive = config.adaptive === null ? null : new AdaptiveLimit(config.adaptive, this.peers, () => (this.queue?.length ?? 0) > 0);
     this.adaptive?.start();
+  }
+
+  #readsInFlight(): boolean {
+    return this.shared !== null && (this.#balancer.readsInFlight || this.peers.some((peer) => peer.maxConns !== 0));
   }
 
   get balancer(): LoadBalancer {
@@ -127,7 +137,7 @@ export class Upstream {
     const checkedAt = peer.checkedAt;
     acquirePeer(peer, now);
     if (peer.fails !== 0 && peer.checkedAt !== checkedAt) shared.trial(this, peer, now);
-    shared.connsChanged(this);
+    if (this.#sharesInFlight) shared.connsChanged(this);
     return peer;
   }
 
@@ -166,7 +176,7 @@ export class Upstream {
     if (shared !== null) {
       if (failed) shared.failed(this, peer, now);
       else if (fails !== 0 && peer.fails === 0) shared.cleared(this, peer);
-      shared.connsChanged(this);
+      if (this.#sharesInFlight) shared.connsChanged(this);
     }
     // A slot is free: the oldest waiter (if any) gets it. One length check when nobody waits.
     if (this.queue !== null && this.queue.length > 0) this.#admitWaiting(now);
@@ -249,6 +259,7 @@ export class Upstream {
       return `${name} cannot be used with backup servers (upstream "${this.name}" has ${this.backups.peers.length})`;
     this.#algorithm = algorithm;
     this.#balancer = algorithm.create(args, this.primaries);
+    this.#sharesInFlight = this.#readsInFlight();
     for (const peer of this.peers) {
       peer.currentWeight = 0;
       peer.effectiveWeight = peer.weight;

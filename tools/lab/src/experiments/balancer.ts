@@ -403,9 +403,18 @@ function report(
 }
 
 /** Runs the load generator (pinned to the load CPU) and reads its numbers. */
-async function runLoad(tool: string, url: string, connections: number, seconds: number, cpu: string | null): Promise<LoadRun> {
+/** `newConnections`: every request on a new connection (wrk only: `Connection: close`). */
+export async function runLoad(
+  tool: string,
+  url: string,
+  connections: number,
+  seconds: number,
+  cpu: string | null,
+  newConnections = false,
+): Promise<LoadRun> {
   if (tool === 'wrk') {
-    const [command, args] = pinned(cpu, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+    const close = newConnections ? ['-H', 'Connection: close'] : [];
+    const [command, args] = pinned(cpu, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...close, url]);
     return parseWrk(await capture(command, args));
   }
   const bin = path.join(WORKSPACE, 'node_modules/.bin/autocannon');

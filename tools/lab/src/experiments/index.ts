@@ -1,6 +1,7 @@
 import type { Experiment } from '../experiment';
 import { balancerExperiment } from './balancer';
 import { balancerAlgorithmsExperiment } from './balancer-algorithms';
+import { balancerWorkersExperiment } from './balancer-workers';
 import { breakerExperiment } from './breaker';
 import { queueExperiment } from './queue';
 import { cacheExperiment } from './cache';
@@ -20,6 +21,7 @@ export const EXPERIMENTS: Experiment[] = [
   breakerExperiment,
   balancerExperiment,
   balancerAlgorithmsExperiment,
+  balancerWorkersExperiment,
   queueExperiment,
   cacheExperiment,
   stampedeExperiment,
