@@ -89,6 +89,8 @@ describe('worker_processes 2', () => {
     expect(metric(text, 'tenk_balancer_requests_total')).toBe(10);
     expect(metric(text, `tenk_balancer_peer_requests_total{upstream="api",peer="${a.address}"}`)).toBe(10);
     expect(metric(text, 'tenk_balancer_workers')).toBe(2);
+    const page = await (await request(`http://127.0.0.1:${lb.adminPort}/`)).body.text();
+    expect(page).toContain('2 workers (accept_mutex on, 0 restarted), figures summed');
 
     // A worker that dies is started again by the primary, and logged.
     const victim = Number([...pids][0]);

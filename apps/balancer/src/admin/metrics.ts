@@ -157,7 +157,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   );
   add(
     'tenk_balancer_upstream_max_conns',
-    "Sum of the peers' max_conns (0: some peer is unlimited).",
+    "Sum of the peers' max_conns (0: some peer is unlimited); with worker_processes N and no zone, each worker enforces it by itself.",
     'gauge',
     () => upstreams().map((upstream) => ({ labels: { upstream: upstream.name }, value: upstream.inFlight().limit })),
     'max',

@@ -9,6 +9,17 @@ import type { BalancerStatus, PeerStatus, UpstreamStatus } from './status';
  * it and sends the switch as PUT /upstreams/NAME/algorithm, with the run's control token the
  * page was opened with (`/?token=...`, kept in sessionStorage, as the map does).
  */
+/** worker_processes N: one line per worker (the figures above are their sums). */
+function renderWorkers(workers: NonNullable<BalancerStatus['workers']>): string {
+  const list = workers.list
+    .map(
+      (worker) =>
+        `<span>worker ${worker.index}: pid ${worker.pid}, ${fmt(worker.requests)} requests, ${fmt(worker.connections)} connections</span>`,
+    )
+    .join('');
+  return `<div class="meta"><span>${workers.processes} workers (accept_mutex ${workers.acceptMutex ? 'on' : 'off'}, ${workers.restarts} restarted), figures summed</span>${list}</div>`;
+}
+
 export function renderStatusPage(status: BalancerStatus): string {
   const requests = status.requests;
   return `<!doctype html>
@@ -57,6 +68,7 @@ ${status.config.lastReloadError ? `<p class="err">last reload failed: ${esc(stat
   <span>retries ${fmt(requests.retries)}</span><span>rate-limited ${fmt(requests.rateLimited)}</span><span>no live peer ${fmt(requests.noLivePeers)}</span><span>at capacity (503) ${fmt(requests.atCapacity)}</span>
   <span>rss ${(status.memory.rssBytes / 2 ** 20).toFixed(0)} MiB</span>
 </div>
+${status.workers ? renderWorkers(status.workers) : ''}
 <div class="legend"><span class="pill up">up</span><span class="pill failing">failing (passive: max_fails)</span><span class="pill unhealthy">unhealthy (health check)</span><span class="pill busy">busy (max_conns)</span><span class="pill down">down (config)</span> backup rows are blue</div>
 ${status.upstreams.map(renderUpstream).join('\n')}
 ${status.zones.length > 0 ? renderZones(status) : ''}

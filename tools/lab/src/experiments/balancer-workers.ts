@@ -79,7 +79,8 @@ export const balancerWorkersExperiment: Experiment = {
           rounds,
           VARIANTS.map((variant) => variant.label),
           async (label, round) => {
-            const target = targets.get(label)!;
+            const target = targets.get(label);
+            if (target === undefined) throw new Error(`no target for ${label}`);
             await runLoad(tool, target.url, connections, warmup, null, mode.newConnections);
             const pids = target.child.pids();
             const before = pids.map(sampleProcess);
