@@ -53,6 +53,8 @@ export class ClusterAdmin implements AdminBackend {
 
   async status(): Promise<BalancerStatus> {
     const workers = this.#primary.readyWorkers();
+    // Every worker is restarting (or exiting): nothing to sum; the admin answers 500 with this.
+    if (workers.length === 0) throw new Error('no worker is running right now (the primary is starting them again, see its log)');
     const statuses = (await Promise.all(
       workers.map((running) => this.#primary.request(running, { type: 'tenk:status' })),
     )) as BalancerStatus[];

@@ -112,11 +112,19 @@ export class Primary {
   request(running: RunningWorker, body: RequestBody): Promise<ReplyValue> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const onExit = () => settle(() => reject(new Error(`worker ${running.index} exited before it answered`)));
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`worker ${running.index} did not answer within ${REPLY_TIMEOUT_MS} ms`))),
+        REPLY_TIMEOUT_MS,
+      );
+      const settle = (end: () => void) => {
         this.#pending.delete(id);
-        reject(new Error(`worker ${running.index} did not answer within ${REPLY_TIMEOUT_MS} ms`));
-      }, REPLY_TIMEOUT_MS);
-      this.#pending.set(id, { resolve, reject, timer });
+        clearTimeout(timer);
+        running.worker.off('exit', onExit);
+        end();
+      };
+      this.#pending.set(id, { resolve: (value) => settle(() => resolve(value)), reject, timer });
+      running.worker.once('exit', onExit);
       running.worker.send({ ...body, id } as PrimaryRequest);
     });
   }
@@ -204,11 +212,7 @@ export class Primary {
     if (!isTenkMessage(message)) return;
     const event = message as WorkerMessage;
     if (event.type === 'tenk:reply') {
-      const pending = this.#pending.get(event.id);
-      if (pending === undefined) return;
-      this.#pending.delete(event.id);
-      clearTimeout(pending.timer);
-      pending.resolve(event.value);
+      this.#pending.get(event.id)?.resolve(event.value);
       return;
     }
     if (event.type === 'tenk:ready') return;
