@@ -1,6 +1,5 @@
 import { INestApplication, NotFoundException, ValidationPipe } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { UnknownElementException } from '@nestjs/core/errors/exceptions/unknown-element.exception';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TenkConfig } from '@tenk/config';
@@ -11,23 +10,26 @@ import { shedPriorityOf } from './load-shedding/shed-priorities';
 
 /** Where Swagger lives: the UI, and the OpenAPI document as JSON and YAML. */
 export const DOCS_PATHS = ['/docs', '/docs-json', '/docs-yaml'];
+const DOCS_PATH = /^\/docs(-json|-yaml)?(\/|\?|$)/i;
 
 /**
  * HTTP settings of the api: strict validation (unknown fields are rejected, every problem is
- * named in the 400), the client's address from X-Forwarded-For as far as the proxies in
- * TENK_TRUSTED_PROXIES wrote it (anyone else's is ignored), Swagger UI at /docs (OpenAPI JSON
+ * named in the 400), Swagger UI at /docs (OpenAPI JSON
  * at /docs-json) on the instance's own port only (through a proxy, the public door, the docs
  * answer 404, like /metrics, whatever the proxy's own rules say), a malformed or oversized
  * body refused with a message that says so, and load shedding (TENK_SHED*) in front of it all
- * when the app has the LoadSheddingModule.
+ * when the app has the LoadSheddingModule. The client's address (X-Forwarded-For as far as the
+ * proxies in TENK_TRUSTED_PROXIES wrote it) is the adapter's (startService's createHttpAdapter).
  */
-export function configureHttp(app: INestApplication, config: TenkConfig): void {
-  const express = app as NestExpressApplication;
-  express.set('trust proxy', config.runtime.trustedProxies);
-  express.disable('x-powered-by');
-  // First of all: an instance past its event-loop bounds refuses new requests before parsing them.
+export function configureHttp(app: NestFastifyApplication, _config: TenkConfig): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Before body parsing and routing: an instance past its event-loop bounds refuses new
+  // requests at once (after the access log and metrics, which come first of all).
   const shedder = loadShedderOf(app);
-  if (shedder !== null) express.use(sheddingMiddleware(shedder, shedPriorityOf));
+  if (shedder !== null) {
+    const shed = sheddingMiddleware(shedder, shedPriorityOf);
+    fastify.addHook('onRequest', (request, reply, done) => shed(request.raw, reply.raw, done));
+  }
   parseJsonWithNamedErrors(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   const document = SwaggerModule.createDocument(
@@ -41,11 +43,11 @@ export function configureHttp(app: INestApplication, config: TenkConfig): void {
       .addCookieAuth('tenk_session')
       .build(),
   );
-  // Express matches these case-insensitively and with any trailing part (/DOCS/, /docs/x.js),
-  // as it does the routes behind them.
-  express.use(DOCS_PATHS, (req: Request, res: Response, next: NextFunction) => {
-    if (!isForwarded(req)) return next();
-    res.status(404).json(new NotFoundException(notFoundMessage(req)).getResponse());
+  // Matched case-insensitively and with any trailing part (/DOCS/, /docs/x.js), as the router
+  // matches the routes behind them.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!DOCS_PATH.test(request.url) || !isForwarded(request)) return done();
+    void reply.status(404).send(new NotFoundException(notFoundMessage(request.raw)).getResponse());
   });
   SwaggerModule.setup('docs', app, document);
 }

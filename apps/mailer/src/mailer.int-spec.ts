@@ -10,7 +10,7 @@ import Queue from 'bull';
 import { loadConfig, redisConnection, type TenkConfig } from '@tenk/config';
 import { MAIL_KEYS, QUEUES, WELCOME_MAIL_V1, type OrderPlacedV1 } from '@tenk/contracts';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
-import { startMicroservices } from '@tenk/observability';
+import { startMicroservices, createHttpAdapter } from '@tenk/observability';
 import { eventually, TcpProxy, TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { orderEventsServer } from './order-events.controller';
@@ -82,7 +82,7 @@ beforeAll(async () => {
   });
   ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'mailer-int' });
 
-  app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+  app = await NestFactory.create(AppModule.forRoot(config), createHttpAdapter(), { logger: false });
   const server = orderEventsServer(app, config);
   await startMicroservices(app, [server]);
   await server.ready();

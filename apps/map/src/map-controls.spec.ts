@@ -7,6 +7,7 @@ import { checkControlRequest, controlRequest, createControlToken, HOSTILE_CONTRO
 import { SwitchesService } from '@tenk/switches';
 import { AppModule } from './app.module';
 import { MapCollector } from './map-collector';
+import { createHttpAdapter } from '@tenk/observability';
 
 interface SeenCall {
   method: string;
@@ -52,7 +53,7 @@ describe("the map's controls, against calls any web page can make", () => {
       .overrideProvider(MapCollector)
       .useValue({})
       .compile();
-    const started = moduleRef.createNestApplication({ logger: false });
+    const started = moduleRef.createNestApplication(createHttpAdapter(), { logger: false });
     started.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }));
     await started.listen(0, '127.0.0.1');
     return started;

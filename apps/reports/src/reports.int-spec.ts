@@ -17,7 +17,7 @@ import { CatalogDatabase } from '@tenk/database';
 import { queueOptions, queuePrefix } from '@tenk/messaging';
 import { ReportRequests } from '@tenk/reporting';
 import { LocalObjectStore } from '@tenk/storage';
-import { startMicroservices } from '@tenk/observability';
+import { startMicroservices, createHttpAdapter } from '@tenk/observability';
 import { parseCsv, TestTopic, uniqueName } from '@tenk/testing';
 import { AppModule } from './app.module';
 import { ReportProcessor } from './report.processor';
@@ -88,7 +88,7 @@ beforeAll(async () => {
     TENK_LOG_LEVEL: 'fatal',
   });
   ordersTopic = await TestTopic.create({ brokers: config.kafka.brokers, name: topic, clientId: 'reports-int' });
-  app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+  app = await NestFactory.create(AppModule.forRoot(config), createHttpAdapter(), { logger: false });
   const server = salesEventsServer(app, config);
   await startMicroservices(app, [server]);
   await server.ready();

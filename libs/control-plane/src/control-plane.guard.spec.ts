@@ -5,6 +5,7 @@ import { ControlPlaneModule } from './control-plane.module';
 import { CONTROL_PLANE_OPTIONS, type ControlPlaneOptions } from './control-plane.module-definition';
 import { createControlToken } from './control-token';
 import { controlRequest, HOSTILE_CONTROL_CALLS, type ControlCall } from './testing/control-calls';
+import { createHttpAdapter } from '@tenk/observability';
 
 const token = createControlToken();
 
@@ -36,7 +37,7 @@ describe('ControlPlaneModule (a Nest control server)', () => {
       imports: [ControlPlaneModule.forRoot({ token })],
       controllers: [LampController],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication(createHttpAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     lamp = app.get(LampController);

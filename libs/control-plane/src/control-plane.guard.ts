@@ -16,7 +16,9 @@ export class ControlPlaneGuard implements CanActivate {
     const http = context.switchToHttp();
     const refusal = checkControlRequest(http.getRequest<IncomingMessage>(), this.options);
     if (refusal === null) return true;
-    const response = http.getResponse<ServerResponse>();
+    // Fastify's reply (its node response under `raw`), or node's own.
+    const reply = http.getResponse<ServerResponse | { raw: ServerResponse }>();
+    const response = 'raw' in reply ? reply.raw : reply;
     for (const [name, value] of Object.entries(refusal.headers)) response.setHeader(name, value);
     const error = refusal.status === 401 ? 'Unauthorized' : refusal.status === 403 ? 'Forbidden' : 'Unsupported Media Type';
     throw new HttpException({ statusCode: refusal.status, error, message: refusal.message }, refusal.status);

@@ -13,7 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ConfigModule, loadConfig } from '@tenk/config';
 import { ContractError, QUEUES } from '@tenk/contracts';
-import { MetricsService, ObservabilityModule, startMicroservices } from '@tenk/observability';
+import { MetricsService, ObservabilityModule, startMicroservices, createHttpAdapter } from '@tenk/observability';
 import { eventually, TestTopic, uniqueName } from '@tenk/testing';
 import { KafkaEventController } from './kafka-event-controller.decorator';
 import { EventContractPipe } from './kafka-event.pipe';
@@ -86,7 +86,7 @@ async function consume(
   service: string,
   fromBeginning: boolean,
 ): Promise<{ app: INestApplication; server: KafkaEventServer; groupId: string }> {
-  const app = await NestFactory.create(ConsumerTestModule, { logger: false });
+  const app = await NestFactory.create(ConsumerTestModule, createHttpAdapter(), { logger: false });
   apps.push(app);
   const server = app.get(KafkaTransport).server({ service, topics: { [TEST_EVENTS]: topic.name }, fromBeginning });
   await startMicroservices(app, [server]);

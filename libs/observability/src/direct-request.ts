@@ -1,5 +1,10 @@
-import type { IncomingMessage } from 'node:http';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What these checks read of a request: node's IncomingMessage and fastify's request both have it. */
+export interface RequestLike {
+  headers: IncomingHttpHeaders;
+  socket: { remoteAddress?: string };
+}
 
 /**
  * Headers a proxy adds when it forwards a request (the balancer, nginx, an ingress controller
@@ -8,7 +13,7 @@ import type { Request } from 'express';
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
 
 /** The request came through a proxy: the public door, never an operator on the instance's port. */
-export function isForwarded(req: IncomingMessage): boolean {
+export function isForwarded(req: Pick<RequestLike, 'headers'>): boolean {
   return FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined);
 }
 
@@ -16,7 +21,7 @@ export function isForwarded(req: IncomingMessage): boolean {
  * Someone on this machine called this instance's own port: the peer is loopback and no proxy
  * forwarded it. The balancer runs on loopback too, but it always adds X-Forwarded-For.
  */
-export function isDirectFromLoopback(req: IncomingMessage): boolean {
+export function isDirectFromLoopback(req: RequestLike): boolean {
   return isLoopbackAddress(req.socket.remoteAddress) && !isForwarded(req);
 }
 
@@ -26,6 +31,6 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /** Nest's own words for a route that does not exist, so a refusal gives nothing away. */
-export function notFoundMessage(req: Request): string {
-  return `Cannot ${req.method} ${req.originalUrl ?? req.url}`;
+export function notFoundMessage(req: { method?: string; url?: string; originalUrl?: string }): string {
+  return `Cannot ${req.method ?? 'GET'} ${req.originalUrl ?? req.url ?? '/'}`;
 }

@@ -1,15 +1,16 @@
-import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Histogram } from 'prom-client';
 import { MetricsService } from './metrics.service';
+import type { RouteOf } from './tracing/http-tracing.middleware';
 
 /**
  * Times every HTTP request into `http_server_request_duration_seconds{method,route,status}`.
  * The route is the matched template (`/products/:id`), never the raw URL, so ids do not
- * explode the metric's cardinality.
+ * explode the metric's cardinality; `unmatched` when no route matched.
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
+export class HttpMetricsMiddleware {
   readonly #duration: Histogram<'method' | 'route' | 'status'>;
   /** Label children by `method route status`: prom-client otherwise hashes the label object on every observe. */
   readonly #children = new Map<string, { observe(seconds: number): void }>();
@@ -23,15 +24,16 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     );
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse, next: () => void, routeOf: RouteOf = () => undefined): void {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const route = routeOf() ?? 'unmatched';
+      const method = req.method ?? 'GET';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const key = `${req.method} ${route} ${res.statusCode}`;
+      const key = `${method} ${route} ${res.statusCode}`;
       let child = this.#children.get(key);
       if (!child) {
-        child = this.#duration.labels(req.method, route, String(res.statusCode));
+        child = this.#duration.labels(method, route, String(res.statusCode));
         this.#children.set(key, child);
       }
       child.observe(seconds);

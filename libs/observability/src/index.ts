@@ -5,7 +5,9 @@ export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
 export { startService, startMicroservices, type ServiceDefinition } from './start-service';
 export { PublicRoute, PUBLIC_ROUTE } from './public-route';
-export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage } from './direct-request';
+export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage, type RequestLike } from './direct-request';
+export { createHttpAdapter, DEFAULT_BODY_LIMIT, type HttpAdapterSettings } from './http/http-adapter';
+export { setCookie, clearCookie, rawResponse, type AnyResponse, type CookieOptions } from './http/cookies';
 export {
   startTracing,
   stopTracing,
@@ -28,7 +30,7 @@ export {
   type TraceCarrier,
   type StartTracingOptions,
 } from './tracing/tracing';
-export { HttpTracingMiddleware } from './tracing/http-tracing.middleware';
+export { HttpTracingMiddleware, type RouteOf } from './tracing/http-tracing.middleware';
 export {
   JaegerQuery,
   isTraceId,

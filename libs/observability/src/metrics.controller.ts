@@ -2,7 +2,7 @@ import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import { isForwarded, notFoundMessage } from './direct-request';
 import { PublicRoute } from './public-route';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -18,9 +18,9 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async scrape(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     if (isForwarded(req)) throw new NotFoundException(notFoundMessage(req));
-    res.setHeader('Content-Type', this.metrics.registry.contentType);
-    res.send(await this.metrics.registry.metrics());
+    const text = await this.metrics.registry.metrics();
+    await res.header('Content-Type', this.metrics.registry.contentType).send(text);
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 export interface ObservabilityOptions {
   /** The service name on every log line and metric, e.g. `api`, `mailer`. */
@@ -9,7 +9,7 @@ export interface ObservabilityOptions {
    * caller on this machine at the instance's own port; everyone else reads `up` or `down`.
    * Runs after the app's guards, so it can look at the signed-in user (the api: admins).
    */
-  showReadinessDetailsTo?: (req: Request) => boolean;
+  showReadinessDetailsTo?: (req: FastifyRequest) => boolean;
 }
 
 export const {

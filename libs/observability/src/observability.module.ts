@@ -1,4 +1,4 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
@@ -7,6 +7,7 @@ import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
 import { AccessLogMiddleware } from './access-log';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { HttpInstrumentation } from './http/http-instrumentation';
 import { loggerOptions } from './logger';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -14,14 +15,14 @@ import { HttpTracingMiddleware } from './tracing/http-tracing.middleware';
 import { OBSERVABILITY_OPTIONS_TYPE, ObservabilityConfigurableModule } from './observability.module-definition';
 
 /**
- * Structured logs (pino, one JSON object per line, with the request id and trace ids), a
- * span per HTTP request when tracing is on (startService starts it), Prometheus metrics
+ * Structured logs (pino, one JSON object per line, with the request id and trace ids): an
+ * access line per HTTP request, a span per HTTP request when tracing is on (startService starts it), Prometheus metrics
  * at /metrics, and /health/live + /health/ready fed by the HealthRegistry. Every tenk service
  * imports it once, in its root module.
  */
 @Global()
 @Module({})
-export class ObservabilityModule extends ObservabilityConfigurableModule implements NestModule {
+export class ObservabilityModule extends ObservabilityConfigurableModule {
   static override forRoot(options: typeof OBSERVABILITY_OPTIONS_TYPE): DynamicModule {
     const base = super.forRoot(options);
     const metrics = new MetricsService();
@@ -56,12 +57,9 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         AccessLogMiddleware,
         HttpMetricsMiddleware,
         HttpTracingMiddleware,
+        HttpInstrumentation,
       ],
       exports: [MetricsService, HealthRegistry, LoggerModule],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AccessLogMiddleware, HttpTracingMiddleware, HttpMetricsMiddleware).forRoutes('*');
   }
 }

@@ -1,8 +1,10 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { isConfigError, loadConfig, type TenkConfig } from '@tenk/config';
+import { createHttpAdapter } from './http/http-adapter';
 import { createLogger } from './logger';
 import { startTracing, stopTracing } from './tracing/tracing';
 
@@ -13,8 +15,8 @@ export interface ServiceDefinition {
   module(config: TenkConfig): Type<unknown> | import('@nestjs/common').DynamicModule;
   /** The port this process listens on (health, metrics and its own routes). */
   port(config: TenkConfig): number;
-  /** Extra setup before listening: Swagger, global pipes, body limits. */
-  configure?(app: INestApplication, config: TenkConfig): void | Promise<void>;
+  /** Extra setup before listening: Swagger, global pipes, body parsers. */
+  configure?(app: NestFastifyApplication, config: TenkConfig): void | Promise<void>;
   /**
    * Transport servers this process also runs (a hybrid app): each is connected with
    * `app.connectMicroservice({ strategy }, { inheritAppConfig: true })` and started once the
@@ -26,10 +28,11 @@ export interface ServiceDefinition {
 
 /**
  * The one way a tenk Nest service starts: validate configuration first (a bad variable exits
- * with a message naming it, code 78), log as JSON lines, drain on SIGTERM/SIGINT within the
- * configured grace period, and exit non-zero if anything fails to start.
+ * with a message naming it, code 78), serve HTTP on Nest's Fastify adapter (createHttpAdapter:
+ * the client's address through TENK_TRUSTED_PROXIES only), log as JSON lines, drain on
+ * SIGTERM/SIGINT within the configured grace period, and exit non-zero if anything fails to start.
  */
-export async function startService(definition: ServiceDefinition): Promise<INestApplication> {
+export async function startService(definition: ServiceDefinition): Promise<NestFastifyApplication> {
   let config: TenkConfig;
   try {
     config = loadConfig();
@@ -47,7 +50,11 @@ export async function startService(definition: ServiceDefinition): Promise<INest
   process.on('unhandledRejection', (reason) => bootLogger.error({ err: reason }, 'unhandled promise rejection'));
 
   try {
-    const app = await NestFactory.create(definition.module(config), { bufferLogs: true });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      definition.module(config),
+      createHttpAdapter({ trustedProxies: config.runtime.trustedProxies }),
+      { bufferLogs: true },
+    );
     app.useLogger(app.get(Logger));
     await definition.configure?.(app, config);
     const servers = definition.microservices?.(app, config) ?? [];

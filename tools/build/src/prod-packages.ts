@@ -26,7 +26,9 @@ export const IMAGE_ENTRIES: Record<string, string[]> = {
 
 /** Packages that load others by name at run time, where no require() in our code shows it. */
 const LOADED_BY_NAME: Record<string, string[]> = {
-  '@nestjs/core': ['@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'class-validator', 'class-transformer'],
+  '@nestjs/core': ['reflect-metadata', 'rxjs', 'class-validator', 'class-transformer'],
+  // Swagger's UI assets are served through the adapter's useStaticAssets, which loads it by name.
+  '@nestjs/platform-fastify': ['@fastify/static'],
   '@nestjs/microservices': ['kafkajs'],
   'nestjs-pino': ['pino', 'pino-http'],
   typeorm: ['pg'],

@@ -16,8 +16,7 @@
  * process: the SDK is installed once per process, as in the shop. A measurement, not a test.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from '@tenk/config';
 import {
   activeTraceIds,
@@ -86,17 +85,22 @@ function oneRequest(i: number): void {
     span.setAttribute('tenk.balancer.peer', '127.0.0.1:3001');
     span.setAttribute('tenk.balancer.attempt', 1);
   }
-  // The api: the headers as Node gives them to Express.
+  // The api: the headers as Node gives them to the HTTP adapter.
   const headers: Record<string, string> = {};
   for (let h = 0; h < upstreamHeaders.length; h += 2) headers[upstreamHeaders[h]] = upstreamHeaders[h + 1];
   const res = new EventEmitter() as EventEmitter & { statusCode: number; writableFinished: boolean };
   res.statusCode = 200;
   res.writableFinished = true;
-  const req = { method: 'GET', headers, originalUrl: '/products?limit=20', baseUrl: '', path: '/products', route: { path: '/products' } };
-  middleware.use(req as unknown as Request, res as unknown as Response, () => {
-    annotateActiveSpan({ 'tenk.cache.name': 'catalog', 'tenk.cache.outcome': 'hit', 'tenk.cache.detail': 'local' });
-    activeTraceIds(); // the pino mixin, once per log line
-  });
+  const req = { method: 'GET', headers, url: '/products?limit=20' };
+  middleware.use(
+    req as unknown as IncomingMessage,
+    res as unknown as ServerResponse,
+    () => {
+      annotateActiveSpan({ 'tenk.cache.name': 'catalog', 'tenk.cache.outcome': 'hit', 'tenk.cache.detail': 'local' });
+      activeTraceIds(); // the pino mixin, once per log line
+    },
+    () => '/products',
+  );
   res.emit('finish');
   if (span !== null) endProxySpan(span, 200, 200);
 }

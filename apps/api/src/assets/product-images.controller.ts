@@ -1,6 +1,6 @@
 import { Controller, Get, Header, HttpStatus, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { parseImageFile } from './product-image';
 import { ProductImagesService } from './product-images.service';
@@ -23,14 +23,18 @@ export class ProductImagesController {
   @Header('X-Content-Type-Options', 'nosniff')
   @Header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
   @ApiOkResponse({ description: 'The picture (SVG), cacheable for a year' })
-  async get(@Param('file') file: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<string | undefined> {
+  async get(
+    @Param('file') file: string,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<string | undefined> {
     const parsed = parseImageFile(file);
     if (!parsed) throw new NotFoundException(`${file} is not a product picture; they look like SKU-000042.3f9a1c2b7d4e.svg`);
     const svg = await this.images.svg(parsed.sku, parsed.hash);
     const etag = `"${parsed.hash}"`;
-    res.setHeader('Cache-Control', IMMUTABLE);
-    res.setHeader('ETag', etag);
-    res.setHeader('Content-Type', 'image/svg+xml; charset=utf-8');
+    res.header('Cache-Control', IMMUTABLE);
+    res.header('ETag', etag);
+    res.header('Content-Type', 'image/svg+xml; charset=utf-8');
     if (req.headers['if-none-match']?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;

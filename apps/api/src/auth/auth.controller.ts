@@ -12,7 +12,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { UsersService } from '../users/users.service';
@@ -52,7 +52,7 @@ export class AuthController {
     status: 429,
     description: 'too many failed sign-ins for this account from this address, or from this address; see Retry-After',
   })
-  async login(@Body() body: LoginBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+  async login(@Body() body: LoginBody, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<UserView> {
     const client = clientAddress(req);
     const verdict = await this.#countAttempt(body.email, client, res);
     if (verdict.throttled) {
@@ -95,7 +95,7 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(204)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logout(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<void> {
     const token = readSessionCookie(req);
     if (token) await this.sessions.destroy(token);
     clearSessionCookie(res, this.#secure());
@@ -111,7 +111,7 @@ export class AuthController {
   @Public()
   @Get('session')
   @ApiOkResponse({ type: SessionView })
-  session(@Req() req: Request & { user?: SessionUser }): SessionView {
+  session(@Req() req: FastifyRequest & { user?: SessionUser }): SessionView {
     return { user: req.user ?? null };
   }
 
@@ -134,11 +134,11 @@ export class AuthController {
     throw new UnauthorizedException('email or password is wrong');
   }
 
-  async #countAttempt(email: string, client: string, res: Response): Promise<ThrottleVerdict> {
+  async #countAttempt(email: string, client: string, res: FastifyReply): Promise<ThrottleVerdict> {
     try {
       return await this.throttle.attempt(email, client);
     } catch (error) {
-      res.setHeader('Retry-After', '5');
+      res.header('Retry-After', '5');
       throw new ServiceUnavailableException(`sign-in is unavailable right now (${(error as Error).message}); try again shortly`);
     }
   }

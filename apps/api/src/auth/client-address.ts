@@ -1,10 +1,10 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /**
- * The client's address as Express sees it: the peer, or what the trusted proxies
- * (TENK_TRUSTED_PROXIES) wrote into X-Forwarded-For. Per-client limits key on it.
+ * The client's address as fastify sees it (`request.ip`): the peer, or what the trusted proxies
+ * (TENK_TRUSTED_PROXIES, createHttpAdapter's trustProxy) wrote into X-Forwarded-For. Per-client limits key on it.
  */
-export function clientAddress(req: Request): string {
+export function clientAddress(req: FastifyRequest): string {
   return normalizeAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 }
 

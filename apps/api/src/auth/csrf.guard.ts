@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { BODY_TYPES } from './auth.decorators';
 import { acceptsMediaType, crossSiteRefusal, hasBody, mediaTypeOf, STATE_CHANGING_METHODS } from './request-origin';
@@ -28,7 +28,7 @@ export class CsrfGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (!STATE_CHANGING_METHODS.has(req.method)) return true;
     const refusal = crossSiteRefusal(req.headers, this.#publicOrigin);
     if (refusal) throw new ForbiddenException(refusal);
@@ -41,7 +41,7 @@ export class CsrfGuard implements CanActivate {
         {
           statusCode: 415,
           error: 'Unsupported Media Type',
-          message: `${req.method} ${req.path} takes ${wanted}; got ${type ? `Content-Type ${type}` : 'a body without Content-Type'}`,
+          message: `${req.method} ${req.url.split('?')[0]} takes ${wanted}; got ${type ? `Content-Type ${type}` : 'a body without Content-Type'}`,
         },
         HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       );

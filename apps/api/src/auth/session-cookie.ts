@@ -1,5 +1,6 @@
 import { parse } from 'cookie';
-import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import { clearCookie, setCookie, type AnyResponse } from '@tenk/observability';
 
 export const SESSION_COOKIE = 'tenk_session';
 
@@ -9,7 +10,7 @@ export const SESSION_COOKIE = 'tenk_session';
  * session store then finds no session for it. So a malformed cookie means "no session", never
  * an error.
  */
-export function readSessionCookie(req: Request): string | undefined {
+export function readSessionCookie(req: { headers: IncomingHttpHeaders }): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   return parse(header)[SESSION_COOKIE];
@@ -20,10 +21,10 @@ export function readSessionCookie(req: Request): string | undefined {
  * https. It lives as long as the session's absolute lifetime; the server ends it sooner when
  * it is idle (SessionStore).
  */
-export function writeSessionCookie(res: Response, token: string, secure: boolean, maxAgeMs: number): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeMs });
+export function writeSessionCookie(res: AnyResponse, token: string, secure: boolean, maxAgeMs: number): void {
+  setCookie(res, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAgeMs });
 }
 
-export function clearSessionCookie(res: Response, secure: boolean): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+export function clearSessionCookie(res: AnyResponse, secure: boolean): void {
+  clearCookie(res, SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }

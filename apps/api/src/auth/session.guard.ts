@@ -7,7 +7,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PUBLIC_ROUTE } from '@tenk/observability';
 import { ROLES } from './auth.decorators';
 import { readSessionCookie } from './session-cookie';
@@ -27,7 +27,7 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<Request & { user?: SessionUser }>();
+    const req = context.switchToHttp().getRequest<FastifyRequest & { user?: SessionUser }>();
     const token = readSessionCookie(req);
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true;
@@ -38,7 +38,7 @@ export class SessionGuard implements CanActivate {
         // Sessions live in Redis; without it public routes still work, private ones cannot.
         // 503, not 401: the session may well be valid, and the client should retry, not sign in.
         if (!isPublic) {
-          context.switchToHttp().getResponse<Response>().setHeader('Retry-After', '5');
+          context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', '5');
           throw new ServiceUnavailableException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
         }
       }

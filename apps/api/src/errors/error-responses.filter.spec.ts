@@ -5,18 +5,18 @@ import {
   Get,
   HttpException,
   HttpStatus,
-  INestApplication,
   Post,
   Res,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import type { Response } from 'express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
-import { loggerOptions } from '@tenk/observability';
+import { loggerOptions, createHttpAdapter } from '@tenk/observability';
 import { BulkheadFullError, CircuitOpenError } from '@tenk/resilience';
 import { parseJsonWithNamedErrors } from './body-parser-errors';
 import { ErrorResponsesFilter } from './error-responses.filter';
@@ -60,8 +60,8 @@ class BoomController {
   }
 
   @Get('throttled')
-  throttled(@Res({ passthrough: true }) res: Response): never {
-    res.setHeader('Retry-After', '42');
+  throttled(@Res({ passthrough: true }) res: FastifyReply): never {
+    res.header('Retry-After', '42');
     throw new HttpException({ statusCode: 429, message: 'slow down', retryAfterSeconds: 42 }, HttpStatus.TOO_MANY_REQUESTS);
   }
 
@@ -77,7 +77,7 @@ class BoomController {
 }
 
 describe('ErrorResponsesFilter', () => {
-  let app: INestApplication;
+  let app: NestFastifyApplication;
   let base: string;
   const logLines: string[] = [];
 
@@ -93,7 +93,7 @@ describe('ErrorResponsesFilter', () => {
       controllers: [BoomController],
       providers: [{ provide: APP_FILTER, useClass: ErrorResponsesFilter }],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false });
     parseJsonWithNamedErrors(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
 import { isBulkheadFullError, isCallTimeoutError, isCircuitOpenError } from '@tenk/resilience';
@@ -19,7 +20,7 @@ export interface ErrorBody {
  * 409, 429); one whose body says `retryAfterSeconds` also gets that Retry-After header (a 503
  * while payments or a shard are unavailable, a 409 while a duplicate is in progress, a 429); a
  * client error raised below Nest (malformed JSON, a body over the size limit) keeps its status
- * and message; a call a resilience policy refused and no handler caught (an open breaker, a
+ * and message (fastify's refusals reach it as HttpExceptions, Nest maps them); a call a resilience policy refused and no handler caught (an open breaker, a
  * full bulkhead, a timeout) is a 503 with Retry-After;
  * anything else (a database error, a bug) is logged in full and answered with a plain 500 and
  * the request id: no stack trace, no SQL, no driver message ever reaches the client.
@@ -32,19 +33,32 @@ export class ErrorResponsesFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const res = http.getResponse<Response>();
-    const req = http.getRequest<Request & { id?: unknown }>();
-    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+    // A route's fastify request and reply, or node's own where Nest middleware threw.
+    const req = http.getRequest<FastifyRequest | IncomingMessage>();
+    const reply = http.getResponse<FastifyReply | ServerResponse>();
+    const raw = 'raw' in reply ? reply.raw : reply;
+    // The access log's request id (the balancer's X-Request-Id, or one it made), on node's request.
+    const id = ('raw' in req ? req.raw : req).id;
+    const requestId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
     const body = this.bodyFor(exception, requestId);
-    const retryAfter = this.retryAfterSeconds(exception);
-    if (retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
-    if (res.headersSent) {
+    if (raw.headersSent) {
       // Part of the answer is out already: all we can do is end it, so the client sees a cut.
       this.logger.error({ err: exception }, 'error after the response had started; closing the connection');
-      res.destroy();
+      raw.destroy();
       return;
     }
-    res.status(body.statusCode).json(body);
+    const retryAfter = this.retryAfterSeconds(exception);
+    const json = JSON.stringify(body);
+    if ('raw' in reply) {
+      if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+      void reply.status(body.statusCode).header('Content-Type', 'application/json; charset=utf-8').send(json);
+      return;
+    }
+    if (retryAfter !== undefined) raw.setHeader('Retry-After', String(retryAfter));
+    raw.statusCode = body.statusCode;
+    raw.setHeader('Content-Type', 'application/json; charset=utf-8');
+    raw.setHeader('Content-Length', Buffer.byteLength(json));
+    raw.end(json);
   }
 
   /** The answer for an exception: a hook, so a test or a subclass can see the mapping alone. */
@@ -98,7 +112,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
 }
 
 /**
- * Errors from Express middleware (body-parser's, through http-errors) carry a 4xx status and
+ * Errors made with http-errors (as some Node middleware throws) carry a 4xx status and
  * `expose: true` when their message is meant for the client.
  */
 function asClientError(exception: unknown): ErrorBody | undefined {

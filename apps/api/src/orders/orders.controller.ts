@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentUser, Roles } from '../auth/auth.decorators';
 import type { SessionUser } from '../auth/session-user';
 import { AllOrdersQuery, OrderPage, OrderPageQuery, OrderView, PlaceOrderBody } from './orders.dto';
@@ -46,7 +46,7 @@ export class OrdersController {
     @CurrentUser() user: SessionUser,
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: PlaceOrderBody,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<OrderView> {
     if (!key || !IDEMPOTENCY_KEY.test(key)) {
       throw new BadRequestException(
@@ -54,8 +54,8 @@ export class OrdersController {
       );
     }
     const placed = await this.placing.place(user, key, body.lines);
-    if (placed.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.setHeader('Location', `/orders/${placed.order.id}`);
+    if (placed.replayed) res.header('Idempotent-Replayed', 'true');
+    res.header('Location', `/orders/${placed.order.id}`);
     return placed.order;
   }
 

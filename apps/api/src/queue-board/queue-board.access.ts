@@ -1,12 +1,12 @@
 import { ForbiddenException, Injectable, NestMiddleware, UnauthorizedException } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { crossSiteRefusal, STATE_CHANGING_METHODS } from '../auth/request-origin';
 import { readSessionCookie } from '../auth/session-cookie';
 import { SessionStore } from '../auth/session.store';
 
 /**
- * Bull Board is Express middleware, outside Nest's guards: this middleware in front of it
+ * Bull Board is a Fastify plugin, outside Nest's guards: this middleware in front of it
  * applies the admin rule itself (a session, and the admin role), and CsrfGuard's cross-site
  * rule to its retry and clean buttons. Jobs carry customer data.
  */
@@ -21,15 +21,14 @@ export class QueueBoardAccess implements NestMiddleware {
     this.#publicOrigin = new URL(config.services.publicUrl).origin;
   }
 
-  use(req: Request, _res: Response, next: NextFunction): void {
-    this.#check(req).then(
-      () => next(),
-      (error: unknown) => next(error),
-    );
+  /** A refusal is thrown (the promise rejects), so Nest's exception filters answer it. */
+  async use(req: IncomingMessage, _res: unknown, next: () => void): Promise<void> {
+    await this.#check(req);
+    next();
   }
 
-  async #check(req: Request): Promise<void> {
-    const refusal = STATE_CHANGING_METHODS.has(req.method) ? crossSiteRefusal(req.headers, this.#publicOrigin) : undefined;
+  async #check(req: IncomingMessage): Promise<void> {
+    const refusal = STATE_CHANGING_METHODS.has(req.method ?? 'GET') ? crossSiteRefusal(req.headers, this.#publicOrigin) : undefined;
     if (refusal) throw new ForbiddenException(refusal);
     const token = readSessionCookie(req);
     const user = token ? await this.sessions.get(token) : undefined;

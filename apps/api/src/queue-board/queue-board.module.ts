@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullBoardModule } from '@bull-board/nestjs';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { QUEUES } from '@tenk/contracts';
 import { DEAD_LETTER_QUEUE } from '@tenk/messaging';
@@ -18,7 +18,7 @@ export const QUEUE_BOARD_ROUTE = '/admin/queues';
   imports: [
     BullBoardModule.forRoot({
       route: QUEUE_BOARD_ROUTE,
-      adapter: ExpressAdapter,
+      adapter: FastifyAdapter,
       middleware: QueueBoardAccess,
       boardOptions: { uiConfig: { boardTitle: 'tenk queues' } },
     }),

@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { BUILD_REPORT_V1, reportNeedsAdmin } from '@tenk/contracts';
 import { isQueueUnavailableError, JobProducer } from '@tenk/messaging';
@@ -49,7 +49,7 @@ export class ReportsController {
   async create(
     @CurrentUser() user: SessionUser,
     @Body() body: ReportRequestBody,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<ReportView> {
     const days = (Date.parse(`${body.to}T00:00:00Z`) - Date.parse(`${body.from}T00:00:00Z`)) / DAY_MS + 1;
     if (days < 1) throw new BadRequestException(`from (${body.from}) must not be after to (${body.to})`);
@@ -64,11 +64,11 @@ export class ReportsController {
     } catch (error) {
       if (!isQueueUnavailableError(error)) throw error;
       await this.requests.markFailed(request.id, error.message);
-      res.setHeader('Retry-After', '30');
+      res.header('Retry-After', '30');
       throw new ServiceUnavailableException(`reports cannot be requested right now: ${error.message}; try again in a minute`);
     }
     const view = toReportView(request);
-    res.location(view.url);
+    res.header('Location', view.url);
     return view;
   }
 
@@ -80,26 +80,31 @@ export class ReportsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A report request: state, and its download link once ready (its owner only)' })
-  async get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<ReportView> {
-    res.setHeader('Cache-Control', 'no-store');
+  async get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: FastifyReply): Promise<ReportView> {
+    res.header('Cache-Control', 'no-store');
     return toReportView(await this.#own(user, id));
   }
 
   @Get(':id/download')
   @ApiOperation({ summary: 'The report as CSV (410 once expired)' })
-  async download(@CurrentUser() user: SessionUser, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async download(
+    @CurrentUser() user: SessionUser,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
+  ): Promise<void> {
     const request = await this.#own(user, id);
     if (request.state === 'expired')
       throw new GoneException(`report ${id} expired at ${request.expiresAt?.toISOString() ?? 'an earlier time'}; request it again`);
     if (request.state !== 'ready' || !request.fileKey)
       throw new NotFoundException(`report ${id} is ${request.state}, not ready yet; poll /reports/${id}`);
     try {
-      await sendObject(req, res, this.store, request.fileKey, {
+      await sendObject(req.raw, res.raw, this.store, request.fileKey, {
         cacheControl: 'private, no-cache',
         downloadName: `tenk-${request.type}-${request.fromDay}-to-${request.toDay}.csv`,
       });
     } catch (error) {
-      if (isStorageError(error, 'not-found') && !res.headersSent)
+      if (isStorageError(error, 'not-found') && !res.raw.headersSent)
         throw new GoneException(`the file of report ${id} is gone; request it again`);
       throw error;
     }

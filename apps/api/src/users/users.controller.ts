@@ -1,7 +1,7 @@
 import { Body, Controller, HttpException, HttpStatus, Post, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiCreatedResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { AuthMetrics } from '../auth/auth.metrics';
@@ -44,7 +44,7 @@ export class UsersController {
     status: 429,
     description: 'too many sign-ups from this address (TENK_SIGNUP_MAX_PER_CLIENT per TENK_SIGNUP_WINDOW); see Retry-After',
   })
-  async signup(@Body() body: SignupBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+  async signup(@Body() body: SignupBody, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<UserView> {
     const client = clientAddress(req);
     const verdict = await this.#countSignup(client, res);
     if (verdict.throttled) {
@@ -79,11 +79,11 @@ export class UsersController {
     return view;
   }
 
-  async #countSignup(client: string, res: Response): Promise<SignupVerdict> {
+  async #countSignup(client: string, res: FastifyReply): Promise<SignupVerdict> {
     try {
       return await this.throttle.attempt(client);
     } catch (error) {
-      res.setHeader('Retry-After', '5');
+      res.header('Retry-After', '5');
       throw new ServiceUnavailableException(`sign-up is unavailable right now (${(error as Error).message}); try again shortly`);
     }
   }

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { formatByteSize, InjectConfig, type TenkConfig, type UploadQuotas } from '@tenk/config';
 import { VideoRepository, type NewVideo, type Video, type VideoUsage } from '@tenk/media';
@@ -58,7 +58,7 @@ export class UploadLimits {
    * size the client declared (raw bodies only: null when unknown). Returns what the customer
    * uses and how many bytes the upload may have before it no longer fits the quota.
    */
-  async admit(req: Request, ownerId: string, declaredBytes: number | null): Promise<{ usage: VideoUsage; roomBytes: number }> {
+  async admit(req: FastifyRequest, ownerId: string, declaredBytes: number | null): Promise<{ usage: VideoUsage; roomBytes: number }> {
     const client = clientAddress(req);
     await this.#countRequest(client);
     const usage = await this.videos.usage(ownerId);

@@ -1,7 +1,7 @@
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import busboy from 'busboy';
 import { PassThrough } from 'node:stream';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ObjectTooLargeError, type ObjectStore, type StoredObject } from '@tenk/storage';
 
 /** Multipart field names taken as the video; the first one found wins. */
@@ -18,9 +18,11 @@ export interface ReceivedUpload {
  * Streams an upload from the request straight into storage under `key` (never whole in
  * memory, never under a name the client chose), refusing it past `maxBytes`. Takes the raw
  * body (`Content-Type: video/*` or `application/octet-stream`) or one file of a
- * `multipart/form-data` body (field `video` or `file`). On any failure nothing is kept.
+ * `multipart/form-data` body (field `video` or `file`). On any failure nothing is kept. `req` is
+ * node's request, its body unread: the api's catch-all body parser passes such bodies through
+ * (configureHttp), so they stream from the socket here, never buffered whole.
  */
-export async function receiveUpload(req: Request, store: ObjectStore, key: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(req: IncomingMessage, store: ObjectStore, key: string, maxBytes: number): Promise<ReceivedUpload> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
   if (RAW_TYPE.test(type)) {
     // Through a PassThrough: a failed write then ends that stream, not the request's socket,
@@ -40,7 +42,7 @@ export async function receiveUpload(req: Request, store: ObjectStore, key: strin
   );
 }
 
-function receiveMultipart(req: Request, store: ObjectStore, key: string, maxBytes: number): Promise<ReceivedUpload> {
+function receiveMultipart(req: IncomingMessage, store: ObjectStore, key: string, maxBytes: number): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {

@@ -9,7 +9,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
 import { formatByteSize, InjectConfig, type TenkConfig } from '@tenk/config';
@@ -68,7 +68,7 @@ export class VideoUploads {
     return formatByteSize(this.config.media.maxUploadBytes);
   }
 
-  async accept(req: Request, ownerId: string): Promise<{ video: Video; mode: ProcessingMode }> {
+  async accept(req: FastifyRequest, ownerId: string): Promise<{ video: Video; mode: ProcessingMode }> {
     const maxBytes = this.config.media.maxUploadBytes;
     const declared = Number(req.headers['content-length']);
     const multipart = /^multipart\//i.test(req.headers['content-type'] ?? '');
@@ -85,7 +85,7 @@ export class VideoUploads {
     const sourceKey = videoKeys.source(id);
     let received: Awaited<ReturnType<typeof receiveUpload>>;
     try {
-      received = await receiveUpload(req, this.store, sourceKey, cap);
+      received = await receiveUpload(req.raw, this.store, sourceKey, cap);
     } catch (error) {
       await this.store.delete(sourceKey);
       if (isStorageError(error, 'too-large')) {
@@ -94,7 +94,7 @@ export class VideoUploads {
         throw refusal;
       }
       if (error instanceof HttpException) throw error;
-      if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')
+      if (req.raw.destroyed || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')
         throw new BadRequestException('the upload was cut off before it ended');
       throw error;
     }

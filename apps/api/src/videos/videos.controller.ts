@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HLS_FILE, RENDITION_FILE, videoKeys, VideoRepository, type Video } from '@tenk/media';
 import { InjectObjectStore, isStorageError, sendObject, type ObjectStore } from '@tenk/storage';
 import { AcceptsBody, CurrentUser } from '../auth/auth.decorators';
@@ -46,15 +46,19 @@ export class VideosController {
     description:
       'Too many uploads from your address (TENK_VIDEO_UPLOADS_PER_CLIENT; see Retry-After), or too many of your videos still processing (TENK_VIDEO_MAX_IN_FLIGHT)',
   })
-  async upload(@CurrentUser() user: SessionUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
+  async upload(
+    @CurrentUser() user: SessionUser,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<VideoView> {
     try {
       const { video, mode } = await this.uploads.accept(req, user.id);
       const view = toVideoView(video);
-      res.status(mode === 'queued' ? HttpStatus.ACCEPTED : HttpStatus.CREATED).location(view.url);
+      res.status(mode === 'queued' ? HttpStatus.ACCEPTED : HttpStatus.CREATED).header('Location', view.url);
       return view;
     } catch (error) {
       // A refused upload may not have been read to its end: close rather than reuse the connection.
-      if (!req.complete) res.setHeader('Connection', 'close');
+      if (!req.raw.complete) res.header('Connection', 'close');
       throw error;
     }
   }
@@ -76,21 +80,21 @@ export class VideosController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A video: state, progress, renditions with URLs (its owner or an admin)' })
-  async get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<VideoView> {
+  async get(@CurrentUser() user: SessionUser, @Param('id') id: string, @Res({ passthrough: true }) res: FastifyReply): Promise<VideoView> {
     const video = await this.#visible(user, id);
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     return toVideoView(video);
   }
 
-  // Express answers HEAD with the GET route (sendObject then sends headers only).
+  // Fastify answers HEAD with the GET route (sendObject then sends headers only).
   @Get(':id/files/:file')
   @ApiOperation({ summary: 'A rendition (360p.mp4, 720p.mp4) or thumbnail.jpg; supports Range requests (seeking)' })
   async file(
     @CurrentUser() user: SessionUser,
     @Param('id') id: string,
     @Param('file') file: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     const video = await this.#visible(user, id);
     const key = this.#fileKey(video, file);
@@ -103,8 +107,8 @@ export class VideosController {
     @CurrentUser() user: SessionUser,
     @Param('id') id: string,
     @Param('file') file: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     const video = await this.#visible(user, id);
     if (video.state !== 'ready' || !video.hlsKey || !HLS_FILE.test(file))
@@ -130,11 +134,11 @@ export class VideosController {
     throw new NotFoundException(`no file ${file} for video ${video.id}${video.state === 'ready' ? '' : ` (it is ${video.state})`}`);
   }
 
-  async #send(req: Request, res: Response, key: string, label: string): Promise<void> {
+  async #send(req: FastifyRequest, res: FastifyReply, key: string, label: string): Promise<void> {
     try {
-      await sendObject(req, res, this.store, key, { cacheControl: FILE_CACHE });
+      await sendObject(req.raw, res.raw, this.store, key, { cacheControl: FILE_CACHE });
     } catch (error) {
-      if (isStorageError(error, 'not-found') && !res.headersSent) throw new NotFoundException(`no file ${label}`);
+      if (isStorageError(error, 'not-found') && !res.raw.headersSent) throw new NotFoundException(`no file ${label}`);
       throw error;
     }
   }

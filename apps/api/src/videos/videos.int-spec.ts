@@ -4,6 +4,7 @@
  * storage folder of its own: what is refused and why, and that a refusal keeps nothing (no
  * file, no row, no job). The limits are lowered so each can be reached with small videos.
  */
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Queue from 'bull';
@@ -18,7 +19,7 @@ import { QUEUES } from '@tenk/contracts';
 import { createCatalogDataSource, DatabaseModule } from '@tenk/database';
 import { hostileUploads, makeTestVideo, Video } from '@tenk/media';
 import { MessagingModule, queueOptions } from '@tenk/messaging';
-import { ObservabilityModule } from '@tenk/observability';
+import { ObservabilityModule, createHttpAdapter } from '@tenk/observability';
 import { StorageModule } from '@tenk/storage';
 import { SwitchesModule } from '@tenk/switches';
 import { uniqueName } from '@tenk/testing';
@@ -66,7 +67,10 @@ async function startApi(): Promise<{ app: INestApplication; url: string }> {
       VideosModule,
     ],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter({ trustedProxies: config.runtime.trustedProxies }),
+    { logger: false },
+  );
   configureHttp(app, config);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };

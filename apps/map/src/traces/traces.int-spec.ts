@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigModule, loadConfig } from '@tenk/config';
 import { eventually, sendOtlpSpans } from '@tenk/testing';
 import { TracesController } from './traces.controller';
+import { createHttpAdapter } from '@tenk/observability';
 
 const config = loadConfig();
 const JAEGER = `http://127.0.0.1:${config.tracing.jaeger.uiPort}`;
@@ -54,7 +55,7 @@ describe("the map's trace pages", () => {
       imports: [ConfigModule.forRoot(config)],
       controllers: [TracesController],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication(createHttpAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });

@@ -19,9 +19,9 @@ import {
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
-import { PublicRoute } from '@tenk/observability';
+import { PublicRoute, setCookie } from '@tenk/observability';
 import { uniqueName } from '@tenk/testing';
 import { CacheService } from '../cache.service';
 import { adminPool, ProbeDatabase, ProbeTable, startCacheApp, type CacheTestApp } from '../testing/cache-test-app';
@@ -34,7 +34,7 @@ let admin: Pool;
 @Injectable()
 class HeaderUserGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request & { user?: { id: string } }>();
+    const req = context.switchToHttp().getRequest<FastifyRequest & { user?: { id: string } }>();
     const user = req.headers['x-user'];
     if (typeof user === 'string') req.user = { id: user };
     return true;
@@ -73,17 +73,17 @@ class ItemsController {
   @HttpCache({ tags: ['item:{id}'], headers: ['x-item-version'] })
   @HttpCode(203)
   @Get('versioned/:id')
-  async versioned(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<{ id: string }> {
+  async versioned(@Param('id') id: string, @Res({ passthrough: true }) res: FastifyReply): Promise<{ id: string }> {
     await this.db.pool.query(`SELECT id FROM ${table.name} WHERE id = $1`, [Number(id) || 0]);
-    res.setHeader('X-Item-Version', `v-${id}`);
+    res.header('X-Item-Version', `v-${id}`);
     return { id };
   }
 
   /** Not @PublicRoute: per user by default. */
   @HttpCache()
   @Get('me/items')
-  async mine(@Res({ passthrough: true }) res: Response): Promise<{ owner: string; items: unknown[] }> {
-    const owner = (res.req as Request & { user?: { id: string } }).user?.id;
+  async mine(@Res({ passthrough: true }) res: FastifyReply): Promise<{ owner: string; items: unknown[] }> {
+    const owner = (res.request as FastifyRequest & { user?: { id: string } }).user?.id;
     if (!owner) throw new UnauthorizedException('sign in first');
     const { rows } = await this.db.pool.query(`SELECT id, $1::text AS owner FROM ${table.name} ORDER BY id LIMIT 2`, [owner]);
     return { owner, items: rows };
@@ -93,8 +93,8 @@ class ItemsController {
   @HttpCache()
   @Header('Content-Type', 'application/json')
   @Get('cookie')
-  cookie(@Res({ passthrough: true }) res: Response): { ok: boolean } {
-    res.cookie('tracking', 'x');
+  cookie(@Res({ passthrough: true }) res: FastifyReply): { ok: boolean } {
+    setCookie(res, 'tracking', 'x');
     return { ok: true };
   }
 

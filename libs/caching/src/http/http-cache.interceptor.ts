@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { defer, lastValueFrom, map, type Observable } from 'rxjs';
 import { PUBLIC_ROUTE } from '@tenk/observability';
@@ -38,8 +38,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
     if (!scope || id === undefined || tags === undefined) return next.handle();
 
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<FastifyRequest>();
+    const res = http.getResponse<FastifyReply>();
     const lookup: CacheLookup<CachedResponse> = {
       name: this.nameOf(context),
       id,
@@ -55,7 +55,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   /** GET and HEAD over HTTP. */
   protected isRequestCacheable(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return false;
-    const { method } = context.switchToHttp().getRequest<Request>();
+    const { method } = context.switchToHttp().getRequest<FastifyRequest>();
     return method === 'GET' || method === 'HEAD';
   }
 
@@ -65,14 +65,14 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const isPublic =
       this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
     const scope: HttpCacheScope = declared === 'auto' ? (isPublic ? 'shared' : 'user') : declared;
-    if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<Request>()) === undefined) return undefined;
+    if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<FastifyRequest>()) === undefined) return undefined;
     return scope;
   }
 
   /** The entry id: params and query, sorted (`?b=2&a=1` and `?a=1&b=2` share it), and the user on per-user routes. */
   protected trackBy(context: ExecutionContext, scope: HttpCacheScope): string | undefined {
-    const req = context.switchToHttp().getRequest<Request>();
-    const params = new URLSearchParams(sortedPairs(req.params ?? {})).toString();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const params = new URLSearchParams(sortedPairs((req.params ?? {}) as Record<string, unknown>)).toString();
     const query = new URLSearchParams(sortedPairs(req.query as Record<string, unknown>)).toString();
     const user = scope === 'user' ? `|user=${userIdOf(req)}` : '';
     return cacheId(`${params}${query ? `?${query}` : ''}${user}`);
@@ -80,13 +80,13 @@ export class HttpCacheInterceptor implements NestInterceptor {
 
   /** `GET /products/:id`: the route, not the URL, so metrics and keys stay few. */
   protected nameOf(context: ExecutionContext): string {
-    const route = (context.switchToHttp().getRequest<Request>().route as { path?: unknown } | undefined)?.path;
+    const route = context.switchToHttp().getRequest<FastifyRequest>().routeOptions.url;
     return typeof route === 'string' ? `GET ${route}` : `GET ${context.getClass().name}.${context.getHandler().name}`;
   }
 
   /** The route's tags with `{param}` filled in; undefined (not cached) when a value cannot be a tag. */
   protected tagsOf(context: ExecutionContext, options: HttpCacheOptions): string[] | undefined {
-    const params = context.switchToHttp().getRequest<Request>().params ?? {};
+    const params = (context.switchToHttp().getRequest<FastifyRequest>().params ?? {}) as Record<string, unknown>;
     const tags: string[] = [];
     for (const template of options.tags ?? []) {
       const tag = template.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -109,7 +109,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   }
 
   async #render(context: ExecutionContext, next: CallHandler, options: HttpCacheOptions, scope: HttpCacheScope): Promise<CachedResponse> {
-    const res = context.switchToHttp().getResponse<Response>();
+    const res = context.switchToHttp().getResponse<FastifyReply>();
     const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
     if (body instanceof StreamableFile || Buffer.isBuffer(body))
       throw new Error(`${this.nameOf(context)} returns a stream or buffer: @HttpCache stores JSON and text only`);
@@ -136,38 +136,52 @@ export class HttpCacheInterceptor implements NestInterceptor {
   }
 
   #reply(
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
+    res: FastifyReply,
     result: CacheResult<CachedResponse>,
     options: HttpCacheOptions,
     scope: HttpCacheScope,
   ): string | undefined {
     const { entry, outcome } = result;
-    res.setHeader('X-Cache', X_CACHE[outcome]);
+    res.header('X-Cache', X_CACHE[outcome]);
     if (entry.kind === 'not-found') {
-      res.setHeader('Cache-Control', 'no-cache');
+      res.header('Cache-Control', 'no-cache');
       throw notFoundError(entry);
     }
     const response = entry.value;
-    for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-    res.setHeader('ETag', response.etag);
-    res.setHeader('Cache-Control', this.cacheControl(options, scope));
-    if (scope === 'user') res.vary('Cookie');
+    for (const [name, value] of Object.entries(response.headers)) res.header(name, value);
+    res.header('ETag', response.etag);
+    res.header('Cache-Control', this.cacheControl(options, scope));
+    if (scope === 'user') varyOn(res, 'Cookie');
     if (outcome !== 'miss' && outcome !== 'bypass')
-      res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
+      res.header('Age', String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
     if (matchesEtag(req.headers['if-none-match'], response.etag)) {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
     res.status(response.status);
     // Sent as stored: a hit costs no JSON parse or stringify.
-    if (response.type === 'json') res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (response.type === 'json') res.header('Content-Type', 'application/json; charset=utf-8');
     return response.body;
   }
 }
 
-function userIdOf(req: Request): string | undefined {
-  const id = (req as Request & { user?: { id?: unknown } }).user?.id;
+/** Adds `name` to the response's Vary header (as Express's res.vary did), once. */
+function varyOn(res: FastifyReply, name: string): void {
+  const current = res.getHeader('vary');
+  const names =
+    typeof current === 'string'
+      ? current
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+      : [];
+  if (names.includes('*') || names.some((part) => part.toLowerCase() === name.toLowerCase())) return;
+  res.header('Vary', [...names, name].join(', '));
+}
+
+function userIdOf(req: FastifyRequest): string | undefined {
+  const id = (req as FastifyRequest & { user?: { id?: unknown } }).user?.id;
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 

@@ -2,7 +2,7 @@ import { Global, Injectable, Module, type DynamicModule, type INestApplication, 
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import { ConfigModule, loadConfig, type CacheConfig, type RedisEndpoint, type TenkConfig } from '@tenk/config';
-import { ObservabilityModule } from '@tenk/observability';
+import { ObservabilityModule, createHttpAdapter } from '@tenk/observability';
 import { SwitchesService } from '@tenk/switches';
 import { uniqueName } from '@tenk/testing';
 import { CacheService } from '../cache.service';
@@ -47,7 +47,7 @@ export async function startCacheApp(options: CacheTestAppOptions): Promise<Cache
     controllers: options.controllers ?? [],
     providers: options.providers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication(createHttpAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, cache: app.get(CacheService), url, switches, close: () => app.close() };

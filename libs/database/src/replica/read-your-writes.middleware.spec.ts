@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TenkConfig } from '@tenk/config';
 import { ReadYourWrites } from './read-your-writes';
 import { ReadYourWritesMiddleware } from './read-your-writes.middleware';
@@ -13,10 +13,10 @@ const config = {
 function scopeFor(cookie: string): bigint | undefined | 'no scope' {
   const middleware = new ReadYourWritesMiddleware(config);
   let seen: bigint | undefined | 'no scope' = 'no scope';
-  const next: NextFunction = () => {
+  const next = () => {
     seen = ReadYourWrites.current()?.minLsn;
   };
-  middleware.use({ headers: { cookie } } as Request, {} as Response, next);
+  middleware.use({ headers: { cookie } } as IncomingMessage, {} as ServerResponse, next);
   return seen;
 }
 

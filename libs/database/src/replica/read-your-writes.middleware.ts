@@ -1,7 +1,8 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
+import { setCookie } from '@tenk/observability';
 import { ConsistencyScope, ReadYourWrites } from './read-your-writes';
 import { formatLsn, maxLsn, parseLsn } from './wal-lsn';
 
@@ -25,7 +26,7 @@ export class ReadYourWritesMiddleware implements NestMiddleware {
     this.#secure = config.services.publicUrl.startsWith('https:');
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const header = req.headers[WRITE_LSN_HEADER];
     const fromHeader = parseLsn(Array.isArray(header) ? header[0] : header);
     const fromCookie = parseLsn(readCookie(req, WRITE_LSN_COOKIE));
@@ -33,14 +34,14 @@ export class ReadYourWritesMiddleware implements NestMiddleware {
       if (res.headersSent) return;
       const value = formatLsn(lsn);
       res.setHeader('X-Tenk-Lsn', value);
-      res.cookie(WRITE_LSN_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: this.#secure, path: '/', maxAge: this.#ttlMs });
+      setCookie(res, WRITE_LSN_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: this.#secure, path: '/', maxAgeMs: this.#ttlMs });
     });
     ReadYourWrites.run(scope, () => next());
   }
 }
 
 /** The named cookie (the `cookie` package: a value that is not valid percent-encoding is kept as sent, never thrown). */
-function readCookie(req: Request, name: string): string | undefined {
+function readCookie(req: { headers: IncomingHttpHeaders }, name: string): string | undefined {
   const header = req.headers.cookie;
   return header ? parseCookies(header)[name] : undefined;
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpStatus, Inject, Req, Res } from '@nestjs/c
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
 import { PublicRoute } from '../public-route';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDirectFromLoopback } from '../direct-request';
 import { OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '../observability.module-definition';
 import { HealthRegistry, type ReadinessCheck } from './health-registry';
@@ -38,7 +38,7 @@ export class HealthController {
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   @Header('X-Process-Id', String(process.pid))
-  async ready(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async ready(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<unknown> {
     const report = await this.#report();
     if (report.down) res.status(HttpStatus.SERVICE_UNAVAILABLE);
     if (isDirectFromLoopback(req) || this.options.showReadinessDetailsTo?.(req) === true) return report.body;

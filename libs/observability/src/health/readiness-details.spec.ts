@@ -10,6 +10,7 @@ import { ConfigModule, loadConfig } from '@tenk/config';
 import { isDirectFromLoopback, isForwarded, isLoopbackAddress } from '../direct-request';
 import { ObservabilityModule } from '../observability.module';
 import { HealthRegistry } from './health-registry';
+import { createHttpAdapter } from '../http/http-adapter';
 
 const state = { primaryDown: true };
 
@@ -48,7 +49,7 @@ describe('/health/ready and /metrics: details on the instance port, up or down f
         ChecksModule,
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication(createHttpAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });

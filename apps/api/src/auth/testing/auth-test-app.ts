@@ -1,3 +1,4 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
@@ -6,7 +7,7 @@ import { ConfigModule, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { CatalogDatabase, DatabaseModule } from '@tenk/database';
 import { MessagingModule } from '@tenk/messaging';
-import { ObservabilityModule } from '@tenk/observability';
+import { ObservabilityModule, createHttpAdapter } from '@tenk/observability';
 import { uniqueName } from '@tenk/testing';
 import { configureHttp } from '../../configure-http';
 import { ErrorsModule } from '../../errors/errors.module';
@@ -58,7 +59,10 @@ export class AuthApp {
     })
     class AuthTestModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AuthTestModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(
+      createHttpAdapter({ trustedProxies: config.runtime.trustedProxies }),
+      { logger: false },
+    );
     configureHttp(app, config);
     await app.listen(0, '127.0.0.1');
     return new AuthApp(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));

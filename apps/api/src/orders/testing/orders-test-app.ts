@@ -1,3 +1,4 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +9,7 @@ import { ConfigModule, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
 import { DatabaseModule } from '@tenk/database';
 import { MessagingModule } from '@tenk/messaging';
-import { ObservabilityModule } from '@tenk/observability';
+import { ObservabilityModule, createHttpAdapter } from '@tenk/observability';
 import { ResilienceModule } from '@tenk/resilience';
 import { SwitchesModule } from '@tenk/switches';
 import { uniqueName } from '@tenk/testing';
@@ -49,7 +50,10 @@ export async function startOrdersApp(config: TenkConfig): Promise<{ app: INestAp
       OrdersModule,
     ],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter({ trustedProxies: config.runtime.trustedProxies }),
+    { logger: false },
+  );
   configureHttp(app, config);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
