@@ -9,6 +9,7 @@ import { notFoundError } from '../cache-entry';
 import { cacheId, isValidTag } from '../cache-keys';
 import type { LookupOutcome } from '../cache.metrics';
 import { CacheService, type CacheLookup, type CacheResult } from '../cache.service';
+import { readyBody } from './ready-body';
 import { HTTP_CACHE, type CachedResponse, type HttpCacheOptions, type HttpCacheScope } from './http-cache.options';
 
 const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'COALESCED', bypass: 'BYPASS' };
@@ -141,7 +142,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
     result: CacheResult<CachedResponse>,
     options: HttpCacheOptions,
     scope: HttpCacheScope,
-  ): string | undefined {
+  ): Buffer | string | undefined {
     const { entry, outcome } = result;
     res.header('X-Cache', X_CACHE[outcome]);
     if (entry.kind === 'not-found') {
@@ -160,9 +161,11 @@ export class HttpCacheInterceptor implements NestInterceptor {
       return undefined;
     }
     res.status(response.status);
-    // Sent as stored: a hit costs no JSON parse or stringify.
-    if (response.type === 'json') res.header('Content-Type', 'application/json; charset=utf-8');
-    return response.body;
+    // Sent as stored: a hit costs no JSON parse or stringify, and a JSON body goes out as the
+    // bytes encoded once per stored entry (readyBody), which fastify writes as they are.
+    if (response.type !== 'json') return response.body;
+    res.header('Content-Type', 'application/json; charset=utf-8');
+    return readyBody(response);
   }
 }
 
