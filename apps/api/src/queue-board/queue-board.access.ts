@@ -6,9 +6,11 @@ import { readSessionCookie } from '../auth/session-cookie';
 import { SessionStore } from '../auth/session.store';
 
 /**
- * Bull Board is a Fastify plugin, outside Nest's guards: this middleware in front of it
- * applies the admin rule itself (a session, and the admin role), and CsrfGuard's cross-site
- * rule to its retry and clean buttons. Jobs carry customer data.
+ * Bull Board is a Fastify plugin, outside Nest's guards: this check in front of it applies the
+ * admin rule itself (a session, and the admin role), and CsrfGuard's cross-site rule to its
+ * retry and clean buttons. Jobs carry customer data. QueueBoardModule runs it as a request hook
+ * on every route of the board (by the matched route, so neither case nor percent-encoding in
+ * the URL dodges it); bull-board's Nest module also runs it as middleware on the page itself.
  */
 @Injectable()
 export class QueueBoardAccess implements NestMiddleware {
@@ -23,11 +25,11 @@ export class QueueBoardAccess implements NestMiddleware {
 
   /** A refusal is thrown (the promise rejects), so Nest's exception filters answer it. */
   async use(req: IncomingMessage, _res: unknown, next: () => void): Promise<void> {
-    await this.#check(req);
+    await this.check(req);
     next();
   }
 
-  async #check(req: IncomingMessage): Promise<void> {
+  async check(req: IncomingMessage): Promise<void> {
     const refusal = STATE_CHANGING_METHODS.has(req.method ?? 'GET') ? crossSiteRefusal(req.headers, this.#publicOrigin) : undefined;
     if (refusal) throw new ForbiddenException(refusal);
     const token = readSessionCookie(req);

@@ -1,4 +1,6 @@
-import { Module } from '@nestjs/common';
+import { HttpException, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
@@ -33,5 +35,33 @@ export const QUEUE_BOARD_ROUTE = '/admin/queues';
       },
     ),
   ],
+  providers: [QueueBoardAccess],
 })
-export class QueueBoardModule {}
+export class QueueBoardModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly access: QueueBoardAccess,
+  ) {}
+
+  /**
+   * The board's routes (page, API, assets) are the plugin's, below its route: Nest middleware
+   * matches the route's own path only, so the admin rule runs as a request hook on every route
+   * whose template is the board's. A refusal is answered here, as the api's error filter would:
+   * the plugin's own error handler would make it a 500.
+   */
+  onModuleInit(): void {
+    const board = QUEUE_BOARD_ROUTE.toLowerCase();
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const route = request.routeOptions.url?.toLowerCase();
+      if (route === undefined || (route !== board && !route.startsWith(`${board}/`))) return done();
+      this.access.check(request.raw).then(
+        () => done(),
+        (error: unknown) => {
+          if (!(error instanceof HttpException)) return done(error as Error);
+          void reply.status(error.getStatus()).send(error.getResponse());
+        },
+      );
+    });
+  }
+}
