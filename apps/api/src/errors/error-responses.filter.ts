@@ -20,8 +20,9 @@ export interface ErrorBody {
  * 409, 429); one whose body says `retryAfterSeconds` also gets that Retry-After header (a 503
  * while payments or a shard are unavailable, a 409 while a duplicate is in progress, a 429); a
  * client error raised below Nest (malformed JSON, a body over the size limit) keeps its status
- * and message (fastify's refusals reach it as HttpExceptions, Nest maps them); a call a resilience policy refused and no handler caught (an open breaker, a
- * full bulkhead, a timeout) is a 503 with Retry-After;
+ * and message (fastify's refusals reach it as HttpExceptions, Nest maps them); a call a
+ * resilience policy refused and no handler caught (an open breaker, a full bulkhead, a
+ * timeout) is a 503 with Retry-After;
  * anything else (a database error, a bug) is logged in full and answered with a plain 500 and
  * the request id: no stack trace, no SQL, no driver message ever reaches the client.
  */
