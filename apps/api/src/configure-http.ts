@@ -14,9 +14,8 @@ const DOCS_PATH = /^\/docs(-json|-yaml)?(\/|\?|$)/i;
 
 /**
  * HTTP settings of the api: strict validation (unknown fields are rejected, every problem is
- * named in the 400), Swagger UI at /docs (OpenAPI JSON
- * at /docs-json) on the instance's own port only (through a proxy, the public door, the docs
- * answer 404, like /metrics, whatever the proxy's own rules say), a malformed or oversized
+ * named in the 400), Swagger UI at /docs (OpenAPI JSON at /docs-json) on the instance's own
+ * port only (through a proxy, the public door, the docs answer 404, like /metrics, whatever the proxy's own rules say), a malformed or oversized
  * body refused with a message that says so, and load shedding (TENK_SHED*) in front of it all
  * when the app has the LoadSheddingModule. The client's address (X-Forwarded-For as far as the
  * proxies in TENK_TRUSTED_PROXIES wrote it) is the adapter's (startService's createHttpAdapter).
@@ -43,10 +42,11 @@ export function configureHttp(app: NestFastifyApplication, _config: TenkConfig):
       .addCookieAuth('tenk_session')
       .build(),
   );
-  // Matched case-insensitively and with any trailing part (/DOCS/, /docs/x.js), as the router
-  // matches the routes behind them.
+  // By the route the router matched (so /DOCS/, /docs/x.js and a percent-encoded /%64ocs, which
+  // it decodes, are all the docs), not by the URL as written.
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!DOCS_PATH.test(request.url) || !isForwarded(request)) return done();
+    const route = request.routeOptions.url;
+    if (route === undefined || !DOCS_PATH.test(route) || !isForwarded(request)) return done();
     void reply.status(404).send(new NotFoundException(notFoundMessage(request.raw)).getResponse());
   });
   SwaggerModule.setup('docs', app, document);

@@ -16,8 +16,9 @@ import { OBSERVABILITY_OPTIONS_TYPE, ObservabilityConfigurableModule } from './o
 
 /**
  * Structured logs (pino, one JSON object per line, with the request id and trace ids): an
- * access line per HTTP request, a span per HTTP request when tracing is on (startService starts it), Prometheus metrics
- * at /metrics, and /health/live + /health/ready fed by the HealthRegistry. Every tenk service
+ * access line per HTTP request, a span per HTTP request when tracing is on (startService starts
+ * it), both run by HttpInstrumentation as the HTTP adapter's first request hook, Prometheus
+ * metrics at /metrics, and /health/live + /health/ready fed by the HealthRegistry. Every tenk service
  * imports it once, in its root module.
  */
 @Global()
