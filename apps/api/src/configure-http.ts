@@ -13,12 +13,13 @@ export const DOCS_PATHS = ['/docs', '/docs-json', '/docs-yaml'];
 const DOCS_PATH = /^\/docs(-json|-yaml)?(\/|\?|$)/i;
 
 /**
- * HTTP settings of the api: strict validation (unknown fields are rejected, every problem is
- * named in the 400), Swagger UI at /docs (OpenAPI JSON at /docs-json) on the instance's own
- * port only (through a proxy, the public door, the docs answer 404, like /metrics, whatever
- * the proxy's own rules say), a malformed or oversized body refused with a message that says so, and load shedding (TENK_SHED*) in front of it all
- * when the app has the LoadSheddingModule. The client's address (X-Forwarded-For as far as the
- * proxies in TENK_TRUSTED_PROXIES wrote it) is the adapter's (startService's createHttpAdapter).
+ * HTTP settings of the api: strict validation (unknown fields are rejected, every problem is named
+ * in the 400), Swagger UI at /docs (OpenAPI JSON at /docs-json) on the instance's own port only
+ * (through a proxy, the public door, the docs answer 404, like /metrics, whatever the proxy's own
+ * rules say), a malformed or oversized body refused with a message that says so, and load shedding
+ * (TENK_SHED*) in front of it all when the app has the LoadSheddingModule. The client's address
+ * (X-Forwarded-For as far as the proxies in TENK_TRUSTED_PROXIES wrote it) is the adapter's
+ * (startService's createHttpAdapter).
  */
 export function configureHttp(app: NestFastifyApplication, _config: TenkConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
