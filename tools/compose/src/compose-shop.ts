@@ -103,6 +103,8 @@ async function exitedLogs(e: Engine, project: ComposeProject): Promise<string> {
  */
 export async function down(config: TenkConfig, log: Log, options: { volumes?: boolean } = {}): Promise<void> {
   const e = engine();
+  // The volumes and images outlive the daemon: to remove them, start one (and stop it again below).
+  if (options.volumes && !(await daemonRunning(e))) await ensureDaemon(config, e, log);
   if (await daemonRunning(e)) {
     const project = composeProject(config, e);
     log(`stopping project ${project.name}${options.volumes ? ' and removing its volumes' : ''}`);
