@@ -64,16 +64,23 @@ export class KafkaTransport {
 
 /**
  * A ClientKafka that only produces (`producerOnlyMode`: no reply consumer, no group), its
- * client id as given (no `-client` postfix), with the producer settings the outbox tests prove:
- * idempotent (the broker drops a batch the producer retried after a lost acknowledgement),
- * one request in flight (kafkajs requires it for idempotence, and it keeps a partition's
- * messages in order across retries), no topic created by accident.
+ * client id as given (no `-client` postfix), one request in flight (a partition's messages stay
+ * in order across retries), no topic created by accident. Not idempotent: kafkajs 2.2's
+ * idempotent producer takes back a batch's sequence numbers when its request fails, a timeout
+ * included (producer/sendMessages.js), though the broker may have written that batch; another
+ * send to that partition (the relay runs one loop per shard on one producer, and sends again
+ * after its own timeout) then reuses the numbers, and a batch of as many messages is
+ * acknowledged by the broker as a repeat without being written (issue 17: a Kafka node cut off
+ * for longer than the request timeout). Without idempotence a retried batch may be written
+ * twice: every event carries its event id and the consumers drop what they have seen, as they
+ * must anyway for a relay that dies between the broker's acknowledgement and marking its rows
+ * sent.
  */
 export function eventProducerClient(client: KafkaConfig): ClientKafka {
   return new ClientKafka({
     client,
     postfixId: '',
     producerOnlyMode: true,
-    producer: { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false },
+    producer: { idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false },
   });
 }

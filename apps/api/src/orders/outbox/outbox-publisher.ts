@@ -25,10 +25,10 @@ export interface OutboxPublisher {
 export const OUTBOX_PUBLISHER = Symbol.for('tenk.OutboxPublisher');
 
 /**
- * Publishes through Nest's ClientKafka (KafkaTransport.producerClient(): producer only,
- * idempotent, one request in flight): a batch the producer retried after a lost
- * acknowledgement is written once. A relay crash between the broker's acknowledgement and
- * marking the rows sent still sends them again; every message carries its event id (header
+ * Publishes through Nest's ClientKafka (KafkaTransport.producerClient(): producer only, one
+ * request in flight, not idempotent: see eventProducerClient for why). A batch the producer
+ * retried after a lost acknowledgement, or a relay crash between the broker's acknowledgement
+ * and marking the rows sent, sends rows again; every message carries its event id (header
  * `event-id` and in the payload) so consumers drop the repeat.
  *
  * A relay round is one `sendBatch` on the client's producer (`client.connect()` returns it),
