@@ -3,12 +3,12 @@
  * process, so this process's environment stays the e2e shop's), its shop, customers of it,
  * a steady stream of orders, and the results file.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
-import { host, hostsConfig, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
 import { ensureStackSecrets } from '@tenk/infra';
 import { uniqueName } from '@tenk/testing';
 import { Session } from '../queues-support';
@@ -21,19 +21,38 @@ export const config = hostsConfig();
 export const SHOP = `http://127.0.0.1:${config.services.balancerPort}`;
 const SINK = `http://${host('workers').address}:${config.mail.sinkHttpPort}`;
 
-/** Runs `npm run hosts -- <args>` and throws with its output when it fails. */
-export function hosts(...args: string[]): string {
-  const result = spawnSync(
-    process.execPath,
-    ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, 'tools/hosts/src/main.ts'), ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-    },
-  );
-  if (result.status !== 0)
-    throw new Error(`npm run hosts -- ${args.join(' ')} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
+/** Runs a tool of this checkout (`node -r tools/register.cjs <entry> <args>`) and throws with its output when it fails. */
+function runTool(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(process.execPath, ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, entry), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env,
+  });
+  if (result.status !== 0) throw new Error(`${entry} ${args.join(' ')} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
+}
+
+/** Runs `npm run hosts -- <args>`. */
+export function hosts(...args: string[]): string {
+  return runTool('tools/hosts/src/main.ts', args);
+}
+
+/**
+ * Runs `npm run shards -- <args>` against the hosts' databases (the shard map on pg-primary,
+ * the shards on shard-a and shard-b). Asynchronously: the drills' order streams keep going
+ * while a bucket moves.
+ */
+export function shards(...args: string[]): Promise<string> {
+  const entry = 'tools/shards/src/main.ts';
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools/register.cjs'), path.join(ROOT, entry), ...args],
+      { cwd: ROOT, env: { ...process.env, ...hostsEnv() }, encoding: 'utf8' },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${entry} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+    );
+  });
 }
 
 export async function newCustomer(label: string): Promise<Session> {
