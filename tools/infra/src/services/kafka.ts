@@ -127,6 +127,10 @@ function serverProperties(config: TenkConfig, node: KafkaNode, dataDir: string):
     // The log cleaner (compaction of __consumer_offsets) allocates this buffer at start-up:
     // 128 MB by default, more than this broker needs; 16 MB keeps the heap small.
     'log.cleaner.dedupe.buffer.size=16777216',
+    // A cluster: a node cut off leaves the in-sync set after 5 s instead of Kafka's 30, so
+    // writes with acks=all go on with the other two (min.insync.replicas=2) during a partition
+    // rather than waiting for it to end (tools/hosts' Kafka drill).
+    ...(copies > 1 ? ['replica.lag.time.max.ms=5000'] : []),
     '',
   ].join('\n');
 }
