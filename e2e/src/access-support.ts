@@ -5,9 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { uniqueName } from '@tenk/testing';
+import { newClientAddress, uniqueName } from '@tenk/testing';
 import { shopUrl } from '../support/e2e-env';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -101,11 +100,8 @@ export function uniqueEmail(label: string): string {
   return `${uniqueName(label)}@example.com`.toLowerCase();
 }
 
-/** An address in the IPv6 documentation range, new each call. */
-export function newClientAddress(): string {
-  const part = () => randomBytes(2).toString('hex');
-  return `2001:db8:${part()}:${part()}::${part()}`;
-}
+/** An address of its own for each client (@tenk/testing): per-client limits key on it. */
+export { newClientAddress };
 
 /**
  * Runs the admin CLI as a user would (`npm run admin -- ...`), with the e2e shop's settings.

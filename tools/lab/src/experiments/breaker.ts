@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
 import { controlHeaders } from '@tenk/control-plane';
-import { startEphemeralRedis } from '@tenk/testing';
+import { newClientAddress, startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { scrape, sum } from './cache-lab-shop';
@@ -396,7 +396,7 @@ async function signUp(origin: string, count: number, tag: string): Promise<strin
     const email = `lab-breaker-${tag}-${Date.now().toString(36)}-${i}@example.com`;
     const response = await request(`${origin}/users`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': newClientAddress() },
       body: JSON.stringify({ email, name: `Lab shopper ${i}`, password: 'lab shopper password' }),
     });
     const text = await response.body.text();

@@ -10,6 +10,7 @@ import { labProductIds, LAB_ENV, startLabShop, waitForFreeLabPorts } from '../la
 import { sampleProcess } from '../process-stats';
 import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
 import { parseWrk } from './balancer';
+import { newClientAddress } from '@tenk/testing';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const CONNECTIONS = 32;
@@ -214,7 +215,7 @@ async function signUp(origin: string, count: number): Promise<{ emails: string[]
     const email = `lab-efficiency-${Date.now().toString(36)}-${i}@example.com`;
     const response = await request(`${origin}/users`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': newClientAddress() },
       body: JSON.stringify({ email, name: `Lab shopper ${i}`, password: PASSWORD }),
     });
     const text = await response.body.text();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { makeTestVideo } from '@tenk/media';
 import type { Shop } from '@tenk/shop';
-import { startEphemeralRedis } from '@tenk/testing';
+import { newClientAddress, startEphemeralRedis } from '@tenk/testing';
 import type { Experiment, LabContext, LabResult } from '../experiment';
 import { labProductIds, startLabShop, waitForFreeLabPorts } from '../lab-shop';
 import { percentile, runOpenLoop, statusCounts, type Sample } from './open-loop';
@@ -279,7 +279,7 @@ async function signUp(api: string, mode: Mode): Promise<string> {
   const email = `lab-queue-${mode === 'queued' ? 'queued' : 'sync'}-${Date.now().toString(36)}@example.com`;
   const response = await request(`${api}/users`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': newClientAddress() },
     body: JSON.stringify({ email, name: 'Lab uploader', password: 'lab uploader password' }),
   });
   const text = await response.body.text();
