@@ -55,6 +55,14 @@ const FORM =
     : { name: 'short', kafkaCutMs: 8_000, shardCutMs: 8_000, appCutMs: 6_000, replicaReads: 8 };
 const why = whyNoHosts();
 const results: Record<string, unknown> = {};
+
+/** `it` in the full form; in the short form `it.skip`, saying why on the run's output. */
+function fullFormOnly(drill: string, why: string): jest.It {
+  if (FORM.name === 'full') return it;
+  process.stdout.write(`\n[hosts] SKIPPED ${drill} in the short form: ${why}; npm run e2e -- hosts runs it\n`);
+  return it.skip;
+}
+
 const log = (line: string) => process.stdout.write(`[hosts] ${line}\n`);
 
 function summary(attempts: OrderAttempt[]) {
@@ -165,11 +173,10 @@ if (why) {
     // Out of npm test's short form until it passes there every time: with a Kafka node cut off,
     // a few order events the relay saw acknowledged never reach the topic (3-5 mails missing in 4
     // of 6 runs from a fresh state; issue 17). `npm run e2e -- hosts` runs it.
-    const kafkaDrill = FORM.name === 'full' ? it : it.skip;
-    if (FORM.name !== 'full')
-      process.stdout.write(
-        '\n[hosts] SKIPPED the Kafka drill in the short form: under a broker cut a few acknowledged order events never reach the topic (issue 17); npm run e2e -- hosts runs it\n',
-      );
+    const kafkaDrill = fullFormOnly(
+      'the Kafka drill',
+      'under a broker cut a few acknowledged order events never reach the topic (issue 17)',
+    );
     kafkaDrill(
       'a Kafka broker host is cut off, then healed: every order event delivered once, sales exact, the broker catches up',
       async () => {
@@ -348,11 +355,10 @@ if (why) {
     // make the write had not yet applied the cache invalidation it hears over Redis pub/sub when
     // the read reached it (both on a busy machine's event loop at once), so it served the entry
     // of the generation before. `npm run e2e -- hosts` runs it.
-    const replicaDrill = FORM.name === 'full' ? it : it.skip;
-    if (FORM.name !== 'full')
-      process.stdout.write(
-        "\n[hosts] SKIPPED the replica drill in the short form: one read after a write answered the old price in a fresh-clone run (issue 17: the other api instance's cache invalidation over pub/sub, suspected); npm run e2e -- hosts runs it\n",
-      );
+    const replicaDrill = fullFormOnly(
+      'the replica drill',
+      "one read after a write answered the old price in a fresh-clone run (issue 17: the other api instance's cache invalidation over pub/sub, suspected)",
+    );
     replicaDrill(
       'the replica host is cut off: reads go to the primary, and no read after a write is stale',
       async () => {

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { controlRequest } from '@tenk/control-plane';
 import { writeFileSync } from 'node:fs';
 import type { BalancerStatus } from './admin/status';
-import { eventually, startBalancerProcess, startUpstream, writeConfig, type BalancerProcess, type TestUpstream } from './testing/harness';
+import { eventually, specProcesses, writeConfig, type BalancerProcess } from './testing/harness';
 
 /**
  * worker_processes N: a primary and N workers sharing the listening socket, as nginx's master
@@ -10,26 +10,11 @@ import { eventually, startBalancerProcess, startUpstream, writeConfig, type Bala
  * workers in turn) makes which worker gets a new connection predictable, which these tests
  * need; off (the default) the kernel picks.
  */
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const { upstream, balancer: balancerProcess } = specProcesses();
 
-async function upstream(name: string): Promise<TestUpstream> {
-  const started = await startUpstream(name);
-  cleanup.push(() => started.close());
-  return started;
-}
-
-async function balancer(text: string): Promise<BalancerProcess> {
-  const started = await startBalancerProcess(writeConfig(text));
-  cleanup.push(async () => {
-    if (started.child.exitCode === null) {
-      started.child.kill('SIGKILL');
-      await started.exited;
-    }
-  });
-  return started;
+/** A balancer process on this configuration text. */
+function balancer(text: string): Promise<BalancerProcess> {
+  return balancerProcess(writeConfig(text));
 }
 
 function config(upstreamBody: string, extra = ''): string {

@@ -4,32 +4,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { startBalancerProcess, startUpstream, writeConfig, type BalancerProcess, type TestUpstream } from './testing/harness';
+import { specProcesses, writeConfig } from './testing/harness';
 
 const WORKSPACE = path.resolve(__dirname, '../../..');
 const MAIN = ['-r', path.join(WORKSPACE, 'tools/register.cjs'), path.join(WORKSPACE, 'apps/balancer/src/main.ts')];
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-async function upstream(name: string): Promise<TestUpstream> {
-  const started = await startUpstream(name);
-  cleanup.push(() => started.close());
-  return started;
-}
-
-async function balancer(file: string): Promise<BalancerProcess> {
-  const started = await startBalancerProcess(file);
-  cleanup.push(async () => {
-    if (started.child.exitCode === null) {
-      started.child.kill('SIGKILL');
-      await started.exited;
-    }
-  });
-  return started;
-}
+const { upstream, balancer, onCleanup } = specProcesses();
 
 function config(peers: string[], extra = ''): string {
   return `admin_listen 127.0.0.1:0;\naccess_log off;\n${extra}\nupstream api { ${peers.map((p) => `server ${p};`).join(' ')} keepalive 16; }\nserver { listen 127.0.0.1:0; client_max_body_size 0; location / { proxy_pass http://api; } }\n`;
@@ -69,7 +49,7 @@ describe('signals', () => {
     const file = writeConfig(config([a.address]));
     const lb = await balancer(file);
     const agent = new Agent({ connections: 16 });
-    cleanup.push(() => agent.close());
+    onCleanup(() => agent.close());
     const statuses = new Map<number, number>();
     const seen = new Set<string>();
     let running = true;
@@ -145,7 +125,7 @@ describe('streaming', () => {
     const before = rss();
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
-    cleanup.push(() => clearInterval(sampler));
+    onCleanup(() => clearInterval(sampler));
     const size = 1024 ** 3;
     const chunk = Buffer.alloc(1024 * 1024, 42);
     const expected = createHash('sha256');

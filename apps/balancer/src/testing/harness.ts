@@ -244,3 +244,38 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** What a spec starts in its tests, each stopped after the test that started it. */
+export interface SpecProcesses {
+  upstream(name: string): Promise<TestUpstream>;
+  /** A balancer process on `file`; one still running after its test is killed. */
+  balancer(file: string): Promise<BalancerProcess>;
+  /** Anything else to undo after the test (run in reverse order, after the processes started later). */
+  onCleanup(step: () => Promise<void> | void): void;
+}
+
+/** Registers an afterEach that undoes what the test started: call at a spec file's top level. */
+export function specProcesses(): SpecProcesses {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  return {
+    async upstream(name) {
+      const started = await startUpstream(name);
+      cleanup.push(() => started.close());
+      return started;
+    },
+    async balancer(file) {
+      const started = await startBalancerProcess(file);
+      cleanup.push(async () => {
+        if (started.child.exitCode === null) {
+          started.child.kill('SIGKILL');
+          await started.exited;
+        }
+      });
+      return started;
+    },
+    onCleanup: (step) => cleanup.push(step),
+  };
+}
