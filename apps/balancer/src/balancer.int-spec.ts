@@ -254,6 +254,43 @@ describe('proxying', () => {
     expect(fits.status).toBe(200);
   });
 
+  it('never leaves a keep-alive connection stuck behind a body the upstream answered without reading', async () => {
+    // The api answers 413 from Content-Length alone; the client has sent its whole body by then.
+    const [a] = await upstreams('a');
+    const original = a.handle;
+    a.handle = (req, res) => {
+      if (req.url !== '/early') return original(req, res);
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('too large for this route');
+    };
+    const lb = await balancerWith(
+      server(`
+      upstream api { server ${a.address}; keepalive 8; }
+      server { listen 127.0.0.1:0; client_max_body_size 16m; location / { proxy_pass http://api; } }`),
+    );
+    const socket = net.connect(lb.balancer.port(), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    const body = Buffer.alloc(3_000_000, 'x');
+    socket.write(`POST /early HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+    await eventually(() => /too large for this route/.test(received), 10_000, 'the 413');
+    const first = received;
+    if (!/^connection: close\r$/im.test(first)) {
+      // Kept alive: the next request on it must be answered, not wait behind the unread body.
+      socket.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+      await eventually(() => /HTTP\/1\.1 200/.test(received.slice(first.length)), 10_000, 'the next request answered');
+    } else {
+      // Closed instead: the client sees the close (and the 413 arrived whole before it).
+      await eventually(() => closed, 10_000, 'the connection closed');
+    }
+    expect(first).toMatch(/^HTTP\/1\.1 413/);
+    socket.destroy();
+  });
+
   it('never serves the admin API on the public listener', async () => {
     const [a] = await upstreams('a');
     const lb = await balancerWith(

@@ -21,6 +21,7 @@ export type { BreakerSnapshot } from './breaker/managed-breaker';
 export {
   LoadShedder,
   SHED_PRIORITIES,
+  SUSTAINED_SAMPLES,
   boundsFor,
   type ShedPriority,
   type LoadShedderSettings,

@@ -59,9 +59,36 @@ export class RequestBodyRelay extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const sending = this.#attached;
     this.#detach();
-    if (!this.#done) this.#req.pause();
+    if (!this.#done) {
+      // Not started: kept for a retry's relay. Started and ended early (the upstream answered
+      // without reading it all, or failed): the rest is read and dropped, as nginx discards a
+      // body, so the connection is ready for the client's next request. Too large, or the
+      // client broke off: paused; the answer closes the connection.
+      if (sending && !this.clientFailed && !isBodyTooLarge(error)) this.#discardRest();
+      else this.#req.pause();
+    }
     callback(error);
+  }
+
+  /** Reads the rest of the body into nothing, still within client_max_body_size and client_body_timeout. */
+  #discardRest(): void {
+    const req = this.#req;
+    const socket = req.socket;
+    if (this.#timeoutMs > 0) socket.setTimeout(this.#timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      this.#received += chunk.length;
+      if (this.#limit > 0 && this.#received > this.#limit) socket.destroy();
+    };
+    const onEnd = (): void => {
+      req.off('data', onData);
+      if (this.#timeoutMs > 0 && !socket.destroyed) socket.setTimeout(0);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onEnd);
+    req.resume();
   }
 
   #onData = (chunk: Buffer): void => {

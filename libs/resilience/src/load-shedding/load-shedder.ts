@@ -50,8 +50,17 @@ export function boundsFor(
 export const IDLE_SAMPLES = 10;
 
 /**
+ * Samples in a row past a priority's bounds before it is shed. One late sample is a pause (a
+ * garbage collection, a cold instance compiling its first requests), not overload: the requests
+ * that queued behind it are served in a few ms once it ends. Overload keeps the loop late, and
+ * is shed one interval later than a single sample would.
+ */
+export const SUSTAINED_SAMPLES = 2;
+
+/**
  * Load shedding for one process: a timer samples the event loop's pressure and decides, once
- * per interval, which priorities are shed until the next sample. A request then costs one
+ * per interval, which priorities are shed until the next sample: a priority is shed once
+ * SUSTAINED_SAMPLES samples in a row passed its bounds, and served again at the first that does not. A request then costs one
  * array read (`shouldShed`), so an instance past its bounds answers a new request at once
  * instead of queueing it behind work it cannot finish in time. Requests already in flight
  * are never touched. Framework-free: the HTTP side is `sheddingMiddleware`.
@@ -66,6 +75,8 @@ export class LoadShedder {
   readonly bounds: Readonly<Record<(typeof SHED_PRIORITIES)[number], ShedBounds>>;
   /** Indexed like SHED_PRIORITIES: whether that priority is being shed now. */
   readonly #shedding = [false, false, false];
+  /** Indexed like SHED_PRIORITIES: samples in a row past that priority's bounds. */
+  readonly #pressed = [0, 0, 0];
   readonly #source: PressureSource;
   /** The last sample (for metrics and logs). */
   last: PressureSample = { delayMs: 0, utilization: 0 };
@@ -97,6 +108,7 @@ export class LoadShedder {
     this.#sampling = false;
     this.#source.stop();
     this.#shedding.fill(false);
+    this.#pressed.fill(0);
   }
 
   /** Whether the sampler runs now (it pauses while no requests come). */
@@ -115,7 +127,9 @@ export class LoadShedder {
     let changed = false;
     for (let i = 0; i < SHED_PRIORITIES.length; i++) {
       const bounds = this.bounds[SHED_PRIORITIES[i]];
-      const shed = sample.delayMs > bounds.delayMs || sample.utilization > bounds.utilization;
+      const over = sample.delayMs > bounds.delayMs || sample.utilization > bounds.utilization;
+      this.#pressed[i] = over ? this.#pressed[i] + 1 : 0;
+      const shed = this.#pressed[i] >= SUSTAINED_SAMPLES;
       if (shed) this.sheddingIntervals[i]++;
       if (shed !== this.#shedding[i]) changed = true;
       this.#shedding[i] = shed;
@@ -148,6 +162,7 @@ export class LoadShedder {
     // Nobody to shed: pause, and drop any verdict rather than keep it until the next request.
     this.#sampling = false;
     this.#source.stop();
+    this.#pressed.fill(0);
     if (this.#shedding.some(Boolean)) {
       this.#shedding.fill(false);
       this.#listener?.(this.#shedding, sample);
