@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { CachingModule } from '@tenk/caching';
 import { ConfigModule, type TenkConfig } from '@tenk/config';
 import { QUEUES } from '@tenk/contracts';
-import { DatabaseModule } from '@tenk/database';
+import { DatabaseModule, ReadYourWrites } from '@tenk/database';
 import { Video } from '@tenk/media';
 import { MessagingModule } from '@tenk/messaging';
 import { ObservabilityModule } from '@tenk/observability';
@@ -41,7 +41,9 @@ export class AppModule {
           showReadinessDetailsTo: (req) => (req as { user?: SessionUser }).user?.role === 'admin',
         }),
         DatabaseModule.forRoot({ processName: 'api', catalogEntities: CATALOG_ENTITIES, shardEntities: [] }),
-        CachingModule.forRoot(),
+        // A client that wrote recently (its read-your-writes token) also reads cached entries as
+        // of its write, whichever instance took the write: tag generations from Redis for it.
+        CachingModule.forRoot({ mustSeeOwnWrites: () => ReadYourWrites.current()?.minLsn !== undefined }),
         // The api only enqueues: without the queue Redis it still serves the catalog.
         MessagingModule.forRoot({ queues: [QUEUES.video, QUEUES.mail, QUEUES.report], kafka: true, queueRedisCritical: false }),
         ResilienceModule,

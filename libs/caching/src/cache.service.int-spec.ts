@@ -9,6 +9,8 @@ import Redis from 'ioredis';
 import { redisConnection } from '@tenk/config';
 import type { Pool } from 'pg';
 import { eventually, startEphemeralRedis, TcpProxy, uniqueName } from '@tenk/testing';
+import { CacheKeys } from './cache-keys';
+import { CacheRedis } from './redis/cache-redis';
 import { Cacheable } from './decorators/cacheable.decorator';
 import { InvalidatesCache } from './decorators/invalidates-cache.decorator';
 import {
@@ -244,6 +246,29 @@ describe('invalidation', () => {
       await eventually(async () => (await b.probe.get(1)).name === 'renamed', 'process b kept the old entry');
     } finally {
       await a.probe.rename(1, 'first');
+    }
+  });
+
+  it('a client that must see its own writes gets them at once in another process, before that process hears of the invalidation', async () => {
+    const namespace = uniqueName('cache');
+    let ownWrites = false;
+    const b = await start({ namespace, mustSeeOwnWrites: () => ownWrites });
+    // Generations are remembered once b's invalidation subscription is live.
+    await eventually(async () => b.app.app.get(CacheRedis).subscriberLive, 'b never subscribed to invalidations');
+    expect((await b.probe.get(1)).name).toBe('first');
+    const redis = new Redis(redisConnection(config.redis.cache));
+    try {
+      // A write made through another instance, whose invalidation message has not reached b yet:
+      // the row changed and the tag's generation moved on in Redis, with no PUBLISH.
+      await admin.query(`UPDATE ${table.name} SET name = 'written' WHERE id = 1`);
+      await redis.set(b.app.app.get(CacheKeys).generation('probe:1'), String(Date.now() * 2 + 1));
+      // Everyone else is served what b remembers until the message comes (milliseconds, normally).
+      expect((await b.probe.get(1)).name).toBe('first');
+      ownWrites = true;
+      expect((await b.probe.get(1)).name).toBe('written');
+    } finally {
+      await admin.query(`UPDATE ${table.name} SET name = 'first' WHERE id = 1`);
+      await redis.quit();
     }
   });
 

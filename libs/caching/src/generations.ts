@@ -1,6 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { CacheKeys } from './cache-keys';
+import { CACHING_OPTIONS, type CachingModuleOptions } from './caching.module-definition';
 import { LocalTier } from './local-tier';
 import { CacheRedis } from './redis/cache-redis';
 import { RedisGuard, type RedisOutcome } from './redis/redis-guard';
@@ -64,6 +65,7 @@ export class Generations implements OnModuleInit {
   readonly #fetching = new Map<string, Promise<RedisOutcome<number[]>>>();
   /** Bumped by forget(): a Redis reply that was on its way meanwhile is used but not remembered. */
   #epoch = 0;
+  readonly #mustSeeOwnWrites: (() => boolean) | undefined;
 
   constructor(
     private readonly keys: CacheKeys,
@@ -71,8 +73,10 @@ export class Generations implements OnModuleInit {
     private readonly guard: RedisGuard,
     private readonly local: LocalTier,
     private readonly logger: PinoLogger,
+    @Inject(CACHING_OPTIONS) options: CachingModuleOptions,
   ) {
     this.logger.setContext('cache');
+    this.#mustSeeOwnWrites = options.mustSeeOwnWrites;
   }
 
   onModuleInit(): void {
@@ -86,10 +90,13 @@ export class Generations implements OnModuleInit {
     this.redis.listen((message) => this.#apply(message));
   }
 
-  /** The current generation of each tag, in order. */
+  /**
+   * The current generation of each tag, in order: remembered while pub/sub flows, else (and for
+   * a client that must see its own writes, CachingModuleOptions.mustSeeOwnWrites) from Redis.
+   */
   async current(tags: readonly string[]): Promise<RedisOutcome<number[]>> {
     if (tags.length === 0) return { ok: true, value: [] };
-    if (this.redis.subscriberLive) {
+    if (this.redis.subscriberLive && this.#mustSeeOwnWrites?.() !== true) {
       const remembered = tags.map((tag) => this.#known.get(tag));
       if (remembered.every((generation) => generation !== undefined)) return { ok: true, value: remembered as number[] };
     }

@@ -31,6 +31,7 @@ export interface CacheTestAppOptions {
   settings?: Partial<CacheConfig>;
   controllers?: Type[];
   providers?: Type[];
+  mustSeeOwnWrites?: () => boolean;
 }
 
 /** One "api instance": a Nest HTTP app with the caching module, its own connections and in-process tier. */
@@ -41,7 +42,11 @@ export async function startCacheApp(options: CacheTestAppOptions): Promise<Cache
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot({ service: 'caching-int' }),
       switchesModule(switches),
-      CachingModule.forRoot({ settings: { namespace: options.namespace, ...(options.settings ?? {}) }, redis: options.redis }),
+      CachingModule.forRoot({
+        settings: { namespace: options.namespace, ...(options.settings ?? {}) },
+        redis: options.redis,
+        mustSeeOwnWrites: options.mustSeeOwnWrites,
+      }),
       DatabaseProbeModule,
     ],
     controllers: options.controllers ?? [],
