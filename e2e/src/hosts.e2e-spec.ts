@@ -2,7 +2,7 @@
  * Drills on many hosts (tools/hosts): the shop across Linux network namespaces on a private
  * bridge, with real network partitions, while orders are placed at a steady rate.
  *   npm run e2e -- hosts                       this suite alone (as root)
- *   TENK_HOSTS_RESULTS=commit npm run e2e -- hosts   also writes tools/lab/results/hosts.json
+ *   TENK_HOSTS_RESULTS=commit npm run e2e -- hosts   writes tools/lab/results/hosts.json and hosts.svg (its chart)
  * Where network namespaces cannot be made (not root, no `ip`, a container that refuses), the
  * suite says why and skips.
  */

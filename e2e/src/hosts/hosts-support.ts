@@ -10,6 +10,7 @@ import path from 'node:path';
 import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
 import { host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
 import { ensureStackSecrets } from '@tenk/infra';
+import { renderHostsChart, type HostsResults } from '@tenk/lab';
 import { uniqueName } from '@tenk/testing';
 import { Session } from '../queues-support';
 
@@ -218,16 +219,17 @@ export function hostsMemory(): { totalMiB: number; perHost: Record<string, numbe
   return { totalMiB: Object.values(perHost).reduce((sum, value) => sum + value, 0), perHost };
 }
 
-/** Writes the drills' numbers: .tenk/hosts/results/hosts.json, and tools/lab/results/hosts.json with TENK_HOSTS_RESULTS=commit. */
-export function writeResults(results: unknown): string {
+/**
+ * Writes the drills' numbers and their chart: .tenk/hosts/results/hosts.json and hosts.svg, and
+ * tools/lab/results/hosts.json and hosts.svg with TENK_HOSTS_RESULTS=commit.
+ */
+export function writeResults(results: Record<string, unknown>): string {
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  const local = path.join(config.paths.state, 'results', 'hosts.json');
-  mkdirSync(path.dirname(local), { recursive: true });
-  writeFileSync(local, json);
-  if (process.env['TENK_HOSTS_RESULTS'] === 'commit') {
-    const committed = path.join(ROOT, 'tools/lab/results/hosts.json');
-    writeFileSync(committed, json);
-    return committed;
-  }
-  return local;
+  const svg = renderHostsChart(results as HostsResults);
+  const dir =
+    process.env['TENK_HOSTS_RESULTS'] === 'commit' ? path.join(ROOT, 'tools/lab/results') : path.join(config.paths.state, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'hosts.json'), json);
+  writeFileSync(path.join(dir, 'hosts.svg'), svg);
+  return path.join(dir, 'hosts.json');
 }

@@ -16,3 +16,4 @@ export {
   type LineChart,
   type LineSeries,
 } from './svg-chart';
+export { renderHostsChart, type HostsResults } from './hosts-chart';
