@@ -5,13 +5,16 @@
  *   npm run hosts -- shop               run the shop on the hosts (apis on app-1/app-2, workers on workers; Ctrl-C stops it)
  *   npm run hosts -- status             every host: address, link, what runs there, health
  *   npm run hosts -- partition HOST     cut a host off the bridge (both ways)
- *   npm run hosts -- heal HOST          put it back
+ *   npm run hosts -- partition HOST in  one way: the host hears nothing (what it sends still leaves)
+ *   npm run hosts -- partition HOST out one way: nothing it sends leaves (it still hears everything)
+ *   npm run hosts -- heal HOST          put it back (either kind of cut)
  *   npm run hosts -- down               stop the servers, remove the hosts and the bridge
  */
 import { isConfigError } from '@tenk/config';
 import { startControlServer } from '@tenk/shop';
 import { startHostsShop } from './hosts-shop';
-import { heal, missingForHosts, networkExists, partition } from './network';
+import { ensurePackages } from '@tenk/infra';
+import { CUT_DIRECTIONS, heal, missingForHosts, networkExists, ONE_WAY_PACKAGES, partition, type CutDirection } from './network';
 import { down, status, up, useHostsEnv, type Log } from './stack';
 import { host, HOST_NAMES } from './topology';
 
@@ -54,7 +57,7 @@ async function printStatus(): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  const [command, name] = process.argv.slice(2);
+  const [command, name, way] = process.argv.slice(2);
   if (!command || !(COMMANDS as readonly string[]).includes(command)) {
     process.stderr.write(`usage: npm run hosts -- ${COMMANDS.join(' | ')} [HOST]\nHosts: ${HOST_NAMES.join(', ')}\n`);
     return 2;
@@ -85,8 +88,26 @@ async function main(): Promise<number> {
         return 2;
       }
       const target = host(name);
-      await (command === 'partition' ? partition(target) : heal(target));
-      log(target.name, command === 'partition' ? `cut off the bridge (both ways)` : 'back on the bridge');
+      if (command === 'heal') {
+        await heal(target);
+        log(target.name, 'back on the bridge');
+        return 0;
+      }
+      const direction = (way ?? 'both') as CutDirection;
+      if (!CUT_DIRECTIONS.includes(direction)) {
+        process.stderr.write(`usage: npm run hosts -- partition HOST [in|out] (got "${way}": in, out, or nothing for both ways)\n`);
+        return 2;
+      }
+      if (direction !== 'both') await ensurePackages(ONE_WAY_PACKAGES, (line) => log('packages', line));
+      await partition(target, direction);
+      log(
+        target.name,
+        direction === 'both'
+          ? 'cut off the bridge (both ways)'
+          : direction === 'in'
+            ? 'cut one way: nothing reaches it (what it sends still leaves)'
+            : 'cut one way: nothing it sends leaves (it still hears everything)',
+      );
       return 0;
     }
     case 'shop':

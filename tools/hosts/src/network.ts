@@ -103,27 +103,83 @@ export async function removeNetwork(log: (host: string, line: string) => void): 
   }
 }
 
-export type LinkState = 'up' | 'CUT' | 'absent';
+/** `CUT`: both ways; `CUT in`: nothing reaches the host; `CUT out`: nothing leaves it. */
+export type LinkState = 'up' | 'CUT' | 'CUT in' | 'CUT out' | 'absent';
 
-/** Whether a host's cable to the bridge carries traffic. */
+/**
+ * Which way a partition cuts: `both` (the cable's bridge end down), `in` (the host still sends,
+ * but hears nothing: its peers' answers, acks and requests are dropped as they arrive) or `out`
+ * (it hears everything and nothing it sends leaves). One-way cuts are iptables rules in the
+ * host's own namespace, on its cable (eth0), so the other hosts and this machine are untouched.
+ */
+export type CutDirection = 'both' | 'in' | 'out';
+
+export const CUT_DIRECTIONS: readonly CutDirection[] = ['both', 'in', 'out'];
+
+/** The iptables rule (chain and match) that drops one direction of a host's traffic. */
+const ONE_WAY_RULES: Record<'in' | 'out', string[]> = {
+  in: ['INPUT', '-i', 'eth0', '-j', 'DROP'],
+  out: ['OUTPUT', '-o', 'eth0', '-j', 'DROP'],
+};
+
+/** What one-way cuts need (Debian's iptables), for ensurePackages. */
+export const ONE_WAY_PACKAGES = [{ debian: 'iptables', present: () => commandExists('iptables') }];
+
+async function iptables(host: Pick<Host, 'netns'>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('ip', ['netns', 'exec', host.netns, 'iptables', '-w', ...args]);
+}
+
+/** The one-way cuts in force on a host (none where iptables is missing: then there can be none). */
+export async function oneWayCuts(host: Pick<Host, 'netns'>): Promise<Array<'in' | 'out'>> {
+  if (!commandExists('iptables')) return [];
+  const cuts: Array<'in' | 'out'> = [];
+  for (const direction of ['in', 'out'] as const) {
+    const [chain, ...match] = ONE_WAY_RULES[direction];
+    if ((await iptables(host, ['-C', chain, ...match])).code === 0) cuts.push(direction);
+  }
+  return cuts;
+}
+
+/** Whether a host's cable to the bridge carries traffic, and which way if only one. */
 export async function linkState(host: Host): Promise<LinkState> {
   const result = await run('ip', ['-n', SWITCH_NETNS, '-o', 'link', 'show', host.link]);
   if (result.code !== 0) return 'absent';
-  return /[<,]UP[,>]/.test(result.stdout) ? 'up' : 'CUT';
+  if (!/[<,]UP[,>]/.test(result.stdout)) return 'CUT';
+  const cuts = await oneWayCuts(host);
+  if (cuts.length === 2) return 'CUT';
+  return cuts.length === 1 ? (`CUT ${cuts[0]}` as const) : 'up';
 }
 
 /**
- * Cuts a host off the bridge, both ways: its cable's bridge end goes down, so no frame
- * reaches it or leaves it (from the other hosts and from this machine). Connections are not
- * reset: peers see silence, as in a real partition, until their timeouts fire.
+ * Cuts a host off. Both ways (the default): its cable's bridge end goes down, so no frame
+ * reaches it or leaves it (from the other hosts and from this machine). One way: an iptables
+ * rule in its namespace drops what arrives (`in`) or what it sends (`out`). Connections are not
+ * reset either way: peers see silence, as in a real partition, until their timeouts fire.
  */
-export async function partition(host: Host): Promise<void> {
-  await ip(['-n', SWITCH_NETNS, 'link', 'set', host.link, 'down']);
+export async function partition(host: Pick<Host, 'netns' | 'link'>, direction: CutDirection = 'both'): Promise<void> {
+  if (direction === 'both') {
+    await ip(['-n', SWITCH_NETNS, 'link', 'set', host.link, 'down']);
+    return;
+  }
+  if (!commandExists('iptables'))
+    throw new Error(
+      'a one-way cut needs iptables (Debian package iptables): `npm run hosts -- up` installs it, or apt-get install iptables',
+    );
+  if ((await oneWayCuts(host)).includes(direction)) return;
+  const [chain, ...match] = ONE_WAY_RULES[direction];
+  const added = await iptables(host, ['-I', chain, '1', ...match]);
+  if (added.code !== 0) throw new Error(`iptables in ${host.netns} refused the ${direction} cut: ${added.stderr.trim()}`);
 }
 
-/** Puts a partitioned host back on the bridge. */
-export async function heal(host: Host): Promise<void> {
-  await ip(['-n', SWITCH_NETNS, 'link', 'set', host.link, 'up']);
+/** Puts a partitioned host back: its cable up, and no one-way cut left. */
+export async function heal(host: Pick<Host, 'netns' | 'link'>): Promise<void> {
+  if (await succeeds(['-n', SWITCH_NETNS, 'link', 'show', host.link])) await ip(['-n', SWITCH_NETNS, 'link', 'set', host.link, 'up']);
+  for (const direction of await oneWayCuts(host)) {
+    const [chain, ...match] = ONE_WAY_RULES[direction];
+    while ((await iptables(host, ['-D', chain, ...match])).code === 0) {
+      // A rule added twice by hand is removed twice.
+    }
+  }
 }
 
 export async function networkExists(): Promise<boolean> {

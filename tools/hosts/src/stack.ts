@@ -4,7 +4,7 @@ import { loadConfig, type TenkConfig } from '@tenk/config';
 import { ensurePackages, ensureStackSecrets, ensureTopics, sleep, type ServiceStatus } from '@tenk/infra';
 import type { Placement } from '@tenk/shop';
 import { hostsConfig, hostsEnv, hostsStateDir } from './hosts-env';
-import { buildNetwork, linkState, removeNetwork, type LinkState } from './network';
+import { buildNetwork, linkState, ONE_WAY_PACKAGES, removeNetwork, type LinkState } from './network';
 import { KAFKA_NODES, SERVERS, STAGES } from './servers';
 import { host, HOSTS, type HostName } from './topology';
 
@@ -36,10 +36,7 @@ export function useHostsEnv(): void {
 export async function up(log: Log): Promise<TenkConfig> {
   ensureStackSecrets(hostsStateDir(MACHINE_ENV), (line) => log('secrets', line));
   const config = stackConfig();
-  await ensurePackages(
-    SERVERS.flatMap((server) => server.service.packages()),
-    (line) => log('packages', line),
-  );
+  await ensurePackages([...SERVERS.flatMap((server) => server.service.packages()), ...ONE_WAY_PACKAGES], (line) => log('packages', line));
   await buildNetwork(log);
   for (const stage of STAGES) {
     await Promise.all(
