@@ -58,6 +58,8 @@ describe('the live architecture map', () => {
     ]) {
       await page.waitForSelector(`[data-node="${node}"]`, { timeout: 15_000 });
     }
+    // One machine: no hosts panel (the shop on many hosts, `npm run hosts -- shop`, shows it).
+    expect(await page.isHidden('#hosts-section')).toBe(true);
 
     // Traffic through the balancer shows up as requests per second on the page.
     let sending = true;

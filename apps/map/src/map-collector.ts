@@ -4,7 +4,7 @@ import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { SwitchesService } from '@tenk/switches';
 import { parsePrometheusText, Scrape } from './prometheus-text';
 import { SnapshotBuilder, type Snapshot } from './snapshot';
-import { getText, listProcesses, readBalancer, readInfra, readPaymentFaults } from './sources';
+import { getText, listProcesses, readBalancer, readHosts, readInfra, readPaymentFaults } from './sources';
 
 const INTERVAL_MS = 1_000;
 
@@ -12,7 +12,7 @@ type Listener = (snapshot: Snapshot) => void;
 
 /**
  * Reads the running shop once a second (the processes' /metrics, the balancer's /status,
- * payment-sim's faults, the stack's ports) while someone watches the map, and hands each
+ * payment-sim's faults, the stack's ports, the hosts when it runs on many) while someone watches the map, and hands each
  * snapshot to the watchers. Nobody watching: no scraping, so the map costs the shop nothing.
  */
 @Injectable()
@@ -73,11 +73,12 @@ export class MapCollector implements OnModuleDestroy {
     const scraped = processes.filter(
       (process) => process.name.startsWith('api-') || ['media-worker', 'mailer', 'reports'].includes(process.name),
     );
-    const [metrics, balancer, payment, infra] = await Promise.all([
+    const [metrics, balancer, payment, infra, hosts] = await Promise.all([
       Promise.all(scraped.map((process) => getText(`${process.url}/metrics`))),
       readBalancer(this.config),
       readPaymentFaults(this.config),
       readInfra(this.config),
+      readHosts(this.config),
     ]);
     const snapshot = this.#builder.build({
       at: Date.now(),
@@ -90,6 +91,7 @@ export class MapCollector implements OnModuleDestroy {
       payment,
       infra,
       switches: this.switches.all(),
+      hosts,
     });
     this.#latest = snapshot;
     return snapshot;

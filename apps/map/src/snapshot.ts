@@ -9,6 +9,26 @@ export interface Readings {
   payment?: { up: boolean; faults?: Record<string, unknown> };
   infra: Record<InfraNode, boolean>;
   switches: SwitchStates;
+  /** The hosts, when the shop runs on many (tools/hosts). */
+  hosts?: HostReading[];
+}
+
+/** One host as the launcher's control API lists it (GET /hosts). */
+export interface HostReading {
+  name: string;
+  address: string;
+  link: string;
+  services: Array<{ name: string; healthy: boolean }>;
+}
+
+/** A host on the map: its link to the bridge (cut both ways, one way, or up) and what runs there. */
+export interface HostView {
+  name: string;
+  address: string;
+  /** `up`, `cut` (both ways), `cut-in` (it hears nothing), `cut-out` (nothing it sends leaves), `absent`. */
+  link: 'up' | 'cut' | 'cut-in' | 'cut-out' | 'absent';
+  health: Health;
+  services: string[];
 }
 
 export type InfraNode = 'postgres-primary' | 'postgres-replica' | 'redis-cache' | 'redis-queue' | 'kafka' | 'smtp-sink';
@@ -46,6 +66,8 @@ export interface Snapshot {
   algorithm: string | null;
   paymentFaults: Record<string, unknown> | null;
   processes: Array<{ name: string; state: string }>;
+  /** The hosts and their links when the shop runs on many; null on one machine. */
+  hosts: HostView[] | null;
   totals: {
     requestsPerSecond: number;
     cacheHitRatio: number | null;
@@ -289,6 +311,7 @@ export class SnapshotBuilder {
       algorithm: balancer?.algorithm ?? null,
       paymentFaults: faults,
       processes: readings.processes.map(({ name, state }) => ({ name, state })),
+      hosts: readings.hosts ? readings.hosts.map(hostView) : null,
       totals: {
         requestsPerSecond: Math.round(requestsPerSecond * 10) / 10,
         cacheHitRatio,
@@ -299,6 +322,22 @@ export class SnapshotBuilder {
       },
     };
   }
+}
+
+const LINKS: Record<string, HostView['link']> = { up: 'up', CUT: 'cut', 'CUT in': 'cut-in', 'CUT out': 'cut-out' };
+
+/** A host for the map: a cut link (either way) is down; up with something unhealthy is degraded. */
+export function hostView(host: HostReading): HostView {
+  const link = LINKS[host.link] ?? 'absent';
+  const unhealthy = host.services.filter((service) => !service.healthy);
+  const health: Health = link !== 'up' ? 'down' : unhealthy.length > 0 ? 'degraded' : 'up';
+  return {
+    name: host.name,
+    address: host.address,
+    link,
+    health,
+    services: host.services.map((service) => (service.healthy ? service.name : `${service.name} (unhealthy)`)),
+  };
 }
 
 function fmt(value: number): string {

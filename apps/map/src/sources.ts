@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { TenkConfig } from '@tenk/config';
-import type { BalancerReading, InfraNode } from './snapshot';
+import type { BalancerReading, HostReading, InfraNode } from './snapshot';
 
 const TIMEOUT_MS = 900;
 
@@ -54,6 +54,15 @@ export async function listProcesses(config: TenkConfig): Promise<ProcessInfo[]> 
     { name: 'balancer', state: 'unknown', url: local(services.balancerPort) },
     { name: 'payment-sim', state: 'unknown', url: local(services.paymentSimAdminPort) },
   ];
+}
+
+/**
+ * The hosts and their links, when the shop runs on many (`npm run hosts -- shop`: its launcher
+ * lists them); undefined for a shop on one machine (the launcher answers 404) or no launcher.
+ */
+export async function readHosts(config: TenkConfig): Promise<HostReading[] | undefined> {
+  const hosts = await getJson<HostReading[]>(`http://127.0.0.1:${config.services.shopControlPort}/hosts`);
+  return Array.isArray(hosts) ? hosts : undefined;
 }
 
 interface BalancerStatusJson {

@@ -4,7 +4,7 @@ import { shopPlacement } from './stack';
 
 /**
  * The shop on the hosts (the stack must be up): api-1 on app-1, api-2 on app-2, the workers
- * and payment-sim on workers, the balancer on this machine's loopback. What `npm run hosts --
+ * and payment-sim on workers, the balancer and the map on this machine's loopback. What `npm run hosts --
  * shop` runs and what the hosts drills start.
  */
 export function startHostsShop(
@@ -14,7 +14,7 @@ export function startHostsShop(
     name: 'hosts',
     env: { ...hostsEnv(), ...options.env },
     apiInstances: 2,
-    components: ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer'],
+    components: ['payment-sim', 'api', 'media-worker', 'mailer', 'reports', 'balancer', 'map'],
     placement: shopPlacement,
     restartOnCrash: options.restartOnCrash ?? false,
     log: options.log,

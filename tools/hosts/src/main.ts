@@ -15,7 +15,7 @@ import { startControlServer } from '@tenk/shop';
 import { startHostsShop } from './hosts-shop';
 import { ensurePackages } from '@tenk/infra';
 import { CUT_DIRECTIONS, heal, missingForHosts, networkExists, ONE_WAY_PACKAGES, partition, type CutDirection } from './network';
-import { down, status, up, useHostsEnv, type Log } from './stack';
+import { down, hostViews, status, up, useHostsEnv, type Log } from './stack';
 import { host, HOST_NAMES } from './topology';
 
 const COMMANDS = ['up', 'down', 'status', 'partition', 'heal', 'shop'] as const;
@@ -120,8 +120,12 @@ async function main(): Promise<number> {
 /** The shop on the hosts, in the foreground like `npm start` (the stack must be up). */
 async function runShop(): Promise<number> {
   const shop = await startHostsShop({ restartOnCrash: true, log: (line) => log('shop', line) });
-  const control = await startControlServer(shop, shop.config.services.shopControlPort);
-  log('shop', `running: ${shop.urls.shop}/ (balancer on this machine), apis ${shop.urls.apis.join(' ')}; Ctrl-C stops it`);
+  // The map (on this machine, like the balancer) reads the hosts and their links from here.
+  const control = await startControlServer(shop, shop.config.services.shopControlPort, { hosts: hostViews });
+  log(
+    'shop',
+    `running: ${shop.urls.shop}/ (balancer on this machine), apis ${shop.urls.apis.join(' ')}, map with the hosts ${shop.urls.map}; Ctrl-C stops it`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

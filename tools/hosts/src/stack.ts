@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig, type TenkConfig } from '@tenk/config';
 import { ensurePackages, ensureStackSecrets, ensureTopics, sleep, type ServiceStatus } from '@tenk/infra';
-import type { Placement } from '@tenk/shop';
+import type { HostView, Placement } from '@tenk/shop';
 import { hostsConfig, hostsEnv, hostsStateDir } from './hosts-env';
 import { buildNetwork, linkState, ONE_WAY_PACKAGES, removeNetwork, type LinkState } from './network';
 import { KAFKA_NODES, SERVERS, STAGES } from './servers';
@@ -117,6 +117,16 @@ export async function status(): Promise<HostRow[]> {
       shop: await Promise.all(shopProcessesOn(config, entry.name).map((process) => probe(process.name, process.url))),
     })),
   );
+}
+
+/** The hosts as the launcher's control API lists them (GET /hosts), for the map. */
+export async function hostViews(): Promise<HostView[]> {
+  return (await status()).map((row) => ({
+    name: row.host,
+    address: row.address,
+    link: row.link,
+    services: [...row.services, ...row.shop].map((service) => ({ name: service.name, healthy: service.healthy })),
+  }));
 }
 
 /** Where the shop's processes run: the apis on app-1 and app-2, the workers and payment-sim on workers. */

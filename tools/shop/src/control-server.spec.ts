@@ -87,6 +87,30 @@ describe("the launcher's control API", () => {
     expect(rebound.status).toBe(403);
   });
 
+  it('has no hosts on one machine: GET /hosts answers 404 saying so, and only GET is taken', async () => {
+    const hosts = await controlRequest({ method: 'GET', url: `${base}/hosts`, contentType: null });
+    expect([hosts.status, JSON.parse(hosts.body).error]).toEqual([404, expect.stringContaining('runs on one machine')]);
+    const posted = await controlRequest({ method: 'POST', url: `${base}/hosts`, token, body: '{}' });
+    expect(posted.status).toBe(405);
+  });
+
+  it('lists the hosts of a shop on many, to loopback callers only', async () => {
+    const hosts = [{ name: 'app-2', address: '10.0.0.12', link: 'CUT in', services: [{ name: 'api-2', healthy: false }] }];
+    const many = await startControlServer(
+      { processes: new Map(), describe: () => [], controlToken: token, controlTokenFile: path.join(logs, 'control-token') },
+      0,
+      { hosts: async () => hosts },
+    );
+    try {
+      const url = `http://127.0.0.1:${(many.address() as AddressInfo).port}/hosts`;
+      const listed = await controlRequest({ method: 'GET', url, contentType: null });
+      expect([listed.status, JSON.parse(listed.body)]).toEqual([200, hosts]);
+      expect((await controlRequest({ method: 'GET', url, contentType: null, host: 'evil.example:8089' })).status).toBe(403);
+    } finally {
+      await new Promise((resolve) => many.close(resolve));
+    }
+  });
+
   it('kills the process when the call is right', async () => {
     const answer = await controlRequest(kill());
     expect(answer.status).toBe(200);
