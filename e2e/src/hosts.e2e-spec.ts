@@ -26,6 +26,7 @@ import {
   ordersHeld,
   percentile,
   salesOf,
+  whereAreOrders,
   shards,
   SHOP,
   sleep,
@@ -89,9 +90,15 @@ async function eachMailedOnce(
     'not every accepted order got its confirmation mail',
     timeoutMs,
     1_000,
-  ).catch((error: Error) => {
+  ).catch(async (error: Error) => {
     const which = unmailed.map((attempt) => `${attempt.orderId} (placed ${new Date(attempt.at).toISOString()})`);
-    throw new Error(`${error.message}: ${unmailed.length} of ${accepted.length} never mailed: ${which.slice(0, 10).join(', ')}`);
+    // Where they were lost: the topic, or the mailer's side of it.
+    const where = await whereAreOrders(unmailed.slice(0, 10).map((attempt) => attempt.orderId!)).catch((failure: Error) => [
+      `(could not look: ${failure.message})`,
+    ]);
+    throw new Error(
+      `${error.message}: ${unmailed.length} of ${accepted.length} never mailed: ${which.slice(0, 10).join(', ')}\n  ${where.join('\n  ')}`,
+    );
   });
   const seconds = (Date.now() - started) / 1000;
   await sleep(3_000);

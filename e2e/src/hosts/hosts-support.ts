@@ -7,6 +7,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MAIL_KEYS } from '@tenk/contracts';
 import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
 import { host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
 import { ensureStackSecrets } from '@tenk/infra';
@@ -160,6 +162,66 @@ export async function confirmations(customers: Session[]): Promise<Map<string, n
       if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
   return counts;
+}
+
+/**
+ * Where orders whose confirmation never came got lost, for a failing drill to say: whether
+ * their OrderPlaced event is in the topic (read from the start by a group of its own, up to
+ * each partition's end), and what the mailer's ledger (sent_mail) holds for it. Not in the
+ * topic: lost between the outbox and Kafka; in it with no ledger row: lost in the mailer's
+ * consumer or its queue; a row `sending`: a mail job that never finished.
+ */
+export async function whereAreOrders(orderIds: string[]): Promise<string[]> {
+  const wanted = new Set(orderIds);
+  const events = new Map<string, { eventId: string; partition: number; offset: string }>();
+  const kafka = new Kafka({ clientId: 'hosts-drill-scan', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const topic = config.messaging.kafka.ordersTopic;
+  const admin = kafka.admin();
+  const consumer = kafka.consumer({ groupId: `hosts-drill-scan-${randomUUID()}` });
+  try {
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, BigInt(entry.high)]));
+    const reached = new Set([...ends].filter(([, high]) => high === 0n).map(([partition]) => partition));
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 60_000);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const payload = JSON.parse(message.value?.toString() ?? '{}') as { orderId?: string; eventId?: string };
+          if (payload.orderId && wanted.has(payload.orderId))
+            events.set(payload.orderId, { eventId: payload.eventId ?? '', partition, offset: message.offset });
+          if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) reached.add(partition);
+          if (reached.size >= ends.size) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+      if (reached.size >= ends.size) resolve();
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+  const client = catalogPrimaryClient(config);
+  await client.connect();
+  try {
+    const keys = [...events.values()].map((event) => MAIL_KEYS.orderConfirmation(event.eventId));
+    const { rows } = await client.query<{ mail_key: string; state: string; attempts: number }>(
+      'SELECT mail_key, state, attempts FROM sent_mail WHERE mail_key = ANY($1)',
+      [keys],
+    );
+    const ledger = new Map(rows.map((row) => [row.mail_key, `${row.state} (attempts ${row.attempts})`]));
+    return orderIds.map((id) => {
+      const event = events.get(id);
+      if (!event) return `${id}: no event in ${topic}`;
+      const row = ledger.get(MAIL_KEYS.orderConfirmation(event.eventId));
+      return `${id}: event ${event.eventId} in ${topic}[${event.partition}] at ${event.offset}; mail ledger: ${row ?? 'no row'}`;
+    });
+  } finally {
+    await client.end();
+  }
 }
 
 /** What the reports worker counted for these customers (sales_daily_customers on pg-primary): orders and cents. */
