@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { request } from 'undici';
 import type { Shop } from '@tenk/shop';
@@ -119,6 +120,9 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
         () => limits.push(-1),
       );
     }, 1_000);
+    const log = running.process('balancer').spec.logFile;
+    // The lab shop's log grows across runs: only what this variant appends is read.
+    const logFrom = statSync(log).size;
     const rampFrom = Date.now();
     const ramp = await runRamp(target(CLIENT_TIMEOUT_MS), rates, stageMs, 20_000).finally(() => clearInterval(sampler));
     // Each stage by when its requests were sent (its answers may end in the next one).
@@ -138,12 +142,12 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     const politeShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000, true);
     const polite = summarize(politeShots, 1000, settings.hammerS * 1000);
     const politeUntil = Date.now();
-    const log = running.process('balancer').spec.logFile;
-    const atBalancer = {
-      ramp: balancerTimes(log, rampFrom + 1000, rampUntil),
-      clients: balancerTimes(log, hammerFrom + 1000, hammerUntil),
-      polite: balancerTimes(log, politeFrom + 1000, politeUntil),
-    };
+    const [rampTimes, clientTimes, politeTimes] = await balancerTimes(log, logFrom, [
+      [rampFrom + 1000, rampUntil],
+      [hammerFrom + 1000, hammerUntil],
+      [politeFrom + 1000, politeUntil],
+    ]);
+    const atBalancer = { ramp: rampTimes, clients: clientTimes, polite: politeTimes };
     context.log(`${variant}: ${settings.hammerClients} clients honouring Retry-After: ${JSON.stringify(polite)}`);
 
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
@@ -178,22 +182,29 @@ interface BalancerTimes {
 }
 
 /**
- * The balancer's own view of a phase, from its JSON access log (request_time_ms: from the
+ * The balancer's own view of each phase, from its JSON access log (request_time_ms: from the
  * request's arrival to its answer, without the load generator's lag on this busy machine).
+ * Reads the log once, as a stream, from `fromByte` (where this variant's lines begin: the file
+ * holds every earlier run's too, past what one string can hold).
  */
-function balancerTimes(logFile: string, fromMs: number, toMs: number): BalancerTimes {
-  const refusals: number[] = [];
-  const ok: number[] = [];
-  let lines = 0;
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+async function balancerTimes(logFile: string, fromByte: number, windows: Array<[number, number]>): Promise<BalancerTimes[]> {
+  const found = windows.map(() => ({ lines: 0, refusals: [] as number[], ok: [] as number[] }));
+  const lines = createInterface({ input: createReadStream(logFile, { start: fromByte }), crlfDelay: Infinity });
+  for await (const line of lines) {
     if (!line.includes('"msg":"access"')) continue;
     const entry = JSON.parse(line) as { time: string; status: number; request_time_ms: number };
     const at = Date.parse(entry.time);
-    if (at < fromMs || at >= toMs) continue;
-    lines++;
-    if (entry.status === 503) refusals.push(entry.request_time_ms);
-    else if (entry.status >= 200 && entry.status < 300) ok.push(entry.request_time_ms);
+    const index = windows.findIndex(([from, to]) => at >= from && at < to);
+    if (index === -1) continue;
+    const window = found[index];
+    window.lines++;
+    if (entry.status === 503) window.refusals.push(entry.request_time_ms);
+    else if (entry.status >= 200 && entry.status < 300) window.ok.push(entry.request_time_ms);
   }
+  return found.map(({ lines: count, refusals, ok }) => phaseTimes(count, refusals, ok));
+}
+
+function phaseTimes(lines: number, refusals: number[], ok: number[]): BalancerTimes {
   return {
     lines,
     refusals: refusals.length,
