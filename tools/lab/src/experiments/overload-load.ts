@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { percentile } from './open-loop';
 
@@ -42,6 +43,25 @@ async function send(target: LoadTarget, dispatcher: Agent, index: number): Promi
     return response.statusCode;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * The most requests the open-loop generator keeps open at once: `wanted`, or 40% of this
+ * process's open-file limit if that is lower (each open request is a socket here, and one
+ * more at the balancer; past the limit the generator itself would fail with EMFILE, which
+ * says nothing about the shop). Where the limit cannot be read, `wanted`.
+ */
+export function inFlightBound(wanted: number, limits = readLimits()): number {
+  const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+  return soft === undefined ? wanted : Math.max(1, Math.min(wanted, Math.floor(Number(soft) * 0.4)));
+}
+
+function readLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
   }
 }
 

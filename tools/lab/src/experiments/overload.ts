@@ -11,7 +11,7 @@ import { interleaved, summarize as medianOf, type Row } from '../repeats';
 import type { Chart } from '../svg-chart';
 import { scrape, sum } from './cache-lab-shop';
 import { percentile, statusCounts } from './open-loop';
-import { round, runClosedLoop, runRamp, summarize, type LoadTarget, type Shot, type Summary } from './overload-load';
+import { inFlightBound, round, runClosedLoop, runRamp, summarize, type LoadTarget, type Shot, type Summary } from './overload-load';
 
 const VARIANTS = ['off', 'on', 'adaptive'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -112,7 +112,10 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
 
     const rates = RAMP.map((factor) => Math.round(factor * capacity.goodputPerS));
     const stageMs = settings.stageS * 1000;
-    context.log(`${variant}: ramp ${rates.join(', ')} requests/s`);
+    const maxInFlight = inFlightBound(20_000);
+    context.log(
+      `${variant}: ramp ${rates.join(', ')} requests/s (at most ${maxInFlight} open at once; past it an arrival is counted unsent)`,
+    );
     const limits: number[] = [];
     const sampler = setInterval(() => {
       void admissionOf(running).then(
@@ -124,7 +127,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     // The lab shop's log grows across runs: only what this variant appends is read.
     const logFrom = statSync(log).size;
     const rampFrom = Date.now();
-    const ramp = await runRamp(target(CLIENT_TIMEOUT_MS), rates, stageMs, 20_000).finally(() => clearInterval(sampler));
+    const ramp = await runRamp(target(CLIENT_TIMEOUT_MS), rates, stageMs, maxInFlight).finally(() => clearInterval(sampler));
     // Each stage by when its requests were sent (its answers may end in the next one).
     const stages = rates.map((_, i) => summarize(ramp.shots, i * stageMs + 1000, (i + 1) * stageMs, true));
     const timeline = perSecond(ramp.shots, rates.length * stageMs);
