@@ -1,3 +1,4 @@
+import { parsePrometheusText, Scrape } from './prometheus-text';
 import { hostView, SnapshotBuilder, type Readings } from './snapshot';
 
 const quiet: Omit<Readings, 'at'> = {
@@ -45,5 +46,26 @@ describe('the map snapshot: hosts', () => {
       link: 'absent',
       health: 'down',
     });
+  });
+});
+
+describe('the map snapshot: shards', () => {
+  it("draws every shard of the apis' map, also those no order has reached yet", () => {
+    const metrics = new Scrape(
+      parsePrometheusText(
+        [
+          'tenk_shard_buckets{shard="shard_0"} 64',
+          'tenk_shard_buckets{shard="shard_1"} 64',
+          'tenk_shard_buckets{shard="shard_4"} 128',
+          'tenk_shard_calls_total{shard="shard_0",operation="insert",outcome="ok"} 3',
+        ].join('\n'),
+      ),
+    );
+    const snapshot = new SnapshotBuilder().build({
+      ...quiet,
+      at: Date.now(),
+      processes: [{ name: 'api-1', state: 'ready', url: 'http://127.0.0.1:1', metrics }],
+    });
+    expect(snapshot.nodes.map((node) => node.id).filter((id) => id.startsWith('shard_'))).toEqual(['shard_0', 'shard_1', 'shard_4']);
   });
 });

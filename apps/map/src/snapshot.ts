@@ -210,7 +210,10 @@ export class SnapshotBuilder {
         breakers[name] = Math.max(breakers[name] ?? 0, value);
     const shardCalls = byApis('tenk_shard_calls_total', 'shard');
     const shardFailures = byApis('tenk_shard_calls_total', 'shard', { outcome: (outcome) => outcome !== 'ok' && outcome !== 'success' });
-    const shardNames = Object.keys(shardCalls).length > 0 ? Object.keys(shardCalls).sort() : ['shard_0', 'shard_1', 'shard_2', 'shard_3'];
+    // Every shard of the apis' map (tenk_shard_buckets), and any other one they have called.
+    const mapped = byApis('tenk_shard_buckets', 'shard');
+    const known = [...new Set([...Object.keys(mapped), ...Object.keys(shardCalls)])].sort();
+    const shardNames = known.length > 0 ? known : ['shard_0', 'shard_1', 'shard_2', 'shard_3'];
     for (const shard of shardNames) {
       const calls = rate(`shard:${shard}`, shardCalls[shard] ?? 0);
       const failed = rate(`shard:${shard}:failed`, shardFailures[shard] ?? 0);

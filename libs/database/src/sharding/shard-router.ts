@@ -126,6 +126,13 @@ export class ShardRouter implements OnModuleInit, OnModuleDestroy {
     metrics.gauge('tenk_shard_map_version', 'Version of the shard map this process routes with', [], function collect() {
       this.set(currentVersion());
     });
+    // Every shard of the map, called or not yet (the live map draws them all).
+    const currentMap = () => this.#map;
+    metrics.gauge('tenk_shard_buckets', 'Buckets each shard owns in the shard map this process routes with', ['shard'], function collect() {
+      const map = currentMap();
+      this.reset();
+      for (const shard of map.shards()) this.set({ shard }, map.bucketsOf(shard).length);
+    });
   }
 
   /** The shard map this process routes with now. */
