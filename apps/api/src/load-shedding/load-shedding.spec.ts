@@ -81,6 +81,15 @@ describe('load shedding with a blocked event loop', () => {
   }
 
   it('serves everything after one pause of the loop (a garbage collection, a cold start)', async () => {
+    // The sampler runs while requests flow (it may have paused since it started): one request
+    // wakes it. Node's delay monitor records nothing for its first tick after it starts or is
+    // reset (each sample resets it), so the pause is made just after a sample, once the monitor
+    // has ticked again: well inside the next 1 s interval, where it is measured.
+    expect((await send('GET', '/products?limit=1')).status).toBe(200);
+    await waitFor(() => shedder.sampling);
+    const before = shedder.last;
+    await waitFor(() => shedder.last !== before);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await send('GET', '/admin/pause')).status).toBe(200);
     // The sample that saw the pause has been taken (interval 1 s), and the next one too.
     await waitFor(() => shedder.last.delayMs >= 250);
