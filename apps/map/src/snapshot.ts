@@ -1,3 +1,4 @@
+import type { HostStatus } from '@tenk/contracts/api';
 import type { SwitchStates } from '@tenk/switches';
 import { ratePerSecond, type Scrape } from './prometheus-text';
 
@@ -14,12 +15,7 @@ export interface Readings {
 }
 
 /** One host as the launcher's control API lists it (GET /hosts). */
-export interface HostReading {
-  name: string;
-  address: string;
-  link: string;
-  services: Array<{ name: string; healthy: boolean }>;
-}
+export type HostReading = HostStatus;
 
 /** A host on the map: its link to the bridge (cut both ways, one way, or up) and what runs there. */
 export interface HostView {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { HostStatus } from '@tenk/contracts/api';
 import { checkControlRequest, readJsonBody } from '@tenk/control-plane';
 import type { Shop } from './shop';
 
@@ -6,14 +7,7 @@ import type { Shop } from './shop';
 export type ControlledShop = Pick<Shop, 'processes' | 'describe' | 'controlToken' | 'controlTokenFile'>;
 
 /** One host of a shop that runs on many (tools/hosts), as GET /hosts lists it. */
-export interface HostView {
-  name: string;
-  address: string;
-  /** Its cable to the bridge: `up`, `CUT` (both ways), `CUT in`, `CUT out`, or `absent`. */
-  link: string;
-  /** What runs there, and whether each is healthy. */
-  services: Array<{ name: string; healthy: boolean }>;
-}
+export type HostView = HostStatus;
 
 /** What a launcher adds to its control API: the hosts, when the shop runs on many (tools/hosts). */
 export interface ControlExtras {

@@ -122,3 +122,16 @@ export interface ReportView {
   completedAt: string | null;
   expiresAt: string | null;
 }
+
+/**
+ * One host of a shop on many (tools/hosts), as the launcher's control API lists it (`GET /hosts`)
+ * and the map reads it.
+ */
+export interface HostStatus {
+  name: string;
+  address: string;
+  /** Its cable to the bridge: `up`, `CUT` (both ways), `CUT in`, `CUT out`, or `absent`. */
+  link: string;
+  /** What runs there, and whether each is healthy. */
+  services: Array<{ name: string; healthy: boolean }>;
+}
