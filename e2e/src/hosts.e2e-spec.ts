@@ -27,6 +27,7 @@ import {
   percentile,
   salesOf,
   whereAreOrders,
+  settleBreakers,
   shards,
   SHOP,
   sleep,
@@ -65,6 +66,12 @@ function fullFormOnly(drill: string, why: string): jest.It {
 }
 
 const log = (line: string) => process.stdout.write(`[hosts] ${line}\n`);
+
+/** Before a drill that counts refusals: every api's breakers closed again after the drill before (see settleBreakers). */
+async function settle(map: ShardMap, drill: string): Promise<void> {
+  const settled = await settleBreakers(map);
+  if (settled.orders > 0) log(`${drill}: ${settled.orders} orders to close the breakers an earlier cut left open (${settled.ms} ms)`);
+}
 
 function summary(attempts: OrderAttempt[]) {
   const statuses: Record<string, number> = {};
@@ -240,6 +247,7 @@ if (why) {
     );
 
     it("a shard server's host is cut off: its customers get a fast 503 with Retry-After, the other shard's are unaffected, nothing lost after heal", async () => {
+      await settle(map, 'shard drill');
       const customers = await customersPerServer(map, 2, 'hosts-shard');
       const all = [...customers['shard-a'], ...customers['shard-b']];
       const onB = new Set(customers['shard-b']);
@@ -299,6 +307,7 @@ if (why) {
     }, 300_000);
 
     it('an app host is cut off: no GET sent after the cut fails, no POST is repeated', async () => {
+      await settle(map, 'app drill');
       const customers = await customersPerServer(map, 1, 'hosts-app');
       const all = [...customers['shard-a'], ...customers['shard-b']];
       const gets: Array<{ status: number; ms: number; at: number; error?: string }> = [];
@@ -402,6 +411,7 @@ if (why) {
     );
 
     it("a bucket moves from shard-b's server to shard-a's while its customer orders: none lost, none repeated, refused only while it moves", async () => {
+      await settle(map, 'rebalance drill');
       const customers = await customersPerServer(map, 2, 'hosts-move');
       const [mover, stayer] = customers['shard-b'];
       const bucket = bucketOfCustomer(mover.user.id, map.buckets);

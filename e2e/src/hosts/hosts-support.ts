@@ -88,6 +88,73 @@ export async function customersPerServer(map: ShardMap, count: number, label: st
   return found;
 }
 
+/** The api instances of the hosts shop and where each answers (its own port on its own host). */
+const API_INSTANCES = [
+  { name: 'api-1', url: `http://${host('app-1').address}:${config.services.apiPort}` },
+  { name: 'api-2', url: `http://${host('app-2').address}:${config.services.apiPort + 1}` },
+];
+
+/**
+ * The circuit breakers an api instance holds open or half-open (`tenk_breaker_state` 1 or 2 in
+ * its /metrics, read on its own port): an earlier drill's cut leaves them so until calls come
+ * again. An instance that cannot be read is reported as such.
+ */
+export async function unsettledBreakers(): Promise<string[]> {
+  const unsettled: string[] = [];
+  for (const api of API_INSTANCES) {
+    try {
+      const text = await (await fetch(`${api.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      for (const match of text.matchAll(/^tenk_breaker_state\{[^}]*breaker="([^"]+)"[^}]*\} (\d+)$/gm))
+        if (match[2] !== '0') unsettled.push(`${api.name} ${match[1]} ${match[2] === '1' ? 'open' : 'half-open'}`);
+    } catch (error) {
+      unsettled.push(`${api.name} unreadable (${(error as Error).message})`);
+    }
+  }
+  return unsettled;
+}
+
+/**
+ * Brings the shop back to its steady state before a drill that measures refusals: a breaker an
+ * earlier drill left open or half-open closes only when calls come again, and its half-open
+ * trial refuses the calls that arrive beside it (fail fast, by design; libs/resilience). So
+ * orders are placed, by customers of every shard database, until every api instance reports
+ * every breaker closed. Returns what it took; throws naming the breakers that never closed.
+ */
+export async function settleBreakers(map: ShardMap, timeoutMs = 60_000): Promise<{ orders: number; ms: number }> {
+  const started = Date.now();
+  let unsettled = await unsettledBreakers();
+  if (unsettled.length === 0) return { orders: 0, ms: 0 };
+  const perShard = new Map<string, Session>();
+  for (let attempt = 0; attempt < 80 && perShard.size < map.shards().length; attempt++) {
+    const customer = await newCustomer('hosts-settle');
+    const shard = map.shardOf(bucketOfCustomer(customer.user.id, map.buckets));
+    if (!perShard.has(shard)) perShard.set(shard, customer);
+  }
+  let orders = 0;
+  while (unsettled.length > 0) {
+    if (Date.now() - started > timeoutMs) {
+      // What each instance's breakers did meanwhile (calls, rejections, transitions), for the failure to explain itself.
+      const figures = await Promise.all(
+        API_INSTANCES.map(async (api) =>
+          (await (await fetch(`${api.url}/metrics`)).text())
+            .split('\n')
+            .filter((line) => line.startsWith('tenk_breaker_') && /breaker="shard:/.test(line))
+            .map((line) => `${api.name} ${line}`),
+        ),
+      ).catch((error: Error) => [[`(metrics unreadable: ${error.message})`]]);
+      throw new Error(
+        `breakers still not closed after ${timeoutMs} ms of orders (${orders} placed): ${unsettled.join(', ')}\n  ${figures.flat().join('\n  ')}`,
+      );
+    }
+    // Two rounds over every shard at once: the balancer spreads them over both instances.
+    const round = [...perShard.values(), ...perShard.values()];
+    await Promise.all(round.map((customer) => placeOrder(customer, String(100 + (orders++ % 4_000)))));
+    await sleep(250);
+    unsettled = await unsettledBreakers();
+  }
+  return { orders, ms: Date.now() - started };
+}
+
 export interface OrderAttempt {
   customer: Session;
   key: string;
