@@ -18,70 +18,84 @@ const INFRA = ['postgres-primary', 'postgres-replica', 'redis-cache', 'redis-que
  * `restore()` puts the lab and the stack's servers back as they were, also on Ctrl-C.
  */
 export class OverloadPinning {
+  /** The lab process. */
   readonly #pinner = new CpuPinner();
+  /** The lab shop's processes and the stack's servers, released after each run. */
+  readonly #stackPinner = new CpuPinner();
+  readonly #config: TenkConfig;
   readonly #split: CpuSplit | null;
   readonly #why: string;
-  readonly #infra: string[] = [];
+  #infra = '';
   readonly #onSignal = (signal: NodeJS.Signals) => {
     this.restore();
     process.kill(process.pid, signal);
   };
 
-  private constructor(split: CpuSplit | null, why: string) {
+  private constructor(config: TenkConfig, split: CpuSplit | null, why: string) {
+    this.#config = config;
     this.#split = split;
     this.#why = why;
   }
 
   /** Pins the lab process and the stack's servers now (unless `wanted` is false or there is one CPU). */
-  static async start(config: TenkConfig, log: (message: string) => void, wanted: boolean): Promise<OverloadPinning> {
-    if (!wanted) return new OverloadPinning(null, 'off (--pin off): the generator and the shop share every CPU');
+  static start(config: TenkConfig, wanted: boolean): OverloadPinning {
+    if (!wanted) return new OverloadPinning(config, null, 'off (--pin off): the generator and the shop share every CPU');
     requireTaskset();
     const split = splitCpus(allowedCpus('self'));
-    if (split === null) return new OverloadPinning(null, 'not pinned: this process may run on 1 CPU only');
-    const pinning = new OverloadPinning(split, '');
-    process.once('SIGINT', pinning.#onSignal);
-    process.once('SIGTERM', pinning.#onSignal);
-    pinning.#pinner.pin(process.pid, split.generator, false);
-    for (const service of selectServices(INFRA)) {
-      const { pid } = await service.status(config);
-      if (pid === undefined) {
-        pinning.#infra.push(`${service.name} (not running: not pinned)`);
-        continue;
-      }
-      const processes = pinning.#pinner.pin(pid, split.shop);
-      pinning.#infra.push(`${service.name} (pid ${pid}, ${processes} processes)`);
-    }
-    log(
-      `pinned: the lab process (the load generator) on CPU ${formatCpuList(split.generator)}; ${pinning.#infra.join(', ')} on CPU ${formatCpuList(split.shop)}`,
-    );
-    return pinning;
+    if (split === null) return new OverloadPinning(config, null, 'not pinned: this process may run on 1 CPU only');
+    return new OverloadPinning(config, split, '');
   }
 
   get pinned(): boolean {
     return this.#split !== null;
   }
 
-  /** Pins every process of a freshly started lab shop (and its children) to the shop's CPUs. */
-  pinShop(shop: Shop, log: (message: string) => void): void {
+  /**
+   * Once a lab shop is up and measuring starts: the lab process on the generator's CPU, every
+   * process of the shop (and its children) and the stack's servers in INFRA on the shop's.
+   * The stack's servers are shared (other shops use them too): `releaseStack()` after each run.
+   */
+  async pinRun(shop: Shop, log: (message: string) => void): Promise<void> {
     if (this.#split === null) return;
-    const pinned = [...shop.processes.values()].map((process) => {
-      if (process.pid === undefined)
-        throw new Error(`lab shop process ${process.spec.name} is not running (no pid): cannot pin it; see its log in .tenk/logs/lab/`);
-      return `${process.spec.name} ${this.#pinner.pin(process.pid, this.#split?.shop ?? [])}`;
+    const split = this.#split;
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+    this.#pinner.pin(process.pid, split.generator, false);
+    const pinned = [...shop.processes.values()].map((member) => {
+      if (member.pid === undefined)
+        throw new Error(`lab shop process ${member.spec.name} is not running (no pid): cannot pin it; see its log in .tenk/logs/lab/`);
+      return `${member.spec.name} ${this.#stackPinner.pin(member.pid, split.shop)}`;
     });
-    log(`pinned the lab shop's process trees to CPU ${formatCpuList(this.#split.shop)} (processes per tree: ${pinned.join(', ')})`);
+    const infra: string[] = [];
+    for (const service of selectServices(INFRA)) {
+      const { pid } = await service.status(this.#config);
+      infra.push(
+        pid === undefined ? `${service.name} (not running: not pinned)` : `${service.name} ${this.#stackPinner.pin(pid, split.shop)}`,
+      );
+    }
+    this.#infra = infra.join(', ');
+    log(
+      `pinned: the lab process (the load generator) on CPU ${formatCpuList(split.generator)}; on CPU ${formatCpuList(split.shop)} (processes per tree) ${[...pinned, ...infra].join(', ')}`,
+    );
   }
 
+  /** Puts the stack's servers (and the lab shop's, if still running) back as they were. */
+  releaseStack(): void {
+    this.#stackPinner.restore();
+  }
+
+  /** Puts everything pinned back: the stack's servers and the lab process. */
   restore(): void {
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
+    this.#stackPinner.restore();
     this.#pinner.restore();
   }
 
   /** One sentence for the notes, the log and the charts. */
   describe(): string {
     if (this.#split === null) return this.#why;
-    return `generator (the lab process, all threads) on CPU ${formatCpuList(this.#split.generator)}; the shop (balancer, api instances, payment-sim, with their children) and ${INFRA.join(', ')} on CPU ${formatCpuList(this.#split.shop)}; Kafka, the SMTP sink and other processes not pinned; affinities restored after the run`;
+    return `generator (the lab process, all threads) on CPU ${formatCpuList(this.#split.generator)}; the shop (balancer, api instances, payment-sim, with their children) and ${INFRA.join(', ')} on CPU ${formatCpuList(this.#split.shop)}; Kafka, the SMTP sink and other processes not pinned; the stack's servers are put back after each variant, the lab process after the run`;
   }
 
   /** A few words for chart titles: `generator on CPU 0, shop on CPU 1`, or `not pinned`. */
@@ -99,7 +113,7 @@ export class OverloadPinning {
       shopCpus: formatCpuList(this.#split.shop),
       generator: 'the lab process, all threads (taskset -a -p)',
       shop: 'balancer, api instances, payment-sim: each process tree (taskset -a -p on every process)',
-      infra: this.#infra.join(', '),
+      infra: `${this.#infra} (processes per tree when last pinned; pinned while each variant is measured, then put back)`,
       notPinned: 'Kafka, the SMTP sink, Jaeger and anything outside the experiment',
     };
   }

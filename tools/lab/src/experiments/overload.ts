@@ -99,7 +99,8 @@ export const overloadExperiment: Experiment = {
     context.log(
       `per variant: ${settings.capacityS} s capacity, ramp ${RAMP.join('/')}x of it for ${settings.stageS} s each, ${settings.hammerS} s of ${settings.hammerClients} clients; ${settings.rounds} round(s)`,
     );
-    const pinning = await OverloadPinning.start(context.config, context.log, pinOption(context.args));
+    const pinning = OverloadPinning.start(context.config, pinOption(context.args));
+    context.log(`CPU pinning: ${pinning.describe()}`);
     try {
       const runs = await interleaved(settings.rounds, VARIANTS, (variant) => measureRun(context, variant, settings, pinning), context.log);
       return report(runs, settings, pinning);
@@ -120,7 +121,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     });
     shop = running;
     if (variant !== 'on') await rewriteBalancerConfig(running, variant);
-    pinning.pinShop(running, context.log);
+    await pinning.pinRun(running, context.log);
     const target = (timeoutMs: number): LoadTarget => ({ origin: running.urls.shop, path: () => BROWSE, timeoutMs, addresses: 100 });
 
     await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.warmupS * 1000);
@@ -213,6 +214,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
       apiCpuUsPerAnswer: round(((cpuAfter.api - cpuBefore.api) * 1000) / Math.max(1, hammerShots.length)),
     };
   } finally {
+    pinning.releaseStack();
     await shop?.stop();
   }
 }
