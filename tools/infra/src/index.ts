@@ -9,3 +9,4 @@ export { ensureStackSecrets } from './secrets';
 export type { InfraService, ServiceStatus } from './service';
 export { commandExists, isRoot, run, runOrThrow, sleep, waitFor } from './shell';
 export { livePid, stopPid } from './services/pidfile';
+export { selectServices } from './stack';

@@ -37,4 +37,6 @@ export interface LabResult {
   charts: Chart[];
   /** Anything a reader needs to interpret the numbers (machine, settings). */
   notes?: string[];
+  /** Structured facts that do not fit a flat row (per stage flags, how the run was set up), kept as they are in the JSON. */
+  details?: Record<string, unknown>;
 }

@@ -29,6 +29,7 @@ export async function saveReport(dir: string, name: string, result: LabResult, r
     headline: result.headline,
     measurements: result.measurements,
     notes: result.notes ?? [],
+    ...(result.details ? { details: result.details } : {}),
   };
   await writeFile(json, `${JSON.stringify(document, null, 2)}\n`);
   await writeFile(svg, renderCharts(`tenk lab: ${name} - ${result.headline}`, result.charts));

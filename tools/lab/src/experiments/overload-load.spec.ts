@@ -1,4 +1,4 @@
-import { inFlightBound } from './overload-load';
+import { arrivalsDue, GENERATOR_BOUND_PCT, generatorLoad, inFlightBound } from './overload-load';
 
 describe('inFlightBound', () => {
   const limits = (soft: string) =>
@@ -12,5 +12,38 @@ describe('inFlightBound', () => {
   it('takes the wanted bound when the limit is higher, or cannot be read', () => {
     expect(inFlightBound(20_000, limits('1048576'))).toBe(20_000);
     expect(inFlightBound(20_000, '')).toBe(20_000);
+  });
+});
+
+describe('generatorLoad', () => {
+  it('says what share of one core the generator used over a phase', () => {
+    expect(generatorLoad(500_000, 1_000)).toEqual({ cpuPct: 50, generatorBound: false });
+    expect(generatorLoad(3_000_000, 2_000)).toEqual({ cpuPct: 150, generatorBound: true });
+  });
+
+  it(`flags a phase past ${GENERATOR_BOUND_PCT}% of a core as generator-bound, and not one at it`, () => {
+    expect(generatorLoad(GENERATOR_BOUND_PCT * 10_000, 1_000).generatorBound).toBe(false);
+    expect(generatorLoad(GENERATOR_BOUND_PCT * 10_000 + 1_000, 1_000).generatorBound).toBe(true);
+  });
+
+  it('reads an empty phase as idle', () => {
+    expect(generatorLoad(1_000, 0)).toEqual({ cpuPct: 0, generatorBound: false });
+  });
+});
+
+describe('arrivalsDue', () => {
+  const rates = [100, 200, 300];
+
+  it('counts the stages before in full and the current one in part', () => {
+    expect(arrivalsDue(rates, 1_000, 0)).toBe(0);
+    expect(arrivalsDue(rates, 1_000, 500)).toBe(50);
+    expect(arrivalsDue(rates, 1_000, 1_000)).toBe(100);
+    expect(arrivalsDue(rates, 1_000, 1_250)).toBe(150);
+    expect(arrivalsDue(rates, 1_000, 2_999)).toBe(100 + 200 + 299);
+  });
+
+  it('stops at the end of the ramp, however late the clock', () => {
+    expect(arrivalsDue(rates, 1_000, 3_000)).toBe(600);
+    expect(arrivalsDue(rates, 1_000, 60_000)).toBe(600);
   });
 });

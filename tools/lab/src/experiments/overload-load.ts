@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { percentile } from './open-loop';
 
 /** One request's fate. `status` 0: no HTTP answer (the client's timeout, a connection error). */
@@ -20,29 +20,111 @@ export interface LoadTarget {
   addresses: number;
 }
 
-function agents(target: LoadTarget): Agent[] {
-  return Array.from(
-    { length: target.addresses },
-    (_, i) =>
-      new Agent({
-        keepAliveTimeout: 10_000,
-        headersTimeout: target.timeoutMs,
-        bodyTimeout: target.timeoutMs,
-        localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}`,
-      }),
-  );
+/** What a load phase cost the generator itself (this process), and whether that makes it the bottleneck. */
+export interface GeneratorLoad {
+  /** This process's CPU (every thread) over the phase, as % of one core. */
+  cpuPct: number;
+  /** Past GENERATOR_BOUND_PCT: the generator, not the shop, may have limited what was offered. */
+  generatorBound: boolean;
 }
 
-async function send(target: LoadTarget, dispatcher: Agent, index: number): Promise<number> {
-  try {
-    const response = await request(`${target.origin}${target.path(index)}`, {
-      dispatcher,
-      signal: AbortSignal.timeout(target.timeoutMs),
-    });
-    await response.body.dump();
-    return response.statusCode;
-  } catch {
-    return 0;
+/**
+ * The generator's core counts as saturated past this: its event loop then sends arrivals late
+ * and reads answers late, so what it measures is itself. (Pinned to one core, 100% is all of it.)
+ */
+export const GENERATOR_BOUND_PCT = 85;
+
+/** The generator's CPU over a phase: `cpuMicros` of process.cpuUsage() in `wallMs` of wall time. */
+export function generatorLoad(cpuMicros: number, wallMs: number): GeneratorLoad {
+  const cpuPct = wallMs <= 0 ? 0 : round(cpuMicros / 10 / wallMs);
+  return { cpuPct, generatorBound: cpuPct > GENERATOR_BOUND_PCT };
+}
+
+function cpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+/** Where a load's answers go: one object per load, not a closure per request. */
+interface ShotSink {
+  done(shot: InFlightShot): void;
+}
+
+/**
+ * One request: undici's dispatch handler and, once answered, its record (one object, one shape,
+ * per request). Timeouts come from the Agent's headers, body and connect timeouts (undici's own
+ * timer wheel), not from a timer or AbortSignal per request.
+ */
+class InFlightShot implements Shot, Dispatcher.DispatchHandler {
+  doneAtMs = 0;
+  status = 0;
+  readonly sentAtMs: number;
+  /** The closed loop's client that sent it (-1 in the open loop). */
+  readonly client: number;
+  readonly #sink: ShotSink;
+
+  constructor(sentAtMs: number, client: number, sink: ShotSink) {
+    this.sentAtMs = sentAtMs;
+    this.client = client;
+    this.#sink = sink;
+  }
+
+  onRequestStart(): void {
+    // Nothing to keep: the request is on its way.
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(): void {
+    // The body is read and dropped: only the status and the time matter here.
+  }
+
+  onResponseEnd(): void {
+    this.#sink.done(this);
+  }
+
+  onResponseError(): void {
+    this.status = 0;
+    this.#sink.done(this);
+  }
+}
+
+/** Keep-alive agents, one per loopback address, and the clock every shot is timed by. */
+class LoadClients {
+  readonly #agents: Agent[];
+  readonly #target: LoadTarget;
+  readonly #started = performance.now();
+
+  constructor(target: LoadTarget) {
+    this.#target = target;
+    this.#agents = Array.from(
+      { length: target.addresses },
+      (_, i) =>
+        new Agent({
+          keepAliveTimeout: 10_000,
+          connectTimeout: target.timeoutMs,
+          headersTimeout: target.timeoutMs,
+          bodyTimeout: target.timeoutMs,
+          localAddress: `127.0.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}`,
+        }),
+    );
+  }
+
+  /** Milliseconds since this load started. */
+  now(): number {
+    return performance.now() - this.#started;
+  }
+
+  send(index: number, client: number, sink: ShotSink): void {
+    const shot = new InFlightShot(this.now(), client, sink);
+    const agent = this.#agents[(client < 0 ? index : client) % this.#agents.length];
+    agent.dispatch({ origin: this.#target.origin, path: this.#target.path(index), method: 'GET' }, shot);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#agents.map((agent) => agent.close()));
   }
 }
 
@@ -65,54 +147,107 @@ function readLimits(): string {
   }
 }
 
+/** One stage of a ramp as the generator saw it: what it managed to send, and what it cost it. */
+export interface RampStage extends GeneratorLoad {
+  /** Arrivals sent per second (the rate asked for, less the unsent ones). */
+  offeredPerS: number;
+  /** Arrivals not sent because `maxInFlight` requests were open. */
+  unsent: number;
+  /**
+   * The longest wait between two of the generator's 5 ms ticks in the stage: how late (at most)
+   * it sent arrivals, which then leave in a burst.
+   */
+  maxTickGapMs: number;
+}
+
+/**
+ * How many arrivals a ramp of `rates` (per second, each for `stageMs`) has had `atMs` after it
+ * started: the stages before in full, the current one in part; past the end, all of them.
+ */
+export function arrivalsDue(rates: readonly number[], stageMs: number, atMs: number): number {
+  let due = 0;
+  for (const [i, rate] of rates.entries()) {
+    const inStageMs = Math.min(stageMs, Math.max(0, atMs - i * stageMs));
+    due += Math.floor((inStageMs / 1000) * rate);
+  }
+  return due;
+}
+
 /**
  * An open-loop ramp: requests arrive at `rates[i]` per second during stage i (each `stageMs`
  * long), on a 5 ms tick, whatever the answers, as shoppers do: a closed loop would slow its
  * arrivals down as the shop slows and hide the overload. Past `maxInFlight` open requests an
  * arrival is not sent and counted in `unsent` (the generator's own bound, so it stays usable).
+ * Each stage also records the generator's own CPU, so a stage it could not offer is flagged.
  */
 export async function runRamp(
   target: LoadTarget,
   rates: number[],
   stageMs: number,
   maxInFlight: number,
-): Promise<{ shots: Shot[]; unsent: number }> {
-  const pool = agents(target);
+): Promise<{ shots: Shot[]; unsent: number; stages: RampStage[] }> {
+  const clients = new LoadClients(target);
   const shots: Shot[] = [];
-  const pending = new Set<Promise<void>>();
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const sink: ShotSink = {
+    done(shot) {
+      shot.doneAtMs = clients.now();
+      shots.push(shot);
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    },
+  };
+  const stages: RampStage[] = [];
+  const total = arrivalsDue(rates, stageMs, rates.length * stageMs);
   let unsent = 0;
   let sent = 0;
-  let due = 0;
-  let stage = -1;
-  let stageStart = 0;
-  const started = performance.now();
+  // The stage whose arrivals are being sent, and the one the clock is in (they differ while the
+  // generator catches up on a late tick: a stage's arrivals are sent, late, even after it ended).
+  let sending = 0;
+  let sendingEnds = arrivalsDue(rates, stageMs, stageMs);
+  const stageUnsent = rates.map(() => 0);
+  let clockStage = 0;
+  let stageCpu = cpuMicros();
+  let stageAtMs = clients.now();
+  let lastTickMs = stageAtMs;
+  let maxTickGapMs = 0;
   for (;;) {
-    const now = performance.now() - started;
-    const current = Math.floor(now / stageMs);
-    if (current >= rates.length) break;
-    if (current !== stage) {
-      stage = current;
-      stageStart = sent;
-    }
-    due = stageStart + Math.floor(((now - current * stageMs) / 1000) * rates[current]);
+    const now = clients.now();
+    maxTickGapMs = Math.max(maxTickGapMs, now - lastTickMs);
+    lastTickMs = now;
+    const due = Math.min(total, arrivalsDue(rates, stageMs, now));
     for (; sent < due; sent++) {
-      if (pending.size >= maxInFlight) {
+      while (sent >= sendingEnds) sendingEnds = arrivalsDue(rates, stageMs, ++sending * stageMs + stageMs);
+      if (inFlight >= maxInFlight) {
         unsent++;
+        stageUnsent[sending]++;
         continue;
       }
-      const index = sent;
-      const sentAtMs = performance.now() - started;
-      const done = send(target, pool[index % pool.length], index).then((status) => {
-        shots.push({ sentAtMs, doneAtMs: performance.now() - started, status });
-        pending.delete(done);
-      });
-      pending.add(done);
+      inFlight++;
+      clients.send(sent, -1, sink);
     }
+    const current = Math.min(rates.length, Math.floor(now / stageMs));
+    while (clockStage < current) {
+      // Every arrival of the stage that just ended has been sent (or counted unsent) by now.
+      const arrivals = arrivalsDue(rates, stageMs, (clockStage + 1) * stageMs) - arrivalsDue(rates, stageMs, clockStage * stageMs);
+      stages.push({
+        ...generatorLoad(cpuMicros() - stageCpu, now - stageAtMs),
+        offeredPerS: Math.round((arrivals - stageUnsent[clockStage]) / (stageMs / 1000)),
+        unsent: stageUnsent[clockStage],
+        maxTickGapMs: round(maxTickGapMs),
+      });
+      clockStage++;
+      stageCpu = cpuMicros();
+      stageAtMs = now;
+      maxTickGapMs = 0;
+    }
+    if (clockStage >= rates.length) break;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  await Promise.all(pending);
-  await Promise.all(pool.map((agent) => agent.close()));
-  return { shots, unsent };
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  await clients.close();
+  return { shots, unsent, stages };
 }
 
 /**
@@ -120,24 +255,42 @@ export async function runRamp(
  * answered, for `durationMs`. With 64 clients it measures what the shop serves flat out (its
  * capacity); with 2,000 it is the hammering crowd of issue 15. `honourRetryAfter`: a refused
  * client waits its Retry-After (stretched by up to half at random, as the storefront does).
+ * `generator`: what the phase cost this process, so a capacity it could not drive is flagged.
  */
-export async function runClosedLoop(target: LoadTarget, clients: number, durationMs: number, honourRetryAfter = false): Promise<Shot[]> {
-  const pool = agents(target);
+export async function runClosedLoop(
+  target: LoadTarget,
+  clients: number,
+  durationMs: number,
+  honourRetryAfter = false,
+): Promise<{ shots: Shot[]; generator: GeneratorLoad }> {
+  const load = new LoadClients(target);
   const shots: Shot[] = [];
-  const started = performance.now();
+  const cpuFrom = cpuMicros();
   let next = 0;
-  const client = async (id: number) => {
-    const dispatcher = pool[id % pool.length];
-    while (performance.now() - started < durationMs) {
-      const sentAtMs = performance.now() - started;
-      const status = await send(target, dispatcher, next++);
-      shots.push({ sentAtMs, doneAtMs: performance.now() - started, status });
-      if (honourRetryAfter && status === 503) await new Promise((resolve) => setTimeout(resolve, 1000 * (1 + Math.random() / 2)));
+  let active = clients;
+  let finished: (() => void) | undefined;
+  const again = (client: number) => {
+    if (load.now() < durationMs) {
+      load.send(next++, client, sink);
+      return;
     }
+    active--;
+    if (active === 0) finished?.();
   };
-  await Promise.all(Array.from({ length: clients }, (_, id) => client(id)));
-  await Promise.all(pool.map((agent) => agent.close()));
-  return shots;
+  const sink: ShotSink = {
+    done(shot) {
+      shot.doneAtMs = load.now();
+      shots.push(shot);
+      if (honourRetryAfter && shot.status === 503) setTimeout(again, 1000 * (1 + Math.random() / 2), shot.client);
+      else again(shot.client);
+    },
+  };
+  const ended = new Promise<void>((resolve) => (finished = resolve));
+  for (let client = 0; client < clients; client++) load.send(next++, client, sink);
+  await ended;
+  const generator = generatorLoad(cpuMicros() - cpuFrom, load.now());
+  await load.close();
+  return { shots, generator };
 }
 
 /** 503 (admission control, shedding) and 429: the shop said "not now" with a Retry-After. */

@@ -11,7 +11,21 @@ import { interleaved, summarize as medianOf, type Row } from '../repeats';
 import type { Chart } from '../svg-chart';
 import { scrape, sum } from './cache-lab-shop';
 import { percentile, statusCounts } from './open-loop';
-import { inFlightBound, round, runClosedLoop, runRamp, summarize, type LoadTarget, type Shot, type Summary } from './overload-load';
+import {
+  inFlightBound,
+  round,
+  runClosedLoop,
+  runRamp,
+  summarize,
+  GENERATOR_BOUND_PCT,
+  type GeneratorLoad,
+  type LoadTarget,
+  type RampStage,
+  type Shot,
+  type Summary,
+} from './overload-load';
+import { OverloadPinning } from './overload-pinning';
+import { pinOption } from '../cpu-pinning';
 
 const VARIANTS = ['off', 'on', 'adaptive'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -45,6 +59,8 @@ interface RunOutcome {
   capacityPerS: number;
   stages: Summary[];
   unsent: number;
+  /** What each phase cost the generator (the lab process): a phase past GENERATOR_BOUND_PCT measured the generator. */
+  generator: { capacity: GeneratorLoad; ramp: RampStage[]; hammer: GeneratorLoad; polite: GeneratorLoad };
   hammer: Summary;
   /** The same crowd, each client waiting Retry-After (with jitter) when refused, as the storefront does. */
   polite: Summary;
@@ -83,12 +99,18 @@ export const overloadExperiment: Experiment = {
     context.log(
       `per variant: ${settings.capacityS} s capacity, ramp ${RAMP.join('/')}x of it for ${settings.stageS} s each, ${settings.hammerS} s of ${settings.hammerClients} clients; ${settings.rounds} round(s)`,
     );
-    const runs = await interleaved(settings.rounds, VARIANTS, (variant) => measureRun(context, variant, settings), context.log);
-    return report(runs, settings);
+    const pinning = OverloadPinning.start(context.config, pinOption(context.args));
+    context.log(`CPU pinning: ${pinning.describe()}`);
+    try {
+      const runs = await interleaved(settings.rounds, VARIANTS, (variant) => measureRun(context, variant, settings, pinning), context.log);
+      return report(runs, settings, pinning);
+    } finally {
+      pinning.restore();
+    }
   },
 };
 
-async function measureRun(context: LabContext, variant: Variant, settings: Settings): Promise<RunOutcome> {
+async function measureRun(context: LabContext, variant: Variant, settings: Settings, pinning: OverloadPinning): Promise<RunOutcome> {
   await waitForFreeLabPorts(context, 15_000);
   let shop: Shop | undefined;
   try {
@@ -99,13 +121,18 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     });
     shop = running;
     if (variant !== 'on') await rewriteBalancerConfig(running, variant);
+    await pinning.pinRun(running, context.log);
     const target = (timeoutMs: number): LoadTarget => ({ origin: running.urls.shop, path: () => BROWSE, timeoutMs, addresses: 100 });
 
     await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.warmupS * 1000);
-    const capacityShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.capacityS * 1000);
+    const { shots: capacityShots, generator: capacityGenerator } = await runClosedLoop(
+      target(CLIENT_TIMEOUT_MS),
+      64,
+      settings.capacityS * 1000,
+    );
     const capacity = summarize(capacityShots, 1000, settings.capacityS * 1000);
     context.log(
-      `${variant}: capacity ${capacity.goodputPerS} 2xx/s at 64 clients (p99 ${capacity.okP99Ms} ms; answers ${statusCounts(capacityShots)})`,
+      `${variant}: capacity ${capacity.goodputPerS} 2xx/s at 64 clients (p99 ${capacity.okP99Ms} ms; answers ${statusCounts(capacityShots)}); ${generatorSays(capacityGenerator)}`,
     );
     // A machine this busy may serve very little; only nothing at all means the shop is broken.
     if (capacity.goodputPerS < 5) throw new Error(`the lab shop served ${capacity.goodputPerS} 2xx/s at 64 clients: something is wrong`);
@@ -131,18 +158,31 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     // Each stage by when its requests were sent (its answers may end in the next one).
     const stages = rates.map((_, i) => summarize(ramp.shots, i * stageMs + 1000, (i + 1) * stageMs, true));
     const timeline = perSecond(ramp.shots, rates.length * stageMs);
+    for (const [i, stage] of ramp.stages.entries())
+      context.log(
+        `${variant}: ramp ${RAMP[i]}x (${rates[i]}/s): offered ${stage.offeredPerS}/s, ${stage.unsent} unsent, ticks up to ${stage.maxTickGapMs} ms apart, ${stages[i].goodputPerS} 2xx/s, p99 ${stages[i].okP99Ms} ms; ${generatorSays(stage)}`,
+      );
 
     const rampUntil = Date.now();
     const pids = shopPids(shop);
     const cpuBefore = cpuMs(pids);
     const hammerFrom = Date.now();
-    const hammerShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000);
+    const { shots: hammerShots, generator: hammerGenerator } = await runClosedLoop(
+      target(CLIENT_TIMEOUT_MS),
+      settings.hammerClients,
+      settings.hammerS * 1000,
+    );
     const cpuAfter = cpuMs(pids);
     const hammerUntil = Date.now();
     const hammer = summarize(hammerShots, 1000, settings.hammerS * 1000);
-    context.log(`${variant}: ${settings.hammerClients} clients: ${JSON.stringify(hammer)}`);
+    context.log(`${variant}: ${settings.hammerClients} clients: ${JSON.stringify(hammer)}; ${generatorSays(hammerGenerator)}`);
     const politeFrom = Date.now();
-    const politeShots = await runClosedLoop(target(CLIENT_TIMEOUT_MS), settings.hammerClients, settings.hammerS * 1000, true);
+    const { shots: politeShots, generator: politeGenerator } = await runClosedLoop(
+      target(CLIENT_TIMEOUT_MS),
+      settings.hammerClients,
+      settings.hammerS * 1000,
+      true,
+    );
     const polite = summarize(politeShots, 1000, settings.hammerS * 1000);
     const politeUntil = Date.now();
     const [rampTimes, clientTimes, politeTimes] = await balancerTimes(log, logFrom, [
@@ -151,7 +191,9 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
       [politeFrom + 1000, politeUntil],
     ]);
     const atBalancer = { ramp: rampTimes, clients: clientTimes, polite: politeTimes };
-    context.log(`${variant}: ${settings.hammerClients} clients honouring Retry-After: ${JSON.stringify(polite)}`);
+    context.log(
+      `${variant}: ${settings.hammerClients} clients honouring Retry-After: ${JSON.stringify(polite)}; ${generatorSays(politeGenerator)}`,
+    );
 
     const unwell = shop.describe().filter((process) => process.state !== 'ready' || process.restarts > 0);
     if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
@@ -160,6 +202,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
       capacityPerS: capacity.goodputPerS,
       stages,
       unsent: ramp.unsent,
+      generator: { capacity: capacityGenerator, ramp: ramp.stages, hammer: hammerGenerator, polite: politeGenerator },
       hammer,
       polite,
       atBalancer,
@@ -171,8 +214,25 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
       apiCpuUsPerAnswer: round(((cpuAfter.api - cpuBefore.api) * 1000) / Math.max(1, hammerShots.length)),
     };
   } finally {
+    pinning.releaseStack();
     await shop?.stop();
   }
+}
+
+/** The generator's CPU in a phase, and a warning not to quote it when it was the bottleneck. */
+function generatorSays(load: GeneratorLoad): string {
+  return `generator CPU ${load.cpuPct}% of a core${load.generatorBound ? ' - GENERATOR-BOUND: this phase measured the load generator, do not quote it' : ''}`;
+}
+
+/** The phases whose generator was past GENERATOR_BOUND_PCT: `none`, or e.g. `x2, x3, clients`. */
+function generatorBoundPhases(run: RunOutcome): string {
+  const bound = [
+    ...(run.generator.capacity.generatorBound ? ['capacity'] : []),
+    ...run.generator.ramp.flatMap((stage, i) => (stage.generatorBound ? [`x${RAMP[i]}`] : [])),
+    ...(run.generator.hammer.generatorBound ? ['clients'] : []),
+    ...(run.generator.polite.generatorBound ? ['polite'] : []),
+  ];
+  return bound.length === 0 ? 'none' : bound.join(', ');
 }
 
 interface BalancerTimes {
@@ -281,7 +341,12 @@ function cpuMs(pids: { balancer: number[]; api: number[] }): { balancer: number;
 }
 
 function rowOf(run: RunOutcome): Row {
-  const row: Row = { capacityPerS: run.capacityPerS, rampUnsent: run.unsent };
+  const row: Row = {
+    capacityPerS: run.capacityPerS,
+    capacityGeneratorCpuPct: run.generator.capacity.cpuPct,
+    rampUnsent: run.unsent,
+    generatorBound: generatorBoundPhases(run),
+  };
   for (const [i, stage] of run.stages.entries()) {
     const x = `x${RAMP[i]}`.replace('.', '_');
     row[`${x}GoodputPerS`] = stage.goodputPerS;
@@ -292,6 +357,10 @@ function rowOf(run: RunOutcome): Row {
     row[`${x}RefusalP99Ms`] = stage.refusalP99Ms;
     row[`${x}Timeouts`] = stage.timeouts;
     row[`${x}OtherErrors`] = stage.otherErrors;
+    row[`${x}OfferedPerS`] = run.generator.ramp[i]?.offeredPerS ?? 0;
+    row[`${x}Unsent`] = run.generator.ramp[i]?.unsent ?? 0;
+    row[`${x}GeneratorCpuPct`] = run.generator.ramp[i]?.cpuPct ?? 0;
+    row[`${x}GeneratorMaxTickGapMs`] = run.generator.ramp[i]?.maxTickGapMs ?? 0;
   }
   row.clientsGoodputPerS = run.hammer.goodputPerS;
   row.clientsGoodputPct = round((100 * run.hammer.goodputPerS) / run.capacityPerS);
@@ -302,6 +371,7 @@ function rowOf(run: RunOutcome): Row {
   row.clientsRefusalP99Ms = run.hammer.refusalP99Ms;
   row.clientsTimeouts = run.hammer.timeouts;
   row.clientsOtherErrors = run.hammer.otherErrors;
+  row.clientsGeneratorCpuPct = run.generator.hammer.cpuPct;
   row.politeGoodputPerS = run.polite.goodputPerS;
   row.politeGoodputPct = round((100 * run.polite.goodputPerS) / run.capacityPerS);
   row.politeOkP50Ms = run.polite.okP50Ms;
@@ -310,6 +380,7 @@ function rowOf(run: RunOutcome): Row {
   row.politeRefusalP99Ms = run.polite.refusalP99Ms;
   row.politeTimeouts = run.polite.timeouts;
   row.politeOtherErrors = run.polite.otherErrors;
+  row.politeGeneratorCpuPct = run.generator.polite.cpuPct;
   row.clientsBalancerCpuUsPerAnswer = run.balancerCpuUsPerAnswer;
   row.clientsApiCpuUsPerAnswer = run.apiCpuUsPerAnswer;
   for (const [reason, count] of Object.entries(run.balancerRefused)) row[`balancerRefused_${reason}`] = count;
@@ -323,9 +394,9 @@ function rowOf(run: RunOutcome): Row {
   return row;
 }
 
-function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabResult {
+function report(runs: Record<Variant, RunOutcome[]>, settings: Settings, pinning: OverloadPinning): LabResult {
   const rows = Object.fromEntries(VARIANTS.map((variant) => [variant, medianOf(runs[variant].map(rowOf))])) as Record<Variant, Row>;
-  const measurements: Record<string, Row> = {};
+  const measurements: Record<string, Row> = { pinning: pinning.record() };
   for (const variant of VARIANTS) measurements[variant] = { setup: SETUPS[variant], ...rows[variant] };
   // The first round's ramp, second by second: how it unfolds.
   for (const variant of VARIANTS) {
@@ -342,7 +413,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
     );
   const charts: Chart[] = [
     {
-      title: 'Goodput (2xx/s) as % of the measured capacity, by load',
+      title: `Goodput (2xx/s) as % of the measured capacity, by load ({pinning.short()})`,
       unit: '%',
       bars: [
         ...bars(
@@ -362,7 +433,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
       ],
     },
     {
-      title: 'p99 of successful responses',
+      title: `p99 of successful responses ({pinning.short()})`,
       unit: 'ms',
       lowerIsBetter: true,
       bars: [
@@ -383,7 +454,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
       ],
     },
     {
-      title: 'Timeouts and errors other than refusals',
+      title: `Timeouts and errors other than refusals ({pinning.short()})`,
       unit: '',
       lowerIsBetter: true,
       bars: [
@@ -399,7 +470,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
       ],
     },
     {
-      title: 'p99 of refusals (503 + Retry-After)',
+      title: `p99 of refusals (503 + Retry-After) ({pinning.short()})`,
       unit: 'ms',
       lowerIsBetter: true,
       bars: [
@@ -415,16 +486,42 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings): LabRes
       ],
     },
   ];
+  const bound = VARIANTS.filter((variant) => rows[variant]['generatorBound'] !== 'none').map(
+    (variant) => `${variant}: ${rows[variant]['generatorBound']}`,
+  );
   const say = (key: string, unit = '') => VARIANTS.map((variant) => `${rows[variant][key]}${unit} ${variant}`).join(', ');
   return {
-    headline: `goodput at 2x capacity: ${say('x2GoodputPct', '%')} of capacity (p99 of successes ${say('x2OkP99Ms', ' ms')}); with ${settings.hammerClients} clients honouring Retry-After ${say('politeGoodputPct', '%')}, hammering ${say('clientsGoodputPct', '%')}`,
+    headline: `goodput at 2x capacity: ${say('x2GoodputPct', '%')} of capacity (p99 of successes ${say('x2OkP99Ms', ' ms')}); with ${settings.hammerClients} clients honouring Retry-After ${say('politeGoodputPct', '%')}, hammering ${say('clientsGoodputPct', '%')}; ${pinning.short()}${bound.length > 0 ? `; GENERATOR-BOUND phases (${bound.join('; ')})` : ''}`,
     measurements,
     charts,
+    details: {
+      pinning: pinning.record(),
+      // Per variant and round: what the generator offered and what it cost it, phase by phase.
+      generator: Object.fromEntries(
+        VARIANTS.map((variant) => [
+          variant,
+          runs[variant].map((run) => ({
+            capacity: { goodputPerS: run.capacityPerS, ...run.generator.capacity },
+            ramp: run.generator.ramp.map((stage, i) => ({
+              factor: RAMP[i],
+              ratePerS: Math.round(RAMP[i] * run.capacityPerS),
+              ...stage,
+              goodputPerS: run.stages[i]?.goodputPerS,
+            })),
+            clients: { goodputPerS: run.hammer.goodputPerS, ...run.generator.hammer },
+            polite: { goodputPerS: run.polite.goodputPerS, ...run.generator.polite },
+          })),
+        ]),
+      ),
+    },
     notes: [
       `Per variant, a fresh lab shop (2 api instances behind the balancer): ${settings.warmupS} s warm-up, then its capacity for GET ${BROWSE} measured in the same run (a closed loop of 64 clients for ${settings.capacityS} s, its 2xx/s), then an open-loop ramp at ${RAMP.join(', ')} times that capacity for ${settings.stageS} s each (arrivals at a fixed rate whatever the answers; each stage's first second left out), then ${settings.hammerClients} clients for ${settings.hammerS} s, each sending again as soon as it is answered (no Retry-After honoured: the worst crowd), then ${settings.hammerClients} polite clients for as long, each waiting Retry-After (stretched by up to half at random) when refused, as the storefront does. Clients give up after ${CLIENT_TIMEOUT_MS / 1000} s (a timeout).`,
       `*AtBalancer*: the same phases from the balancer's access log (request_time_ms, arrival to answer at the balancer, second-resolution timestamps, the first second of each phase left out; the log drops lines while its reader lags, so a sample): refusal times there without the load generator's own delays on this busy machine.`,
       `Refusals are 503 (and 429) answers, all with Retry-After; "other errors" are every other non-2xx answer; timeouts are requests with no answer within ${CLIENT_TIMEOUT_MS / 1000} s.`,
-      `The load generator runs in the lab's own process on the same 2 cores as the shop: the higher stages cost it CPU the shop would otherwise have, so goodput is compared with the capacity measured by the same generator minutes before, on the same busy machine.`,
+      pinning.pinned
+        ? `CPU pinning: ${pinning.describe()}. The load generator runs in the lab's own process: pinned apart, its work does not come out of the shop's CPU and the shop's does not delay its clock, so the numbers are the shop's (on its CPU(s)), not the generator's.`
+        : `CPU pinning ${pinning.describe()}: the load generator in the lab's own process shares the CPUs with the shop, so the higher stages cost it CPU the shop would otherwise have and delay its clock; goodput is compared with the capacity measured by the same generator minutes before.`,
+      `generatorBound lists the phases in which the generator (the lab process) used more than ${GENERATOR_BOUND_PCT}% of a core (*GeneratorCpuPct): there it may have sent late and read answers late, so those phases measured the generator, not the shop; do not quote them. *OfferedPerS: arrivals actually sent per second; *Unsent: arrivals not sent because ${'the bound on open requests'} was reached (a shop that does not answer, not the generator's CPU).`,
       settings.rounds === 1
         ? 'One round (the default, to keep the run to a few minutes): npm run lab -- overload --full runs longer stages and 3 interleaved rounds.'
         : `${settings.rounds} interleaved rounds (${VARIANTS.join(', ')}, then again); each figure is the median with its spread (_min, _max).`,
