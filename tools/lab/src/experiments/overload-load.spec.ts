@@ -1,4 +1,4 @@
-import { arrivalsDue, GENERATOR_BOUND_PCT, generatorLoad, inFlightBound } from './overload-load';
+import { arrivalsDue, GENERATOR_BOUND_PCT, GENERATOR_LATE_MS, generatorLoad, inFlightBound } from './overload-load';
 
 describe('inFlightBound', () => {
   const limits = (soft: string) =>
@@ -24,6 +24,11 @@ describe('generatorLoad', () => {
   it(`flags a phase past ${GENERATOR_BOUND_PCT}% of a core as generator-bound, and not one at it`, () => {
     expect(generatorLoad(GENERATOR_BOUND_PCT * 10_000, 1_000).generatorBound).toBe(false);
     expect(generatorLoad(GENERATOR_BOUND_PCT * 10_000 + 1_000, 1_000).generatorBound).toBe(true);
+  });
+
+  it(`flags a calm generator whose ticks came more than ${GENERATOR_LATE_MS} ms apart (another process had its core)`, () => {
+    expect(generatorLoad(50_000, 1_000, GENERATOR_LATE_MS)).toEqual({ cpuPct: 5, generatorBound: false });
+    expect(generatorLoad(50_000, 1_000, GENERATOR_LATE_MS + 1)).toEqual({ cpuPct: 5, generatorBound: true });
   });
 
   it('reads an empty phase as idle', () => {

@@ -34,10 +34,20 @@ export interface GeneratorLoad {
  */
 export const GENERATOR_BOUND_PCT = 85;
 
-/** The generator's CPU over a phase: `cpuMicros` of process.cpuUsage() in `wallMs` of wall time. */
-export function generatorLoad(cpuMicros: number, wallMs: number): GeneratorLoad {
+/**
+ * A ramp stage in which two of the generator's 5 ms ticks were further apart than this sent its
+ * arrivals late and in bursts, whatever its own CPU says (another process had its core): it is
+ * flagged generator-bound too.
+ */
+export const GENERATOR_LATE_MS = 100;
+
+/**
+ * The generator's CPU over a phase: `cpuMicros` of process.cpuUsage() in `wallMs` of wall time;
+ * `maxTickGapMs` (ramp stages): the longest wait between two of its ticks.
+ */
+export function generatorLoad(cpuMicros: number, wallMs: number, maxTickGapMs = 0): GeneratorLoad {
   const cpuPct = wallMs <= 0 ? 0 : round(cpuMicros / 10 / wallMs);
-  return { cpuPct, generatorBound: cpuPct > GENERATOR_BOUND_PCT };
+  return { cpuPct, generatorBound: cpuPct > GENERATOR_BOUND_PCT || maxTickGapMs > GENERATOR_LATE_MS };
 }
 
 function cpuMicros(): number {
@@ -232,7 +242,8 @@ export async function runRamp(
       // Every arrival of the stage that just ended has been sent (or counted unsent) by now.
       const arrivals = arrivalsDue(rates, stageMs, (clockStage + 1) * stageMs) - arrivalsDue(rates, stageMs, clockStage * stageMs);
       stages.push({
-        ...generatorLoad(cpuMicros() - stageCpu, now - stageAtMs),
+        // Late ticks with a calm generator: something else had its core, and arrivals left late.
+        ...generatorLoad(cpuMicros() - stageCpu, now - stageAtMs, maxTickGapMs),
         offeredPerS: Math.round((arrivals - stageUnsent[clockStage]) / (stageMs / 1000)),
         unsent: stageUnsent[clockStage],
         maxTickGapMs: round(maxTickGapMs),

@@ -18,6 +18,7 @@ import {
   runRamp,
   summarize,
   GENERATOR_BOUND_PCT,
+  GENERATOR_LATE_MS,
   type GeneratorLoad,
   type LoadTarget,
   type RampStage,
@@ -221,7 +222,7 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
 
 /** The generator's CPU in a phase, and a warning not to quote it when it was the bottleneck. */
 function generatorSays(load: GeneratorLoad): string {
-  return `generator CPU ${load.cpuPct}% of a core${load.generatorBound ? ' - GENERATOR-BOUND: this phase measured the load generator, do not quote it' : ''}`;
+  return `generator CPU ${load.cpuPct}% of a core${load.generatorBound ? ' - GENERATOR-BOUND (its core busy, or its ticks late): this phase measured the load generator, do not quote it' : ''}`;
 }
 
 /** The phases whose generator was past GENERATOR_BOUND_PCT: `none`, or e.g. `x2, x3, clients`. */
@@ -521,7 +522,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings, pinning
       pinning.pinned
         ? `CPU pinning: ${pinning.describe()}. The load generator runs in the lab's own process: pinned apart, its work does not come out of the shop's CPU and the shop's does not delay its clock, so the numbers are the shop's (on its CPU(s)), not the generator's.`
         : `CPU pinning ${pinning.describe()}: the load generator in the lab's own process shares the CPUs with the shop, so the higher stages cost it CPU the shop would otherwise have and delay its clock; goodput is compared with the capacity measured by the same generator minutes before.`,
-      `generatorBound lists the phases in which the generator (the lab process) used more than ${GENERATOR_BOUND_PCT}% of a core (*GeneratorCpuPct): there it may have sent late and read answers late, so those phases measured the generator, not the shop; do not quote them. *OfferedPerS: arrivals actually sent per second; *Unsent: arrivals not sent because ${'the bound on open requests'} was reached (a shop that does not answer, not the generator's CPU).`,
+      `generatorBound lists the phases in which the generator (the lab process) used more than ${GENERATOR_BOUND_PCT}% of a core (*GeneratorCpuPct), or (ramp stages) two of its 5 ms ticks came more than ${GENERATOR_LATE_MS} ms apart (*MaxTickGapMs: another process had its core): there it may have sent late and read answers late, so those phases measured the generator, not the shop; do not quote them. *OfferedPerS: arrivals actually sent per second; *Unsent: arrivals not sent because ${'the bound on open requests'} was reached (a shop that does not answer, not the generator's CPU).`,
       settings.rounds === 1
         ? 'One round (the default, to keep the run to a few minutes): npm run lab -- overload --full runs longer stages and 3 interleaved rounds.'
         : `${settings.rounds} interleaved rounds (${VARIANTS.join(', ')}, then again); each figure is the median with its spread (_min, _max).`,
