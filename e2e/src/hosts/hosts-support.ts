@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
 import { MAIL_KEYS } from '@tenk/contracts';
 import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
 import { host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
@@ -280,15 +281,59 @@ export async function whereAreOrders(orderIds: string[]): Promise<string[]> {
       [keys],
     );
     const ledger = new Map(rows.map((row) => [row.mail_key, `${row.state} (attempts ${row.attempts})`]));
+    const outbox = await outboxRowsOf(orderIds.filter((id) => !events.has(id)));
     return orderIds.map((id) => {
       const event = events.get(id);
-      if (!event) return `${id}: no event in ${topic}`;
+      if (!event) return `${id}: no event in ${topic}; outbox: ${outbox.get(id)?.join('; ') ?? 'no row on any shard'}`;
       const row = ledger.get(MAIL_KEYS.orderConfirmation(event.eventId));
       return `${id}: event ${event.eventId} in ${topic}[${event.partition}] at ${event.offset}; mail ledger: ${row ?? 'no row'}`;
     });
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The outbox rows of these orders (message_key is the order id), read on every shard database
+ * of the stack: published or not, how many tries, the last error. An order whose event is not in
+ * the topic either never left the outbox (published_at empty: the relay has not managed yet) or
+ * was marked published without reaching the topic (the broker or the client lost it).
+ */
+async function outboxRowsOf(orderIds: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  if (orderIds.length === 0) return found;
+  for (const shard of config.postgres.shardDatabases) {
+    const endpoint = config.postgres.shardEndpoints[shard] ?? config.postgres.primary;
+    const client = new Client({
+      ...endpoint,
+      user: config.postgres.user,
+      password: config.postgres.password,
+      ssl: config.postgres.ssl,
+      database: shard,
+    });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{
+        message_key: string;
+        event_type: string;
+        published_at: Date | null;
+        attempts: number;
+        last_error: string | null;
+      }>('SELECT message_key, event_type, published_at, attempts, last_error FROM outbox WHERE message_key = ANY($1) ORDER BY id', [
+        orderIds,
+      ]);
+      for (const row of rows)
+        found.set(row.message_key, [
+          ...(found.get(row.message_key) ?? []),
+          `${shard} ${row.event_type} ${row.published_at ? `published ${row.published_at.toISOString()}` : 'NOT published'} after ${row.attempts} tries${row.last_error ? `, last error: ${row.last_error.slice(0, 200)}` : ''}`,
+        ]);
+    } catch (error) {
+      for (const id of orderIds) found.set(id, [...(found.get(id) ?? []), `${shard}: could not read (${(error as Error).message})`]);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return found;
 }
 
 /** What the reports worker counted for these customers (sales_daily_customers on pg-primary): orders and cents. */
