@@ -15,6 +15,7 @@ import {
   ensureSecrets,
   volumesOfOtherPasswords,
   waitUntilServing,
+  type ComposeForm,
   type ComposeProject,
 } from './project';
 import { bindFailureHolder, ensurePortsFree } from './ports';
@@ -31,13 +32,13 @@ export interface ComposeShop {
 const buildStep = (line: string) =>
   /^#\d+ \[[^\]]+\]|ERROR|error:|Successfully|Building \w|failed/i.test(line) && !/^#\d+ sha256/.test(line);
 
-export async function up(config: TenkConfig, log: Log, scale = 3): Promise<ComposeShop> {
+export async function up(config: TenkConfig, log: Log, scale = 3, form: ComposeForm = {}): Promise<ComposeShop> {
   const started = Date.now();
   await ensureEnginePackages(log);
   const e = engine();
   log(`engine: ${e.docker}, Compose v${e.compose.version} (${[e.compose.command, ...e.compose.args].join(' ')})`);
   await ensureDaemon(config, e, log);
-  const project = composeProject(config, e, scale);
+  const project = composeProject(config, e, scale, form);
   try {
     return await start(config, e, project, log, started);
   } catch (error) {
@@ -101,12 +102,12 @@ async function exitedLogs(e: Engine, project: ComposeProject): Promise<string> {
  * Stops and removes the project's containers (with `volumes`: its data, and the images earlier
  * builds left untagged), then dockerd if up() started it.
  */
-export async function down(config: TenkConfig, log: Log, options: { volumes?: boolean } = {}): Promise<void> {
+export async function down(config: TenkConfig, log: Log, options: { volumes?: boolean } & ComposeForm = {}): Promise<void> {
   const e = engine();
   // The volumes and images outlive the daemon: to remove them, start one (and stop it again below).
   if (options.volumes && !(await daemonRunning(e))) await ensureDaemon(config, e, log);
   if (await daemonRunning(e)) {
-    const project = composeProject(config, e);
+    const project = composeProject(config, e, 3, options);
     log(`stopping project ${project.name}${options.volumes ? ' and removing its volumes' : ''}`);
     await compose(e, project, ['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])], (line) => log(`  ${line}`));
     if (options.volumes) await pruneImages(e, project, log);
@@ -115,11 +116,11 @@ export async function down(config: TenkConfig, log: Log, options: { volumes?: bo
 }
 
 /** `npm run compose -- prune`: the images earlier builds left untagged, with dockerd started for it (and stopped again) when none runs. */
-export async function prune(config: TenkConfig, log: Log): Promise<void> {
+export async function prune(config: TenkConfig, log: Log, form: ComposeForm = {}): Promise<void> {
   const e = engine();
   await ensureDaemon(config, e, log);
   try {
-    await pruneImages(e, composeProject(config, e), log);
+    await pruneImages(e, composeProject(config, e, 3, form), log);
     // What Docker holds now, images and BuildKit cache (the cache is left for quick rebuilds).
     const usage = await runOrThrow(e.docker, ['system', 'df', '--format', '{{.Type}}\t{{.TotalCount}}\t{{.Size}}\t{{.Reclaimable}}'], {
       env: e.env,
@@ -157,13 +158,13 @@ async function danglingImages(e: Engine): Promise<number> {
   return result.output.split('\n').filter((line) => line.trim()).length;
 }
 
-export async function status(config: TenkConfig, log: Log): Promise<boolean> {
+export async function status(config: TenkConfig, log: Log, form: ComposeForm = {}): Promise<boolean> {
   const e = engine();
   if (!(await daemonRunning(e))) {
     log('no Docker daemon is running');
     return false;
   }
-  const project = composeProject(config, e);
+  const project = composeProject(config, e, 3, form);
   const rows = await containers(e, project);
   for (const row of rows) log(`${row.name.padEnd(34)} ${row.state.padEnd(10)} ${row.health}`);
   log(`${rows.length} containers in project ${project.name}; the shop: ${project.shopUrl}/`);
@@ -173,10 +174,13 @@ export async function status(config: TenkConfig, log: Log): Promise<boolean> {
 /** The size of each app image (and the base images), for docker/README.md. */
 export async function imageSizes(e: Engine, project: ComposeProject): Promise<Array<{ image: string; size: string }>> {
   const result = await run(e.docker, ['images', '--format', '{{.Repository}}:{{.Tag}}\t{{.Size}}'], { env: e.env });
-  return result.output
-    .trim()
-    .split('\n')
-    .map((line) => line.split('\t'))
-    .filter(([image]) => image.startsWith(project.name))
-    .map(([image, size]) => ({ image, size }));
+  return (
+    result.output
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'))
+      // <project>_<service> (v1) or <project>-<service> (v2); v1's underscore keeps tenk-compose's apart from tenk-compose-cluster's.
+      .filter(([image]) => image.startsWith(`${project.name}${e.compose.version === 2 ? '-' : '_'}`))
+      .map(([image, size]) => ({ image, size }))
+  );
 }

@@ -1,7 +1,9 @@
 /**
  * The shop as a Compose project: docker/docker-compose.yml (the stack) plus
- * docker/docker-compose.shop.yml (the apps), under a project name and on published ports of its
- * own (127.0.0.1 only), so it never meets tools/infra's stack or an e2e shop on this machine.
+ * docker/docker-compose.shop.yml (the apps), and for the cluster form
+ * docker/docker-compose.cluster.yml (three Kafka nodes, two shard servers), under a project name
+ * of each form's and on published ports of its own (127.0.0.1 only), so it never meets
+ * tools/infra's stack or an e2e shop on this machine.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,6 +15,27 @@ import { run, runOrThrow, sleep, type Log } from './shell';
 
 export const DOCKER_DIR = path.join(ROOT, 'docker');
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.shop.yml'].map((file) => path.join(DOCKER_DIR, file));
+/** Layered on COMPOSE_FILES: the topology of `npm run hosts` and deploy/kubernetes. */
+export const CLUSTER_FILE = path.join(DOCKER_DIR, 'docker-compose.cluster.yml');
+
+/** Which of the two shops: the one-broker stack, or the cluster (three Kafka nodes, two shard servers). */
+export interface ComposeForm {
+  cluster?: boolean;
+}
+
+/** The files Compose is given, in order (later ones override and add to earlier ones). */
+export const composeFiles = ({ cluster = false }: ComposeForm = {}): string[] =>
+  cluster ? [...COMPOSE_FILES, CLUSTER_FILE] : COMPOSE_FILES;
+
+/**
+ * Each form's project name (TENK_COMPOSE_PROJECT, or tenk-compose and tenk-compose-cluster):
+ * two, so that neither starts on the other's volumes (a primary with or without the shard
+ * databases, one Kafka node's log) or takes the other's containers for its own.
+ */
+export function projectName({ cluster = false }: ComposeForm = {}, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env['TENK_COMPOSE_PROJECT'] ?? 'tenk-compose';
+  return cluster ? `${base}-cluster` : base;
+}
 
 /**
  * The published ports tools/compose uses (TENK_DOCKER_* in the compose files), unless the
@@ -30,6 +53,9 @@ export const COMPOSE_PORTS: Record<string, number> = {
   TENK_DOCKER_REDIS_CACHE_PORT: 27379,
   TENK_DOCKER_REDIS_QUEUE_PORT: 27380,
   TENK_DOCKER_KAFKA_PORT: 27092,
+  // The cluster form's other two Kafka nodes (docker-compose.cluster.yml).
+  TENK_DOCKER_KAFKA_2_PORT: 27093,
+  TENK_DOCKER_KAFKA_3_PORT: 27094,
   TENK_DOCKER_SMTP_PORT: 27525,
   TENK_DOCKER_SMTP_HTTP_PORT: 27025,
   TENK_DOCKER_JAEGER_UI_PORT: 27686,
@@ -37,9 +63,15 @@ export const COMPOSE_PORTS: Record<string, number> = {
   TENK_DOCKER_JAEGER_GRPC_PORT: 27685,
 };
 
+/** The ports only the cluster form publishes (the one-broker form neither needs nor checks them). */
+export const CLUSTER_PORTS = ['TENK_DOCKER_KAFKA_2_PORT', 'TENK_DOCKER_KAFKA_3_PORT'];
+
 export interface ComposeProject {
   name: string;
   scale: number;
+  cluster: boolean;
+  /** The compose files, in the order Compose reads them. */
+  files: string[];
   ports: Record<string, number>;
   /** The environment Compose runs with: the engine's, the ports, the api-servers file. */
   env: NodeJS.ProcessEnv;
@@ -49,14 +81,20 @@ export interface ComposeProject {
   mailUrl: string;
 }
 
-export function composeProject(config: TenkConfig, e: Engine, scale = 3): ComposeProject {
-  const name = process.env['TENK_COMPOSE_PROJECT'] ?? 'tenk-compose';
-  const ports = Object.fromEntries(Object.entries(COMPOSE_PORTS).map(([key, port]) => [key, Number(process.env[key] ?? port)]));
+export function composeProject(config: TenkConfig, e: Engine, scale = 3, form: ComposeForm = {}): ComposeProject {
+  const cluster = form.cluster ?? false;
+  const name = projectName(form);
+  const ports = Object.fromEntries(
+    Object.entries(COMPOSE_PORTS)
+      .filter(([key]) => cluster || !CLUSTER_PORTS.includes(key))
+      .map(([key, port]) => [key, Number(process.env[key] ?? port)]),
+  );
   const dir = path.join(config.paths.state, 'compose');
   mkdirSync(dir, { recursive: true });
   // tenk's balancer lists the api containers by name, and the two Compose versions name them
   // differently: <project>-api-N (v2) or <project>_api_N (v1).
-  const servers = path.join(dir, 'api-servers.conf');
+  // One file per project: `down` of one form rewrites its own list, never the running other's.
+  const servers = path.join(dir, `${name}.api-servers.conf`);
   const separator = e.compose.version === 2 ? '-' : '_';
   writeFileSync(
     servers,
@@ -78,6 +116,8 @@ export function composeProject(config: TenkConfig, e: Engine, scale = 3): Compos
   return {
     name,
     scale,
+    cluster,
+    files: composeFiles(form),
     ports,
     env,
     shopUrl: `http://127.0.0.1:${ports['TENK_DOCKER_SHOP_PORT']}`,
@@ -91,7 +131,7 @@ export const PROFILES = ['nginx'];
 
 /** `docker compose -p NAME -f ... -f ... --profile nginx` (or docker-compose) with the given arguments. */
 export function compose(e: Engine, project: ComposeProject, args: string[], log?: Log, show?: (line: string) => boolean) {
-  const files = COMPOSE_FILES.flatMap((file) => ['-f', file]);
+  const files = project.files.flatMap((file) => ['-f', file]);
   const profiles = PROFILES.flatMap((profile) => ['--profile', profile]);
   return runOrThrow(e.compose.command, [...e.compose.args, '-p', project.name, ...files, ...profiles, ...args], {
     cwd: ROOT,
@@ -148,7 +188,7 @@ export async function volumesOfOtherPasswords(e: Engine, project: ComposeProject
     .trim()
     .split('\n')
     .map((line) => line.split('\t'))
-    .filter(([name, label]) => /[-_](primary|replica)-data$/.test(name ?? '') && label !== id)
+    .filter(([name, label]) => /[-_](primary|replica|shard-[a-z])-data$/.test(name ?? '') && label !== id)
     .map(([name]) => name);
 }
 
@@ -165,7 +205,7 @@ export function baseImagesNeeded(): { build: string[]; run: string[] } {
     if (!stages.has(image)) build.add(image);
   }
   const run = new Set<string>();
-  for (const file of COMPOSE_FILES) {
+  for (const file of composeFiles({ cluster: true })) {
     const services = (parse(readFileSync(file, 'utf8')) as { services: Record<string, { image?: string }> }).services;
     for (const service of Object.values(services)) if (service.image && !build.has(service.image)) run.add(service.image);
   }
