@@ -26,9 +26,7 @@ export class HttpMetricsMiddleware {
 
   use(req: IncomingMessage, res: ServerResponse, next: () => void, routeOf: RouteOf = () => undefined): void {
     const started = process.hrtime.bigint();
-    res.once('finish', () =>
-      this.observe(req.method ?? 'GET', routeOf(), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9),
-    );
+    res.once('finish', () => this.observe(req.method ?? 'GET', routeOf(), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     next();
   }
 

@@ -61,7 +61,11 @@ describe('HttpInstrumentation', () => {
     await fastify.inject({ url: '/health/live' });
     expect(response.headers['x-request-id']).toBe('r-9');
     expect(lines).toEqual([
-      expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ id: 'r-9', url: '/products/9' }), res: { statusCode: 200 } }),
+      expect.objectContaining({
+        msg: 'request completed',
+        req: expect.objectContaining({ id: 'r-9', url: '/products/9' }),
+        res: { statusCode: 200 },
+      }),
     ]);
   });
 });
