@@ -126,7 +126,9 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const tags = lookup.tags ?? [];
     if (!this.enabled) return this.#bypass(lookup, 'switch_off');
     if (tags.some((tag) => this.#pending.has(tag))) return this.#bypass(lookup, 'pending_invalidation');
-    const generations = await this.generations.current(tags);
+    // Known generations (pub/sub flowing) are taken without an await: a hit from the in-process
+    // tier then runs to its answer in one go.
+    const generations = this.generations.known(tags) ?? (await this.generations.current(tags));
     if (!generations.ok) return this.#bypass(lookup, 'redis_unavailable');
     if (this.#settling(generations.value)) return this.#bypass(lookup, 'settling');
     const key = this.keys.entry(lookup.name, lookup.id, generations.value);
@@ -168,7 +170,9 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   async reserve<T>(name: string, id: string, tags: readonly string[] = []): Promise<CacheSlot<T>> {
     const none: CacheSlot<T> = { key: undefined, entry: undefined };
     if (!this.enabled || tags.some((tag) => this.#pending.has(tag))) return none;
-    const generations = await this.generations.current(tags);
+    // Known generations (pub/sub flowing) are taken without an await: a hit from the in-process
+    // tier then runs to its answer in one go.
+    const generations = this.generations.known(tags) ?? (await this.generations.current(tags));
     if (!generations.ok || this.#settling(generations.value)) return none;
     const key = this.keys.entry(name, id, generations.value);
     const entry = this.#readLocal<T>(key) ?? (await this.#readShared<T>(key));

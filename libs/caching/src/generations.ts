@@ -95,11 +95,8 @@ export class Generations implements OnModuleInit {
    * a client that must see its own writes, CachingModuleOptions.mustSeeOwnWrites) from Redis.
    */
   async current(tags: readonly string[]): Promise<RedisOutcome<number[]>> {
-    if (tags.length === 0) return { ok: true, value: [] };
-    if (this.redis.subscriberLive && this.#mustSeeOwnWrites?.() !== true) {
-      const remembered = tags.map((tag) => this.#known.get(tag));
-      if (remembered.every((generation) => generation !== undefined)) return { ok: true, value: remembered as number[] };
-    }
+    const known = this.known(tags);
+    if (known !== undefined) return known;
     // Concurrent lookups of the same tags share one round trip.
     const joined = tags.join(',');
     let fetching = this.#fetching.get(joined);
@@ -108,6 +105,23 @@ export class Generations implements OnModuleInit {
       this.#fetching.set(joined, fetching);
     }
     return fetching;
+  }
+
+  /**
+   * The generations current() would answer without Redis (remembered while pub/sub flows, for
+   * a client that need not see its own writes), or undefined: then ask current(). Synchronous,
+   * so a cache hit served from memory awaits nothing for them.
+   */
+  known(tags: readonly string[]): RedisOutcome<number[]> | undefined {
+    if (tags.length === 0) return { ok: true, value: [] };
+    if (!this.redis.subscriberLive || this.#mustSeeOwnWrites?.() === true) return undefined;
+    const remembered: number[] = [];
+    for (const tag of tags) {
+      const generation = this.#known.get(tag);
+      if (generation === undefined) return undefined;
+      remembered.push(generation);
+    }
+    return { ok: true, value: remembered };
   }
 
   async #fetch(tags: readonly string[]): Promise<RedisOutcome<number[]>> {

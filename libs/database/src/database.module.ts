@@ -1,7 +1,8 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ResilienceService } from '@tenk/resilience';
 import { CatalogDatabase } from './catalog-database';
 import { DATABASE_OPTIONS_TYPE, DatabaseConfigurableModule } from './database.module-definition';
+import { ReadYourWritesHook } from './replica/read-your-writes.hook';
 import { ReadYourWritesMiddleware } from './replica/read-your-writes.middleware';
 import { ShardDatabases } from './shard-databases';
 import { shardBreakers } from './sharding/shard-breakers';
@@ -10,11 +11,11 @@ import { SHARD_CALL_POLICY, ShardRouter } from './sharding/shard-router';
 /**
  * The catalog primary + replica (with read routing) and the order shards (with the
  * ShardRouter), with their readiness checks and metrics. Every HTTP request gets a
- * read-your-writes scope from the client's last-write token.
+ * read-your-writes scope from the client's last-write token (ReadYourWritesHook).
  */
 @Global()
 @Module({})
-export class DatabaseModule extends DatabaseConfigurableModule implements NestModule {
+export class DatabaseModule extends DatabaseConfigurableModule {
   static override forRoot(options: typeof DATABASE_OPTIONS_TYPE): DynamicModule {
     const base = super.forRoot(options);
     return {
@@ -26,6 +27,7 @@ export class DatabaseModule extends DatabaseConfigurableModule implements NestMo
         ShardDatabases,
         ShardRouter,
         ReadYourWritesMiddleware,
+        ReadYourWritesHook,
         // One circuit breaker per shard, where the app imports ResilienceModule; calls run as is otherwise.
         {
           provide: SHARD_CALL_POLICY,
@@ -35,9 +37,5 @@ export class DatabaseModule extends DatabaseConfigurableModule implements NestMo
       ],
       exports: [CatalogDatabase, ShardDatabases, ShardRouter],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ReadYourWritesMiddleware).forRoutes('*');
   }
 }

@@ -20,8 +20,10 @@ describe('accessLog', () => {
     const middleware = accessLog(pino({ base: null }, sink));
     server = createServer((req, res) =>
       middleware(req, res, () => {
-        // A line written while the request runs, as PinoLogger writes it.
-        storage.getStore()?.logger.info('inside');
+        // A line written while the request runs, as PinoLogger writes it (and PinoLogger.assign() binds more fields).
+        const store = storage.getStore();
+        if (store && req.url?.includes('assign')) store.logger = store.logger.child({ user: 'u-1' });
+        if (!req.url?.includes('silent')) store?.logger.info('inside');
         res.statusCode = req.url === '/boom' ? 500 : req.url === '/missing' ? 404 : 200;
         res.end('ok');
       }),
@@ -61,6 +63,26 @@ describe('accessLog', () => {
       [40, 'request completed', 404],
       [50, 'request errored', 500],
     ]);
+  });
+
+  it('writes the same access line for a request that logged nothing while it ran', async () => {
+    await fetch(`${origin}/products?silent=1`, { headers: { 'x-request-id': 'r-43' } });
+    await settle();
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'request completed',
+        req: { id: 'r-43', method: 'GET', url: '/products?silent=1', remoteAddress: '127.0.0.1' },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
+  });
+
+  it("keeps fields a line inside the request bound (PinoLogger.assign) on that request's later lines", async () => {
+    await fetch(`${origin}/assign`, { headers: { 'x-request-id': 'r-44' } });
+    await settle();
+    expect(lines[0]).toEqual(expect.objectContaining({ msg: 'inside', user: 'u-1', req: expect.objectContaining({ id: 'r-44' }) }));
   });
 
   it('writes no access line and binds no request logger for probes and scrapes', async () => {

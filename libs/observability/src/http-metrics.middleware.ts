@@ -26,18 +26,22 @@ export class HttpMetricsMiddleware {
 
   use(req: IncomingMessage, res: ServerResponse, next: () => void, routeOf: RouteOf = () => undefined): void {
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const route = routeOf() ?? 'unmatched';
-      const method = req.method ?? 'GET';
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const key = `${method} ${route} ${res.statusCode}`;
-      let child = this.#children.get(key);
-      if (!child) {
-        child = this.#duration.labels(method, route, String(res.statusCode));
-        this.#children.set(key, child);
-      }
-      child.observe(seconds);
-    });
+    res.once('finish', () => this.observe(req.method ?? 'GET', routeOf(), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     next();
+  }
+
+  /**
+   * One request served: `route` is the matched template, undefined when none matched. Called by
+   * use() above, or by an adapter's own response hook with the time the adapter measured
+   * (HttpInstrumentation: no listener or closure per request).
+   */
+  observe(method: string, route: string | undefined, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = this.#children.get(key);
+    if (!child) {
+      child = this.#duration.labels(method, route ?? 'unmatched', String(status));
+      this.#children.set(key, child);
+    }
+    child.observe(seconds);
   }
 }

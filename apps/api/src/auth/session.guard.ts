@@ -18,35 +18,64 @@ import type { Role, SessionUser } from './session-user';
  * Global guard: resolves the session cookie into `req.user`, then enforces the route's
  * access rule. Routes need a session unless marked @Public(); @Roles() narrows further.
  */
+/** A route's access rule, read from the reflector once per route (metadata does not change after boot). */
+interface AccessRule {
+  controller: unknown;
+  isPublic: boolean;
+  roles: Role[] | undefined;
+}
+
 @Injectable()
 export class SessionGuard implements CanActivate {
+  /** By handler; the controller is kept too, for a handler inherited by another controller. */
+  readonly #rules = new WeakMap<object, AccessRule>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionStore,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous without a session cookie (most public reads): no session to look up, nothing to await. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest & { user?: SessionUser }>();
+    const rule = this.#ruleOf(context);
     const token = readSessionCookie(req);
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true;
-    if (token) {
-      try {
-        req.user = await this.sessions.get(token);
-      } catch (error) {
+    if (!token) return admit(rule, req.user);
+    return this.sessions.get(token).then(
+      (user) => {
+        req.user = user;
+        return admit(rule, user);
+      },
+      (error: unknown) => {
         // Sessions live in Redis; without it public routes still work, private ones cannot.
         // 503, not 401: the session may well be valid, and the client should retry, not sign in.
-        if (!isPublic) {
-          context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', '5');
-          throw new ServiceUnavailableException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
-        }
-      }
-    }
-    if (isPublic) return true;
-    if (!req.user) throw new UnauthorizedException('sign in first: this route needs a session (POST /auth/login)');
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
-    if (roles && !roles.includes(req.user.role)) throw new ForbiddenException(`this route needs the ${roles.join(' or ')} role`);
-    return true;
+        if (rule.isPublic) return true;
+        context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', '5');
+        throw new ServiceUnavailableException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
+      },
+    );
   }
+
+  #ruleOf(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    const known = this.#rules.get(handler);
+    if (known?.controller === controller) return known;
+    const targets = [handler, controller];
+    const rule: AccessRule = {
+      controller,
+      isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+      roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets),
+    };
+    this.#rules.set(handler, rule);
+    return rule;
+  }
+}
+
+function admit(rule: AccessRule, user: SessionUser | undefined): boolean {
+  if (rule.isPublic) return true;
+  if (!user) throw new UnauthorizedException('sign in first: this route needs a session (POST /auth/login)');
+  if (rule.roles && !rule.roles.includes(user.role)) throw new ForbiddenException(`this route needs the ${rule.roles.join(' or ')} role`);
+  return true;
 }

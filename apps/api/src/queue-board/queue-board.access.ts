@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable, NestMiddleware, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { InjectConfig, type TenkConfig } from '@tenk/config';
 import { crossSiteRefusal, STATE_CHANGING_METHODS } from '../auth/request-origin';
@@ -9,11 +9,12 @@ import { SessionStore } from '../auth/session.store';
  * Bull Board is a Fastify plugin, outside Nest's guards: this check in front of it applies the
  * admin rule itself (a session, and the admin role), and CsrfGuard's cross-site rule to its
  * retry and clean buttons. Jobs carry customer data. QueueBoardModule runs it as a request hook
- * on every route of the board (by the matched route, so neither case nor percent-encoding in
- * the URL dodges it); bull-board's Nest module also runs it as middleware on the page itself.
+ * on every route of the board, the page included (by the matched route, so neither case nor
+ * percent-encoding in the URL dodges it). Not as Nest middleware too: that put every request of
+ * the api through @fastify/middie for a check the hook already made.
  */
 @Injectable()
-export class QueueBoardAccess implements NestMiddleware {
+export class QueueBoardAccess {
   readonly #publicOrigin: string;
 
   constructor(
@@ -21,12 +22,6 @@ export class QueueBoardAccess implements NestMiddleware {
     @InjectConfig() config: TenkConfig,
   ) {
     this.#publicOrigin = new URL(config.services.publicUrl).origin;
-  }
-
-  /** A refusal is thrown (the promise rejects), so Nest's exception filters answer it. */
-  async use(req: IncomingMessage, _res: unknown, next: () => void): Promise<void> {
-    await this.check(req);
-    next();
   }
 
   async check(req: IncomingMessage): Promise<void> {

@@ -3,7 +3,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { defer, lastValueFrom, map, type Observable } from 'rxjs';
+import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { PUBLIC_ROUTE } from '@tenk/observability';
 import { notFoundError } from '../cache-entry';
 import { cacheId, isValidTag } from '../cache-keys';
@@ -13,6 +13,14 @@ import { readyBody } from './ready-body';
 import { HTTP_CACHE, type CachedResponse, type HttpCacheOptions, type HttpCacheScope } from './http-cache.options';
 
 const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'COALESCED', bypass: 'BYPASS' };
+
+/** What a route's decorators say, read from the reflector once per route (metadata does not change after boot). */
+interface RouteMetadata {
+  controller: unknown;
+  options: HttpCacheOptions | undefined;
+  isPublic: boolean;
+  status: number;
+}
 
 /**
  * Replaces Nest's stock CacheInterceptor, which keys by URL alone, stores only the body and
@@ -25,13 +33,16 @@ const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', mis
  */
 @Injectable()
 export class HttpCacheInterceptor implements NestInterceptor {
+  /** By handler; the controller is kept too, for a handler inherited by another controller. */
+  readonly #routes = new WeakMap<object, RouteMetadata>();
+
   constructor(
     protected readonly cache: CacheService,
     protected readonly reflector: Reflector,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.getAllAndOverride<HttpCacheOptions | undefined>(HTTP_CACHE, [context.getHandler(), context.getClass()]);
+    const { options } = this.#metadataOf(context);
     if (!options || !this.isRequestCacheable(context)) return next.handle();
     const scope = this.scopeOf(context, options);
     const id = scope && this.trackBy(context, scope);
@@ -50,7 +61,8 @@ export class HttpCacheInterceptor implements NestInterceptor {
       readOnly: true,
       load: () => this.#render(context, next, options, scope),
     };
-    return defer(() => this.cache.lookup(lookup)).pipe(map((result) => this.#reply(req, res, result, options, scope)));
+    // The reply is made in the lookup's own continuation: no rxjs operator per request.
+    return defer(() => this.cache.lookup(lookup).then((result) => this.#reply(req, res, result, options, scope)));
   }
 
   /** GET and HEAD over HTTP. */
@@ -63,8 +75,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   /** Shared or per user; undefined (not cached) for a per-user route without a signed-in user. */
   protected scopeOf(context: ExecutionContext, options: HttpCacheOptions): HttpCacheScope | undefined {
     const declared = options.scope ?? 'auto';
-    const isPublic =
-      this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
+    const { isPublic } = this.#metadataOf(context);
     const scope: HttpCacheScope = declared === 'auto' ? (isPublic ? 'shared' : 'user') : declared;
     if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<FastifyRequest>()) === undefined) return undefined;
     return scope;
@@ -126,14 +137,29 @@ export class HttpCacheInterceptor implements NestInterceptor {
     }
     const json = typeof body === 'object' && body !== null;
     const text = json ? JSON.stringify(body) : body === undefined ? '' : String(body);
-    const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.OK;
     return {
-      status,
+      status: this.#metadataOf(context).status,
       type: json ? 'json' : 'text',
       body: text,
       headers,
       etag: `W/"${createHash('sha1').update(text).digest('base64url')}"`,
     };
+  }
+
+  #metadataOf(context: ExecutionContext): RouteMetadata {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    const known = this.#routes.get(handler);
+    if (known?.controller === controller) return known;
+    const targets = [handler, controller];
+    const metadata: RouteMetadata = {
+      controller,
+      options: this.reflector.getAllAndOverride<HttpCacheOptions | undefined>(HTTP_CACHE, targets),
+      isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true,
+      status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? HttpStatus.OK,
+    };
+    this.#routes.set(handler, metadata);
+    return metadata;
   }
 
   #reply(

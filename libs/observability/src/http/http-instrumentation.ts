@@ -11,9 +11,10 @@ import { HttpTracingMiddleware } from '../tracing/http-tracing.middleware';
 const CONTEXT = 'tenkContext';
 
 /**
- * Runs the access log, the request's span and its duration metric, in that order, on every
- * request of the app's HTTP adapter, before anything else the app adds (the load shedder, Nest
- * middleware, routing): Nest's Fastify adapter calls the hook set with setOnRequestHook first.
+ * Runs the access log and the request's span, in that order, on every request of the app's
+ * HTTP adapter, before anything else the app adds (the load shedder, Nest middleware, routing):
+ * Nest's Fastify adapter calls the hook set with setOnRequestHook first; the duration metric is
+ * recorded from fastify's response hook (onResponse, with fastify's own timing).
  * A hook costs less than Nest middleware (no path matching, no middleware engine), and it sees
  * the router's route template (`request.routeOptions.url`) for metrics and spans. An app
  * context without HTTP (none today) gets nothing.
@@ -33,10 +34,17 @@ export class HttpInstrumentation implements OnModuleInit {
     adapter.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const req = request.raw;
       const res = reply.raw;
-      const routeOf = () => request.routeOptions.url;
-      this.accessLog.use(req, res, () => this.tracing.use(req, res, () => this.metrics.use(req, res, done, routeOf), routeOf));
+      this.accessLog.use(req, res, () => this.tracing.use(req, res, done, () => request.routeOptions.url));
     });
-    carryContextPastBodyParsing(adapter.getInstance());
+    const instance: FastifyInstance = adapter.getInstance();
+    // The duration metric from fastify's own response hook and clock (from routing to the
+    // response's 'finish', as use() timed it): no listener or closure per request.
+    const metrics = this.metrics;
+    instance.addHook('onResponse', (request, reply, done) => {
+      metrics.observe(request.raw.method ?? 'GET', request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1_000);
+      done();
+    });
+    carryContextPastBodyParsing(instance);
   }
 }
 

@@ -308,6 +308,8 @@ async function idleCost(apis: number[], seconds: number): Promise<Row> {
 /** What `--profile` finds: per-request self time by component for each kind of request, and idle. */
 export interface ApiProfile {
   load: Row;
+  /** GET /health/live, straight at the instance: what every request pays, with no cache lookup. */
+  health: Row;
   idle: Row;
   signIn: Row;
   order: Row;
@@ -315,7 +317,7 @@ export interface ApiProfile {
 
 /**
  * `--profile`: a lab shop whose api instance runs with `--cpu-prof`; first 10 s idle, then wrk
- * straight at it on the catalog list, then the sign-in loop and the order loop (4 clients
+ * straight at it on the catalog list, then on GET /health/live, then the sign-in loop and the order loop (4 clients
  * each); the profiles are written when the shop stops it. Self time per request by component
  * (the profiler's own overhead included, so the sum is above the unprofiled figure). Password
  * checks run on worker threads, each with a profile of its own: their time per sign-in is one
@@ -327,9 +329,10 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   await waitForFreeLabPorts(context, 2_000);
   const shop = await startLabShop(context, { apiInstances: 1, apiNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   let apiPid: number | undefined;
-  const phases: Record<'idle' | 'load' | 'signIn' | 'order', { started: number; ended: number; requests: number }> = {
+  const phases: Record<'idle' | 'load' | 'health' | 'signIn' | 'order', { started: number; ended: number; requests: number }> = {
     idle: { started: 0, ended: 0, requests: 0 },
     load: { started: 0, ended: 0, requests: 0 },
+    health: { started: 0, ended: 0, requests: 0 },
     signIn: { started: 0, ended: 0, requests: 0 },
     order: { started: 0, ended: 0, requests: 0 },
   };
@@ -356,6 +359,13 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
     await timed('load', async () => {
       await runWrk(wrk, url, Math.max(seconds, 10));
       return (await requestsServed(api)) - before;
+    });
+    const live = `${api}/health/live`;
+    await runWrk(wrk, live, 1);
+    const beforeHealth = await requestsServed(api);
+    await timed('health', async () => {
+      await runWrk(wrk, live, Math.max(seconds, 10));
+      return (await requestsServed(api)) - beforeHealth;
     });
     const signIn = signInLoop(api, shoppers.emails);
     await signIn(1);
@@ -407,6 +417,7 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
     return row;
   };
   const load = perRequest(phases.load, false);
+  const health = perRequest(phases.health, false);
   const signIn = perRequest(phases.signIn, true);
   const order = perRequest(phases.order, false);
   // Idle: each component's CPU as % of one core.
@@ -423,7 +434,7 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   // --profile-only keeps the profiles, to open in a profiler (Chrome DevTools, speedscope).
   if (context.flag('profile-only')) context.log(`profiles kept: ${dir} (main thread: ${mainFile})`);
   else rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  return { load, idle, signIn, order };
+  return { load, health, idle, signIn, order };
 }
 
 /** Profile nodes that are not the process's work (`(program)`, native code outside JS, is). */
@@ -545,6 +556,7 @@ function metTargets(rows: Record<string, Row>): string {
 function profileMeasurements(profile: ApiProfile): LabResult['measurements'] {
   return {
     profile_catalog_list_api: profile.load,
+    profile_health_api: profile.health,
     profile_idle_api: profile.idle,
     profile_sign_in_api: profile.signIn,
     profile_order_api: profile.order,
@@ -553,6 +565,7 @@ function profileMeasurements(profile: ApiProfile): LabResult['measurements'] {
 
 const PROFILE_NOTES = [
   'profile_catalog_list_api: one api instance (a lab shop of its own) under --cpu-prof, wrk straight at it on GET /products?limit=20 (cache hits); self time by component (npm package, Node module, tenk project; "(program)" is native code outside JS) divided by the requests it counted; the profiler adds its own cost, so total_us is above the unprofiled figure.',
+  'profile_health_api: the same instance right after, wrk straight at it on GET /health/live (no cache, no database): what every request pays in the api, the same way.',
   "profile_idle_api: the same instance in the 10 s before the load, with no requests but the balancer's health checks: self time by component as % of one core.",
   "profile_sign_in_api, profile_order_api: the same instance after the catalog load, the sign-in loop then the order loop (4 clients each, straight at it), self time per request answered; a sign-in's password check runs on the password pool's worker threads, each profiled on its own, summed as 'password hashing (worker threads)'.",
 ];
@@ -569,6 +582,12 @@ function profileCharts(profile: ApiProfile): LabResult['charts'] {
       unit: 'µs',
       lowerIsBetter: true,
       bars: bars(profile.load, ['requests', 'total_us']),
+    },
+    {
+      title: 'Where a GET /health/live goes in one api instance (profile self time, µs per request)',
+      unit: 'µs',
+      lowerIsBetter: true,
+      bars: bars(profile.health, ['requests', 'total_us']),
     },
     {
       title: 'Where a sign-in goes in one api instance (profile self time, µs per request)',
@@ -594,7 +613,7 @@ function profileCharts(profile: ApiProfile): LabResult['charts'] {
 /** `--profile-only`: the profiles without the measured runs (for finding where time goes; not for quoting). */
 function profileReport(profile: ApiProfile): LabResult {
   return {
-    headline: `profile of one api instance (profiler included): ${profile.load['total_us']} µs of self time per cached catalog GET, ${profile.signIn['total_us']} per sign-in, ${profile.order['total_us']} per order; idle ${profile.idle['total_percent_of_core']}% of a core`,
+    headline: `profile of one api instance (profiler included): ${profile.load['total_us']} µs of self time per cached catalog GET, ${profile.health['total_us']} per GET /health/live, ${profile.signIn['total_us']} per sign-in, ${profile.order['total_us']} per order; idle ${profile.idle['total_percent_of_core']}% of a core`,
     measurements: profileMeasurements(profile),
     charts: profileCharts(profile),
     notes: PROFILE_NOTES,
