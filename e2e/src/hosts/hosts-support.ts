@@ -147,13 +147,26 @@ export async function settleBreakers(map: ShardMap, timeoutMs = 60_000): Promise
         `breakers still not closed after ${timeoutMs} ms of orders (${orders} placed): ${unsettled.join(', ')}\n  ${figures.flat().join('\n  ')}`,
       );
     }
-    // Two rounds over every shard at once: the balancer spreads them over both instances.
-    const round = [...perShard.values(), ...perShard.values()];
-    await Promise.all(round.map((customer) => placeOrder(customer, String(100 + (orders++ % 4_000)))));
+    // Two orders per shard at once, in a new order each round: with a fixed order the balancer's
+    // least_conn sent each customer to the same instance every round, and a breaker on the other
+    // instance never saw a call (it stays half-open until one comes).
+    const round = shuffled([...perShard.values(), ...perShard.values()]);
+    orders += round.length;
+    await Promise.all(round.map((customer) => placeOrder(customer, anyProduct())));
     await sleep(250);
     unsettled = await unsettledBreakers();
   }
   return { orders, ms: Date.now() - started };
+}
+
+/** A copy of `items` in random order (Fisher-Yates). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 export interface OrderAttempt {
@@ -192,15 +205,27 @@ export async function placeOrder(customer: Session, productId = '11'): Promise<O
   }
 }
 
+/** The product ids the drills order from (the seeded catalog's, past the first hundred). */
+const FIRST_PRODUCT = 100;
+const PRODUCTS = 4_000;
+
+/** Any one of them, at random. */
+function anyProduct(): string {
+  return String(FIRST_PRODUCT + Math.floor(Math.random() * PRODUCTS));
+}
+
 /** Orders at a steady rate, round-robin over the customers, until stopped. */
 export function orderStream(customers: Session[], everyMs: number): { attempts: OrderAttempt[]; stop(): Promise<OrderAttempt[]> } {
   const attempts: OrderAttempt[] = [];
   const pending = new Set<Promise<void>>();
   let i = 0;
+  // A different product each time, from a place of its own in the catalog: the drills place
+  // hundreds of orders, more than one product's stock (20 to 519), and run again and again on
+  // the same stack; starting every stream at the same product emptied the first ones (409).
+  const first = Math.floor(Math.random() * PRODUCTS);
   const timer = setInterval(() => {
     const customer = customers[i % customers.length];
-    // A different product each time: the drills place hundreds of orders, more than one product's stock.
-    const promise = placeOrder(customer, String(100 + ((i++ * 7) % 4_000))).then((attempt) => {
+    const promise = placeOrder(customer, String(FIRST_PRODUCT + ((first + i++ * 7) % PRODUCTS))).then((attempt) => {
       attempts.push(attempt);
     });
     pending.add(promise);
