@@ -30,10 +30,19 @@ export interface RequestOptions {
  * Sends one request as a browser would (redirects are answers, not followed), keeps the session
  * cookie the shop sets in `holder`, and parses a JSON body; any other body is left as text.
  */
-export async function fetchKeepingSession<T>(holder: { cookie?: string }, url: string, init: RequestInit): Promise<Reply<T>> {
+export async function fetchKeepingSession<T>(
+  holder: { cookie?: string; writeToken?: string },
+  url: string,
+  init: RequestInit,
+): Promise<Reply<T>> {
   const response = await fetch(url, { ...init, redirect: 'manual' });
-  const session = response.headers.getSetCookie().find((line) => line.startsWith('tenk_session='));
+  const cookies = response.headers.getSetCookie();
+  const session = cookies.find((line) => line.startsWith('tenk_session='));
   if (session) holder.cookie = session.split(';')[0];
+  // The read-your-writes token a write hands back (as a browser keeps it): the client's next
+  // reads must see that write, whichever api instance serves them.
+  const token = cookies.find((line) => line.startsWith('tenk_lsn='));
+  if (token) holder.writeToken = token.split(';')[0];
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -44,9 +53,16 @@ export async function fetchKeepingSession<T>(holder: { cookie?: string }, url: s
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
-/** A browser-like client of the shop: keeps the session cookie it was given. */
+/** The Cookie header a client sends: its session and its read-your-writes token, as a browser would. */
+export function cookieHeader(holder: { cookie?: string; writeToken?: string }): string | undefined {
+  const cookies = [holder.cookie, holder.writeToken].filter((cookie): cookie is string => !!cookie);
+  return cookies.length > 0 ? cookies.join('; ') : undefined;
+}
+
+/** A browser-like client of the shop: keeps the session cookie and the read-your-writes token it was given. */
 export class ShopClient {
   cookie: string | undefined;
+  writeToken: string | undefined;
   user: { id: string; email: string; name: string; role: string } | undefined;
 
   /**
@@ -61,7 +77,8 @@ export class ShopClient {
 
   async request<T = Record<string, unknown>>(method: string, route: string, options: RequestOptions = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = { 'x-forwarded-for': this.client, ...options.headers };
-    if (this.cookie) headers['cookie'] = this.cookie;
+    const cookie = cookieHeader(this);
+    if (cookie) headers['cookie'] = cookie;
     let body: RequestInit['body'];
     if (options.raw) {
       headers['content-type'] = options.raw.contentType;

@@ -12,7 +12,7 @@ import { TOPICS, type OrderPlacedV1 } from '@tenk/contracts';
 import { createCatalogDataSource } from '@tenk/database';
 import { eventually, uniqueName } from '@tenk/testing';
 import { E2E_ENV, shopUrl } from '../support/e2e-env';
-import { fetchKeepingSession, newClientAddress, type Reply } from './access-support';
+import { cookieHeader, fetchKeepingSession, newClientAddress, type Reply } from './access-support';
 
 /**
  * The e2e shop's configuration (its ports; the shared stack's Redis, Kafka, SMTP sink). The
@@ -28,6 +28,8 @@ export const SINK = `http://127.0.0.1:${config.mail.sinkHttpPort}`;
 /** A signed-in user of the shop (through the balancer unless another base is given). */
 export class Session {
   cookie = '';
+  /** The read-your-writes token (`tenk_lsn=...`) the shop handed back on this session's last write. */
+  writeToken?: string;
   user!: { id: string; email: string; name: string; role: string };
 
   /**
@@ -43,9 +45,10 @@ export class Session {
     route: string,
     init: { json?: unknown; body?: Uint8Array | string; headers?: Record<string, string> } = {},
   ): Promise<Reply<T>> {
+    const cookie = cookieHeader(this);
     const headers: Record<string, string> = {
       'x-forwarded-for': this.client,
-      ...(this.cookie ? { cookie: this.cookie } : {}),
+      ...(cookie ? { cookie } : {}),
       ...init.headers,
     };
     let body: Uint8Array | string | undefined = init.body;
