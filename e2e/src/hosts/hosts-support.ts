@@ -318,6 +318,15 @@ export async function whereAreOrders(orderIds: string[]): Promise<string[]> {
   }
 }
 
+interface OutboxRow {
+  shard: string;
+  message_key: string;
+  event_type: string;
+  published_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+}
+
 /**
  * The outbox rows of these orders (message_key is the order id), read on every shard database
  * of the stack: published or not, how many tries, the last error. An order whose event is not in
@@ -326,7 +335,35 @@ export async function whereAreOrders(orderIds: string[]): Promise<string[]> {
  */
 async function outboxRowsOf(orderIds: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
-  if (orderIds.length === 0) return found;
+  const note = (id: string, line: string) => found.set(id, [...(found.get(id) ?? []), line]);
+  const { rows, unreadable } = await readOutbox(orderIds);
+  for (const row of rows)
+    note(
+      row.message_key,
+      `${row.shard} ${row.event_type} ${row.published_at ? `published ${row.published_at.toISOString()}` : 'NOT published'} after ${row.attempts} tries${row.last_error ? `, last error: ${row.last_error.slice(0, 200)}` : ''}`,
+    );
+  for (const problem of unreadable) for (const id of orderIds) note(id, problem);
+  return found;
+}
+
+/**
+ * When the outbox relay saw each order's OrderPlaced acknowledged by the cluster (its row's
+ * published_at), for the orders that have been: the producer side of the Kafka drill, apart
+ * from how soon the consumers mail.
+ */
+export async function publishedAt(orderIds: string[]): Promise<Map<string, Date>> {
+  const { rows, unreadable } = await readOutbox(orderIds);
+  if (unreadable.length > 0) throw new Error(`outbox rows unreadable: ${unreadable.join('; ')}`);
+  const published = new Map<string, Date>();
+  for (const row of rows) if (row.event_type === 'OrderPlaced' && row.published_at) published.set(row.message_key, row.published_at);
+  return published;
+}
+
+/** These orders' outbox rows on every shard database, and the shards that could not be read. */
+async function readOutbox(orderIds: string[]): Promise<{ rows: OutboxRow[]; unreadable: string[] }> {
+  const rows: OutboxRow[] = [];
+  const unreadable: string[] = [];
+  if (orderIds.length === 0) return { rows, unreadable };
   for (const shard of config.postgres.shardDatabases) {
     const endpoint = config.postgres.shardEndpoints[shard] ?? config.postgres.primary;
     const client = new Client({
@@ -338,27 +375,18 @@ async function outboxRowsOf(orderIds: string[]): Promise<Map<string, string[]>> 
     });
     try {
       await client.connect();
-      const { rows } = await client.query<{
-        message_key: string;
-        event_type: string;
-        published_at: Date | null;
-        attempts: number;
-        last_error: string | null;
-      }>('SELECT message_key, event_type, published_at, attempts, last_error FROM outbox WHERE message_key = ANY($1) ORDER BY id', [
-        orderIds,
-      ]);
-      for (const row of rows)
-        found.set(row.message_key, [
-          ...(found.get(row.message_key) ?? []),
-          `${shard} ${row.event_type} ${row.published_at ? `published ${row.published_at.toISOString()}` : 'NOT published'} after ${row.attempts} tries${row.last_error ? `, last error: ${row.last_error.slice(0, 200)}` : ''}`,
-        ]);
+      const result = await client.query<Omit<OutboxRow, 'shard'>>(
+        'SELECT message_key, event_type, published_at, attempts, last_error FROM outbox WHERE message_key = ANY($1) ORDER BY id',
+        [orderIds],
+      );
+      rows.push(...result.rows.map((row) => ({ shard, ...row })));
     } catch (error) {
-      for (const id of orderIds) found.set(id, [...(found.get(id) ?? []), `${shard}: could not read (${(error as Error).message})`]);
+      unreadable.push(`${shard}: could not read (${(error as Error).message})`);
     } finally {
       await client.end().catch(() => undefined);
     }
   }
-  return found;
+  return { rows, unreadable };
 }
 
 /** What the reports worker counted for these customers (sales_daily_customers on pg-primary): orders and cents. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TENK_CONFIG, type TenkConfig } from '@tenk/config';
 import { KafkaTransport } from '@tenk/messaging';
 import { PaymentsModule } from '../payments';
 import { IdempotencyKeys } from './idempotency-keys';
@@ -31,8 +32,10 @@ import { StockReservations } from './stock-reservations';
     OutboxRelayService,
     {
       provide: OUTBOX_PUBLISHER,
-      inject: [KafkaTransport],
-      useFactory: (kafka: KafkaTransport) => new KafkaOutboxPublisher(kafka.producerClient()),
+      inject: [KafkaTransport, TENK_CONFIG],
+      // A broker's share of a round waits at most half the kafka policy's timeout (5 s by default).
+      useFactory: (kafka: KafkaTransport, config: TenkConfig) =>
+        new KafkaOutboxPublisher(() => kafka.producerClient(), { ackWaitMs: Math.floor(config.resilience.kafka.timeoutMs / 2) }),
     },
   ],
   exports: [PlaceOrderService, OrdersQueryService, ReservationSweeper, OutboxRelayService],

@@ -11,7 +11,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { eventually, freePort, TestTopic, uniqueName } from '@tenk/testing';
 import { PaymentSimProcess } from '../../payments/testing/payment-sim-process';
 import { addProducts, isolatedEnv, ShopClient, startOrdersApp } from '../testing/orders-test-app';
-import { KafkaOutboxPublisher } from './outbox-publisher';
+import { ALL_ACKNOWLEDGED, KafkaOutboxPublisher, type OutboxPublisher } from './outbox-publisher';
 import { OutboxRelay } from './outbox-relay';
 
 /**
@@ -91,14 +91,17 @@ describe('outbox relay', () => {
   it('keeps rows while the broker is unreachable and sends each exactly once when it is back, with relays racing', async () => {
     const ids = [...(await insertRows(shards[0], 120)), ...(await insertRows(shards[1], 80))];
 
-    const nowhere = eventProducerClient({
-      clientId: 'outbox-test',
-      brokers: [`127.0.0.1:${await freePort()}`],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 1, initialRetryTime: 50 },
-      connectionTimeout: 500,
-    });
-    const down = relay(new KafkaOutboxPublisher(nowhere));
+    const nowherePort = await freePort();
+    const nowhere = new KafkaOutboxPublisher(() =>
+      eventProducerClient({
+        clientId: 'outbox-test',
+        brokers: [`127.0.0.1:${nowherePort}`],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1, initialRetryTime: 50 },
+        connectionTimeout: 500,
+      }),
+    );
+    const down = relay(nowhere);
     await expect(down.drainOnce(scratch.shards[0])).rejects.toThrow(/could not publish 50 outbox rows/);
     const [failed] = (await shards[0].query(
       `SELECT count(*)::int AS n, max(attempts) AS attempts, bool_and(last_error IS NOT NULL) AS noted FROM outbox WHERE published_at IS NULL`,
@@ -106,13 +109,16 @@ describe('outbox relay', () => {
     expect(failed.n).toBe(120);
     expect(failed.attempts).toBe(1);
     await down.stop();
-    await nowhere.close();
+    await nowhere.onApplicationShutdown();
 
     // The broker is back: two relays (two api instances) drain the same shards at once.
-    const clients = [1, 2].map(() =>
-      eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }),
+    const publishers = [1, 2].map(
+      () =>
+        new KafkaOutboxPublisher(() =>
+          eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }),
+        ),
     );
-    const relays = clients.map((client) => relay(new KafkaOutboxPublisher(client)));
+    const relays = publishers.map((publisher) => relay(publisher));
     relays.forEach((r) => r.start());
     try {
       await eventually(async () => {
@@ -126,7 +132,7 @@ describe('outbox relay', () => {
       }, 'the backlog never drained');
     } finally {
       await Promise.all(relays.map((r) => r.stop()));
-      await Promise.all(clients.map((client) => client.close()));
+      await Promise.all(publishers.map((publisher) => publisher.onApplicationShutdown()));
     }
     const messages = await readTopic('Test', ids.length);
     const eventIds = messages.map((message) => message.headers?.['event-id']?.toString());
@@ -134,10 +140,62 @@ describe('outbox relay', () => {
     expect(new Set(eventIds)).toEqual(new Set(ids));
   });
 
+  it('marks only the acknowledged rows of a partly acknowledged round sent; the others wait, their reason noted, for the next round', async () => {
+    const ids = await insertRows(shards[1], 10);
+    const held = new Set(ids.slice(0, 4)); // a cut broker's partitions, say
+    let rounds = 0;
+    const partly: OutboxPublisher = {
+      publish: async (messages) => {
+        rounds++;
+        if (rounds > 1) return ALL_ACKNOWLEDGED;
+        return {
+          unacknowledged: new Set(messages.filter((m) => held.has(m.eventId)).map((m) => m.eventId)),
+          error: new Error('broker 2 did not acknowledge within 5000 ms'),
+        };
+      },
+    };
+    const events: string[] = [];
+    const partlyRelay = new OutboxRelay({
+      shards: [{ name: scratch.shards[1], source: async () => shards[1] }],
+      publisher: partly,
+      batchSize: 50,
+      pollIntervalMs: 20,
+      maxBackoffMs: 200,
+      retentionMs: 3_600_000,
+      onEvent: (event) => events.push(`${event.type}${'count' in event ? ` ${event.count}` : ''}`),
+    });
+    const rowsOf = async () =>
+      (await shards[1].query(
+        `SELECT event_id::text AS id, published_at IS NOT NULL AS sent, attempts, last_error FROM outbox WHERE event_id = ANY($1::uuid[])`,
+        [ids],
+      )) as Array<{ id: string; sent: boolean; attempts: number; last_error: string | null }>;
+
+    expect(await partlyRelay.drainOnce(scratch.shards[1])).toBe(10);
+    const first = await rowsOf();
+    expect(
+      first
+        .filter((row) => row.sent)
+        .map((row) => row.id)
+        .sort(),
+    ).toEqual(ids.slice(4).sort());
+    for (const row of first.filter((candidate) => !candidate.sent)) {
+      expect(row.attempts).toBe(1);
+      expect(row.last_error).toContain('broker 2 did not acknowledge');
+    }
+    expect(events).toEqual(expect.arrayContaining(['failed 4', 'published 6']));
+
+    await partlyRelay.drainOnce(scratch.shards[1]);
+    const second = await rowsOf();
+    expect(second.every((row) => row.sent)).toBe(true);
+    expect(second.filter((row) => held.has(row.id)).map((row) => row.attempts)).toEqual([2, 2, 2, 2]);
+  });
+
   it('continues the trace of the request that wrote a row: a PRODUCER span per row, its traceparent in the message headers', async () => {
     const exporter = new InMemorySpanExporter();
     startTracing({ service: 'outbox-test', config: loadConfig().tracing, exporter });
-    const client = eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING });
+    const publisher = new KafkaOutboxPublisher(() =>
+      eventProducerClient({ clientId: 'outbox-test', brokers: loadConfig().kafka.brokers, logLevel: logLevel.NOTHING }),
+    );
     try {
       const traced = randomUUID();
       const untraced = randomUUID();
@@ -147,7 +205,7 @@ describe('outbox relay', () => {
          VALUES ($1::uuid, $3, 'traced', 'Traced', jsonb_build_object('eventId', $1::text), $4), ($2::uuid, $3, 'untraced', 'Traced', jsonb_build_object('eventId', $2::text), NULL)`,
         [traced, untraced, topic, traceparent],
       );
-      await relay(new KafkaOutboxPublisher(client)).drainOnce(scratch.shards[1]);
+      await relay(publisher).drainOnce(scratch.shards[1]);
       const spans = exporter.getFinishedSpans();
       expect(spans).toHaveLength(1); // the row without a trace gets no span
       const [span] = spans;
@@ -163,7 +221,7 @@ describe('outbox relay', () => {
       expect(header('traced')).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${span.spanContext().spanId}-01`);
       expect(header('untraced')).toBeUndefined();
     } finally {
-      await client.close();
+      await publisher.onApplicationShutdown();
       await stopTracing();
     }
   });

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { ALL_ACKNOWLEDGED } from './outbox-publisher';
 import { OutboxRelay } from './outbox-relay';
 
 /**
@@ -31,7 +32,7 @@ describe('OutboxRelay idle polling', () => {
     } as unknown as DataSource;
     relay = new OutboxRelay({
       shards: [{ name: 'shard_0', source: async () => source }],
-      publisher: { publish: async () => undefined },
+      publisher: { publish: async () => ALL_ACKNOWLEDGED },
       batchSize: 100,
       pollIntervalMs: 250,
       idlePollMaxMs: 2_000,

@@ -1,6 +1,6 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { extractTraceContext, markFailed, SpanKind, traceparentOf, tracer, tracingEnabled, untraced, type Span } from '@tenk/observability';
-import type { OutboxMessage, OutboxPublisher } from './outbox-publisher';
+import type { OutboxMessage, OutboxPublisher, PublishOutcome } from './outbox-publisher';
 
 export interface OutboxShard {
   name: string;
@@ -188,34 +188,52 @@ class ShardLoop {
         [this.#options.batchSize],
       )) as Row[];
       if (rows.length === 0) return 0;
-      const ids = rows.map((row) => row.id);
       const spans = tracingEnabled() ? rows.map((row) => publishSpan(row, this.#shard.name)) : undefined;
+      let outcome: PublishOutcome;
       try {
-        await this.#options.publisher.publish(rows.map((row, i) => toMessage(row, spans?.[i])));
-        spans?.forEach((span) => span?.end());
+        outcome = await this.#options.publisher.publish(rows.map((row, i) => toMessage(row, spans?.[i])));
       } catch (error) {
         failure = new PublishFailure(rows.length, error);
-        spans?.forEach((span) => {
-          if (!span) return;
-          markFailed(span, error);
-          span.end();
-        });
-        await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [
-          ids,
-          failure.message.slice(0, 1_000),
-        ]);
+        await this.#missed(manager, rows, spans, error, failure.message);
         return rows.length;
       }
-      await manager.query(
-        'UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
-        [ids],
-      );
-      this.#options.onEvent?.({
-        type: 'published',
-        shard: this.#shard.name,
-        count: rows.length,
-        oldestAgeMs: Math.max(...rows.map((row) => row.age_ms)),
+      // A round can be partly acknowledged (a broker cut off holds its partitions' rows): what
+      // went out is marked sent, the rest waits for the next round.
+      const sent: Row[] = [];
+      const left: Row[] = [];
+      const leftSpans: Array<Span | undefined> = [];
+      rows.forEach((row, i) => {
+        if (!outcome.unacknowledged.has(row.event_id)) {
+          sent.push(row);
+          spans?.[i]?.end();
+        } else {
+          left.push(row);
+          leftSpans.push(spans?.[i]);
+        }
       });
+      if (left.length > 0) {
+        const missed = new PublishFailure(left.length, outcome.error ?? new Error('not acknowledged'));
+        await this.#missed(manager, left, leftSpans, missed.cause, missed.message);
+        this.#options.onEvent?.({
+          type: 'failed',
+          shard: this.#shard.name,
+          count: left.length,
+          error: missed,
+          retryInMs: this.#options.pollIntervalMs,
+        });
+      }
+      if (sent.length > 0) {
+        await manager.query(
+          'UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
+          [sent.map((row) => row.id)],
+        );
+        this.#options.onEvent?.({
+          type: 'published',
+          shard: this.#shard.name,
+          count: sent.length,
+          oldestAgeMs: Math.max(...sent.map((row) => row.age_ms)),
+        });
+      }
       return rows.length;
     });
     if (failure) {
@@ -225,6 +243,25 @@ class ShardLoop {
     await this.#reportBacklog(source, false);
     await this.#prune(source);
     return count;
+  }
+
+  /** Rows the broker did not take this round: one more attempt and the reason noted, their spans ended as failed. */
+  async #missed(
+    manager: EntityManager,
+    rows: readonly Row[],
+    spans: ReadonlyArray<Span | undefined> | undefined,
+    error: unknown,
+    reason: string,
+  ): Promise<void> {
+    spans?.forEach((span) => {
+      if (!span) return;
+      markFailed(span, error);
+      span.end();
+    });
+    await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', [
+      rows.map((row) => row.id),
+      reason.slice(0, 1_000),
+    ]);
   }
 
   async #reportBacklog(source: DataSource, force: boolean): Promise<void> {
