@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { MAIL_KEYS } from '@tenk/contracts';
 import { bucketOfCustomer, catalogPrimaryClient, type ShardMap } from '@tenk/database';
-import { host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
+import { apiInstances, host, hostsConfig, hostsEnv, HOSTS, hostsStateDir, SHARD_SERVERS, type HostName } from '@tenk/hosts';
 import { ensureStackSecrets } from '@tenk/infra';
 import { renderHostsChart, type HostsResults } from '@tenk/lab';
 import { uniqueName } from '@tenk/testing';
@@ -90,10 +90,7 @@ export async function customersPerServer(map: ShardMap, count: number, label: st
 }
 
 /** The api instances of the hosts shop and where each answers (its own port on its own host). */
-const API_INSTANCES = [
-  { name: 'api-1', url: `http://${host('app-1').address}:${config.services.apiPort}` },
-  { name: 'api-2', url: `http://${host('app-2').address}:${config.services.apiPort + 1}` },
-];
+const API_INSTANCES = apiInstances(config);
 
 /**
  * The circuit breakers an api instance holds open or half-open (`tenk_breaker_state` 1 or 2 in

@@ -138,12 +138,21 @@ export function shopPlacement(process: string): Placement | undefined {
   return undefined;
 }
 
+/** The api instances of the hosts' shop and where each listens: api-1 on app-1, api-2 on app-2, each on its own port. */
+export function apiInstances(config: TenkConfig): Array<{ name: string; url: string }> {
+  return [
+    { name: 'api-1', url: `http://${host('app-1').address}:${config.services.apiPort}` },
+    { name: 'api-2', url: `http://${host('app-2').address}:${config.services.apiPort + 1}` },
+  ];
+}
+
 /** The shop's processes a host runs (when the shop runs) and the URL that says they are ready. */
 function shopProcessesOn(config: TenkConfig, name: HostName): Array<{ name: string; url: string }> {
   const { services } = config;
   const at = host(name).address;
-  if (name === 'app-1') return [{ name: 'api-1', url: `http://${at}:${services.apiPort}/health/ready` }];
-  if (name === 'app-2') return [{ name: 'api-2', url: `http://${at}:${services.apiPort + 1}/health/ready` }];
+  const [api1, api2] = apiInstances(config);
+  if (name === 'app-1') return [{ name: api1.name, url: `${api1.url}/health/ready` }];
+  if (name === 'app-2') return [{ name: api2.name, url: `${api2.url}/health/ready` }];
   if (name !== 'workers') return [];
   return [
     { name: 'mailer', url: `http://${at}:${services.mailerPort}/health/ready` },
