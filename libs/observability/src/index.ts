@@ -4,6 +4,7 @@ export { MetricsService } from './metrics.service';
 export { HealthRegistry, type ReadinessCheck, type CheckOutcome } from './health/health-registry';
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger';
 export { startService, startMicroservices, type ServiceDefinition } from './start-service';
+export { PerRoute } from './per-route';
 export { PublicRoute, PUBLIC_ROUTE } from './public-route';
 export { isForwarded, isDirectFromLoopback, isLoopbackAddress, notFoundMessage, type RequestLike } from './direct-request';
 export { createHttpAdapter, DEFAULT_BODY_LIMIT, type HttpAdapterSettings } from './http/http-adapter';

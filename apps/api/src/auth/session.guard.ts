@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PUBLIC_ROUTE } from '@tenk/observability';
+import { PerRoute, PUBLIC_ROUTE } from '@tenk/observability';
 import { ROLES } from './auth.decorators';
 import { readSessionCookie } from './session-cookie';
 import { SessionStore } from './session.store';
@@ -18,17 +18,18 @@ import type { Role, SessionUser } from './session-user';
  * Global guard: resolves the session cookie into `req.user`, then enforces the route's
  * access rule. Routes need a session unless marked @Public(); @Roles() narrows further.
  */
-/** A route's access rule, read from the reflector once per route (metadata does not change after boot). */
+/** A route's access rule. */
 interface AccessRule {
-  controller: unknown;
   isPublic: boolean;
   roles: Role[] | undefined;
 }
 
 @Injectable()
 export class SessionGuard implements CanActivate {
-  /** By handler; the controller is kept too, for a handler inherited by another controller. */
-  readonly #rules = new WeakMap<object, AccessRule>();
+  readonly #rules = new PerRoute<AccessRule>((handler, controller) => ({
+    isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, controller]) === true,
+    roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [handler, controller]),
+  }));
 
   constructor(
     private readonly reflector: Reflector,
@@ -39,7 +40,7 @@ export class SessionGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest & { user?: SessionUser }>();
-    const rule = this.#ruleOf(context);
+    const rule = this.#rules.of(context);
     const token = readSessionCookie(req);
     if (!token) return admit(rule, req.user);
     return this.sessions.get(token).then(
@@ -55,21 +56,6 @@ export class SessionGuard implements CanActivate {
         throw new ServiceUnavailableException(`sessions are unavailable right now (${(error as Error).message}); try again shortly`);
       },
     );
-  }
-
-  #ruleOf(context: ExecutionContext): AccessRule {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    const known = this.#rules.get(handler);
-    if (known?.controller === controller) return known;
-    const targets = [handler, controller];
-    const rule: AccessRule = {
-      controller,
-      isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
-      roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets),
-    };
-    this.#rules.set(handler, rule);
-    return rule;
   }
 }
 

@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
-import { PUBLIC_ROUTE } from '@tenk/observability';
+import { PerRoute, PUBLIC_ROUTE } from '@tenk/observability';
 import { notFoundError } from '../cache-entry';
 import { cacheId, isValidTag } from '../cache-keys';
 import type { LookupOutcome } from '../cache.metrics';
@@ -14,9 +14,8 @@ import { HTTP_CACHE, type CachedResponse, type HttpCacheOptions, type HttpCacheS
 
 const X_CACHE: Record<LookupOutcome, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'COALESCED', bypass: 'BYPASS' };
 
-/** What a route's decorators say, read from the reflector once per route (metadata does not change after boot). */
+/** What a route's decorators say. */
 interface RouteMetadata {
-  controller: unknown;
   options: HttpCacheOptions | undefined;
   isPublic: boolean;
   status: number;
@@ -33,8 +32,11 @@ interface RouteMetadata {
  */
 @Injectable()
 export class HttpCacheInterceptor implements NestInterceptor {
-  /** By handler; the controller is kept too, for a handler inherited by another controller. */
-  readonly #routes = new WeakMap<object, RouteMetadata>();
+  readonly #routes = new PerRoute<RouteMetadata>((handler, controller) => ({
+    options: this.reflector.getAllAndOverride<HttpCacheOptions | undefined>(HTTP_CACHE, [handler, controller]),
+    isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [handler, controller]) === true,
+    status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? HttpStatus.OK,
+  }));
 
   constructor(
     protected readonly cache: CacheService,
@@ -42,7 +44,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const { options } = this.#metadataOf(context);
+    const { options } = this.#routes.of(context);
     if (!options || !this.isRequestCacheable(context)) return next.handle();
     const scope = this.scopeOf(context, options);
     const id = scope && this.trackBy(context, scope);
@@ -75,7 +77,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   /** Shared or per user; undefined (not cached) for a per-user route without a signed-in user. */
   protected scopeOf(context: ExecutionContext, options: HttpCacheOptions): HttpCacheScope | undefined {
     const declared = options.scope ?? 'auto';
-    const { isPublic } = this.#metadataOf(context);
+    const { isPublic } = this.#routes.of(context);
     const scope: HttpCacheScope = declared === 'auto' ? (isPublic ? 'shared' : 'user') : declared;
     if (scope === 'user' && userIdOf(context.switchToHttp().getRequest<FastifyRequest>()) === undefined) return undefined;
     return scope;
@@ -138,28 +140,12 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const json = typeof body === 'object' && body !== null;
     const text = json ? JSON.stringify(body) : body === undefined ? '' : String(body);
     return {
-      status: this.#metadataOf(context).status,
+      status: this.#routes.of(context).status,
       type: json ? 'json' : 'text',
       body: text,
       headers,
       etag: `W/"${createHash('sha1').update(text).digest('base64url')}"`,
     };
-  }
-
-  #metadataOf(context: ExecutionContext): RouteMetadata {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    const known = this.#routes.get(handler);
-    if (known?.controller === controller) return known;
-    const targets = [handler, controller];
-    const metadata: RouteMetadata = {
-      controller,
-      options: this.reflector.getAllAndOverride<HttpCacheOptions | undefined>(HTTP_CACHE, targets),
-      isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true,
-      status: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? HttpStatus.OK,
-    };
-    this.#routes.set(handler, metadata);
-    return metadata;
   }
 
   #reply(
