@@ -121,14 +121,19 @@ export class ResponseHeaderPlan {
    * Upstream raw headers (undici gives Buffers) as Node's flat [name, value, ...] list. The
    * Content-Length, if any, is noted on `into` (the proxy ends the response with the last chunk).
    */
-  fromUpstream(rawHeaders: readonly Buffer[], status: number, context: VariableContext, into: { upstreamContentLength: number }): string[] {
+  fromUpstream(
+    rawHeaders: readonly Buffer[] | readonly string[],
+    status: number,
+    context: VariableContext,
+    into: { upstreamContentLength: number },
+  ): string[] {
     const out: string[] = [];
     const drop = this.#drop;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = latin1(rawHeaders[i]);
+      const name = text(rawHeaders[i]);
       const key = name.toLowerCase();
       if (drop.has(key)) continue;
-      const value = latin1(rawHeaders[i + 1]);
+      const value = text(rawHeaders[i + 1]);
       if (key === 'content-length') into.upstreamContentLength = Number(value);
       out.push(name, value);
     }

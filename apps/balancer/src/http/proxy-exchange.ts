@@ -9,6 +9,7 @@ import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
 import type { QueuedRequest } from '../upstream/admission-queue';
+import { h1Eligible, type H1Connection, type H1Handler, type H1Request } from '../upstream/h1-connection';
 import type { PeerPool } from '../upstream/peer-pool';
 import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
@@ -40,7 +41,7 @@ type DispatchOptions = Dispatcher.DispatchOptions;
  * lets upgrades through is sent with undici's `upgrade` option; only a 101 answer turns the
  * client connection into a tunnel (onUpgrade). Any other answer is an ordinary response.
  */
-export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler, TunnelOwner, QueuedRequest {
+export class ProxyExchange extends RequestContext implements Dispatcher.DispatchHandler, H1Handler, TunnelOwner, QueuedRequest {
   readonly upstream: Upstream;
   peer: Peer | null = null;
   /** When it joined its upstream's queue (performance.now()), 0 if it never waited. */
@@ -51,8 +52,11 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   #options: DispatchOptions;
   #body: RequestBodyRelay | null = null;
   #abort: ((error: Error) => void) | null = null;
-  /** The connection the current attempt runs on. */
+  /** The connection the current attempt runs on: undici's, or tenk's own (#h1). */
   #client: Client | null = null;
+  #h1: H1Connection | null = null;
+  /** Set when the request can go on an H1Connection (no upgrade, no streamed body, plain headers). */
+  #h1Request: H1Request | null = null;
   /** An attempt is in flight (dispatched, not yet completed or errored). */
   #inFlight = false;
   /** The current attempt reached the peer (undici started writing it). */
@@ -120,6 +124,20 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
       if (value !== '') options.upgrade = value;
     }
     const length = bodyLength(req);
+    // The common request goes on tenk's own connection (upstream/h1-connection.ts); a body of
+    // known small size is read first, then it may too (bodyRead).
+    const plain =
+      options.upgrade === null && (length === 0 || (length > 0 && length <= location.bodyBufferSize)) && h1Eligible(options.headers);
+    if (plain) {
+      this.#h1Request = {
+        method: options.method,
+        path,
+        headers: options.headers,
+        body: null,
+        readTimeoutMs: location.readTimeoutMs,
+        reset: options.reset === true,
+      };
+    }
     if (length !== 0) {
       if (length > 0 && location.maxBodySize > 0 && length > location.maxBodySize) {
         this.#tooLarge();
@@ -140,6 +158,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   bodyRead(body: Buffer): void {
     if (this.closed) return;
     this.#options.body = body;
+    if (this.#h1Request !== null) this.#h1Request.body = body;
     this.#dispatchNext();
   }
 
@@ -182,7 +201,14 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     this.upstreamContentLength = -1;
     this.#bodyReceived = 0;
     this.#inFlight = true;
-    const client = (peer.pool as PeerPool).acquire();
+    const pool = peer.pool as PeerPool;
+    if (this.#h1Request !== null) {
+      const connection = pool.acquireH1();
+      this.#h1 = connection;
+      connection.dispatch(this.#h1Request, this);
+      return;
+    }
+    const client = pool.acquire();
     this.#client = client;
     client.dispatch(this.#options, this);
   }
@@ -196,7 +222,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     if (this.closed) abort(CLIENT_CLOSED);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
     // 1xx interim responses (103 Early Hints...) are not passed on, as nginx does.
     if (statusCode < 200) return true;
     this.upstreamStatus = statusCode;
@@ -404,6 +430,12 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   }
 
   #releaseClient(): void {
+    const connection = this.#h1;
+    if (connection !== null) {
+      this.#h1 = null;
+      (this.peer as Peer).pool?.releaseH1(connection);
+      return;
+    }
     const client = this.#client;
     if (client === null) return;
     this.#client = null;

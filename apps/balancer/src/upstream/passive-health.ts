@@ -24,12 +24,12 @@ export function isReadTimeout(error: Error): boolean {
 }
 
 /** A 503 that carries Retry-After: the peer is alive and busy, not failing. */
-export function isBusyAnswer(statusCode: number, rawHeaders: readonly Buffer[]): boolean {
+export function isBusyAnswer(statusCode: number, rawHeaders: readonly Buffer[] | readonly string[]): boolean {
   if (statusCode !== 503) return false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
     // "retry-after" is 11 bytes; compare case-insensitively without making a string per header.
-    if (name.length === 11 && name.toString('latin1').toLowerCase() === 'retry-after') return true;
+    if (name.length === 11 && (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase() === 'retry-after') return true;
   }
   return false;
 }
