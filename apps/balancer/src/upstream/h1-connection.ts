@@ -331,8 +331,8 @@ export class H1Connection {
   #onEnd(): void {
     // A response that ends with the connection (no length) is complete now.
     if (this.#handler !== null && this.#headersDone) {
-      const result = this.#parser.finish();
-      if (typeof result === 'object') this.#fail(result);
+      // Anything else cut short is "other side closed", as undici says (not an invalid answer).
+      this.#parser.finish();
     }
     if (this.#handler !== null) this.#fail(codedError('other side closed', 'UND_ERR_SOCKET'));
     this.#destroy();
