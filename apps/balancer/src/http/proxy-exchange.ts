@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import { tracingEnabled, type Span } from '@tenk/observability/tracing';
+import { ACCESS_LOG_REFUSAL_SAMPLE } from '../observability/access-log';
 import { endProxySpan, startProxySpan, traceresponseOf, withTraceparent } from '../observability/proxy-span';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
@@ -11,6 +12,7 @@ import type { Peer } from '../upstream/peer';
 import type { QueuedRequest } from '../upstream/admission-queue';
 import { h1Eligible, type H1Connection, type H1Handler, type H1Request } from '../upstream/h1-connection';
 import type { PeerPool } from '../upstream/peer-pool';
+import { BUSY_HEADERS, type BusyReason } from '../upstream/refusal-answers';
 import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
 import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './next-upstream';
@@ -21,9 +23,6 @@ import type { TenkResponse } from './tenk-response';
 import { UpgradeTunnel, type TunnelOwner } from './upgrade-tunnel';
 
 const CLIENT_CLOSED = Object.freeze(new Error('the client closed the connection'));
-/** What a refusal at capacity asks of the client: about the time for the queue to turn over. */
-const RETRY_AFTER_SECONDS = 1;
-const BUSY_HEADERS: readonly string[] = Object.freeze(['Retry-After', String(RETRY_AFTER_SECONDS)]);
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 
@@ -106,6 +105,13 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
 
   /** Sends the request to the first peer. `path` is the upstream request target. */
   start(path: string): void {
+    // Admission control first: others already wait and this one could not join them (the
+    // queue full, or too slow to drain), so it is refused before anything is built for a peer.
+    const refusal = this.upstream.queue?.refuseNewcomer() ?? null;
+    if (refusal !== null) {
+      this.#refuseBusy(refusal);
+      return;
+    }
     const location = this.location as RuntimeLocation;
     const req = this.req;
     const options = this.#options;
@@ -410,7 +416,13 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   }
 
   /** The balancer's own answers (502, 504, busy) carry the request's `traceresponse` too. */
-  override respond(status: number, body: string, contentType?: string, extra: readonly string[] | null = null, close = false): void {
+  override respond(
+    status: number,
+    body: string | Buffer,
+    contentType?: string,
+    extra: readonly string[] | null = null,
+    close = false,
+  ): void {
     const trace = this.#traceresponse;
     super.respond(status, body, contentType, trace === null ? extra : [...(extra ?? []), 'traceresponse', trace], close);
   }
@@ -465,29 +477,29 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
 
   /** Waited the queue's timeout. */
   expire(): void {
-    this.#refuseBusy(
-      `no server of upstream "${this.upstream.name}" became free within the queue's timeout (${this.upstream.queue?.timeoutMs ?? 0} ms)`,
-    );
+    this.#refuseBusy('timed_out');
   }
 
   #atCapacity(): void {
     const upstream = this.upstream;
     const queue = upstream.queue;
-    if (queue !== null && queue.offer(this, performance.now())) return;
-    if (queue === null) upstream.refusedAtCapacity++;
-    this.#refuseBusy(
-      queue === null
-        ? `every server of upstream "${upstream.name}" is at max_conns`
-        : queue.length === queue.capacity
-          ? `every server of upstream "${upstream.name}" is at max_conns and ${queue.capacity} requests are already waiting`
-          : `every server of upstream "${upstream.name}" is at max_conns and, at the pace its queue drains, this request would wait more than ${queue.timeoutMs} ms`,
-    );
+    if (queue === null) {
+      upstream.refusedAtCapacity++;
+      this.#refuseBusy('at_capacity');
+      return;
+    }
+    if (queue.offer(this, performance.now())) return;
+    this.#refuseBusy(queue.length === queue.capacity ? 'full' : 'too_long');
   }
 
-  /** 503 with Retry-After: the shop is at capacity; come back in a second (nginx answers 502). */
-  #refuseBusy(why: string): void {
+  /**
+   * 503 with Retry-After: the shop is at capacity; come back in a second (nginx answers 502).
+   * The body is the upstream's, ready made (upstream/refusal-answers.ts).
+   */
+  #refuseBusy(reason: BusyReason): void {
     this.stats.atCapacity++;
-    this.respond(503, `503 Service Unavailable: ${why}; retry in ${RETRY_AFTER_SECONDS} s\n`, undefined, BUSY_HEADERS);
+    this.logSampleRate = ACCESS_LOG_REFUSAL_SAMPLE;
+    this.respond(503, this.upstream.refusals.for(reason), undefined, BUSY_HEADERS);
   }
 
   #noPeer(): void {

@@ -54,7 +54,7 @@ export class RequestContext extends RequestRecord implements ResponseOwner {
    */
   respond(
     status: number,
-    body: string,
+    body: string | Buffer,
     contentType = 'text/plain; charset=utf-8',
     extra: readonly string[] | null = null,
     close = false,

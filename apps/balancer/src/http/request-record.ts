@@ -33,6 +33,8 @@ export class RequestRecord extends Attempt implements VariableContext, AccessRec
   peerAddress = '';
   upstreamStatus = 0;
   upstreamMs = -1;
+  /** One in how many answers like this one the access log writes (observability/access-log.ts). */
+  logSampleRate = 1;
   /** Connect and header times of the current try (ms, -1: not measured; see variableFeatures). */
   upstreamConnectMs = -1;
   upstreamHeaderMs = -1;

@@ -1,4 +1,4 @@
-import { AccessLog, quoted, type AccessRecord } from './access-log';
+import { ACCESS_LOG_REFUSAL_SAMPLE, AccessLog, quoted, type AccessRecord } from './access-log';
 import { LogSink } from './log-sink';
 import { Logger } from './logger';
 
@@ -27,6 +27,7 @@ const record: AccessRecord = {
   upstreamStatus: 200,
   upstreamMs: 2.5,
   tries: 1,
+  logSampleRate: 1,
 };
 
 describe('access log lines', () => {
@@ -61,6 +62,23 @@ describe('access log lines', () => {
     expect(lines[1]).toMatch(
       /^203\.0\.113\.9 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/products\?q="shoes" HTTP\/1\.1" 200 512 "-" "curl\/8 \\"quoted\\""\n$/,
     );
+  });
+});
+
+describe('access log sampling', () => {
+  it('writes one in N of the answers sampled at N (admission refusals), saying so, and every other answer', () => {
+    const { sink, lines } = capture();
+    const log = new AccessLog(sink, { target: { kind: 'stdout' }, format: 'json', bufferBytes: 0, flushMs: 1000 });
+    const refusal = { ...record, status: 503, logSampleRate: ACCESS_LOG_REFUSAL_SAMPLE };
+    for (let i = 0; i < 3 * ACCESS_LOG_REFUSAL_SAMPLE; i++) log.write(refusal);
+    log.write(record);
+    expect(lines).toHaveLength(4);
+    expect(lines.slice(0, 3).map((line) => JSON.parse(line).sample_rate)).toEqual([
+      ACCESS_LOG_REFUSAL_SAMPLE,
+      ACCESS_LOG_REFUSAL_SAMPLE,
+      ACCESS_LOG_REFUSAL_SAMPLE,
+    ]);
+    expect(JSON.parse(lines[3])).not.toHaveProperty('sample_rate');
   });
 });
 

@@ -24,7 +24,20 @@ export interface AccessRecord {
   /** Time the last peer took, or -1. */
   upstreamMs: number;
   tries: number;
+  /**
+   * 1: every answer like this one is logged. N: one in N is (admission control's refusals,
+   * ACCESS_LOG_REFUSAL_SAMPLE), and the JSON line says `"sample_rate":N`.
+   */
+  logSampleRate: number;
 }
+
+/**
+ * One in this many of admission control's 503s is written to the access log (as `"sample_rate":10`
+ * in the JSON line). Past capacity the balancer may refuse tens of thousands of requests a
+ * second; a line for each cost it more than the refusal itself, and each is counted anyway in
+ * /metrics (tenk_balancer_upstream_refused_total, by reason). Every other answer gets its line.
+ */
+export const ACCESS_LOG_REFUSAL_SAMPLE = 10;
 
 let cachedSecond = 0;
 let cachedIso = '';
@@ -52,6 +65,8 @@ export class AccessLog {
   readonly #format: 'json' | 'combined' | LogFormat;
   /** access_log ... if=CONDITION: skip the line when it evaluates to "" or "0". */
   readonly #condition: Template | null;
+  /** Sampled answers seen (logSampleRate > 1): every Nth is written. */
+  #sampled = 0;
 
   constructor(sink: LogSink, setting: AccessLogSetting) {
     this.#sink = sink;
@@ -61,6 +76,8 @@ export class AccessLog {
   }
 
   write(record: AccessRecord): void {
+    const rate = record.logSampleRate;
+    if (rate > 1 && ++this.#sampled % rate !== 0) return;
     if (this.#condition !== null) {
       const verdict = this.#condition.evaluate(record as AccessRecord & VariableContext);
       if (verdict === '' || verdict === '0') return;
@@ -84,7 +101,8 @@ function jsonLine(r: AccessRecord): string {
     (r.upstreamName === ''
       ? ''
       : `,"upstream":${quoted(r.upstreamName)},"upstream_addr":${quoted(r.peerAddress)},"upstream_status":${r.upstreamStatus},"upstream_response_time_ms":${r.upstreamMs < 0 ? 'null' : milliseconds(r.upstreamMs)},"upstream_tries":${r.tries}`) +
-    `,"user_agent":${quoted(r.userAgent)}}\n`
+    `,"user_agent":${quoted(r.userAgent)}` +
+    (r.logSampleRate > 1 ? `,"sample_rate":${r.logSampleRate}}\n` : '}\n')
   );
 }
 

@@ -74,3 +74,36 @@ describe('AdmissionQueue', () => {
     expect(queue.full).toBe(0);
   });
 });
+
+describe('AdmissionQueue.refuseNewcomer', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('lets a newcomer pick a peer while nobody waits, and refuses it at once (counted) when the queue is full', () => {
+    const queue = new AdmissionQueue(2, 1000);
+    expect(queue.refuseNewcomer()).toBeNull();
+    queue.offer(new Waiter('a'), 0);
+    expect(queue.refuseNewcomer()).toBeNull();
+    queue.offer(new Waiter('b'), 1);
+    expect(queue.refuseNewcomer()).toBe('full');
+    expect(queue.refuseNewcomer()).toBe('full');
+    expect(queue.full).toBe(2);
+    queue.admitNext(5);
+    expect(queue.refuseNewcomer()).toBeNull();
+    expect(queue.full).toBe(2);
+    queue.clear();
+  });
+
+  it('refuses a newcomer that would wait past the timeout at the pace the queue drains', () => {
+    const queue = new AdmissionQueue(100, 100);
+    for (let i = 0; i < 4; i++) queue.offer(new Waiter(`w${i}`), 0);
+    // One admission every 40 ms: a fourth waiter behind the three left would wait 160 ms.
+    queue.admitNext(40);
+    expect(queue.admitIntervalMs).toBe(40);
+    expect(queue.refuseNewcomer()).toBe('too_long');
+    expect(queue.tooLong).toBe(1);
+    queue.admitNext(80);
+    queue.admitNext(120);
+    expect(queue.refuseNewcomer()).toBeNull();
+    queue.clear();
+  });
+});

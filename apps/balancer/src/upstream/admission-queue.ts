@@ -1,5 +1,8 @@
 // The global performance (the same clock as node:perf_hooks), so tests can fake it.
 
+/** Why admission control refused a newcomer: the queue was full, or it would have waited past the timeout. */
+export type AdmissionRefusal = 'full' | 'too_long';
+
 /** A request waiting for a peer: the proxy's ProxyExchange (no wrapper object per request). */
 export interface QueuedRequest {
   /** performance.now() when it joined the queue. */
@@ -76,14 +79,7 @@ export class AdmissionQueue {
    * comes fast lets the client retry elsewhere or later while it still cares).
    */
   offer(request: QueuedRequest, now: number): boolean {
-    if (this.#length === this.capacity) {
-      this.full++;
-      return false;
-    }
-    if (this.#admitIntervalMs > 0 && (this.#length + 1) * this.#admitIntervalMs > this.timeoutMs) {
-      this.tooLong++;
-      return false;
-    }
+    if (this.#refused() !== null) return false;
     request.queuedAt = now;
     // The pace is measured only while requests wait: from the first waiter's arrival on.
     if (this.#length === 0) this.#lastAdmitAt = now;
@@ -95,6 +91,30 @@ export class AdmissionQueue {
       this.#timer.unref();
     }
     return true;
+  }
+
+  /**
+   * A newcomer's verdict before it asks the peers: while anyone waits, every usable peer is at
+   * max_conns (a freed slot admits the oldest waiter at once), and first come first served puts
+   * the newcomer behind them, so when it could not join (the queue full, or it would wait past
+   * `timeout`) it is refused at once, counted as offer() counts it, without picking a peer only
+   * to find that out again. null: nobody waits, or it may join: pick a peer as usual.
+   */
+  refuseNewcomer(): AdmissionRefusal | null {
+    return this.#length === 0 ? null : this.#refused();
+  }
+
+  /** Whether a newcomer could not join now, counted. */
+  #refused(): AdmissionRefusal | null {
+    if (this.#length === this.capacity) {
+      this.full++;
+      return 'full';
+    }
+    if (this.#admitIntervalMs > 0 && (this.#length + 1) * this.#admitIntervalMs > this.timeoutMs) {
+      this.tooLong++;
+      return 'too_long';
+    }
+    return null;
   }
 
   /** Takes the oldest waiter out and lets it pick a peer. Returns false when none waits. */

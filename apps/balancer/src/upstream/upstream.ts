@@ -7,6 +7,7 @@ import { AdaptiveLimit } from './adaptive-limit';
 import { AdmissionQueue } from './admission-queue';
 import { acquirePeer, isAvailable, isBusy, releasePeer } from './availability';
 import { Peer, PeerGroup } from './peer';
+import { RefusalAnswers } from './refusal-answers';
 import { IdleBudget, PeerPool } from './peer-pool';
 import type { SharedPeerBook } from './shared-book';
 
@@ -43,6 +44,8 @@ export class Upstream {
   readonly queue: AdmissionQueue | null;
   /** Requests refused with 503 because every usable peer was at max_conns and there is no queue. */
   refusedAtCapacity = 0;
+  /** The 503 bodies admission control answers with, built once. */
+  readonly refusals: RefusalAnswers;
   /** `adaptive_concurrency`: moves each peer's limit under its max_conns; null without it. */
   readonly adaptive: AdaptiveLimit | null;
   #admitting = false;
@@ -98,6 +101,7 @@ export class Upstream {
     this.#balancer = algorithm.create(config.method.args, this.primaries);
     this.#sharesInFlight = this.#readsInFlight();
     this.queue = config.queue === null ? null : new AdmissionQueue(config.queue.size, config.queue.timeoutMs);
+    this.refusals = new RefusalAnswers(config);
     this.queue?.onTick(() => this.#admitWaiting(Date.now()));
     this.adaptive = config.adaptive === null ? null : new AdaptiveLimit(config.adaptive, this.peers, () => (this.queue?.length ?? 0) > 0);
     this.adaptive?.start();

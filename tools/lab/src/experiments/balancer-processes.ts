@@ -280,7 +280,7 @@ export async function startOtlpSink(): Promise<{ url: string; spans: () => numbe
   };
 }
 
-export function startUpstreams(mode: 'fast' | 'queue', ports: number[], cpu: string | null): Promise<Child> {
+export function startUpstreams(mode: 'fast' | 'queue' | 'hold', ports: number[], cpu: string | null): Promise<Child> {
   const [command, args] = pinned(cpu, process.execPath, [
     '-r',
     REGISTER,

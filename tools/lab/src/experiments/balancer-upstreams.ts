@@ -8,6 +8,9 @@
  *     each port is one single-worker server (as one Node process doing CPU-bound work): requests
  *     wait in a FIFO queue and are served one at a time; /work?ms=N takes N ms of service.
  *     Service time is a timer, not a busy loop, so the 2-core machine is not the bottleneck.
+ *   ... balancer-upstreams.ts hold PORT [PORT...]
+ *     answers /health... at once and never answers anything else (until it exits): requests
+ *     that hold a balancer's max_conns slots and fill its queue, so every other is refused.
  *
  * Prints "ready" once every port listens.
  */
@@ -18,6 +21,12 @@ const BODY = Buffer.from(`${JSON.stringify({ id: 42, sku: 'TENK-0042', name: 'La
 function fast(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
   res.end(BODY);
+}
+
+/** Health checks pass; every other request is held open, never answered. */
+function hold(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  if ((req.url ?? '').startsWith('/health')) fast(req, res);
 }
 
 /** One worker: at most one request in service, the rest queued in arrival order. */
@@ -50,15 +59,18 @@ function queueWorker(port: number): (req: IncomingMessage, res: ServerResponse) 
 
 async function main(): Promise<void> {
   const [mode, ...ports] = process.argv.slice(2);
-  if ((mode !== 'fast' && mode !== 'queue') || ports.length === 0) {
-    throw new Error('usage: balancer-upstreams.ts fast|queue PORT [PORT...]');
+  if ((mode !== 'fast' && mode !== 'queue' && mode !== 'hold') || ports.length === 0) {
+    throw new Error('usage: balancer-upstreams.ts fast|queue|hold PORT [PORT...]');
   }
   await Promise.all(
     ports.map(
       (text) =>
         new Promise<void>((resolve, reject) => {
           const port = Number(text);
-          const server = http.createServer({ keepAliveTimeout: 60_000 }, mode === 'fast' ? fast : queueWorker(port));
+          const server = http.createServer(
+            { keepAliveTimeout: 60_000 },
+            mode === 'fast' ? fast : mode === 'hold' ? hold : queueWorker(port),
+          );
           server.once('error', reject);
           server.listen(port, '127.0.0.1', () => resolve());
         }),

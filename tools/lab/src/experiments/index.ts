@@ -2,6 +2,7 @@ import type { Experiment } from '../experiment';
 import { balancerExperiment } from './balancer';
 import { balancerAlgorithmsExperiment } from './balancer-algorithms';
 import { balancerWorkersExperiment } from './balancer-workers';
+import { balancerRefusalsExperiment } from './balancer-refusals';
 import { breakerExperiment } from './breaker';
 import { queueExperiment } from './queue';
 import { cacheExperiment } from './cache';
@@ -22,6 +23,7 @@ export const EXPERIMENTS: Experiment[] = [
   balancerExperiment,
   balancerAlgorithmsExperiment,
   balancerWorkersExperiment,
+  balancerRefusalsExperiment,
   queueExperiment,
   cacheExperiment,
   stampedeExperiment,

@@ -1,4 +1,12 @@
-import { arrivalsDue, GENERATOR_BOUND_PCT, GENERATOR_LATE_MS, generatorLoad, inFlightBound } from './overload-load';
+import {
+  arrivalsDue,
+  closedLoopCapacity,
+  GENERATOR_BOUND_PCT,
+  GENERATOR_LATE_MS,
+  generatorLoad,
+  inFlightBound,
+  type Shot,
+} from './overload-load';
 
 describe('inFlightBound', () => {
   const limits = (soft: string) =>
@@ -50,5 +58,43 @@ describe('arrivalsDue', () => {
   it('stops at the end of the ramp, however late the clock', () => {
     expect(arrivalsDue(rates, 1_000, 3_000)).toBe(600);
     expect(arrivalsDue(rates, 1_000, 60_000)).toBe(600);
+  });
+});
+
+describe('closedLoopCapacity', () => {
+  /** `counts[i]` 2xx answers ending in second i, plus one refusal and one timeout per second. */
+  const shotsOf = (counts: number[]): Shot[] =>
+    counts.flatMap((count, second) => [
+      ...Array.from({ length: count }, (_, i) => ({ sentAtMs: second * 1000, doneAtMs: second * 1000 + (i % 1000), status: 200 })),
+      { sentAtMs: second * 1000, doneAtMs: second * 1000 + 500, status: 503 },
+      { sentAtMs: second * 1000, doneAtMs: second * 1000 + 500, status: 0 },
+    ]);
+
+  it('takes the best 3 consecutive seconds of 2xx, not the mean of a step that warmed up', () => {
+    const capacity = closedLoopCapacity(shotsOf([1_000, 2_000, 2_900, 3_000, 3_100, 2_800]), 0, 6_000);
+    expect(capacity.perS).toBe(3_000);
+    expect(capacity.stepMeanPerS).toBe(2_467);
+    expect(capacity.perSecond).toEqual([1_000, 2_000, 2_900, 3_000, 3_100, 2_800]);
+    expect(capacity.windowS).toBe(3);
+  });
+
+  it('does not take one lucky second for the capacity', () => {
+    expect(closedLoopCapacity(shotsOf([2_000, 2_000, 6_000, 2_000, 2_000]), 0, 5_000).perS).toBe(3_333);
+  });
+
+  it('counts only the whole seconds of the window asked for, by when answers ended', () => {
+    const shots = shotsOf([500, 1_000, 1_000, 1_000, 9_000]);
+    expect(closedLoopCapacity(shots, 1_000, 4_000).perS).toBe(1_000);
+    expect(closedLoopCapacity(shots, 1_000, 4_500).perSecond).toEqual([1_000, 1_000, 1_000]);
+  });
+
+  it('uses the whole step when it is shorter than the window', () => {
+    expect(closedLoopCapacity(shotsOf([1_000, 3_000]), 0, 2_000)).toEqual({
+      perS: 2_000,
+      stepMeanPerS: 2_000,
+      perSecond: [1_000, 3_000],
+      windowS: 2,
+    });
+    expect(closedLoopCapacity([], 0, 500)).toEqual({ perS: 0, stepMeanPerS: 0, perSecond: [], windowS: 0 });
   });
 });

@@ -350,6 +350,46 @@ export function summarize(shots: readonly Shot[], fromMs: number, toMs: number, 
   };
 }
 
+/** How the capacity was read from a closed-loop step: its best window, and what the whole step averaged. */
+export interface Capacity {
+  /** The capacity: the highest goodput (2xx/s) over `windowS` consecutive whole seconds of the step. */
+  perS: number;
+  /** The whole step's goodput (2xx/s): below `perS` when the shop warmed up, or was disturbed, during the step. */
+  stepMeanPerS: number;
+  /** Each whole second's 2xx, from the step's start. */
+  perSecond: number[];
+  windowS: number;
+}
+
+/**
+ * A closed loop's capacity: the best `windowS` consecutive whole seconds of 2xx answers (by
+ * when they ended), between `fromMs` and `toMs`. A loop with enough clients keeps the shop
+ * busy throughout, so its best sustained window is what the shop can serve; the whole step's
+ * mean also counts seconds the shop spent warming up (JIT, caches, pools) or lost to another
+ * process on this shared machine, and reads low. A window of several seconds, not the best
+ * single second, so one lucky second (a burst of answers queued in the one before) does not
+ * count. With fewer whole seconds than `windowS`, the whole step.
+ */
+export function closedLoopCapacity(shots: readonly Shot[], fromMs: number, toMs: number, windowS = 3): Capacity {
+  const seconds = Math.max(0, Math.floor((toMs - fromMs) / 1000));
+  const perSecond = new Array<number>(seconds).fill(0);
+  for (const shot of shots) {
+    if (shot.status < 200 || shot.status >= 300) continue;
+    const second = Math.floor((shot.doneAtMs - fromMs) / 1000);
+    if (second >= 0 && second < seconds) perSecond[second]++;
+  }
+  const total = perSecond.reduce((sum, count) => sum + count, 0);
+  const stepMeanPerS = seconds === 0 ? 0 : Math.round(total / seconds);
+  const window = Math.min(windowS, seconds);
+  let best = 0;
+  for (let start = 0; start + window <= seconds && window > 0; start++) {
+    let inWindow = 0;
+    for (let i = start; i < start + window; i++) inWindow += perSecond[i];
+    best = Math.max(best, inWindow);
+  }
+  return { perS: window === 0 ? 0 : Math.round(best / window), stepMeanPerS, perSecond, windowS: window };
+}
+
 export function round(value: number, digits = 1): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;

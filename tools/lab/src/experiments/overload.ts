@@ -14,11 +14,13 @@ import { percentile, statusCounts } from './open-loop';
 import {
   inFlightBound,
   round,
+  closedLoopCapacity,
   runClosedLoop,
   runRamp,
   summarize,
   GENERATOR_BOUND_PCT,
   GENERATOR_LATE_MS,
+  type Capacity,
   type GeneratorLoad,
   type LoadTarget,
   type RampStage,
@@ -44,6 +46,18 @@ const SETUPS: Record<Variant, string> = {
 const RAMP = [0.5, 1, 1.5, 2, 3];
 /** Browsing shoppers' request: the catalog's first page (cached), as in issue 15. */
 const BROWSE = '/products?limit=20';
+/**
+ * Clients of the closed loop that measures the capacity: twice the api's slots (max_conns=64 on
+ * each of the 2 instances), so with admission control on every slot stays busy while as many
+ * wait in the balancer's queue, and a slot never idles between one client's answer and its next
+ * request. Off, it is 128 requests in flight at each instance. (64 clients, the earlier
+ * measure, were fewer than the slots, and their 6 s mean counted the shop's warm-up: they read
+ * 1,501-2,585 2xx/s where the ramp then served up to ~2,900.)
+ */
+const CAPACITY_CLIENTS = 256;
+/** The capacity is the best this many consecutive whole seconds of the capacity step (closedLoopCapacity). */
+const CAPACITY_WINDOW_S = 3;
+const CAPACITY_METHOD = `the best ${CAPACITY_WINDOW_S} consecutive whole seconds (mean 2xx/s) of a closed loop of ${CAPACITY_CLIENTS} clients, after a warm-up with as many`;
 /** A shopper gives up on a page after this long. */
 const CLIENT_TIMEOUT_MS = 5_000;
 
@@ -58,6 +72,9 @@ interface Settings {
 
 interface RunOutcome {
   capacityPerS: number;
+  capacity: Capacity;
+  /** The ramp's best second of goodput (2xx/s): what the shop served at most, for comparison. */
+  rampBestSecondPerS: number;
   stages: Summary[];
   unsent: number;
   /** What each phase cost the generator (the lab process): a phase past GENERATOR_BOUND_PCT measured the generator. */
@@ -79,8 +96,8 @@ interface RunOutcome {
 }
 
 /**
- * `npm run lab -- overload`: the lab shop's capacity for browsing (a closed loop of 64
- * clients), then an open-loop ramp of browsing shoppers from half to three times it, then
+ * `npm run lab -- overload`: the lab shop's capacity for browsing (the best 3 s of a
+ * closed loop of 256 clients), then an open-loop ramp of browsing shoppers from half to three times it, then
  * 2,000 clients hammering (each sends again as soon as it is answered), first with admission
  * control and shedding off, then on. `--full`: longer stages and 3 interleaved rounds.
  */
@@ -125,20 +142,21 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     await pinning.pinRun(running, context.log);
     const target = (timeoutMs: number): LoadTarget => ({ origin: running.urls.shop, path: () => BROWSE, timeoutMs, addresses: 100 });
 
-    await runClosedLoop(target(CLIENT_TIMEOUT_MS), 64, settings.warmupS * 1000);
+    await runClosedLoop(target(CLIENT_TIMEOUT_MS), CAPACITY_CLIENTS, settings.warmupS * 1000);
     const { shots: capacityShots, generator: capacityGenerator } = await runClosedLoop(
       target(CLIENT_TIMEOUT_MS),
-      64,
+      CAPACITY_CLIENTS,
       settings.capacityS * 1000,
     );
-    const capacity = summarize(capacityShots, 1000, settings.capacityS * 1000);
+    const capacity = closedLoopCapacity(capacityShots, 0, settings.capacityS * 1000, CAPACITY_WINDOW_S);
+    const capacityStep = summarize(capacityShots, 1000, settings.capacityS * 1000);
     context.log(
-      `${variant}: capacity ${capacity.goodputPerS} 2xx/s at 64 clients (p99 ${capacity.okP99Ms} ms; answers ${statusCounts(capacityShots)}); ${generatorSays(capacityGenerator)}`,
+      `${variant}: capacity ${capacity.perS} 2xx/s (best ${capacity.windowS} s of ${CAPACITY_CLIENTS} clients; the step's mean ${capacity.stepMeanPerS}, per second ${capacity.perSecond.join(' ')}; p99 ${capacityStep.okP99Ms} ms; answers ${statusCounts(capacityShots)}); ${generatorSays(capacityGenerator)}`,
     );
     // A machine this busy may serve very little; only nothing at all means the shop is broken.
-    if (capacity.goodputPerS < 5) throw new Error(`the lab shop served ${capacity.goodputPerS} 2xx/s at 64 clients: something is wrong`);
+    if (capacity.perS < 5) throw new Error(`the lab shop served ${capacity.perS} 2xx/s at ${CAPACITY_CLIENTS} clients: something is wrong`);
 
-    const rates = RAMP.map((factor) => Math.round(factor * capacity.goodputPerS));
+    const rates = RAMP.map((factor) => Math.round(factor * capacity.perS));
     const stageMs = settings.stageS * 1000;
     const maxInFlight = inFlightBound(20_000);
     context.log(
@@ -200,7 +218,9 @@ async function measureRun(context: LabContext, variant: Variant, settings: Setti
     if (unwell.length > 0) throw new Error(`lab shop processes did not stay up during the run: ${JSON.stringify(unwell)}`);
     const refused = await scrape([balancerAdmin(shop)], 'tenk_balancer_upstream_refused_total');
     return {
-      capacityPerS: capacity.goodputPerS,
+      capacityPerS: capacity.perS,
+      capacity,
+      rampBestSecondPerS: Math.max(0, ...timeline.map((second) => second.goodputPerS)),
       stages,
       unsent: ramp.unsent,
       generator: { capacity: capacityGenerator, ramp: ramp.stages, hammer: hammerGenerator, polite: politeGenerator },
@@ -239,6 +259,7 @@ function generatorBoundPhases(run: RunOutcome): string {
 interface BalancerTimes {
   /** Access-log lines of the phase (the log drops lines when its reader lags: a sample). */
   lines: number;
+  /** The 503s those lines stand for (the balancer logs one in `sample_rate` of admission control's refusals). */
   refusals: number;
   refusalP50Ms: number;
   refusalP99Ms: number;
@@ -252,26 +273,29 @@ interface BalancerTimes {
  * holds every earlier run's too, past what one string can hold).
  */
 async function balancerTimes(logFile: string, fromByte: number, windows: Array<[number, number]>): Promise<BalancerTimes[]> {
-  const found = windows.map(() => ({ lines: 0, refusals: [] as number[], ok: [] as number[] }));
+  const found = windows.map(() => ({ lines: 0, refused: 0, refusals: [] as number[], ok: [] as number[] }));
   const lines = createInterface({ input: createReadStream(logFile, { start: fromByte }), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.includes('"msg":"access"')) continue;
-    const entry = JSON.parse(line) as { time: string; status: number; request_time_ms: number };
+    const entry = JSON.parse(line) as { time: string; status: number; request_time_ms: number; sample_rate?: number };
     const at = Date.parse(entry.time);
     const index = windows.findIndex(([from, to]) => at >= from && at < to);
     if (index === -1) continue;
     const window = found[index];
     window.lines++;
-    if (entry.status === 503) window.refusals.push(entry.request_time_ms);
-    else if (entry.status >= 200 && entry.status < 300) window.ok.push(entry.request_time_ms);
+    if (entry.status === 503) {
+      // Admission control's refusals are logged one in sample_rate (a uniform sample: the times are theirs).
+      window.refused += entry.sample_rate ?? 1;
+      window.refusals.push(entry.request_time_ms);
+    } else if (entry.status >= 200 && entry.status < 300) window.ok.push(entry.request_time_ms);
   }
-  return found.map(({ lines: count, refusals, ok }) => phaseTimes(count, refusals, ok));
+  return found.map(({ lines: count, refused, refusals, ok }) => phaseTimes(count, refused, refusals, ok));
 }
 
-function phaseTimes(lines: number, refusals: number[], ok: number[]): BalancerTimes {
+function phaseTimes(lines: number, refused: number, refusals: number[], ok: number[]): BalancerTimes {
   return {
     lines,
-    refusals: refusals.length,
+    refusals: refused,
     refusalP50Ms: round(percentile(refusals, 50), 2),
     refusalP99Ms: round(percentile(refusals, 99), 2),
     okP99Ms: round(percentile(ok, 99)),
@@ -344,6 +368,8 @@ function cpuMs(pids: { balancer: number[]; api: number[] }): { balancer: number;
 function rowOf(run: RunOutcome): Row {
   const row: Row = {
     capacityPerS: run.capacityPerS,
+    capacityStepMeanPerS: run.capacity.stepMeanPerS,
+    rampBestSecondPerS: run.rampBestSecondPerS,
     capacityGeneratorCpuPct: run.generator.capacity.cpuPct,
     rampUnsent: run.unsent,
     generatorBound: generatorBoundPhases(run),
@@ -397,7 +423,10 @@ function rowOf(run: RunOutcome): Row {
 
 function report(runs: Record<Variant, RunOutcome[]>, settings: Settings, pinning: OverloadPinning): LabResult {
   const rows = Object.fromEntries(VARIANTS.map((variant) => [variant, medianOf(runs[variant].map(rowOf))])) as Record<Variant, Row>;
-  const measurements: Record<string, Row> = { pinning: pinning.record() };
+  const measurements: Record<string, Row> = {
+    pinning: pinning.record(),
+    capacity: { method: CAPACITY_METHOD, clients: CAPACITY_CLIENTS, windowS: CAPACITY_WINDOW_S, stepS: settings.capacityS },
+  };
   for (const variant of VARIANTS) measurements[variant] = { setup: SETUPS[variant], ...rows[variant] };
   // The first round's ramp, second by second: how it unfolds.
   for (const variant of VARIANTS) {
@@ -502,7 +531,7 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings, pinning
         VARIANTS.map((variant) => [
           variant,
           runs[variant].map((run) => ({
-            capacity: { goodputPerS: run.capacityPerS, ...run.generator.capacity },
+            capacity: { goodputPerS: run.capacityPerS, ...run.capacity, ...run.generator.capacity },
             ramp: run.generator.ramp.map((stage, i) => ({
               factor: RAMP[i],
               ratePerS: Math.round(RAMP[i] * run.capacityPerS),
@@ -516,8 +545,8 @@ function report(runs: Record<Variant, RunOutcome[]>, settings: Settings, pinning
       ),
     },
     notes: [
-      `Per variant, a fresh lab shop (2 api instances behind the balancer): ${settings.warmupS} s warm-up, then its capacity for GET ${BROWSE} measured in the same run (a closed loop of 64 clients for ${settings.capacityS} s, its 2xx/s), then an open-loop ramp at ${RAMP.join(', ')} times that capacity for ${settings.stageS} s each (arrivals at a fixed rate whatever the answers; each stage's first second left out), then ${settings.hammerClients} clients for ${settings.hammerS} s, each sending again as soon as it is answered (no Retry-After honoured: the worst crowd), then ${settings.hammerClients} polite clients for as long, each waiting Retry-After (stretched by up to half at random) when refused, as the storefront does. Clients give up after ${CLIENT_TIMEOUT_MS / 1000} s (a timeout).`,
-      `*AtBalancer*: the same phases from the balancer's access log (request_time_ms, arrival to answer at the balancer, second-resolution timestamps, the first second of each phase left out; the log drops lines while its reader lags, so a sample): refusal times there without the load generator's own delays on this busy machine.`,
+      `Per variant, a fresh lab shop (2 api instances behind the balancer): ${settings.warmupS} s warm-up, then its capacity for GET ${BROWSE} measured in the same run (${CAPACITY_METHOD}, in a ${settings.capacityS} s step; capacityStepMeanPerS is the whole step's mean, rampBestSecondPerS the ramp's best second, for comparison), then an open-loop ramp at ${RAMP.join(', ')} times that capacity for ${settings.stageS} s each (arrivals at a fixed rate whatever the answers; each stage's first second left out), then ${settings.hammerClients} clients for ${settings.hammerS} s, each sending again as soon as it is answered (no Retry-After honoured: the worst crowd), then ${settings.hammerClients} polite clients for as long, each waiting Retry-After (stretched by up to half at random) when refused, as the storefront does. Clients give up after ${CLIENT_TIMEOUT_MS / 1000} s (a timeout).`,
+      `*AtBalancer*: the same phases from the balancer's access log (request_time_ms, arrival to answer at the balancer, second-resolution timestamps, the first second of each phase left out; the log drops lines while its reader lags, and the balancer writes one line for every 10 of admission control's refusals ("sample_rate":10), so a sample): refusal times there without the load generator's own delays on this busy machine.`,
       `Refusals are 503 (and 429) answers, all with Retry-After; "other errors" are every other non-2xx answer; timeouts are requests with no answer within ${CLIENT_TIMEOUT_MS / 1000} s.`,
       pinning.pinned
         ? `CPU pinning: ${pinning.describe()}. The load generator runs in the lab's own process: pinned apart, its work does not come out of the shop's CPU and the shop's does not delay its clock, so the numbers are the shop's (on its CPU(s)), not the generator's.`
