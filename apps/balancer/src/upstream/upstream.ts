@@ -13,7 +13,7 @@ import type { SharedPeerBook } from './shared-book';
 
 /**
  * An upstream block at run time: its peers (primaries, then backups), the algorithm that
- * picks among them, and one undici connection pool per peer. `pick` and `release` are the
+ * picks among them, and one connection pool per peer (peer-pool.ts). `pick` and `release` are the
  * whole interface the proxy uses (nginx's get/free), and the book-keeping around them is
  * here, once, whatever the algorithm.
  */
