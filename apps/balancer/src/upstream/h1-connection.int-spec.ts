@@ -244,6 +244,35 @@ describe('H1Connection', () => {
     expect((await send(connect(cut.port))).error?.code).toBe('UND_ERR_SOCKET');
   });
 
+  it('a read timeout longer than keepalive_timeout: counted over idle-timer periods, reset by every byte read', async () => {
+    const silent = await peer(() => null);
+    const started = Date.now();
+    const waited = await send(connect(silent.port, { keepAliveTimeoutMs: 100 }), { readTimeoutMs: 350 });
+    expect(waited.error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(340);
+
+    // A byte every 60 ms for ~600 ms: never 350 ms without one, so no timeout.
+    const trickle = await peer((_request, _n, socket) => {
+      const body = 'abcdefghij';
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (socket.destroyed || i === body.length) return clearInterval(timer);
+        socket.write(body[i++]);
+      }, 60);
+      return null;
+    });
+    const slow = await send(connect(trickle.port, { keepAliveTimeoutMs: 100 }), { readTimeoutMs: 350 });
+    expect(slow).toMatchObject({ status: 200, body: 'abcdefghij', error: null });
+
+    // No read timeout at all (0): the idle timer never fails a request that waits.
+    const late = await peer((_request, _n, socket) => {
+      setTimeout(() => socket.write(OK), 300);
+      return null;
+    });
+    expect(await send(connect(late.port, { keepAliveTimeoutMs: 100 }), { readTimeoutMs: 0 })).toMatchObject({ body: 'hello', error: null });
+  });
+
   it('an idle connection closes after keepalive_timeout', async () => {
     const up = await peer(() => OK);
     const connection = connect(up.port, { keepAliveTimeoutMs: 100 });

@@ -117,6 +117,10 @@ export class H1Connection {
   #interim = false;
   #keepAlive = true;
   #idleMs: number;
+  /** The socket's inactivity timeout now (ms, 0: none): set only when it changes, not per request. */
+  #timerMs = 0;
+  /** Inactivity so far while a request waits, in whole timer periods (reset by every read). */
+  #waited = 0;
   #served = 0;
   #collected: string[] = [];
   #destroyed = false;
@@ -155,10 +159,10 @@ export class H1Connection {
     this.#parser = parser;
     const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
     this.#socket = socket;
-    if (options.connectTimeoutMs > 0) socket.setTimeout(options.connectTimeoutMs);
+    if (options.connectTimeoutMs > 0) this.#arm(options.connectTimeoutMs);
     socket.on('connect', () => {
       this.#connected = true;
-      socket.setTimeout(0);
+      this.#arm(this.#idleMs);
       if (this.#request !== null) this.#write();
     });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -235,7 +239,11 @@ export class H1Connection {
     handler.onConnect(this.#abort);
     if (this.#handler !== handler) return;
     const socket = this.#socket;
-    if (request.readTimeoutMs > 0) socket.setTimeout(request.readTimeoutMs);
+    // proxy_read_timeout: the idle timer (keepalive_timeout, usually shorter) keeps running and
+    // #onTimeout counts its periods; only a read timeout shorter than it needs its own timer.
+    this.#waited = 0;
+    const read = request.readTimeoutMs;
+    if (read > 0 && (this.#timerMs === 0 || read < this.#timerMs)) this.#arm(read);
     if (body === null || body.length === 0) {
       socket.write(head, 'latin1');
       return;
@@ -248,6 +256,7 @@ export class H1Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#destroyed) return;
+    this.#waited = 0;
     if (this.#handler === null || !this.#written) {
       // Bytes nobody asked for (a reply to no request): the connection cannot be trusted.
       this.#unsolicited();
@@ -323,7 +332,7 @@ export class H1Connection {
     this.#handler = null;
     this.#request = null;
     this.#written = false;
-    if (this.#keepAlive) this.#socket.setTimeout(this.#idleMs);
+    if (this.#keepAlive) this.#arm(this.#idleMs);
     else this.#destroy();
     handler.onComplete(null);
   }
@@ -348,11 +357,27 @@ export class H1Connection {
       this.#destroy();
       return;
     }
+    // A request waits: one more period without a byte. Node does not re-arm a fired timeout.
+    this.#waited += this.#timerMs;
+    const read = (this.#request as H1Request).readTimeoutMs;
+    if (read === 0 || this.#waited < read) {
+      const period = read === 0 ? this.#timerMs : Math.min(this.#timerMs, read - this.#waited);
+      this.#timerMs = period;
+      this.#socket.setTimeout(period);
+      return;
+    }
     this.#fail(
       this.#headersDone
         ? codedError('body timeout: the peer stopped sending', 'UND_ERR_BODY_TIMEOUT')
         : codedError('headers timeout: the peer did not answer in time', 'UND_ERR_HEADERS_TIMEOUT'),
     );
+  }
+
+  /** Sets the socket's inactivity timeout, if it is not that already. */
+  #arm(ms: number): void {
+    if (ms === this.#timerMs) return;
+    this.#timerMs = ms;
+    this.#socket.setTimeout(ms);
   }
 
   #onSocketClose(): void {
