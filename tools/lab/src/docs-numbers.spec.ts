@@ -33,7 +33,7 @@ describe('numbers the docs quote from results', () => {
         .map((quote) => path.basename(quote.file)),
     );
     for (const file of [
-      'balancer.json',
+      'balancer-stop27.json',
       'balancer-algorithms.json',
       'cache.json',
       'stampede.json',
