@@ -1,5 +1,6 @@
 import {
   arrivalsDue,
+  bestWindowMean,
   closedLoopCapacity,
   GENERATOR_BOUND_PCT,
   GENERATOR_LATE_MS,
@@ -96,5 +97,13 @@ describe('closedLoopCapacity', () => {
       windowS: 2,
     });
     expect(closedLoopCapacity([], 0, 500)).toEqual({ perS: 0, stepMeanPerS: 0, perSecond: [], windowS: 0 });
+  });
+});
+
+describe('bestWindowMean', () => {
+  it('gives the best mean of consecutive seconds, and 0 with fewer seconds than the window', () => {
+    expect(bestWindowMean([1_000, 3_000, 3_300, 3_000, 2_000], 3)).toBe(3_100);
+    expect(bestWindowMean([1_000, 3_000], 3)).toBe(0);
+    expect(bestWindowMean([5], 0)).toBe(0);
   });
 });

@@ -381,13 +381,18 @@ export function closedLoopCapacity(shots: readonly Shot[], fromMs: number, toMs:
   const total = perSecond.reduce((sum, count) => sum + count, 0);
   const stepMeanPerS = seconds === 0 ? 0 : Math.round(total / seconds);
   const window = Math.min(windowS, seconds);
+  return { perS: bestWindowMean(perSecond, window), stepMeanPerS, perSecond, windowS: window };
+}
+
+/** The highest mean of `windowS` consecutive values (per-second counts), rounded; 0 when there are fewer. */
+export function bestWindowMean(perSecond: readonly number[], windowS: number): number {
   let best = 0;
-  for (let start = 0; start + window <= seconds && window > 0; start++) {
+  for (let start = 0; start + windowS <= perSecond.length && windowS > 0; start++) {
     let inWindow = 0;
-    for (let i = start; i < start + window; i++) inWindow += perSecond[i];
+    for (let i = start; i < start + windowS; i++) inWindow += perSecond[i];
     best = Math.max(best, inWindow);
   }
-  return { perS: window === 0 ? 0 : Math.round(best / window), stepMeanPerS, perSecond, windowS: window };
+  return windowS <= 0 ? 0 : Math.round(best / windowS);
 }
 
 export function round(value: number, digits = 1): number {
