@@ -104,8 +104,9 @@ interface RunOutcome {
 /**
  * `npm run lab -- overload`: the lab shop's capacity for browsing (the best 3 s of a
  * closed loop of 256 clients, or of the ramp when that is higher), then an open-loop ramp
- * of browsing shoppers from half to three times it, then 2,000 clients hammering (each sends again as soon as it is answered), first with admission
- * control and shedding off, then on. `--full`: longer stages and 3 interleaved rounds.
+ * of browsing shoppers from half to three times it, then 2,000 clients hammering (each
+ * sends again as soon as it is answered), first with admission control and shedding off,
+ * then on. `--full`: longer stages and 3 interleaved rounds.
  */
 export const overloadExperiment: Experiment = {
   name: 'overload',
