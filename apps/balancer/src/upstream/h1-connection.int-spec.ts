@@ -273,6 +273,39 @@ describe('H1Connection', () => {
     expect(await send(connect(late.port, { keepAliveTimeoutMs: 100 }), { readTimeoutMs: 0 })).toMatchObject({ body: 'hello', error: null });
   });
 
+  it("does not count time paused for a slow client as the peer's silence", async () => {
+    const up = await peer((_request, _n, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc');
+      setTimeout(() => socket.write('def'), 50);
+      return null;
+    });
+    const connection = connect(up.port, { keepAliveTimeoutMs: 100 });
+    const outcome = await new Promise<{ body: string; error: Error | null }>((resolve) => {
+      let body = '';
+      let resume: () => void = () => undefined;
+      connection.dispatch(
+        { method: 'GET', path: '/', headers: ['Host', 'shop'], body: null, readTimeoutMs: 250, reset: false },
+        {
+          onConnect: () => undefined,
+          onHeaders: (_status, _headers, resumeReading) => {
+            resume = resumeReading;
+            return true;
+          },
+          onData: (chunk) => {
+            body += chunk.toString('latin1');
+            if (body.length > 3) return true;
+            // The client is slow: reading stops for 600 ms (more than proxy_read_timeout).
+            setTimeout(() => resume(), 600);
+            return false;
+          },
+          onComplete: () => resolve({ body, error: null }),
+          onError: (error) => resolve({ body, error }),
+        },
+      );
+    });
+    expect(outcome).toEqual({ body: 'abcdef', error: null });
+  });
+
   it('an idle connection closes after keepalive_timeout', async () => {
     const up = await peer(() => OK);
     const connection = connect(up.port, { keepAliveTimeoutMs: 100 });

@@ -357,8 +357,10 @@ export class H1Connection {
       this.#destroy();
       return;
     }
-    // A request waits: one more period without a byte. Node does not re-arm a fired timeout.
-    this.#waited += this.#timerMs;
+    // A request waits: one more period without a byte (none while the client is slow to take
+    // the answer and reading is paused: that is send_timeout's to judge, not the peer's fault).
+    // Node does not re-arm a fired timeout.
+    if (!this.#socket.isPaused()) this.#waited += this.#timerMs;
     const read = (this.#request as H1Request).readTimeoutMs;
     if (read === 0 || this.#waited < read) {
       const period = read === 0 ? this.#timerMs : Math.min(this.#timerMs, read - this.#waited);
