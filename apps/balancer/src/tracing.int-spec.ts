@@ -1,6 +1,8 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Agent, request } from 'undici';
 import { loadConfig } from '@tenk/config';
+import { HttpTracingMiddleware } from '@tenk/observability';
 import { startTracing, stopTracing } from '@tenk/observability/tracing';
 import { startBalancer, startUpstream, type RunningBalancer, type TestUpstream } from './testing/harness';
 
@@ -20,9 +22,26 @@ async function setUp(method = 'least_conn;'): Promise<{ lb: RunningBalancer; a: 
 }
 
 afterEach(async () => {
+  jest.restoreAllMocks();
   await Promise.all(running.splice(0).map((item) => item.close()));
   await stopTracing();
 });
+
+/** Counts the spans the SDK is asked to start. */
+function countSdkSpanStarts(): { count: number } {
+  const counter = { count: 0 };
+  const getTracer = NodeTracerProvider.prototype.getTracer;
+  jest.spyOn(NodeTracerProvider.prototype, 'getTracer').mockImplementation(function (this: NodeTracerProvider, ...args) {
+    const tracer = getTracer.apply(this, args);
+    const startSpan = tracer.startSpan.bind(tracer);
+    tracer.startSpan = (...startArgs) => {
+      counter.count++;
+      return startSpan(...startArgs);
+    };
+    return tracer;
+  });
+  return counter;
+}
 afterAll(() => agent.close());
 
 describe('balancer tracing', () => {
@@ -96,6 +115,66 @@ describe('balancer tracing', () => {
       'http.response.status_code': 200,
     });
     expect(last.events.map((event) => event.name)).toEqual(['retry']);
+  });
+
+  it('makes no span for a request its trace leaves out: only the ids, passed on as not sampled', async () => {
+    const sdk = countSdkSpanStarts();
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'balancer', config: loadConfig({ TENK_TRACE_SAMPLE_RATIO: '0' }).tracing, exporter });
+    const { lb, a, b } = await setUp();
+    const unsampled = CLIENT_PARENT.replace(/-01$/, '-00');
+    const continued = await request(`${lb.url}/`, { dispatcher: agent, headers: { traceparent: unsampled, tracestate: 'vendor=1' } });
+    await continued.body.text();
+    const started = await request(`${lb.url}/`, { dispatcher: agent });
+    await started.body.text();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sdk.count).toBe(0);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    const [first, second] = [...a.requests, ...b.requests];
+    // The client's trace, the balancer's own span id (the one traceresponse names), not sampled.
+    expect(first.headers.traceparent).toMatch(new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-00$`));
+    expect(first.headers.traceparent).not.toContain('00f067aa0ba902b7');
+    expect(first.headers.tracestate).toBeUndefined();
+    expect(continued.headers.traceresponse).toBe(first.headers.traceparent);
+    expect(second.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(second.headers.traceparent).not.toContain(CLIENT_TRACE);
+  });
+
+  it("joins its after-the-fact span and the api's into one trace when an unsampled request fails in the api", async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing({ service: 'balancer', config: loadConfig({ TENK_TRACE_SAMPLE_RATIO: '0' }).tracing, exporter });
+    const { lb, a, b } = await setUp();
+    // Both peers run the api's HTTP span and answer 500 (not retried: proxy_next_upstream has no http_500).
+    const api = new HttpTracingMiddleware();
+    for (const peer of [a, b])
+      peer.handle = (req, res) =>
+        api.use(req, res, () => {
+          res.statusCode = 500;
+          res.end('boom');
+        });
+    const failed = await request(`${lb.url}/orders`, { dispatcher: agent, headers: { traceparent: CLIENT_PARENT.replace(/-01$/, '-00') } });
+    await failed.body.text();
+    expect(failed.statusCode).toBe(500);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const spans = exporter.getFinishedSpans();
+    const balancer = spans.find((span) => span.name === 'GET api');
+    const server = spans.find((span) => span.name === 'GET /orders');
+    expect(spans).toHaveLength(2);
+    expect(balancer?.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(server?.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(balancer?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(server?.parentSpanContext?.spanId).toBe(balancer?.spanContext().spanId);
+    const peer = a.requests.length === 1 ? a : b;
+    expect(balancer?.attributes).toMatchObject({
+      'tenk.balancer.algorithm': 'least_conn',
+      'tenk.balancer.peer': peer.address,
+      'tenk.balancer.attempt': 1,
+      'http.response.status_code': 500,
+      'tenk.balancer.upstream_status': 500,
+      'tenk.trace.kept': 'error',
+    });
+    expect(server?.attributes).toMatchObject({ 'http.response.status_code': 500, 'tenk.trace.kept': 'error' });
+    expect(failed.headers.traceresponse).toBe(`00-${CLIENT_TRACE}-${balancer?.spanContext().spanId}-00`);
   });
 
   it('with tracing off, makes no span and passes the client traceparent through untouched', async () => {

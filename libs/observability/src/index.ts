@@ -14,7 +14,7 @@ export {
   stopTracing,
   flushTracing,
   tracingEnabled,
-  tracer,
+  startSpan,
   inSpan,
   markFailed,
   annotateActiveSpan,

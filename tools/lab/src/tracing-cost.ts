@@ -7,8 +7,9 @@
  *
  *   node -r ./tools/register.cjs tools/lab/src/tracing-cost.ts [ratio|off] [requests]
  *
- * Errors are kept as in the shop (unsampled spans recorded, then dropped: kept-traces.ts);
- * TENK_TRACE_KEEP_ERRORS=false in the environment measures without that.
+ * Errors are kept as in the shop: a request the ratio left out makes no span, only ids (and
+ * would send its span after the fact if it failed: deferred-span.ts); TENK_TRACE_KEEP_ERRORS=false
+ * in the environment measures without that.
  *
  * Prints CPU µs per request (process.cpuUsage, user + system, the exporter included). At 100%
  * and this loop's pace (tens of thousands of requests a second) the batch queue overflows and
@@ -21,16 +22,23 @@ import { loadConfig } from '@tenk/config';
 import {
   activeTraceIds,
   annotateActiveSpan,
-  extractTraceContext,
   HttpTracingMiddleware,
   SpanKind,
   startTracing,
   stopTracing,
   traceparentOf,
-  tracer,
   tracingEnabled,
   type Span,
 } from '@tenk/observability';
+import {
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  sampleRequest,
+  startSampledSpan,
+  type RemoteParent,
+} from '@tenk/observability/tracing';
 
 const [ratioArg = '1', requestsArg = '100000'] = process.argv.slice(2);
 const requests = Number(requestsArg);
@@ -43,28 +51,29 @@ startTracing({ service: 'tracing-cost', config: config.tracing });
 
 const middleware = new HttpTracingMiddleware();
 
-// The balancer's span work, as apps/balancer/src/observability/proxy-span.ts does it (an app's
-// code cannot be imported from a tool).
-function startProxySpan(req: IncomingMessage, path: string, upstream: string, algorithm: string, requestId: string): Span {
-  return tracer().startSpan(
-    `${req.method} ${upstream}`,
+// The balancer's span work, as apps/balancer/src/observability/proxy-span.ts and
+// http/proxy-exchange.ts do it (an app's code cannot be imported from a tool): a sampled
+// request gets a span, one left out only its ids and a traceparent for the peer.
+function startProxySpan(req: IncomingMessage, parent: RemoteParent | undefined, path: string, requestId: string): Span {
+  return startSampledSpan(
+    `${req.method} api`,
     {
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': req.method,
         'url.path': path.slice(0, path.indexOf('?')),
-        'tenk.balancer.upstream': upstream,
-        'tenk.balancer.algorithm': algorithm,
+        'tenk.balancer.upstream': 'api',
+        'tenk.balancer.algorithm': 'least_conn',
         'tenk.request_id': requestId,
       },
     },
-    extractTraceContext(req.headers),
+    parent,
   );
 }
-function withTraceparent(headers: string[], span: Span): string[] {
+function withTraceparent(headers: string[], traceparent: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() !== 'traceparent') out.push(headers[i], headers[i + 1]);
-  out.push('traceparent', traceparentOf(span) ?? '');
+  out.push('traceparent', traceparent);
   return out;
 }
 function endProxySpan(span: Span, status: number, upstreamStatus: number): void {
@@ -75,23 +84,29 @@ function endProxySpan(span: Span, status: number, upstreamStatus: number): void 
 const BALANCER_HEADERS = ['host', 'api', 'accept', 'application/json', 'x-request-id', 'r-1', 'x-forwarded-for', '127.0.0.1'];
 
 function oneRequest(i: number): void {
-  // The balancer.
+  // The balancer: a client without traceparent (a new trace each time, as in the lab).
   const incoming = { method: 'GET', headers: {} } as unknown as IncomingMessage;
   let upstreamHeaders = BALANCER_HEADERS;
   let span: Span | null = null;
   if (tracingEnabled()) {
-    span = startProxySpan(incoming, '/products?limit=20', 'api', 'least_conn', `r-${i}`);
-    upstreamHeaders = withTraceparent(BALANCER_HEADERS, span);
-    span.setAttribute('tenk.balancer.peer', '127.0.0.1:3001');
-    span.setAttribute('tenk.balancer.attempt', 1);
+    const parent = parseTraceparent(undefined);
+    if (sampleRequest(parent)) {
+      span = startProxySpan(incoming, parent, '/products?limit=20', `r-${i}`);
+      upstreamHeaders = withTraceparent(BALANCER_HEADERS, traceparentOf(span) ?? '');
+      span.setAttribute('tenk.balancer.peer', '127.0.0.1:3001');
+      span.setAttribute('tenk.balancer.attempt', 1);
+    } else {
+      upstreamHeaders = withTraceparent(BALANCER_HEADERS, formatTraceparent(newTraceId(), newSpanId(), false));
+    }
   }
   // The api: the headers as Node gives them to the HTTP adapter.
   const headers: Record<string, string> = {};
   for (let h = 0; h < upstreamHeaders.length; h += 2) headers[upstreamHeaders[h]] = upstreamHeaders[h + 1];
-  const res = new EventEmitter() as EventEmitter & { statusCode: number; writableFinished: boolean };
+  const res = new EventEmitter() as EventEmitter & { statusCode: number; writableFinished: boolean; req: unknown };
   res.statusCode = 200;
   res.writableFinished = true;
   const req = { method: 'GET', headers, url: '/products?limit=20' };
+  res.req = req;
   middleware.use(
     req as unknown as IncomingMessage,
     res as unknown as ServerResponse,
@@ -101,7 +116,7 @@ function oneRequest(i: number): void {
     },
     () => '/products',
   );
-  res.emit('finish');
+  res.emit('close');
   if (span !== null) endProxySpan(span, 200, 200);
 }
 

@@ -3,9 +3,24 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
-import { tracingEnabled, type Span } from '@tenk/observability/tracing';
+import {
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  sampleRequest,
+  tracingEnabled,
+  type Span,
+} from '@tenk/observability/tracing';
 import { ACCESS_LOG_REFUSAL_SAMPLE } from '../observability/access-log';
-import { endProxySpan, startProxySpan, traceresponseOf, withTraceparent } from '../observability/proxy-span';
+import {
+  endProxySpan,
+  isFailedAnswer,
+  keepFailedProxySpan,
+  startProxySpan,
+  traceresponseOf,
+  withTraceparent,
+} from '../observability/proxy-span';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
@@ -17,7 +32,7 @@ import { isBusyAnswer, isReadTimeout } from '../upstream/passive-health';
 import type { Upstream } from '../upstream/upstream';
 import { isFailureStatus, isNonIdempotent, NextUpstream, statusFlag } from './next-upstream';
 import { RequestContext } from './request-context';
-import { variableFeatures } from './variables';
+import { rawHeader, variableFeatures } from './variables';
 import { isBodyTooLarge, RequestBodyRelay } from './request-body';
 import type { TenkResponse } from './tenk-response';
 import { UpgradeTunnel, type TunnelOwner } from './upgrade-tunnel';
@@ -73,8 +88,15 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
   #ended = false;
   #drainArmed = false;
   #onDrain: (() => void) | null = null;
-  /** This request's span when tracing is on (observability/proxy-span.ts), else null. */
+  /** This request's span when tracing is on and its trace sampled (observability/proxy-span.ts), else null. */
   #span: Span | null = null;
+  /**
+   * A request its trace's sampling left out has no span, only these ids (trace, its own span,
+   * the client's span or ''), kept to build its span after the fact if it fails ('': none).
+   */
+  #traceId = '';
+  #spanId = '';
+  #parentSpanId = '';
   /** The `traceresponse` header's value for the client (its span's id), or null. */
   #traceresponse: string | null = null;
 
@@ -103,6 +125,28 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     };
   }
 
+  /**
+   * The trace of this request: its client's `traceparent` continued (or a new trace), sampled
+   * or not as the client decided (or the ratio, for a new one). Sampled: a span. Left out: no
+   * span, only the ids, and the `traceparent` the peer gets says "not sampled", so the api
+   * makes the same choice. Returns the upstream headers with this request's `traceparent`.
+   */
+  #startTrace(path: string, headers: string[]): string[] {
+    const parent = parseTraceparent(rawHeader(this.req.rawHeaders, 'traceparent') || undefined);
+    if (sampleRequest(parent)) {
+      const span = startProxySpan(this.req, parent, path, this.upstream.name, this.upstream.algorithm.name, this.requestId);
+      this.#span = span;
+      this.#traceresponse = traceresponseOf(span);
+      return this.#traceresponse === null ? headers : withTraceparent(headers, this.#traceresponse);
+    }
+    this.#traceId = parent === undefined ? newTraceId() : parent.traceId;
+    this.#parentSpanId = parent === undefined ? '' : parent.spanId;
+    this.#spanId = newSpanId();
+    const traceparent = formatTraceparent(this.#traceId, this.#spanId, false);
+    this.#traceresponse = traceparent;
+    return withTraceparent(headers, traceparent);
+  }
+
   /** Sends the request to the first peer. `path` is the upstream request target. */
   start(path: string): void {
     // Admission control first: others already wait and this one could not join them (the
@@ -117,12 +161,7 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const options = this.#options;
     options.path = path;
     options.headers = location.requestHeaders.build(req.rawHeaders, this);
-    if (tracingEnabled()) {
-      const span = startProxySpan(req, path, this.upstream.name, this.upstream.algorithm.name, this.requestId);
-      this.#span = span;
-      this.#traceresponse = traceresponseOf(span);
-      options.headers = withTraceparent(options.headers, span);
-    }
+    if (tracingEnabled()) options.headers = this.#startTrace(path, options.headers);
     if (this.tunnels !== null) {
       // Offered to the upstream only where the location allows it (header-plans.ts).
       const upgrade = location.requestHeaders.upgrade;
@@ -436,9 +475,30 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
 
   #endSpan(): void {
     const span = this.#span;
-    if (span === null) return;
-    this.#span = null;
-    endProxySpan(span, this.status, this.upstreamStatus);
+    if (span !== null) {
+      this.#span = null;
+      endProxySpan(span, this.status, this.upstreamStatus);
+      return;
+    }
+    const spanId = this.#spanId;
+    if (spanId === '') return;
+    this.#spanId = '';
+    if (!isFailedAnswer(this.status)) return;
+    keepFailedProxySpan({
+      method: this.req.method ?? 'GET',
+      path: this.#options.path,
+      upstream: this.upstream.name,
+      algorithm: this.upstream.algorithm.name,
+      requestId: this.requestId,
+      traceId: this.#traceId,
+      spanId,
+      parentSpanId: this.#parentSpanId,
+      startedAt: this.startedAt,
+      peer: this.peerAddress,
+      attempt: this.tries,
+      status: this.status,
+      upstreamStatus: this.upstreamStatus,
+    });
   }
 
   #releaseClient(): void {

@@ -1,49 +1,110 @@
 import type { IncomingMessage } from 'node:http';
-import { rawHeader } from '../http/variables';
-import { extractTraceContext, SpanKind, SpanStatusCode, traceparentOf, tracer, type Span } from '@tenk/observability/tracing';
+import { performance } from 'node:perf_hooks';
+import {
+  epochMs,
+  keepFailedSpan,
+  SpanKind,
+  SpanStatusCode,
+  startSampledSpan,
+  traceparentOf,
+  type RemoteParent,
+  type Span,
+} from '@tenk/observability/tracing';
 
 /**
- * The span of one proxied request: it continues the client's `traceparent` (or starts a trace),
- * names the upstream and its algorithm, and is what the api's span hangs under. Only made when
- * tracing is on (the caller checks tracingEnabled(): no span work on the hot path otherwise).
+ * The span of one proxied request its trace's sampling picked (sampleRequest): it continues
+ * the client's `traceparent` (or starts a trace), names the upstream and its algorithm, and is
+ * what the api's span hangs under. A request the ratio left out gets no span: ProxyExchange
+ * keeps its ids and start time and, if it fails, sends keepFailedProxySpan's after the fact.
  */
-export function startProxySpan(req: IncomingMessage, path: string, upstream: string, algorithm: string, requestId: string): Span {
+export function startProxySpan(
+  req: IncomingMessage,
+  parent: RemoteParent | undefined,
+  path: string,
+  upstream: string,
+  algorithm: string,
+  requestId: string,
+): Span {
   const method = req.method ?? 'GET';
-  const query = path.indexOf('?');
-  return tracer().startSpan(
+  return startSampledSpan(
     `${method} ${upstream}`,
     {
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': method,
-        'url.path': query === -1 ? path : path.slice(0, query),
+        'url.path': pathOf(path),
         'tenk.balancer.upstream': upstream,
         'tenk.balancer.algorithm': algorithm,
         'tenk.request_id': requestId,
       },
     },
-    extractTraceContext(traceCarrier(req.rawHeaders)),
+    parent,
   );
 }
 
-/**
- * The client's trace headers read from Node's raw list: `req.headers` would make Node build
- * an object of every header for each request just for these two.
- */
-function traceCarrier(rawHeaders: readonly string[]): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  const traceparent = rawHeader(rawHeaders, 'traceparent');
-  if (traceparent !== '') carrier.traceparent = traceparent;
-  const tracestate = rawHeader(rawHeaders, 'tracestate');
-  if (tracestate !== '') carrier.tracestate = tracestate;
-  return carrier;
+/** What an unsampled proxied request kept for a span after the fact, and what it knows at its end. */
+export interface UnsampledProxyRequest {
+  method: string;
+  path: string;
+  upstream: string;
+  algorithm: string;
+  requestId: string;
+  traceId: string;
+  spanId: string;
+  /** The client's span ('' when the request started the trace). */
+  parentSpanId: string;
+  /** performance.now() when it arrived. */
+  startedAt: number;
+  peer: string;
+  attempt: number;
+  status: number;
+  upstreamStatus: number;
 }
 
 /**
- * The upstream request's headers with this span's `traceparent` instead of the client's (and
- * no `tracestate`): the peer continues the balancer's span, not the client's.
+ * Whether a proxied request's answer is a failure its trace is kept for: a 5xx, or 499 (the
+ * client went away before its answer).
  */
-export function withTraceparent(headers: string[], span: Span): string[] {
+export function isFailedAnswer(status: number): boolean {
+  return status >= 500 || status === 499;
+}
+
+/**
+ * The span an unsampled proxied request would have had, built now that it failed, with the ids
+ * it passed upstream (the api's span, if the api kept one, hangs under it) and the facts that
+ * matter collected only now: peer, attempt, status.
+ */
+export function keepFailedProxySpan(request: UnsampledProxyRequest): void {
+  const attributes: Record<string, string | number> = {
+    'http.request.method': request.method,
+    'url.path': pathOf(request.path),
+    'tenk.balancer.upstream': request.upstream,
+    'tenk.balancer.algorithm': request.algorithm,
+    'tenk.request_id': request.requestId,
+    'http.response.status_code': request.status,
+  };
+  if (request.peer !== '') attributes['tenk.balancer.peer'] = request.peer;
+  if (request.attempt > 0) attributes['tenk.balancer.attempt'] = request.attempt;
+  if (request.upstreamStatus !== 0) attributes['tenk.balancer.upstream_status'] = request.upstreamStatus;
+  keepFailedSpan({
+    name: `${request.method} ${request.upstream}`,
+    kind: SpanKind.SERVER,
+    traceId: request.traceId,
+    spanId: request.spanId,
+    parentSpanId: request.parentSpanId,
+    parentIsRemote: true,
+    startTimeMs: performance.timeOrigin + request.startedAt,
+    endTimeMs: epochMs(),
+    attributes,
+    status: { code: SpanStatusCode.ERROR, message: failureMessage(request.status) },
+  });
+}
+
+/**
+ * The upstream request's headers with this request's `traceparent` instead of the client's
+ * (and no `tracestate`): the peer continues the balancer's span, not the client's.
+ */
+export function withTraceparent(headers: string[], traceparent: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
@@ -51,8 +112,7 @@ export function withTraceparent(headers: string[], span: Span): string[] {
     if (name.length === 10 && name.toLowerCase() === 'tracestate') continue;
     out.push(name, headers[i + 1]);
   }
-  const traceparent = traceparentOf(span);
-  if (traceparent !== undefined) out.push('traceparent', traceparent);
+  out.push('traceparent', traceparent);
   return out;
 }
 
@@ -69,7 +129,15 @@ export function traceresponseOf(span: Span): string | null {
 export function endProxySpan(span: Span, status: number, upstreamStatus: number): void {
   span.setAttribute('http.response.status_code', status);
   if (upstreamStatus !== 0) span.setAttribute('tenk.balancer.upstream_status', upstreamStatus);
-  if (status >= 500 || status === 499)
-    span.setStatus({ code: SpanStatusCode.ERROR, message: status === 499 ? 'the client closed the connection' : `answered ${status}` });
+  if (isFailedAnswer(status)) span.setStatus({ code: SpanStatusCode.ERROR, message: failureMessage(status) });
   span.end();
+}
+
+function failureMessage(status: number): string {
+  return status === 499 ? 'the client closed the connection' : `answered ${status}`;
+}
+
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }

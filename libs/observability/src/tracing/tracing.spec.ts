@@ -9,7 +9,7 @@ import {
   startTracing,
   stopTracing,
   traceparentOf,
-  tracer,
+  startSpan,
   tracingEnabled,
   untraced,
   SpanKind,
@@ -64,7 +64,7 @@ describe('tracing', () => {
     await inSpan('request that nudged the loop', {}, () =>
       untraced(async () => {
         await inSpan('poll round', {}, () => undefined); // not recorded
-        const publish = tracer().startSpan('publish', {}, extractTraceContext({ traceparent: PARENT }));
+        const publish = startSpan('publish', {}, extractTraceContext({ traceparent: PARENT }));
         header = traceparentOf(publish);
         publish.end();
       }),

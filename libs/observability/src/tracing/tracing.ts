@@ -9,23 +9,27 @@ import {
   type Tracer,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
 } from '@opentelemetry/api';
-import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { isTracingSuppressed, suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  TraceIdRatioBasedSampler,
   type SpanExporter,
   type SpanProcessor,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '@tenk/config';
-import { KeptTraceProcessor, RecordUnsampled } from './kept-traces';
+import { DeferredSpan, sendAfterTheFact, type AfterTheFactSink, type AfterTheFactSpan } from './deferred-span';
+import { parseTraceparent, type RemoteParent } from './trace-ids';
 
 export { SpanKind, SpanStatusCode, type Span, type Context };
+export { parseTraceparent, formatTraceparent, newTraceId, newSpanId, type RemoteParent } from './trace-ids';
+export { KEPT_ATTRIBUTE, epochMs, type AfterTheFactSpan } from './deferred-span';
 
 /** A header carrier: HTTP headers, Kafka message headers, a Bull job's field. */
 export type TraceCarrier = Record<string, unknown>;
@@ -33,9 +37,18 @@ export type TraceCarrier = Record<string, unknown>;
 interface Active {
   provider: NodeTracerProvider;
   tracer: Tracer;
+  /** New traces kept with this probability (TENK_TRACE_SAMPLE_RATIO). */
+  ratio: number;
+  /** Where spans the ratio left out go when they fail (deferred-span.ts). */
+  sink: AfterTheFactSink;
 }
 
 let active: Active | undefined;
+
+/** The instrumentation scope of every span of the shop's. */
+const SCOPE = { name: 'tenk' };
+/** What span calls get when tracing is off or suppressed. */
+const NOOP_SPAN = trace.wrapSpanContext({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 });
 
 /**
  * True once startTracing() has installed an exporter. Code on a hot path checks this first
@@ -55,11 +68,14 @@ export interface StartTracingOptions {
 }
 
 /**
- * Installs OpenTelemetry's SDK for this process once: parent-based sampling with the
- * configured ratio for new traces (and, with keepErrors, the unsampled ones recorded and sent
- * when they fail: kept-traces.ts), W3C `traceparent` propagation, AsyncLocalStorage context,
- * spans batched to the OTLP/HTTP endpoint. Without an endpoint (and no test exporter) it
- * installs nothing: every call below stays the API's no-op.
+ * Installs OpenTelemetry's SDK for this process once: W3C `traceparent` propagation,
+ * AsyncLocalStorage context, spans batched to the OTLP/HTTP endpoint. Sampling is parent-based
+ * with the configured ratio for new traces, decided here (startSpan, startRequestSpan) before
+ * the SDK is asked for anything: only sampled spans are SDK spans (the SDK's own sampler just
+ * follows the parent, and takes a root it is handed as decided). A span the ratio left out is a
+ * DeferredSpan (ids, name, start time), sent after the fact only if it fails: errors always
+ * kept (deferred-span.ts). Without an endpoint (and no test exporter) it installs nothing:
+ * every call below stays a no-op.
  */
 export function startTracing(options: StartTracingOptions): boolean {
   if (active) return true;
@@ -71,16 +87,19 @@ export function startTracing(options: StartTracingOptions): boolean {
         scheduledDelayMillis: 1_000,
         maxQueueSize: 4_096,
       });
-  const ratio = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) });
-  // Errors always kept (kept-traces.ts): unsampled spans are recorded too, and sent only when
-  // their trace failed here (or was slow, with keepSlowMs). Off: they are not recorded at all.
+  const resource = resourceFromAttributes({ 'service.name': options.service, 'service.namespace': 'tenk' });
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.service, 'service.namespace': 'tenk' }),
-    sampler: config.keepErrors ? new RecordUnsampled(ratio) : ratio,
-    spanProcessors: [config.keepErrors ? new KeptTraceProcessor(exporting, { slowMs: config.keepSlowMs }) : exporting],
+    resource,
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: [exporting],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
-  active = { provider, tracer: provider.getTracer('tenk') };
+  active = {
+    provider,
+    tracer: provider.getTracer(SCOPE.name),
+    ratio: config.sampleRatio,
+    sink: { processor: exporting, resource, scope: SCOPE, keepErrors: config.keepErrors, slowMs: config.keepSlowMs },
+  };
   return true;
 }
 
@@ -100,9 +119,81 @@ export async function flushTracing(): Promise<void> {
   await active?.provider.forceFlush();
 }
 
-/** The tracer (the API's no-op one when tracing is off). */
-export function tracer(): Tracer {
-  return active?.tracer ?? trace.getTracer('tenk');
+/**
+ * Starts a span under `parent` (default: the active context), parent-based: under a sampled
+ * span an SDK span, under an unsampled one (or a new trace the ratio does not pick) a
+ * DeferredSpan, which costs an object and two ids and is sent only if it fails. In a context
+ * untraced() suppressed, and when tracing is off, the API's no-op span.
+ */
+export function startSpan(name: string, options: SpanOptions = {}, parent: Context = context.active()): Span {
+  if (!active) return NOOP_SPAN;
+  if (isTracingSuppressed(parent)) return NOOP_SPAN;
+  const parentSpan = trace.getSpan(parent);
+  const parentContext = parentSpan?.spanContext();
+  if (parentContext !== undefined && trace.isSpanContextValid(parentContext)) {
+    if ((parentContext.traceFlags & TraceFlags.SAMPLED) !== 0) return active.tracer.startSpan(name, options, parent);
+    const local = parentSpan instanceof DeferredSpan ? parentSpan : undefined;
+    return new DeferredSpan(active.sink, name, options.kind, options.attributes, {
+      traceId: parentContext.traceId,
+      spanId: parentContext.spanId,
+      isRemote: parentContext.isRemote === true,
+      local,
+    });
+  }
+  if (pickNewTrace(active)) return active.tracer.startSpan(name, options, parent);
+  return new DeferredSpan(active.sink, name, options.kind, options.attributes, undefined);
+}
+
+/**
+ * The span of a request that arrived with `traceparent` (the header's value, if any): it
+ * continues the caller's trace (a sampled caller: an SDK span; an unsampled one: a DeferredSpan
+ * with the same trace id, under the caller's span) or starts one by the ratio. The header is
+ * read by position, without the propagator and its context (parseTraceparent).
+ */
+export function startRequestSpan(name: string, options: SpanOptions, traceparent: string | undefined): Span {
+  if (!active) return NOOP_SPAN;
+  const parent = parseTraceparent(traceparent);
+  if (sampleRequest(parent)) return startSampledSpan(name, options, parent);
+  const remote = parent === undefined ? undefined : { traceId: parent.traceId, spanId: parent.spanId, isRemote: true, local: undefined };
+  return new DeferredSpan(active.sink, name, options.kind, options.attributes, remote);
+}
+
+/**
+ * The sampling decision for a request that arrived with `parent` (parseTraceparent of its
+ * header): its caller's decision, or the ratio for a new trace. False when tracing is off. The
+ * balancer asks this first and, for a request left out, makes no span at all (it keeps the ids
+ * and sends a span after the fact if the request fails: keepFailedSpan).
+ */
+export function sampleRequest(parent: RemoteParent | undefined): boolean {
+  if (!active) return false;
+  return parent === undefined ? pickNewTrace(active) : parent.sampled;
+}
+
+/** The SDK span of a request sampleRequest() picked: under its caller's span, or a new trace. */
+export function startSampledSpan(name: string, options: SpanOptions, parent: RemoteParent | undefined): Span {
+  if (!active) return NOOP_SPAN;
+  if (parent === undefined) return active.tracer.startSpan(name, options, ROOT_CONTEXT);
+  const remote = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+  return active.tracer.startSpan(name, options, remote);
+}
+
+/**
+ * Sends a span the ratio left out, built after the fact from what the caller kept (ids, start
+ * time) and collected at the end, marked `tenk.trace.kept=error`: the balancer's failed
+ * proxied request. Nothing when tracing is off or errors are not kept (TENK_TRACE_KEEP_ERRORS).
+ */
+export function keepFailedSpan(span: AfterTheFactSpan): void {
+  if (!active || !active.sink.keepErrors) return;
+  sendAfterTheFact(active.sink, span, 'error');
+}
+
+function pickNewTrace(current: Active): boolean {
+  return current.ratio >= 1 || (current.ratio > 0 && Math.random() < current.ratio);
 }
 
 /** Writes the current context's `traceparent` (and `tracestate`) into a carrier. */
@@ -155,18 +246,20 @@ const HEADER_GETTER = {
 };
 
 /**
- * Runs `work` inside a new span (a child of `parent`, default the active context), ending it
- * when the work settles: an error is recorded on it and its status set to ERROR. When tracing
- * is off the work runs with the API's no-op span.
+ * Runs `work` inside a new span (startSpan: a child of `parent`, default the active context),
+ * ending it when the work settles: an error is recorded on it and its status set to ERROR (a
+ * deferred span is then sent, with the deferred spans it ran under here). When tracing is off
+ * the work runs with the API's no-op span.
  */
 export async function inSpan<T>(
   name: string,
   options: SpanOptions & { parent?: Context },
   work: (span: Span) => Promise<T> | T,
 ): Promise<T> {
-  if (!active) return work(trace.wrapSpanContext(INVALID));
-  const { parent, ...spanOptions } = options;
-  return active.tracer.startActiveSpan(name, spanOptions, parent ?? context.active(), async (span) => {
+  if (!active) return work(NOOP_SPAN);
+  const { parent = context.active(), ...spanOptions } = options;
+  const span = startSpan(name, spanOptions, parent);
+  return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await work(span);
     } catch (error) {
@@ -185,7 +278,10 @@ export function markFailed(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
 }
 
-/** Sets attributes on the active span, if there is a recording one (no work when off). */
+/**
+ * Sets attributes on the active span if it records (a sampled one): nothing when tracing is
+ * off, outside a span, or under a span the ratio left out (a DeferredSpan does not record).
+ */
 export function annotateActiveSpan(attributes: Record<string, string | number | boolean | undefined>): void {
   if (!active) return;
   const span = trace.getActiveSpan();
@@ -201,5 +297,3 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
-
-const INVALID = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 };

@@ -1,5 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { extractTraceContext, markFailed, SpanKind, traceparentOf, tracer, tracingEnabled, untraced, type Span } from '@tenk/observability';
+import {
+  extractTraceContext,
+  markFailed,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+  untraced,
+  type Span,
+} from '@tenk/observability';
 import type { OutboxMessage, OutboxPublisher, PublishOutcome } from './outbox-publisher';
 
 export interface OutboxShard {
@@ -320,7 +329,7 @@ function toMessage(row: Row, span: Span | undefined): OutboxMessage {
  */
 function publishSpan(row: Row, shard: string): Span | undefined {
   if (!row.trace_parent) return undefined;
-  return tracer().startSpan(
+  return startSpan(
     `${row.topic} publish`,
     {
       kind: SpanKind.PRODUCER,
