@@ -73,7 +73,8 @@ async function main(): Promise<void> {
     const env = new EnvReader(process.env);
     const tracing = readTracing(env);
     env.throwIfInvalid();
-    if (startTracing({ service: 'balancer', config: tracing }))
+    // Spans are passed by hand on the proxy's path: no AsyncLocalStorage (see asyncContext).
+    if (startTracing({ service: 'balancer', config: tracing, asyncContext: false }))
       bootLogger.info('tracing on: a span per proxied request, exported over OTLP', {
         endpoint: tracing.endpoint,
         sampleRatio: tracing.sampleRatio,

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import {
   formatTraceparent,
+  keptBecause,
   newSpanId,
   newTraceId,
   parseTraceparent,
@@ -13,14 +14,7 @@ import {
   type Span,
 } from '@tenk/observability/tracing';
 import { ACCESS_LOG_REFUSAL_SAMPLE } from '../observability/access-log';
-import {
-  endProxySpan,
-  isFailedAnswer,
-  keepFailedProxySpan,
-  startProxySpan,
-  traceresponseOf,
-  withTraceparent,
-} from '../observability/proxy-span';
+import { endProxySpan, isFailedAnswer, keepProxySpan, startProxySpan, traceresponseOf, withTraceparent } from '../observability/proxy-span';
 import type { BalancerStats } from '../observability/stats';
 import type { RuntimeLocation } from '../runtime/runtime-location';
 import type { Peer } from '../upstream/peer';
@@ -483,22 +477,26 @@ export class ProxyExchange extends RequestContext implements Dispatcher.Dispatch
     const spanId = this.#spanId;
     if (spanId === '') return;
     this.#spanId = '';
-    if (!isFailedAnswer(this.status)) return;
-    keepFailedProxySpan({
-      method: this.req.method ?? 'GET',
-      path: this.#options.path,
-      upstream: this.upstream.name,
-      algorithm: this.upstream.algorithm.name,
-      requestId: this.requestId,
-      traceId: this.#traceId,
-      spanId,
-      parentSpanId: this.#parentSpanId,
-      startedAt: this.startedAt,
-      peer: this.peerAddress,
-      attempt: this.tries,
-      status: this.status,
-      upstreamStatus: this.upstreamStatus,
-    });
+    const why = keptBecause(isFailedAnswer(this.status), performance.now() - this.startedAt);
+    if (why === undefined) return;
+    keepProxySpan(
+      {
+        method: this.req.method ?? 'GET',
+        path: this.#options.path,
+        upstream: this.upstream.name,
+        algorithm: this.upstream.algorithm.name,
+        requestId: this.requestId,
+        traceId: this.#traceId,
+        spanId,
+        parentSpanId: this.#parentSpanId,
+        startedAt: this.startedAt,
+        peer: this.peerAddress,
+        attempt: this.tries,
+        status: this.status,
+        upstreamStatus: this.upstreamStatus,
+      },
+      why,
+    );
   }
 
   #releaseClient(): void {

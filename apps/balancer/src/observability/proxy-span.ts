@@ -2,11 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
   epochMs,
-  keepFailedSpan,
+  keepSpanAfterTheFact,
   SpanKind,
   SpanStatusCode,
   startSampledSpan,
   traceparentOf,
+  type KeptBecause,
   type RemoteParent,
   type Span,
 } from '@tenk/observability/tracing';
@@ -15,7 +16,7 @@ import {
  * The span of one proxied request its trace's sampling picked (sampleRequest): it continues
  * the client's `traceparent` (or starts a trace), names the upstream and its algorithm, and is
  * what the api's span hangs under. A request the ratio left out gets no span: ProxyExchange
- * keeps its ids and start time and, if it fails, sends keepFailedProxySpan's after the fact.
+ * keeps its ids and start time and, if it fails (or is slow), sends keepProxySpan's after the fact.
  */
 export function startProxySpan(
   req: IncomingMessage,
@@ -70,11 +71,11 @@ export function isFailedAnswer(status: number): boolean {
 }
 
 /**
- * The span an unsampled proxied request would have had, built now that it failed, with the ids
- * it passed upstream (the api's span, if the api kept one, hangs under it) and the facts that
- * matter collected only now: peer, attempt, status.
+ * The span an unsampled proxied request would have had, built now that it failed (or was slow:
+ * `why`), with the ids it passed upstream (the api's span, if the api kept one, hangs under it)
+ * and the facts that matter collected only now: peer, attempt, status.
  */
-export function keepFailedProxySpan(request: UnsampledProxyRequest): void {
+export function keepProxySpan(request: UnsampledProxyRequest, why: KeptBecause): void {
   const attributes: Record<string, string | number> = {
     'http.request.method': request.method,
     'url.path': pathOf(request.path),
@@ -86,18 +87,23 @@ export function keepFailedProxySpan(request: UnsampledProxyRequest): void {
   if (request.peer !== '') attributes['tenk.balancer.peer'] = request.peer;
   if (request.attempt > 0) attributes['tenk.balancer.attempt'] = request.attempt;
   if (request.upstreamStatus !== 0) attributes['tenk.balancer.upstream_status'] = request.upstreamStatus;
-  keepFailedSpan({
-    name: `${request.method} ${request.upstream}`,
-    kind: SpanKind.SERVER,
-    traceId: request.traceId,
-    spanId: request.spanId,
-    parentSpanId: request.parentSpanId,
-    parentIsRemote: true,
-    startTimeMs: performance.timeOrigin + request.startedAt,
-    endTimeMs: epochMs(),
-    attributes,
-    status: { code: SpanStatusCode.ERROR, message: failureMessage(request.status) },
-  });
+  keepSpanAfterTheFact(
+    {
+      name: `${request.method} ${request.upstream}`,
+      kind: SpanKind.SERVER,
+      traceId: request.traceId,
+      spanId: request.spanId,
+      parentSpanId: request.parentSpanId,
+      parentIsRemote: true,
+      startTimeMs: performance.timeOrigin + request.startedAt,
+      endTimeMs: epochMs(),
+      attributes,
+      status: isFailedAnswer(request.status)
+        ? { code: SpanStatusCode.ERROR, message: failureMessage(request.status) }
+        : { code: SpanStatusCode.UNSET },
+    },
+    why,
+  );
 }
 
 /**

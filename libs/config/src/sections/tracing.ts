@@ -15,17 +15,17 @@ export interface TracingConfig {
    */
   sampleRatio: number;
   /**
-   * Errors always kept: a trace the ratio left out is still recorded in each process (spans
-   * made but not sent), and the process's part of it is sent when one of its spans failed (a
-   * 5xx, an exception, a failed job). Costs the recording of every span (see
-   * libs/observability/src/tracing/kept-traces.ts); TENK_TRACE_KEEP_ERRORS=false turns it off,
-   * and unsampled spans are then not recorded at all.
+   * Errors always kept: a request the ratio left out makes no span while it runs (only its ids,
+   * passed on as not sampled), and a span is built after the fact, with those ids, when it
+   * fails (a 5xx, an exception, a failed job) and sent (libs/observability/src/tracing/
+   * deferred-span.ts). TENK_TRACE_KEEP_ERRORS=false: nothing the ratio left out is ever sent.
    */
   keepErrors: boolean;
   /**
-   * Slow traces kept too (only with keepErrors): a process's part of an unsampled trace is
-   * sent when its first span there lasted at least this long. 0 (the default) turns it off;
-   * TENK_TRACE_KEEP_SLOW_MS (`1s`, `750ms`) sets it, e.g. for a load run.
+   * Slow requests kept too (only with keepErrors): a request the ratio left out is sent after
+   * the fact when it lasted at least this long in a process (its span there, without the
+   * children that did not fail). 0 (the default) turns it off; TENK_TRACE_KEEP_SLOW_MS (`1s`,
+   * `750ms`) sets it, e.g. for a load run.
    */
   keepSlowMs: number;
   /** The local Jaeger that tools/infra runs, every listener on 127.0.0.1. */

@@ -24,12 +24,12 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '@tenk/config';
-import { DeferredSpan, sendAfterTheFact, type AfterTheFactSink, type AfterTheFactSpan } from './deferred-span';
+import { DeferredSpan, sendAfterTheFact, type AfterTheFactSink, type AfterTheFactSpan, type KeptBecause } from './deferred-span';
 import { parseTraceparent, type RemoteParent } from './trace-ids';
 
 export { SpanKind, SpanStatusCode, type Span, type Context };
 export { parseTraceparent, formatTraceparent, newTraceId, newSpanId, type RemoteParent } from './trace-ids';
-export { KEPT_ATTRIBUTE, epochMs, type AfterTheFactSpan } from './deferred-span';
+export { KEPT_ATTRIBUTE, epochMs, type AfterTheFactSpan, type KeptBecause } from './deferred-span';
 
 /** A header carrier: HTTP headers, Kafka message headers, a Bull job's field. */
 export type TraceCarrier = Record<string, unknown>;
@@ -65,6 +65,13 @@ export interface StartTracingOptions {
   config: TracingConfig;
   /** Tests: where spans go instead of OTLP (exported at once, not batched). */
   exporter?: SpanExporter;
+  /**
+   * Keep the active span in an AsyncLocalStorage (default true): what inSpan(), the logger's
+   * trace ids and currentTraceparent() read. A process that hands its spans around by hand (the
+   * balancer) says false: an AsyncLocalStorage, once the SDK's exporter first enters it, makes
+   * Node run a hook for every async resource and promise of the process, traced or not.
+   */
+  asyncContext?: boolean;
 }
 
 /**
@@ -93,7 +100,7 @@ export function startTracing(options: StartTracingOptions): boolean {
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [exporting],
   });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  provider.register({ propagator: new W3CTraceContextPropagator(), contextManager: options.asyncContext === false ? null : undefined });
   active = {
     provider,
     tracer: provider.getTracer(SCOPE.name),
@@ -183,13 +190,25 @@ export function startSampledSpan(name: string, options: SpanOptions, parent: Rem
 }
 
 /**
- * Sends a span the ratio left out, built after the fact from what the caller kept (ids, start
- * time) and collected at the end, marked `tenk.trace.kept=error`: the balancer's failed
- * proxied request. Nothing when tracing is off or errors are not kept (TENK_TRACE_KEEP_ERRORS).
+ * Why a request the ratio left out, which made no span while it ran (the balancer's), is kept
+ * after all: `error` when it failed, `slow` when it lasted TENK_TRACE_KEEP_SLOW_MS, else
+ * undefined (nothing to send). Always undefined when tracing is off or TENK_TRACE_KEEP_ERRORS=false.
  */
-export function keepFailedSpan(span: AfterTheFactSpan): void {
+export function keptBecause(failed: boolean, durationMs: number): KeptBecause | undefined {
+  if (!active || !active.sink.keepErrors) return undefined;
+  if (failed) return 'error';
+  const slowMs = active.sink.slowMs;
+  return slowMs > 0 && durationMs >= slowMs ? 'slow' : undefined;
+}
+
+/**
+ * Sends a span the ratio left out, built after the fact from what the caller kept (ids, start
+ * time) and collected at the end, marked `tenk.trace.kept=<why>` (keptBecause): the balancer's
+ * failed (or slow) proxied request.
+ */
+export function keepSpanAfterTheFact(span: AfterTheFactSpan, why: KeptBecause): void {
   if (!active || !active.sink.keepErrors) return;
-  sendAfterTheFact(active.sink, span, 'error');
+  sendAfterTheFact(active.sink, span, why);
 }
 
 function pickNewTrace(current: Active): boolean {
