@@ -37,11 +37,19 @@ export const tracingExperiment: Experiment = {
       (line) => context.log(line),
     );
     const rows = Object.fromEntries(VARIANTS.map((variant) => [variant, summarize(runs[variant])])) as Record<Variant, Row>;
-    const off = rows.off['cpu_us_per_request'] as number;
-    const added = (variant: Variant) => Math.round(((rows[variant]['cpu_us_per_request'] as number) - off) * 10) / 10;
+    const added = (variant: Variant, key = 'cpu_us_per_request') =>
+      Math.round(((rows[variant][key] as number) - (rows.off[key] as number)) * 10) / 10;
     return {
       headline: `tracing adds ${added('on-5pct')} µs of CPU per cached catalog GET (balancer + api) at 5% sampling and ${added('on-100pct')} µs at 100%, over ${quote(rows.off, 'cpu_us_per_request', 'µs')} with it off (${roundsNote(rounds)})`,
-      measurements: { ...rows, added: { 'on-5pct_us': added('on-5pct'), 'on-100pct_us': added('on-100pct') } },
+      measurements: {
+        ...rows,
+        added: {
+          'on-5pct_us': added('on-5pct'),
+          'on-100pct_us': added('on-100pct'),
+          'on-5pct_balancer_us': added('on-5pct', 'balancer_cpu_us_per_request'),
+          'on-5pct_api_us': added('on-5pct', 'api_cpu_us_per_request'),
+        },
+      },
       charts: [
         {
           title: 'CPU per cached catalog GET, balancer + api (µs)',
@@ -67,15 +75,23 @@ async function measure(context: LabContext, variant: Variant, seconds: number, e
   const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
   try {
     const origin = `http://127.0.0.1:${LAB_ENV['TENK_BALANCER_PORT']}`;
-    const pids = ['balancer', 'api-1'].map((name) => shop.process(name).pid).filter((pid): pid is number => pid !== undefined);
+    const pid = (name: string) => {
+      const found = shop.process(name).pid;
+      if (found === undefined) throw new Error(`the lab shop's ${name} has no pid`);
+      return found;
+    };
+    const pids = [pid('balancer'), pid('api-1')];
     // Warm up: the page is cached, the connections open, the code hot.
     await load(agent, origin, 2_000);
     const before = pids.map(sampleProcess);
     const { count, errors } = await load(agent, origin, seconds * 1_000);
     const after = pids.map(sampleProcess);
-    const cpuMs = cpuDeltaMs(before, after);
+    const perRequest = (cpuMs: number) => Math.round((cpuMs * 1_000 * 10) / Math.max(1, count)) / 10;
     return {
-      cpu_us_per_request: Math.round((cpuMs * 1_000 * 10) / Math.max(1, count)) / 10,
+      cpu_us_per_request: perRequest(cpuDeltaMs(before, after)),
+      // Each process apart: which one tracing costs (the sum is the figure above).
+      balancer_cpu_us_per_request: perRequest(cpuDeltaMs([before[0]], [after[0]])),
+      api_cpu_us_per_request: perRequest(cpuDeltaMs([before[1]], [after[1]])),
       requests_per_second: Math.round(count / seconds),
       errors,
     };
