@@ -1,8 +1,8 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Agent, request } from 'undici';
 import { loadConfig } from '@tenk/config';
 import { HttpTracingMiddleware } from '@tenk/observability';
+import { countSdkSpanStarts } from '@tenk/observability/testing';
 import { startTracing, stopTracing } from '@tenk/observability/tracing';
 import { startBalancer, startUpstream, type RunningBalancer, type TestUpstream } from './testing/harness';
 
@@ -27,21 +27,6 @@ afterEach(async () => {
   await stopTracing();
 });
 
-/** Counts the spans the SDK is asked to start. */
-function countSdkSpanStarts(): { count: number } {
-  const counter = { count: 0 };
-  const getTracer = NodeTracerProvider.prototype.getTracer;
-  jest.spyOn(NodeTracerProvider.prototype, 'getTracer').mockImplementation(function (this: NodeTracerProvider, ...args) {
-    const tracer = getTracer.apply(this, args);
-    const startSpan = tracer.startSpan.bind(tracer);
-    tracer.startSpan = (...startArgs) => {
-      counter.count++;
-      return startSpan(...startArgs);
-    };
-    return tracer;
-  });
-  return counter;
-}
 afterAll(() => agent.close());
 
 describe('balancer tracing', () => {

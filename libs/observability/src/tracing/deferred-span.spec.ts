@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { loadConfig } from '@tenk/config';
+import { countSdkSpanStarts } from '../testing';
 import { KEPT_ATTRIBUTE } from './deferred-span';
 import { HttpTracingMiddleware } from './http-tracing.middleware';
 import {
@@ -22,22 +22,6 @@ import {
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CALLER_SPAN = 'b7ad6b7169203331';
 const UNSAMPLED = (traceId = TRACE) => `00-${traceId}-${CALLER_SPAN}-00`;
-
-/** Counts the spans the SDK is asked to start (every tracer the provider hands out). */
-function countSdkSpanStarts(): { count: number } {
-  const counter = { count: 0 };
-  const getTracer = NodeTracerProvider.prototype.getTracer;
-  jest.spyOn(NodeTracerProvider.prototype, 'getTracer').mockImplementation(function (this: NodeTracerProvider, ...args) {
-    const tracer = getTracer.apply(this, args);
-    const startSpan = tracer.startSpan.bind(tracer);
-    tracer.startSpan = (...startArgs) => {
-      counter.count++;
-      return startSpan(...startArgs);
-    };
-    return tracer;
-  });
-  return counter;
-}
 
 function start(env: Record<string, string> = {}): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();
