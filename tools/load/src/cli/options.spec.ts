@@ -59,7 +59,7 @@ describe('command line options', () => {
   it('names what is wrong', () => {
     expect(() => parseOptions([])).toThrow('name a scenario');
     expect(() => parseOptions(['shop'])).toThrow('unknown scenario "shop"');
-    expect(() => parseOptions(['browse', '--vus', '0'])).toThrow('--vus must be a whole number from 1 to 20,000');
+    expect(() => parseOptions(['browse', '--vus', '0'])).toThrow('--vus must be a whole number from 1 to 50,000');
     expect(() => parseOptions(['browse', '--ramp', 'later'])).toThrow('--ramp "later" is not a duration');
     expect(() => parseOptions(['browse', '--colour', 'red'])).toThrow('unknown option --colour');
     expect(() => parseOptions(['browse', '--mix', 'browse=1'])).toThrow('--mix is for the mixed scenario');

@@ -14,7 +14,7 @@ export type ScenarioChoice = (typeof SCENARIO_NAMES)[number];
 /** Users per client address when --client-ips is not given (a household, an office behind NAT). */
 const USERS_PER_CLIENT_IP = 10;
 const MAX_AUTO_CLIENT_IPS = 1_000;
-export const MAX_VUS = 20_000;
+export const MAX_VUS = 50_000;
 
 export interface LoadOptions {
   scenario: ScenarioChoice;
