@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import type { Experiment, LabContext } from '../experiment';
-import { startLabShop, waitForFreeLabPorts, LAB_ENV } from '../lab-shop';
+import { labProductIds, startLabShop, waitForFreeLabPorts, LAB_ENV } from '../lab-shop';
 import { cpuDeltaMs, sampleProcess } from '../process-stats';
 import { interleaved, quote, roundsFor, roundsNote, summarize, type Row } from '../repeats';
 
@@ -82,10 +82,14 @@ async function measure(context: LabContext, variant: Variant, seconds: number, e
     };
     const pids = [pid('balancer'), pid('api-1')];
     // Warm up: the page is cached, the connections open, the code hot.
+    await labProductIds(origin);
     await load(agent, origin, 2_000);
     const before = pids.map(sampleProcess);
     const { count, errors } = await load(agent, origin, seconds * 1_000);
     const after = pids.map(sampleProcess);
+    // CPU per request means nothing if the requests were refused: say so rather than record it.
+    if (errors > count / 100)
+      throw new Error(`${errors} of ${count + errors} GET ${PATH} did not answer 200 (${variant}): the measurement is not of a cache hit`);
     const perRequest = (cpuMs: number) => Math.round((cpuMs * 1_000 * 10) / Math.max(1, count)) / 10;
     return {
       cpu_us_per_request: perRequest(cpuDeltaMs(before, after)),
