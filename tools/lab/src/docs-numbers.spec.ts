@@ -33,7 +33,7 @@ describe('numbers the docs quote from results', () => {
         .map((quote) => path.basename(quote.file)),
     );
     for (const file of [
-      'balancer-stop27.json',
+      'balancer-stop27-alone.json',
       'balancer-algorithms.json',
       'cache.json',
       'stampede.json',

@@ -35,7 +35,8 @@ type Group = 'balancer' | 'api' | 'redis' | 'postgres';
  * and replica) over each run, and divided by the requests served: a figure that holds on a busy
  * machine, where req/s does not. Then an idle api instance's CPU (% of a core, 10 s of nothing).
  * `--profile` adds a CPU profile (`node --cpu-prof`) of one api instance serving the catalog
- * list, its self time per request by component (package, Node module, tenk lib).
+ * list, its self time per request by component (package, Node module, tenk lib); with
+ * `--trace-ratio R` that instance traces at ratio R.
  */
 export const efficiencyExperiment: Experiment = {
   name: 'efficiency',
@@ -327,7 +328,11 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   const dir = path.join(context.config.paths.state, 'lab-profiles', `efficiency-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   await waitForFreeLabPorts(context, 2_000);
-  const shop = await startLabShop(context, { apiInstances: 1, apiNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const shop = await startLabShop(context, {
+    apiInstances: 1,
+    apiNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    env: tracingEnv(context),
+  });
   let apiPid: number | undefined;
   const phases: Record<'idle' | 'load' | 'health' | 'signIn' | 'order', { started: number; ended: number; requests: number }> = {
     idle: { started: 0, ended: 0, requests: 0 },
@@ -435,6 +440,20 @@ async function profileApi(context: LabContext, wrk: string, seconds: number): Pr
   if (context.flag('profile-only')) context.log(`profiles kept: ${dir} (main thread: ${mainFile})`);
   else rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   return { load, health, idle, signIn, order };
+}
+
+/**
+ * `--trace-ratio R` (with --profile or --profile-only): the profiled api traces at ratio R to
+ * tools/infra's Jaeger, to see where tracing's cost goes; without it the lab shop does not trace.
+ */
+function tracingEnv(context: LabContext): Record<string, string> {
+  const ratio = context.option('trace-ratio', -1);
+  if (ratio === -1) return {};
+  if (ratio < 0 || ratio > 1) throw new Error(`--trace-ratio must be from 0 to 1, got ${ratio}`);
+  return {
+    TENK_OTLP_ENDPOINT: `http://127.0.0.1:${context.config.tracing.jaeger.otlpPort}`,
+    TENK_TRACE_SAMPLE_RATIO: String(ratio),
+  };
 }
 
 /** Profile nodes that are not the process's work (`(program)`, native code outside JS, is). */
