@@ -268,13 +268,7 @@ export class Shop {
     // On many hosts the machine has an address on the hosts' bridge too: the front door stays on its loopback.
     if (loopbackOnly) {
       const main = path.join(dir, 'tenk.conf');
-      writeFileSync(
-        main,
-        readFileSync(main, 'utf8').replace(
-          /^(\s*listen\s+)(\d+)(\s*;)/gm,
-          (_, head: string, port: string, tail: string) => `${head}127.0.0.1:${port}${tail}`,
-        ),
-      );
+      writeFileSync(main, listenOnLoopback(readFileSync(main, 'utf8')));
     }
     // The same server parameters (max_fails, fail_timeout, max_conns) as the shipped list's.
     const parameters = /^server\s+\S+((?:\s+[^\s;]+)*)\s*;/m.exec(readFileSync(path.join(shipped, 'api-servers.conf'), 'utf8'))?.[1] ?? '';
@@ -284,6 +278,18 @@ export class Shop {
     );
     return path.join(dir, 'tenk.conf');
   }
+}
+
+/**
+ * A balancer config whose `listen PORT ...;` lines (port only, any parameters such as
+ * `backlog=N` kept) listen on 127.0.0.1 only: the many-hosts shop's front door stays off the
+ * hosts' bridge.
+ */
+export function listenOnLoopback(conf: string): string {
+  return conf.replace(
+    /^(\s*listen\s+)(\d+)((?:\s+[^\s;]+)*\s*;)/gm,
+    (_, head: string, port: string, tail: string) => `${head}127.0.0.1:${port}${tail}`,
+  );
 }
 
 /** A process spec run on a host: inside its namespace, on all its addresses, checked at its address. */
